@@ -1,0 +1,1 @@
+"""Timeline transformer: tokenizer, training shards and packing, Triton kernels, training."""

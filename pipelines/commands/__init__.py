@@ -1,0 +1,1 @@
+"""Subcommands of `longitude`, one module each; every module exposes `command`."""

@@ -1,0 +1,1 @@
+"""Dagster stages, one package each: assets.py, checks.py, and their pure transforms."""

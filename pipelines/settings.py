@@ -1,0 +1,107 @@
+"""Run settings: root, shard count, split fractions and the secret, detected from the environment once."""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deid.pseudonym import Keyring
+from schemas.layout import Layout
+
+DEFAULT_ROOT = "./longitude-data"
+DEFAULT_SHARDS = 4
+DEFAULT_SPLITS = (0.8, 0.1, 0.1)
+# The demo secret lives in the root so a demo root re-materializes identically; real runs never use it.
+DEMO_SECRET_FILE = "demo-secret.txt"
+SECRET_ENV = "LONGITUDE_SECRET"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message says how to fix it."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    root: Path
+    secret: bytes = field(repr=False)
+    n_shards: int = DEFAULT_SHARDS
+    split_fractions: tuple[float, float, float] = DEFAULT_SPLITS
+    demo: bool = False
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.n_shards < 1:
+            raise SettingsError(f"shard count must be >= 1, got {self.n_shards}")
+        if len(self.split_fractions) != 3 or any(f < 0 for f in self.split_fractions):
+            raise SettingsError("split fractions must be three non-negative numbers (train, tuning, held_out)")
+        if abs(sum(self.split_fractions) - 1.0) > 1e-9:
+            raise SettingsError(f"split fractions must add up to 1, got {sum(self.split_fractions)}")
+        if len(self.secret) < 16:
+            raise SettingsError(f"{SECRET_ENV} must be at least 16 characters long")
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.root)
+
+    @property
+    def keyring(self) -> Keyring:
+        return Keyring(self.secret)
+
+
+def parse_splits(text: str) -> tuple[float, float, float]:
+    """'80/10/10' or '0.8,0.1,0.1' -> fractions.
+
+    >>> parse_splits("80/10/10")
+    (0.8, 0.1, 0.1)
+    """
+    parts = [float(p) for p in text.replace(",", "/").split("/")]
+    if len(parts) != 3:
+        raise SettingsError(f"splits need three parts (train/tuning/held_out), got {text!r}")
+    total = sum(parts)
+    if total <= 0:
+        raise SettingsError(f"splits must add up to more than 0, got {text!r}")
+    return tuple(round(p / total, 12) for p in parts)  # type: ignore[return-value]
+
+
+def demo_secret(root: Path, create: bool) -> bytes | None:
+    """The demo root's own secret; created (and announced by the caller) in demo mode only."""
+    path = Path(root) / DEMO_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip().encode()
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_hex(32) + "\n")
+    path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def settings_from_env(
+    root: str | Path | None = None,
+    *,
+    n_shards: int | None = None,
+    splits: str | None = None,
+    demo: bool = False,
+    strict: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """The one place that reads the environment. Explicit arguments win over LONGITUDE_* variables."""
+    env = os.environ if environ is None else environ
+    root_path = Path(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT).resolve()
+    shards = n_shards or int(env.get("LONGITUDE_SHARDS") or DEFAULT_SHARDS)
+    fractions = parse_splits(splits or env.get("LONGITUDE_SPLITS") or "80/10/10")
+    secret_text = env.get(SECRET_ENV)
+    if secret_text:
+        secret, is_demo = secret_text.encode(), False
+    else:
+        secret = demo_secret(root_path, create=demo)
+        is_demo = secret is not None
+        if secret is None:
+            raise SettingsError(
+                f"{SECRET_ENV} is not set. It keys the subject pseudonyms, date shifts and splits, so it must "
+                f"be the same secret on every run: export {SECRET_ENV}=<a long random string kept out of the "
+                f"data>, or run `longitude demo` to try Longitude on synthetic data with a generated secret."
+            )
+    return Settings(
+        root=root_path, secret=secret, n_shards=shards, split_fractions=fractions, demo=is_demo, strict=strict
+    )

@@ -1,0 +1,1 @@
+"""Expectation suites built from schemas/ plus clinical plausibility rules, and the stewards' report."""

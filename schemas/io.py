@@ -1,0 +1,80 @@
+"""Atomic, schema-checked, byte-reproducible Parquet and text writes: the one write boundary."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# zstd level 3: ~2x smaller than snappy on event data at about the same write speed.
+_PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select the schema's columns in order and cast; raises if a non-nullable column holds nulls.
+
+    >>> import pyarrow as pa
+    >>> s = pa.schema([pa.field("a", pa.int64(), nullable=False)])
+    >>> conform(pa.table({"b": [1], "a": [2]}), s).schema == s
+    True
+    """
+    table = table.select(schema.names)
+    for field in schema:
+        if not field.nullable and table.column(field.name).null_count:
+            raise ValueError(f"column {field.name!r} holds nulls but the schema forbids them")
+    return table.cast(schema)
+
+
+def _atomic_target(path: Path) -> tuple[Path, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return path, tmp
+
+
+def write_parquet(table: pa.Table, path: Path, schema: pa.Schema, row_group_size: int = 1 << 17) -> Path:
+    """Cast `table` to `schema` and write it to `path` atomically (write aside, fsync, rename)."""
+    table = conform(table, schema)
+    path, tmp = _atomic_target(Path(path))
+    try:
+        pq.write_table(table, tmp, row_group_size=row_group_size, **_PARQUET_OPTIONS)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write a text file atomically."""
+    path, tmp = _atomic_target(Path(path))
+    try:
+        Path(tmp).write_text(text, encoding="utf-8")
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def replace_dir_contents(directory: Path, keep: set[Path]) -> None:
+    """Remove files under `directory` that are not in `keep` (stale parts from an earlier run)."""
+    if not directory.exists():
+        return
+    keep = {Path(p).resolve() for p in keep}
+    for p in sorted(directory.rglob("*"), reverse=True):
+        if p.is_file() and p.resolve() not in keep:
+            p.unlink()
+        elif p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

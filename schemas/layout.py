@@ -1,0 +1,122 @@
+"""Where each table lives under the root: the storage layout of DESIGN.md, as code.
+
+Invariants:
+1. Only `landing/`, `raw/` and `quarantine/` hold PHI.
+2. MEDS data shards are `meds/data/<split>/<shard>.parquet`; shard numbers are shared across splits.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PHI_ZONES = ("landing", "raw", "quarantine")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Paths under one root directory.
+
+    >>> Layout(Path("/data")).meds_shard("train", 3)
+    PosixPath('/data/meds/data/train/3.parquet')
+    """
+
+    root: Path
+
+    # landing/ (PHI): files as delivered
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def landing_fhir(self) -> Path:
+        return self.landing / "fhir"
+
+    @property
+    def landing_dicom(self) -> Path:
+        return self.landing / "dicom"
+
+    @property
+    def landing_notes(self) -> Path:
+        return self.landing / "notes"
+
+    def landing_tables(self, source: str) -> Path:
+        return self.landing / "tables" / source
+
+    # raw/ (PHI): parsed per-source tables
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    def raw_table(self, source: str, table: str) -> Path:
+        """`raw/<source>/<table>/`: `shard=<k>/part-<n>.parquet` files, or `part-<n>.parquet` if unsharded.
+
+        Every source (fhir, tables/<name>, dicom, notes) writes `events` and `patients` here in the
+        schemas of `schemas.raw`; the meds asset reads all sources' shard k together.
+        """
+        return self.raw / source / table
+
+    def raw_shard(self, source: str, table: str, shard: int) -> Path:
+        return self.raw_table(source, table) / f"shard={shard}"
+
+    def raw_shard_glob(self, table: str, shard: int) -> str:
+        """Glob over every source's parts of one table and shard."""
+        return str(self.raw / "**" / table / f"shard={shard}" / "*.parquet")
+
+    def quarantine(self, asset: str) -> Path:
+        return self.root / "quarantine" / asset
+
+    # meds/: the de-identified MEDS dataset
+    @property
+    def meds(self) -> Path:
+        return self.root / "meds"
+
+    def meds_shard(self, split: str, shard: int) -> Path:
+        return self.meds / "data" / split / f"{shard}.parquet"
+
+    @property
+    def meds_codes(self) -> Path:
+        return self.meds / "metadata" / "codes.parquet"
+
+    @property
+    def meds_subject_splits(self) -> Path:
+        return self.meds / "metadata" / "subject_splits.parquet"
+
+    @property
+    def meds_dataset_json(self) -> Path:
+        return self.meds / "metadata" / "dataset.json"
+
+    @property
+    def meds_subject_shards(self) -> Path:
+        """Our own extension: which shard each subject lives in (subject_id, split, shard)."""
+        return self.meds / "metadata" / "subject_shards.parquet"
+
+    # everything downstream
+    @property
+    def notes(self) -> Path:
+        return self.root / "notes"
+
+    @property
+    def imaging(self) -> Path:
+        return self.root / "imaging"
+
+    @property
+    def tokens(self) -> Path:
+        return self.root / "tokens"
+
+    @property
+    def features(self) -> Path:
+        return self.root / "features"
+
+    @property
+    def quality(self) -> Path:
+        return self.root / "quality"
+
+    def ledger(self, asset: str) -> Path:
+        return self.quality / "ledger" / f"{asset}.parquet"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / "catalog.duckdb"

@@ -1,0 +1,25 @@
+"""The conservation ledger: records in = records out + quarantined, per asset, source file and type.
+
+Invariants:
+1. For every row, n_in == n_out + n_quarantined.
+2. n_out counts accepted records, including accepted records of types that map to no event
+   (Organization, Claim, ...); n_events counts the events they produced.
+3. Lives at `quality/ledger/<asset>.parquet`; holds no PHI (file paths are the delivered file names).
+"""
+
+import pyarrow as pa
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("asset", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("record_type", pa.string(), nullable=False),  # FHIR resourceType, table name, ...
+        pa.field("n_in", pa.int64(), nullable=False),
+        pa.field("n_out", pa.int64(), nullable=False),
+        pa.field("n_quarantined", pa.int64(), nullable=False),
+        pa.field("n_events", pa.int64(), nullable=False),
+    ]
+)
+"""One row per (asset, source_file, record_type). Unparsed records count under record_type '(unparsed)'."""
+
+UNPARSED = "(unparsed)"

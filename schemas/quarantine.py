@@ -1,0 +1,32 @@
+"""The quarantine: every rejected input record, with where it came from and why. A PHI zone.
+
+Invariants:
+1. Lives only under `quarantine/<asset>/`; never copied outside the PHI zones.
+2. `reason` names the rule that failed and the field path, never a value from the record.
+3. Together with the accepted records it accounts for every input record (see the ledger).
+"""
+
+import pyarrow as pa
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("asset", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),  # relative to the root
+        pa.field("position", pa.int64(), nullable=False),  # 1-based line (NDJSON) or entry index (bundle)
+        pa.field("resource_type", pa.string(), nullable=True),  # null when the record did not parse
+        pa.field("reason_code", pa.string(), nullable=False),  # machine-readable: MALFORMED_JSON, ...
+        pa.field("reason", pa.string(), nullable=False),  # human-readable, no values from the record
+        pa.field("record", pa.large_string(), nullable=True),  # the raw record text (PHI), for review
+    ]
+)
+"""One row per rejected record. position is 1-based; 0 means the whole file (e.g. unreadable gzip)."""
+
+# Reason codes shared by every source.
+MALFORMED_JSON = "MALFORMED_JSON"
+UNREADABLE_FILE = "UNREADABLE_FILE"
+INVALID_RESOURCE = "INVALID_RESOURCE"
+UNKNOWN_RESOURCE_TYPE = "UNKNOWN_RESOURCE_TYPE"
+UNPARSEABLE_DATE = "UNPARSEABLE_DATE"
+MISSING_PATIENT = "MISSING_PATIENT"
+MISSING_SUBJECT_REFERENCE = "MISSING_SUBJECT_REFERENCE"
+DUPLICATE_PATIENT = "DUPLICATE_PATIENT"

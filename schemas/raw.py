@@ -1,0 +1,52 @@
+"""Parsed sources in the raw zone: events, patients and code descriptions before de-identification. PHI.
+
+Invariants:
+1. Lives under `raw/<source>/`, written per shard as `<table>/shard=<k>/part-<n>.parquet`; a source
+   patient's rows all land in the shard chosen by `deid.pseudonym.Keyring.shard`.
+2. Times are real (unshifted) UTC; only the meds asset shifts them.
+3. Each event row points back to its source file and position, so a bad event can be quarantined
+   with its origin.
+"""
+
+import pyarrow as pa
+
+RAW_EVENTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_patient", pa.string(), nullable=False),  # the source system's patient id (PHI)
+        pa.field("time", pa.timestamp("us"), nullable=True),
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("numeric_value", pa.float32(), nullable=True),
+        pa.field("text_value", pa.large_string(), nullable=True),
+        pa.field("unit", pa.string(), nullable=True),
+        pa.field("resource_type", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+    ]
+)
+"""One row per event. text_value holds coded values as `VOCAB//code` and strings as delivered."""
+
+RAW_PATIENTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_patient", pa.string(), nullable=False),
+        pa.field("birth_time", pa.timestamp("us"), nullable=True),
+        pa.field("death_time", pa.timestamp("us"), nullable=True),
+        pa.field("sex", pa.string(), nullable=True),  # administrative gender as delivered
+        pa.field("names", pa.list_(pa.string()), nullable=True),  # identifiers kept for the PHI audit
+        pa.field("identifiers", pa.list_(pa.string()), nullable=True),  # MRN, SSN, ... values
+        pa.field("telecoms", pa.list_(pa.string()), nullable=True),
+        pa.field("addresses", pa.list_(pa.string()), nullable=True),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+    ]
+)
+"""One row per source patient record. The identifier columns never leave the PHI zones; they feed the PHI
+audit and the per-subject deny list of the text de-identifier."""
+
+RAW_CODES_SCHEMA = pa.schema(
+    [
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("description", pa.string(), nullable=True),
+        pa.field("n", pa.int64(), nullable=False),
+    ]
+)
+"""Display texts seen per code, with how often; the meds codes asset keeps the most frequent."""
