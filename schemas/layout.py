@@ -73,6 +73,10 @@ class Layout:
         return self.meds / "data" / split / f"{shard}.parquet"
 
     @property
+    def meds_data_glob(self) -> str:
+        return str(self.meds / "data" / "*" / "*.parquet")
+
+    @property
     def meds_codes(self) -> Path:
         return self.meds / "metadata" / "codes.parquet"
 
@@ -83,11 +87,6 @@ class Layout:
     @property
     def meds_dataset_json(self) -> Path:
         return self.meds / "metadata" / "dataset.json"
-
-    @property
-    def meds_subject_shards(self) -> Path:
-        """Our own extension: which shard each subject lives in (subject_id, split, shard)."""
-        return self.meds / "metadata" / "subject_shards.parquet"
 
     # everything downstream
     @property
@@ -110,8 +109,10 @@ class Layout:
     def quality(self) -> Path:
         return self.root / "quality"
 
-    def ledger(self, asset: str) -> Path:
-        return self.quality / "ledger" / f"{asset}.parquet"
+    def ledger(self, asset: str, partition: str | None = None) -> Path:
+        """`quality/ledger/<asset>.parquet`, or `quality/ledger/<asset>/<partition>.parquet` per partition."""
+        base = self.quality / "ledger"
+        return base / f"{asset}.parquet" if partition is None else base / asset / f"{partition}.parquet"
 
     @property
     def models(self) -> Path:

@@ -23,3 +23,4 @@ LEDGER_SCHEMA = pa.schema(
 """One row per (asset, source_file, record_type). Unparsed records count under record_type '(unparsed)'."""
 
 UNPARSED = "(unparsed)"
+UNKNOWN_TYPE = "(unknown type)"  # a record whose type we do not know; its claimed name is not copied

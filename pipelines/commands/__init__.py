@@ -1,1 +1,1 @@
-"""Subcommands of `longitude`, one module each; every module exposes `command`."""
+"""Subcommands of `longitude`, one module each; every module that is a command exposes `command`."""

@@ -1,0 +1,139 @@
+"""Build one MEDS data shard from every source's raw events: link, cap ages, pseudonymize, shift, sort."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from deid.pseudonym import Keyring
+from pipelines.defs.meds.subjects import subject_map
+from schemas import quarantine as q
+from schemas.io import write_parquet
+from schemas.layout import Layout
+from schemas.ledger import LEDGER_SCHEMA
+from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
+from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+
+ASSET = "meds_data"
+# Safe Harbor: ages over 89 are aggregated. We cap the age a subject reaches in the data at 90 years by moving
+# the birth forward (and any earlier event up to it); 90 * 365.2425 days, in microseconds.
+MAX_AGE_US = int(90 * 365.2425 * 86_400 * 1_000_000)
+SORT_COLUMNS = ["subject_id", "time", "code", "numeric_value", "text_value", "unit"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShardSummary:
+    shard: int
+    subjects: dict[str, int]  # per split
+    events_in: int
+    events_out: int
+    quarantined: int
+    age_capped_subjects: int
+
+
+def _scan(layout: Layout, table: str, shard: int, schema: pa.Schema) -> pl.DataFrame:
+    files = sorted(layout.raw.glob(f"**/{table}/shard={shard}/*.parquet"))
+    if not files:
+        return pl.from_arrow(schema.empty_table())  # type: ignore[return-value]
+    return pl.read_parquet(files, hive_partitioning=False)
+
+
+def build_shard(
+    layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, float, float]
+) -> ShardSummary:
+    """Write meds/data/<split>/<shard>.parquet for every split, plus this shard's quarantine and ledger."""
+    events = _scan(layout, "events", shard, RAW_EVENTS_SCHEMA)
+    patients = (
+        _scan(layout, "patients", shard, RAW_PATIENTS_SCHEMA)
+        .sort("source_file", "position")
+        .unique("source_patient", keep="first", maintain_order=True)
+        .select("source_patient", "birth_time")
+    )
+    known = events.join(patients.select("source_patient"), on="source_patient", how="semi")
+    orphans = events.join(patients.select("source_patient"), on="source_patient", how="anti")
+
+    subjects = subject_map(patients["source_patient"].to_list(), keyring, fractions)
+    data = _cap_ages(known.join(patients, on="source_patient", how="left"))
+    data = (
+        data.join(subjects, on="source_patient", how="left")
+        .with_columns(pl.col("time") + pl.duration(days=pl.col("shift_days")))
+        .sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
+    )
+    age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
+    counts = {}
+    for split in SPLITS:
+        part = data.filter(pl.col("split") == split)
+        path = layout.meds_shard(split, shard)
+        counts[split] = part["subject_id"].n_unique()
+        if part.height:
+            write_parquet(part.select(DATA_SCHEMA.names).to_arrow(), path, DATA_SCHEMA)
+        else:
+            path.unlink(missing_ok=True)  # a stale shard from an earlier run would resurrect subjects
+    _write_quarantine(layout, shard, orphans)
+    _write_ledger(layout, shard, events, orphans)
+    return ShardSummary(shard, counts, events.height, data.height, orphans.height, age_capped)
+
+
+def _cap_ages(df: pl.DataFrame) -> pl.DataFrame:
+    """Move birth (and events before it) forward so no subject is older than 90 years in the data."""
+    last = pl.col("time").max().over("source_patient")
+    floor = (last - pl.duration(microseconds=MAX_AGE_US)).alias("floor")
+    df = df.with_columns(floor)
+    capped = pl.col("birth_time").is_not_null() & (pl.col("birth_time") < pl.col("floor"))
+    df = df.with_columns(capped.any().over("source_patient").alias("capped"))
+    new_time = (
+        pl.when(pl.col("capped") & pl.col("time").is_not_null() & (pl.col("time") < pl.col("floor")))
+        .then(pl.col("floor"))
+        .when(pl.col("capped") & (pl.col("code") == BIRTH_CODE))
+        .then(pl.col("floor"))
+        .otherwise(pl.col("time"))
+    )
+    return df.with_columns(new_time.alias("time"))
+
+
+def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None:
+    path = layout.quarantine(ASSET) / f"{shard}.parquet"
+    if orphans.height == 0:
+        path.unlink(missing_ok=True)
+        return
+    record = pl.struct(
+        ["source_patient", "time", "code", "numeric_value", "text_value", "unit"]
+    ).struct.json_encode()
+    table = orphans.select(
+        pl.lit(ASSET).alias("asset"),
+        "source_file",
+        "position",
+        "resource_type",
+        pl.lit(q.MISSING_PATIENT).alias("reason_code"),
+        pl.lit("event refers to a patient that no source delivered").alias("reason"),
+        record.alias("record"),
+    ).sort("source_file", "position", "record")
+    write_parquet(table.to_arrow(), path, QUARANTINE_SCHEMA)
+
+
+def _write_ledger(layout: Layout, shard: int, events: pl.DataFrame, orphans: pl.DataFrame) -> None:
+    keys = ["source_file", "resource_type"]
+    n_in = events.group_by(keys).len("n_in")
+    n_q = orphans.group_by(keys).len("n_quarantined")
+    ledger = (
+        n_in.join(n_q, on=keys, how="left")
+        .with_columns(pl.col("n_quarantined").fill_null(0).cast(pl.Int64), pl.col("n_in").cast(pl.Int64))
+        .with_columns((pl.col("n_in") - pl.col("n_quarantined")).alias("n_out"))
+        .select(
+            pl.lit(ASSET).alias("asset"),
+            "source_file",
+            pl.col("resource_type").alias("record_type"),
+            "n_in",
+            "n_out",
+            "n_quarantined",
+            pl.col("n_out").alias("n_events"),
+        )
+        .sort("source_file", "record_type")
+    )
+    write_parquet(ledger.to_arrow(), layout.ledger(ASSET, str(shard)), LEDGER_SCHEMA)
+
+
+def shard_paths(layout: Layout, shard: int) -> list[Path]:
+    return [p for split in SPLITS if (p := layout.meds_shard(split, shard)).exists()]

@@ -1,0 +1,37 @@
+"""Blocking integrity checks on the MEDS dataset: ledger balance, shard order, subject exclusivity, codes."""
+
+import dagster as dg
+
+from pipelines.defs.checks_util import to_check_result
+from pipelines.defs.meds.build import ASSET, shard_paths
+from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.resources import LongitudeResource
+from quality.integrity import codes_cover_data, ledger_balances, shard_sorted, subjects_in_one_file
+
+
+@dg.asset_check(asset=ASSET, blocking=True, partitions_def=shard_partitions)
+def meds_data_ledger_balances(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource):
+    """Every raw event of this shard is in the MEDS shard or quarantined (e.g. its patient is missing)."""
+    layout = longitude.settings().layout
+    return to_check_result(ledger_balances([layout.ledger(ASSET, context.partition_key)]))
+
+
+@dg.asset_check(asset=ASSET, blocking=True, partitions_def=shard_partitions)
+def meds_data_sorted_by_subject_and_time(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource):
+    """MEDS invariant: a subject's rows are contiguous and sorted by time within the shard file."""
+    layout = longitude.settings().layout
+    return to_check_result(shard_sorted(shard_paths(layout, int(context.partition_key))))
+
+
+@dg.asset_check(asset="meds_subject_splits", blocking=True)
+def each_subject_in_one_shard(longitude: LongitudeResource) -> dg.AssetCheckResult:
+    """MEDS invariant: a subject lives in exactly one data file across all shards and splits."""
+    layout = longitude.settings().layout
+    return to_check_result(subjects_in_one_file(sorted(layout.meds.glob("data/*/*.parquet"))))
+
+
+@dg.asset_check(asset="meds_codes", blocking=True)
+def codes_cover_every_code(longitude: LongitudeResource) -> dg.AssetCheckResult:
+    """Every code in the data has a row in metadata/codes.parquet."""
+    layout = longitude.settings().layout
+    return to_check_result(codes_cover_data(sorted(layout.meds.glob("data/*/*.parquet")), layout.meds_codes))

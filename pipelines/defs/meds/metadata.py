@@ -1,0 +1,68 @@
+"""MEDS metadata: codes.parquet (descriptions from the data), subject_splits.parquet and dataset.json."""
+
+import json
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import polars as pl
+
+from schemas.io import write_parquet, write_text
+from schemas.layout import Layout
+from schemas.meds import CODES_SCHEMA, MEDS_VERSION, SPLITS, SUBJECT_SPLITS_SCHEMA
+
+
+def _data_files(layout: Layout) -> list:
+    return sorted(p for split in SPLITS for p in (layout.meds / "data" / split).glob("*.parquet"))
+
+
+def write_codes(layout: Layout) -> int:
+    """Every code in the data, with its most frequent description across all sources' raw code texts."""
+    files = _data_files(layout)
+    if files:
+        codes = pl.scan_parquet(files).select("code").unique().collect()
+    else:
+        codes = pl.DataFrame({"code": []}, schema={"code": pl.String})
+    texts = sorted(layout.raw.glob("**/codes/*.parquet"))
+    if texts:
+        best = (
+            pl.read_parquet(texts, hive_partitioning=False)
+            .drop_nulls("description")
+            .group_by("code", "description")
+            .agg(pl.col("n").sum())
+            .sort(["code", "n", "description"], descending=[False, True, False])
+            .unique("code", keep="first", maintain_order=True)
+            .select("code", "description")
+        )
+        codes = codes.join(best, on="code", how="left")
+    else:
+        codes = codes.with_columns(pl.lit(None, pl.String).alias("description"))
+    codes = codes.with_columns(pl.lit(None, pl.List(pl.String)).alias("parent_codes")).sort("code")
+    write_parquet(codes.to_arrow(), layout.meds_codes, CODES_SCHEMA)
+    return codes.height
+
+
+def write_subject_splits(layout: Layout) -> dict[str, int]:
+    frames = [
+        pl.scan_parquet(p).select("subject_id").unique().with_columns(pl.lit(p.parent.name).alias("split"))
+        for p in _data_files(layout)
+    ]
+    if frames:
+        splits = pl.concat(frames).collect().unique().sort("subject_id")
+    else:
+        splits = pl.DataFrame(schema={"subject_id": pl.Int64, "split": pl.String})
+    write_parquet(splits.to_arrow(), layout.meds_subject_splits, SUBJECT_SPLITS_SCHEMA)
+    return {s: int((splits["split"] == s).sum()) for s in SPLITS}
+
+
+def write_dataset_metadata(layout: Layout, dataset_name: str = "longitude") -> dict:
+    meta = {
+        "dataset_name": dataset_name,
+        "dataset_version": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "etl_name": "longitude",
+        "etl_version": version("longitude"),
+        "meds_version": MEDS_VERSION,
+        "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "code_modifier_columns": ["unit"],
+    }
+    write_text(json.dumps(meta, indent=2) + "\n", layout.meds_dataset_json)
+    return meta

@@ -1,0 +1,5 @@
+"""The raw-source assets that feed the MEDS shards; each writes raw/<source>/{events,patients,codes}."""
+
+import dagster as dg
+
+RAW_SOURCE_ASSETS = [dg.AssetKey("fhir_raw")]
