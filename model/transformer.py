@@ -1,14 +1,15 @@
 """The timeline transformer: a GPT-style decoder over packed patient timelines with a time-aware encoding.
 
-Input is one packed batch, the dict `TrainingShards.batches()` yields (tensors (B, L) unless noted):
+Input is one packed batch, the dict `TrainingShards.batches()` yields: per-token tensors are (T,) (one
+stream of T tokens, as TrainingShards gives them) or (B, L) rows; cu_seqlens is always 1-D:
 
   input_ids     int   token ids; tail padding may hold any valid id
   labels        int   the target of the prediction made AT each position (already shifted: labels[t] is the
                       next token of the same subject), -100 where there is none (a subject's last token,
                       padding); `next_token_labels` builds them from input_ids and document_ids
   position_ids  int   0.. restarting at each subject (window): rotary positions
-  times         float each token's age in units of `config.time_unit_days` days (years by default); NaN
-                      where a token has no time (special tokens, padding)
+  times         float each token's time in units of `config.time_unit_days` days (years by default) from
+                      the subject's origin; NaN where a token has no time
   cu_seqlens    int32 (S+1,) subject/segment offsets into the flattened B*L tokens (attention's contract,
                       `model.kernels.attention.reference`); optional if document_ids is given
   document_ids  int   which subject (window) each token belongs to, -1 on padding
@@ -135,6 +136,18 @@ class Block(nn.Module):
         return x + self.mlp(self.mlp_norm(x))
 
 
+_PER_TOKEN = ("input_ids", "labels", "position_ids", "times", "document_ids")
+
+
+def _as_rows(batch: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], bool]:
+    """A (T,) stream becomes one (1, T) row; returns the batch and whether it was a stream."""
+    stream = batch["input_ids"].dim() == 1
+    if batch["input_ids"].dim() not in (1, 2):
+        raise ValueError(f"input_ids must be (T,) or (B, L), got {tuple(batch['input_ids'].shape)}")
+    rows = {k: (v[None] if stream and k in _PER_TOKEN else v) for k, v in batch.items()}
+    return rows, stream
+
+
 class TimelineTransformer(nn.Module):
     """Decoder-only transformer over packed timelines; `forward(batch)` gives the next-token loss."""
 
@@ -167,7 +180,12 @@ class TimelineTransformer(nn.Module):
         return self.embed.weight if self.lm_head is None else self.lm_head.weight  # (V, D)
 
     def hidden_states(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """(B, L, D) final-norm hidden states: the per-token embeddings probes and sampling read."""
+        """(B, L, D) or (T, D) final-norm hidden states: the per-token embeddings probes and sampling read."""
+        batch, stream = _as_rows(batch)
+        h = self._hidden(batch)
+        return h[0] if stream else h
+
+    def _hidden(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         input_ids = batch["input_ids"]
         n_rows, row_len = input_ids.shape
         cu_seqlens = batch.get("cu_seqlens")
@@ -197,12 +215,15 @@ class TimelineTransformer(nn.Module):
         self, batch: Mapping[str, torch.Tensor], *, return_logits: bool = False, reduction: str = "mean"
     ) -> ModelOutput:
         """Next-token loss over labels != -100 (fused, no (N, V) logits); logits only when asked."""
-        h = self.hidden_states(batch)  # (B, L, D)
+        batch, stream = _as_rows(batch)
+        h = self._hidden(batch)  # (B, L, D)
         weight = self.output_weight
         labels = batch.get("labels")
         loss = n_targets = None
         if labels is not None:
             loss = linear_cross_entropy(h.flatten(0, 1), weight, labels.flatten(), reduction=reduction)
             n_targets = (labels != IGNORE_INDEX).sum()
-        logits = F.linear(h, weight) if return_logits else None
+        logits = None
+        if return_logits:
+            logits = F.linear(h[0] if stream else h, weight)  # (B, L, V) or (T, V)
         return ModelOutput(loss=loss, logits=logits, n_targets=n_targets)

@@ -1,5 +1,6 @@
 """Tokenizer: MEDS codes, numeric values and time gaps to token ids (fitted on train only), and back."""
 
+from model.tokenizer.build import fit_vocabulary, tokenize_shard, trajectory_stats
 from model.tokenizer.encode import detokenize, tokenize_events
 from model.tokenizer.vocab import (
     GAP_BINS,
@@ -18,5 +19,8 @@ __all__ = [
     "TokenizerConfig",
     "detokenize",
     "fit_tokenizer",
+    "fit_vocabulary",
     "tokenize_events",
+    "tokenize_shard",
+    "trajectory_stats",
 ]

@@ -209,7 +209,7 @@ def detokenize(tok: Tokenizer, trajectories: pa.Table | pl.DataFrame) -> pl.Data
     starts = np.flatnonzero(np.r_[True, subj[1:] != subj[:-1]])
     seen = np.cumsum(is_ts)
     seen_ts = seen - np.repeat(seen[starts] - is_ts[starts], np.diff(np.r_[starts, len(ids)]))
-    is_event = np.isin(kind, ["code", "unk"]) | (ids == tok.id(DEATH))
+    is_event = np.isin(kind, ["code", "unk"]) | (ids == tok.id(DEATH)) | (ids == tok.id(UNK))
     ev_ids = ids[is_event]
     value_tok = np.where(has_value, next_ids, -1)[is_event]
     out = pl.DataFrame(

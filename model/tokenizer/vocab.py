@@ -140,7 +140,8 @@ class Tokenizer:
         h = hashlib.blake2b(digest_size=12)
         h.update(json.dumps(asdict(self.config), sort_keys=True).encode())
         for frame in (self.vocabulary, self.value_bins):
-            h.update(frame.write_ipc(None, compression="uncompressed").getvalue())
+            # Row values, not IPC bytes: equal frames may differ in chunking and buffer layout.
+            h.update(json.dumps([frame.columns, frame.rows()], default=str).encode())
         return h.hexdigest()
 
     def save(self, tokens_dir: Path) -> None:

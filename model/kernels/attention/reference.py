@@ -1,4 +1,4 @@
-"""Document-masked causal attention in plain PyTorch (SDPA with a block-diagonal causal mask): the spec.
+"""Document-masked causal attention in plain PyTorch (causal SDPA per segment): the spec.
 
 Layout: q, k, v are (B, L, H, D) rows of packed tokens. `cu_seqlens` (S+1,) int32 holds segment offsets into
 the flattened B*L token stream, starting at 0. A query attends to the keys at or before it in its own segment:
@@ -46,10 +46,22 @@ def attention_mask(cu_seqlens: torch.Tensor, n_rows: int, row_len: int) -> torch
 def varlen_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cu_seqlens: torch.Tensor, *, scale: float | None = None
 ) -> torch.Tensor:
-    """(B, L, H, D) attention output; softmax scale defaults to 1/sqrt(D)."""
-    n_rows, row_len = q.shape[:2]
-    mask = attention_mask(cu_seqlens, n_rows, row_len)
-    out = F.scaled_dot_product_attention(
-        q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask, scale=scale
-    )  # (B, H, L, D)
-    return out.transpose(1, 2)
+    """(B, L, H, D) attention output; softmax scale defaults to 1/sqrt(D).
+
+    Each segment is plain causal attention on its own tokens (one SDPA call per segment, so memory is
+    O(longest segment^2), not O((B*L)^2)); `attention_mask` states the same rule as one mask.
+    """
+    n_rows, row_len, n_heads, head_dim = q.shape
+    start, end = token_segments(cu_seqlens, n_rows, row_len)
+    first = torch.ones_like(start, dtype=torch.bool)
+    first[1:] = start[1:] != start[:-1]
+    bounds = zip(start[first].tolist(), end[first].tolist(), strict=True)  # host sync: this is the slow path
+    qf, kf, vf = (x.reshape(n_rows * row_len, n_heads, head_dim).transpose(0, 1) for x in (q, k, v))  # (H, T, D)
+    out = torch.cat(
+        [
+            F.scaled_dot_product_attention(qf[:, a:b], kf[:, a:b], vf[:, a:b], is_causal=True, scale=scale)
+            for a, b in bounds
+        ],
+        dim=1,
+    )  # (H, T, D): segments are contiguous and cover every token in order
+    return out.transpose(0, 1).reshape(n_rows, row_len, n_heads, head_dim)

@@ -142,7 +142,7 @@ def _attn_bwd_dkdv_kernel(
         start = tl.load(start_ptr + offs_m, mask=m_ok, other=n_tokens)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale  # (M, N)
         allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
-        p = tl.where(allowed, tl.exp2(s - lse[:, None]), 0.0)
+        p = tl.exp2(tl.where(allowed, s - lse[:, None], float("-inf")))  # masked before exp2: no overflow
         dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # (M, N)
         ds = p * (dp - delta[:, None])
@@ -197,7 +197,7 @@ def _attn_bwd_dq_kernel(
         )
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale
         allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
-        p = tl.where(allowed, tl.exp2(s - lse[:, None]), 0.0)
+        p = tl.exp2(tl.where(allowed, s - lse[:, None], float("-inf")))  # masked before exp2: no overflow
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
         ds = p * (dp - delta[:, None])
         dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)

@@ -1,0 +1,76 @@
+"""Fit the tokenizer on a MEDS root's train split and write trajectories per split and shard under tokens/."""
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from model.tokenizer.encode import tokenize_events
+from model.tokenizer.vocab import UNK, VALUE_UNK, Tokenizer, TokenizerConfig, fit_tokenizer
+from schemas.io import write_parquet
+from schemas.layout import Layout
+from schemas.meds import SPLITS, TRAIN
+from schemas.tokens import TRAJECTORY_SCHEMA, trajectory_path
+
+
+def fit_vocabulary(layout: Layout, config: TokenizerConfig | None = None) -> Tokenizer:
+    """Fit on meds/data/train/*.parquet only and save vocabulary, value bins and config under tokens/."""
+    train_files = sorted((layout.meds / "data" / TRAIN).glob("*.parquet"))
+    if not train_files:
+        raise FileNotFoundError(
+            f"no train shards under {layout.meds / 'data' / TRAIN}; materialize meds_data first"
+        )
+    tok = fit_tokenizer(pl.scan_parquet([str(p) for p in train_files]), config)
+    tok.save(layout.tokens)
+    return tok
+
+
+def tokenize_shard(layout: Layout, tok: Tokenizer, shard: int) -> dict[str, dict]:
+    """Tokenize shard `shard` of every split that has it; returns per-split summary stats (no PHI)."""
+    stats = {}
+    for split in SPLITS:
+        source = layout.meds_shard(split, shard)
+        if not source.exists():
+            continue
+        table = tokenize_events(tok, pl.read_parquet(source))
+        write_parquet(table, trajectory_path(layout.tokens, split, shard), TRAJECTORY_SCHEMA)
+        stats[split] = trajectory_stats(tok, table)
+    return stats
+
+
+def trajectory_stats(tok: Tokenizer, table: pa.Table) -> dict:
+    """Counts and length quantiles of a trajectories table: aggregate numbers only, no subject ids or dates.
+
+    `unk_rate` is the share of code tokens that are an UNK (per vocabulary or global).
+    """
+    lengths = table.column("length").to_numpy()
+    ids = table.column("input_ids").combine_chunks().flatten().to_numpy()
+    kinds = tok.vocabulary["kind"].to_numpy().astype(str)[ids] if len(ids) else np.array([], str)
+    is_unk = (kinds == "unk") | (ids == tok.id(UNK))
+    n_code = int((np.isin(kinds, ["code"]) | is_unk).sum())
+    q = np.quantile(lengths, [0.5, 0.9, 0.99]) if len(lengths) else [0, 0, 0]
+    return {
+        "subjects": len(lengths),
+        "tokens": int(lengths.sum()),
+        "length_p50": float(q[0]),
+        "length_p90": float(q[1]),
+        "length_p99": float(q[2]),
+        "length_max": int(lengths.max()) if len(lengths) else 0,
+        "code_tokens": n_code,
+        "unk_rate": float(is_unk.sum() / max(n_code, 1)),
+        "value_tokens": int((kinds == "value").sum()),
+        "value_unk": int((ids == tok.id(VALUE_UNK)).sum()),
+        "length_hist": length_histogram(lengths),
+    }
+
+
+def length_histogram(lengths: np.ndarray) -> dict[str, int]:
+    """Subjects per power-of-two length bucket, keyed by the bucket's lower bound.
+
+    >>> length_histogram(np.array([1, 3, 4, 1000]))
+    {'1': 1, '2': 1, '4': 1, '512': 1}
+    """
+    if not len(lengths):
+        return {}
+    bucket = np.floor(np.log2(np.maximum(lengths, 1))).astype(int)
+    values, counts = np.unique(bucket, return_counts=True)
+    return {str(2 ** int(v)): int(c) for v, c in zip(values, counts, strict=True)}
