@@ -1,5 +1,6 @@
 """Run settings: root, shard count, split fractions and the secret, detected from the environment once."""
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ DEFAULT_SPLITS = (0.8, 0.1, 0.1)
 # The demo secret lives in the root so a demo root re-materializes identically; real runs never use it.
 DEMO_SECRET_FILE = "demo-secret.txt"
 SECRET_ENV = "LONGITUDE_SECRET"
+# A root remembers its shard count and split fractions: changing either would move subjects between shards
+# or splits, breaking "each subject in one shard" and "a subject's split never changes".
+ROOT_SETTINGS_FILE = "longitude.json"
 
 
 class SettingsError(RuntimeError):
@@ -88,8 +92,16 @@ def settings_from_env(
     """The one place that reads the environment. Explicit arguments win over LONGITUDE_* variables."""
     env = os.environ if environ is None else environ
     root_path = Path(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT).resolve()
-    shards = n_shards or int(env.get("LONGITUDE_SHARDS") or DEFAULT_SHARDS)
-    fractions = parse_splits(splits or env.get("LONGITUDE_SPLITS") or "80/10/10")
+    pinned = read_pinned(root_path)
+    shards = n_shards or int(env.get("LONGITUDE_SHARDS") or pinned.get("n_shards") or DEFAULT_SHARDS)
+    split_text = splits or env.get("LONGITUDE_SPLITS")
+    fractions = parse_splits(split_text) if split_text else tuple(pinned.get("split_fractions") or DEFAULT_SPLITS)
+    if pinned and (shards != pinned["n_shards"] or list(fractions) != list(pinned["split_fractions"])):
+        raise SettingsError(
+            f"{root_path} was built with {pinned['n_shards']} shards and splits {pinned['split_fractions']}; "
+            f"this run asks for {shards} shards and splits {list(fractions)}. Use the root's settings, or build "
+            f"into a new root (changing them would move subjects between shards and splits)."
+        )
     secret_text = env.get(SECRET_ENV)
     if secret_text:
         secret, is_demo = secret_text.encode(), False
@@ -103,5 +115,24 @@ def settings_from_env(
                 f"data>, or run `longitude demo` to try Longitude on synthetic data with a generated secret."
             )
     return Settings(
-        root=root_path, secret=secret, n_shards=shards, split_fractions=fractions, demo=is_demo, strict=strict
+        root=root_path,
+        secret=secret,
+        n_shards=shards,
+        split_fractions=fractions,  # type: ignore[arg-type]
+        demo=is_demo,
+        strict=strict,
     )
+
+
+def read_pinned(root: Path) -> dict:
+    path = Path(root) / ROOT_SETTINGS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def pin(settings: Settings) -> None:
+    """Record the root's shard count and splits on its first build (see ROOT_SETTINGS_FILE)."""
+    path = settings.root / ROOT_SETTINGS_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"n_shards": settings.n_shards, "split_fractions": list(settings.split_fractions)}
+        path.write_text(json.dumps(body, indent=2) + "\n")

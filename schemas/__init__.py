@@ -11,6 +11,7 @@ from schemas.meds import (
     LABEL_SCHEMA,
     SPLITS,
     SUBJECT_SPLITS_SCHEMA,
+    label_schema,
 )
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
@@ -29,5 +30,6 @@ __all__ = [
     "SPLITS",
     "SUBJECT_SPLITS_SCHEMA",
     "Layout",
+    "label_schema",
     "vocab_code",
 ]

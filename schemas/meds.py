@@ -51,17 +51,32 @@ SUBJECT_SPLITS_SCHEMA = pa.schema(
 )
 """One row per subject; split is one of SPLITS, chosen by a keyed hash of the source id."""
 
-LABEL_SCHEMA = pa.schema(
-    [
-        pa.field("subject_id", pa.int64(), nullable=False),
-        pa.field("prediction_time", pa.timestamp("us"), nullable=False),
-        pa.field("boolean_value", pa.bool_(), nullable=True),
-        pa.field("integer_value", pa.int64(), nullable=True),
-        pa.field("float_value", pa.float32(), nullable=True),
-        pa.field("categorical_value", pa.string(), nullable=True),
-    ]
-)
-"""MEDS labels: data up to and including prediction_time may be used; one of the value columns is set."""
+LABEL_VALUE_TYPES = {
+    "boolean_value": pa.bool_(),
+    "integer_value": pa.int64(),
+    "float_value": pa.float32(),
+    "categorical_value": pa.string(),
+}
+
+
+def label_schema(value_column: str) -> pa.Schema:
+    """MEDS labels with one value column: MEDS forbids nulls in any value column that is present.
+
+    >>> label_schema("boolean_value").names
+    ['subject_id', 'prediction_time', 'boolean_value']
+    """
+    return pa.schema(
+        [
+            pa.field("subject_id", pa.int64(), nullable=False),
+            pa.field("prediction_time", pa.timestamp("us"), nullable=False),
+            pa.field(value_column, LABEL_VALUE_TYPES[value_column], nullable=False),
+        ]
+    )
+
+
+LABEL_SCHEMA = label_schema("boolean_value")
+"""MEDS labels: data up to and including prediction_time may be used by the standard; our feature store is
+stricter (see features). One label table carries exactly one of the value columns, never null."""
 
 DATASET_METADATA_KEYS = (
     "dataset_name",

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from pipelines.settings import SECRET_ENV, Settings, SettingsError, settings_from_env
+from pipelines.settings import SECRET_ENV, Settings, SettingsError, pin, settings_from_env
 
 console = Console(stderr=True)
 
@@ -33,6 +33,7 @@ def use_settings(root: str | None, shards: int | None, splits: str | None, *, wo
             f"[yellow]Demo mode:[/] using the generated secret in {settings.root / 'demo-secret.txt'}; "
             f"pseudonyms and date shifts are only as secret as that file. Set {SECRET_ENV} for real data."
         )
+    pin(settings)
     os.environ["LONGITUDE_ROOT"] = str(settings.root)
     os.environ["LONGITUDE_SHARDS"] = str(settings.n_shards)
     os.environ["LONGITUDE_SPLITS"] = "/".join(str(f) for f in settings.split_fractions)

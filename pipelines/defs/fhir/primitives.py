@@ -84,6 +84,8 @@ def reference_id(ref: object, path: str) -> str:
 
 def first_coding(concept: object, path: str) -> tuple[str | None, str, str | None]:
     """(system, code, display) of a CodeableConcept's first coding that has a code; text as display fallback."""
+    if concept is None:
+        raise InvalidRecordError("MISSING_CODE", f"{path} is missing")
     if not isinstance(concept, dict):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path} is not a CodeableConcept")
     codings = concept.get("coding")

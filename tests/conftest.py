@@ -1,0 +1,58 @@
+"""Fixtures shared by every test: shared public data (skipped when absent), secrets, small landing trees."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TEST_SECRET = b"test-secret-0123456789abcdef"
+
+
+def shared_dir(name: str) -> Path:
+    """A folder of ../shared/data, or skip the test when this checkout has none."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"shared data {name!r} is not available in this checkout")
+    return path
+
+
+@pytest.fixture
+def secret() -> bytes:
+    return TEST_SECRET
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    monkeypatch.setenv("LONGITUDE_SECRET", TEST_SECRET.decode())
+    return TEST_SECRET
+
+
+def write_bundle(path: Path, resources: list[dict], gz: bool = False) -> Path:
+    """A transaction bundle with urn:uuid fullUrls, as Synthea writes them."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{r.get('id', i)}",
+                "resource": r,
+                "request": {"method": "POST", "url": r.get("resourceType")},
+            }
+            for i, r in enumerate(resources)
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(bundle).encode()
+    if gz:
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def write_ndjson(path: Path, lines: list[dict | str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path

@@ -1,0 +1,48 @@
+"""Settings: root, shards, splits and the secret come from arguments or LONGITUDE_*; no secret, no run."""
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import SettingsError, parse_splits, settings_from_env
+
+
+def test_a_run_without_a_secret_stops_with_a_clear_message(tmp_path: Path):
+    with pytest.raises(SettingsError, match="LONGITUDE_SECRET is not set"):
+        settings_from_env(tmp_path, environ={})
+
+
+def test_demo_mode_makes_a_secret_once_and_reuses_it(tmp_path: Path):
+    first = settings_from_env(tmp_path, demo=True, environ={})
+    again = settings_from_env(tmp_path, environ={})  # a demo root keeps working without the env var
+    assert first.demo and again.demo and first.secret == again.secret
+    assert (tmp_path / "demo-secret.txt").stat().st_mode & 0o077 == 0
+
+
+def test_environment_and_arguments(tmp_path: Path):
+    env = {"LONGITUDE_SECRET": "x" * 20, "LONGITUDE_ROOT": str(tmp_path), "LONGITUDE_SHARDS": "8"}
+    s = settings_from_env(environ=env)
+    assert (s.root, s.n_shards, s.split_fractions, s.demo) == (tmp_path.resolve(), 8, (0.8, 0.1, 0.1), False)
+    s = settings_from_env(tmp_path / "other", n_shards=2, splits="70/15/15", environ=env)
+    assert (s.root.name, s.n_shards, s.split_fractions) == ("other", 2, (0.7, 0.15, 0.15))
+
+
+def test_bad_settings_are_refused():
+    assert parse_splits("8,1,1") == (0.8, 0.1, 0.1)
+    with pytest.raises(SettingsError):
+        parse_splits("80/20")
+    with pytest.raises(SettingsError, match="at least 16"):
+        settings_from_env("/tmp/x", environ={"LONGITUDE_SECRET": "short"})
+    with pytest.raises(SettingsError, match="shard count"):
+        settings_from_env("/tmp/x", n_shards=-1, environ={"LONGITUDE_SECRET": "x" * 20})
+
+
+def test_a_root_remembers_its_shards_and_splits(tmp_path: Path):
+    from pipelines.settings import pin
+
+    env = {"LONGITUDE_SECRET": "x" * 20}
+    pin(settings_from_env(tmp_path, n_shards=3, splits="70/20/10", environ=env))
+    again = settings_from_env(tmp_path, environ=env)
+    assert (again.n_shards, again.split_fractions) == (3, (0.7, 0.2, 0.1))
+    with pytest.raises(SettingsError, match="was built with 3 shards"):
+        settings_from_env(tmp_path, n_shards=4, environ=env)
