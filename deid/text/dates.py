@@ -1,0 +1,217 @@
+"""Dates found in text: parsed, shifted by whole days and written back in the format they came in, or
+generalised to the year."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import regex as re
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")  # fmt: skip
+_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+_SEASON_MONTH = {"winter": 1, "spring": 4, "summer": 7, "fall": 10, "autumn": 10}
+_HOLIDAY = {"christmas": (12, 25), "thanksgiving": (11, 25), "easter": (4, 10)}
+# Dates without a year are placed in a leap year so 2/29 survives the round trip.
+_NO_YEAR = 2000
+_MONTH_RE = r"(?P<mon>[A-Za-z]{3,9})(?P<dot>\.?)"
+_DAY_RE = r"(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?"
+_YEAR_RE = r"(?P<y>\d{4}|'\d\d)"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    """A date as found: its value, whether it had a year, and how to write another date the same way."""
+
+    value: date
+    has_year: bool
+    render: Callable[[date], str]
+
+    def shifted(self, days: int) -> str:
+        return self.render(self.value + timedelta(days=days))
+
+    def year(self) -> str | None:
+        return f"{self.value.year:04d}" if self.has_year else None
+
+
+def _year(text: str) -> int:
+    """Four digits as is; two digits ('86, 86) pivot at 40: 00-40 are 20xx, 41-99 are 19xx."""
+    digits = text.lstrip("'")
+    if len(digits) == 4:
+        return int(digits)
+    yy = int(digits)
+    return 2000 + yy if yy <= 40 else 1900 + yy
+
+
+def _fmt_year(template: str, y: int) -> str:
+    if template.startswith("'"):
+        return f"'{y % 100:02d}"
+    return f"{y % 100:02d}" if len(template) == 2 else f"{y:04d}"
+
+
+def _num(template: str, n: int) -> str:
+    return f"{n:0{len(template)}d}" if template.startswith("0") and len(template) == 2 else str(n)
+
+
+def _month_value(name: str) -> int | None:
+    low = name.lower()
+    if low in MONTHS:
+        return MONTHS.index(low) + 1
+    return _ABBR.get(low[:4]) if low[:4] == "sept" else _ABBR.get(low) if len(low) <= 4 else None
+
+
+def _month_name(template: str, month: int) -> str:
+    full = MONTHS[month - 1]
+    low = template.lower()
+    if low in MONTHS:
+        word = full
+    elif low == "sept":
+        word = "sept" if month == 9 else full[:3]
+    else:
+        word = full[:3]
+    if template.isupper() and len(template) > 1:
+        return word.upper()
+    if template[0].isupper():
+        return word.capitalize()
+    return word
+
+
+def _ordinal(n: int) -> str:
+    return "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def _ord(m: re.Match[str], d: int) -> str:
+    suffix = m.group("ord")
+    if not suffix:
+        return ""
+    out = _ordinal(d)
+    return out.upper() if suffix.isupper() else out
+
+
+def _sub(m: re.Match[str], values: dict[str, str]) -> str:
+    """The matched text with the named groups in `values` replaced."""
+    text = m.group(0)
+    parts, last = [], 0
+    for name in sorted(values, key=lambda g: m.start(g)):
+        s, e = m.start(name) - m.start(0), m.end(name) - m.start(0)
+        parts += [text[last:s], values[name]]
+        last = e
+    return "".join([*parts, text[last:]])
+
+
+def _iso(m: re.Match[str]) -> ParsedDate:
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    return ParsedDate(date(y, mo, d), True, lambda v: _sub(m, {"y": f"{v.year:04d}", "m": _num(m["m"], v.month),
+                                                             "d": _num(m["d"], v.day)}))  # fmt: skip
+
+
+def _numeric(m: re.Match[str]) -> ParsedDate:
+    a, b = int(m["a"]), int(m["b"])
+    month_first = a <= 12
+    mo, d = (a, b) if month_first else (b, a)
+    ga, gb = ("a", "b") if month_first else ("b", "a")
+    y = _year(m["y"])
+
+    def render(v: date) -> str:
+        return _sub(m, {ga: _num(m[ga], v.month), gb: _num(m[gb], v.day), "y": _fmt_year(m["y"], v.year)})
+
+    return ParsedDate(date(y, mo, d), True, render)
+
+
+def _md(m: re.Match[str]) -> ParsedDate:
+    return ParsedDate(date(_NO_YEAR, int(m["a"]), int(m["b"])), False,
+                      lambda v: _sub(m, {"a": _num(m["a"], v.month), "b": _num(m["b"], v.day)}))  # fmt: skip
+
+
+def _my_numeric(m: re.Match[str]) -> ParsedDate:
+    return ParsedDate(date(_year(m["y"]), int(m["a"]), 15), True,
+                      lambda v: _sub(m, {"a": _num(m["a"], v.month), "y": _fmt_year(m["y"], v.year)}))  # fmt: skip
+
+
+def _named(m: re.Match[str]) -> ParsedDate:
+    month = _month_value(m["mon"])
+    if month is None:
+        raise ValueError("not a month")
+    has_day = m.groupdict().get("d") is not None
+    has_year = m.groupdict().get("y") is not None
+    day = int(m["d"]) if has_day else 15
+    year = _year(m["y"]) if has_year else _NO_YEAR
+
+    def render(v: date) -> str:
+        values = {"mon": _month_name(m["mon"], v.month)}
+        if has_day:
+            values["d"] = _num(m["d"], v.day)
+            if m["ord"]:
+                values["ord"] = _ord(m, v.day)
+        if has_year:
+            values["y"] = _fmt_year(m["y"], v.year)
+        return _sub(m, values)
+
+    return ParsedDate(date(year, month, day), has_year, render)
+
+
+def _season(m: re.Match[str]) -> ParsedDate:
+    word = m["s"].lower()
+    y = _year(m["y"])
+    month, day = (_SEASON_MONTH[word], 15) if word in _SEASON_MONTH else _HOLIDAY[word]
+
+    def render(v: date) -> str:
+        if word in _HOLIDAY:  # a shifted holiday is no longer that holiday: say the month instead
+            name = MONTHS[v.month - 1].capitalize()
+            return f"{name} {_fmt_year(m['y'], v.year)}"
+        season = ("winter", "winter", "spring", "spring", "spring", "summer", "summer", "summer", "fall", "fall",
+                  "fall", "winter")[v.month - 1]  # fmt: skip
+        season = "autumn" if season == "fall" and word == "autumn" else season
+        season = season.upper() if m["s"].isupper() else season.capitalize() if m["s"][0].isupper() else season
+        return _sub(m, {"s": season, "y": _fmt_year(m["y"], v.year)})
+
+    return ParsedDate(date(y, month, day), True, render)
+
+
+def _bare_year(m: re.Match[str]) -> ParsedDate:
+    # A bare year moves with the subject's shift applied to its middle (2 July).
+    return ParsedDate(date(_year(m["y"]), 7, 2), True, lambda v: _fmt_year(m["y"], v.year))
+
+
+_PARSERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], ParsedDate]], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), f)
+    for p, f in (
+        (r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T\s].*)?", _iso),
+        (r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})", _iso),
+        (r"(?P<a>\d{1,2})(?P<s1>[/.-])(?P<b>\d{1,2})(?P=s1)(?P<y>\d{4}|\d{2})", _numeric),
+        (r"(?P<a>\d{1,2})/(?P<b>\d{1,2})", _md),
+        (r"(?P<a>\d{1,2})/(?P<y>\d{4}|\d{2})", _my_numeric),
+        (rf"{_MONTH_RE}\s+{_DAY_RE}(?:(?:,\s*|\s+){_YEAR_RE})?", _named),
+        (rf"(?:the\s+)?{_DAY_RE}(?:\s+of)?[\s-]+{_MONTH_RE}(?:,?[\s-]+{_YEAR_RE})?", _named),
+        (rf"{_MONTH_RE}(?:\s+of)?,?\s+{_YEAR_RE}", _named),
+        (rf"{_MONTH_RE}", _named),
+        (
+            r"(?:(?:early|late|mid)[\s-]+)?(?P<s>spring|summer|fall|autumn|winter|christmas|thanksgiving|easter)"
+            r"(?:\s+of)?,?\s+(?P<y>\d{4}|'\d\d)",
+            _season,
+        ),
+        (r"(?P<y>\d{4}|'\d\d)", _bare_year),
+    )
+)
+
+
+def parse_date(text: str) -> ParsedDate | None:
+    """Parse a DATE span; None when it is no date this module can rewrite.
+
+    >>> parse_date("March 4th, 2021").shifted(-7)
+    'February 25th, 2021'
+    >>> parse_date("03/04/21").shifted(-28)
+    '02/04/21'
+    >>> parse_date("3/4").shifted(-7), parse_date("4th of MARCH").shifted(7)
+    ('2/26', '11th of MARCH')
+    >>> parse_date("2021-03-04T10:00").shifted(-364), parse_date("Summer 2019").year()
+    ('2020-03-05T10:00', '2019')
+    """
+    for pattern, parser in _PARSERS:
+        m = pattern.fullmatch(text.strip())
+        if m is not None:
+            try:
+                return parser(m)
+            except (ValueError, KeyError):
+                continue
+    return None

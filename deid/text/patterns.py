@@ -1,0 +1,544 @@
+"""Regular-expression PHI rules: the cheap pass that finds dates, ages, identifiers, contact details,
+addresses, facilities and context-marked names without any model.
+
+Each rule is (label, compiled pattern, capture group, score, validator); the group is the PHI part of
+the match (a title or a "MRN:" label stays outside it).
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import regex as re
+
+from deid.text.lexicon import COMMON_WORDS, STATE_CODES, STATE_NAMES
+
+_MONTHS_FULL = "January|February|March|April|June|July|August|September|October|November|December"
+_MONTHS_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+# "May" only as a month when a day or a year is attached (it is also a verb).
+MONTH = rf"(?:{_MONTHS_FULL}|May|(?:{_MONTHS_ABBR})\.?)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:(?:19|20)\d\d|'\d\d)"
+_UNITS = (
+    r"(?:mg|mcg|µg|ug|g|kg|lb|lbs|ml|mL|l|L|cc|units?|iu|IU|meq|mEq|mmol|mm|cm|m|km|%|kcal|cal|"
+    r"hrs?|hours?|min|mins|minutes?|sec|seconds?|days?|weeks?|wks?|tabs?|tablets?|caps?|puffs?|drops?|"
+    r"times|x|mmHg|bpm|steps|feet|ft|miles?|dollars|patients|people|cases)\b"
+)
+_NAME_TOKEN = (
+    r"(?:[A-Z][a-z]*\.(?=\s|$|,)|(?:O'|Mc|Mac|D')?[A-Z][A-Za-z'’-]*[a-z][A-Za-z'’-]*|[A-Z]{2,}(?:-[A-Z]{2,})?)"
+)
+_NAME = rf"{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{0,3}}"
+_TITLE = (
+    r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Mister|Prof|Professor|Sr|Sister|Fr|Father|Rev|Nurse|"
+    r"DR|MR|MRS|MS|PROF)\.?"
+)
+_RELATIVE = (
+    r"(?:wife|husband|spouse|partner|son|daughter|mother|mom|father|dad|sister|brother|sibling|aunt|uncle|"
+    r"niece|nephew|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|stepson|"
+    r"stepdaughter|stepmother|stepfather|fianc[ée]e?|boyfriend|girlfriend|friend|neighbou?r|caregiver|"
+    r"guardian|roommate|landlord|HCP|health ?care proxy|POA|proxy|sponsor|child|children|kids?)"
+)
+_STREET_TYPE = (
+    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Ter|"
+    r"Way|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Route|Rte|Square|Sq|Trail|Trl|Alley|Loop|Row|Path|Pike|"
+    r"Crossing|Xing|Plaza|Ridge|Run|Walk|Heights|Hts|Point|Pt|Turnpike|Tpke|Expressway|Freeway|Causeway|"
+    r"Crescent|Close|Gardens|Green|Grove|Hill|Landing|Manor|Park|Pass|Commons|Center)"
+)
+# Street words of other languages (postal formats abroad): the word carries the name.
+_FOREIGN_STREET = (
+    r"(?:[A-Z][\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
+    r"straat|utca|ulica)|(?:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|Strada|Carrer|"
+    r"Rambla|Paseo|Praça|Largo)\s+(?:[A-Z\d][\w'.-]*\s+){0,4})"
+)
+_FACILITY_WORD = (
+    r"(?:Hospital|Hospitals|Medical Center|Medical Centre|Health Center|Health Centre|Health System|"
+    r"Healthcare|Health Care|Health|Clinic|Clinics|Infirmary|Sanatorium|Hospice|Nursing Home|Nursing Facility|"
+    r"Rehabilitation Center|Rehab Center|Rehab|Medical Group|Medical Associates|Associates|Physicians|"
+    r"Institute|Cancer Center|Heart Center|Children's|Pharmacy|Laboratories|Laboratory|Labs|Urgent Care|"
+    r"Care Center|Surgery Center|Surgical Center|Dialysis Center|Family Practice|Family Medicine|"
+    r"Practice|Memorial|University|College|Regional|Community Hospital|General)"
+)
+_CAP_WORD = r"(?:[A-Z][\w'’&.-]*|of|the|&)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    label: str
+    pattern: re.Pattern[str]
+    group: int | str = 0
+    score: float = 0.85
+    validate: Callable[[re.Match[str]], bool] | None = None
+
+
+def _c(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _valid_md(m: re.Match[str]) -> bool:
+    month, day = int(m.group("m")), int(m.group("d"))
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _valid_ip(m: re.Match[str]) -> bool:
+    return all(int(p) <= 255 for p in m.group(0).split("."))
+
+
+def _valid_ssn(m: re.Match[str]) -> bool:
+    digits = re.sub(r"\D", "", m.group("ssn"))
+    return digits[:3] not in ("000",) and digits[3:5] != "00" and digits[5:] != "0000"
+
+
+def _valid_city_state(m: re.Match[str]) -> bool:
+    state = m.group("state")
+    return state in STATE_CODES or state.lower() in STATE_NAMES
+
+
+def _has_digit(m: re.Match[str]) -> bool:
+    return any(ch.isdigit() for ch in m.group("id"))
+
+
+_DATE_CONTEXT = (
+    r"(?:on|since|from|until|till|thru|through|to|dated|date|dos|doa|dod|dob|seen|admitted|discharged|"
+    r"visit|surgery|started|stopped|began|by|before|after|last|next|of|in|and|-|–|,|\(|:)"
+)
+
+RULES: tuple[Rule, ...] = (
+    # ---- dates ------------------------------------------------------------------------------------
+    Rule(
+        "iso_datetime",
+        "DATE",
+        _c(
+            r"\b(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?:[T\s]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?"
+            r"(?:Z|[+-]\d\d:?\d\d)?)?\b"
+        ),
+        score=0.95,
+    ),
+    Rule(
+        "numeric_date_ymd",
+        "DATE",
+        _c(r"\b(?:19|20)\d\d[/.](?:0?[1-9]|1[0-2])[/.](?:0?[1-9]|[12]\d|3[01])\b"),
+        score=0.9,
+    ),
+    Rule(
+        "numeric_date",
+        "DATE",
+        _c(r"(?<![\d/.-])(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?:\d{4}|\d{2})(?![\d/-]|\.\d)"),
+        score=0.9,
+        validate=lambda m: _valid_md(m) or (1 <= int(m.group("d")) <= 12 and 1 <= int(m.group("m")) <= 31),
+    ),
+    Rule(
+        "day_month_name_year",  # 4 March 2021, 04-Mar-2021, 4th of March, the 4th of March, 2021
+        "DATE",
+        _c(rf"\b{_DAY}(?:\s+of)?[\s-]+{MONTH}(?:,?[\s-]+{_YEAR})?\b(?!\w)"),
+        score=0.9,
+    ),
+    Rule(
+        "month_name_day_year",  # March 4th, Mar. 4, 2021, March 4th 2021, Sept 10th, '22
+        "DATE",
+        _c(rf"\b{MONTH}\s+{_DAY}(?!\d)(?:(?:,\s*|\s+){_YEAR})?(?!\d)"),
+        score=0.9,
+    ),
+    Rule(
+        "month_name_year",  # March 2021, March of 2021, Mar '21
+        "DATE",
+        _c(rf"\b{MONTH}(?:\s+of)?,?\s+{_YEAR}\b"),
+        score=0.9,
+    ),
+    Rule(
+        "month_slash_year",  # 03/2021, 3/21 and 08/22 after a date word
+        "DATE",
+        _c(
+            rf"(?:(?<={_DATE_CONTEXT}\s)|(?<={_DATE_CONTEXT}))(?P<m>0?[1-9]|1[0-2])/(?:(?:19|20)\d\d|\d\d)(?![\d/])",
+            re.IGNORECASE,
+        ),
+        score=0.8,
+    ),
+    Rule(
+        "month_day",  # 3/4 after a date word; 5/5 strength and 1/2 tab are not dates
+        "DATE",
+        _c(
+            rf"(?:(?<=\b{_DATE_CONTEXT}\s)|(?<=^)|(?<=\())(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])"
+            rf"(?![\d/]|\s*(?:strength|murmur|pulses?|reflex|{_UNITS}))",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+        score=0.75,
+        validate=_valid_md,
+    ),
+    Rule(
+        "month_alone",
+        "DATE",
+        _c(rf"\b(?:{_MONTHS_FULL})\b"),
+        score=0.6,
+    ),
+    Rule(
+        "season_year",
+        "DATE",
+        _c(
+            rf"\b(?:(?:early|late|mid)[\s-]+)?(?:spring|summer|fall|autumn|winter|christmas|thanksgiving|easter)"
+            rf"(?:\s+of)?,?\s+{_YEAR}\b",
+            re.IGNORECASE,
+        ),
+        score=0.85,
+    ),
+    Rule(
+        "year",  # bare years; HIPAA keeps them, but they are shifted with the rest of the subject's dates
+        "DATE",
+        _c(rf"(?<![\d$#.,/:-])(?:19[0-9]\d|20[0-4]\d)(?![\d%]|\.\d|,\d|\s*(?:-|to)?\s*{_UNITS}|-\d)"),
+        score=0.5,
+    ),
+    Rule("year_apostrophe", "DATE", _c(r"(?<=\bin\s)'\d\d\b|(?<=\bsince\s)'\d\d\b"), score=0.6),
+    # ---- ages over 89 --------------------------------------------------------------------------------
+    Rule(
+        "age_over_89",
+        "AGE",
+        _c(
+            r"(?P<age>\b(?:9\d|1[0-2]\d))(?=\s*(?:-|\s)?\s*(?:years?|yrs?|y/?o|y\.o\.|yo|year-old|years-old|"
+            r"M\b|F\b|male|female|man|woman|(?:-\s*)?(?:yr|year)s?\s*-?\s*old))",
+            re.IGNORECASE,
+        ),
+        group="age",
+        score=0.9,
+    ),
+    Rule(
+        "age_label_over_89",
+        "AGE",
+        _c(r"\b(?:age|aged|age:)\s*(?P<age>9\d|1[0-2]\d)\b", re.IGNORECASE),
+        group="age",
+        score=0.9,
+    ),
+    # ---- identifiers ---------------------------------------------------------------------------------
+    Rule(
+        "ssn",
+        "SSN",
+        _c(r"(?<![\d-])(?P<ssn>\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?![\d-])"),
+        group="ssn",
+        score=0.9,
+        validate=_valid_ssn,
+    ),
+    Rule(
+        "ssn_labelled",
+        "SSN",
+        _c(
+            r"\b(?:SSN|SS\#|social security(?: (?:number|no\.?|\#))?)\s*[:#]?\s*(?P<ssn>\d{3}[- ]?\d{2}[- ]?\d{4})\b",
+            re.IGNORECASE,
+        ),
+        group="ssn",
+        score=0.95,
+    ),
+    Rule(
+        "labelled_id",
+        "ID",
+        _c(
+            r"\b(?:MRN|MR\#|MR|medical record(?: number)?|record|chart|acct|account|member|subscriber|policy|"
+            r"group|claim|insurance|health plan|beneficiary|HICN|MBI|medicaid|medicare|license|licence|lic|DEA|"
+            r"NPI|UPIN|case|accession|specimen|encounter|visit|order|serial|device|patient|pt|ID|identifier|"
+            r"passport|DL|driver'?s license|certificate|cert|plate|VIN|badge|employee|file|ref|reference|"
+            r"invoice|ticket|tracking|confirmation|authori[sz]ation|auth)\s*(?:ID|\#|no\.?|num(?:ber)?|code)?"
+            r"\s*(?:is|was|:|\#|=)?\s*:?\s*\#?\s*(?P<id>(?=[\w-]*\d)[A-Z0-9][A-Z0-9-]{2,}[A-Z0-9])\b",
+            re.IGNORECASE,
+        ),
+        group="id",
+        score=0.9,
+        validate=_has_digit,
+    ),
+    Rule(
+        "hash_id",  # #SP-112233, #12345
+        "ID",
+        _c(r"(?<![\w&])\#\s?(?P<id>[A-Z]{0,5}-?\d{4,}[A-Z]?)\b"),
+        group="id",
+        score=0.8,
+    ),
+    Rule(
+        "coded_id",  # UCS-908765, HX223344, HP-1234-5678, 54321-XYZ, S99940903
+        "ID",
+        _c(r"\b(?:[A-Z]{1,6}-?\d{4,}(?:-\d+)*[A-Z]?|\d{4,}-[A-Z]{2,5}|[A-Z]{2,5}\d{2,}[A-Z]+\d*|[A-Z]\d{6,})\b"),
+        score=0.75,
+    ),
+    Rule(
+        "long_number",  # 6+ digit runs: record numbers, cards, accounts
+        "ID",
+        _c(rf"(?<![\d.,$-])(?<!\d )\d{{6,}}(?![\d.,]\d|\s*{_UNITS})"),
+        score=0.6,
+    ),
+    Rule(
+        "grouped_digits",  # 4111 1111 1111 1111, 1234-5678-9012
+        "ID",
+        _c(r"(?<![\d-])\d{4}(?:[ -]\d{4}){2,3}(?![\d-])"),
+        score=0.7,
+    ),
+    Rule("iban", "ID", _c(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b"), score=0.7),
+    Rule(
+        "uuid",
+        "ID",
+        _c(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE),
+        score=0.9,
+    ),
+    # ---- contact -------------------------------------------------------------------------------------
+    Rule(
+        "phone_us",
+        "PHONE",
+        _c(
+            r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+        ),
+        score=0.9,
+    ),
+    Rule(
+        "phone_intl",
+        "PHONE",
+        _c(r"(?<![\w-])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w-])"),
+        score=0.8,
+    ),
+    Rule(
+        "phone_labelled",  # any digit groups after tel/fax/phone/pager/cell
+        "PHONE",
+        _c(
+            r"\b(?:phone|ph|tel|telephone|fax|facsimile|pager|pgr|beeper|cell|mobile|mob|home|work|contact|call|"
+            r"reached at|number|\#)\s*(?:number|no\.?|\#)?\s*(?:is|:|at)?\s*:?\s*(?P<ph>\+?\(?\d[\d()\s.-]{5,}\d)(?!\d)",
+            re.IGNORECASE,
+        ),
+        group="ph",
+        score=0.85,
+        validate=lambda m: sum(ch.isdigit() for ch in m.group("ph")) >= 6,
+    ),
+    Rule(
+        "email",
+        "EMAIL",
+        _c(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
+        score=0.95,
+    ),
+    Rule(
+        "url",
+        "URL",
+        _c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]"),
+        score=0.95,
+    ),
+    Rule(
+        "domain",
+        "URL",
+        _c(
+            r"(?<![@\w.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|info|biz|"
+            r"health|care|us|uk|ca|de|fr|au|nl|se|no|dk|fi|be|br|es|it|pl|ch|at|cy|si|cz|hu|ie|nz|jp|cn|in)"
+            r"(?:\.[a-z]{2})?(?:/[^\s]*)?(?![\w@-])"
+        ),
+        score=0.7,
+    ),
+    Rule("ipv4", "IP", _c(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)"), score=0.9, validate=_valid_ip),
+    Rule("ipv6", "IP", _c(r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.IGNORECASE), score=0.9),
+    # ---- places --------------------------------------------------------------------------------------
+    Rule(
+        "street_address",
+        "ADDRESS",
+        _c(
+            rf"\b\d{{1,6}}(?:-\d+)?[A-Z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:(?:\d+(?:st|nd|rd|th)|"
+            rf"[A-Z][A-Za-z'.-]*)\s+){{1,4}}(?i:{_STREET_TYPE})\b\.?"
+            rf"(?:,?\s*(?i:apt|apartment|suite|ste|unit|\#|room|rm|floor|fl|bldg|building)\.?\s*\#?\s*[\w-]+)?"
+        ),
+        score=0.85,
+    ),
+    Rule(
+        "street_address_foreign",
+        "ADDRESS",
+        _c(rf"\b(?:\d{{1,6}}\s+)?{_FOREIGN_STREET}\s*\d{{1,5}}[A-Za-z]?\b(?:,?\s*(?i:apt|suite|unit)\.?\s*\d+)?"),
+        score=0.75,
+    ),
+    Rule(
+        "unit",
+        "ADDRESS",
+        _c(r"\b(?i:apt|apartment|suite|ste)\.?\s*\#?\s*\d+[A-Z]?\b"),
+        score=0.7,
+    ),
+    Rule(
+        "po_box",
+        "ADDRESS",
+        _c(r"\b(?:P\.?\s?O\.?\s*Box|Post\s+Office\s+Box|(?:Unit|PSC|CMR)\s+\d+,?\s+Box)\s+\d+\b", re.IGNORECASE),
+        score=0.9,
+    ),
+    Rule("military_post", "ADDRESS", _c(r"\b(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\b", re.IGNORECASE), score=0.8),
+    Rule(
+        "city_state",
+        "LOCATION",
+        _c(
+            r"\b(?P<city>[A-Z][A-Za-z'.-]+(?:\s+[A-Z][A-Za-z'.-]+){0,2}),\s*(?P<state>[A-Z]{2}|[A-Z][a-z]+)"
+            r"(?=\s+\d{5}|\s*$|\s*[,.;)\n])",
+            re.MULTILINE,
+        ),
+        group="city",
+        score=0.75,
+        validate=_valid_city_state,
+    ),
+    Rule(
+        "zip_after_state",
+        "ZIP",
+        _c(r"(?<=[A-Z]{2}\s)(?P<zip>\d{5}(?:-\d{4})?)\b|(?<=[A-Za-z],\s)(?P<zip2>\d{5}(?:-\d{4})?)\b"),
+        score=0.9,
+    ),
+    Rule(
+        "zip_labelled",
+        "ZIP",
+        _c(
+            r"\b(?:zip|zip\s?code|postal\s?code|postcode)\s*[:#]?\s*(?P<zip>\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+            re.IGNORECASE,
+        ),
+        group="zip",
+        score=0.9,
+    ),
+    Rule("zip_plus4", "ZIP", _c(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"), score=0.8),
+    Rule("five_digits", "ZIP", _c(rf"(?<![\d.,$#-])\d{{5}}(?![\d.,%-]|\s*{_UNITS})"), score=0.45),
+    Rule(
+        "facility",
+        "FACILITY",
+        _c(
+            rf"\b(?:(?:St|Mt)\.?\s+|Saint\s+|Mount\s+)?[A-Z][\w'’&.-]*(?:\s+{_CAP_WORD}){{0,5}}?(?:\s+(?i:{_FACILITY_WORD}))+\b"
+            rf"(?:\s+(?:of|at|for)\s+[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){{0,3}})?"
+        ),
+        score=0.7,
+    ),
+    Rule(
+        "facility_of",  # Hospital of the University of Pennsylvania, University of Chicago
+        "FACILITY",
+        _c(
+            r"\b(?:Hospital|University|Clinic|Institute|Center)\s+of\s+(?:the\s+)?[A-Z][\w'.-]*(?:\s+(?:of\s+)?[A-Z][\w'.-]*){0,3}"
+        ),
+        score=0.75,
+    ),
+    Rule(
+        "saint_place",  # St. Vincent's, Mt. Sinai, Cedars-Sinai
+        "FACILITY",
+        _c(r"\b(?:St|Mt|Saint|Mount)\.?\s+[A-Z][a-z]+(?:['’]s)?(?:\s+[A-Z][a-z]+)?\b|\b[A-Z][a-z]+-Sinai\b"),
+        score=0.7,
+    ),
+    Rule(
+        "at_acronym",  # seen at UCSF, transferred from MGH
+        "FACILITY",
+        _c(r"(?<=\b(?:at|from|to)\s)(?:the\s)?(?P<fac>[A-Z]{3,6})\b(?!-)"),
+        group="fac",
+        score=0.55,
+    ),
+    # ---- names by context ----------------------------------------------------------------------------
+    Rule("titled_name", "NAME", _c(rf"\b{_TITLE}\s+(?P<name>{_NAME})"), group="name", score=0.9),
+    Rule(
+        "name_credentials",
+        "NAME",
+        _c(
+            rf"(?P<name>{_NAME}),?\s+(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|PhD|MBBS|DDS|DMD|PharmD|LPN|CNA|MSW|"
+            r"LCSW|CRNA|FNP|APRN|DPM|OD|FACS|FACP|MPH)\b"
+        ),
+        group="name",
+        score=0.85,
+    ),
+    Rule(
+        "relative_name",
+        "NAME",
+        _c(
+            rf"\b(?i:pt'?s|patient'?s|his|her|their|the|my|whose)\s+{_RELATIVE}(?:[,:]?\s+|\s*\(\s*)(?i:named\s+|is\s+)?"
+            rf"(?P<name>{_NAME})"
+        ),
+        group="name",
+        score=0.85,
+    ),
+    Rule(
+        "signature",
+        "NAME",
+        _c(
+            rf"\b(?i:signed|e-?signed|electronically signed|dictated|transcribed|cosigned|co-signed|authenticated|"
+            rf"reviewed|attending|resident|fellow|intern|provider|physician|surgeon|pcp|referring|consultant|"
+            rf"author|cc|seen|examined|evaluated|discussed|referred|accompanied|escorted)"
+            rf"(?i:\s+(?:by|with|to|from))?\s*:?\s*(?:{_TITLE}\s+)?(?P<name>{_NAME})"
+        ),
+        group="name",
+        score=0.7,
+    ),
+    Rule(
+        "name_label",
+        "NAME",
+        _c(
+            rf"\b(?i:name|patient|pt|contact|emergency contact|next of kin|nok|guarantor|insured|mother|father|"
+            rf"spouse|informant|historian|interpreter|sender|recipient|to|from|attn)\s*:\s*(?P<name>{_NAME})"
+        ),
+        group="name",
+        score=0.8,
+    ),
+    Rule(
+        "name_is",
+        "NAME",
+        _c(rf"\b(?i:my name is|name is|named|called|goes by|known as|this is|I am|I'm)\s+(?P<name>{_NAME})"),
+        group="name",
+        score=0.75,
+    ),
+    Rule(
+        "last_first",  # SMITH, JOHN A  /  Smith, John
+        "NAME",
+        _c(r"(?m)^\s*(?P<name>[A-Z][A-Za-z'-]+,\s+[A-Z][A-Za-z'-]+(?:\s+[A-Z]\.?)?)\s*$"),
+        group="name",
+        score=0.6,
+    ),
+)
+
+
+_TOKEN = re.compile(r"\S+")
+_KEEP_LOWER = frozenset(("of", "the", "&"))
+_FACILITY_TAIL = re.compile(rf"(?i:{_FACILITY_WORD})$")
+
+
+def _is_stop(token: str) -> bool:
+    word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
+    return word in COMMON_WORDS or word in _FACILITY_STOP
+
+
+_FACILITY_STOP = frozenset("hospital clinic center centre medical health university".split())
+
+
+def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """A titled or context-marked name ends before the first ordinary word ("DR. ADAMS AT MERCY")."""
+    tokens = list(_TOKEN.finditer(text, start, end))
+    keep_end = start
+    for i, t in enumerate(tokens):
+        if _is_stop(t.group()):
+            if i == 0:
+                return start, start
+            break
+        keep_end = t.end()
+    while keep_end > start and text[keep_end - 1] in ",;:":
+        keep_end -= 1
+    return start, keep_end
+
+
+def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
+    """A facility starts after the last ordinary word before its own name ("SEEN BY ... MERCY HOSPITAL")."""
+    tokens = list(_TOKEN.finditer(text, start, end))
+    # the facility word (and what follows it, "of X") is kept; walk left from the first facility word
+    first_fac = next(
+        (i for i, t in enumerate(tokens) if _FACILITY_TAIL.search(t.group().strip(".,"))), len(tokens)
+    )
+    keep_start = tokens[first_fac].start() if first_fac < len(tokens) else start
+    for t in reversed(tokens[:first_fac]):
+        word = t.group()
+        if word in _KEEP_LOWER or not _is_stop(word) or (word[0].isupper() and word.lower() in _FACILITY_STOP):
+            keep_start = t.start()
+            continue
+        break
+    while (keep_start < end and text[keep_start] in "&") or text[keep_start : keep_start + 4] in ("of ", "the "):
+        nxt = text.find(" ", keep_start)
+        if nxt < 0 or nxt >= end:
+            break
+        keep_start = nxt + 1
+    return keep_start, end
+
+
+def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[int, int, str, float, str]]:
+    """(start, end, label, score, rule name) for every rule match in `text`."""
+    for rule in rules:
+        for m in rule.pattern.finditer(text):
+            if rule.validate is not None and not rule.validate(m):
+                continue
+            if rule.group == 0 and rule.name == "zip_after_state":
+                key = "zip" if m.group("zip") else "zip2"
+                start, end = m.span(key)
+            else:
+                start, end = m.span(rule.group)
+            if rule.label == "NAME" and rule.name != "last_first":
+                start, end = _trim_name(text, start, end)
+            elif rule.label == "FACILITY" and rule.name.startswith("facility"):
+                start, end = _trim_facility(text, start, end)
+            if start < end:
+                yield start, end, rule.label, rule.score, rule.name

@@ -1,0 +1,157 @@
+"""Presidio recognizers for clinical PHI: the rule pass, the per-subject deny list, the filtered spaCy
+NER pass, and Presidio's own email recognizer made offline."""
+
+from functools import lru_cache
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+from deid.text.known import KnownPhi, compile_known
+from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS
+from deid.text.patterns import RULES, iter_matches
+from deid.text.spans import LABELS
+
+# Single words that end like drug names are never people (spaCy's small model often says they are).
+_DRUG_SUFFIXES = (
+    "pril", "olol", "sartan", "statin", "mab", "nib", "cillin", "mycin", "floxacin", "azole", "dipine",
+    "tidine", "prazole", "formin", "gliflozin", "gliptin", "parin", "xaban", "semide", "thiazide", "zepam",
+    "azepam", "oxetine", "triptan", "vir", "sone", "olone", "caine", "profen", "oxacin", "cycline",
+    "platin", "rubicin", "tinib", "zumab", "ximab", "lukast", "terol", "tropium", "dronate", "glitazone",
+    "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
+)  # fmt: skip
+_NER_LABELS = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY", "ORG": "ORGANIZATION"}
+_NER_SCORES = {"NAME": 0.8, "LOCATION": 0.65, "FACILITY": 0.65, "ORGANIZATION": 0.55}
+_HEALTH_WORDS = ("hospital", "clinic", "medical", "health", "care", "infirmary", "hospice", "pharmacy",
+                 "rehab", "surgery", "surgical", "physicians", "cancer", "children")  # fmt: skip
+
+
+def _result(start: int, end: int, label: str, score: float, source: str) -> RecognizerResult:
+    return RecognizerResult(
+        entity_type=label,
+        start=start,
+        end=end,
+        score=score,
+        analysis_explanation=AnalysisExplanation(recognizer=source, original_score=score),
+        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: source},
+    )
+
+
+class ClinicalRuleRecognizer(LocalRecognizer):
+    """Every rule of deid.text.patterns: dates, ages > 89, identifiers, contact details, places, titled names."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(LABELS), name="ClinicalRuleRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        return [_result(s, e, label, score, rule) for s, e, label, score, rule in iter_matches(text, RULES)]
+
+
+@lru_cache(maxsize=256)
+def _compiled(known: KnownPhi) -> list:
+    return compile_known(known)
+
+
+class KnownPhiRecognizer(LocalRecognizer):
+    """Ad hoc, per subject: every mention of what the structured record knows about this subject."""
+
+    def __init__(self, known: KnownPhi) -> None:
+        self.known = known
+        super().__init__(supported_entities=list(LABELS), name="KnownPhiRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        out = []
+        for pattern, label in _compiled(self.known):
+            out.extend(_result(m.start(), m.end(), label, 1.0, "known") for m in pattern.finditer(text))
+        return out
+
+
+class ClinicalNerRecognizer(LocalRecognizer):
+    """spaCy's PERSON, GPE/LOC, FAC and ORG entities, minus what is clinical vocabulary."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(LABELS), name="ClinicalNerRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        if nlp_artifacts is None:
+            return []
+        out = []
+        for start, end, ner_label in nlp_artifacts.entities:
+            label = _NER_LABELS.get(ner_label)
+            if label is None:
+                continue
+            for s, e in _trim_parts(text, start, end):
+                label2 = _keep(text[s:e], label)
+                if label2 is not None:
+                    out.append(_result(s, e, label2, _NER_SCORES[label2], "spacy"))
+        return out
+
+
+def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """An entity split at line breaks and trimmed of punctuation at either end."""
+    parts, pos = [], start
+    for piece in text[start:end].split("\n"):
+        s, e = pos, pos + len(piece)
+        pos = e + 1
+        while s < e and not text[s].isalnum():
+            s += 1
+        while e > s and not (text[e - 1].isalnum() or text[e - 1] == "."):
+            e -= 1
+        if e - s >= 2:
+            parts.append((s, e))
+    return parts
+
+
+def _keep(span: str, label: str) -> str | None:
+    words = [w.strip(".,'’:;()") for w in span.split()]
+    words = [w for w in words if w]
+    if not words or not any(ch.isupper() for ch in span):
+        return None
+    lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
+    if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w.isdigit() for w in lowered):
+        return None
+    if label == "NAME" and len(words) == 1 and lowered[0].endswith(_DRUG_SUFFIXES):
+        return None
+    if label == "ORGANIZATION":
+        if any(h in w for w in lowered for h in _HEALTH_WORDS):
+            return "FACILITY"
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
+            return None  # lone acronyms: mostly clinical (CHF, ACE); facilities are caught by rules
+    return label
+
+
+class NoContextEnhancer(ContextAwareEnhancer):
+    """Context is part of our rules already; Presidio's lemma-window boost would only cost time."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0, min_score_with_context_similarity=0, context_prefix_count=0,
+                         context_suffix_count=0)  # fmt: skip
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        return raw_results
+
+
+@lru_cache(maxsize=1)
+def offline_tld_extractor():
+    """tldextract with its bundled public-suffix snapshot only: the default extractor fetches the list
+    over the network on first use (and stalls for its timeout where there is none)."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's email recognizer, validating the domain against the bundled suffix list, offline."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return offline_tld_extractor()(pattern_text).fqdn != ""

@@ -1,0 +1,231 @@
+"""Replacing PHI: consistent per-subject surrogates, per-subject date shifts, Safe Harbor generalisation,
+or tags; one function per policy decision, driven by `deidentify`."""
+
+import hashlib
+from collections.abc import Sequence
+
+import regex as re
+
+from deid.pseudonym import Keyring
+from deid.text.dates import parse_date
+from deid.text.known import KnownPhi
+from deid.text.lexicon import (
+    FIRST_NAMES,
+    RESTRICTED_ZIP3,
+    SURNAMES,
+    SURROGATE_CITIES,
+    SURROGATE_FACILITIES,
+    SURROGATE_ORGANIZATIONS,
+    SURROGATE_STREET_TYPES,
+    SURROGATE_STREETS,
+)
+from deid.text.spans import PhiSpan
+
+POLICIES = ("shifted", "safe-harbor", "limited-data-set")
+MODES = ("surrogate", "tag")
+# What each policy leaves in place: a limited data set may keep dates, ages, towns, cities, states and ZIPs
+# (45 CFR 164.514(e)(2)); the other policies keep nothing of what was found.
+_KEPT = {"limited-data-set": frozenset({"DATE", "AGE", "LOCATION", "ZIP"})}
+_FIRST = frozenset(FIRST_NAMES)
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*|[^\W\d_]")
+
+
+class Surrogates:
+    """The replacements for one subject: every choice is a keyed hash of (subject seed, original), so the
+    same original gets the same surrogate in all of the subject's notes, and nothing is stored."""
+
+    def __init__(self, seed: int, shift_days: int, policy: str) -> None:
+        self.seed = seed.to_bytes(8, "big")
+        self.shift_days = shift_days
+        self.policy = policy
+
+    def _pick(self, kind: str, original: str, n: int) -> int:
+        h = hashlib.blake2b(original.encode(), key=self.seed, person=kind.encode()[:16], digest_size=8)
+        return int.from_bytes(h.digest(), "big") % n
+
+    def replace(self, label: str, original: str) -> str:
+        return getattr(self, f"_{label.lower()}")(original)
+
+    def _name(self, original: str) -> str:
+        def word(m: re.Match[str]) -> str:
+            token = m.group()
+            key = re.sub(r"\d+$", "", token.lower())
+            if len(key) == 1:
+                letter = "ABCDEFGHIJKLMNOPRSTW"[self._pick("initial", key, 20)]
+                return letter if token.isupper() else letter.lower()
+            pool = FIRST_NAMES if key in _FIRST else SURNAMES
+            i = self._pick("name", key, len(pool))
+            out = pool[i] if pool[i] != key else pool[(i + 1) % len(pool)]
+            return _case_like(token, out)
+
+        return _NAME_WORD.sub(word, original)
+
+    def _digits(self, original: str, kind: str) -> str:
+        """Same shape: every digit and letter replaced, separators kept."""
+        norm = re.sub(r"\W", "", original).upper()
+        h = hashlib.blake2b(norm.encode(), key=self.seed, person=kind.encode()[:16], digest_size=64).digest()
+        out = []
+        for i, ch in enumerate(original):
+            b = h[i % 64]
+            if ch.isdigit():
+                out.append(str(b % 10))
+            elif ch.isalpha() and ch.isascii():
+                letter = "ABCDEFGHJKLMNPQRSTUVWXYZ"[b % 24]
+                out.append(letter if ch.isupper() else letter.lower())
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    def _id(self, original: str) -> str:
+        return self._digits(original, "id")
+
+    def _ssn(self, original: str) -> str:
+        # Area numbers 900-999 are never issued: a surrogate can't be someone's real SSN.
+        return re.sub(r"\d", "9", self._digits(original, "ssn"), count=1)
+
+    def _phone(self, original: str) -> str:
+        out = self._digits(original, "phone")
+        positions = [i for i, ch in enumerate(out) if ch.isdigit()]
+        if len(positions) >= 7:  # 555 exchange: reserved for fiction in the NANP
+            chars = list(out)
+            for i, d in zip(positions[-7:-4], "555", strict=True):
+                chars[i] = d
+            out = "".join(chars)
+        return out
+
+    def _email(self, original: str) -> str:
+        first = FIRST_NAMES[self._pick("email-first", original.lower(), len(FIRST_NAMES))]
+        last = SURNAMES[self._pick("email-last", original.lower(), len(SURNAMES))]
+        return f"{first}.{last}@example.org"
+
+    def _url(self, original: str) -> str:
+        path = f"{self._pick('url', original.lower(), 16**6):06x}"
+        if original.lower().startswith(("http", "ftp")):
+            return f"https://www.example.org/{path}"
+        return f"www.example.org/{path}" if original.lower().startswith("www.") else "example.org"
+
+    def _ip(self, original: str) -> str:
+        return f"192.0.2.{1 + self._pick('ip', original, 254)}"  # TEST-NET-1, documentation only
+
+    def _address(self, original: str) -> str:
+        low = original.lower()
+        number = re.search(r"\d+", original)
+        digits = self._digits(number.group(), "street-number").lstrip("0") or "1" if number else "1"
+        if low.startswith(("apt", "apartment", "suite", "ste", "unit")):
+            return f"{original.split()[0].rstrip('.#')} {digits}"
+        if "box" in low:
+            return f"PO Box {digits}"
+        street = SURROGATE_STREETS[self._pick("street", low, len(SURROGATE_STREETS))]
+        kind = SURROGATE_STREET_TYPES[self._pick("street-type", low, len(SURROGATE_STREET_TYPES))]
+        return f"{digits} {street} {kind}"
+
+    def _location(self, original: str) -> str:
+        return _case_like(original, SURROGATE_CITIES[self._pick("city", original.lower(), len(SURROGATE_CITIES))])
+
+    def _facility(self, original: str) -> str:
+        pool = SURROGATE_FACILITIES
+        return _case_like(original, pool[self._pick("facility", original.lower(), len(pool))])
+
+    def _organization(self, original: str) -> str:
+        pool = SURROGATE_ORGANIZATIONS
+        return _case_like(original, pool[self._pick("org", original.lower(), len(pool))])
+
+    def _zip(self, original: str) -> str:
+        return generalize_zip(original) or self._digits(original, "zip")
+
+    def _age(self, original: str) -> str:
+        return "90+"
+
+    def _date(self, original: str) -> str:
+        parsed = parse_date(original)
+        if self.policy == "safe-harbor":
+            return (parsed.year() if parsed else None) or "[DATE]"
+        return parsed.shifted(self.shift_days) if parsed else "[DATE]"
+
+
+def generalize_zip(original: str) -> str | None:
+    """Safe Harbor's ZIP rule: the first three digits, or 000 where that prefix covers 20,000 people or
+    fewer. None for what is not a US ZIP.
+
+    >>> generalize_zip("02115-1234"), generalize_zip("03601"), generalize_zip("B0J 2H0")
+    ('021', '000', None)
+    """
+    digits = original.strip()
+    if not re.fullmatch(r"\d{5}(?:-\d{4})?", digits):
+        return None
+    return "000" if digits[:3] in RESTRICTED_ZIP3 else digits[:3]
+
+
+def _case_like(template: str, word: str) -> str:
+    letters = [ch for ch in template if ch.isalpha()]
+    if len(letters) > 1 and all(ch.isupper() for ch in letters):
+        return word.upper()
+    if letters and letters[0].islower():
+        return word.lower()
+    return " ".join(w[:1].upper() + w[1:] for w in word.split(" "))
+
+
+def apply(text: str, spans: Sequence[PhiSpan], replacer: "Surrogates | None", policy: str) -> str:
+    """`text` with each span replaced: by its surrogate, or by `[LABEL]` when `replacer` is None."""
+    kept = _KEPT.get(policy, frozenset())
+    out, last = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.label in kept or span.start < last:
+            continue
+        original = text[span.start : span.end]
+        out += [
+            text[last : span.start],
+            f"[{span.label}]" if replacer is None else replacer.replace(span.label, original),
+        ]
+        last = span.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _check(policy: str, mode: str, secret: bytes | None) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; expected one of {POLICIES}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+    if mode == "surrogate" and not secret:
+        raise ValueError("surrogate mode needs the secret (it keys each subject's surrogates and date shift)")
+
+
+def deidentify(
+    text: str,
+    subject_key: str,
+    known: KnownPhi | dict | None = None,
+    *,
+    policy: str = "shifted",
+    secret: bytes | None = None,
+    mode: str = "surrogate",
+) -> str:
+    """`text` with its PHI replaced under `policy`; `subject_key` is the subject's source id."""
+    return deidentify_batch([text], [subject_key], [known], policy=policy, secret=secret, mode=mode)[0]
+
+
+def deidentify_batch(
+    texts: Sequence[str],
+    subject_keys: Sequence[str],
+    knowns: Sequence[KnownPhi | dict | None] | None = None,
+    *,
+    policy: str = "shifted",
+    secret: bytes | None = None,
+    mode: str = "surrogate",
+    n_process: int = 1,
+) -> list[str]:
+    """`deidentify` over many notes, NER batched (and fanned out over `n_process` processes)."""
+    from deid.text.engine import find_phi_batch
+
+    _check(policy, mode, secret)
+    if len(subject_keys) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(subject_keys)} subject keys")
+    all_spans = find_phi_batch(texts, knowns, n_process=n_process)
+    keyring = Keyring(secret) if secret else None
+    out = []
+    for text, key, spans in zip(texts, subject_keys, all_spans, strict=True):
+        replacer = None
+        if mode == "surrogate" and keyring is not None:
+            replacer = Surrogates(keyring.surrogate_seed(key), keyring.shift_days(key), policy)
+        out.append(apply(text, spans, replacer, policy))
+    return out
