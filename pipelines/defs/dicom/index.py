@@ -9,13 +9,14 @@ import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
 from deid.dicom import DEFAULT_PROFILE, Profile, deidentify
+from deid.dicom.profile import quiet_pydicom
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.reader import read_header
 from schemas.imaging import DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
@@ -83,7 +84,7 @@ def index_files(
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             results = [r for rs in pool.map(_index_chunk, args) for r in rs]
-    results.sort(key=lambda r: r.source_file)
+    results.sort(key=lambda r: r.source_file)  # the first file of a duplicated SOP instance wins, by path
     return IndexResult(files=_reject_duplicates(results))
 
 
@@ -96,7 +97,8 @@ def _chunks(files: list[Path]) -> Iterator[list[str]]:
 def _index_chunk(args: tuple) -> list[FileResult]:
     paths, root, secret, n_shards, crosswalk, profile = args
     keyring = Keyring(secret)
-    return [index_file(Path(p), Path(root), keyring, n_shards, crosswalk, profile) for p in paths]
+    with quiet_pydicom():
+        return [index_file(Path(p), Path(root), keyring, n_shards, crosswalk, profile) for p in paths]
 
 
 def _reject_duplicates(results: list[FileResult]) -> list[FileResult]:
@@ -262,9 +264,10 @@ def dicom_datetime(da: str | None, tm: str | None, tz: str | None) -> datetime |
     try:
         hh, mm, ss = int(main[0:2] or 0), int(main[2:4] or 0), int(main[4:6] or 0)
         micro = int((frac + "000000")[:6]) if frac.isdigit() else 0
-        local = datetime(day.year, day.month, day.day, hh, mm, min(ss, 59), micro)
+        # naive on purpose: a DICOM local time, made naive UTC below (the schemas hold naive UTC)
+        local = datetime(day.year, day.month, day.day, hh, mm, min(ss, 59), micro)  # noqa: DTZ001
     except ValueError:
-        local = datetime(day.year, day.month, day.day)
+        local = datetime(day.year, day.month, day.day)  # noqa: DTZ001
     offset = _utc_offset(tz)
     return local - offset if offset is not None else local
 
@@ -275,7 +278,3 @@ def _utc_offset(tz: str | None) -> timedelta | None:
     s = tz.strip()
     sign = -1 if s[0] == "-" else 1
     return sign * timedelta(hours=int(s[1:3]), minutes=int(s[3:5]))
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

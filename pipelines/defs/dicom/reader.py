@@ -18,7 +18,7 @@ from schemas.quarantine import UNREADABLE_FILE
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _EXPLICIT_VRS = frozenset(
-    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split()
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split(),
 )
 _LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
 _TAIL = 4096  # bytes searched for the sequence delimiter that closes encapsulated pixel data
@@ -54,7 +54,9 @@ def read_header(path: Path, specific_tags: list[int] | None = None) -> Header:
                 try:
                     ds = dcmread(fp, stop_before_pixels=True, force=not has_prefix, specific_tags=specific_tags)
                 except Exception as err:  # pydicom raises many types on malformed input
-                    return Header(reason_code=CORRUPT_DICOM, reason=f"header does not parse ({type(err).__name__})")
+                    return Header(
+                        reason_code=CORRUPT_DICOM, reason=f"header does not parse ({type(err).__name__})"
+                    )
             problem = _truncation(fp, ds, size)
     except OSError as err:
         return Header(reason_code=UNREADABLE_FILE, reason=f"cannot read file ({type(err).__name__})")
@@ -126,7 +128,7 @@ def _truncation(fp, ds: Dataset, size: int) -> str | None:
                 return "pixel data is shorter than its declared length"
             return None
     last_end = 0
-    for tag in ds.keys():
+    for tag in ds.keys():  # noqa: SIM118 -- iterating a Dataset converts every element; keys() does not
         elem = ds.get_item(tag)
         tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
         if tell is not None and length is not None and length != 0xFFFFFFFF:
