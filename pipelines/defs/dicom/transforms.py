@@ -8,17 +8,19 @@ from deid.dicom import remap_uid
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.index import IndexResult
 from schemas.imaging import (
+    DUPLICATE_SOP_INSTANCE,
     IMAGING_FHIR_LINKS_SCHEMA,
     IMAGING_INSTANCES_SCHEMA,
     IMAGING_SERIES_SCHEMA,
     IMAGING_STUDIES_SCHEMA,
     INSTANCES_ASSET,
+    MISSING_DICOM_UID,
     RAW_DICOM_INSTANCES_SCHEMA,
     RECORD_DICOMDIR,
     RECORD_INSTANCE,
 )
 from schemas.ledger import LEDGER_SCHEMA, UNPARSED
-from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.quarantine import MISSING_PATIENT, QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA
 
 UNKNOWN = "UNKNOWN"
@@ -164,13 +166,12 @@ def ledger_table(result: IndexResult, events: pl.DataFrame) -> pl.DataFrame:
     """One ledger row per file: in 1 = out + quarantined; n_events counts the events attributed to it."""
     per_file = dict(events.group_by("source_file").len().iter_rows()) if events.height else {}
     kinds = {"instance": RECORD_INSTANCE, "dicomdir": RECORD_DICOMDIR}
+    parsed = {DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID, MISSING_PATIENT}  # read fine, rejected on content
     rows = [
         {
             "asset": INSTANCES_ASSET,
             "source_file": f.source_file,
-            "record_type": kinds.get(
-                f.kind, RECORD_INSTANCE if f.reason_code == "DUPLICATE_SOP_INSTANCE" else UNPARSED
-            ),
+            "record_type": kinds.get(f.kind, RECORD_INSTANCE if f.reason_code in parsed else UNPARSED),
             "n_in": 1,
             "n_out": int(f.kind != "rejected"),
             "n_quarantined": int(f.kind == "rejected"),

@@ -1,0 +1,109 @@
+"""What the DICOM assets do, as plain functions of Settings (no Dagster): read, transform, write atomically."""
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.defs.dicom import transforms
+from pipelines.defs.dicom.index import index_files, walk
+from pipelines.settings import Settings
+from schemas.imaging import (
+    FHIR_IMAGING_STUDY_UIDS_SCHEMA,
+    IMAGING_FHIR_LINKS_SCHEMA,
+    IMAGING_INSTANCES_SCHEMA,
+    IMAGING_SERIES_SCHEMA,
+    IMAGING_STUDIES_SCHEMA,
+    INSTANCES_ASSET,
+    RAW_DICOM_INSTANCES_SCHEMA,
+    fhir_study_uids_dir,
+    imaging_links_path,
+    imaging_path,
+    raw_events_path,
+    raw_instances_path,
+)
+from schemas.io import write_parquet
+from schemas.ledger import LEDGER_SCHEMA
+from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA
+
+
+def build_instances(settings: Settings, *, workers: int = 1) -> dict:
+    """Index landing/dicom/ and write every shard's raw and imaging instances, quarantine and ledger.
+
+    Returns counts only (Dagster metadata): no value from any file.
+    """
+    layout = settings.layout
+    files = walk(layout.landing_dicom) if layout.landing_dicom.exists() else []
+    result = index_files(files, layout.root, settings.secret, settings.n_shards, workers=workers)
+    raw_all = []
+    for shard in range(settings.n_shards):
+        raw = transforms.raw_instances(result, shard)
+        raw_all.append(raw)
+        write_parquet(raw.to_arrow(), raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
+        inst = transforms.imaging_instances(result, shard)
+        write_parquet(inst.to_arrow(), imaging_path(layout, "instances", shard), IMAGING_INSTANCES_SCHEMA)
+    events = transforms.events_table(pl.concat(raw_all), settings.secret)
+    quarantine = transforms.quarantine_table(result)
+    write_parquet(quarantine.to_arrow(), layout.quarantine(INSTANCES_ASSET) / "part-0.parquet", QUARANTINE_SCHEMA)
+    ledger = transforms.ledger_table(result, events)
+    write_parquet(ledger.to_arrow(), layout.ledger(INSTANCES_ASSET), LEDGER_SCHEMA)
+    reasons = quarantine.group_by("reason_code").len().sort("reason_code").iter_rows()
+    return {
+        "files": len(result.files),
+        "instances": len(result.instances),
+        "dicomdirs": len(result.dicomdirs),
+        "quarantined": len(result.rejected),
+        "events": events.height,
+        **{f"quarantined_{code}": n for code, n in reasons},
+    }
+
+
+def _read(path: Path, schema) -> pl.DataFrame:
+    if not path.exists():
+        return pl.from_arrow(schema.empty_table())
+    return pl.read_parquet(path)
+
+
+def build_events(settings: Settings, shard: int) -> dict:
+    """raw/dicom/events/shard=<k>/part-0.parquet from the shard's raw instances."""
+    layout = settings.layout
+    raw = _read(raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
+    events = transforms.events_table(raw, settings.secret)
+    write_parquet(events.to_arrow(), raw_events_path(layout, shard), RAW_EVENTS_SCHEMA)
+    return {"events": events.height, "studies": raw["study_uid"].n_unique(), "instances": raw.height}
+
+
+def build_rollup(settings: Settings, shard: int, table: str) -> dict:
+    """imaging/series/<k>.parquet or imaging/studies/<k>.parquet from the shard's de-identified instances."""
+    layout = settings.layout
+    inst = _read(imaging_path(layout, "instances", shard), IMAGING_INSTANCES_SCHEMA)
+    if table == "series":
+        out, schema = transforms.series_table(inst), IMAGING_SERIES_SCHEMA
+    else:
+        out, schema = transforms.studies_table(inst), IMAGING_STUDIES_SCHEMA
+    write_parquet(out.to_arrow(), imaging_path(layout, table, shard), schema)
+    return {"rows": out.height, "instances": inst.height}
+
+
+def build_links(settings: Settings) -> dict:
+    """imaging/fhir_links.parquet: raw DICOM studies joined to the FHIR ingest's study-UID table, if any."""
+    layout = settings.layout
+    raw = pl.concat(
+        [_read(raw_instances_path(layout, k), RAW_DICOM_INSTANCES_SCHEMA) for k in range(settings.n_shards)]
+    )
+    fhir_dir = fhir_study_uids_dir(layout)
+    parts = sorted(fhir_dir.rglob("*.parquet")) if fhir_dir.exists() else []
+    fhir = (
+        pl.concat([pl.read_parquet(p).select(FHIR_IMAGING_STUDY_UIDS_SCHEMA.names) for p in parts])
+        if parts
+        else pl.from_arrow(FHIR_IMAGING_STUDY_UIDS_SCHEMA.empty_table())
+    )
+    links = transforms.fhir_links(raw, fhir, settings.keyring)
+    write_parquet(links.to_arrow(), imaging_links_path(layout), IMAGING_FHIR_LINKS_SCHEMA)
+    return {
+        "dicom_studies": raw["study_uid"].n_unique(),
+        "fhir_study_uids": fhir.height,
+        "linked": links.height,
+        "subject_mismatches": int((~links["same_subject"]).sum()) if links.height else 0,
+        "fhir_table_present": bool(parts),
+    }
