@@ -1,6 +1,8 @@
 """Materialize the code location's assets in-process, in dependency order, shard by shard, with progress."""
 
 import logging
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +25,7 @@ class Step:
 
 @dataclass(slots=True)
 class Outcome:
-    materialized: list[str] = field(default_factory=list)
+    materialized: list[tuple[str, float]] = field(default_factory=list)  # (step label, seconds)
     checks: list[tuple[str, str, bool, str]] = field(default_factory=list)  # asset, check, passed, severity
 
 
@@ -61,7 +63,10 @@ def run(
     """Run every step; stop with BlockingCheckError when a blocking check fails."""
     assets = list(defs.assets or ()) + list(defs.asset_checks or ())
     resources = dict(defs.resources or {})
-    instance = instance or dg.DagsterInstance.ephemeral()
+    # With DAGSTER_HOME set, runs are recorded there, so `dagster dev` shows what the CLI materialized.
+    instance = instance or (
+        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
     outcome = Outcome()
     total = sum(len(s.partition_keys) for s in steps)
     done = 0
@@ -72,6 +77,7 @@ def run(
             label = names if pkey is None else f"{names} [shard {pkey}]"
             if on_progress:
                 on_progress(label, done, total)
+            started = time.perf_counter()
             result = dg.materialize(
                 assets,
                 selection=list(step.keys),
@@ -80,7 +86,7 @@ def run(
                 instance=instance,
                 run_config=_QUIET,
             )
-            outcome.materialized.append(label)
+            outcome.materialized.append((label, time.perf_counter() - started))
             failed = []
             for ev in result.get_asset_check_evaluations():
                 severity = ev.severity.value if ev.severity else "ERROR"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.settings import SECRET_ENV, Settings, SettingsError, pin, settings_from_env
 
@@ -63,6 +64,8 @@ def materialize_with_progress(settings: Settings, select: list[str] | None) -> b
         except materialize.BlockingCheckError as err:
             console.print(f"[red]Stopped:[/] {err}")
             return False
+    for label, seconds in outcome.materialized:
+        console.print(f"  {seconds:6.1f}s  {escape(label)}")
     failed = [c for c in outcome.checks if not c[2]]
     console.print(f"Materialized {len(outcome.materialized)} steps under {settings.root}; "
                   f"{len(outcome.checks)} checks, {len(failed)} warnings.")  # fmt: skip

@@ -49,3 +49,14 @@ def test_meds_data_is_partitioned_by_shard_and_checked():
         "meds_data_sorted_by_subject_and_time",
         "fhir_raw_ledger_balances",
     } <= checks
+
+
+def test_dagster_itself_validates_the_code_location():
+    """What `dagster dev -m pipelines.definitions` loads is valid for Dagster's own loader."""
+    from pathlib import Path
+
+    dagster = Path(sys.executable).with_name("dagster")
+    run = subprocess.run([str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Validation successful" in run.stdout + run.stderr
