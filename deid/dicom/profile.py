@@ -122,7 +122,7 @@ class _Context:
     profile: Profile
     secret: bytes
     shift_days: int
-    deny: frozenset[str] | None = None  # computed on the first CLEAN rule
+    deny: frozenset[str] = frozenset()  # identifier tokens of this header, for Clean Descriptors
     uid_cache: dict[str, str] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -149,6 +149,9 @@ def deidentify(
         table=profile.table, profile=profile, secret=keyring.secret, shift_days=keyring.shift_days(source_id)
     )
     with quiet_pydicom():
+        # the deny list must come from the untouched header: names are emptied as the walk goes
+        if not ctx.table.clean_tags.isdisjoint(out.keys()):
+            ctx.deny = _deny_tokens(out, ctx)
         _deidentify_items(out, ctx, top_level=True)
         meta = getattr(out, "file_meta", None)
         if meta is not None:
@@ -254,8 +257,6 @@ def _apply_rule(ds: Dataset, tag: int, rule: Rule, vr: str | None, ctx: _Context
 
 
 def _all_clean(ds: Dataset, tag: int, ctx: _Context) -> bool:
-    if ctx.deny is None:
-        ctx.deny = _deny_tokens(ds, ctx)
     try:
         value = ds[tag].value
     except Exception:

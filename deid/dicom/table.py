@@ -56,6 +56,7 @@ class Table:
     exact: dict[int, Rule]
     # (mask, value, rule): repeating groups such as Overlay Data (60xx,3000) and Curve Data (50xx,xxxx)
     patterns: tuple[tuple[int, int, Rule], ...]
+    clean_tags: frozenset[int] = frozenset()  # attributes under Clean Descriptors
 
     def rule(self, tag: int) -> Rule | None:
         """The rule for a standard (even group) tag, or None if the table does not list it.
@@ -107,4 +108,5 @@ def load_table(*, modified_dates: bool = True, clean_descriptors: bool = True) -
             if int(tag, 16) in exact:
                 raise ValueError(f"Table E.1-1 lists {tag} twice")
             exact[int(tag, 16)] = rule
-    return Table(exact=exact, patterns=tuple(patterns))
+    clean = frozenset(tag for tag, rule in exact.items() if rule.action is Action.CLEAN)
+    return Table(exact=exact, patterns=tuple(patterns), clean_tags=clean)
