@@ -1,0 +1,102 @@
+"""The index over real test data: every file accounted for, one MR series of 128 ordered instances."""
+
+import polars as pl
+import pydicom
+import pytest
+
+from deid.dicom import remap_uid
+from pipelines.defs.dicom import transforms
+from pipelines.defs.dicom.index import index_files, walk
+from schemas.imaging import MISSING_DICOM_UID, NOT_DICOM, TRUNCATED_DICOM
+from tests.dicom.conftest import SECRET, make_instance, write_instance
+
+
+@pytest.fixture(scope="module")
+def pydicom_index(pydicom_data):
+    files = walk(pydicom_data)
+    return files, index_files(files, pydicom_data.parent, SECRET, 4, workers=1)
+
+
+def test_every_dicom_pydicom_file_is_indexed_counted_or_quarantined_with_a_reason(pydicom_index):
+    files, result = pydicom_index
+    assert len(result.files) == len(files) == len({f.source_file for f in result.files})
+    kinds = {f.source_file: f.kind for f in result.files}
+    assert set(kinds.values()) == {"instance", "dicomdir", "rejected"}
+    assert all(f.reason_code and f.reason for f in result.rejected)
+    by_name = {f.source_file.rsplit("/", 1)[-1]: f for f in result.files}
+    assert by_name["MR_truncated.dcm"].reason_code == TRUNCATED_DICOM
+    assert by_name["rtplan_truncated.dcm"].reason_code == TRUNCATED_DICOM
+    for name in ("zipMR.gz", "test1.json", "README.txt", "crayons.icc", "rtplan.dump"):
+        assert by_name[name].reason_code == NOT_DICOM, name
+    assert by_name["priv_SQ.dcm"].reason_code == MISSING_DICOM_UID
+    assert sum(f.kind == "dicomdir" for f in result.files) == 8
+    assert {f.source_file for f in result.dicomdirs} >= {"dicom-pydicom/pydicom_test_files/dicomdirtests/DICOMDIR"}
+    assert by_name["CT_small.dcm"].kind == "instance" and by_name["no_meta.dcm"].kind == "rejected"
+
+
+def test_ledger_balances_per_file_and_counts_events(pydicom_index):
+    _, result = pydicom_index
+    raw = pl.concat([transforms.raw_instances(result, k) for k in range(4)])
+    events = transforms.events_table(raw, SECRET)
+    ledger = transforms.ledger_table(result, events)
+    assert ledger.height == len(result.files)
+    assert ledger.filter(pl.col("n_in") != pl.col("n_out") + pl.col("n_quarantined")).is_empty()
+    assert ledger["n_events"].sum() == events.height > 0
+    assert ledger["n_quarantined"].sum() == transforms.quarantine_table(result).height == len(result.rejected)
+
+
+def test_each_sop_instance_is_indexed_once(pydicom_index):
+    _, result = pydicom_index
+    sops = [f.raw["sop_uid"] for f in result.instances]
+    assert len(sops) == len(set(sops))
+    dup = [f for f in result.rejected if f.reason_code == "DUPLICATE_SOP_INSTANCE"]
+    assert dup and all(f.raw is None for f in dup)
+
+
+def test_imaging_tables_hold_no_source_identifier(pydicom_index):
+    _, result = pydicom_index
+    originals = set()
+    for f in result.instances:
+        originals |= {f.raw["source_patient"], f.raw["study_uid"], f.raw["series_uid"], f.raw["sop_uid"]}
+    for k in range(4):
+        inst = transforms.imaging_instances(result, k)
+        text = " ".join(str(v) for row in inst.iter_rows() for v in row)
+        assert not [o for o in originals if len(o) >= 4 and o in text]
+
+
+def test_mr_series_is_one_series_of_128_instances_in_order(mr_series):
+    files = walk(mr_series)
+    result = index_files(files, mr_series.parent, SECRET, 4, workers=2)  # the multiprocess path
+    assert len(result.instances) == 128
+    shard = result.instances[0].shard
+    series = transforms.series_table(transforms.imaging_instances(result, shard))
+    assert series.height == 1
+    row = series.row(0, named=True)
+    assert row["n_instances"] == 128 and row["modality"] == "MR"
+    by_number = {}
+    for path in files:
+        if path.suffix == ".dcm":
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            by_number[int(ds.InstanceNumber)] = ds.SOPInstanceUID
+    assert sorted(by_number) == list(range(128))
+    assert row["sop_uids"] == [remap_uid(by_number[n], SECRET) for n in range(128)]
+    study = transforms.studies_table(transforms.imaging_instances(result, shard))
+    assert study.select("n_series", "n_instances").row(0) == (1, 128)
+
+
+def test_parallel_and_serial_index_agree(tmp_path):
+    for i in range(3):
+        write_instance(tmp_path / "a" / f"{i}", make_instance(sop_uid=f"1.2.3.{i}", instance_number=i))
+    write_instance(tmp_path / "b" / "copy", make_instance(sop_uid="1.2.3.0"))
+    (tmp_path / "b" / "junk.txt").write_text("hello")
+    files = walk(tmp_path)
+    serial = index_files(files, tmp_path, SECRET, 2, workers=1)
+    parallel = index_files(files, tmp_path, SECRET, 2, workers=2)
+    assert [(f.source_file, f.kind, f.reason_code) for f in serial.files] == [
+        (f.source_file, f.kind, f.reason_code) for f in parallel.files
+    ]
+    assert [f.imaging for f in serial.instances] == [f.imaging for f in parallel.instances]
+    assert [(f.source_file, f.reason_code) for f in serial.rejected] == [
+        ("b/copy", "DUPLICATE_SOP_INSTANCE"),
+        ("b/junk.txt", NOT_DICOM),
+    ]
