@@ -67,7 +67,7 @@ def segments_from_document_ids(document_ids: torch.Tensor) -> torch.Tensor:
 
 
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.float().chunk(2, dim=-1)  # NeoX layout: halves, not interleaved pairs
+    x1, x2 = x.to(torch.promote_types(x.dtype, torch.float32)).chunk(2, dim=-1)  # NeoX halves layout
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).to(x.dtype)
 
 
@@ -159,9 +159,8 @@ class TimelineTransformer(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm = nn.RMSNorm(config.d_model, eps=config.norm_eps)
         self.lm_head = None if config.tie_embeddings else nn.Linear(config.d_model, config.vocab_size, bias=False)
-        inv_freq = 1.0 / config.rope_theta ** (torch.arange(0, config.head_dim, 2).float() / config.head_dim)
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
-        self.reset_parameters()
+        if not self.embed.weight.is_meta:  # meta-device builds (param counts, FSDP) initialize later
+            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         std = self.config.init_std
@@ -200,7 +199,11 @@ class TimelineTransformer(nn.Module):
         position_ids = batch.get("position_ids")
         if position_ids is None:
             position_ids = (torch.arange(n_rows * row_len, device=input_ids.device) - start).view(n_rows, row_len)
-        angles = position_ids.float()[..., None] * self.inv_freq  # (B, L, Dh/2)
+        # Angles in fp32 (fp64 for a double model), whatever the parameter dtype: bf16 cannot count to 2048.
+        dtype = torch.promote_types(self.embed.weight.dtype, torch.float32)
+        dims = torch.arange(0, self.config.head_dim, 2, device=input_ids.device, dtype=dtype)
+        inv_freq = self.config.rope_theta ** (-dims / self.config.head_dim)  # (Dh/2,)
+        angles = position_ids.to(dtype)[..., None] * inv_freq  # (B, L, Dh/2)
         rope = (angles.cos()[:, :, None, :], angles.sin()[:, :, None, :])  # broadcast over heads
 
         x = self.embed(input_ids)  # (B, L, D)

@@ -226,11 +226,11 @@ def unit_conversions(value_bins: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFr
 
 def _fit_value_bins(train: pl.LazyFrame, config: TokenizerConfig) -> pl.DataFrame:
     numeric = train.filter(pl.col("numeric_value").is_not_null() & pl.col("numeric_value").is_not_nan())
-    numeric = numeric.select(
-        "code",
-        pl.col("unit").map_elements(canonical_spelling, return_dtype=pl.String),
-        pl.col("numeric_value").cast(pl.Float64).alias("value"),
-    ).collect()
+    numeric = numeric.select("code", "unit", pl.col("numeric_value").cast(pl.Float64).alias("value")).collect()
+    units = numeric["unit"].unique().drop_nulls().to_list()  # spell-check distinct units, not rows
+    numeric = numeric.with_columns(
+        pl.col("unit").replace_strict(units, [canonical_spelling(u) for u in units], default=None)
+    )
     if numeric.is_empty():
         return pl.DataFrame(schema=pl.from_arrow(VALUE_BINS_SCHEMA.empty_table()).schema)
     # Canonical unit: most frequent in train (ties broken by spelling, nulls last), so the fit is deterministic.

@@ -25,7 +25,8 @@ def linear_cross_entropy(
     """hidden (N, D), weight (V, D), labels (N,) int -> scalar fp32 loss."""
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    logits = F.linear(hidden, weight).float()  # (N, V)
+    logits = F.linear(hidden, weight)  # (N, V)
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))  # fp16/bf16 -> fp32; fp64 stays
     total = F.cross_entropy(logits, labels, ignore_index=ignore_index, reduction="sum")
     if reduction == "sum":
         return total
