@@ -72,7 +72,8 @@ def make_instance(
     ds.StudyTime = "101500"
     ds.SeriesDate = study_date
     ds.SeriesTime = "102000.5"
-    ds.AcquisitionDateTime = study_date + "102100"
+    if study_date:
+        ds.AcquisitionDateTime = study_date + "102100"
     ds.DateOfLastCalibration = "20210101"
     ds.TimezoneOffsetFromUTC = "+0100"
     ds.AccessionNumber = "ACC998877"

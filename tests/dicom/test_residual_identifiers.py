@@ -56,7 +56,9 @@ def _originals(ds):
             uids.update(
                 u
                 for v in values
-                if len(u := v.strip("\x00 ")) >= 8 and u not in UID_dictionary and not u.startswith("1.2.840.10008.")
+                if len(u := v.strip("\x00 ")) >= 8
+                and u not in UID_dictionary
+                and not u.startswith("1.2.840.10008.")
             )
     return whole, parts, institution, dates, uids
 
@@ -71,7 +73,9 @@ def _leaks(original, out, shift_days: int) -> list[str]:
         for s in _values(e):
             low = s.lower()
             where = f"{e.tag} {e.keyword}"
-            leaks += [f"{where}: identifier" for w in whole if w == s.strip() or (len(w) >= 6 and w.lower() in low)]
+            leaks += [
+                f"{where}: identifier" for w in whole if w == s.strip() or (len(w) >= 6 and w.lower() in low)
+            ]
             if e.VR in FREE_TEXT and e.keyword not in CODED:
                 leaks += [f"{where}: name part" for p in parts if _word_in(p, low)]
             # Equipment attributes the profile keeps may share words with a test file's placeholder institution
@@ -106,7 +110,9 @@ def test_no_original_identifier_survives_deidentification_of_dicom_pydicom(pydic
     assert leaks == {}
 
 
-@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "waveform_ecg.dcm", "reportsi.dcm"])
+@pytest.mark.parametrize(
+    "name", ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "waveform_ecg.dcm", "reportsi.dcm"]
+)
 def test_scanner_finds_the_identifiers_before_deidentification(pydicom_data, keyring, name):
     """The scan above can fail: on the untouched header it reports the identifiers it looks for."""
     path = next(p for p in walk(pydicom_data) if p.name == name)

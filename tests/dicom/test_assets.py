@@ -1,0 +1,63 @@
+"""The Dagster assets end to end on a tiny landing tree: files written where the schemas say, counts only."""
+
+import dagster as dg
+import polars as pl
+import pyarrow as pa
+
+from pipelines.defs.dicom.assets import (
+    dicom_events,
+    dicom_instances,
+    imaging_fhir_links,
+    imaging_series,
+    imaging_studies,
+)
+from pipelines.defs.dicom.checks import dicom_ledger_balances
+from pipelines.defs.resources import LongitudeResource
+from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, imaging_path, raw_events_path
+from schemas.io import write_parquet
+from schemas.layout import Layout
+from tests.dicom.conftest import SECRET, make_instance, write_instance
+
+
+def test_assets_materialize_and_the_ledger_check_passes(tmp_path, keyring):
+    layout = Layout(tmp_path)
+    for i in range(2):
+        write_instance(layout.landing_dicom / "p1" / f"im{i}", make_instance(sop_uid=f"1.2.3.{i}"))
+    (layout.landing_dicom / "p1" / "DICOMDIR.txt").write_text("not dicom")
+    fhir = pa.table(
+        {
+            "source_patient": ["MRN-0042"],
+            "resource_id": ["is1"],
+            "study_uid": ["1.2.826.0.1.3680043.9.7.1"],
+            "source_file": ["f.ndjson"],
+        }
+    )
+    write_parquet(
+        fhir, layout.raw_table("fhir", "imaging_study_uids") / "part-0.parquet", FHIR_IMAGING_STUDY_UIDS_SCHEMA
+    )
+    resources = {"longitude": LongitudeResource(root=str(tmp_path), secret=SECRET.decode(), n_shards=4, workers=1)}
+    first = dg.materialize([dicom_instances, imaging_fhir_links, dicom_ledger_balances], resources=resources)
+    assert first.success
+    meta = first.asset_materializations_for_node("dicom_instances")[0].metadata
+    assert meta["instances"].value == 2 and meta["quarantined"].value == 1 and meta["files"].value == 3
+    checks = first.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    shard = keyring.shard("MRN-0042", 4)
+    second = dg.materialize(
+        [dicom_events, imaging_series, imaging_studies], resources=resources, partition_key=str(shard)
+    )
+    assert second.success
+    assert pl.read_parquet(imaging_path(layout, "series", shard))["n_instances"].to_list() == [2]
+    assert pl.read_parquet(imaging_path(layout, "studies", shard)).height == 1
+    assert pl.read_parquet(raw_events_path(layout, shard)).height == 2
+    links = pl.read_parquet(layout.imaging / "fhir_links.parquet")
+    assert links["same_subject"].to_list() == [True]
+    quarantine = pl.read_parquet(layout.quarantine("dicom_instances") / "part-0.parquet")
+    assert quarantine["reason_code"].to_list() == ["NOT_DICOM"]
+
+
+def test_definitions_load_with_the_dicom_group():
+    from pipelines.definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"dicom_instances", "dicom_events", "imaging_series", "imaging_studies", "imaging_fhir_links"} <= keys
