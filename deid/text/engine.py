@@ -158,7 +158,7 @@ def _dictionary(nlp) -> frozenset[str]:
 def analyzer():
     """The process's AnalyzerEngine (built on first use; about 1.5 s)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer, PhoneRecognizer
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
     from deid.text.recognizers import (
         ClinicalNerRecognizer,
@@ -176,7 +176,6 @@ def analyzer():
             OfflineEmailRecognizer(supported_entity="EMAIL"),
             CreditCardRecognizer(supported_entity="ID"),
             IbanRecognizer(supported_entity="ID"),
-            PhoneRecognizer(supported_entity="PHONE"),
         ],
         supported_languages=["en"],
     )

@@ -133,7 +133,7 @@ today yesterday tomorrow now currently current daily weekly monthly yearly annua
 date time day days week weeks month months year years age aged old male female man woman boy girl
 married single divorced widowed lives alone wife husband son daughter mother father sister brother
 smoker smoking tobacco alcohol drugs drug use quit never former
-insurance employment employed unemployed retired works work school
+insurance medicaid medicare employment employed unemployed retired works work school
 blood pressure pulse temperature temp respirations respiratory rate oxygen saturation weight height bmi
 heart rate rhythm regular irregular murmur murmurs rub gallop
 alert oriented awake cooperative distress appears appearance

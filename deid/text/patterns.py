@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import regex as re
 
-from deid.text.lexicon import COMMON_WORDS, STATE_CODES, STATE_NAMES
+from deid.text.lexicon import AMBIGUOUS_NAMES, COMMON_WORDS, FIRST_NAMES, STATE_CODES, STATE_NAMES
+
+_FIRST = frozenset(FIRST_NAMES)
 
 _MONTHS_FULL = "January|February|March|April|June|July|August|September|October|November|December"
 _MONTHS_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
@@ -23,9 +25,7 @@ _UNITS = (
     r"hrs?|hours?|min|mins|minutes?|sec|seconds?|days?|weeks?|wks?|tabs?|tablets?|caps?|puffs?|drops?|"
     r"times|x|mmHg|bpm|steps|feet|ft|miles?|dollars|patients|people|cases)\b"
 )
-_NAME_TOKEN = (
-    r"(?:[A-Z][a-z]*\.(?=\s|$|,)|(?:O'|Mc|Mac|D')?[A-Z][A-Za-z'’-]*[a-z][A-Za-z'’-]*|[A-Z]{2,}(?:-[A-Z]{2,})?)"
-)
+_NAME_TOKEN = r"(?:\p{Lu}\.(?=\s|$|,)|\p{Lu}(?=\s|$|,)|(?:O'|Mc|Mac|D')?\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}{2,}(?:-\p{Lu}{2,})?)"
 _NAME = rf"{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{0,3}}"
 _TITLE = (
     r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Mister|Prof|Professor|Sr|Sister|Fr|Father|Rev|Nurse|"
@@ -91,6 +91,31 @@ def _valid_ssn(m: re.Match[str]) -> bool:
 def _valid_city_state(m: re.Match[str]) -> bool:
     state = m.group("state")
     return state in STATE_CODES or state.lower() in STATE_NAMES
+
+
+def _lexicon_first_name(m: re.Match[str]) -> bool:
+    first = m.group("name").split()[0].lower()
+    return first in _FIRST and first not in AMBIGUOUS_NAMES
+
+
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES")
+
+
+def _valid_phone(m: re.Match[str]) -> bool:
+    """7 to 15 digits that libphonenumber accepts as a valid number of a common region."""
+    import phonenumbers
+
+    text = m.group(0)
+    n = sum(ch.isdigit() for ch in text)
+    if not 7 <= n <= 15:
+        return False
+    for region in _PHONE_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(text, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            return False
+    return False
 
 
 def _has_digit(m: re.Match[str]) -> bool:
@@ -289,6 +314,13 @@ RULES: tuple[Rule, ...] = (
         score=0.8,
     ),
     Rule(
+        "phone_numbering_plan",  # digit groups that are a valid number somewhere: 07700 063 966, (37) 788-063
+        "PHONE",
+        _c(r"(?<![\w.,/:-])(?:\+|00)?\(?\d[\d()]*(?:[ .-]\(?\d[\d()]*){1,5}(?![\w.,/:-]|\.\d|\s*%)"),
+        score=0.7,
+        validate=_valid_phone,
+    ),
+    Rule(
         "phone_labelled",  # any digit groups after tel/fax/phone/pager/cell
         "PHONE",
         _c(
@@ -342,6 +374,33 @@ RULES: tuple[Rule, ...] = (
         score=0.75,
     ),
     Rule(
+        "number_words_number",  # 3657 Laukaantie 80, 641 Dašická 688 (street and house number abroad)
+        "ADDRESS",
+        _c(
+            rf"(?<![\d.,/-])\d{{2,6}}\s+(?!{MONTH}\b)\p{{Lu}}[\p{{L}}'.-]+(?:\s+\p{{L}}[\p{{L}}'.-]+){{0,3}}\s+\d{{1,5}}[A-Za-z]?\b"
+            rf"(?!\s*{_UNITS}|[.,/:]\d)"
+        ),
+        score=0.6,
+    ),
+    Rule(
+        "place_after_unit",  # the town line of a postal address, under the street or unit line
+        "LOCATION",
+        _c(
+            r"(?<=(?i:apt|apartment|suite|ste|unit|box|street|st|road|rd|avenue|ave|lane|ln|drive|dr)\.?\s*\#?\s*"
+            r"\d*[A-Za-z]?[ \t]*\r?\n[\s>?|]*)(?P<place>\p{Lu}[\p{L}'.-]+(?:[ -]\p{L}[\p{L}'.-]+){0,3})(?=[ \t]*(?:\r?\n|$|,))"
+        ),
+        group="place",
+        score=0.7,
+    ),
+    Rule(
+        "lexicon_name",  # a capitalised common given name, and the capitalised word after it
+        "NAME",
+        _c(r"\b(?P<name>\p{Lu}[\p{Ll}]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?)"),
+        group="name",
+        score=0.6,
+        validate=_lexicon_first_name,
+    ),
+    Rule(
         "unit",
         "ADDRESS",
         _c(r"\b(?i:apt|apartment|suite|ste)\.?\s*\#?\s*\d+[A-Z]?\b"),
@@ -376,7 +435,7 @@ RULES: tuple[Rule, ...] = (
         "zip_labelled",
         "ZIP",
         _c(
-            r"\b(?:zip|zip\s?code|postal\s?code|postcode)\s*[:#]?\s*(?P<zip>\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+            r"\b(?:zip|zip\s?code|postal\s?code|postcode)\s*[:#]?\s*(?:is\s+)?(?P<zip>[A-Z0-9]{2,6}(?:[ -][A-Z0-9]{2,4})?)\b",
             re.IGNORECASE,
         ),
         group="zip",
@@ -461,7 +520,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "name_is",
         "NAME",
-        _c(rf"\b(?i:my name is|name is|named|called|goes by|known as|this is|I am|I'm)\s+(?P<name>{_NAME})"),
+        _c(
+            rf"\b(?i:my name is|name is|named|called|goes by|known as|this is|I am|I'm)\s+(?P<name>{_NAME}|"
+            r"(?<=(?i:name is)\s)\p{Ll}{2,}(?: \p{Ll}{2,})?)"
+        ),
         group="name",
         score=0.75,
     ),
