@@ -200,13 +200,15 @@ def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
     return _to_spans(results)
 
 
-def chunks(text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP) -> list[tuple[int, int]]:
+def chunks(text: str, size: int | None = None, overlap: int | None = None) -> list[tuple[int, int]]:
     """[start, end) pieces of at most `size` (+ the rest of a word) that overlap by about `overlap`, cut at
     whitespace, so an entity near a cut lies whole in one piece.
 
     >>> chunks("aaa bbb ccc ddd", size=8, overlap=4)
-    [(0, 8), (4, 15)]
+    [(0, 8), (4, 12), (8, 15)]
     """
+    size = size or CHUNK_CHARS
+    overlap = overlap or CHUNK_OVERLAP
     if len(text) <= size:
         return [(0, len(text))]
     out, start = [], 0
@@ -218,8 +220,9 @@ def chunks(text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP) -> 
         out.append((start, end))
         if end >= len(text):
             break
-        nxt = text.find(" ", end - overlap, end)
-        start = nxt + 1 if nxt > start else end - overlap
+        nxt = text.find(" ", end - overlap, end - 1)
+        nxt = nxt + 1 if nxt >= 0 else end - overlap
+        start = nxt if nxt > start else end  # always move forward, whatever the overlap
     return out
 
 

@@ -142,7 +142,10 @@ class Tally:
 def _metrics(n_gold: int, found: int, n_pred: int, correct: int) -> dict[str, float | int]:
     recall = found / n_gold if n_gold else float("nan")
     precision = correct / n_pred if n_pred else float("nan")
-    f2 = 5 * precision * recall / (4 * precision + recall) if n_gold and n_pred and (precision + recall) else 0.0
+    if not n_gold or not n_pred:
+        f2 = float("nan") if not n_gold else 0.0
+    else:
+        f2 = 5 * precision * recall / (4 * precision + recall) if precision + recall else 0.0
     return {"n_gold": n_gold, "found": found, "n_pred": n_pred, "correct": correct,
             "recall": recall, "precision": precision, "f2": f2}  # fmt: skip
 

@@ -1,0 +1,90 @@
+"""`longitude deid eval`: score the text de-identifier and Presidio's default on an annotated corpus."""
+
+import json
+import math
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ("presidio-research", "clinical-queries", "generator", "brat")
+SYSTEMS = ("longitude", "presidio-default")
+_SHORT = {"longitude": "ours", "presidio-default": "presidio"}
+
+
+@click.group("deid")
+def command() -> None:
+    """Text de-identification: evaluation against annotated corpora."""
+
+
+@command.command("eval")
+@click.option("--corpus", "corpus", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Corpus file or folder (for `generator`: the root or its landing/ folder).")
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="How the corpus is annotated.")
+@click.option("--limit", type=int, default=None, help="Score only the first N notes.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the JSON report here.")
+@click.option("--system", "systems", multiple=True, type=click.Choice(SYSTEMS), default=SYSTEMS, show_default=True,
+              help="Systems to score (repeatable); both by default, in the same run.")
+@click.option("--processes", type=int, default=1, show_default=True, help="Processes for our de-identifier.")
+def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, systems: tuple[str, ...],
+                 processes: int) -> None:  # fmt: skip
+    """Recall, precision and F2 per entity group, at span and token level."""
+    from deid.text.corpora import read_corpus
+    from deid.text.evaluation import evaluate
+
+    console = Console()
+    try:
+        docs = read_corpus(corpus, fmt, limit=limit)
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        raise click.ClickException(f"cannot read {fmt} corpus at {corpus}: {err}") from None
+    if not docs:
+        raise click.ClickException(f"no notes in {corpus}")
+    with console.status(f"scoring {len(docs)} notes ..."):
+        report = evaluate(docs, systems, n_process=processes)
+    report["corpus"].update(path=str(corpus), format=fmt)
+    for level in ("span", "token"):
+        console.print(_table(report, level))
+    for name, s in report["systems"].items():
+        console.print(f"{name}: {s['notes_per_s']:.1f} notes/s ({s['chars_per_s'] / 1000:.0f}k chars/s)")
+    if "speedup" in report:
+        console.print(f"speed-up over Presidio default, same run: {report['speedup']:.1f}x")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(_jsonable(report), indent=2))
+        console.print(f"report written to {out}")
+
+
+def _table(report: dict, level: str) -> Table:
+    systems = report["systems"]
+    table = Table(title=f"{level}-level: {report['corpus']['notes']} notes, {report['corpus']['format']}")
+    table.add_column("group", no_wrap=True)
+    table.add_column("gold", justify="right")
+    for name in systems:
+        short = _SHORT.get(name, name)
+        for metric in ("R", "P", "F2"):
+            table.add_column(f"{short}\n{metric}", justify="right", no_wrap=True)
+    groups = [g for g in next(iter(systems.values()))[level] if g not in ("ALL", "CORE")] + ["CORE", "ALL"]
+    for group in groups:
+        rows = [s[level].get(group) for s in systems.values()]
+        n_gold = next((r["n_gold"] for r in rows if r), 0)
+        cells = []
+        for r in rows:
+            cells += [_fmt(r["recall"]), _fmt(r["precision"]), _fmt(r["f2"])] if r else ["-", "-", "-"]
+        style = "bold" if group in ("CORE", "ALL") else None
+        table.add_row(group, str(n_gold), *cells, style=style)
+    return table
+
+
+def _fmt(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    return obj
