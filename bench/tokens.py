@@ -37,20 +37,32 @@ def ours(args: argparse.Namespace) -> dict:
         n_subjects=args.subjects, n_shards=4, median_events=1000, sigma=1.0, max_events=50_000,
         n_codes=5000, split_fractions=(0.8, 0.1, 0.1), seed=1,
     )  # fmt: skip
-    t = time.perf_counter()
-    layout = write_synthetic_meds(root, spec)
-    out["synthetic_write_s"] = time.perf_counter() - t
+    if args.meds_root:  # an existing MEDS root (e.g. Synthea through `longitude materialize`), linked not copied
+        import shutil
+
+        from schemas.layout import Layout
+
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        (root / "meds").symlink_to(Path(args.meds_root).resolve() / "meds")
+        layout = Layout(root)
+    else:
+        t = time.perf_counter()
+        layout = write_synthetic_meds(root, spec)
+        out["synthetic_write_s"] = time.perf_counter() - t
+    shard_ids = sorted({int(p.stem) for p in (layout.meds / "data").glob("*/*.parquet")})
     events = pl.scan_parquet(str(layout.meds / "data" / "*" / "*.parquet")).select(pl.len()).collect().item()
     per_subject = pl.scan_parquet(str(layout.meds / "data" / "*" / "*.parquet")).group_by("subject_id").len()
     q = per_subject.select(pl.col("len").quantile(x).alias(str(x)) for x in (0.5, 0.9, 0.99, 1.0)).collect()
     out["events"] = int(events)
+    out["subjects"] = int(per_subject.select(pl.len()).collect().item())
     out["events_per_subject"] = {k: float(v) for k, v in q.row(0, named=True).items()}
 
     t = time.perf_counter()
     tok = fit_vocabulary(layout, TokenizerConfig(min_count=10))
     out["fit_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    for shard in range(spec.n_shards):
+    for shard in shard_ids:
         tokenize_shard(layout, tok, shard)
     out["tokenize_s"] = time.perf_counter() - t
     out["vocab_size"] = tok.size
@@ -180,7 +192,8 @@ def run_peers(args: argparse.Namespace) -> dict | None:
 
 def report(res: dict, peers: dict | None, args: argparse.Namespace) -> str:
     lines = [
-        f"- events: {res['events']:,} ({args.subjects} subjects; events per subject p50/p90/p99/max "
+        f"- data: {args.meds_root or 'synthetic (tests/model/synthetic_meds.py)'}",
+        f"- events: {res['events']:,} ({res['subjects']:,} subjects; events per subject p50/p90/p99/max "
         + "/".join(f"{v:,.0f}" for v in res["events_per_subject"].values())
         + ")",
         f"- fit vocabulary on train: {res['fit_s']:.2f} s; tokenize all splits: {res['tokenize_s']:.2f} s "
@@ -221,6 +234,7 @@ def main() -> None:
     ap.add_argument("--subjects", type=int, default=1000)
     ap.add_argument("--out", default=str(REPO / "bench" / "out" / "tokens"))
     ap.add_argument("--mtd-batch", type=int, default=4)
+    ap.add_argument("--meds-root", help="bench an existing root's meds/ instead of synthetic data")
     ap.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--reader-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

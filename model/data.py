@@ -46,7 +46,10 @@ class TrainingShards:
 
     max_seq_len: longest document (defaults to the batch budget); stride: tokens between window starts of a
     long subject (defaults to max_seq_len, i.e. no overlap); packing: "bfd" (best-fit decreasing over the whole
-    epoch, global shuffle) or "stream" (shard-by-shard stream through a shuffle buffer of `buffer_size` docs).
+    epoch, then packs in random order) or "stream" (documents shard by shard, in random shard order and random
+    order within a shard, through a shuffle buffer of `buffer_size` documents). Either way the split's tokens
+    are held in memory (8 bytes per token), loaded on the first batch: load() before forking DataLoader
+    workers to share the pages copy-on-write.
     """
 
     def __init__(

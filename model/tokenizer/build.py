@@ -44,9 +44,13 @@ def trajectory_stats(tok: Tokenizer, table: pa.Table) -> dict:
     """
     lengths = table.column("length").to_numpy()
     ids = table.column("input_ids").combine_chunks().flatten().to_numpy()
-    kinds = tok.vocabulary["kind"].to_numpy().astype(str)[ids] if len(ids) else np.array([], str)
-    is_unk = (kinds == "unk") | (ids == tok.id(UNK))
-    n_code = int((np.isin(kinds, ["code"]) | is_unk).sum())
+    # Integer kind codes per token id: indexing a small int array per token, not strings.
+    kinds = tok.vocabulary["kind"].to_numpy().astype(str)
+    is_unk_id = (kinds == "unk") | (np.arange(tok.size) == tok.id(UNK))
+    code_like = np.bincount(ids, minlength=tok.size)
+    n_unk = int(code_like[is_unk_id].sum())
+    n_code = int(code_like[kinds == "code"].sum()) + n_unk
+    n_value = int(code_like[kinds == "value"].sum())
     q = np.quantile(lengths, [0.5, 0.9, 0.99]) if len(lengths) else [0, 0, 0]
     return {
         "subjects": len(lengths),
@@ -56,9 +60,9 @@ def trajectory_stats(tok: Tokenizer, table: pa.Table) -> dict:
         "length_p99": float(q[2]),
         "length_max": int(lengths.max()) if len(lengths) else 0,
         "code_tokens": n_code,
-        "unk_rate": float(is_unk.sum() / max(n_code, 1)),
-        "value_tokens": int((kinds == "value").sum()),
-        "value_unk": int((ids == tok.id(VALUE_UNK)).sum()),
+        "unk_rate": n_unk / max(n_code, 1),
+        "value_tokens": n_value,
+        "value_unk": int(code_like[tok.id(VALUE_UNK)]),
         "length_hist": length_histogram(lengths),
     }
 

@@ -100,7 +100,8 @@ def tokenize_events(tok: Tokenizer, events: pl.DataFrame | pa.Table) -> pa.Table
     keep = ids.ravel() >= 0
     flat_ids = ids.ravel()[keep]
     flat_times = times.ravel()[keep].astype(np.float32)
-    lengths = np.bincount(np.repeat(row_subj, _SLOTS)[keep], minlength=n_subj)
+    per_row = keep.reshape(n, _SLOTS).sum(axis=1)
+    lengths = np.bincount(row_subj, weights=per_row, minlength=n_subj).astype(np.int64)
     offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
     origin_col = pa.array(np.where(has_timed, origin, 0).astype("datetime64[us]"), mask=~has_timed)
     table = pa.table(

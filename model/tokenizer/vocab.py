@@ -209,11 +209,17 @@ def fit_tokenizer(train: pl.LazyFrame, config: TokenizerConfig | None = None) ->
 
 
 def unit_conversions(value_bins: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """For distinct (code, unit) pairs: scale and shift into the code's canonical unit (null: not convertible)."""
+    """For distinct (code, unit) pairs: scale and shift into the code's canonical unit (null: not convertible).
+
+    A value without a unit is taken to be in its code's canonical unit: sources often omit the unit of a
+    measurement they otherwise report in one unit (Synthea's blood pressures, for one).
+    """
     canonical = dict(value_bins.select("code", "unit").iter_rows())
     codes, units, scales, shifts = [], [], [], []
     for code, unit in pairs.select("code", "unit").unique().iter_rows():
-        conv = conversion(unit, canonical[code]) if code in canonical else None
+        conv = (
+            (conversion(unit, canonical[code]) if unit is not None else (1.0, 0.0)) if code in canonical else None
+        )
         codes.append(code)
         units.append(unit)
         scales.append(conv[0] if conv else None)
@@ -233,11 +239,13 @@ def _fit_value_bins(train: pl.LazyFrame, config: TokenizerConfig) -> pl.DataFram
     )
     if numeric.is_empty():
         return pl.DataFrame(schema=pl.from_arrow(VALUE_BINS_SCHEMA.empty_table()).schema)
-    # Canonical unit: most frequent in train (ties broken by spelling, nulls last), so the fit is deterministic.
+    # Canonical unit: the most frequent non-null unit in train (null only when a code never has one); ties are
+    # broken by spelling so the fit is deterministic.
     canon = (
         numeric.group_by("code", "unit")
         .len()
-        .sort(["code", "len", "unit"], descending=[False, True, False], nulls_last=True)
+        .with_columns(_no_unit=pl.col("unit").is_null())
+        .sort(["code", "_no_unit", "len", "unit"], descending=[False, False, True, False], nulls_last=True)
         .group_by("code", maintain_order=True)
         .first()
         .select("code", "unit")

@@ -165,7 +165,9 @@ def _frame(rows: list[tuple]) -> pl.DataFrame:
 
 def test_units_are_normalized_per_code_before_binning():
     t0 = datetime(2000, 1, 1)  # noqa: DTZ001 - MEDS times are naive UTC
-    train = _frame([(1, t0, "LOINC//718-7", float(v), "g/dL") for v in range(1, 101)])
+    train = _frame([(1, t0, "LOINC//718-7", float(v), "g/dL") for v in range(1, 101)] * 2)
+    # More rows without a unit than with one: the canonical unit is still the real unit.
+    train = pl.concat([train, _frame([(1, t0, "LOINC//718-7", float(v), None) for v in range(1, 101)] * 3)])
     tok = fit_tokenizer(train.lazy(), TokenizerConfig(min_count=1, n_value_bins=4))
     assert tok.value_bins["unit"].to_list() == ["g/dL"]
     probe = _frame(
@@ -174,11 +176,13 @@ def test_units_are_normalized_per_code_before_binning():
             (2, t0, "LOINC//718-7", 800.0, "g/L"),  # the same value in another unit
             (2, t0, "LOINC//718-7", 80.0, "mmol/L"),  # not convertible: kept, as VALUE//UNK
             (2, t0, "LOINC//718-7", 80.0, "G/DL"),  # spelling only
+            (2, t0, "LOINC//718-7", 80.0, None),  # no unit: taken as the canonical unit
+            (2, t0, "LOINC//718-7", 20.0, None),
         ]
     )
     back = detokenize(tok, tokenize_events(tok, probe.select(DATA_SCHEMA.names)))
-    assert back["value_bin"].to_list() == [4, 4, None, 4]
-    assert back["value_unk"].to_list() == [False, False, True, False]
+    assert back["value_bin"].to_list() == [4, 4, None, 4, 4, 1]
+    assert back["value_unk"].to_list() == [False, False, True, False, False, False]
 
 
 def test_unknown_vocabulary_and_values_of_unbinned_codes_are_never_dropped():
