@@ -65,6 +65,10 @@ class Keyring:
         """Shard number in [0, n_shards)."""
         return int.from_bytes(self._digest("shard", source_id)[:8], "big") % n_shards
 
+    def token(self, purpose: str, source_id: str) -> str:
+        """A short keyed pseudonym for a non-subject identifier (note id, encounter id): 20 hex chars."""
+        return self._digest(purpose, source_id)[:10].hex()
+
     def surrogate_seed(self, source_id: str) -> int:
         """Seed for a subject's consistent surrogate PHI (names, places) in text de-identification."""
         return int.from_bytes(self._digest("surrogate", source_id)[:8], "big")

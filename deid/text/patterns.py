@@ -127,6 +127,12 @@ _DATE_CONTEXT = (
     r"visit|surgery|started|stopped|began|by|before|after|last|next|of|in|and|-|–|,|\(|:)"
 )
 
+# m/d without a year is a date only after a word that introduces one (5/5 strength, 1/2 tab are not).
+_MD_CONTEXT = (
+    r"(?:on|since|from|until|till|thru|through|to|dated|date|dos|doa|dod|dob|seen|admitted|discharged|visit|"
+    r"surgery|started|stopped|began|before|after|last|next|due|scheduled|planned)"
+)
+
 RULES: tuple[Rule, ...] = (
     # ---- dates ------------------------------------------------------------------------------------
     Rule(
@@ -182,8 +188,8 @@ RULES: tuple[Rule, ...] = (
         "month_day",  # 3/4 after a date word; 5/5 strength and 1/2 tab are not dates
         "DATE",
         _c(
-            rf"(?:(?<=\b{_DATE_CONTEXT}\s)|(?<=^)|(?<=\())(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])"
-            rf"(?![\d/]|\s*(?:strength|murmur|pulses?|reflex|{_UNITS}))",
+            rf"(?:(?<=\b{_MD_CONTEXT}:?\s)|(?<=^))(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])"
+            rf"(?![\d/]|\s*(?:strength|murmur|systolic|diastolic|holosystolic|pulses?|reflex|{_UNITS}))",
             re.IGNORECASE | re.MULTILINE,
         ),
         score=0.75,

@@ -3,6 +3,8 @@ NER pass, and Presidio's own email recognizer made offline."""
 
 from functools import lru_cache
 
+import regex as re
+
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -91,10 +93,17 @@ class ClinicalNerRecognizer(LocalRecognizer):
             if label is None:
                 continue
             for s, e in _trim_parts(text, start, end):
+                if _DOSE_AFTER.match(text, e):
+                    continue  # "Tylenol 650 mg": a drug, whatever the model says
                 label2 = _keep(text[s:e], label)
                 if label2 is not None:
                     out.append(_result(s, e, label2, _NER_SCORES[label2], "spacy"))
         return out
+
+
+_DOSE_AFTER = re.compile(r"\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|mL|units?|iu|IU|%|tabs?|tablets?|caps?)\b")
+_EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
+_EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
 
 
 def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -107,6 +116,11 @@ def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
             s += 1
         while e > s and not (text[e - 1].isalnum() or text[e - 1] == "."):
             e -= 1
+        # numbers at either end are not part of a name or place ("IL 62704", "INR 13.2")
+        while (m := _EDGE_NUMBER_END.search(text, s, e)) is not None and m.start() > s:
+            e = m.start()
+        while (m := _EDGE_NUMBER_START.match(text, s, e)) is not None and m.end() < e:
+            s = m.end()
         if e - s >= 2:
             parts.append((s, e))
     return parts
@@ -114,7 +128,7 @@ def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _keep(span: str, label: str) -> str | None:
     words = [w.strip(".,'’:;()") for w in span.split()]
-    words = [w for w in words if w]
+    words = [w for w in words if w and any(ch.isalpha() for ch in w)]
     if not words or not any(ch.isupper() for ch in span):
         return None
     lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]

@@ -57,7 +57,8 @@ class PhiSpan:
 
 def resolve(spans: list[PhiSpan]) -> list[PhiSpan]:
     """Sorted, non-overlapping spans: overlapping detections merge into one span (their union) whose
-    label is that of the highest-priority member (then the longest), so no PHI character is dropped.
+    label is that of a member covering the whole union if there is one, else of the highest-priority
+    member (then the longest), so no PHI character is dropped.
 
     >>> resolve([PhiSpan(0, 4, "NAME", 0.6), PhiSpan(2, 9, "DATE", 0.9), PhiSpan(12, 14, "ZIP")])
     [PhiSpan(start=0, end=9, label='DATE', score=0.9), PhiSpan(start=12, end=14, label='ZIP', score=1.0)]
@@ -79,5 +80,8 @@ def resolve(spans: list[PhiSpan]) -> list[PhiSpan]:
 def _merge(group: list[PhiSpan]) -> PhiSpan:
     if len(group) == 1:
         return group[0]
-    best = max(group, key=lambda s: (_PRIORITY[s.label], s.end - s.start, s.score))
-    return PhiSpan(min(s.start for s in group), max(s.end for s in group), best.label, best.score)
+    start, end = min(s.start for s in group), max(s.end for s in group)
+    # A confident span that covers all the others names the whole ("St. Vincent's" over "Vincent").
+    covering = [s for s in group if s.start == start and s.end == end and s.score >= 0.7] or group
+    best = max(covering, key=lambda s: (_PRIORITY[s.label], s.end - s.start, s.score))
+    return PhiSpan(start, end, best.label, best.score)

@@ -1,0 +1,136 @@
+"""What must be caught and what must survive: a literal corpus, as datatrove keeps for PII."""
+
+import pytest
+
+from deid import PhiSpan, find_phi
+from deid.text import KnownPhi
+
+# (text, the PHI in it, the label it should get)
+MUST_CATCH = [
+    ("Seen on 3/4 for follow-up.", "3/4", "DATE"),
+    ("Labs drawn 03-04-2021 were normal.", "03-04-2021", "DATE"),
+    ("Return visit March 4th.", "March 4th", "DATE"),
+    ("Surgery on the 4th of March was uneventful.", "4th of March", "DATE"),
+    ("Specimen collected 2021-03-04T10:00 in clinic.", "2021-03-04T10:00", "DATE"),
+    ("Symptoms began in the summer of 2019.", "summer of 2019", "DATE"),
+    ("Admitted Feb 21, 2023 with chest pain.", "Feb 21, 2023", "DATE"),
+    ("Last colonoscopy Sept 10th, '22.", "Sept 10th, '22", "DATE"),
+    ("Diagnosed in 2018, stable since.", "2018", "DATE"),
+    ("DOB 12/31/1931.", "12/31/1931", "DATE"),
+    ("MRN: 00123456", "00123456", "ID"),
+    ("Medical record number UCS-908765 on file.", "UCS-908765", "ID"),
+    ("Member ID HX-223344 verified.", "HX-223344", "ID"),
+    ("SSN 123-45-6789 on the form.", "123-45-6789", "SSN"),
+    ("Call her at (617) 555-0142 tomorrow.", "(617) 555-0142", "PHONE"),
+    ("Fax: 617.555.0199", "617.555.0199", "PHONE"),
+    ("Send results to jane.roe@example.org please.", "jane.roe@example.org", "EMAIL"),
+    ("Portal at https://portal.example.org/records/42 for details.", "https://portal.example.org/records/42", "URL"),
+    ("Accessed from 192.168.10.24 overnight.", "192.168.10.24", "IP"),
+    ("Seen by Dr. Alvarez this morning.", "Alvarez", "NAME"),
+    ("Discussed with Dr. John L. at length.", "John L.", "NAME"),
+    ("Pt's daughter Rebecca will pick her up.", "Rebecca", "NAME"),
+    ("His wife, Margaret, is the health care proxy.", "Margaret", "NAME"),
+    ("Electronically signed by Hannah Whitcombe, MD", "Hannah Whitcombe", "NAME"),
+    ("Patient: WALTER KOWALCZYK", "WALTER KOWALCZYK", "NAME"),
+    ("PATIENT SEEN WITH DR. ABERNATHY IN CLINIC TODAY.", "ABERNATHY", "NAME"),
+    ("Lives at 1234 Elm Street, Apt 5, Springfield, IL 62704.", "1234 Elm Street, Apt 5", "ADDRESS"),
+    ("Lives at 1234 Elm Street, Apt 5, Springfield, IL 62704.", "Springfield", "LOCATION"),
+    ("Lives at 1234 Elm Street, Apt 5, Springfield, IL 62704.", "62704", "ZIP"),
+    ("Mail to P.O. Box 7731 for records.", "P.O. Box 7731", "ADDRESS"),
+    ("A 93-year-old woman with CHF.", "93", "AGE"),
+    ("Age: 101, lives with son.", "101", "AGE"),
+    ("Transferred from Mercy General Hospital by ambulance.", "Mercy General Hospital", "FACILITY"),
+    ("Followed at St. Vincent's for years.", "St. Vincent's", "FACILITY"),
+    ("Previously treated at UCLA Medical Center.", "UCLA Medical Center", "FACILITY"),
+]
+
+# (text, what must stay untouched)
+MUST_SURVIVE = [
+    ("Metoprolol 25 mg PO BID, lisinopril 10 mg daily.", ["Metoprolol", "25 mg", "lisinopril", "10 mg"]),
+    ("PT/INR 13.2/1.1, PTT 30, HbA1c 7.2%.", ["PT/INR", "13.2/1.1", "HbA1c", "7.2%"]),
+    ("Strength 5/5 bilaterally, 2/6 systolic murmur.", ["5/5", "2/6"]),
+    ("Take 1/2 tab at bedtime. BP 120/80, HR 72.", ["1/2", "120/80", "72"]),
+    ("Gave 2000 mg of vancomycin and 1500 mL NS.", ["2000 mg", "1500 mL"]),
+    ("Hepatitis B surface antigen negative; Vitamin D low.", ["Hepatitis B", "Vitamin D"]),
+    ("History of COPD, CHF and CKD stage 3.", ["COPD", "CHF", "CKD"]),
+    ("A 45-year-old man with chest pain.", ["45"]),
+    ("Chief Complaint: shortness of breath. Review of Systems negative.", ["Chief Complaint", "Review of Systems"]),
+    ("Tylenol 650 mg every 6 hours as needed for pain.", ["Tylenol", "650 mg", "6 hours"]),
+    ("Sodium 138, potassium 4.1, creatinine 1.2 mg/dL.", ["138", "4.1", "1.2"]),
+]
+
+
+def _covered(spans: list[PhiSpan], start: int, end: int) -> list[PhiSpan]:
+    return [s for s in spans if s.start < end and start < s.end]
+
+
+@pytest.mark.parametrize(("text", "phi", "label"), MUST_CATCH, ids=[c[1] for c in MUST_CATCH])
+def test_phi_is_caught_whole(analyzer, text, phi, label):
+    start = text.index(phi)
+    spans = find_phi(text)
+    hits = _covered(spans, start, start + len(phi))
+    assert hits, f"{phi!r} missed"
+    assert min(s.start for s in hits) <= start and max(s.end for s in hits) >= start + len(phi)
+    assert label in {s.label for s in hits}
+
+
+@pytest.mark.parametrize(("text", "keep"), MUST_SURVIVE, ids=[c[0][:30] for c in MUST_SURVIVE])
+def test_clinical_terms_survive(analyzer, text, keep):
+    spans = find_phi(text)
+    for term in keep:
+        start = text.index(term)
+        assert not _covered(spans, start, start + len(term)), f"{term!r} taken for PHI"
+
+
+def test_spans_are_sorted_disjoint_and_typed(analyzer):
+    text = "Dr. Ames saw Ann Lee 3/4/2021 at 12 Oak Road, Salem, MA 01970; call 978-555-0101."
+    spans = find_phi(text)
+    assert spans == sorted(spans)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(0 < s.score <= 1 for s in spans)
+    with pytest.raises(AttributeError):
+        spans[0].label = "X"  # frozen
+
+
+def test_known_phi_is_a_deny_list(analyzer):
+    # An odd nickname and a bare record number no rule or model would flag.
+    text = "zuzu came in today; chart 77x1 updated. zuzu's phone 978 555 0123."
+    assert not _covered(find_phi(text), 0, 4)
+    known = KnownPhi(names=("Zuzu Quenby",), ids=("77x1",), phones=("+1 (978) 555-0123",))
+    spans = find_phi(text, known)
+    labels = {text[s.start : s.end].lower(): s.label for s in spans}
+    assert labels["zuzu"] == "NAME" and labels["77x1"] == "ID"
+    assert any(s.label == "PHONE" and "555" in text[s.start : s.end] for s in spans)
+    # a dict works as well
+    assert find_phi(text, {"names": ["Zuzu Quenby"]})[0] == PhiSpan(0, 4, "NAME", 1.0)
+
+
+def test_all_caps_note_is_not_all_names(analyzer):
+    text = "PATIENT SEEN IN CLINIC FOR CHEST PAIN. TAKES LISINOPRIL 10 MG DAILY. ECG NORMAL SINUS RHYTHM."
+    assert [s for s in find_phi(text) if s.label == "NAME"] == []
+
+
+def test_long_note_is_chunked_not_crashed(analyzer, monkeypatch):
+    from deid.text import engine
+
+    filler = "pt tolerating diet, ambulating with assistance, continue current medications.\n"
+    planted = ["Dr. Jonathan Whitfield", "3/4/2021", "MRN 99887766"]
+    text = filler * 14_000 + f"Seen by {planted[0]} on {planted[1]}, {planted[2]}.\n"
+    assert len(text) > 1_000_000  # beyond spaCy's max_length
+    spans = find_phi(text)
+    found = {text[s.start : s.end] for s in spans}
+    assert {"Jonathan Whitfield", "3/4/2021", "99887766"} <= found
+    # and across small chunks: every planted value is found whole, wherever the cuts fall
+    monkeypatch.setattr(engine, "CHUNK_CHARS", 700)
+    monkeypatch.setattr(engine, "CHUNK_OVERLAP", 200)
+    short = (filler * 3 + "Seen by Dr. Jonathan Whitfield on 3/4/2021, MRN 99887766.\n") * 4
+    spans = find_phi(short)
+    found = [short[s.start : s.end] for s in spans]
+    assert found.count("Jonathan Whitfield") == 4 and found.count("3/4/2021") == 4 and found.count("99887766") == 4
+
+
+def test_batch_matches_single(analyzer):
+    from deid.text import find_phi_batch
+
+    texts = ["Seen by Dr. Ames on 3/4/2021.", "No PHI here.", "Call 617-555-0142, MRN 123456."]
+    assert find_phi_batch(texts) == [find_phi(t) for t in texts]
