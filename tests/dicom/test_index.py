@@ -66,7 +66,7 @@ def test_imaging_tables_hold_no_source_identifier(pydicom_index):
 
 def test_mr_series_is_one_series_of_128_instances_in_order(mr_series):
     files = walk(mr_series)
-    result = index_files(files, mr_series.parent, SECRET, 4, workers=2)  # the multiprocess path
+    result = index_files(files, mr_series.parent, SECRET, 4, workers=2, min_parallel=0)  # multiprocess path
     assert len(result.instances) == 128
     shard = result.instances[0].shard
     series = transforms.series_table(transforms.imaging_instances(result, shard))
@@ -91,7 +91,7 @@ def test_parallel_and_serial_index_agree(tmp_path):
     (tmp_path / "b" / "junk.txt").write_text("hello")
     files = walk(tmp_path)
     serial = index_files(files, tmp_path, SECRET, 2, workers=1)
-    parallel = index_files(files, tmp_path, SECRET, 2, workers=2)
+    parallel = index_files(files, tmp_path, SECRET, 2, workers=2, min_parallel=0)
     assert [(f.source_file, f.kind, f.reason_code) for f in serial.files] == [
         (f.source_file, f.kind, f.reason_code) for f in parallel.files
     ]

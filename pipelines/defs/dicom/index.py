@@ -23,6 +23,8 @@ from schemas.imaging import DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
 from schemas.quarantine import MISSING_PATIENT
 
 CHUNK = 64  # files per task: ~50-100 ms of work, so IPC overhead stays under 1%
+# Below this many files one process finishes before a pool of workers has started (~0.3-1 s here).
+MIN_PARALLEL_FILES = 512
 _STUDY, _SERIES, _SOP = 0x0020000D, 0x0020000E, 0x00080018
 
 
@@ -72,6 +74,7 @@ def index_files(
     workers: int = 1,
     crosswalk: Mapping[str, str] | None = None,
     profile: Profile = DEFAULT_PROFILE,
+    min_parallel: int = MIN_PARALLEL_FILES,
 ) -> IndexResult:
     """Index `files` (paths under `root`) with `workers` processes; duplicates of a SOP instance are rejected.
 
@@ -79,10 +82,14 @@ def index_files(
     Patient id once the FHIR ingest provides one); without it the PatientID itself is the source id.
     """
     args = [(chunk, str(root), secret, n_shards, dict(crosswalk or {}), profile) for chunk in _chunks(files)]
-    if workers <= 1 or len(args) <= 1:
+    if workers <= 1 or len(args) <= 1 or len(files) < min_parallel:
         results = [r for a in args for r in _index_chunk(a)]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        # forkserver: workers fork from a server that imported this module once (fast starts, and no fork
+        # of a multi-threaded Dagster process); spawn-safe, since the task function is importable
+        context = get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = [r for rs in pool.map(_index_chunk, args) for r in rs]
     results.sort(key=lambda r: r.source_file)  # the first file of a duplicated SOP instance wins, by path
     return IndexResult(files=_reject_duplicates(results))

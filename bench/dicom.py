@@ -1,0 +1,151 @@
+"""DICOM header throughput: indexing (read + checks + Annex E de-id + rows) and de-identification, files/s per
+core with peak memory, against a plain pydicom `dcmread(stop_before_pixels=True)` loop in the same run.
+
+    .venv/bin/python bench/dicom.py [--repeats 5] [--out bench/results/dicom.md]
+
+Each measurement runs in its own process so peak RSS is its own; the OS file cache is warmed first.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+DATASETS = {"dicom-pydicom": DATA / "dicom-pydicom", "dicom-mr-series": DATA / "dicom-mr-series"}
+SECRET = b"bench-secret-0123456789"
+MIN_FILES = 2000  # per pass: enough work that a 2-process pool's start-up is amortized
+MODES = ("pydicom_dcmread", "index_1_process", "index_2_processes", "deid_in_place", "deid_copy")
+
+
+def _measure(mode: str, directory: Path, repeats: int) -> dict:
+    import warnings
+
+    import pydicom
+
+    from deid.dicom import deidentify
+    from deid.dicom.profile import quiet_pydicom
+    from deid.pseudonym import Keyring
+    from pipelines.defs.dicom.index import index_files, walk
+
+    warnings.simplefilter("ignore")
+    distinct = walk(directory)
+    files = distinct * -(-MIN_FILES // len(distinct))  # the folder repeated to >= MIN_FILES files per pass
+    keyring = Keyring(SECRET)
+    for f in files:  # warm the page cache
+        f.read_bytes()
+
+    def once() -> int:
+        if mode == "pydicom_dcmread":
+            for f in files:
+                with contextlib.suppress(Exception):
+                    pydicom.dcmread(f, stop_before_pixels=True)
+            return len(files)
+        if mode.startswith("index"):
+            workers = 2 if mode == "index_2_processes" else 1
+            return len(index_files(files, directory, SECRET, 4, workers=workers, min_parallel=0).files)
+        n = 0
+        with quiet_pydicom():
+            for f in files:
+                n += 1
+                try:
+                    ds = pydicom.dcmread(f, stop_before_pixels=True)
+                except Exception:
+                    continue
+                deidentify(ds, keyring, str(ds.get("PatientID") or "none"), in_place=mode == "deid_in_place")
+        return n
+
+    once()  # warm-up: imports and dictionary caches (and the forkserver for the 2-process pool)
+    started = time.perf_counter()
+    n = sum(once() for _ in range(repeats))
+    seconds = time.perf_counter() - started
+    peak_kb = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
+    cores = 2 if mode == "index_2_processes" else 1
+    return {
+        "files": n,
+        "seconds": seconds,
+        "files_per_s": n / seconds,
+        "per_core": n / seconds / cores,
+        "peak_mb": peak_kb / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dicom.md")
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        mode, dataset = args.measure
+        print(json.dumps(_measure(mode, DATASETS[dataset], args.repeats)))
+        return
+    rows = []
+    for dataset, path in DATASETS.items():
+        if not path.is_dir():
+            print(f"skip {dataset}: {path} absent")
+            continue
+        results = {}
+        for mode in MODES:
+            cmd = [sys.executable, __file__, "--measure", mode, dataset, "--repeats", str(args.repeats)]
+            out = subprocess.run(
+                cmd,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            r = results[mode]
+            rate, core, mb = r["files_per_s"], r["per_core"], r["peak_mb"]
+            print(f"{dataset:16s} {mode:18s} {rate:7.0f} files/s  {core:7.0f}/core  {mb:6.0f} MB")
+        peer = results["pydicom_dcmread"]["per_core"]
+        rows += [(dataset, mode, r, r["per_core"] / peer) for mode, r in results.items()]
+    _write(args.out, rows, args.repeats)
+
+
+def _write(path: Path, rows: list, repeats: int) -> None:
+    lines = [
+        "# DICOM header indexing and de-identification",
+        "",
+        f"- Command: `.venv/bin/python bench/dicom.py --repeats {repeats}`",
+        f"- Machine: 2-core CPU, no GPU (shared with other engineers: timings are noisy; compare the ratio), "
+        f"Python {platform.python_version()}, pydicom {__import__('pydicom').__version__}",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        "- Files: every file of the folder (non-DICOM and broken ones included), the folder repeated to "
+        f">= {MIN_FILES} files per pass (repeats are processed in full, then quarantined as duplicates); page "
+        f"cache warm; one warm-up pass, then {repeats} timed passes. Peak = max RSS of the measuring process and "
+        "its workers.",
+        "- Peer: a plain `pydicom.dcmread(f, stop_before_pixels=True)` loop, same files, same run.",
+        "- `index_*`: `pipelines.defs.dicom.index.index_files` = sniff + header read + truncation checks + "
+        "Annex E de-identification + raw and de-identified rows. `deid_*`: dcmread + `deid.dicom.deidentify`.",
+        "",
+        "| data | measurement | files/s | files/s per core | x peer per core | peak MB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for dataset, mode, r, ratio in rows:
+        rate, core, mb = r["files_per_s"], r["per_core"], r["peak_mb"]
+        lines.append(f"| {dataset} | {mode} | {rate:.0f} | {core:.0f} | {ratio:.2f} | {mb:.0f} |")
+    lines += [
+        "",
+        "Targets: indexing >= 500 files/s per core (issue 3); de-identification >= 300 files/s per core (issue 4).",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
