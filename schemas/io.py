@@ -78,3 +78,25 @@ def _fsync(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def swap_dir(new: Path, final: Path) -> None:
+    """Replace directory `final` with `new` by two renames: readers see the old tree or the new one."""
+    import shutil
+    import uuid
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not new.exists():
+        new.mkdir(parents=True)
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(final: Path) -> Path:
+    """A fresh sibling directory to build `final` in before `swap_dir`."""
+    import uuid
+
+    return final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:8]}")

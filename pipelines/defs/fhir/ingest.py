@@ -5,7 +5,6 @@ output depends only on the files, never on the worker count.
 """
 
 import gc
-import os
 import shutil
 import uuid
 from collections import Counter
@@ -21,12 +20,14 @@ import pyarrow as pa
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, patient_identity
+from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
 from schemas import quarantine as q
-from schemas.io import write_parquet
+from schemas.io import swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.ledger import LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
+from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -69,6 +70,7 @@ class _Buffers:
         self.out, self.unit, self.n_shards = out, unit, n_shards
         self.events: dict[int, list[list]] = {}
         self.patients: dict[int, list[list]] = {}
+        self.notes: dict[int, list[list]] = {}
         self.quarantine: list[list] = [[] for _ in QUARANTINE_SCHEMA.names]
         self.n_buffered = 0
         self.seq = 0
@@ -87,6 +89,11 @@ class _Buffers:
         for col, value in zip(self.patients[shard], row, strict=True):
             col.append(value)
 
+    def add_note(self, shard: int, row: tuple) -> None:
+        self.notes.setdefault(shard, [[] for _ in RAW_NOTES_SCHEMA.names])
+        for col, value in zip(self.notes[shard], row, strict=True):
+            col.append(value)
+
     def add_quarantine(self, row: tuple) -> None:
         for col, value in zip(self.quarantine, row, strict=True):
             col.append(value)
@@ -95,6 +102,7 @@ class _Buffers:
         for table, schema, buffers in (
             ("events", RAW_EVENTS_SCHEMA, self.events),
             ("patients", RAW_PATIENTS_SCHEMA, self.patients),
+            ("notes", RAW_NOTES_SCHEMA, self.notes),
         ):
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
@@ -224,6 +232,7 @@ class _UnitProcessor:
                 return
         try:
             extracted = self._extract(r, rtype, medications)
+            notes = self._notes(r, rtype, extracted[0], extracted[1], rel, pos) if extracted else []
         except InvalidRecordError as err:
             self._reject(rel, pos, rtype, err.reason_code, err.reason, _dump(r))
             return
@@ -240,6 +249,10 @@ class _UnitProcessor:
         shard = self.shards.get(pid)
         if shard is None:
             shard = self.shards[pid] = self.keyring.shard(pid, self.n_shards)
+        if notes:
+            events = [*events, *(event for event, _ in notes)]
+            for _, row in notes:
+                self.buffers.add_note(shard, row)
         if events:
             self.buffers.add_events(shard, pid, events, rtype, rel, pos)
             led[rel, rtype, "events"] += len(events)
@@ -252,7 +265,26 @@ class _UnitProcessor:
             gender = r.get("gender")
             self.buffers.add_patient(shard, (pid, birth, death, gender, *patient_identity(r), rel, pos))
 
+    def _notes(self, r: dict, rtype: str, pid: str, events: list, rel: str, pos: int) -> list:
+        """Note texts of a DocumentReference or DiagnosticReport: raw note rows plus one NOTE event each."""
+        if rtype == "DocumentReference":
+            _, notes = document_reference_notes(r)
+        elif r.get("presentedForm"):
+            notes = diagnostic_report_notes(r, events[0][0])
+        else:
+            return []
+        origin = r.get("id") if isinstance(r.get("id"), str) else f"{rel}:{pos}"
+        out = []
+        for i, time, code, display, encounter, text, encoding in notes:
+            note_id = self.keyring.token("note", f"{rtype}/{origin}#{i}")
+            out.append(((time, code, None, note_id, None, display),
+                        (pid, time, note_id, code, display, encounter, text, encoding, rel, pos)))  # fmt: skip
+        return out
+
     def _extract(self, r: dict, rtype: str, medications: dict[str, dict]):
+        if rtype == "DocumentReference":
+            pid, _ = document_reference_notes(r)  # validated here; texts are taken in _resource
+            return pid, []
         extractor = EXTRACTORS.get(rtype)
         if extractor is not None:
             return extractor(r)
@@ -359,9 +391,9 @@ def ingest_fhir(
             descriptions.update(res.descriptions)
             bytes_read += res.bytes_read
         _write_codes(out, descriptions)
-        _swap_dir(out, final_out)
+        swap_dir(out, final_out)
         qdir.mkdir(parents=True, exist_ok=True)
-        _swap_dir(qdir, final_q)
+        swap_dir(qdir, final_q)
     finally:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(qdir, ignore_errors=True)
@@ -407,15 +439,3 @@ def _summary(n_files: int, ledger: pa.Table, bytes_read: int) -> IngestSummary:
         t["events"] += row["n_events"]
     total = {k: sum(t[k] for t in per_type.values()) for k in ("in", "events", "quarantined")}
     return IngestSummary(n_files, total["in"], total["events"], total["quarantined"], bytes_read, per_type)
-
-
-def _swap_dir(new: Path, final: Path) -> None:
-    """Replace `final` with `new`: two renames, so readers see the old tree or the new one."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if not new.exists():
-        new.mkdir(parents=True)
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)

@@ -2,4 +2,4 @@
 
 import dagster as dg
 
-RAW_SOURCE_ASSETS = [dg.AssetKey("fhir_raw"), dg.AssetKey("tables_raw")]
+RAW_SOURCE_ASSETS = [dg.AssetKey("fhir_raw"), dg.AssetKey("tables_raw"), dg.AssetKey("notes_files_raw")]

@@ -1,7 +1,6 @@
 """Apply a mapping to a source folder: raw events and patients per shard, code texts, quarantine and ledger."""
 
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from pipelines.defs.tables.exprs import column_or_template, template, template_c
 from pipelines.defs.tables.mapping import EventSpec, Mapping
 from pipelines.defs.tables.read import FILE, ROW, read_table, table_files
 from schemas import quarantine as q
-from schemas.io import write_parquet
+from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DEATH_CODE
 from schemas.quarantine import QUARANTINE_SCHEMA
@@ -255,7 +254,7 @@ def ingest_source(
         pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__shard")
     )
     out = layout.raw_table(f"tables/{mapping.source}", "")
-    staging = out.with_name(f".{mapping.source}.staging-{uuid.uuid4().hex[:8]}")
+    staging = staging_dir(out)
     try:
         _write_shards(staging, events, keys, shard_of)
         codes = (
@@ -265,7 +264,7 @@ def ingest_source(
             .with_columns(pl.col("n").cast(pl.Int64))
         )
         write_parquet(codes.to_arrow(), staging / "codes" / "codes.parquet", RAW_CODES_SCHEMA)
-        _swap(staging, out)
+        swap_dir(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     qtable = rejects.select(
@@ -328,14 +327,3 @@ def _ledger(run: _Run, events: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFr
         pl.col("n_quarantined").cast(pl.Int64),
         pl.col("n_events").cast(pl.Int64),
     ).sort("source_file", "record_type")
-
-
-def _swap(new: Path, final: Path) -> None:
-    import os
-
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)

@@ -39,7 +39,14 @@ def _expected_events(r: dict) -> int:
         return len(comps) + (1 if has_value or not comps else 0)
     if t == "ImagingStudy":
         return max(1, len(r.get("series", [])))
-    return 1 if t in MAPPED else 0
+    # Note texts: one NOTE event per inline text attachment.
+    texts = sum(1 for c in r.get("content", []) if _is_text(c.get("attachment", {})))
+    texts += sum(1 for a in r.get("presentedForm", []) if _is_text(a))
+    return (1 if t in MAPPED else 0) + texts
+
+
+def _is_text(att: dict) -> bool:
+    return "data" in att and att.get("contentType", "").split(";")[0] in ("text/plain", "text/html")
 
 
 def _link(root: Path, data: Path) -> None:

@@ -1,0 +1,22 @@
+"""Blocking checks on notes: every note file and every raw note is accounted for."""
+
+import dagster as dg
+
+from pipelines.defs.checks_util import to_check_result
+from pipelines.defs.notes import deidentify, files
+from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.resources import LongitudeResource
+from quality.integrity import ledger_balances
+
+
+@dg.asset_check(asset=files.ASSET, blocking=True)
+def notes_files_ledger_balances(longitude: LongitudeResource) -> dg.AssetCheckResult:
+    """Every note file is read or quarantined with a reason."""
+    return to_check_result(ledger_balances([longitude.settings().layout.ledger(files.ASSET)]))
+
+
+@dg.asset_check(asset=deidentify.ASSET, blocking=True, partitions_def=shard_partitions)
+def notes_deidentified_ledger_balances(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource):
+    """Every raw note of the shard is de-identified or quarantined."""
+    layout = longitude.settings().layout
+    return to_check_result(ledger_balances([layout.ledger(deidentify.ASSET, context.partition_key)]))

@@ -1,0 +1,142 @@
+"""De-identify one shard of every source's raw notes into notes/<split>/<shard>.parquet."""
+
+from pathlib import Path
+
+import polars as pl
+
+from deid.pseudonym import Keyring
+from pipelines.defs.meds.subjects import subject_map
+from schemas import quarantine as q
+from schemas.io import write_parquet
+from schemas.layout import Layout
+from schemas.ledger import LEDGER_SCHEMA
+from schemas.meds import SPLITS
+from schemas.notes import NOTES_SCHEMA, RAW_NOTES_SCHEMA
+from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.raw import RAW_PATIENTS_SCHEMA
+
+ASSET = "notes_deidentified"
+
+
+def _read(layout: Layout, table: str, shard: int, schema) -> pl.DataFrame:
+    files = sorted(layout.raw.glob(f"**/{table}/shard={shard}/*.parquet"))
+    return pl.read_parquet(files, hive_partitioning=False) if files else pl.from_arrow(schema.empty_table())
+
+
+def known_phi(patient: dict):
+    """What the structured record knows about a subject, as the text de-identifier's deny list."""
+    from deid.text.known import KnownPhi
+
+    telecoms = patient.get("telecoms") or []
+    dates = tuple(t.date() for t in (patient.get("birth_time"), patient.get("death_time")) if t is not None)
+    return KnownPhi(
+        names=tuple(patient.get("names") or ()),
+        ids=tuple(patient.get("identifiers") or ()),
+        phones=tuple(t for t in telecoms if "@" not in t),
+        emails=tuple(t for t in telecoms if "@" in t),
+        addresses=tuple(patient.get("addresses") or ()),
+        dates=dates,
+    )
+
+
+def notes_path(layout: Layout, split: str, shard: int) -> Path:
+    return layout.notes / split / f"{shard}.parquet"
+
+
+def deidentify_shard(
+    layout: Layout,
+    keyring: Keyring,
+    shard: int,
+    fractions: tuple[float, float, float],
+    *,
+    policy: str = "shifted",
+    n_process: int = 1,
+) -> dict[str, int]:
+    from deid.text.surrogates import deidentify_batch
+
+    notes = _read(layout, "notes", shard, RAW_NOTES_SCHEMA).sort("source_patient", "time", "note_id")
+    patients = (
+        _read(layout, "patients", shard, RAW_PATIENTS_SCHEMA)
+        .sort("source_file", "position")
+        .unique("source_patient", keep="first", maintain_order=True)
+    )
+    orphans = notes.join(patients.select("source_patient"), on="source_patient", how="anti")
+    notes = notes.join(patients.select("source_patient"), on="source_patient", how="semi")
+    by_patient = {p["source_patient"]: known_phi(p) for p in patients.to_dicts()}
+    keys = notes["source_patient"].to_list()
+    texts = deidentify_batch(
+        notes["text"].to_list(),
+        keys,
+        [by_patient[k] for k in keys],
+        policy=policy,
+        secret=keyring.secret,
+        n_process=n_process,
+    )
+    subjects = subject_map(sorted(set(keys)), keyring, fractions)
+    shifted = notes.with_columns(pl.Series("text", texts, pl.String)).join(
+        subjects, on="source_patient", how="left"
+    )
+    if policy == "limited-data-set":
+        shifted = shifted.with_columns(pl.lit(0).alias("shift_days"))
+    out = shifted.select(
+        "subject_id",
+        (pl.col("time") + pl.duration(days=pl.col("shift_days"))).alias("time"),
+        "note_id",
+        "note_type",
+        "type_display",
+        pl.col("encounter")
+        .map_elements(lambda e: keyring.token("encounter", e), return_dtype=pl.String)
+        .alias("encounter_id"),
+        "text",
+        "split",
+    ).sort("subject_id", "time", "note_id")
+    counts = {}
+    for split in SPLITS:
+        part = out.filter(pl.col("split") == split)
+        counts[split] = part.height
+        path = notes_path(layout, split, shard)
+        if part.height:
+            write_parquet(part.to_arrow(), path, NOTES_SCHEMA)
+        else:
+            path.unlink(missing_ok=True)
+    _quarantine_and_ledger(layout, shard, notes, orphans)
+    return {"notes": out.height, "quarantined": orphans.height, **counts}
+
+
+def _quarantine_and_ledger(layout: Layout, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame) -> None:
+    qpath = layout.quarantine(ASSET) / f"{shard}.parquet"
+    if orphans.height:
+        table = orphans.select(
+            pl.lit(ASSET).alias("asset"),
+            "source_file",
+            "position",
+            pl.lit("note").alias("resource_type"),
+            pl.lit(q.MISSING_PATIENT).alias("reason_code"),
+            pl.lit("note refers to a patient that no source delivered").alias("reason"),
+            pl.col("text").alias("record"),
+        )
+        write_parquet(table.to_arrow(), qpath, QUARANTINE_SCHEMA)
+    else:
+        qpath.unlink(missing_ok=True)
+    both = pl.concat(
+        [
+            kept.select("source_file").with_columns(pl.lit(0).alias("q")),
+            orphans.select("source_file").with_columns(pl.lit(1).alias("q")),
+        ]
+    )
+    ledger = (
+        both.group_by("source_file")
+        .agg(pl.len().cast(pl.Int64).alias("n_in"), pl.col("q").sum().cast(pl.Int64).alias("n_quarantined"))
+        .with_columns((pl.col("n_in") - pl.col("n_quarantined")).alias("n_out"))
+        .select(
+            pl.lit(ASSET).alias("asset"),
+            "source_file",
+            pl.lit("note").alias("record_type"),
+            "n_in",
+            "n_out",
+            "n_quarantined",
+            pl.col("n_out").alias("n_events"),
+        )
+        .sort("source_file")
+    )
+    write_parquet(ledger.to_arrow(), layout.ledger(ASSET, str(shard)), LEDGER_SCHEMA)

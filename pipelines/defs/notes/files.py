@@ -1,0 +1,158 @@
+"""Note files under landing/notes/: `.txt` with a JSON sidecar, or a path naming subject, time and type.
+
+Sidecar `<name>.json`: {"subject": "<source patient id>", "time": "<ISO 8601>", "type": "<LOINC code or
+VOCAB//code>", "type_display": "...", "encounter": "<id>", "note_id": "<id>"}; subject and time are required.
+Path convention without a sidecar: `<subject>/<YYYYMMDD>[T<HHMMSS>]__<type>.txt` (UTC).
+"""
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+
+from deid.pseudonym import Keyring
+from pipelines.defs.fhir.primitives import InvalidRecordError, parse_datetime
+from pipelines.text_decoding import decode_bytes
+from schemas import quarantine as q
+from schemas.io import staging_dir, swap_dir, write_parquet
+from schemas.layout import Layout
+from schemas.ledger import LEDGER_SCHEMA
+from schemas.notes import NOTE_CODE_PREFIX, RAW_NOTES_SCHEMA
+from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA
+
+ASSET = "notes_files_raw"
+SOURCE = "notes"
+_PATH_NAME = re.compile(r"(?P<date>\d{8})(?:T(?P<clock>\d{6}))?__(?P<type>[^/]+)\.txt", re.IGNORECASE)
+
+
+def note_type_code(value: str | None) -> str:
+    """`34117-2` -> NOTE//LOINC//34117-2; `SNOMED//x` -> NOTE//SNOMED//x; nothing -> NOTE//UNKNOWN."""
+    if not value:
+        return f"{NOTE_CODE_PREFIX}//UNKNOWN"
+    return f"{NOTE_CODE_PREFIX}//{value}" if "//" in value else f"{NOTE_CODE_PREFIX}//LOINC//{value}"
+
+
+def _meta(path: Path) -> dict:
+    sidecar = path.with_suffix(".json")
+    if sidecar.exists():
+        meta = orjson.loads(sidecar.read_bytes())
+        if not isinstance(meta, dict):
+            raise InvalidRecordError("INVALID_SIDECAR", "sidecar is not a JSON object")
+        if not isinstance(meta.get("subject"), str) or not meta["subject"]:
+            raise InvalidRecordError(q.MISSING_SUBJECT_REFERENCE, "sidecar has no subject")
+        if meta.get("time") is None:
+            raise InvalidRecordError("MISSING_TIME", "sidecar has no time")
+        return {**meta, "time": parse_datetime(meta["time"], "sidecar.time")}
+    m = _PATH_NAME.fullmatch(path.name)
+    if not m:
+        raise InvalidRecordError(
+            "MISSING_METADATA", "no sidecar, and the path does not name subject, time and type"
+        )
+    try:
+        stamp = datetime.strptime(m["date"] + (m["clock"] or "000000"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidRecordError(q.UNPARSEABLE_DATE, "the time in the file name is not a date") from None
+    return {"subject": path.parent.name, "time": stamp.replace(tzinfo=None), "type": m["type"]}
+
+
+def ingest_note_files(layout: Layout, keyring: Keyring, n_shards: int) -> dict[str, int]:
+    """Read every .txt note; write raw notes and NOTE events per shard, quarantine and ledger."""
+    base = layout.landing_notes
+    files = (
+        sorted(p for p in base.rglob("*") if p.is_file() and p.suffix.lower() == ".txt") if base.exists() else []
+    )
+    notes: list[dict] = []
+    rejects: list[tuple] = []
+    for path in files:
+        rel = str(path.relative_to(layout.root))
+        try:
+            meta = _meta(path)
+            text, encoding = decode_bytes(path.read_bytes())
+        except (InvalidRecordError, orjson.JSONDecodeError, OSError) as err:
+            code = err.reason_code if isinstance(err, InvalidRecordError) else "INVALID_SIDECAR"
+            reason = (
+                err.reason if isinstance(err, InvalidRecordError) else f"sidecar unreadable ({type(err).__name__})"
+            )
+            rejects.append((ASSET, rel, 1, "note", code, reason, None))
+            continue
+        subject = meta["subject"]
+        origin = meta.get("note_id") or rel
+        notes.append(
+            {
+                "source_patient": subject,
+                "time": meta["time"],
+                "note_id": keyring.token("note", f"file/{origin}"),
+                "note_type": note_type_code(meta.get("type")),
+                "type_display": meta.get("type_display"),
+                "encounter": meta.get("encounter"),
+                "text": text,
+                "encoding": encoding,
+                "source_file": rel,
+                "position": 1,
+            }
+        )
+    _write(layout, keyring, n_shards, notes, rejects)
+    return {"files": len(files), "notes": len(notes), "quarantined": len(rejects)}
+
+
+def _write(layout: Layout, keyring: Keyring, n_shards: int, notes: list[dict], rejects: list[tuple]) -> None:
+    final = layout.raw / SOURCE
+    out = staging_dir(final)
+    frame = pl.DataFrame(notes, schema=pl.from_arrow(RAW_NOTES_SCHEMA.empty_table()).schema) if notes else None
+    if frame is not None:
+        shards = frame["source_patient"].map_elements(lambda p: keyring.shard(p, n_shards), return_dtype=pl.Int64)
+        frame = frame.with_columns(shards.alias("__shard"))
+        for shard in sorted(frame["__shard"].unique()):
+            part = frame.filter(pl.col("__shard") == shard).sort("source_patient", "time", "note_id")
+            write_parquet(
+                part.to_arrow(), out / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
+            )
+            events = part.select(
+                "source_patient",
+                "time",
+                pl.col("note_type").alias("code"),
+                pl.lit(None, pl.Float32).alias("numeric_value"),
+                pl.col("note_id").alias("text_value"),
+                pl.lit(None, pl.String).alias("unit"),
+                pl.lit("note").alias("resource_type"),
+                "source_file",
+                "position",
+            )
+            write_parquet(
+                events.to_arrow(), out / "events" / f"shard={shard}" / "part-00000.parquet", RAW_EVENTS_SCHEMA
+            )
+    swap_dir(out, final)
+    qtable = pa.Table.from_pylist(
+        [dict(zip(QUARANTINE_SCHEMA.names, r, strict=True)) for r in rejects], schema=QUARANTINE_SCHEMA
+    )
+    write_parquet(qtable, layout.quarantine(ASSET) / "part-00000.parquet", QUARANTINE_SCHEMA)
+    rows = [
+        {
+            "asset": ASSET,
+            "source_file": n["source_file"],
+            "record_type": "note",
+            "n_in": 1,
+            "n_out": 1,
+            "n_quarantined": 0,
+            "n_events": 1,
+        }
+        for n in notes
+    ]
+    rows += [
+        {
+            "asset": ASSET,
+            "source_file": r[1],
+            "record_type": "note",
+            "n_in": 1,
+            "n_out": 0,
+            "n_quarantined": 1,
+            "n_events": 0,
+        }
+        for r in rejects
+    ]
+    ledger = pa.Table.from_pylist(sorted(rows, key=lambda r: r["source_file"]), schema=LEDGER_SCHEMA)
+    write_parquet(ledger, layout.ledger(ASSET), LEDGER_SCHEMA)

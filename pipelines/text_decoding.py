@@ -1,0 +1,76 @@
+"""Turning delivered note bytes into text: declared or detected encodings, and HTML reduced to its text."""
+
+from html.parser import HTMLParser
+
+
+def decode_bytes(raw: bytes, declared: str | None = None) -> tuple[str, str]:
+    """(text, encoding used): the declared charset if it decodes, else UTF-8, else detected, else cp1252.
+
+    >>> decode_bytes("Café".encode("cp1252"))
+    ('Café', 'cp1252')
+    >>> decode_bytes("Café".encode())
+    ('Café', 'utf-8')
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace"), "utf-16"
+    for encoding in (declared, "utf-8"):
+        if not encoding:
+            continue
+        try:
+            return raw.decode(encoding), encoding.lower()
+        except (UnicodeDecodeError, LookupError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    # Detection cannot tell the single-byte Latin code pages apart on short notes (it says cp1250 for Spanish
+    # cp1252); western clinical systems write cp1252, so detection is trusted only for multi-byte encodings.
+    if best is not None and best.encoding and best.encoding.startswith(_MULTIBYTE):
+        try:
+            return raw.decode(best.encoding), best.encoding
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+_MULTIBYTE = ("shift_jis", "cp932", "euc_jp", "gb", "big5", "euc_kr", "cp949", "iso2022")
+
+
+class _TextOnly(HTMLParser):
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment, block elements on their own lines.
+
+    >>> html_to_text("<div><p>Seen <b>today</b>.</p><script>x()</script><p>Plan: rest</p></div>")
+    'Seen today.\\nPlan: rest'
+    """
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return "\n".join(line for line in lines if line)
