@@ -1,0 +1,338 @@
+"""PHI audit: scan everything outside the PHI zones for any subject's known identifiers and residual PHI patterns.
+
+Known identifiers come from the raw patients tables (names, identifiers, telecoms, addresses, birth times) and
+the source patient ids. Matching is whole-word and case-insensitive on word tokens (`[a-z0-9]+`), so
+`Avril` matches in `landing/fhir/Avril_Hane_1f7d.json` but not in `Avrillion`, and an identifier of several
+tokens (`999-73-7625`, `850 Daniel Burg`) must appear as consecutive tokens. Each distinct string of a column
+is tokenized once (columns repeat values heavily), and residual patterns (SSN, phone, e-mail) run as one Rust
+regex per column in polars. A hit records the file, row, column and kind, never the value.
+"""
+
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from quality.records import CATALOG_KIND, PHI_FINDINGS_SCHEMA, audit_summary_path, findings_path
+from quality.tables import inventory
+from schemas.io import write_parquet, write_text
+from schemas.layout import PHI_ZONES, Layout
+
+MIN_NAME = 3  # name tokens shorter than this ("Al", "Jo") are not searched: too many false hits
+MIN_IDENTIFIER = 4
+# Honorifics and suffixes in FHIR HumanName parts: not identifying.
+_NOT_NAMES = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "rn", "the"}
+# Names that are also ordinary words are searched only as part of a full name ("Will Smith", "Smith Will"):
+# these, plus every word of the terminology display texts in meds/metadata/codes.parquet ("Brain", "Hand").
+AMBIGUOUS_NAMES = frozenset(
+    """will mark grace hope joy faith may june april august rose dawn bill art guy frank pat sue ray victor jack
+    gene earl hunter page bell green white black brown young king long rich love grant bishop hall wood rice
+    field banks ward cross little short small day price major penny chase max min mac son lane street park
+    hill north south west east river lake stone ash glen dale summer winter autumn""".split()
+)
+_MONTHS = ("january february march april may june july august september october november december").split()
+TEXT_SUFFIXES = {
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".html",
+    ".htm",
+    ".txt",
+    ".csv",
+    ".tsv",
+    ".md",
+    ".yaml",
+    ".yml",
+    ".xml",
+    ".css",
+    ".js",
+    ".svg",
+    ".log",
+}
+# Third-party static files the site ships; they hold no data.
+SKIP_DIRS = ("quality/site/vendor", "quality/site/gx/static")
+PATTERNS = {
+    "ssn_pattern": r"(?:^|[^0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}(?:$|[^0-9])",
+    "phone_pattern": r"(?:^|[^0-9.])\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}(?:$|[^0-9.])",
+    "email_pattern": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]*[A-Za-z]{2,}",
+}
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens.
+
+    >>> tokens("Mrs. Avril_Hane, 999-73-7625")
+    ['mrs', 'avril', 'hane', '999', '73', '7625']
+    """
+    return _TOKEN.findall(text.lower())
+
+
+def date_forms(d: datetime) -> list[str]:
+    """A birth date as commonly written.
+
+    >>> date_forms(datetime(1941, 9, 4))[:4]
+    ['1941-09-04', '09/04/1941', '9/4/1941', '19410904']
+    """
+    m = _MONTHS[d.month - 1]
+    return [
+        f"{d:%Y-%m-%d}",
+        f"{d:%m/%d/%Y}",
+        f"{d.month}/{d.day}/{d.year}",
+        f"{d:%Y%m%d}",
+        f"{d:%d.%m.%Y}",
+        f"{m} {d.day} {d.year}",
+        f"{d.day} {m} {d.year}",
+        f"{m[:3]} {d.day} {d.year}",
+        f"{d.day} {m[:3]} {d.year}",
+    ]
+
+
+@dataclass(slots=True)
+class PhraseIndex:
+    """Token phrases by kind, indexed by their first token: whole-word, case-insensitive phrase lookup."""
+
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=lambda: defaultdict(list))
+    size: int = 0
+
+    def add(self, text: str, kind: str) -> None:
+        phrase = tuple(tokens(text))
+        if phrase:
+            self.by_first[phrase[0]].append((phrase, kind))
+            self.size += 1
+
+    def kinds_in(self, text: str) -> set[str]:
+        toks = tokens(text)
+        found = set()
+        for i, tok in enumerate(toks):
+            for phrase, kind in self.by_first.get(tok, ()):
+                if tuple(toks[i : i + len(phrase)]) == phrase:
+                    found.add(kind)
+        return found
+
+
+@dataclass(slots=True)
+class KnownIdentifiers:
+    index: PhraseIndex
+    birth_times: pl.DataFrame  # source_patient, birth_time
+    subjects: int
+
+
+def known_identifiers(layout: Layout) -> KnownIdentifiers:
+    """Every subject's identifiers from every source's raw patients table (PHI; kept in memory only)."""
+    files = sorted(layout.raw.glob("*/patients/**/*.parquet"))
+    cols = ["source_patient", "birth_time", "names", "identifiers", "telecoms", "addresses"]
+    patients = (
+        pl.concat([pl.read_parquet(f, columns=cols) for f in files], how="diagonal_relaxed") if files else None
+    )
+    index = PhraseIndex()
+    if patients is None:
+        return KnownIdentifiers(index, pl.DataFrame(schema={"source_patient": pl.String}), 0)
+    seen: set[tuple[str, str]] = set()
+
+    def add(values: Iterable[str | None], kind: str, min_len: int) -> None:
+        for v in values:
+            if v and len(v.strip()) >= min_len and (v, kind) not in seen:
+                seen.add((v, kind))
+                index.add(v, kind)
+
+    ambiguous = AMBIGUOUS_NAMES | _terminology_words(layout)
+    for names in patients["names"].drop_nulls().unique().to_list():
+        parts = [t for t in names if t and t.lower().strip(".") not in _NOT_NAMES]
+        add((t for t in parts if t.lower() not in ambiguous), "name", MIN_NAME)
+        add((f"{a} {b}" for a in parts for b in parts if a != b), "name", MIN_NAME)  # full names, either order
+    add(patients["identifiers"].explode().drop_nulls().unique().to_list(), "identifier", MIN_IDENTIFIER)
+    add(patients["source_patient"].unique().to_list(), "identifier", MIN_IDENTIFIER)
+    for tel in patients["telecoms"].explode().drop_nulls().unique().to_list():
+        digits = re.sub(r"\D", "", tel)
+        if "@" in tel or len(digits) < 7:
+            add([tel], "phone", MIN_IDENTIFIER)
+            continue
+        last10 = digits[-10:]
+        add(
+            [tel, digits, last10, f"{last10[:3]} {last10[3:6]} {last10[6:]}", f"{last10[3:6]} {last10[6:]}"],
+            "phone",
+            MIN_IDENTIFIER,
+        )
+    add(patients["addresses"].explode().drop_nulls().unique().to_list(), "address", MIN_NAME)
+    births = patients.select("source_patient", "birth_time").drop_nulls()
+    for birth in births["birth_time"].unique().to_list():
+        add(date_forms(birth), "birth_date", 6)
+    return KnownIdentifiers(index, births, patients["source_patient"].n_unique())
+
+
+def _terminology_words(layout: Layout) -> set[str]:
+    if not layout.meds_codes.exists():
+        return set()
+    descriptions = pl.read_parquet(layout.meds_codes, columns=["description"])["description"].drop_nulls()
+    return {t for d in descriptions.unique().to_list() for t in tokens(d)}
+
+
+@dataclass(slots=True)
+class AuditResult:
+    findings: pl.DataFrame  # PHI_FINDINGS_SCHEMA
+    files: int
+    cells: int
+    subjects: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.findings.height == 0
+
+    def counts(self) -> dict[str, int]:
+        by_kind = self.findings.group_by("kind").len().rows() if self.findings.height else []
+        return {
+            "findings": self.findings.height,
+            "files_scanned": self.files,
+            "cells_scanned": self.cells,
+            "subjects_known": self.subjects,
+            **{f"kind/{k}": n for k, n in by_kind},
+        }
+
+    def by_table(self) -> list[dict]:
+        if not self.findings.height:
+            return []
+        agg = self.findings.group_by("path", "table", "field", "kind").agg(
+            n=pl.len(), first_row=pl.col("row").min()
+        )
+        return agg.sort("path", "field", "kind").to_dicts()
+
+
+def _string_like(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _string_like(t.value_type)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _string_like(t.value_type)
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _scan_column(series: pl.Series, known: KnownIdentifiers) -> list[tuple[int, str]]:
+    """(row, kind) of every hit in one string column (list columns: any element)."""
+    frame = pl.DataFrame({"v": series}).with_row_index("row")
+    if series.dtype == pl.List(pl.String) or isinstance(series.dtype, pl.List):
+        frame = frame.explode("v")
+    frame = frame.with_columns(pl.col("v").cast(pl.String)).drop_nulls("v")
+    distinct = frame["v"].unique()
+    hits: dict[str, set[str]] = {}
+    for value in distinct.to_list():
+        kinds = known.index.kinds_in(value)
+        if kinds:
+            hits[value] = kinds
+    for kind, pattern in PATTERNS.items():
+        for value in distinct.filter(distinct.str.contains(pattern)).to_list():
+            hits.setdefault(value, set()).add(kind)
+    if not hits:
+        return []
+    flagged = frame.filter(pl.col("v").is_in(pl.Series(list(hits)).implode()))
+    return sorted({(r, k) for r, v in flagged.select("row", "v").iter_rows() for k in hits[v]})
+
+
+def _scan_parquet(path: Path, known: KnownIdentifiers, birth_ids: pl.DataFrame | None) -> tuple[list, int]:
+    schema = pq.read_schema(path)
+    text_cols = [f.name for f in schema if _string_like(f.type)]
+    time_cols = [f.name for f in schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)]
+    out: list[tuple[int, str, str]] = []
+    cells = 0
+    if text_cols:
+        frame = pl.read_parquet(path, columns=text_cols, hive_partitioning=False)
+        cells += frame.height * len(text_cols)
+        for col in text_cols:
+            out += [(row, col, kind) for row, kind in _scan_column(frame[col], known)]
+    if time_cols and birth_ids is not None and "subject_id" in schema.names:
+        frame = pl.read_parquet(path, columns=["subject_id", *time_cols], hive_partitioning=False).with_row_index()
+        joined = frame.join(birth_ids, on="subject_id", how="inner")
+        for col in time_cols:
+            rows = joined.filter(pl.col(col).cast(pl.Datetime("us")) == pl.col("birth_time"))["index"].to_list()
+            out += [(int(r), col, "birth_time") for r in rows]
+    return out, cells
+
+
+def _scan_text(path: Path, known: KnownIdentifiers) -> tuple[list, int]:
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    hits = _scan_column(pl.Series(lines, dtype=pl.String), known)
+    return [(row + 1, "line", kind) for row, kind in hits], len(lines)
+
+
+def _scan_catalog(path: Path) -> list[tuple[int, str, str]]:
+    """A catalog view outside schema `phi` must not read a PHI zone."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        views = con.execute("select schema_name, view_name, sql from duckdb_views() where not internal").fetchall()
+    finally:
+        con.close()
+    zones = "|".join(PHI_ZONES)
+    bad = [i for i, (schema, _, sql) in enumerate(views) if schema != "phi" and re.search(rf"/({zones})/", sql)]
+    return [(i, "view", CATALOG_KIND) for i in bad]
+
+
+def files_to_scan(root: Path) -> list[Path]:
+    """Every file outside landing/, raw/ and quarantine/ (and the site's third-party assets)."""
+    out = []
+    for path in sorted(Path(root).rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or rel.parts[0] in PHI_ZONES or path.name.startswith("."):
+            continue
+        if any(str(rel).startswith(d + "/") for d in SKIP_DIRS):
+            continue
+        if path.suffix in (".parquet", ".duckdb") or path.suffix in TEXT_SUFFIXES:
+            out.append(path)
+    return out
+
+
+def audit(root: Path, keyring=None) -> AuditResult:
+    """Scan the root; `keyring` (a deid.pseudonym.Keyring) enables the per-subject unshifted-birth-time check."""
+    started = time.perf_counter()
+    layout = Layout(Path(root))
+    known = known_identifiers(layout)
+    birth_ids = None
+    notes = []
+    if keyring is not None and known.birth_times.height:
+        ids = [keyring.subject_id(s) for s in known.birth_times["source_patient"].to_list()]
+        birth_ids = known.birth_times.with_columns(subject_id=pl.Series(ids, dtype=pl.Int64)).select(
+            "subject_id", pl.col("birth_time").cast(pl.Datetime("us"))
+        )
+    elif keyring is None:
+        notes.append("no secret: the per-subject check for unshifted birth times was skipped")
+    rows: list[tuple[str, str, int, str, str]] = []
+    cells = 0
+    scanned = files_to_scan(layout.root)
+    tables = {f.path: f.spec.name for f in inventory(layout.root).files}
+    for path in scanned:
+        rel = str(path.relative_to(layout.root))
+        table = tables.get(path) or path.suffix.lstrip(".")
+        if path.suffix == ".parquet":
+            hits, n = _scan_parquet(path, known, birth_ids)
+        elif path.suffix == ".duckdb":
+            hits, n = _scan_catalog(path), 0
+        else:
+            hits, n = _scan_text(path, known)
+        cells += n
+        rows += [(rel, table, row, fld, kind) for row, fld, kind in hits]
+    findings = pl.DataFrame(rows, schema=["path", "table", "row", "field", "kind"], orient="row").cast(
+        {"row": pl.Int64}
+    )
+    return AuditResult(findings, len(scanned), cells, known.subjects, time.perf_counter() - started, notes)
+
+
+def write_audit(result: AuditResult, layout: Layout) -> None:
+    """quality/phi_audit/findings.parquet and summary.json (counts only)."""
+    write_parquet(result.findings.to_arrow(), findings_path(layout.quality), PHI_FINDINGS_SCHEMA)
+    summary = {
+        **result.counts(),
+        "seconds": round(result.seconds, 3),
+        "notes": result.notes,
+        "by_table": result.by_table(),
+    }
+    write_text(json.dumps(summary, indent=2, default=str) + "\n", audit_summary_path(layout.quality))

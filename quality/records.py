@@ -1,0 +1,55 @@
+"""What the quality layer persists under `quality/`: PHI audit findings, check outcomes, the review log.
+
+Paths (relative to the root):
+    quality/phi_audit/findings.parquet   one row per PHI audit hit (PHI_FINDINGS_SCHEMA)
+    quality/phi_audit/summary.json       counts per kind and table, files and cells scanned
+    quality/results/latest.json          every expectation outcome of the last `longitude quality` run
+    quality/review/log.jsonl             the stewards' review log: append-only, one JSON object a line
+    quality/site/index.html              the stewards' site (GX Data Docs under quality/site/gx/)
+
+Invariants:
+1. Nothing here holds a value from a PHI zone: findings name the file, row, column and kind of identifier,
+   never the value; examples in outcomes come only from de-identified tables (pseudonymous subject_id,
+   shifted times, codes and numbers).
+2. The review log is only appended to; the current state of a target is its last entry.
+"""
+
+from pathlib import Path
+
+import pyarrow as pa
+
+PHI_FINDINGS_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),  # file relative to the root
+        pa.field("table", pa.string(), nullable=False),  # registry table name, or the file kind (json, html...)
+        pa.field("row", pa.int64(), nullable=False),  # 0-based row (Parquet) or 1-based line (text)
+        pa.field("field", pa.string(), nullable=False),  # column name, or "line"
+        pa.field("kind", pa.string(), nullable=False),  # what matched: name, identifier, phone, ...
+    ]
+)
+"""One row per (file, row, field, kind) hit of the PHI audit; never the matched value."""
+
+# What the PHI audit looks for: known identifiers of any subject, and residual patterns of anyone's.
+KNOWN_KINDS = ("name", "identifier", "phone", "address", "birth_date", "birth_time")
+PATTERN_KINDS = ("ssn_pattern", "phone_pattern", "email_pattern")
+CATALOG_KIND = "catalog_view_reads_phi_zone"
+
+
+def findings_path(quality_dir: Path) -> Path:
+    return Path(quality_dir) / "phi_audit" / "findings.parquet"
+
+
+def audit_summary_path(quality_dir: Path) -> Path:
+    return Path(quality_dir) / "phi_audit" / "summary.json"
+
+
+def results_path(quality_dir: Path) -> Path:
+    return Path(quality_dir) / "results" / "latest.json"
+
+
+def review_log_path(quality_dir: Path) -> Path:
+    return Path(quality_dir) / "review" / "log.jsonl"
+
+
+def site_dir(quality_dir: Path) -> Path:
+    return Path(quality_dir) / "site"

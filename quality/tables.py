@@ -1,0 +1,254 @@
+"""Which persisted table each Parquet file under a root is, with its schema from `schemas/`, asset and shard.
+
+A registry maps path patterns to schema objects; a file no pattern claims is matched to the `schemas/` schema
+whose column names it carries (so a new stage's tables get column, type and null checks without an entry
+here), and is reported as unregistered when none fits.
+"""
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+import schemas
+from schemas.layout import PHI_ZONES
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A persisted table: its schema, where its files are, which asset writes them, and its key."""
+
+    name: str
+    schema: pa.Schema
+    pattern: str  # glob relative to the root
+    asset: str | Callable[[Path], str | None] | None = None  # asset key, or a function of the relative path
+    shard: Callable[[Path], str | None] | None = None  # partition key of a file, for per-shard assets
+    unique: tuple[str, ...] = ()  # columns that together identify a row
+    in_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def phi(self) -> bool:
+        return self.pattern.split("/", 1)[0] in PHI_ZONES
+
+    def asset_of(self, rel: Path) -> str | None:
+        return self.asset(rel) if callable(self.asset) else self.asset
+
+    def shard_of(self, rel: Path) -> str | None:
+        return self.shard(rel) if self.shard else None
+
+
+def _stem(rel: Path) -> str | None:
+    return rel.stem if rel.stem.isdigit() else None
+
+
+def _hive_shard(rel: Path) -> str | None:
+    for part in rel.parts:
+        if part.startswith("shard="):
+            return part.split("=", 1)[1]
+    return None
+
+
+def _raw_asset(rel: Path) -> str | None:
+    # raw/<source>/<table>/...: the asset that writes it; a source added later is checked root-wide only.
+    source, table = rel.parts[1], rel.parts[2]
+    return {"fhir": "fhir_raw", "dicom": "dicom_events" if table == "events" else "dicom_instances"}.get(source)
+
+
+def _ledger_asset(rel: Path) -> str:
+    return rel.parts[2].removesuffix(".parquet")
+
+
+def _registry() -> tuple[TableSpec, ...]:
+    from quality.records import PHI_FINDINGS_SCHEMA
+    from schemas import imaging, tokens
+    from schemas.ledger import LEDGER_SCHEMA
+    from schemas.meds import CODES_SCHEMA, DATA_SCHEMA, SPLITS, SUBJECT_SPLITS_SCHEMA
+    from schemas.quarantine import QUARANTINE_SCHEMA
+    from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+
+    return (
+        TableSpec("meds_data", DATA_SCHEMA, "meds/data/*/*.parquet", "meds_data", _stem),
+        TableSpec("meds_codes", CODES_SCHEMA, "meds/metadata/codes.parquet", "meds_codes", unique=("code",)),
+        TableSpec(
+            "meds_subject_splits",
+            SUBJECT_SPLITS_SCHEMA,
+            "meds/metadata/subject_splits.parquet",
+            "meds_subject_splits",
+            unique=("subject_id",),
+            in_sets={"split": SPLITS},
+        ),
+        TableSpec(
+            "ledger",
+            LEDGER_SCHEMA,
+            "quality/ledger/**/*.parquet",
+            _ledger_asset,
+            unique=("asset", "source_file", "record_type"),
+        ),
+        TableSpec("phi_findings", PHI_FINDINGS_SCHEMA, "quality/phi_audit/*.parquet", "phi_audit"),
+        TableSpec("quarantine", QUARANTINE_SCHEMA, "quarantine/**/*.parquet", lambda rel: rel.parts[1]),
+        TableSpec("raw_events", RAW_EVENTS_SCHEMA, "raw/*/events/**/*.parquet", _raw_asset, _hive_shard),
+        TableSpec("raw_patients", RAW_PATIENTS_SCHEMA, "raw/*/patients/**/*.parquet", _raw_asset, _hive_shard),
+        TableSpec("raw_codes", RAW_CODES_SCHEMA, "raw/*/codes/**/*.parquet", _raw_asset),
+        TableSpec(
+            "raw_dicom_instances",
+            imaging.RAW_DICOM_INSTANCES_SCHEMA,
+            "raw/dicom/instances/**/*.parquet",
+            "dicom_instances",
+            _hive_shard,
+        ),
+        TableSpec(
+            "fhir_imaging_study_uids",
+            imaging.FHIR_IMAGING_STUDY_UIDS_SCHEMA,
+            "raw/fhir/imaging_study_uids/**/*.parquet",
+            "fhir_raw",
+        ),
+        TableSpec(
+            "imaging_instances",
+            imaging.IMAGING_INSTANCES_SCHEMA,
+            "imaging/instances/*.parquet",
+            "dicom_instances",
+            _stem,
+            unique=("sop_uid",),
+        ),
+        TableSpec(
+            "imaging_series",
+            imaging.IMAGING_SERIES_SCHEMA,
+            "imaging/series/*.parquet",
+            "imaging_series",
+            _stem,
+            unique=("series_uid",),
+        ),
+        TableSpec(
+            "imaging_studies",
+            imaging.IMAGING_STUDIES_SCHEMA,
+            "imaging/studies/*.parquet",
+            "imaging_studies",
+            _stem,
+            unique=("study_uid",),
+        ),
+        TableSpec(
+            "imaging_fhir_links",
+            imaging.IMAGING_FHIR_LINKS_SCHEMA,
+            "imaging/fhir_links.parquet",
+            "imaging_fhir_links",
+            unique=("study_uid",),
+        ),
+        TableSpec(
+            "token_vocabulary",
+            tokens.VOCABULARY_SCHEMA,
+            "tokens/vocabulary.parquet",
+            "vocabulary",
+            unique=("token_id",),
+            in_sets={"kind": tokens.TOKEN_KINDS},
+        ),
+        TableSpec(
+            "token_value_bins",
+            tokens.VALUE_BINS_SCHEMA,
+            "tokens/value_bins.parquet",
+            "vocabulary",
+            unique=("code",),
+        ),
+        TableSpec(
+            "trajectories",
+            tokens.TRAJECTORY_SCHEMA,
+            "tokens/trajectories/*/*.parquet",
+            "trajectories",
+            _stem,
+            unique=("subject_id",),
+        ),
+    )
+
+
+REGISTRY: tuple[TableSpec, ...] = _registry()
+BY_NAME = {spec.name: spec for spec in REGISTRY}
+
+
+@cache
+def known_schemas() -> dict[str, pa.Schema]:
+    """Every module-level pyarrow schema in `schemas/` (and quality's own), by `module.NAME`."""
+    found: dict[str, pa.Schema] = {}
+    modules = [importlib.import_module(f"schemas.{m.name}") for m in pkgutil.iter_modules(schemas.__path__)]
+    modules.append(importlib.import_module("quality.records"))
+    for module in modules:
+        for attr, value in vars(module).items():
+            if isinstance(value, pa.Schema) and not attr.startswith("_"):
+                found[f"{module.__name__.rsplit('.', 1)[-1]}.{attr}"] = value
+    return found
+
+
+def infer_schema(columns: list[str]) -> tuple[str, pa.Schema] | None:
+    """The known schema whose column names best match a file's (at least 80% of both sides in common)."""
+    have = set(columns)
+    best, score = None, 0.0
+    for name, schema in known_schemas().items():
+        want = set(schema.names)
+        common = len(have & want)
+        s = min(common / len(want), common / max(len(have), 1))
+        if s > score:
+            best, score = (name, schema), s
+    return best if score >= 0.8 else None
+
+
+@dataclass(frozen=True, slots=True)
+class TableFile:
+    """One Parquet file of a table."""
+
+    spec: TableSpec
+    path: Path
+    rel: Path
+    inferred: bool = False  # matched by column names, not by the registry
+
+    @property
+    def asset(self) -> str | None:
+        return self.spec.asset_of(self.rel)
+
+    @property
+    def shard(self) -> str | None:
+        return self.spec.shard_of(self.rel)
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Every Parquet file under a root (except landing/), by table."""
+
+    files: list[TableFile]
+    unregistered: list[Path]  # files whose columns match no known schema
+
+    def of(self, name: str, shard: str | None = None) -> list[TableFile]:
+        return [f for f in self.files if f.spec.name == name and (shard is None or f.shard == shard)]
+
+    def for_asset(self, asset: str, shard: str | None = None) -> list[TableFile]:
+        return [f for f in self.files if f.asset == asset and (shard is None or f.shard in (shard, None))]
+
+    def tables(self) -> list[str]:
+        return sorted({f.spec.name for f in self.files})
+
+
+def inventory(root: Path) -> Inventory:
+    """Find and classify every Parquet file under the root."""
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    claimed: dict[Path, TableFile] = {}
+    for spec in REGISTRY:
+        for path in sorted(root.glob(spec.pattern)):
+            if path.is_file() and path not in claimed and not path.name.startswith("."):
+                claimed[path] = TableFile(spec, path, path.relative_to(root))
+    unregistered: list[Path] = []
+    for path in sorted(root.rglob("*.parquet")):
+        rel = path.relative_to(root)
+        if path in claimed or rel.parts[0] == "landing" or path.name.startswith("."):
+            continue
+        match = infer_schema(pq.read_schema(path).names)
+        if match is None:
+            unregistered.append(rel)
+            continue
+        name, schema = match
+        table = re.sub(r"[^a-z0-9]+", "_", str(rel.parent).lower()).strip("_") or name
+        claimed[path] = TableFile(TableSpec(table, schema, str(rel.parent / "*.parquet")), path, rel, True)
+    return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered)

@@ -1,0 +1,95 @@
+"""Which suites apply to a root (or to one asset and partition of it), and running them with an engine."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from quality import engine
+from quality.engine import Outcome, View
+from quality.expectations import (
+    Suite,
+    codes_coverage_suite,
+    ledger_suite,
+    meds_plausibility_suite,
+    schema_suite,
+    subject_locations_suite,
+)
+from quality.tables import Inventory, TableFile, inventory
+from schemas.layout import Layout
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A suite, the view it runs on (loaded lazily), and where its outcome belongs."""
+
+    suite: Suite
+    load: Callable[[], View]
+    asset: str | None
+    partition: str | None
+
+
+def _table_view(files: list[TableFile], suite: Suite) -> Callable[[], View]:
+    return lambda: engine.read_table([f.path for f in files], engine.columns_needed(suite))
+
+
+def plan(
+    root: Path,
+    *,
+    asset: str | None = None,
+    partition: str | None = None,
+    inv: Inventory | None = None,
+    now: datetime | None = None,
+) -> list[Job]:
+    """Every job for the root; with `asset` (and `partition`), only those whose outcome belongs to it."""
+    layout = Layout(Path(root))
+    inv = inv or inventory(layout.root)
+    jobs: list[Job] = []
+    groups: dict[tuple[str, str | None, str | None], list[TableFile]] = {}
+    for f in inv.files:
+        groups.setdefault((f.spec.name, f.asset, f.shard), []).append(f)
+    for (_, owner, shard), files in groups.items():
+        suite = schema_suite(files[0].spec)
+        jobs.append(Job(suite, _table_view(files, suite), owner, shard))
+        if files[0].spec.name == "ledger":
+            jobs.append(Job(ledger_suite(), _ledger_view(files), owner, shard))
+    meds_files = inv.of("meds_data")
+    for shard in sorted({f.shard for f in meds_files}, key=str):
+        paths = [f.path for f in meds_files if f.shard == shard]
+        jobs.append(Job(meds_plausibility_suite(now), _timeline_view(paths), "meds_data", shard))
+    if meds_files:
+        data = [f.path for f in meds_files]
+        splits = layout.meds_subject_splits
+        jobs.append(
+            Job(
+                subject_locations_suite(),
+                lambda: View(engine.subject_locations(data, splits)),
+                "meds_subject_splits",
+                None,
+            )
+        )
+        codes = layout.meds_codes
+        jobs.append(
+            Job(codes_coverage_suite(), lambda: View(engine.codes_coverage(data, codes)), "meds_codes", None)
+        )
+    if asset is not None:
+        jobs = [j for j in jobs if j.asset == asset and (partition is None or j.partition in (partition, None))]
+    return jobs
+
+
+def _ledger_view(files: list[TableFile]) -> Callable[[], View]:
+    return lambda: View(engine.ledger_balance(engine.read_table([f.path for f in files]).frame))
+
+
+def _timeline_view(paths: list[Path]) -> Callable[[], View]:
+    return lambda: View(engine.meds_timeline(engine.read_table(paths).frame))
+
+
+def validate(
+    root: Path, *, asset: str | None = None, partition: str | None = None, jobs: list[Job] | None = None
+) -> list[Outcome]:
+    """Run the polars engine over every planned job."""
+    outcomes: list[Outcome] = []
+    for job in jobs if jobs is not None else plan(root, asset=asset, partition=partition):
+        outcomes += engine.evaluate(job.suite, job.load(), job.partition)
+    return outcomes
