@@ -21,6 +21,8 @@ lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline martha
 madison frances kathryn janice jean abigail alice judy sophia denise marilyn beverly amber danielle
 theresa diana brittany natalie isabella charlotte marie kayla alexis lori tiffany sylvia rosa elena
 ana lucia carmen sofia mei yuki priya aisha fatima leila nadia irene eleanor agnes edith mildred
+sam tom jim bob ben dan ed liz kate beth jen meg alex max nick chris tony mike matt dave steve rob
+jeff greg ken tim jon josh andy drew nate zach jake luke kim tina cathy katie jenny becky sally
 """.split()
 )
 
@@ -152,6 +154,8 @@ continue continued start started stop stopped increase decrease change changed d
 please call contact seen see saw evaluated evaluation noted note reviewed discussed
 medicine internal pediatrics cardiology oncology neurology orthopedics surgery obstetrics gynecology
 dermatology urology nephrology gastroenterology pulmonology endocrinology rheumatology psychiatry
+w/ w/o s/p dx'd hx'd yo y/o m f latest appropriate survival mgmt rec alt tx recommended best practices
+guidelines guideline management treatment options evidence protocol protocols risk score study trial
 """.split()
 )
 
@@ -166,6 +170,42 @@ ptt bnp tsh psa hba1c a1c ldl hdl bun egfr wbc rbc hgb hct plt mcv rdw esr crp a
 dnr dni cpr acls bls rrt dx hx tx rx sx fx pmh psh fh sh ros hpi cc pe rrr ctab nad aox3 perrla eomi
 bp hr rr spo2 bmi pt ot slp snf ltac rehab hospice pcp np pa rn lpn cna md do phd mph msw lcsw
 """.split()
+)
+
+# Eponyms of diseases, signs and scores that are not also common surnames (those are caught by context:
+# "Wilson's disease", "Turner syndrome").
+EPONYMS = frozenset(
+    """hodgkin non-hodgkin crohn cushing addison graves hashimoto parkinson alzheimer huntington marfan
+    barrett lyme gleason apgar glasgow framingham chaddock babinski kernig brudzinski guillain barre barré
+    gehrig tourette raynaud sjogren sjögren kaposi wilms ewing burkitt hirschsprung meckel kawasaki takayasu
+    wegener behcet behçet asperger bartter gitelman whipple zollinger wernicke korsakoff creutzfeldt jakob
+    tay-sachs fanconi willebrand duchenne charcot dupuytren peyronie osgood schlatter perthes paget mallory
+    boerhaave tinel phalen finkelstein lachman mcmurray trendelenburg romberg homans virchow cheyne kussmaul
+    korotkoff doppler holter heimlich valsalva epley hallpike mcisaac centor ranson karnofsky heberden
+    bouchard osler janeway quincke reye ehlers danlos klinefelter noonan prader angelman rett pompe gaucher
+    fabry niemann hurler bell's bells down's epstein-barr epstein barr coombs gram wolff parkinson-white
+    stevens-johnson mobitz wenckebach brugada kerley hartmann billroth nissen roux whipple's""".split()
+)
+# Words after a name that make it an eponym: "Bell's palsy", "Wells score", "Turner syndrome".
+EPONYM_NEXT = frozenset(
+    """disease syndrome sign signs score scores reflex criteria test maneuver manoeuvre lymphoma phenomenon
+    palsy ulcer esophagus fracture classification scale rule procedure operation repair index type stage
+    tumor tumour sarcoma node triad law effect risk study trial disorder thyroiditis encephalopathy
+    dementia chorea anomaly malformation contracture node nodes block respiration stain classification
+    virus pouch fundoplication""".split()
+)
+# Common drug brand names (spaCy's small model takes them for people, places and companies).
+DRUG_BRANDS = frozenset(
+    """tylenol advil motrin aleve lipitor crestor zocor plavix eliquis xarelto pradaxa coumadin lasix
+    norvasc zestril prinivil cozaar diovan toprol lopressor coreg synthroid levoxyl glucophage januvia
+    jardiance farxiga ozempic trulicity victoza lantus humalog novolog levemir tresiba basaglar humira
+    enbrel remicade keytruda opdivo herceptin avastin rituxan spiriva advair symbicort breo ventolin
+    proair singulair flonase zyrtec claritin allegra benadryl prilosec nexium protonix pepcid zantac
+    zoloft prozac lexapro celexa paxil effexor cymbalta wellbutrin xanax ativan valium klonopin ambien
+    seroquel abilify risperdal zyprexa lamictal keppra depakote dilantin neurontin lyrica ultram norco
+    percocet vicodin oxycontin dilaudid suboxone narcan flomax proscar viagra cialis augmentin keflex
+    cipro levaquin bactrim zithromax flagyl valtrex tamiflu paxlovid entresto aldactone imdur nitrostat
+    lovenox heparin humulin""".split()
 )
 
 # USPS two-letter codes of states, DC and territories; a capitalised word before one is a city.

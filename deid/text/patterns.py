@@ -94,8 +94,10 @@ def _valid_city_state(m: re.Match[str]) -> bool:
 
 
 def _lexicon_first_name(m: re.Match[str]) -> bool:
+    from deid.text.recognizers import is_eponym
+
     first = m.group("name").split()[0].lower()
-    return first in _FIRST and first not in AMBIGUOUS_NAMES
+    return first in _FIRST and first not in AMBIGUOUS_NAMES and not is_eponym(m.string, m.start(), m.end())
 
 
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES")
@@ -407,6 +409,13 @@ RULES: tuple[Rule, ...] = (
         validate=_lexicon_first_name,
     ),
     Rule(
+        "relative_date",  # last July, this past spring, next Tuesday: moved with the shift, or left as is
+        "DATE",
+        _c(rf"\b(?i:last|next|this past|past|this)\s+(?:{_MONTHS_FULL}|(?i:week|month|year|weekend|spring|summer|fall|"
+           r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"),
+        score=0.5,
+    ),
+    Rule(
         "unit",
         "ADDRESS",
         _c(r"\b(?i:apt|apartment|suite|ste)\.?\s*\#?\s*\d+[A-Z]?\b"),
@@ -549,6 +558,8 @@ _FACILITY_TAIL = re.compile(rf"(?i:{_FACILITY_WORD})$")
 
 
 def _is_stop(token: str) -> bool:
+    if re.fullmatch(r"\p{Lu}\.?,?", token):
+        return False  # an initial ("Dr. A."), not the article "a"
     word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
     return word in COMMON_WORDS or word in _FACILITY_STOP
 

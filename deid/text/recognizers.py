@@ -11,7 +11,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from deid.text.known import KnownPhi, compile_known
-from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS
+from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS, DRUG_BRANDS, EPONYM_NEXT, EPONYMS
 from deid.text.patterns import RULES, iter_matches
 from deid.text.spans import LABELS
 
@@ -22,6 +22,7 @@ _DRUG_SUFFIXES = (
     "azepam", "oxetine", "triptan", "vir", "sone", "olone", "caine", "profen", "oxacin", "cycline",
     "platin", "rubicin", "tinib", "zumab", "ximab", "lukast", "terol", "tropium", "dronate", "glitazone",
     "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
+    "farin", "parin", "idone", "oxone",
 )  # fmt: skip
 _NER_LABELS = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY", "ORG": "ORGANIZATION"}
 _NER_SCORES = {"NAME": 0.8, "LOCATION": 0.65, "FACILITY": 0.65, "ORGANIZATION": 0.55}
@@ -93,8 +94,8 @@ class ClinicalNerRecognizer(LocalRecognizer):
             if label is None:
                 continue
             for s, e in _trim_parts(text, start, end):
-                if _DOSE_AFTER.match(text, e):
-                    continue  # "Tylenol 650 mg": a drug, whatever the model says
+                if _DOSE_AFTER.match(text, e) or is_eponym(text, s, e):
+                    continue  # "Tylenol 650 mg", "Crohn's disease": not PHI, whatever the model says
                 label2 = _keep(text[s:e], label)
                 if label2 is not None:
                     out.append(_result(s, e, label2, _NER_SCORES[label2], "spacy"))
@@ -104,6 +105,15 @@ class ClinicalNerRecognizer(LocalRecognizer):
 _DOSE_AFTER = re.compile(r"\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|mL|units?|iu|IU|%|tabs?|tablets?|caps?)\b")
 _EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
 _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
+
+
+_NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
+
+
+def is_eponym(text: str, start: int, end: int) -> bool:
+    """A name used for a disease, sign or score: "Crohn's disease", "Wells score", "Hodgkin lymphoma"."""
+    m = _NEXT_WORD.match(text, end)
+    return m is not None and m.group(1).lower() in EPONYM_NEXT
 
 
 def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -132,9 +142,9 @@ def _keep(span: str, label: str) -> str | None:
     if not words or not any(ch.isupper() for ch in span):
         return None
     lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
-    if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w.isdigit() for w in lowered):
+    if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w in EPONYMS or w in DRUG_BRANDS for w in lowered):
         return None
-    if label == "NAME" and len(words) == 1 and lowered[0].endswith(_DRUG_SUFFIXES):
+    if len(words) == 1 and lowered[0].endswith(_DRUG_SUFFIXES):
         return None
     if label == "ORGANIZATION":
         if any(h in w for w in lowered for h in _HEALTH_WORDS):

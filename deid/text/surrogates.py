@@ -27,6 +27,7 @@ MODES = ("surrogate", "tag")
 # (45 CFR 164.514(e)(2)); the other policies keep nothing of what was found.
 _KEPT = {"limited-data-set": frozenset({"DATE", "AGE", "LOCATION", "ZIP"})}
 _FIRST = frozenset(FIRST_NAMES)
+_RELATIVE = re.compile(r"((?:last|next|this past|past|this)\s+)(.+)", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*|[^\W\d_]")
 
 
@@ -137,6 +138,13 @@ class Surrogates:
         return "90+"
 
     def _date(self, original: str) -> str:
+        relative = _RELATIVE.match(original)
+        if relative is not None:
+            # "last week", "next Tuesday" survive a whole-week shift as they are; "last July" names a month
+            rest = relative.group(2)
+            if parse_date(rest) is None:
+                return original
+            return relative.group(1) + self._date(rest)
         parsed = parse_date(original)
         if self.policy == "safe-harbor":
             return (parsed.year() if parsed else None) or "[DATE]"
