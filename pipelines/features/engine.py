@@ -8,10 +8,12 @@ are exploded and aggregated with per-window masks. All history: per (subject, ke
 one asof join per (label, key) pair, so the cost follows the output size rather than the history length.
 """
 
+import numpy as np
 import polars as pl
 
 from pipelines.features.durations import US_PER_DAY
 from pipelines.features.spec import ZERO_DEFAULT_AGGS, CompiledGroup, CompiledSpec
+from pipelines.features.state import GroupState, build_state_frame, keyed_events
 from schemas.meds import BIRTH_CODE
 
 T = "prediction_time"
@@ -38,17 +40,10 @@ def compute_long(events: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec) -
     if cs.static_codes:
         parts.append(_static(events, labels, cs, inclusive))
     for g in cs.groups:
-        keyed = (
-            timed.with_columns(key=g.key_expr())
-            .filter(pl.col("key").is_not_null())
-            .select("subject_id", "time", "order", "key", value=pl.col("numeric_value").cast(pl.Float64))
-        )
-        if keyed.is_empty():
-            continue
-        if any(w is not None for w in g.group.windows):
-            parts.append(_windowed(keyed, labels, g, inclusive))
-        if None in g.group.windows:
-            parts.append(_all_history(keyed, labels, g, inclusive))
+        keyed = keyed_events(timed, g)
+        if not keyed.is_empty():
+            state = GroupState.from_frame(build_state_frame(keyed))
+            parts.append(query_group(state, g, labels, inclusive))
     parts = [p.cast(LONG_SCHEMA) for p in parts if not p.is_empty()]  # type: ignore[arg-type]
     return pl.concat(parts) if parts else empty_long()
 
@@ -74,9 +69,12 @@ def _static(events: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec, inclus
     """One-hot static codes; per vocabulary the latest timed row before T wins, else the undated rows."""
     ids = pl.DataFrame({"code": list(cs.static_codes), "feature_id": list(cs.static_ids)}, orient="col")
     rows = (
-        events.join(ids.filter(pl.col("feature_id") >= 0), on="code")
-        .select("subject_id", pl.col("time").cast(pl.Datetime("us")), "feature_id",
-                vocab=pl.col("code").str.split("//").list.first())  # fmt: skip
+        events.join(ids.filter(pl.col("feature_id") >= 0), on="code").select(
+            "subject_id",
+            pl.col("time").cast(pl.Datetime("us")),
+            "feature_id",
+            vocab=pl.col("code").str.split("//").list.first(),
+        )  # fmt: skip
     )
     joined = labels.join(rows, on="subject_id").filter(pl.col("time").is_null() | _before("time", inclusive))
     latest = pl.col("time").max().over("label_index", "vocab")
@@ -88,102 +86,90 @@ def _static(events: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec, inclus
     )
 
 
-def _aggregations(g: CompiledGroup, mask: pl.Expr, w: int) -> list[pl.Expr]:
-    """The group's aggregations over rows where `mask` holds, named v_<window>_<agg>."""
-    vmask = mask & pl.col("value").is_not_null()
-    since = (pl.col(T).first() - pl.col("time").filter(mask).max()).dt.total_microseconds() / US_PER_DAY
-    exprs = {
-        "count": mask.sum().cast(pl.Float64),
-        "present": mask.any().cast(pl.Float64),
-        "last": pl.col("value").filter(vmask).last(),
-        "mean": pl.col("value").filter(vmask).mean(),
-        "min": pl.col("value").filter(vmask).min(),
-        "max": pl.col("value").filter(vmask).max(),
-        "time_since_last": since,
-    }
-    return [exprs[agg].alias(f"v_{w}_{a}") for a, agg in enumerate(g.group.aggs)]
+# Pairs (label row x key of its subject) per batch: 4M keeps a batch's arrays near 300 MB.
+_PAIRS_PER_BATCH = 4_000_000
 
 
-def _windowed(keyed: pl.DataFrame, labels: pl.DataFrame, g: CompiledGroup, inclusive: bool) -> pl.DataFrame:
-    windows = [(w, us) for w, us in enumerate(g.group.windows) if us is not None]
-    widest = max(us for _, us in windows)
-    ev = keyed.sort("subject_id", "time", "order").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
-    first = ev.group_by("subject_id").agg(first=pl.col("idx").min())
-    probe = ev.select("subject_id", "time", "idx")
-    ranges = (
-        labels.join_asof(probe.rename({"idx": "hi"}), left_on=T, right_on="time", by="subject_id",
-                         allow_exact_matches=inclusive, check_sortedness=False)  # fmt: skip
-        .drop("time")
-        .with_columns(lo_time=pl.col(T) - pl.duration(microseconds=widest))
-        .join_asof(probe.rename({"idx": "lo"}), left_on="lo_time", right_on="time", by="subject_id",
-                   allow_exact_matches=False, check_sortedness=False)  # fmt: skip
-        .join(first, on="subject_id", how="left")
-        .with_columns(start=pl.coalesce(pl.col("lo") + 1, pl.col("first")))
-        .filter(pl.col("hi").is_not_null() & (pl.col("start") <= pl.col("hi")))
-    )
-    if ranges.is_empty():
+def query_group(state: GroupState, g: CompiledGroup, labels: pl.DataFrame, inclusive: bool) -> pl.DataFrame:
+    """Long features of one group for the label rows, from its state table."""
+    label_index = labels["label_index"].to_numpy()
+    when = labels[T].cast(pl.Int64).to_numpy()
+    first, end = state.segments_of(labels["subject_id"].to_numpy())
+    n_pairs = end - first
+    bounds = np.searchsorted(np.cumsum(n_pairs), np.arange(_PAIRS_PER_BATCH, n_pairs.sum() + _PAIRS_PER_BATCH,
+                                                           _PAIRS_PER_BATCH), side="right")  # fmt: skip
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    start = 0
+    for stop in [*bounds.tolist(), len(labels)]:
+        if stop > start:
+            rows = np.arange(start, stop)
+            lab = np.repeat(rows, n_pairs[rows])
+            offset = np.repeat(np.cumsum(n_pairs[rows]) - n_pairs[rows], n_pairs[rows])
+            seg = first[lab] + (np.arange(len(lab)) - offset)
+            out.extend(_query_pairs(state, g, label_index[lab], seg, when[lab], inclusive))
+        start = max(start, stop)
+    if not out:
         return pl.DataFrame()
-    rows = ranges.select("label_index", T, idx=pl.int_ranges("start", pl.col("hi") + 1)).explode("idx")
-    rows = pl.concat([rows, ev.select("key", "time", "value").select(pl.all().gather(rows["idx"]))], how="horizontal")
-    exprs = [
-        e for w, us in windows for e in _aggregations(g, pl.col("time") >= pl.col(T) - pl.duration(microseconds=us), w)
-    ]
-    agg = rows.group_by("label_index", "key").agg(exprs)
-    return _to_long(agg, g, [w for w, _ in windows])
-
-
-def _all_history(keyed: pl.DataFrame, labels: pl.DataFrame, g: CompiledGroup, inclusive: bool) -> pl.DataFrame:
-    w = g.group.windows.index(None)
-    by = ["subject_id", "key"]
-    cum = (
-        keyed.sort("subject_id", "key", "time", "order")
-        .with_columns(
-            count=pl.int_range(1, pl.len() + 1).over(by).cast(pl.Float64),
-            vcount=pl.col("value").is_not_null().cum_sum().over(by),
-            vsum=pl.col("value").fill_null(0.0).cum_sum().over(by),
-            vmin=pl.col("value").fill_null(float("inf")).cum_min().over(by),
-            vmax=pl.col("value").fill_null(float("-inf")).cum_max().over(by),
-            vlast=pl.col("value").forward_fill().over(by),
-        )
-        .group_by(*by, "time", maintain_order=True)  # one row per time: the state after its last row
-        .last()
-        .drop("order", "value")
+    return pl.DataFrame(
+        {
+            name: np.concatenate([o[i] for o in out])
+            for i, name in enumerate(("label_index", "feature_id", "value"))
+        }
     )
-    first = cum.group_by(by).agg(first=pl.col("time").min())
-    pairs = labels.join(first, on="subject_id").filter(_before("first", inclusive)).sort(*by, T)
-    if pairs.is_empty():
-        return pl.DataFrame()
-    hit = pairs.join_asof(cum, left_on=T, right_on="time", by=by, allow_exact_matches=inclusive,
-                          check_sortedness=False)  # fmt: skip
-    has_value = pl.col("vcount") > 0
-    exprs = {
-        "count": pl.col("count"),
-        "present": pl.lit(1.0),
-        "last": pl.col("vlast"),
-        "mean": pl.when(has_value).then(pl.col("vsum") / pl.col("vcount")),
-        "min": pl.when(has_value).then(pl.col("vmin")),
-        "max": pl.when(has_value).then(pl.col("vmax")),
-        "time_since_last": (pl.col(T) - pl.col("time")).dt.total_microseconds() / US_PER_DAY,
+
+
+def _query_pairs(state: GroupState, g: CompiledGroup, label_index: np.ndarray, seg: np.ndarray, when: np.ndarray,
+                 inclusive: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
+    hi = state.last_row_before(seg, when, inclusive)
+    ok = hi >= 0  # the key occurred before T
+    label_index, seg, when, hi = label_index[ok], seg[ok], when[ok], hi[ok]
+    c, key = state.columns, state.gk_key[seg]
+    out = []
+    for w, window in enumerate(g.group.windows):
+        if window is None:
+            lo = np.full(len(hi), -1)
+        else:
+            lo = state.last_row_before(seg, when - window, inclusive=False)  # last row before the window
+
+        def base(name: str, lo=lo) -> np.ndarray:
+            return np.where(lo >= 0, c[name][lo], 0.0)
+
+        count = c["count"][hi] - base("count")
+        inside = count > 0
+        vcount = c["value_count"][hi] - base("value_count")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = _window_values(state, g, window, when, hi, lo, seg, count, vcount, inside, base)
+        for a, agg in enumerate(g.group.aggs):
+            fid = g.feature_ids[key, w, a]
+            v = values[agg]
+            keep = inside & (fid >= 0) & ~np.isnan(v)
+            if agg in ZERO_DEFAULT_AGGS:
+                keep &= v != 0
+            out.append((label_index[keep], fid[keep], v[keep]))
+    return out
+
+
+def _window_values(state, g, window, when, hi, lo, seg, count, vcount, inside, base) -> dict[str, np.ndarray]:
+    c, nan = state.columns, np.full(len(hi), np.nan)
+    need = set(g.group.aggs)
+    values: dict[str, np.ndarray] = {
+        "count": count,
+        "present": inside.astype(np.float64),
+        "time_since_last": (when - c["time"][hi]) / US_PER_DAY,
     }
-    agg = hit.select("label_index", "key", *[exprs[a].alias(f"v_{w}_{i}") for i, a in enumerate(g.group.aggs)])
-    return _to_long(agg, g, [w])
-
-
-def _to_long(agg: pl.DataFrame, g: CompiledGroup, windows: list[int]) -> pl.DataFrame:
-    """Wide per-(label, key) aggregates -> (label_index, feature_id, value), defaults dropped."""
-    n_keys = g.feature_ids.shape[0]
-    ids = pl.DataFrame(
-        {"key": pl.int_range(n_keys, eager=True).cast(pl.Int32)}
-        | {f"f_{w}_{a}": g.feature_ids[:, w, a] for w in windows for a in range(len(g.group.aggs))}
-    )
-    agg = agg.with_columns(pl.col("key").cast(pl.Int32)).join(ids, on="key")
-    parts = []
-    for w in windows:
-        for a, name in enumerate(g.group.aggs):
-            keep = (pl.col("feature_id") >= 0) & pl.col("value").is_not_null() & pl.col("value").is_not_nan()
-            if name in ZERO_DEFAULT_AGGS:
-                keep = keep & (pl.col("value") != 0)
-            parts.append(
-                agg.select("label_index", feature_id=pl.col(f"f_{w}_{a}"), value=pl.col(f"v_{w}_{a}")).filter(keep)
-            )
-    return pl.concat(parts)
+    if "mean" in need:
+        values["mean"] = np.where(vcount > 0, (c["value_sum"][hi] - base("value_sum")) / vcount, np.nan)
+    if "last" in need:
+        fresh = (c["value_last_time"][hi] >= when - window) if window is not None else True
+        values["last"] = np.where(fresh, c["value_last"][hi], np.nan)
+    for agg, name in (("min", "row_min"), ("max", "row_max")):
+        if agg not in need:
+            continue
+        if window is None:
+            values[agg] = c[f"cum_{agg}"][hi]
+            continue
+        values[agg] = nan.copy()
+        sel = inside & (vcount > 0)
+        start = np.where(lo >= 0, lo + 1, state.gk_start[seg])
+        values[agg][sel] = state.range_extreme(name, start[sel], hi[sel])
+    return values

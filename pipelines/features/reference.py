@@ -17,7 +17,9 @@ def _us(delta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def reference_features(events: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec) -> dict[tuple[int, str], float]:
+def reference_features(
+    events: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec
+) -> dict[tuple[int, str], float]:
     """{(label_index, feature name): value} for every non-default value (zero counts and nulls left out)."""
     by_subject: dict[int, list[tuple[int, datetime | None, str, float | None]]] = {}
     for order, row in enumerate(events.select("subject_id", "time", "code", "numeric_value").iter_rows()):

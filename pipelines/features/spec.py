@@ -128,8 +128,13 @@ def parse_spec(raw: dict) -> FeatureSpec:
         if any(w is not None and w <= 0 for w in windows) or len(set(windows)) != len(windows):
             raise ValueError(f"group {g.get('name', i)!r}: windows must be positive and distinct")
         groups.append(
-            FeatureGroup(name=str(g.get("name", f"group{i}")), codes=CodeSelector.parse(g.get("codes", "all")),
-                         aggs=aggs, windows=windows, pool=bool(g.get("pool", False)))  # fmt: skip
+            FeatureGroup(
+                name=str(g.get("name", f"group{i}")),
+                codes=CodeSelector.parse(g.get("codes", "all")),
+                aggs=aggs,
+                windows=windows,
+                pool=bool(g.get("pool", False)),
+            )  # fmt: skip
         )
     static_codes = static.get("codes", {"prefix": ["GENDER//"]})
     return FeatureSpec(
@@ -153,7 +158,9 @@ def load_spec(name_or_path: str | Path | None = None) -> FeatureSpec:
         shipped = SPECS_DIR / f"{name_or_path}.yaml"
         if not shipped.is_file():
             names = ", ".join(shipped_specs())
-            raise FileNotFoundError(f"no feature spec {str(name_or_path)!r}: not a file, nor a shipped spec ({names})")
+            raise FileNotFoundError(
+                f"no feature spec {str(name_or_path)!r}: not a file, nor a shipped spec ({names})"
+            )
         path = shipped
     return parse_spec(yaml.safe_load(path.read_text()))
 

@@ -1,0 +1,49 @@
+"""Task label tables: MEDS labels (one value column, never null) under `features/labels/<task>/<shard>.parquet`.
+
+Invariants the types cannot express:
+1. Exactly one value column (boolean_value, integer_value, float_value or categorical_value), never null.
+2. One row per (subject_id, prediction_time); rows sorted by subject_id, then prediction_time.
+3. A label is decided only by events strictly after prediction_time (its target window starts after it), and
+   every row's follow-up is complete or the row is dropped (censoring is explicit in the task definition).
+4. A shard's label file holds only subjects of that MEDS shard, from every split.
+"""
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from schemas.layout import Layout
+from schemas.meds import LABEL_VALUE_TYPES, label_schema
+
+LABELS_DIR = "labels"
+
+__all__ = ["LABEL_VALUE_TYPES", "label_path", "label_schema", "labels_dir", "value_column"]
+
+
+def labels_dir(layout: Layout, task: str) -> Path:
+    """`features/labels/<task>/`."""
+    return layout.features / LABELS_DIR / task
+
+
+def label_path(layout: Layout, task: str, shard: int) -> Path:
+    """`features/labels/<task>/<shard>.parquet`.
+
+    >>> label_path(Layout(Path("/r")), "readmission_30d", 2).as_posix()
+    '/r/features/labels/readmission_30d/2.parquet'
+    """
+    return labels_dir(layout, task) / f"{shard}.parquet"
+
+
+def value_column(schema: pa.Schema) -> str | None:
+    """The label table's one value column, None for an unlabeled table (prediction times only).
+
+    >>> value_column(label_schema("float_value"))
+    'float_value'
+    """
+    present = [c for c in LABEL_VALUE_TYPES if c in schema.names]
+    if len(present) > 1:
+        raise ValueError(f"a label table holds one value column, found {present}")
+    missing = {"subject_id", "prediction_time"} - set(schema.names)
+    if missing:
+        raise ValueError(f"a label table needs subject_id and prediction_time; missing {sorted(missing)}")
+    return present[0] if present else None
