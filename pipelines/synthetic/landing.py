@@ -237,7 +237,7 @@ def generate_landing(
     """Write `patients` synthetic patients under `out` (the landing directory itself) and return a summary.
 
     `progress` is called with the number of patients just finished (an increment, as rich's `advance`).
-    `workers` defaults to the CPU count; the output is identical for any value.
+    `workers` defaults to the CPU count (1 below INLINE_BELOW patients); the output is identical for any value.
     """
     if patients < 1:
         raise ValueError(f"patients must be >= 1, got {patients}")
@@ -251,9 +251,11 @@ def generate_landing(
         (tmp / rel).mkdir(parents=True)
     sink = _Sink(tmp, patients, seed)
     chunks = [(seed, a, min(a + CHUNK, patients), str(tmp)) for a in range(0, patients, CHUNK)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    if workers is None:
+        workers = 1 if patients < INLINE_BELOW else os.cpu_count() or 1
+    workers = max(1, min(workers, len(chunks)))
     try:
-        if workers == 1 or patients < INLINE_BELOW:
+        if workers == 1:
             for args in chunks:
                 _collect(sink, _chunk(*args), progress)
         else:

@@ -188,7 +188,7 @@ class _Writer:
             return None
         rel = self.rng.choice(self.p.relatives)
         name = rel.given if self.rng.random() < 0.7 else f"{rel.given} {rel.family}"
-        return [f"{self.his} {rel.relation} ", (name, "NAME")]
+        return [f"{self.his if self.rng.random() < 0.7 else 'pt' + chr(39) + 's'} {rel.relation} ", (name, "NAME")]
 
 
 def _conditions_phrase(ctx: NoteContext) -> str:
@@ -353,6 +353,8 @@ def _assessment(t: PhiText, w: _Writer) -> None:
 
 def _signature(t: PhiText, w: _Writer) -> None:
     signed = w.ctx.time + timedelta(minutes=w.rng.randint(5, 240))
+    if w.rng.random() < 0.3:
+        t.line("Dictated with voice recognition software - please excuse transcription errors.")
     t.line("Electronically signed by ", w.provider(w.ctx.author, 2), " on ", w.date(signed, ("mdy_time",)))
 
 
@@ -402,3 +404,20 @@ def write_note(rng: random.Random, ctx: NoteContext) -> tuple[str, list[dict]]:
         _assessment(t, w)
     _signature(t, w)
     return t.text(), t.spans
+
+
+def typographic(text: str, spans: list[dict]) -> str:
+    """Word-processor punctuation outside the PHI spans (en dashes, curly apostrophes), as Windows notes have.
+
+    Replacements are one character for one, so the spans stay exact; in cp1252 these characters are the bytes
+    0x80-0x9F that Latin-1 reads as control codes, which is what tells the two encodings apart.
+
+    >>> typographic("Dr. O'Brien - pt's son", [{"start": 4, "end": 11}])
+    "Dr. O'Brien – pt’s son"
+    """
+    out, at = [], 0
+    for span in [*spans, {"start": len(text), "end": len(text)}]:
+        out.append(text[at : span["start"]].replace(" - ", " \u2013 ").replace("'", "\u2019"))
+        out.append(text[span["start"] : span["end"]])
+        at = span["end"]
+    return "".join(out)

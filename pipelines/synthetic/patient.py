@@ -8,7 +8,7 @@ from pipelines.synthetic import fhir, vocab
 from pipelines.synthetic.clinical import LIMIT, Chart, VisitFacts
 from pipelines.synthetic.ids import new_uuid
 from pipelines.synthetic.imaging import StudySpec, imaging_study, plan_study
-from pipelines.synthetic.notes import NOTE_TYPES, NoteContext, write_note
+from pipelines.synthetic.notes import NOTE_TYPES, NoteContext, typographic, write_note
 from pipelines.synthetic.people import Person, Pool, make_person
 from pipelines.synthetic.physiology import Physiology
 from pipelines.synthetic.timeline import Visit, age_at, plan_life
@@ -158,15 +158,18 @@ def _add_note(rng: random.Random, data: PatientData, chart: Chart, v: Visit, fac
     )
     text, spans = write_note(rng, ctx)
     loinc = NOTE_TYPES[kind]
-    if rng.random() < 0.5:
+    as_fhir = rng.random() < 0.5
+    encoding = "utf-8"
+    if not as_fhir and person.accented and rng.random() < 0.6:
+        encoding = rng.choice(("cp1252", "latin-1"))
+    if encoding == "cp1252" or (encoding == "utf-8" and rng.random() < 0.3):
+        text = typographic(text, spans)
+    if as_fhir:
         doc = fhir.document_reference(
             data.record, facts.encounter, when, loinc, text, facts.practitioner, facts.org
         )
         data.fhir_notes.append((data.record.add(doc), spans))
         return
-    encoding = "utf-8"
-    if person.accented and rng.random() < 0.6:
-        encoding = rng.choice(("cp1252", "latin-1"))
     note_id = new_uuid(rng)
     sidecar = {
         "subject": person.id,
