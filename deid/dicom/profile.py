@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from pydicom import config
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import DicomDictionary, dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -268,6 +268,20 @@ def _all_clean(ds: Dataset, tag: int, ctx: _Context) -> bool:
     return all(is_clean(str(v), ctx.deny) for v in values if v is not None)
 
 
+_IDENTIFYING = (Action.REMOVE, Action.EMPTY, Action.DUMMY, Action.SHIFT)
+
+
+@cache
+def deny_source_tags(profile: Profile = DEFAULT_PROFILE) -> frozenset[int]:
+    """Every top-level attribute the Clean Descriptors deny list can draw from: the table's identifying
+    attributes and every PN attribute of the dictionary. A reader that keeps only some attributes
+    (`specific_tags`) must keep these too, so its descriptors are judged against the same identifiers."""
+    table = profile.table
+    identifying = {tag for tag, rule in table.exact.items() if rule.action in _IDENTIFYING}
+    names = {tag for tag, entry in DicomDictionary.items() if entry[0] == "PN"}
+    return frozenset(identifying | names)
+
+
 def _deny_tokens(ds: Dataset, ctx: _Context) -> frozenset[str]:
     """Every value this dataset holds in an attribute the table treats as identifying, plus all names."""
     values = []
@@ -278,9 +292,7 @@ def _deny_tokens(ds: Dataset, ctx: _Context) -> frozenset[str]:
         if vr not in ("PN", "LO", "SH", "AE", "LT", "ST", "UT", "UC", "DA", "DT"):
             continue
         rule = ctx.table.rule(tag)
-        identifying = vr == "PN" or (
-            rule is not None and rule.action in (Action.REMOVE, Action.EMPTY, Action.DUMMY, Action.SHIFT)
-        )
+        identifying = vr == "PN" or (rule is not None and rule.action in _IDENTIFYING)
         if not identifying:
             continue
         try:

@@ -25,7 +25,10 @@ _UNITS = (
     r"hrs?|hours?|min|mins|minutes?|sec|seconds?|days?|weeks?|wks?|tabs?|tablets?|caps?|puffs?|drops?|"
     r"times|x|mmHg|bpm|steps|feet|ft|miles?|dollars|patients|people|cases)\b"
 )
-_NAME_TOKEN = r"(?:\p{Lu}\.(?=\s|$|,)|\p{Lu}(?=\s|$|,)|(?:O'|Mc|Mac|D')?\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}{2,}(?:-\p{Lu}{2,})?)"
+_NAME_TOKEN = (
+    r"(?:\p{Lu}\.(?=\s|$|,)|\p{Lu}(?=\s|$|,)|(?:O'|Mc|Mac|D')?\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*"
+    r"|\p{Lu}{2,}(?:-\p{Lu}{2,})?)"
+)
 _NAME = rf"{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{0,3}}"
 _TITLE = (
     r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Mister|Prof|Professor|Sr|Sister|Fr|Father|Rev|Nurse|"
@@ -103,11 +106,16 @@ def _lexicon_first_name(m: re.Match[str]) -> bool:
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES")
 
 
+_DATE_SHAPE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
+
+
 def _valid_phone(m: re.Match[str]) -> bool:
     """7 to 15 digits that libphonenumber accepts as a valid number of a common region."""
     import phonenumbers
 
     text = m.group(0)
+    if _DATE_SHAPE.fullmatch(text):
+        return False
     n = sum(ch.isdigit() for ch in text)
     if not 7 <= n <= 15:
         return False
@@ -252,7 +260,8 @@ RULES: tuple[Rule, ...] = (
         "ssn_labelled",
         "SSN",
         _c(
-            r"\b(?:SSN|SS\#|social security(?: (?:number|no\.?|\#))?)\s*[:#]?\s*(?P<ssn>\d{3}[- ]?\d{2}[- ]?\d{4})\b",
+            r"\b(?:SSN|SS\#|social security(?: (?:number|no\.?|\#))?)"
+            r"\s*[:#]?\s*(?P<ssn>\d{3}[- ]?\d{2}[- ]?\d{4})\b",
             re.IGNORECASE,
         ),
         group="ssn",
@@ -333,7 +342,8 @@ RULES: tuple[Rule, ...] = (
         "PHONE",
         _c(
             r"\b(?:phone|ph|tel|telephone|fax|facsimile|pager|pgr|beeper|cell|mobile|mob|home|work|contact|call|"
-            r"reached at|number|\#)\s*(?:number|no\.?|\#)?\s*(?:is|:|at)?\s*:?\s*(?P<ph>\+?\(?\d[\d()\s.-]{5,}\d)(?!\d)",
+            r"reached at|number|\#)"
+            r"\s*(?:number|no\.?|\#)?\s*(?:is|:|at)?\s*:?\s*(?P<ph>\+?\(?\d[\d()\s.-]{5,}\d)(?!\d)",
             re.IGNORECASE,
         ),
         group="ph",
@@ -395,7 +405,8 @@ RULES: tuple[Rule, ...] = (
         "LOCATION",
         _c(
             r"(?<=(?i:apt|apartment|suite|ste|unit|box|street|st|road|rd|avenue|ave|lane|ln|drive|dr)\.?\s*\#?\s*"
-            r"\d*[A-Za-z]?[ \t]*\r?\n[\s>?|]*)(?P<place>\p{Lu}[\p{L}'.-]+(?:[ -]\p{L}[\p{L}'.-]+){0,3})(?=[ \t]*(?:\r?\n|$|,))"
+            r"\d*[A-Za-z]?[ \t]*\r?\n[\s>?|]*)"
+            r"(?P<place>\p{Lu}[\p{L}'.-]+(?:[ -]\p{L}[\p{L}'.-]+){0,3})(?=[ \t]*(?:\r?\n|$|,))"
         ),
         group="place",
         score=0.7,
@@ -411,9 +422,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "relative_date",  # last July, this past spring, next Tuesday: moved with the shift, or left as is
         "DATE",
-        _c(rf"\b(?i:last|next|this past|past|this)\s+(?:{_MONTHS_FULL}|(?i:week|month|year|weekend|spring|summer|fall|"
-           r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"),
+        _c(
+            rf"\b(?i:last|next|this past|past|this)\s+(?:{_MONTHS_FULL}|"
+            rf"(?i:week|month|year|weekend|spring|summer|fall|"
+            r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"
+        ),
         score=0.5,
+    ),
+    Rule(
+        "last_comma_first",  # GONZALEZ, Maria / Smith, John A.
+        "NAME",
+        _c(r"\b(?P<name>\p{Lu}[\p{L}'’-]+,[ \t]+(?P<first>\p{Lu}[\p{L}'’-]+)(?:[ \t]+\p{Lu}\.?(?!\w))?)"),
+        group="name",
+        score=0.7,
+        validate=lambda m: m.group("first").lower() in _FIRST and m.group("first").lower() not in AMBIGUOUS_NAMES,
     ),
     Rule(
         "unit",
@@ -450,14 +472,15 @@ RULES: tuple[Rule, ...] = (
         "zip_labelled",
         "ZIP",
         _c(
-            r"\b(?:zip|zip\s?code|postal\s?code|postcode)\s*[:#]?\s*(?:is\s+)?(?P<zip>[A-Z0-9]{2,6}(?:[ -][A-Z0-9]{2,4})?)\b",
+            r"\b(?:zip|zip\s?code|postal\s?code|postcode)"
+            r"\s*[:#]?\s*(?:is\s+)?(?P<zip>[A-Z0-9]{2,6}(?:[ -][A-Z0-9]{2,4})?)\b",
             re.IGNORECASE,
         ),
         group="zip",
         score=0.9,
     ),
     Rule("zip_plus4", "ZIP", _c(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"), score=0.8),
-    Rule("five_digits", "ZIP", _c(rf"(?<![\d.,$#-])\d{{5}}(?![\d.,%-]|\s*{_UNITS})"), score=0.45),
+    Rule("five_digits", "ZIP", _c(rf"(?<![\d.,$#-])\d{{5}}(?![\d%-]|[.,]\d|\s*{_UNITS})"), score=0.45),
     Rule(
         "facility",
         "FACILITY",

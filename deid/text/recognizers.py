@@ -4,14 +4,21 @@ NER pass, and Presidio's own email recognizer made offline."""
 from functools import lru_cache
 
 import regex as re
-
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from deid.text.known import KnownPhi, compile_known
-from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS, DRUG_BRANDS, EPONYM_NEXT, EPONYMS
+from deid.text.lexicon import (
+    CLINICAL_ACRONYMS,
+    COMMON_WORDS,
+    DRUG_BRANDS,
+    EPONYM_NEXT,
+    EPONYMS,
+    FIRST_NAMES,
+    SURNAMES,
+)
 from deid.text.patterns import RULES, iter_matches
 from deid.text.spans import LABELS
 
@@ -24,6 +31,7 @@ _DRUG_SUFFIXES = (
     "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
     "farin", "parin", "idone", "oxone",
 )  # fmt: skip
+_NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 _NER_LABELS = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY", "ORG": "ORGANIZATION"}
 _NER_SCORES = {"NAME": 0.8, "LOCATION": 0.65, "FACILITY": 0.65, "ORGANIZATION": 0.55}
 _HEALTH_WORDS = ("hospital", "clinic", "medical", "health", "care", "infirmary", "hospice", "pharmacy",
@@ -149,6 +157,8 @@ def _keep(span: str, label: str) -> str | None:
     if label == "ORGANIZATION":
         if any(h in w for w in lowered for h in _HEALTH_WORDS):
             return "FACILITY"
+        if all(w in _NAMES for w in lowered):
+            return "NAME"  # "GONZALEZ" alone on a line is a surname, not a company
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
             return None  # lone acronyms: mostly clinical (CHF, ACE); facilities are caught by rules
     return label

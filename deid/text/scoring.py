@@ -49,7 +49,7 @@ _GROUP_OF = {
             "CRYPTO",
         ),
         "ID",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         (
             "PHONE",
@@ -65,7 +65,7 @@ _GROUP_OF = {
             "MAC_ADDRESS",
         ),
         "CONTACT",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         (
             "ADDRESS",
@@ -83,7 +83,7 @@ _GROUP_OF = {
             "LOC",
         ),
         "LOCATION",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(("FACILITY", "HOSPITAL", "ORGANIZATION", "ORG", "FAC", "COMPANY"), "FACILITY"),
     **dict.fromkeys(("TITLE", "NRP", "PROFESSION", "OCCUPATION", "RELIGION"), IGNORE),
 }

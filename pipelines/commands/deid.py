@@ -19,13 +19,27 @@ def command() -> None:
 
 
 @command.command("eval")
-@click.option("--corpus", "corpus", required=True, type=click.Path(exists=True, path_type=Path),
-              help="Corpus file or folder (for `generator`: the root or its landing/ folder).")
+@click.option(
+    "--corpus",
+    "corpus",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Corpus file or folder (for `generator`: the root or its landing/ folder).",
+)
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="How the corpus is annotated.")
 @click.option("--limit", type=int, default=None, help="Score only the first N notes.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the JSON report here.")
-@click.option("--system", "systems", multiple=True, type=click.Choice(SYSTEMS), default=SYSTEMS, show_default=True,
-              help="Systems to score (repeatable); both by default, in the same run.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the JSON report here."
+)
+@click.option(
+    "--system",
+    "systems",
+    multiple=True,
+    type=click.Choice(SYSTEMS),
+    default=SYSTEMS,
+    show_default=True,
+    help="Systems to score (repeatable); both by default, in the same run.",
+)
 @click.option("--processes", type=int, default=1, show_default=True, help="Processes for our de-identifier.")
 def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, systems: tuple[str, ...],
                  processes: int) -> None:  # fmt: skip
