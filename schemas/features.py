@@ -45,13 +45,23 @@ the dictionary is the spec's full column list, so its indices are column numbers
 ONLINE_SCHEMA = pa.schema(
     [
         pa.field("subject_id", pa.int64(), nullable=False),
-        pa.field("time", pa.timestamp("us"), nullable=True),  # null: an undated static row
-        pa.field("group", pa.int16(), nullable=False),  # spec group index; -1 birth, -2 static code
+        pa.field("group", pa.int16(), nullable=False),  # spec group index; -1 birth row, -2 static code row
         pa.field("key", pa.int32(), nullable=False),  # key within the group; static: index into static codes
-        pa.field("value", pa.float32(), nullable=True),
+        pa.field("time", pa.timestamp("us"), nullable=True),  # null: an undated static row
+        pa.field("count", pa.float64(), nullable=True),
+        pa.field("value_count", pa.float64(), nullable=True),
+        pa.field("value_sum", pa.float64(), nullable=True),
+        pa.field("value_last", pa.float64(), nullable=True),
+        pa.field("value_last_time", pa.timestamp("us"), nullable=True),
+        pa.field("cum_min", pa.float64(), nullable=True),
+        pa.field("cum_max", pa.float64(), nullable=True),
+        pa.field("row_min", pa.float64(), nullable=True),
+        pa.field("row_max", pa.float64(), nullable=True),
     ]
 )
-"""Online inputs: one row per event a spec feature reads, sorted by subject_id, group, key, time, shard order."""
+"""Online feature state: per (subject, group, key) one row per distinct event time with the cumulative state
+after it (count, value count/sum/last/min/max so far; min/max at that time). Null state columns mean "none yet".
+Sorted by subject_id, group, key, time. Features as of any T are read from it exactly (see pipelines/features)."""
 
 
 def wide_schema(feature_names: list[str] | tuple[str, ...], value_column: str | None = None) -> pa.Schema:

@@ -92,15 +92,21 @@ _PAIRS_PER_BATCH = 4_000_000
 
 def query_group(state: GroupState, g: CompiledGroup, labels: pl.DataFrame, inclusive: bool) -> pl.DataFrame:
     """Long features of one group for the label rows, from its state table."""
-    label_index = labels["label_index"].to_numpy()
-    when = labels[T].cast(pl.Int64).to_numpy()
-    first, end = state.segments_of(labels["subject_id"].to_numpy())
+    li, fid, value = query_arrays(state, g, labels["label_index"].to_numpy(), labels["subject_id"].to_numpy(),
+                                  labels[T].cast(pl.Int64).to_numpy(), inclusive)  # fmt: skip
+    return pl.DataFrame({"label_index": li, "feature_id": fid, "value": value})
+
+
+def query_arrays(state: GroupState, g: CompiledGroup, label_index: np.ndarray, subject_id: np.ndarray,
+                 when: np.ndarray, inclusive: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(label_index, feature_id, value) arrays for label rows given as arrays (when: microseconds)."""
+    first, end = state.segments_of(subject_id)
     n_pairs = end - first
-    bounds = np.searchsorted(np.cumsum(n_pairs), np.arange(_PAIRS_PER_BATCH, n_pairs.sum() + _PAIRS_PER_BATCH,
-                                                           _PAIRS_PER_BATCH), side="right")  # fmt: skip
+    total = int(n_pairs.sum())
+    cuts = np.searchsorted(np.cumsum(n_pairs), np.arange(_PAIRS_PER_BATCH, total + 1, _PAIRS_PER_BATCH), "right")
     out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     start = 0
-    for stop in [*bounds.tolist(), len(labels)]:
+    for stop in [*cuts.tolist(), len(label_index)]:
         if stop > start:
             rows = np.arange(start, stop)
             lab = np.repeat(rows, n_pairs[rows])
@@ -109,13 +115,8 @@ def query_group(state: GroupState, g: CompiledGroup, labels: pl.DataFrame, inclu
             out.extend(_query_pairs(state, g, label_index[lab], seg, when[lab], inclusive))
         start = max(start, stop)
     if not out:
-        return pl.DataFrame()
-    return pl.DataFrame(
-        {
-            name: np.concatenate([o[i] for o in out])
-            for i, name in enumerate(("label_index", "feature_id", "value"))
-        }
-    )
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64)
+    return tuple(np.concatenate([o[i] for o in out]) for i in range(3))  # type: ignore[return-value]
 
 
 def _query_pairs(state: GroupState, g: CompiledGroup, label_index: np.ndarray, seg: np.ndarray, when: np.ndarray,
