@@ -130,7 +130,9 @@ class TrainingShards:
         max_len, stride = self._doc_len(tokens_per_batch)
         docs = windows(self.lengths, max_len, stride)
         rng = np.random.default_rng([seed, epoch])
-        if self.packing == "bfd":
+        if not len(docs.subject):
+            packing, order, counts = None, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        elif self.packing == "bfd":
             perm = rng.permutation(len(docs.subject))  # random ties, then a random order of packs
             packing = pack_bfd(docs.lengths[perm], tokens_per_batch)
             batch_order = rng.permutation(packing.n_packs)

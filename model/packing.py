@@ -62,7 +62,7 @@ def windows(lengths: np.ndarray, max_len: int, stride: int) -> Windows:
         raise ValueError("every subject needs at least one token")
     n_win = 1 + np.maximum(0, -(-(lengths - max_len) // stride))  # ceil((n - L) / S) extra windows
     subject = np.repeat(np.arange(len(lengths)), n_win)
-    first = np.r_[0, np.cumsum(n_win)[:-1]]
+    first = np.cumsum(n_win) - n_win
     k = np.arange(len(subject)) - np.repeat(first, n_win)
     start = k * stride
     stop = np.minimum(start + max_len, lengths[subject])
