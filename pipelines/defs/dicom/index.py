@@ -10,13 +10,14 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
 from deid.dicom import DEFAULT_PROFILE, Profile, deidentify
-from deid.dicom.profile import quiet_pydicom
+from deid.dicom.profile import deny_source_tags, quiet_pydicom
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.reader import read_header
 from schemas.imaging import DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
@@ -26,6 +27,23 @@ CHUNK = 64  # files per task: ~50-100 ms of work, so IPC overhead stays under 1%
 # Below this many files one process finishes before a pool of workers has started (~0.3-1 s here).
 MIN_PARALLEL_FILES = 512
 _STUDY, _SERIES, _SOP = 0x0020000D, 0x0020000E, 0x00080018
+# What the rows read (beyond the deny-list sources, see `read_tags`): ids, codes, dates, equipment, geometry.
+ROW_TAGS = frozenset(
+    {
+        _STUDY, _SERIES, _SOP,
+        0x00080016, 0x00080060, 0x00180015, 0x00081030, 0x0008103E, 0x00200011, 0x00200013,  # class..number
+        0x00080020, 0x00080030, 0x00080021, 0x00080031, 0x00080022, 0x00080032, 0x0008002A, 0x00080201,  # time
+        0x00080070, 0x00081090, 0x00280010, 0x00280011, 0x00280008, 0x00201041,  # equipment, geometry
+        0x00100020, 0x00041220,  # PatientID; DirectoryRecordSequence marks a DICOMDIR
+    }
+)  # fmt: skip
+
+
+@cache
+def read_tags(profile: Profile = DEFAULT_PROFILE) -> list[int]:
+    """The attributes the index reads: its row columns plus every attribute the Clean Descriptors deny list
+    draws from, so a kept description is judged exactly as on the full header (the rest is skipped unread)."""
+    return sorted(ROW_TAGS | deny_source_tags(profile))
 
 
 @dataclass(slots=True)
@@ -130,10 +148,11 @@ def index_file(
     n_shards: int,
     crosswalk: Mapping[str, str] | None = None,
     profile: Profile = DEFAULT_PROFILE,
+    read_subset: bool = True,
 ) -> FileResult:
     """One file's outcome: parsed, checked, de-identified, reduced to an instance row pair."""
     rel = os.path.relpath(path, root)
-    header = read_header(path)
+    header = read_header(path, specific_tags=read_tags(profile) if read_subset else None)
     if not header.ok:
         return FileResult(rel, "rejected", reason_code=header.reason_code, reason=header.reason)
     if header.is_dicomdir:

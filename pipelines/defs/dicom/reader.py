@@ -104,6 +104,8 @@ def _sniff(head: bytes) -> str:
 def _truncation(fp, ds: Dataset, size: int) -> str | None:
     """Why the file is cut short, if it is: at the pixel data or inside the last header element."""
     pos = fp.tell()
+    if pos > size:  # a skipped element (specific_tags) or deferred value ran past the end of the file
+        return "file ends inside a header element"
     _, little = ds.original_encoding
     order = "<" if little in (True, None) else ">"
     if pos + 8 <= size:
