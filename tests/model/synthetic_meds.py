@@ -73,8 +73,11 @@ def make_events(spec: SyntheticSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
     subj_of = np.repeat(np.arange(n), n_ev)
     total = int(n_ev.sum())
     same_time = rng.random(total) < 0.45  # several codes per visit
-    gap_min = np.where(same_time, 0.0, rng.lognormal(np.log(60 * 24 * 7), 2.2, total))
-    gap_min[np.r_[0, np.cumsum(n_ev)[:-1]]] = rng.uniform(0, 60 * 24 * 365 * 20, n)  # first event after birth
+    # Each subject's record spans 1-60 years whatever its length, so dense records get short gaps.
+    span_min = rng.uniform(1, 60, n) * 525960
+    gap_median = span_min / (n_ev * 0.55) / np.exp(2.0**2 / 2)
+    gap_min = np.where(same_time, 0.0, rng.lognormal(np.log(np.repeat(gap_median, n_ev)), 2.0))
+    gap_min[np.r_[0, np.cumsum(n_ev)[:-1]]] = rng.uniform(0, 525960 * 20, n)  # first event after birth
     seg_start = np.r_[0, np.cumsum(n_ev)[:-1]]
     csum = np.cumsum(gap_min)
     rel = csum - np.repeat(csum[seg_start] - gap_min[seg_start], n_ev)
