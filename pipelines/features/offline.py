@@ -31,8 +31,9 @@ def shard_files(layout: Layout, shard: int | None = None) -> list[Path]:
     return [p for split in SPLITS for p in sorted((layout.meds / "data" / split).glob(pattern))]
 
 
-def compile_for_root(layout: Layout, spec: FeatureSpec | str | Path | None = None) -> CompiledSpec:
+def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path | None = None) -> CompiledSpec:
     """Compile a spec against the codes of its fit split (all splits when the root has none of that split)."""
+    layout = as_layout(layout)
     spec = spec if isinstance(spec, FeatureSpec) else load_spec(spec)
     files = sorted((layout.meds / "data" / spec.fit_split).glob("*.parquet")) or shard_files(layout)
     if not files:

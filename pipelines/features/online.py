@@ -81,6 +81,7 @@ class OnlineStore:
     groups: list[GroupState | None]
     birth: dict[int, int]
     static: dict[int, list[tuple[int, int]]]  # subject -> [(time or NO_TIME when undated, static index)]
+    default: np.ndarray  # the all-defaults vector: 0 for counts, NaN otherwise
 
     @classmethod
     def open(cls, root: str | Path | Layout, spec: str = "default") -> "OnlineStore":
@@ -112,11 +113,7 @@ class OnlineStore:
             table.filter(pl.col("group") == STATIC_GROUP).select("subject_id", "time", "key").iter_rows()
         ):
             static.setdefault(sid, []).append((NO_TIME if t is None else t, key))
-        return cls(cs, groups, birth, static)
-
-    @property
-    def _default(self) -> np.ndarray:
-        return _defaults(self.cs)
+        return cls(cs, groups, birth, static, np.where(cs.zero_default, 0.0, np.nan).astype(np.float32))
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -130,7 +127,7 @@ class OnlineStore:
 
     def vector(self, subject_id: int, as_of: datetime | None = None) -> np.ndarray:
         """All features of one subject as a float32 vector over feature_names (NaN = null)."""
-        out = self._default.copy()
+        out = self.default.copy()
         fid, value = self._one(int(subject_id), _as_us(as_of))
         out[fid] = value
         return out
@@ -185,16 +182,6 @@ class OnlineStore:
                 fids.append(self.cs.static_ids[k])
                 values.append(1.0)
         return np.array(fids, np.int64), np.array(values, np.float64), index
-
-
-_DEFAULTS: dict[int, np.ndarray] = {}
-
-
-def _defaults(cs: CompiledSpec) -> np.ndarray:
-    """The all-defaults vector (0 for counts, NaN otherwise), computed once per compiled spec."""
-    if id(cs) not in _DEFAULTS:
-        _DEFAULTS[id(cs)] = np.where(cs.zero_default, 0.0, np.nan).astype(np.float32)
-    return _DEFAULTS[id(cs)]
 
 
 def _as_us(as_of: datetime | None) -> int:

@@ -1,0 +1,115 @@
+"""`longitude features`: point-in-time features for a label table; `labels` builds task labels; `online` serves."""
+
+import json
+import sys
+import time
+from datetime import datetime
+
+import click
+
+from pipelines.commands.common import console, root_path
+
+
+@click.group("features", invoke_without_command=True)
+@click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")
+@click.option("--labels", "labels", type=click.Path(), help="Label table: a Parquet file or a folder of them.")
+@click.option("--spec", default=None, help="Feature spec: a shipped name (default, all_codes) or a YAML file.")
+@click.option("--out", type=click.Path(), help="Output Parquet file.")
+@click.option("--format", "output", type=click.Choice(["wide", "sparse"]), default="wide", show_default=True,
+              help="wide: one row per label row; sparse: one row per non-default (label row, feature).")  # fmt: skip
+@click.pass_context
+def command(ctx: click.Context, root: str | None, labels: str | None, spec: str | None, out: str | None,
+            output: str) -> None:  # fmt: skip
+    """Point-in-time features for LABELS from the root's MEDS data: only events before each prediction time.
+
+    \b
+    longitude features --labels labels.parquet --out features.parquet [--spec default] [--format sparse]
+    longitude features labels --task readmission_30d [--out labels.parquet]
+    longitude features online --materialize | longitude features online SUBJECT_ID... [--as-of TIME]
+    """
+    ctx.obj = {"root": root, "spec": spec}
+    if ctx.invoked_subcommand:
+        return
+    if not labels or not out:
+        raise click.UsageError("give --labels and --out (or a subcommand: labels, online)")
+    from pipelines.features.offline import get_features
+
+    started = time.perf_counter()
+    try:
+        path = get_features(root_path(root), labels, spec, output=output, out=out)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    console.print(f"Wrote {meta.num_rows} rows x {meta.num_columns} columns ({output}) to {path} "
+                  f"in {time.perf_counter() - started:.1f}s")  # fmt: skip
+
+
+@command.command("labels")
+@click.option("--task", "task", default=None, help="A shipped task name or a task YAML file.")
+@click.option("--root", default=None, help="Data root (default: the group's --root).")
+@click.option("--out", type=click.Path(), default=None,
+              help="One Parquet file; default: features/labels/<task>/<shard>.parquet under the root.")  # fmt: skip
+@click.option("--list", "list_only", is_flag=True, help="List the shipped tasks and feature specs.")
+@click.pass_context
+def labels_command(
+    ctx: click.Context, task: str | None, root: str | None, out: str | None, list_only: bool
+) -> None:
+    """Build the MEDS label table of a task from the root's MEDS data."""
+    from pipelines.features.spec import shipped_specs
+    from pipelines.features.tasks import load_task, shipped_tasks
+
+    if list_only or not task:
+        if not list_only:
+            raise click.UsageError("give --task NAME (or --list)")
+        click.echo("tasks: " + ", ".join(shipped_tasks()))
+        click.echo("specs: " + ", ".join(shipped_specs()))
+        return
+    from pipelines.features.labels import write_labels
+
+    try:
+        summary = write_labels(root_path(root or ctx.obj["root"]), load_task(task), out=out)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    console.print(f"{summary['task']}: {summary['rows']} label rows ({summary['positives']} positive) "
+                  f"-> {summary['path']}")  # fmt: skip
+
+
+@command.command("online")
+@click.argument("subject_ids", nargs=-1, type=int)
+@click.option("--root", default=None, help="Data root (default: the group's --root).")
+@click.option("--spec", default=None, help="Feature spec name (default: the group's --spec, else default).")
+@click.option("--as-of", "as_of", default=None, help="ISO time in the data's timeline (default: now, UTC).")
+@click.option("--materialize", is_flag=True, help="(Re)build the online table for the spec first.")
+@click.option("--all", "show_all", is_flag=True, help="Print every feature, not only the non-default ones.")
+@click.pass_context
+def online_command(ctx: click.Context, subject_ids: tuple[int, ...], root: str | None, spec: str | None,
+                   as_of: str | None, materialize: bool, show_all: bool) -> None:  # fmt: skip
+    """Latest features of SUBJECT_IDS as of now (or --as-of), from the materialized online table, as JSON."""
+    from pipelines.features.online import OnlineStore, materialize_online
+
+    path = root_path(root or ctx.obj["root"])
+    spec = spec or ctx.obj["spec"] or "default"
+    try:
+        if materialize:
+            counts = materialize_online(path, spec)
+            console.print(f"online table for {spec!r}: {sum(counts.values())} state rows in {len(counts)} shards")
+        if not subject_ids:
+            return
+        from pipelines.features.spec import load_spec
+
+        store = OnlineStore.open(path, load_spec(spec).name)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    when = datetime.fromisoformat(as_of) if as_of else None
+    result = {}
+    for sid in subject_ids:
+        if show_all:
+            vec = store.vector(sid, when)
+            result[str(sid)] = {n: None if v != v else float(v) for n, v in zip(store.feature_names, vec.tolist(),
+                                                                                  strict=True)}  # fmt: skip
+        else:
+            result[str(sid)] = store.lookup(sid, when)
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")

@@ -1,0 +1,51 @@
+"""Label tables of a task for a root: per shard under features/labels/<task>/, or one file."""
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.features.offline import EVENT_COLUMNS, as_layout, shard_files
+from pipelines.features.tasks import Task, build_labels
+from schemas.io import write_parquet
+from schemas.labels import label_path, label_schema
+from schemas.layout import Layout
+
+
+def dataset_end(layout: Layout) -> datetime | None:
+    """The latest event time in the root's MEDS data (the end of follow-up for `follow_up: dataset_end`)."""
+    files = [str(p) for p in shard_files(layout)]
+    return pl.scan_parquet(files).select(pl.col("time").max()).collect().item() if files else None
+
+
+def shard_labels(layout: Layout, task: Task, shard: int, end: datetime | None = None) -> pl.DataFrame:
+    """The task's labels for the subjects of one MEDS shard (every split)."""
+    files = shard_files(layout, shard)
+    if not files:
+        return pl.from_arrow(label_schema(task.value_column).empty_table())  # type: ignore[return-value]
+    events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files])
+    return build_labels(events, task, end if end is not None else dataset_end(layout))
+
+
+def write_labels(root: str | Path | Layout, task: Task, *, out: str | Path | None = None,
+                 shard: int | None = None) -> dict:  # fmt: skip
+    """Write the labels (one shard or all) to the root's label folder, or all of them to `out`."""
+    layout = as_layout(root)
+    shards = sorted({int(p.stem) for p in shard_files(layout)}) if shard is None else [shard]
+    if not shards:
+        raise FileNotFoundError(f"no MEDS data under {layout.meds / 'data'}; materialize meds_data first")
+    end = dataset_end(layout)
+    schema = label_schema(task.value_column)
+    frames = []
+    for k in shards:
+        frame = shard_labels(layout, task, k, end)
+        if out is None:
+            write_parquet(frame.to_arrow(), label_path(layout, task.name, k), schema)
+        frames.append(frame)
+    table = pl.concat(frames)
+    path = label_path(layout, task.name, shards[0]).parent if out is None else Path(out)
+    if out is not None:
+        write_parquet(table.sort("subject_id", "prediction_time").to_arrow(), path, schema)
+    value = table[task.value_column]
+    positives = int(value.sum()) if value.dtype == pl.Boolean else None
+    return {"task": task.name, "rows": len(table), "positives": positives, "path": str(path)}
