@@ -100,3 +100,18 @@ def test_parallel_and_serial_index_agree(tmp_path):
         ("b/copy", "DUPLICATE_SOP_INSTANCE"),
         ("b/junk.txt", NOT_DICOM),
     ]
+
+
+def test_reading_only_the_needed_attributes_gives_the_same_rows_as_the_full_header(pydicom_data, keyring):
+    """The index reads row and deny-list attributes only; every row and verdict matches a full read."""
+    from pipelines.defs.dicom.index import index_file
+
+    for path in walk(pydicom_data):
+        subset = index_file(path, pydicom_data, keyring, 4, read_subset=True)
+        full = index_file(path, pydicom_data, keyring, 4, read_subset=False)
+        assert (subset.kind, subset.reason_code, subset.raw, subset.imaging) == (
+            full.kind,
+            full.reason_code,
+            full.raw,
+            full.imaging,
+        ), path.name

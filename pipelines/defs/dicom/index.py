@@ -122,8 +122,7 @@ def _chunks(files: list[Path]) -> Iterator[list[str]]:
 def _index_chunk(args: tuple) -> list[FileResult]:
     paths, root, secret, n_shards, crosswalk, profile = args
     keyring = Keyring(secret)
-    with quiet_pydicom():
-        return [index_file(Path(p), Path(root), keyring, n_shards, crosswalk, profile) for p in paths]
+    return [index_file(Path(p), Path(root), keyring, n_shards, crosswalk, profile) for p in paths]
 
 
 def _reject_duplicates(results: list[FileResult]) -> list[FileResult]:
@@ -151,6 +150,11 @@ def index_file(
     read_subset: bool = True,
 ) -> FileResult:
     """One file's outcome: parsed, checked, de-identified, reduced to an instance row pair."""
+    with quiet_pydicom():  # pydicom's warnings quote values: none may reach a log
+        return _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset)
+
+
+def _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset) -> FileResult:
     rel = os.path.relpath(path, root)
     header = read_header(path, specific_tags=read_tags(profile) if read_subset else None)
     if not header.ok:
