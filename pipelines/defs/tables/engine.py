@@ -8,12 +8,13 @@ import polars as pl
 
 from deid.pseudonym import Keyring
 from pipelines.defs.tables.exprs import column_or_template, template, template_columns, time_expr
-from pipelines.defs.tables.mapping import EventSpec, Mapping
+from pipelines.defs.tables.mapping import EventSpec, Mapping, NoteSpec
 from pipelines.defs.tables.read import FILE, ROW, read_table, table_files
 from schemas import quarantine as q
 from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DEATH_CODE
+from schemas.notes import NOTE_CODE_PREFIX, RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -39,6 +40,7 @@ class _Run:
         self.events: list[pl.DataFrame] = []
         self.rejects: list[pl.DataFrame] = []  # __file, __position, table, reason_code, reason
         self.used: set[str] = set()
+        self.notes: list[pl.DataFrame] = []
 
     def table(self, name: str) -> pl.DataFrame:
         if name not in self.tables:
@@ -226,6 +228,66 @@ def _event_spec(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> None:
     )
 
 
+def _note_spec(run: _Run, keyring: Keyring, spec: NoteSpec, keys: pl.DataFrame) -> None:
+    """Notes in a table: raw note rows (text as delivered, PHI zone) and one NOTE event each."""
+    df = run.table(spec.table)
+    run.used.add(spec.table)
+    if spec.where:
+        df = df.filter(pl.sql_expr(spec.where).fill_null(False))
+    _require_columns(df, [spec.subject, spec.text, *template_columns(spec.type)], "notes", spec.table)
+    cols = df.columns
+    df = df.join(keys.select(pl.col("key").alias(spec.subject), "source_patient"), on=spec.subject, how="left")
+    time, present = time_expr(spec.time, run.m.default_timezone)
+    df = df.with_columns(time.alias("__time"), present.alias("__present"))
+    checks = [
+        (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, "notes: subject column is empty"),
+        (pl.col("source_patient").is_null(), q.MISSING_PATIENT, "notes: subject key not in the subjects table"),
+        (~pl.col("__present"), "MISSING_TIME", "notes: time is empty"),
+        (pl.col("__time").is_null(), q.UNPARSEABLE_DATE, "notes: time does not parse"),
+        (pl.col(spec.text).is_null(), "MISSING_TEXT", "notes: text is empty"),
+    ]
+    bad = pl.lit(False)
+    for cond, code, reason in checks:
+        run.reject(df.filter(~bad & cond).select(cols), spec.table, code, reason)
+        bad = bad | cond
+    good = df.filter(~bad)
+    origin = pl.col(spec.note_id).cast(pl.String) if spec.note_id else pl.concat_str([FILE, pl.lit(":"), ROW])
+    source = run.m.source
+    notes = good.select(
+        "source_patient",
+        pl.col("__time").alias("time"),
+        origin.map_elements(lambda o: keyring.token("note", f"table/{source}/{o}"), return_dtype=pl.String).alias(
+            "note_id"
+        ),
+        pl.concat_str([pl.lit(f"{NOTE_CODE_PREFIX}//"), template(spec.type, run.m.maps)])
+        .fill_null(f"{NOTE_CODE_PREFIX}//UNKNOWN")
+        .alias("note_type"),
+        (
+            column_or_template(spec.type_display, cols, run.m.maps)
+            if spec.type_display
+            else pl.lit(None, pl.String)
+        ).alias("type_display"),
+        (pl.col(spec.encounter).cast(pl.String) if spec.encounter else pl.lit(None, pl.String)).alias("encounter"),
+        pl.col(spec.text).cast(pl.String).alias("text"),
+        pl.lit("utf-8").alias("encoding"),
+        FILE,
+        ROW,
+    )
+    run.notes.append(notes)
+    run.events.append(
+        notes.select(
+            "source_patient",
+            "time",
+            pl.col("note_type").alias("code"),
+            pl.col("note_id").alias("text_value"),
+            pl.col("type_display").alias("description"),
+            pl.lit(spec.table).alias("resource_type"),
+            FILE,
+            ROW,
+        )
+    )
+
+
 def ingest_source(
     layout: Layout, keyring: Keyring, n_shards: int, source_dir: Path, mapping: Mapping
 ) -> tuple[SourceSummary, pl.DataFrame]:
@@ -234,6 +296,8 @@ def ingest_source(
     keys = _subjects(run)
     for i, spec in enumerate(mapping.events):
         _event_spec(run, i, spec, keys)
+    for spec in mapping.notes:
+        _note_spec(run, keyring, spec, keys)
     events = pl.concat(run.events, how="diagonal_relaxed") if run.events else pl.DataFrame()
     rejects = (
         pl.concat(run.rejects)
@@ -257,6 +321,7 @@ def ingest_source(
     staging = staging_dir(out)
     try:
         _write_shards(staging, events, keys, shard_of)
+        _write_notes(staging, run.notes, shard_of)
         codes = (
             events.group_by("code", "description")
             .len("n")
@@ -302,6 +367,20 @@ def _write_shards(staging: Path, events: pl.DataFrame, keys: pl.DataFrame, shard
         pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
         write_parquet(
             pts.to_arrow(), staging / "patients" / f"shard={shard}" / "part-00000.parquet", RAW_PATIENTS_SCHEMA
+        )
+
+
+def _write_notes(staging: Path, frames: list[pl.DataFrame], shard_of: dict[str, int]) -> None:
+    if not frames:
+        return
+    notes = pl.concat(frames).rename({FILE: "source_file", ROW: "position"})
+    notes = notes.with_columns(
+        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__s")
+    )
+    for shard in sorted(notes["__s"].unique()):
+        part = notes.filter(pl.col("__s") == shard).sort("source_patient", "time", "note_id")
+        write_parquet(
+            part.to_arrow(), staging / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
         )
 
 

@@ -84,6 +84,20 @@ class EventSpec(_Strict):
         return v
 
 
+class NoteSpec(_Strict):
+    """Clinical notes held in a table: one note per row; its text goes through the text de-identifier."""
+
+    table: str
+    subject: str
+    time: TimeField
+    text: str  # the column holding the note text
+    type: str = "UNKNOWN"  # template for the note type: "LOINC//{loinc}" gives NOTE//LOINC//<code>
+    type_display: str | None = None
+    note_id: str | None = None  # the column of the source's note id (defaults to file and row)
+    encounter: str | None = None
+    where: str | None = None
+
+
 class Subjects(_Strict):
     """The subjects table: its key, the source id used for pseudonyms, and what identifies a person."""
 
@@ -110,6 +124,7 @@ class Mapping(_Strict):
     maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     subjects: Subjects
     events: list[EventSpec]
+    notes: list[NoteSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Mapping":
@@ -117,6 +132,7 @@ class Mapping(_Strict):
         problems = []
         refs = [("subjects.table", self.subjects.table)]
         refs += [(f"events[{i}].table", e.table) for i, e in enumerate(self.events)]
+        refs += [(f"notes[{i}].table", n.table) for i, n in enumerate(self.notes)]
         refs += [
             (f"events[{i}].joins[{j}].table", jn.table)
             for i, e in enumerate(self.events)

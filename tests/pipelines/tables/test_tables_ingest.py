@@ -188,3 +188,28 @@ def test_same_patient_from_fhir_and_csv_gives_the_same_timeline(tmp_path: Path):
         timelines.append(df.select("subject_id", "time", "code", "numeric_value").sort(pl.all()))
     # The encounter type code rides in text_value and is empty in this CSV, so it is left out of the comparison.
     assert timelines[0].equals(timelines[1])
+
+
+def test_notes_table_via_mapping_becomes_raw_notes_and_note_events(tmp_path: Path):
+    src = tmp_path / "landing" / "tables" / "ehr"
+    src.mkdir(parents=True)
+    (src / "people.csv").write_text("id\np1\np2\n")
+    (src / "notes.csv").write_text(
+        "nid,pid,written,kind,body\n"
+        "n1,p1,2021-02-03 09:00,11506-3,\"Seen today, doing well.\"\n"
+        "n2,p2,2021-02-04 10:00,18842-5,Discharged home.\n"
+        "n3,p1,2021-02-05 10:00,11506-3,\n"  # no text: quarantined
+    )
+    (src / "mapping.yaml").write_text(
+        "source: ehr\ntables:\n  people: {file: people.csv}\n  notes: {file: notes.csv}\n"
+        "subjects: {table: people, key: id}\nevents: []\n"
+        "notes:\n  - {table: notes, subject: pid, time: written, text: body, type: 'LOINC//{kind}', note_id: nid}\n"
+    )
+    layout = Layout(tmp_path)
+    [summary] = ingest_tables(layout, KEYS, 1)
+    notes = pl.read_parquet(sorted(layout.raw.glob("tables/ehr/notes/*/*.parquet")), hive_partitioning=False).sort("time")
+    assert notes["text"].to_list() == ["Seen today, doing well.", "Discharged home."]
+    assert notes["note_type"].to_list() == ["NOTE//LOINC//11506-3", "NOTE//LOINC//18842-5"]
+    events = _events(layout, "ehr").filter(pl.col("code").str.starts_with("NOTE//")).sort("time")
+    assert events["text_value"].to_list() == notes["note_id"].to_list()
+    assert summary.quarantined == 1
