@@ -359,6 +359,8 @@ def _write_shards(staging: Path, events: pl.DataFrame, keys: pl.DataFrame, shard
     )
     for shard in sorted(set(shard_of.values())):
         ev = events.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
+        missing = [c for c in ("numeric_value", "text_value", "unit") if c not in ev.columns]
+        ev = ev.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
         ev = ev.with_columns(pl.col("numeric_value").cast(pl.Float32), pl.col("text_value").cast(pl.String))
         ev = ev.sort("source_patient", "time", "code", "source_file", "position", nulls_last=False)
         write_parquet(
