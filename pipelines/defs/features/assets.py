@@ -1,0 +1,80 @@
+"""Task labels, point-in-time feature tables and the online feature state, each partitioned by shard.
+
+One `labels_<task>` and one `features_<task>` asset per shipped task (pipelines/features/tasks/*.yaml), and
+`online_features`. Feature specs are compiled against the train split of every shard, so they depend on all
+meds_data partitions; labels of shard k need only meds_data shard k.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.resources import LongitudeResource
+from pipelines.features.tasks import load_task, shipped_tasks
+from schemas.layout import Layout
+
+MEDS_DATA = dg.AssetKey("meds_data")
+ALL_SHARDS = dg.AllPartitionMapping()
+
+
+class FeatureTableConfig(dg.Config):
+    """Which feature spec (a shipped name or a YAML path) and which output layout."""
+
+    spec: str = "default"
+    output: str = "wide"
+
+
+def _layout(longitude: LongitudeResource) -> Layout:
+    # Labels and features read only the de-identified meds/ tree: no secret needed.
+    return Layout(Path(longitude.root).resolve())
+
+
+def _label_asset(task_name: str) -> dg.AssetsDefinition:
+    @dg.asset(name=f"labels_{task_name}", partitions_def=shard_partitions, deps=[MEDS_DATA], group_name="features",
+              kinds={"polars", "parquet"})  # fmt: skip
+    def _labels(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
+        from pipelines.features.labels import write_labels
+
+        task = load_task(task_name)
+        summary = write_labels(_layout(longitude), task, shard=int(context.partition_key))
+        metadata = {"dagster/row_count": summary["rows"], "value_column": task.value_column}
+        if summary["positives"] is not None:
+            metadata["positives"] = summary["positives"]
+        return dg.MaterializeResult(metadata=metadata)
+
+    _labels.__doc__ = load_task(task_name).description
+    return _labels
+
+
+def _feature_asset(task_name: str) -> dg.AssetsDefinition:
+    @dg.asset(name=f"features_{task_name}", partitions_def=shard_partitions, group_name="features",
+              deps=[dg.AssetDep(f"labels_{task_name}"), dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
+              kinds={"polars", "parquet"})  # fmt: skip
+    def _features(context: dg.AssetExecutionContext, config: FeatureTableConfig,
+                  longitude: LongitudeResource) -> dg.MaterializeResult:  # fmt: skip
+        from pipelines.features.tables import write_feature_table
+
+        summary = write_feature_table(_layout(longitude), task_name, int(context.partition_key), config.spec,
+                                      output=config.output)  # fmt: skip
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": summary["rows"], "columns": summary["columns"], "spec": summary["spec"]}
+        )
+
+    _features.__doc__ = f"Point-in-time features (strictly before each prediction time) for labels_{task_name}."
+    return _features
+
+
+_TASKS = shipped_tasks()
+label_assets = [_label_asset(t) for t in _TASKS]
+feature_assets = [_feature_asset(t) for t in _TASKS]
+
+
+@dg.asset(partitions_def=shard_partitions, deps=[dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
+          group_name="features", kinds={"polars", "parquet"})  # fmt: skip
+def online_features(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
+    """Online feature state of the default spec for one shard: what `OnlineStore` serves lookups from."""
+    from pipelines.features.online import materialize_online
+
+    counts = materialize_online(_layout(longitude), "default", shard=int(context.partition_key))
+    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values())})

@@ -1,0 +1,38 @@
+"""Feature tables of a task under the root: features/tables/<task>/<spec>/<shard>.parquet from its label shard."""
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from pipelines.features.offline import (
+    as_layout,
+    compile_for_root,
+    iter_batches,
+    output_schema,
+    read_labels,
+    shard_files,
+)
+from schemas.features import feature_table_path
+from schemas.io import write_parquet
+from schemas.labels import label_path
+from schemas.layout import Layout
+
+
+def write_feature_table(root: str | Path | Layout, task: str, shard: int, spec: str = "default", *,
+                        output: str = "wide") -> dict:  # fmt: skip
+    """Features of one label shard from the same MEDS shard; an absent label shard gives an empty table."""
+    layout = as_layout(root)
+    cs = compile_for_root(layout, spec)
+    source = label_path(layout, task, shard)
+    if source.exists():
+        labels, value = read_labels(source)
+    else:
+        labels, value = read_labels(
+            pl.DataFrame(schema={"subject_id": pl.Int64, "prediction_time": pl.Datetime("us")})
+        )
+    schema = output_schema(cs, output, value)
+    batches = list(iter_batches(layout, labels, cs, output=output, value=value, files=shard_files(layout, shard)))
+    table = pa.concat_tables(batches) if batches else schema.empty_table()
+    path = write_parquet(table, feature_table_path(layout, task, cs.spec.name, shard), schema)
+    return {"rows": table.num_rows, "columns": len(cs.feature_names), "spec": cs.spec.name, "path": str(path)}
