@@ -392,13 +392,15 @@ class Chart:
         if v.kind not in ("wellchild", "checkup", "followup", "acute"):
             return
         months = age * 12
+        slots = vocab.CHILD_SCHEDULE
         while (
-            self.vaccine_slots < len(vocab.CHILD_SCHEDULE)
-            and vocab.CHILD_SCHEDULE[self.vaccine_slots][0] <= months + 1
+            v.kind == "wellchild"
+            and self.vaccine_slots < len(slots)
+            and slots[self.vaccine_slots][0] <= months + 1
         ):
-            due, keys = vocab.CHILD_SCHEDULE[self.vaccine_slots]
+            due, keys = slots[self.vaccine_slots]
             self.vaccine_slots += 1
-            if months - due > 24 or v.kind != "wellchild":
+            if months - due > 24:
                 continue  # missed: catch-up is not modelled
             for key in keys:
                 key = "dtp" if key == "dtap" and year < 1991 else key

@@ -12,16 +12,18 @@ from pipelines.synthetic import vocab
 from pipelines.synthetic.ids import new_uuid
 from pipelines.synthetic.people import REGIONS, Organization, Person, Pool, Practitioner
 
-_TS: dict[datetime, str] = {}
+_TS: dict[tuple, str] = {}
 
 
 def ts(d: datetime) -> str:
     """An instant/dateTime with seconds and the local UTC offset, e.g. 2021-03-04T10:05:00-05:00."""
-    s = _TS.get(d)
+    # Memo keyed with the zone too: equal instants in two zones compare (and hash) equal as datetimes.
+    key = (d, d.tzinfo)
+    s = _TS.get(key)
     if s is None:
         if len(_TS) > 8192:  # a visit's resources share a few timestamps; keep the memo small
             _TS.clear()
-        s = _TS[d] = d.isoformat(timespec="seconds")
+        s = _TS[key] = d.isoformat(timespec="seconds")
     return s
 
 

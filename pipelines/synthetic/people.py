@@ -136,9 +136,12 @@ class Pool:
 
     organizations: tuple[Organization, ...]
     practitioners: tuple[Practitioner, ...]
+    _staff: dict[int, list[Practitioner]] = field(default_factory=dict, compare=False, repr=False)
 
     def staff(self, org: int) -> list[Practitioner]:
-        return [p for p in self.practitioners if p.org == org]
+        if org not in self._staff:
+            self._staff[org] = [p for p in self.practitioners if p.org == org]
+        return self._staff[org]
 
 
 def _phone(rng: random.Random, area_codes: tuple[str, ...]) -> str:

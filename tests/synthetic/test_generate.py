@@ -1,26 +1,37 @@
 """generate_landing and `longitude generate`: reproducible bytes, any worker count, safe replacement, speed."""
 
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from pipelines.synthetic import generate_landing
+from pipelines.synthetic import generate_landing, landing
+from pipelines.synthetic.fhir import ts
 
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_same_seed_gives_identical_bytes_for_any_worker_count(tmp_path: Path) -> None:
-    a = generate_landing(tmp_path / "a", 12, 7, workers=1)
-    b = generate_landing(tmp_path / "b", 12, 7, workers=2)  # through the process pool
+def test_same_seed_gives_identical_bytes_for_any_worker_count(tmp_path: Path, monkeypatch) -> None:
+    a = generate_landing(tmp_path / "a", 16, 7, workers=1)
+    monkeypatch.setattr(landing, "CHUNK", 3)  # six tasks over two processes: each sees other neighbours
+    b = generate_landing(tmp_path / "b", 16, 7, workers=2)
     assert a == b
     tree_a, tree_b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert len(tree_a) > 30
     assert tree_a == tree_b
+
+
+def test_timestamps_keep_their_own_zone() -> None:
+    # Equal instants in two zones are equal datetimes; the timestamp memo must not mix their offsets up.
+    ny = datetime(2020, 7, 1, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert ts(ny) == "2020-07-01T12:00:00-04:00"
+    assert ts(ny.astimezone(ZoneInfo("America/Chicago"))) == "2020-07-01T11:00:00-05:00"
 
 
 def test_different_seed_gives_different_patients(tmp_path: Path) -> None:
