@@ -26,7 +26,7 @@ def state_table(events: pl.DataFrame, cs: CompiledSpec) -> pl.DataFrame:
     """The online rows of one shard's MEDS events (ONLINE_SCHEMA, as polars)."""
     events = events.select(EVENT_COLUMNS).with_row_index("order")
     timed = events.filter(pl.col("time").is_not_null())
-    parts = []
+    parts = [pl.DataFrame(schema={**STATE_COLUMNS, "group": pl.Int16})]  # every column, even with no group rows
     for i, g in enumerate(cs.groups):
         keyed = keyed_events(timed, g)
         if not keyed.is_empty():
@@ -41,7 +41,7 @@ def state_table(events: pl.DataFrame, cs: CompiledSpec) -> pl.DataFrame:
             "subject_id",
             time=pl.col("time").cast(pl.Datetime("us")).cast(pl.Int64),
             group=pl.lit(STATIC_GROUP, pl.Int16),
-            key=pl.col("code").replace_strict(static, return_dtype=pl.Int32),
+            key=pl.col("code").replace_strict(static, default=0, return_dtype=pl.Int32).cast(pl.Int32),
         )  # fmt: skip
         .unique()
     )
@@ -95,6 +95,11 @@ class OnlineStore:
         table = (
             pl.concat([pl.read_parquet(f) for f in files]) if files else pl.from_arrow(ONLINE_SCHEMA.empty_table())
         )
+        return cls.from_table(table, cs)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_table(cls, table: pl.DataFrame, cs: CompiledSpec) -> "OnlineStore":
+        """A store over online rows (ONLINE_SCHEMA) already in memory."""
         table = table.with_columns(pl.col("time", "value_last_time").cast(pl.Int64))
         groups: list[GroupState | None] = []
         for i in range(len(cs.groups)):

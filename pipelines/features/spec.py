@@ -181,7 +181,7 @@ class CompiledGroup:
         if self.group.pool:
             return pl.when(self.group.codes.expr(column)).then(pl.lit(0, pl.Int32)).otherwise(None)
         mapping = {k: i for i, k in enumerate(self.keys)}
-        return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.Int32)
+        return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.Int32).cast(pl.Int32)
 
 
 @dataclass(frozen=True, slots=True)
