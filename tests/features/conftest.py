@@ -23,7 +23,9 @@ def read_tiny_meds() -> pl.DataFrame:
     ).sort("subject_id", "time", nulls_last=False, maintain_order=True)
 
 
-def write_root(root: Path, events: pl.DataFrame, splits: dict[int, str] | None = None, n_shards: int = 1) -> Layout:
+def write_root(
+    root: Path, events: pl.DataFrame, splits: dict[int, str] | None = None, n_shards: int = 1
+) -> Layout:
     """A MEDS root: meds/data/<split>/<shard>.parquet (shard = subject_id % n_shards) and subject_splits."""
     layout = Layout(root)
     splits = splits or {}
@@ -47,4 +49,4 @@ def tiny_events() -> pl.DataFrame:
 
 @pytest.fixture
 def tiny_root(tmp_path: Path, tiny_events: pl.DataFrame) -> Layout:
-    return write_root(tmp_path / "root", tiny_events, splits={5: "held_out"}, n_shards=2)
+    return write_root(tmp_path / "root", tiny_events, splits={2: "held_out"}, n_shards=2)

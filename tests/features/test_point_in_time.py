@@ -27,7 +27,13 @@ def _spec(inclusive: bool = False, windows=("1d", "30d", "all")) -> dict:
         "static": {"age": True, "codes": {"prefix": ["GENDER//"]}},
         "groups": [
             {"name": "codes", "codes": "all", "aggs": ALL_AGGS, "windows": list(windows)},
-            {"name": "labs", "codes": {"prefix": ["LAB//"]}, "pool": True, "aggs": ALL_AGGS, "windows": ["30d", "all"]},
+            {
+                "name": "labs",
+                "codes": {"prefix": ["LAB//"]},
+                "pool": True,
+                "aggs": ALL_AGGS,
+                "windows": ["30d", "all"],
+            },
         ],
     }
 
@@ -116,7 +122,9 @@ def test_inclusive_spec_opts_in_to_events_at_prediction_time_only(engine):
 
 def test_window_lower_bound_is_inclusive_and_ttl_expires_last_value():
     # T - ttl <= t < T: an event exactly 30 days before T is in the 30d window; one second earlier is not.
-    events = _events([(1, T0 - timedelta(days=30), "LAB//a", 5.0), (1, T0 - timedelta(days=30) - SECOND, "LAB//b", 7.0)])
+    events = _events(
+        [(1, T0 - timedelta(days=30), "LAB//a", 5.0), (1, T0 - timedelta(days=30) - SECOND, "LAB//b", 7.0)]
+    )
     cs = _compile(events, _spec())
     got = _offline(events, _labels([(1, T0)]), cs)
     assert got[(0, "LAB//a/30d/last")] == 5.0

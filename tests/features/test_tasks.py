@@ -59,9 +59,12 @@ def test_labels_only_depend_on_events_after_the_prediction_time(tiny_events):
     # An extra inpatient start exactly at a discharge (t = T) is not "after" it: labels are unchanged.
     extra = pl.DataFrame({"subject_id": [1], "time": [datetime(2020, 1, 22, 12)], "code": ["ENCOUNTER//IMP"],
                           "numeric_value": [None]}, schema=tiny_events.schema)  # fmt: skip
-    assert build_labels(pl.concat([tiny_events, extra]), task).filter(pl.col("subject_id") == 1)[
-        "boolean_value"
-    ].to_list() == base.filter(pl.col("subject_id") == 1)["boolean_value"].to_list()
+    assert (
+        build_labels(pl.concat([tiny_events, extra]), task)
+        .filter(pl.col("subject_id") == 1)["boolean_value"]
+        .to_list()
+        == base.filter(pl.col("subject_id") == 1)["boolean_value"].to_list()
+    )
 
 
 def test_float_labels_without_threshold():
@@ -79,11 +82,23 @@ def test_float_labels_without_threshold():
     "raw, message",
     [
         ({"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"]}}, "horizon"),
-        ({"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1d", "gap": "2d"}}, "gap"),
+        (
+            {"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1d", "gap": "2d"}},
+            "gap",
+        ),
         ({"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1mo"}}, "duration"),
-        ({"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1d", "kind": "any",
-          "threshold": {"op": ">", "value": 1}}}, "threshold"),  # fmt: skip
-        ({"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1d"}, "oops": 1}, "oops"),
+        (
+            {
+                "name": "x",
+                "trigger": {"codes": ["A"]},
+                "target": {"codes": ["B"], "horizon": "1d", "kind": "any", "threshold": {"op": ">", "value": 1}},
+            },
+            "threshold",
+        ),  # fmt: skip
+        (
+            {"name": "x", "trigger": {"codes": ["A"]}, "target": {"codes": ["B"], "horizon": "1d"}, "oops": 1},
+            "oops",
+        ),
     ],
 )
 def test_bad_task_definitions_say_what_is_wrong(raw, message):
