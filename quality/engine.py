@@ -33,6 +33,7 @@ class Outcome:
     unexpected_count: int
     partition: str | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
+    breakdown: dict[str, int] = field(default_factory=dict)  # unexpected rows per value of args["breakdown"]
     accepted: dict[str, str] | None = None  # the review entry that accepts this outcome, if any
 
     @property
@@ -84,17 +85,35 @@ def columns_needed(suite: Suite) -> list[str]:
 # Views with derived columns -------------------------------------------------------------------------------
 
 
+def _ranges() -> pl.DataFrame:
+    return pl.DataFrame(
+        [(r.code, r.unit, r.low, r.high) for r in p.RANGES],
+        schema={"code": pl.String, "expected_unit": pl.String, "low": pl.Float64, "high": pl.Float64},
+        orient="row",
+    )
+
+
 def meds_timeline(data: pl.DataFrame) -> pl.DataFrame:
-    """MEDS rows with each subject's birth/death bounds, the previous row's time and the code's vocabulary."""
+    """MEDS rows with each subject's birth/death bounds, the previous row's time, the code's vocabulary and,
+    for codes with a physiological range, the range (when the row is in the range's unit) and unit."""
     birth = pl.col("time").filter(pl.col("code") == BIRTH_CODE).min().over("subject_id")
     death = pl.col("time").filter(pl.col("code") == DEATH_CODE).min().over("subject_id")
-    return data.with_columns(
-        vocabulary=pl.when(pl.col("code").str.contains("//", literal=True))
-        .then(pl.col("code").str.split("//").list.first())
-        .otherwise(None),
-        birth_floor=birth - p.BEFORE_BIRTH_TOLERANCE,
-        death_ceiling=death + p.AFTER_DEATH_TOLERANCE,
-        prev_time=pl.col("time").shift(1).over("subject_id"),
+    in_unit = pl.col("unit") == pl.col("expected_unit")
+    data = data.join(_ranges(), on="code", how="left", maintain_order="left")
+    return (
+        data.with_columns(
+            range_low=pl.when(in_unit).then(pl.col("low")),
+            range_high=pl.when(in_unit).then(pl.col("high")),
+        )
+        .drop("low", "high")
+        .with_columns(
+            vocabulary=pl.when(pl.col("code").str.contains("//", literal=True))
+            .then(pl.col("code").str.split("//").list.first())
+            .otherwise(None),
+            birth_floor=birth - p.BEFORE_BIRTH_TOLERANCE,
+            death_ceiling=death + p.AFTER_DEATH_TOLERANCE,
+            prev_time=pl.col("time").shift(1).over("subject_id"),
+        )
     )
 
 
@@ -197,8 +216,8 @@ def evaluate(suite: Suite, view: View, partition: str | None = None) -> list[Out
             n, bad = _schema_rule(e, view)
         else:
             cond = _condition(e)
-            flagged = frame.select(n=cond.sum(), bad=(cond & _mask(frame, e)).sum()).row(0)
-            n, bad = int(flagged[0] or 0), int(flagged[1] or 0)
+            within = frame.filter(cond) if e.condition else frame
+            n, bad = within.height, within.filter(_mask(within, e)).height
             if bad and not suite.phi:
                 examples = _examples(frame, e, cond)
         out.append(
@@ -214,3 +233,9 @@ def _examples(frame: pl.DataFrame, e: Expectation, cond: pl.Expr) -> list[dict[s
     cols += [c for c in (e.column, e.args.get("column_A"), e.args.get("column_B")) if c and c not in cols]
     rows = frame.filter(cond & _mask(frame, e)).select(cols).head(MAX_EXAMPLES)
     return [{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows.to_dicts()]
+
+
+def _breakdown(frame: pl.DataFrame, e: Expectation, cond: pl.Expr) -> dict[str, int]:
+    by = e.args["breakdown"]
+    counts = frame.filter(cond & _mask(frame, e)).group_by(by).len().sort("len", by, descending=[True, False])
+    return {str(k): int(n) for k, n in counts.head(20).iter_rows()}

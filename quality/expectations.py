@@ -74,7 +74,7 @@ def schema_suite(spec: TableSpec) -> Suite:
                 "error",
                 f"{f.name} is {f.type}",
                 column=f.name,
-                args={"arrow_type": str(f.type)},
+                args={"arrow_type": str(f.type), "pandas_types": arrow_type_names(f.type, f.nullable)},
             )
         )
         if not f.nullable:
@@ -171,30 +171,18 @@ def meds_plausibility_suite(now: datetime | None = None) -> Suite:
                 condition={"vocabulary": vocab},
             )
         )
-    for code in sorted({r.code for r in p.RANGES}):
-        r = p.BY_CODE[code]
-        exps.append(
-            Expectation(
-                f"{s}/range/{code}",
-                "between",
-                "warn",
-                f"{r.label} ({code}) in [{r.low:g}, {r.high:g}] {r.unit}",
-                column="numeric_value",
-                args={"min_value": r.low, "max_value": r.high},
-                condition={"code": code, "unit": r.unit},
-            )
-        )
-        exps.append(
-            Expectation(
-                f"{s}/unit/{code}",
-                "in_set",
-                "warn",
-                f"{r.label} ({code}) is reported in {r.unit}",
-                column="unit",
-                args={"value_set": [r.unit]},
-                condition={"code": code},
-            )
-        )
+    ranges = f"{len(p.RANGES)} vitals and labs (quality.plausibility.RANGES)"
+    exps += [
+        Expectation(f"{s}/value_above_physiological_low", "pair_ge", "warn",
+                    f"{ranges} are at or above their physiological low, in the listed unit",
+                    args={"column_A": "numeric_value", "column_B": "range_low", "breakdown": "code"}),
+        Expectation(f"{s}/value_below_physiological_high", "pair_ge", "warn",
+                    f"{ranges} are at or below their physiological high, in the listed unit",
+                    args={"column_A": "range_high", "column_B": "numeric_value", "breakdown": "code"}),
+        Expectation(f"{s}/value_in_expected_unit", "pair_equal", "warn",
+                    f"{ranges} are reported in the unit their range is given in",
+                    args={"column_A": "unit", "column_B": "expected_unit", "breakdown": "code"}),
+    ]  # fmt: skip
     return Suite(s, "meds_data", "meds_timeline", tuple(exps))
 
 
@@ -277,15 +265,17 @@ def codes_coverage_suite() -> Suite:
 
 
 def arrow_type_names(t: pa.DataType, nullable: bool) -> list[str]:
-    """pandas dtype names a column of arrow type `t` may have after `to_pandas()` (for the GX engine)."""
+    """Types a column of arrow type `t` may show in pandas for the GX engine: dtype names, or for object
+    columns (strings, lists) the Python type of each value (see `quality.gx_docs.to_pandas`)."""
     if pa.types.is_integer(t):
-        return (
-            [str(t.to_pandas_dtype().__name__), "float64", "Int64"] if nullable else [t.to_pandas_dtype().__name__]
-        )
+        name = t.to_pandas_dtype().__name__
+        return [name, "float64", "Int64"] if nullable else [name]
     if pa.types.is_floating(t):
         return [t.to_pandas_dtype().__name__]
     if pa.types.is_timestamp(t):
         return [f"datetime64[{t.unit}]", "datetime64[ns]"]
     if pa.types.is_boolean(t):
-        return ["bool", "object"] if nullable else ["bool"]
-    return ["object", "str", "string"]
+        return ["bool"]
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return ["list"]
+    return ["str"]

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +32,8 @@ MIN_IDENTIFIER = 4
 # Honorifics and suffixes in FHIR HumanName parts: not identifying.
 _NOT_NAMES = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "rn", "the"}
 # Names that are also ordinary words are searched only as part of a full name ("Will Smith", "Smith Will"):
-# these, plus every word of the terminology display texts in meds/metadata/codes.parquet ("Brain", "Hand").
+# these, every word of Webster's 2nd dictionary and its plurals ("Bins", "Hand"), and every word of the
+# terminology display texts in meds/metadata/codes.parquet ("Brain").
 AMBIGUOUS_NAMES = frozenset(
     """will mark grace hope joy faith may june april august rose dawn bill art guy frank pat sue ray victor jack
     gene earl hunter page bell green white black brown young king long rich love grant bishop hall wood rice
@@ -58,7 +60,9 @@ TEXT_SUFFIXES = {
     ".log",
 }
 # Third-party static files the site ships; they hold no data.
-SKIP_DIRS = ("quality/site/vendor", "quality/site/gx/static")
+SKIP_DIRS = ("quality/site/vendor", "quality/site/gx/vendor", "quality/site/gx/static")
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*|\s[A-Za-z_:][A-Za-z0-9_:.-]*(?==)")
+_DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")  # embedded images: not text
 PATTERNS = {
     "ssn_pattern": r"(?:^|[^0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}(?:$|[^0-9])",
     "phone_pattern": r"(?:^|[^0-9.])\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}(?:$|[^0-9.])",
@@ -114,9 +118,15 @@ class PhraseIndex:
         found = set()
         for i, tok in enumerate(toks):
             for phrase, kind in self.by_first.get(tok, ()):
-                if tuple(toks[i : i + len(phrase)]) == phrase:
+                if tuple(toks[i : i + len(phrase)]) == phrase and not _is_timestamp(kind, toks, i + len(phrase)):
                     found.add(kind)
         return found
+
+
+def _is_timestamp(kind: str, toks: list[str], end: int) -> bool:
+    """A date followed by hh mm is an event time (shifted, de-identified), not a birth date written out."""
+    nxt = toks[end : end + 2]
+    return kind == "birth_date" and len(nxt) == 2 and all(len(t) == 2 and t.isdigit() for t in nxt)
 
 
 @dataclass(slots=True)
@@ -145,9 +155,15 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
                 index.add(v, kind)
 
     ambiguous = AMBIGUOUS_NAMES | _terminology_words(layout)
+    english = english_words()
+
+    def is_word(t: str) -> bool:
+        t = t.lower()
+        return t in ambiguous or t in english or (t.endswith("s") and (t[:-1] in english or t[:-2] in english))
+
     for names in patients["names"].drop_nulls().unique().to_list():
         parts = [t for t in names if t and t.lower().strip(".") not in _NOT_NAMES]
-        add((t for t in parts if t.lower() not in ambiguous), "name", MIN_NAME)
+        add((t for t in parts if not is_word(t)), "name", MIN_NAME)
         add((f"{a} {b}" for a in parts for b in parts if a != b), "name", MIN_NAME)  # full names, either order
     add(patients["identifiers"].explode().drop_nulls().unique().to_list(), "identifier", MIN_IDENTIFIER)
     add(patients["source_patient"].unique().to_list(), "identifier", MIN_IDENTIFIER)
@@ -167,6 +183,16 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
     for birth in births["birth_time"].unique().to_list():
         add(date_forms(birth), "birth_date", 6)
     return KnownIdentifiers(index, births, patients["source_patient"].n_unique())
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Webster's 2nd (english-words, web2; 234k words incl. common proper nouns); empty when not installed."""
+    try:
+        from english_words import get_english_words_set
+    except ImportError:
+        return frozenset()
+    return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
 
 
 def _terminology_words(layout: Layout) -> set[str]:
@@ -258,7 +284,10 @@ def _scan_parquet(path: Path, known: KnownIdentifiers, birth_ids: pl.DataFrame |
 
 
 def _scan_text(path: Path, known: KnownIdentifiers) -> tuple[list, int]:
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    text = _DATA_URI.sub("data:", path.read_text(encoding="utf-8", errors="replace"))
+    if path.suffix in (".html", ".htm", ".svg", ".xml"):
+        text = _MARKUP.sub(" ", text)  # tag and attribute names are markup (`<html lang=`), not content
+    lines = text.splitlines()
     hits = _scan_column(pl.Series(lines, dtype=pl.String), known)
     return [(row + 1, "line", kind) for row, kind in hits], len(lines)
 

@@ -27,6 +27,7 @@ class Job:
     load: Callable[[], View]
     asset: str | None
     partition: str | None
+    load_all: Callable[[], View] | None = None  # every column (the GX engine checks columns on the data)
 
 
 def _table_view(files: list[TableFile], suite: Suite) -> Callable[[], View]:
@@ -50,7 +51,8 @@ def plan(
         groups.setdefault((f.spec.name, f.asset, f.shard), []).append(f)
     for (_, owner, shard), files in groups.items():
         suite = schema_suite(files[0].spec)
-        jobs.append(Job(suite, _table_view(files, suite), owner, shard))
+        paths = [f.path for f in files]
+        jobs.append(Job(suite, _table_view(files, suite), owner, shard, lambda p=paths: engine.read_table(p)))
         if files[0].spec.name == "ledger":
             jobs.append(Job(ledger_suite(), _ledger_view(files), owner, shard))
     meds_files = inv.of("meds_data")
@@ -93,3 +95,26 @@ def validate(
     for job in jobs if jobs is not None else plan(root, asset=asset, partition=partition):
         outcomes += engine.evaluate(job.suite, job.load(), job.partition)
     return outcomes
+
+
+def validate_gx(jobs: list[Job], docs_dir: Path | None = None, *, include_phi: bool = False) -> list[Outcome]:
+    """Run the jobs' suites with Great Expectations (and build its Data Docs into `docs_dir`).
+
+    GX costs ~30 ms per expectation and run, so the partitions of a table are validated together (one Data
+    Docs page per table and asset) and PHI-zone tables are left to the polars engine unless asked for."""
+    import polars as pl
+
+    from quality.gx_docs import run_gx
+
+    merged: dict[tuple[str, str | None], list[Job]] = {}
+    for j in jobs:
+        if include_phi or not j.suite.phi:
+            merged.setdefault((j.suite.name, j.asset), []).append(j)
+    runs = []
+    for (name, asset), group in merged.items():
+        suite = group[0].suite
+        views = [(j.load_all or j.load)() for j in group]
+        frame = pl.concat([v.frame for v in views], how="diagonal_relaxed")
+        label = name + (f".{asset}" if asset and asset != suite.table else "")
+        runs.append((label, suite, View(frame, [s for v in views for s in v.file_schemas]), None))
+    return run_gx(runs, docs_dir)
