@@ -147,8 +147,8 @@ Reading the table:
 - The index reads only the attributes its rows need plus every attribute the Clean Descriptors deny list draws
   from (`pipelines.defs.dicom.index.read_tags`); a test checks it yields exactly the rows of a full read.
 - Wall-clock numbers depend on what else runs on the shared 2-core machine (load average ~10 during this run):
-  the 2-process pool cannot beat one process when the two cores are already busy. On an idle machine expect
-  wall ~ per-core x cores minus the pool start (~0.5 s).
+  a 2-process pool cannot beat one process when both cores are already busy, so the `index_2_processes` row
+  shows no scaling either way; scaling was not measured on an idle machine.
 """
 
 

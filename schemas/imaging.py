@@ -6,7 +6,7 @@ Invariants:
    subject_id is `Keyring.subject_id(source_id)`, every UID is `deid.dicom.remap_uid` of the original, every
    time is the real UTC time plus `Keyring.shift_days(source_id)` days, descriptions passed Clean Descriptors.
 2. `imaging/<table>/<k>.parquet` holds the subjects of shard k (`Keyring.shard(source_id, n_shards)`), the
-   same shard as their MEDS rows; `raw/dicom/instances/shard=<k>/` likewise.
+   same shard as their MEDS rows; `raw/dicom/{instances,patients,events}/shard=<k>/` likewise.
 3. One instance row per SOP Instance UID (a second file with the same SOP Instance UID is quarantined as a
    duplicate); instances sort by (subject_id, study_uid, series_uid, instance_number, sop_uid).
 4. A series row's n_instances equals its instance rows; a study row's n_series and n_instances equal its
@@ -155,6 +155,12 @@ def imaging_links_path(layout: Layout) -> Path:
 
 def raw_instances_path(layout: Layout, shard: int) -> Path:
     return layout.raw_shard(SOURCE, "instances", shard) / "part-0.parquet"
+
+
+def raw_patients_path(layout: Layout, shard: int) -> Path:
+    """`raw/dicom/patients/shard=<k>/part-0.parquet` in `schemas.raw.RAW_PATIENTS_SCHEMA`: one row per source
+    patient (from its first file by path), so the meds asset knows the subjects of DICOM events."""
+    return layout.raw_shard(SOURCE, "patients", shard) / "part-0.parquet"
 
 
 def raw_events_path(layout: Layout, shard: int) -> Path:

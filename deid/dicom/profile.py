@@ -30,19 +30,16 @@ from deid.dicom.table import Action, Rule, Table, load_table
 from deid.dicom.values import remap_uid, shift_da, shift_dt
 from deid.pseudonym import Keyring
 
-# PS3.15 Table E.3.10-1 (Safe Private Attributes), a small vetted subset: (creator, group, element low byte).
+# PS3.15 Table E.3.10-1 (Safe Private Attributes), a small subset kept deliberately: diffusion and mosaic
+# parameters that analysis needs and that hold numbers only. (creator, group, element low byte)
 SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset(
     {
         ("SIEMENS MR HEADER", 0x0019, 0x0A),  # NumberOfImagesInMosaic
-        ("SIEMENS MR HEADER", 0x0019, 0x0B),  # SliceMeasurementDuration
         ("SIEMENS MR HEADER", 0x0019, 0x0C),  # B_value
         ("SIEMENS MR HEADER", 0x0019, 0x0D),  # DiffusionDirectionality
         ("SIEMENS MR HEADER", 0x0019, 0x0E),  # DiffusionGradientDirection
         ("SIEMENS MR HEADER", 0x0019, 0x27),  # B_matrix
         ("GEMS_PARM_01", 0x0043, 0x39),  # slop_int_6..9 (b-value)
-        ("GEMS_ACQU_01", 0x0019, 0xBB),  # user data: diffusion gradient direction
-        ("GEMS_ACQU_01", 0x0019, 0xBC),
-        ("GEMS_ACQU_01", 0x0019, 0xBD),
     }
 )
 

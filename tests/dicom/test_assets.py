@@ -13,7 +13,7 @@ from pipelines.defs.dicom.assets import (
 )
 from pipelines.defs.dicom.checks import dicom_ledger_balances
 from pipelines.defs.resources import LongitudeResource
-from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, imaging_path, raw_events_path
+from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, imaging_path, raw_events_path, raw_patients_path
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from tests.dicom.conftest import SECRET, make_instance, write_instance
@@ -50,6 +50,8 @@ def test_assets_materialize_and_the_ledger_check_passes(tmp_path, keyring):
     assert pl.read_parquet(imaging_path(layout, "series", shard))["n_instances"].to_list() == [2]
     assert pl.read_parquet(imaging_path(layout, "studies", shard)).height == 1
     assert pl.read_parquet(raw_events_path(layout, shard)).height == 2
+    patients = pl.read_parquet(raw_patients_path(layout, shard))  # so MEDS knows the subject of these events
+    assert patients["source_patient"].to_list() == ["MRN-0042"]
     links = pl.read_parquet(layout.imaging / "fhir_links.parquet")
     assert links["same_subject"].to_list() == [True]
     quarantine = pl.read_parquet(layout.quarantine("dicom_instances") / "part-0.parquet")

@@ -89,3 +89,14 @@ def test_fhir_link_joins_on_the_original_study_uid_and_flags_other_subjects(tmp_
     ]
     assert links["same_subject"].to_list() == [False, True]
     assert links.row(0, named=True)["fhir_subject_id"] == keyring.subject_id("patient-x")
+
+
+def test_raw_patients_one_row_per_source_patient_with_identifiers(tmp_path):
+    result = _index(tmp_path)
+    patients = transforms.raw_patients(result, 0).sort("source_patient")
+    assert patients["source_patient"].to_list() == ["MRN-0042", "MRN-7"]
+    row = patients.row(0, named=True)
+    assert row["birth_time"] == _t("1961-07-12") and row["sex"] == "F"
+    assert row["names"] == ["Doe^Jane"] and row["identifiers"] == ["MRN-0042", "SSN-123-45-6789"]
+    assert row["addresses"] == ["12 Elm Street, Springfield"]
+    assert row["source_file"] == "s1/0"

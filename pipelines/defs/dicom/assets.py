@@ -15,7 +15,7 @@ GROUP = "dicom"
 @dg.asset(name=INSTANCES_ASSET, group_name=GROUP, kinds={"pydicom", "parquet"})
 def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """Every file under landing/dicom/: an indexed, de-identified instance, a counted DICOMDIR, or quarantined
-    with a reason; writes raw/dicom/instances, imaging/instances, quarantine/ and the ledger."""
+    with a reason; writes raw/dicom/{instances,patients}, imaging/instances, quarantine/ and the ledger."""
     from pipelines.defs.dicom.build import build_instances
 
     started = time.perf_counter()

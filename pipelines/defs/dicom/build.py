@@ -20,15 +20,17 @@ from schemas.imaging import (
     imaging_path,
     raw_events_path,
     raw_instances_path,
+    raw_patients_path,
 )
 from schemas.io import write_parquet
 from schemas.ledger import LEDGER_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_EVENTS_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
 
 def build_instances(settings: Settings, *, workers: int = 1) -> dict:
-    """Index landing/dicom/ and write every shard's raw and imaging instances, quarantine and ledger.
+    """Index landing/dicom/ and write every shard's raw instances and patients, imaging instances, quarantine
+    and ledger.
 
     Returns counts only (Dagster metadata): no value from any file.
     """
@@ -40,6 +42,8 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
         raw = transforms.raw_instances(result, shard)
         raw_all.append(raw)
         write_parquet(raw.to_arrow(), raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
+        patients = transforms.raw_patients(result, shard)
+        write_parquet(patients.to_arrow(), raw_patients_path(layout, shard), RAW_PATIENTS_SCHEMA)
         inst = transforms.imaging_instances(result, shard)
         write_parquet(inst.to_arrow(), imaging_path(layout, "instances", shard), IMAGING_INSTANCES_SCHEMA)
     events = transforms.events_table(pl.concat(raw_all), settings.secret)

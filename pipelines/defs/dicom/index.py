@@ -15,6 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from deid.dicom import DEFAULT_PROFILE, Profile, deidentify
 from deid.dicom.profile import deny_source_tags, quiet_pydicom
@@ -54,6 +55,7 @@ class FileResult:
     reason_code: str | None = None
     reason: str | None = None
     raw: dict | None = None  # PHI: original ids and real times
+    patient: dict | None = None  # PHI: the header's patient facts (RAW_PATIENTS_SCHEMA row)
     imaging: dict | None = None  # de-identified
 
 
@@ -134,7 +136,7 @@ def _reject_duplicates(results: list[FileResult]) -> list[FileResult]:
         if sop in seen:
             r.kind, r.reason_code = "rejected", DUPLICATE_SOP_INSTANCE
             r.reason = "SOP Instance UID already indexed from an earlier file (by path order)"
-            r.raw = r.imaging = r.shard = None
+            r.raw = r.imaging = r.patient = r.shard = None
         else:
             seen.add(sop)
     return results
@@ -173,9 +175,11 @@ def _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset) 
         return FileResult(rel, "rejected", reason_code=MISSING_PATIENT, reason="PatientID is absent or empty")
     source_id = (crosswalk or {}).get(patient_id, patient_id)
     raw = _raw_row(ds, source_id, rel, uids)
+    patient = _patient_row(ds, source_id, rel)
     deid = deidentify(ds, keyring, source_id, profile=profile, in_place=True)  # only deid values pass below
     imaging = _imaging_row(deid, keyring.subject_id(source_id))
-    return FileResult(rel, "instance", shard=keyring.shard(source_id, n_shards), raw=raw, imaging=imaging)
+    shard = keyring.shard(source_id, n_shards)
+    return FileResult(rel, "instance", shard=shard, raw=raw, patient=patient, imaging=imaging)
 
 
 def _raw_row(ds: Dataset, source_id: str, rel: str, uids: dict[int, str]) -> dict:
@@ -191,6 +195,29 @@ def _raw_row(ds: Dataset, source_id: str, rel: str, uids: dict[int, str]) -> dic
         "study_time": dicom_datetime(_text(ds, 0x00080020), _text(ds, 0x00080030), tz),
         "series_time": dicom_datetime(_text(ds, 0x00080021), _text(ds, 0x00080031), tz),
         "instance_number": _int(ds, 0x00200013),
+    }
+
+
+def _patient_row(ds: Dataset, source_id: str, rel: str) -> dict:
+    """What the header says about the patient (raw zone): birth, sex and the identifiers the PHI audit and the
+    text de-identifier's deny list need."""
+
+    def many(*tags: int) -> list[str] | None:
+        out = [v for t in tags if (text := _text(ds, t)) for v in text.split("\\") if v.strip()]
+        return out or None
+
+    birth = dicom_datetime(_text(ds, 0x00100030), _text(ds, 0x00100032), None)
+    return {
+        "source_patient": source_id,
+        "birth_time": birth,
+        "death_time": None,
+        "sex": _text(ds, 0x00100040),
+        "names": many(0x00100010, 0x00101001, 0x00101005),  # name, other names, birth name
+        "identifiers": many(0x00100020, 0x00101000),  # PatientID, OtherPatientIDs
+        "telecoms": many(0x00102154, 0x00102155),
+        "addresses": many(0x00101040),
+        "source_file": rel,
+        "position": 0,
     }
 
 
@@ -243,7 +270,7 @@ def _text(ds: Dataset, tag: int) -> str | None:
     v = _value(ds, tag)
     if v is None:
         return None
-    if not isinstance(v, str | bytes) and hasattr(v, "__iter__"):
+    if isinstance(v, MultiValue | list | tuple):
         v = "\\".join(str(x) for x in v)
     s = (v.decode("latin-1") if isinstance(v, bytes) else str(v)).strip().strip("\x00").strip()
     return s or None

@@ -21,7 +21,7 @@ from schemas.imaging import (
 )
 from schemas.ledger import LEDGER_SCHEMA, UNPARSED
 from schemas.quarantine import MISSING_PATIENT, QUARANTINE_SCHEMA
-from schemas.raw import RAW_EVENTS_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
 UNKNOWN = "UNKNOWN"
 STUDY_VOCAB = "IMAGING_STUDY"
@@ -37,6 +37,17 @@ def raw_instances(result: IndexResult, shard: int) -> pl.DataFrame:
     """Raw (PHI) instance rows of one shard, in file order."""
     rows = [f.raw for f in result.instances if f.shard == shard]
     return _frame(rows, RAW_DICOM_INSTANCES_SCHEMA)
+
+
+def raw_patients(result: IndexResult, shard: int) -> pl.DataFrame:
+    """Raw (PHI) patient rows of one shard: one per source patient, from its first file by path."""
+    seen: set[str] = set()
+    rows = []
+    for f in result.instances:  # already in path order
+        if f.shard == shard and f.patient["source_patient"] not in seen:
+            seen.add(f.patient["source_patient"])
+            rows.append(f.patient)
+    return _frame(rows, RAW_PATIENTS_SCHEMA)
 
 
 def imaging_instances(result: IndexResult, shard: int) -> pl.DataFrame:
