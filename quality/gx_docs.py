@@ -15,6 +15,7 @@ from quality.engine import Outcome, View
 from quality.expectations import GX_TYPES, Expectation, Suite
 
 SITE_NAME = "longitude"
+GX_IMAGES = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 VENDOR = Path(__file__).parent / "static" / "vendor"
 # CDN address (prefix) -> vendored file; None drops the tag (see static/vendor/README.md).
 CDN_MAP: dict[str, str | None] = {
@@ -34,6 +35,12 @@ CDN_MAP: dict[str, str | None] = {
         "bootstrap-table-filter-control.min.css"
     ),
     "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "fontawesome.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": (
+        "bootstrap-datepicker.min.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": (
+        "bootstrap-datepicker.min.css"
+    ),
 }
 
 
@@ -163,13 +170,18 @@ def make_offline(site: Path) -> None:
     """Point every CDN asset of the GX pages at vendored copies, and drop links to other hosts."""
     vendor = Path(site) / "vendor"
     shutil.copytree(VENDOR, vendor, dirs_exist_ok=True)
+    for css in (Path(site) / "static" / "styles").glob("*.css"):
+        text = css.read_text(encoding="utf-8").replace(GX_IMAGES + "full_logo_dark.png", "../images/logo-long.png")
+        css.write_text(text.replace(GX_IMAGES, "../images/"), encoding="utf-8")
     for page in Path(site).rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        rel = Path(*([".."] * (len(page.relative_to(site).parts) - 1)), "vendor")
+        up = "../" * (len(page.relative_to(site).parts) - 1)
         for url, local in CDN_MAP.items():
-            if local is None:
-                continue
-            html = html.replace(url, f"{rel.as_posix()}/{local}")
+            if local is not None:
+                html = html.replace(url, f"{up}vendor/{local}")
+        html = html.replace(GX_IMAGES, f"{up}static/images/")  # GX ships its logo in the site's static/
+        # The CDN tags pin subresource-integrity hashes of the CDN builds; vendored files are checked in instead.
+        html = re.sub(r'\s(integrity|crossorigin)="[^"]*"', "", html)
         html = _drop_external(html)
         page.write_text(html, encoding="utf-8")
 
