@@ -173,16 +173,28 @@ def meds_plausibility_suite(now: datetime | None = None) -> Suite:
         )
     ranges = f"{len(p.RANGES)} vitals and labs (quality.plausibility.RANGES)"
     exps += [
-        Expectation(f"{s}/value_above_physiological_low", "pair_ge", "warn",
-                    f"{ranges} are at or above their physiological low, in the listed unit",
-                    args={"column_A": "numeric_value", "column_B": "range_low", "breakdown": "code"}),
-        Expectation(f"{s}/value_below_physiological_high", "pair_ge", "warn",
-                    f"{ranges} are at or below their physiological high, in the listed unit",
-                    args={"column_A": "range_high", "column_B": "numeric_value", "breakdown": "code"}),
-        Expectation(f"{s}/value_in_expected_unit", "pair_equal", "warn",
-                    f"{ranges} are reported in the unit their range is given in",
-                    args={"column_A": "unit", "column_B": "expected_unit", "breakdown": "code"}),
-    ]  # fmt: skip
+        Expectation(
+            f"{s}/value_above_physiological_low",
+            "pair_ge",
+            "warn",
+            f"{ranges} are at or above their physiological low, in the listed unit",
+            args={"column_A": "numeric_value", "column_B": "range_low", "breakdown": "code"},
+        ),
+        Expectation(
+            f"{s}/value_below_physiological_high",
+            "pair_ge",
+            "warn",
+            f"{ranges} are at or below their physiological high, in the listed unit",
+            args={"column_A": "range_high", "column_B": "numeric_value", "breakdown": "code"},
+        ),
+        Expectation(
+            f"{s}/value_in_expected_unit",
+            "pair_equal",
+            "warn",
+            f"{ranges} are reported in the unit their range is given in",
+            args={"column_A": "unit", "column_B": "expected_unit", "breakdown": "code"},
+        ),
+    ]
     return Suite(s, "meds_data", "meds_timeline", tuple(exps))
 
 

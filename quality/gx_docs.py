@@ -17,6 +17,7 @@ from quality.expectations import GX_TYPES, Expectation, Suite
 SITE_NAME = "longitude"
 GX_IMAGES = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 VENDOR = Path(__file__).parent / "static" / "vendor"
+_BT = "https://unpkg.com/bootstrap-table@1.19"
 # CDN address (prefix) -> vendored file; None drops the tag (see static/vendor/README.md).
 CDN_MAP: dict[str, str | None] = {
     "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap.min.css",
@@ -25,10 +26,10 @@ CDN_MAP: dict[str, str | None] = {
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.min.js",
     "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table.min.css",
     "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
+    f"{_BT}.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
         "bootstrap-table-filter-control.min.js"
     ),
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
+    f"{_BT}.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
         "bootstrap-table-filter-control.min.css"
     ),
     "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
@@ -67,8 +68,12 @@ def to_gx_expectation(e: Expectation) -> Any:
     elif e.kind == "between":
         kw = {"column": e.column, "min_value": a.get("min_value"), "max_value": a.get("max_value")}
     elif e.kind == "pair_ge":
-        kw = {"column_A": a["column_A"], "column_B": a["column_B"], "or_equal": True,
-              "ignore_row_if": "either_value_is_missing"}  # fmt: skip
+        kw = {
+            "column_A": a["column_A"],
+            "column_B": a["column_B"],
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        }
     elif e.kind == "pair_equal":
         kw = {"column_A": a["column_A"], "column_B": a["column_B"], "ignore_row_if": "either_value_is_missing"}
     if e.condition:
@@ -157,8 +162,9 @@ def _outcomes(suite: Suite, result: Any, partition: str | None) -> list[Outcome]
         bad = int(res.get("unexpected_count") or 0)
         if not r.success and not bad:
             bad = 1  # table-level rules (columns) and BOOLEAN_ONLY results carry no counts
-        out.append(Outcome(suite.name, e.name, e.kind, e.severity, e.doc, suite.table, bool(r.success), n, bad,
-                           partition))  # fmt: skip
+        out.append(
+            Outcome(suite.name, e.name, e.kind, e.severity, e.doc, suite.table, bool(r.success), n, bad, partition)
+        )
     return out
 
 

@@ -99,8 +99,17 @@ def run_quality(root: Path, *, keyring=None, gx: bool = True, now: datetime | No
     timings["phi_audit"] = time.perf_counter() - t
     acceptances = review.accepted(layout.quality)
     review.apply(outcomes, acceptances)
-    report = Report(layout.root, outcomes, found, ledger_summary(layout), quarantine_summary(layout),
-                    [str(p) for p in inv.unregistered], review.history(layout.quality), acceptances, timings)  # fmt: skip
+    report = Report(
+        layout.root,
+        outcomes,
+        found,
+        ledger_summary(layout),
+        quarantine_summary(layout),
+        [str(p) for p in inv.unregistered],
+        review.history(layout.quality),
+        acceptances,
+        timings,
+    )
     site = site_dir(layout.quality)
     if gx:
         t = time.perf_counter()

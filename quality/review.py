@@ -24,8 +24,9 @@ class ReviewError(ValueError):
     """A review entry is malformed; the message says how to write it."""
 
 
-def record(quality_dir: Path, target: str, action: str, note: str, who: str | None = None,
-           when: datetime | None = None) -> dict:  # fmt: skip
+def record(
+    quality_dir: Path, target: str, action: str, note: str, who: str | None = None, when: datetime | None = None
+) -> dict:
     """Append one entry to quality/review/log.jsonl and return it."""
     if not _TARGET.match(target):
         raise ReviewError(

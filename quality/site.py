@@ -69,15 +69,38 @@ def _checks(report) -> str:
             note = '<span class="err">blocking: acceptance ignored</span>'
         examples = "".join(f"<div><code>{_e(ex)}</code></div>" for ex in shown.examples[:3])
         breakdown = ", ".join(f"{_e(k)}: {v}" for k, v in list(shown.breakdown.items())[:6])
-        rows.append([
-            _status(shown), f"<code>{_e(name)}</code><div class='quiet'>{_e(shown.doc)}</div>",
-            _e(shown.severity), str(sum(o.unexpected_count for o in outs)), str(sum(o.element_count for o in outs)),
-            _e(parts), breakdown + examples, note,
-        ])  # fmt: skip
-    rows.sort(key=lambda r: (0 if "FAIL" in r[0] else 1 if "warn" in r[0] else 2 if "accepted" in r[0] else 3,
-                             order.get(r[2], 2)))  # fmt: skip
-    return _table(["status", "expectation", "severity", "unexpected", "checked", "failing shards",
-                   "by code / examples (de-identified)", "review"], rows, {3, 4})  # fmt: skip
+        rows.append(
+            [
+                _status(shown),
+                f"<code>{_e(name)}</code><div class='quiet'>{_e(shown.doc)}</div>",
+                _e(shown.severity),
+                str(sum(o.unexpected_count for o in outs)),
+                str(sum(o.element_count for o in outs)),
+                _e(parts),
+                breakdown + examples,
+                note,
+            ]
+        )
+    rows.sort(
+        key=lambda r: (
+            0 if "FAIL" in r[0] else 1 if "warn" in r[0] else 2 if "accepted" in r[0] else 3,
+            order.get(r[2], 2),
+        )
+    )
+    return _table(
+        [
+            "status",
+            "expectation",
+            "severity",
+            "unexpected",
+            "checked",
+            "failing shards",
+            "by code / examples (de-identified)",
+            "review",
+        ],
+        rows,
+        {3, 4},
+    )
 
 
 def _ledger(report) -> str:
@@ -90,10 +113,23 @@ def _ledger(report) -> str:
             if not r["unbalanced_rows"]
             else f'<span class="err">{r["unbalanced_rows"]} rows off</span>'
         )
-        rows.append([_e(r["asset"]), _e(r["record_type"]), str(r["files"]), str(r["n_in"]), str(r["n_out"]),
-                     str(r["n_quarantined"]), str(r["n_events"]), bal])  # fmt: skip
-    return _table(["asset", "record type", "files", "in", "out", "quarantined", "events", "in = out + quarantined"],
-                  rows, {2, 3, 4, 5, 6})  # fmt: skip
+        rows.append(
+            [
+                _e(r["asset"]),
+                _e(r["record_type"]),
+                str(r["files"]),
+                str(r["n_in"]),
+                str(r["n_out"]),
+                str(r["n_quarantined"]),
+                str(r["n_events"]),
+                bal,
+            ]
+        )
+    return _table(
+        ["asset", "record type", "files", "in", "out", "quarantined", "events", "in = out + quarantined"],
+        rows,
+        {2, 3, 4, 5, 6},
+    )
 
 
 def _quarantine(report) -> str:
@@ -103,10 +139,23 @@ def _quarantine(report) -> str:
     for r in report.quarantine.iter_rows(named=True):
         target = f"quarantine:{r['asset']}/{r['reason_code']}"
         acc = report.acceptances.get(target)
-        status = (f'<span class="badge b-acc">accepted</span> {_e(acc["who"])}, {_e(acc["when"])}: {_e(acc["note"])}'
-                  if acc else '<span class="badge b-warn">to review</span>')  # fmt: skip
-        rows.append([_e(r["asset"]), f"<code>{_e(r['reason_code'])}</code>", _e(r["reason"]), str(r["records"]),
-                     str(r["files"]), _e(", ".join(map(str, r["positions"]))), status, f"<code>{_e(target)}</code>"])  # fmt: skip
+        status = (
+            f'<span class="badge b-acc">accepted</span> {_e(acc["who"])}, {_e(acc["when"])}: {_e(acc["note"])}'
+            if acc
+            else '<span class="badge b-warn">to review</span>'
+        )
+        rows.append(
+            [
+                _e(r["asset"]),
+                f"<code>{_e(r['reason_code'])}</code>",
+                _e(r["reason"]),
+                str(r["records"]),
+                str(r["files"]),
+                _e(", ".join(map(str, r["positions"]))),
+                status,
+                f"<code>{_e(target)}</code>",
+            ]
+        )
     return (
         "<p>Counts and record positions only: the quarantined records are PHI and stay in "
         "<code>quarantine/</code>.</p>"
@@ -114,7 +163,7 @@ def _quarantine(report) -> str:
             ["asset", "reason code", "reason", "records", "files", "first positions", "review", "review target"],
             rows,
             {3, 4},
-        )  # fmt: skip
+        )
     )
 
 
@@ -130,8 +179,10 @@ def _phi(report) -> str:
         f"against {c['subjects_known']} subjects' identifiers ({a.seconds:.1f} s).</div>"
     )
     notes = "".join(f"<p class='quiet'>{_e(n)}</p>" for n in a.notes)
-    rows = [[_e(r["path"]), _e(r["table"]), _e(r["field"]), _e(r["kind"]), str(r["n"]), str(r["first_row"])]
-            for r in a.by_table()]  # fmt: skip
+    rows = [
+        [_e(r["path"]), _e(r["table"]), _e(r["field"]), _e(r["kind"]), str(r["n"]), str(r["first_row"])]
+        for r in a.by_table()
+    ]
     return (
         head
         + notes
@@ -142,22 +193,33 @@ def _phi(report) -> str:
 def _history(report) -> str:
     if not report.history:
         return "<p>No review entries yet: <code>longitude quality accept TARGET --note '...'</code>.</p>"
-    rows = [[_e(h["when"]), _e(h["who"]), _e(h["action"]), f"<code>{_e(h['target'])}</code>", _e(h["note"])]
-            for h in reversed(report.history)]  # fmt: skip
+    rows = [
+        [_e(h["when"]), _e(h["who"]), _e(h["action"]), f"<code>{_e(h['target'])}</code>", _e(h["note"])]
+        for h in reversed(report.history)
+    ]
     return _table(["when (UTC)", "who", "action", "target", "note"], rows)
 
 
 def render(report, images: dict[str, str], has_docs: bool) -> str:
     ok = report.passed
     n_warn = len(report.warnings)
-    status = (f'<div class="status {"b-ok" if ok else "b-err"}">'
-              f'{"No blocking failure" if ok else f"{len(report.blocking)} blocking expectation failures"}'
-              f'{"" if report.audit is None or report.audit.passed else "; PHI audit failed"}; '
-              f"{n_warn} open warnings; {len(report.outcomes)} expectation results.</div>")  # fmt: skip
-    docs = ('<p><a href="gx/index.html">Great Expectations Data Docs</a>: every suite of the de-identified tables, '
-            "as Great Expectations ran it.</p>" if has_docs else "<p>Data Docs were not built (--no-gx).</p>")  # fmt: skip
-    unreg = ("<p class='warn'>Parquet files no schema describes: " + _e(", ".join(report.unregistered)) + "</p>"
-             if report.unregistered else "")  # fmt: skip
+    status = (
+        f'<div class="status {"b-ok" if ok else "b-err"}">'
+        f"{'No blocking failure' if ok else f'{len(report.blocking)} blocking expectation failures'}"
+        f"{'' if report.audit is None or report.audit.passed else '; PHI audit failed'}; "
+        f"{n_warn} open warnings; {len(report.outcomes)} expectation results.</div>"
+    )
+    docs = (
+        '<p><a href="gx/index.html">Great Expectations Data Docs</a>: every suite of the de-identified tables, '
+        "as Great Expectations ran it.</p>"
+        if has_docs
+        else "<p>Data Docs were not built (--no-gx).</p>"
+    )
+    unreg = (
+        "<p class='warn'>Parquet files no schema describes: " + _e(", ".join(report.unregistered)) + "</p>"
+        if report.unregistered
+        else ""
+    )
     figs = "".join(f"<h3>{_e(t)}</h3><img alt='{_e(t)}' src='{uri}'>" for t, uri in images.items())
     sections = [
         ("checks", "Expectations", _checks(report)),
@@ -169,9 +231,11 @@ def render(report, images: dict[str, str], has_docs: bool) -> str:
     ]
     nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t, _ in sections) + '<a href="gx/index.html">Data Docs</a>'
     body = "".join(f'<h2 id="{k}">{_e(t)}</h2>{s}' for k, t, s in sections)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Longitude quality</title>"
-            f"<style>{_CSS}</style></head><body><header><h1>Longitude: data quality and stewardship</h1>"
-            f"<nav>{nav}</nav></header><main>{status}{docs}{unreg}{body}</main></body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Longitude quality</title>"
+        f"<style>{_CSS}</style></head><body><header><h1>Longitude: data quality and stewardship</h1>"
+        f"<nav>{nav}</nav></header><main>{status}{docs}{unreg}{body}</main></body></html>"
+    )
 
 
 def write_site(report, site: Path) -> Path:

@@ -38,9 +38,11 @@ def command(ctx: click.Context, root: str | None, no_gx: bool) -> None:
     site = ctx.obj["root"] / "quality" / "site" / "index.html"
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"Site: {site}  ({timing})")
-    console.print(f"{len(report.outcomes)} expectation results, {len(report.blocking)} blocking failures, "
-                  f"{len(report.warnings)} open warnings; PHI audit: "
-                  f"{'pass' if report.audit.passed else str(report.audit.findings.height) + ' hits'}")  # fmt: skip
+    console.print(
+        f"{len(report.outcomes)} expectation results, {len(report.blocking)} blocking failures, "
+        f"{len(report.warnings)} open warnings; PHI audit: "
+        f"{'pass' if report.audit.passed else str(report.audit.findings.height) + ' hits'}"
+    )
     for o in report.blocking[:20]:
         console.print(f"  [red]FAIL[/] {o.expectation}" + (f" [shard {o.partition}]" if o.partition else ""))
     if report.audit and not report.audit.passed:
