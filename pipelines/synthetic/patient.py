@@ -88,7 +88,7 @@ def _imaging(rng: random.Random, chart: Chart, v: Visit, facts: VisitFacts) -> l
         keys.append("mr_brain")
     if "osteoarthritis" in facts.new and rng.random() < vocab.IMAGING_FOR["osteoarthritis"][1]:
         keys.append("knee_xray")
-    if v.kind == "checkup" and chart.last.get("mammo") == v.start and v.start.year >= 2000 and rng.random() < 0.12:
+    if v.kind == "checkup" and chart.last.get("mammo") == v.start and v.start.year >= 2000 and rng.random() < 0.05:
         keys.append("mammogram")
     out = []
     hospital = chart.pool.organizations[chart.hospital]

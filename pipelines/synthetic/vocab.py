@@ -474,12 +474,12 @@ IMAGING = {
 IMAGING_FOR = {
     "pneumonia": ("chest_xray", 0.9),
     "copd_exacerbation": ("chest_xray", 0.7),
-    "chest_pain": ("chest_xray", 0.6),
+    "chest_pain": ("chest_xray", 0.4),
     "forearm_fracture": ("forearm_xray", 1.0),
     "hip_fracture": ("hip_xray", 1.0),
-    "concussion": ("ct_head", 0.8),
+    "concussion": ("ct_head", 0.6),
     "stroke": ("ct_head", 1.0),
     "appendicitis": ("ct_abdomen", 0.8),
-    "backpain": ("mr_lspine", 0.25),
+    "backpain": ("mr_lspine", 0.1),
     "osteoarthritis": ("knee_xray", 0.8),
 }
