@@ -39,3 +39,12 @@ def test_a_bare_dataset_without_preamble_reads(tmp_path):
     (tmp_path / "bare").write_bytes(full[body_start:])
     bare = read_header(tmp_path / "bare")
     assert bare.ok and bare.dataset.PatientID == "MRN-0042"
+
+
+def test_a_prefixed_file_with_a_broken_meta_group_or_no_dataset_is_quarantined(tmp_path):
+    broken_meta = b"\0" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00\x10\x00\x00\x00"
+    broken_meta += b"\x02\x00\x01\x00OB\x00\x00\xff\xff\xff\x7f" + b"x" * 20  # declares 2 GiB, holds 20 bytes
+    (tmp_path / "meta").write_bytes(broken_meta)
+    assert read_header(tmp_path / "meta").reason_code == TRUNCATED_DICOM
+    (tmp_path / "garbage").write_bytes(b"\0" * 128 + b"DICM" + bytes(range(256)) * 2)
+    assert read_header(tmp_path / "garbage").reason_code in (TRUNCATED_DICOM, CORRUPT_DICOM)

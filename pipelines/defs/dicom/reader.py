@@ -64,8 +64,8 @@ def read_header(path: Path, specific_tags: list[int] | None = None) -> Header:
         return Header(reason_code=UNREADABLE_FILE, reason=f"cannot read file ({type(err).__name__})")
     if problem:
         return Header(reason_code=TRUNCATED_DICOM, reason=problem)
-    if len(ds) == 0 and not has_prefix:
-        return Header(reason_code=NOT_DICOM, reason="no data elements")
+    if len(ds) == 0 and specific_tags is None:  # (a subset read may rightly keep nothing)
+        return Header(reason_code=CORRUPT_DICOM if has_prefix else NOT_DICOM, reason="no data elements")
     meta = getattr(ds, "file_meta", None)
     sop_class = str(meta.get("MediaStorageSOPClassUID", "")) if meta is not None else ""
     is_dicomdir = sop_class == DICOMDIR_SOP_CLASS or 0x00041220 in ds
@@ -132,11 +132,13 @@ def _truncation(fp, ds: Dataset, size: int) -> str | None:
                 return "pixel data is shorter than its declared length"
             return None
     last_end = 0
-    for tag in ds.keys():  # noqa: SIM118 -- iterating a Dataset converts every element; keys() does not
-        elem = ds.get_item(tag)
-        tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
-        if tell is not None and length is not None and length != 0xFFFFFFFF:
-            last_end = max(last_end, tell + length)
+    meta = getattr(ds, "file_meta", None)
+    for part in (ds, meta) if meta is not None else (ds,):
+        for tag in part.keys():  # noqa: SIM118 -- iterating a Dataset converts every element; keys() does not
+            elem = part.get_item(tag)
+            tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
+            if tell is not None and length is not None and length != 0xFFFFFFFF:
+                last_end = max(last_end, tell + length)
     if last_end > size:
         return "file ends inside a header element"
     return None
