@@ -53,6 +53,10 @@ def _hive_shard(rel: Path) -> str | None:
     return None
 
 
+def _any_shard(rel: Path) -> str | None:
+    return _hive_shard(rel) or _stem(rel)
+
+
 def _raw_asset(rel: Path) -> str | None:
     # raw/<source>/<table>/...: the asset that writes it; a source added later is checked root-wide only.
     source, table = rel.parts[1], rel.parts[2]
@@ -61,6 +65,11 @@ def _raw_asset(rel: Path) -> str | None:
 
 def _ledger_asset(rel: Path) -> str:
     return rel.parts[2].removesuffix(".parquet")
+
+
+def _ledger_shard(rel: Path) -> str | None:
+    # quality/ledger/<asset>/<partition>.parquet belongs to that partition of the asset
+    return rel.stem if len(rel.parts) == 4 else None
 
 
 def _registry() -> tuple[TableSpec, ...]:
@@ -87,6 +96,7 @@ def _registry() -> tuple[TableSpec, ...]:
             LEDGER_SCHEMA,
             "quality/ledger/**/*.parquet",
             _ledger_asset,
+            _ledger_shard,
             unique=("asset", "source_file", "record_type"),
         ),
         TableSpec("phi_findings", PHI_FINDINGS_SCHEMA, "quality/phi_audit/*.parquet", "phi_audit"),
@@ -250,5 +260,6 @@ def inventory(root: Path) -> Inventory:
             continue
         name, schema = match
         table = re.sub(r"[^a-z0-9]+", "_", str(rel.parent).lower()).strip("_") or name
-        claimed[path] = TableFile(TableSpec(table, schema, str(rel.parent / "*.parquet")), path, rel, True)
+        spec = TableSpec(table, schema, str(rel.parent / "*.parquet"), shard=_any_shard)
+        claimed[path] = TableFile(spec, path, rel, True)
     return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered)

@@ -41,8 +41,11 @@ def plan(
     partition: str | None = None,
     inv: Inventory | None = None,
     now: datetime | None = None,
+    fallback_dir: str | None = None,
 ) -> list[Job]:
-    """Every job for the root; with `asset` (and `partition`), only those whose outcome belongs to it."""
+    """Every job for the root; with `asset` (and `partition`), only those whose outcome belongs to it. An asset
+    the registry names no table for gets the tables matched by columns under `fallback_dir` (its stage's
+    folder, e.g. `notes`), so a new stage's tables are checked before anyone registers them."""
     layout = Layout(Path(root))
     inv = inv or inventory(layout.root)
     jobs: list[Job] = []
@@ -50,6 +53,13 @@ def plan(
     for f in inv.files:
         groups.setdefault((f.spec.name, f.asset, f.shard), []).append(f)
     for (_, owner, shard), files in groups.items():
+        if (
+            owner is None
+            and fallback_dir is not None
+            and asset is not None
+            and files[0].rel.parts[0] == fallback_dir
+        ):
+            owner = asset
         suite = schema_suite(files[0].spec)
         paths = [f.path for f in files]
         jobs.append(Job(suite, _table_view(files, suite), owner, shard, lambda p=paths: engine.read_table(p)))
@@ -88,11 +98,18 @@ def _timeline_view(paths: list[Path]) -> Callable[[], View]:
 
 
 def validate(
-    root: Path, *, asset: str | None = None, partition: str | None = None, jobs: list[Job] | None = None
+    root: Path,
+    *,
+    asset: str | None = None,
+    partition: str | None = None,
+    jobs: list[Job] | None = None,
+    fallback_dir: str | None = None,
 ) -> list[Outcome]:
     """Run the polars engine over every planned job."""
     outcomes: list[Outcome] = []
-    for job in jobs if jobs is not None else plan(root, asset=asset, partition=partition):
+    if jobs is None:
+        jobs = plan(root, asset=asset, partition=partition, fallback_dir=fallback_dir)
+    for job in jobs:
         outcomes += engine.evaluate(job.suite, job.load(), job.partition)
     return outcomes
 

@@ -1,0 +1,54 @@
+"""The PHI audit of everything outside the PHI zones, and the stewards' site (GX Data Docs plus our pages)."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.quality.discover import upstream_keys
+from pipelines.defs.resources import LongitudeResource
+
+GROUP = "quality"
+
+
+def keyring_or_none(longitude: LongitudeResource):
+    """The keyring when a secret is configured (enables the unshifted-birth check); the audit runs without."""
+    from pipelines.settings import SettingsError
+
+    try:
+        return longitude.settings().keyring
+    except SettingsError:
+        return None
+
+
+@dg.asset(deps=upstream_keys(), group_name=GROUP, kinds={"polars", "parquet"})
+def phi_audit(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
+    """Every file outside landing/, raw/ and quarantine/ scanned for any subject's names, identifiers,
+    phones, addresses and birth dates, and for SSN/phone/e-mail patterns: quality/phi_audit/ (no values)."""
+    from quality.phi_audit import audit, write_audit
+    from schemas.layout import Layout
+
+    layout = Layout(Path(longitude.root).resolve())
+    result = audit(layout.root, keyring_or_none(longitude))
+    write_audit(result, layout)
+    context.log.info(
+        f"phi_audit: {result.findings.height} findings in {result.files} files, {result.seconds:.1f}s"
+    )
+    return dg.MaterializeResult(metadata={**result.counts(), "seconds": round(result.seconds, 2)})
+
+
+@dg.asset(deps=[phi_audit], group_name=GROUP, kinds={"html"})
+def quality_site(longitude: LongitudeResource) -> dg.MaterializeResult:
+    """quality/site/index.html: expectations, ledger, quarantine by reason, PHI audit, plots, review log,
+    and Great Expectations Data Docs under quality/site/gx/, all rendering offline."""
+    from quality.report import run_quality
+
+    report = run_quality(Path(longitude.root).resolve(), keyring=keyring_or_none(longitude))
+    return dg.MaterializeResult(
+        metadata={
+            "expectation_results": len(report.outcomes),
+            "blocking_failures": len(report.blocking),
+            "open_warnings": len(report.warnings),
+            "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
+            **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
+        }
+    )
