@@ -148,7 +148,7 @@ def read_generator(path: Path) -> Iterator[AnnotatedDoc]:
             if text is None:
                 raise FileNotFoundError(f"DocumentReference {note['resource_id']} not found under {landing}/fhir")
         else:
-            text = (landing / note["path"]).read_text()
+            text = (landing / note["path"]).read_bytes().decode(note.get("encoding") or "utf-8")
         spans = tuple(GoldSpan(s["start"], s["end"], s["label"]) for s in note["spans"])
         subject = str(note.get("subject")) if note.get("subject") is not None else None
         yield AnnotatedDoc(str(note["note_id"]), text, spans, known.get(subject) if subject else None, subject)

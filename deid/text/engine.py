@@ -23,6 +23,7 @@ MIN_SCORE = 0.4
 _CAP_TOKEN = re.compile(r"(?<![\w'])[A-Z][A-Za-z'’-]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _LINE = re.compile(r"[^\n]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\-–|>#*•]\s*|\d\.\s+)[\s\"'(\[]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 
@@ -33,12 +34,30 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-def needs_ner(segment: str, common: frozenset[str]) -> bool:
-    """A line needs the NER model only if it has a capitalised word that is not ordinary vocabulary:
-    lower-case prose, headers, lists of drugs and procedures go without."""
+def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] = frozenset()) -> bool:
+    """A line needs the NER model only if it has a capitalised word that could be a name: a known given
+    name or surname, or a word outside ordinary and clinical vocabulary. Prose, headers, ALL-CAPS exam
+    findings and lists of drugs and procedures go without.
+
+    >>> needs_ner("Patient has a History of hypertension.", frozenset({"patient", "history"}))
+    False
+    >>> needs_ner("Seen with Kowalczyk today.", frozenset({"seen"}))
+    True
+    >>> needs_ner("BP and JVD noted by Rebecca.", frozenset({"noted"}))  # acronyms; a lexicon name
+    False
+    """
     for m in _CAP_TOKEN.finditer(segment):
         word = m.group().lower().rstrip("'’-").removesuffix("'s").removesuffix("’s")
-        if len(word) > 1 and word not in common and word not in CLINICAL_ACRONYMS:
+        if len(word) <= 1 or word in common or word in CLINICAL_ACRONYMS or word in _NAMES:
+            continue  # known given names and surnames are the rules' job (lexicon_name)
+        token = m.group()
+        if len(token) <= 4 and sum(ch.isupper() for ch in token) >= 2:
+            continue  # short acronyms: MRN, JVD, SpO, HbA
+        if not is_dictionary_word(word, dictionary):
+            return True
+        # A capital mid-sentence on an English word is still a proper-noun signal ("seen in Boston");
+        # at the start of a line or sentence, or in ALL-CAPS, it is not.
+        if not token.isupper() and _SENTENCE_START.search(segment, 0, m.start()) is None:
             return True
     return False
 
@@ -46,6 +65,24 @@ def needs_ner(segment: str, common: frozenset[str]) -> bool:
 def is_all_caps(segment: str) -> bool:
     letters = [ch for ch in segment if ch.isalpha()]
     return len(letters) >= 8 and sum(ch.isupper() for ch in letters) > 0.7 * len(letters)
+
+
+_SUFFIXES = ("s", "es", "d", "ed", "ing", "ly", "er", "ers", "al", "ic")
+_PREFIXES = ("non", "un", "a", "an", "normo", "hyper", "hypo", "anti", "dys", "intra", "inter", "sub", "supra",
+             "peri", "post", "pre", "re", "bi", "tri", "poly", "micro", "macro", "in", "im", "dis")  # fmt: skip
+
+
+@lru_cache(maxsize=200_000)
+def is_dictionary_word(low: str, dictionary: frozenset[str]) -> bool:
+    """An English word, or one made of a dictionary word and a common prefix or inflection ("rubs",
+    "nontender", "atraumatic")."""
+    if low in dictionary or low in COMMON_WORDS:
+        return True
+    stems = [low[: -len(x)] for x in _SUFFIXES if low.endswith(x) and len(low) - len(x) >= 3]
+    stems += [low[len(p) :] for p in _PREFIXES if low.startswith(p) and len(low) - len(p) >= 4]
+    return any(s in dictionary or s in COMMON_WORDS for s in stems) or any(
+        s[: -len(x)] in dictionary for s in stems for x in _SUFFIXES if s.endswith(x) and len(s) - len(x) >= 3
+    )
 
 
 def truecase(segment: str, dictionary: frozenset[str]) -> str:
@@ -57,7 +94,7 @@ def truecase(segment: str, dictionary: frozenset[str]) -> str:
         low = word.lower()
         if len(low) != len(word):
             return word
-        if low in _NAMES or (low not in dictionary and low not in COMMON_WORDS):
+        if low in _NAMES or not is_dictionary_word(low, dictionary):
             return word[0] + low[1:]
         return low
 
@@ -124,7 +161,7 @@ class GatedSpacyNlpEngine:
     def segments(self, text: str) -> Iterator[tuple[int, str]]:
         for m in _LINE.finditer(text):
             line = m.group()
-            if not needs_ner(line, self.common):
+            if not needs_ner(line, self.common, self.dictionary):
                 continue
             if len(line) <= _SEGMENT_CHARS:
                 yield m.start(), line

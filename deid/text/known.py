@@ -49,13 +49,20 @@ class KnownPhi:
                 "firstname",
                 "lastname",
                 "maidenname",
+                "maiden",
                 "aliases",
                 "alias",
-                "contacts",
-                "relatives",
                 "mothersmaidenname",
             ):
                 names.extend(_strings(value))
+            elif k in ("relatives", "contacts", "familymembers"):
+                for person in value if isinstance(value, list) else [value]:
+                    if isinstance(person, Mapping):  # their names, not "daughter" or "spouse"
+                        names.extend(
+                            _strings([person.get(f) for f in ("name", "given", "family") if person.get(f)])
+                        )
+                    else:
+                        names.extend(_strings(person))
             elif k in (
                 "mrn",
                 "mrns",
@@ -88,7 +95,7 @@ class KnownPhi:
                 cities.extend(_strings(value))
             elif k in ("zip", "zipcode", "postalcode"):
                 zips.extend(_strings(value))
-            elif k in ("birthdate", "dob", "deathdate", "dateofbirth", "deceaseddatetime", "dates"):
+            elif k in ("birthdate", "dob", "deathdate", "dateofbirth", "deceaseddatetime", "deceased", "dates"):
                 for v in _strings(value):
                     try:
                         dates.append(date.fromisoformat(v[:10]))

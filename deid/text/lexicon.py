@@ -156,6 +156,7 @@ medicine internal pediatrics cardiology oncology neurology orthopedics surgery o
 dermatology urology nephrology gastroenterology pulmonology endocrinology rheumatology psychiatry
 w/ w/o s/p dx'd hx'd yo y/o m f latest appropriate survival mgmt rec alt tx recommended best practices
 guidelines guideline management treatment options evidence protocol protocols risk score study trial
+progress provider providers dose inhaler metered dl k/ul mg/dl mmol/l g/dl wt ht temp spo2 bmi
 """.split()
 )
 
@@ -169,6 +170,7 @@ hbv tb rsv covid sars mrsa vre cdiff ekg ecg eeg emg mri ct pet cxr kub abg cbc 
 ptt bnp tsh psa hba1c a1c ldl hdl bun egfr wbc rbc hgb hct plt mcv rdw esr crp ana rf nkda nka npo
 dnr dni cpr acls bls rrt dx hx tx rx sx fx pmh psh fh sh ros hpi cc pe rrr ctab nad aox3 perrla eomi
 bp hr rr spo2 bmi pt ot slp snf ltac rehab hospice pcp np pa rn lpn cna md do phd mph msw lcsw
+mrn dob ssn acct jvd sex
 """.split()
 )
 

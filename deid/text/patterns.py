@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import regex as re
 
-from deid.text.lexicon import AMBIGUOUS_NAMES, COMMON_WORDS, FIRST_NAMES, STATE_CODES, STATE_NAMES
+from deid.text.lexicon import AMBIGUOUS_NAMES, COMMON_WORDS, FIRST_NAMES, STATE_CODES, STATE_NAMES, SURNAMES
 
 _FIRST = frozenset(FIRST_NAMES)
+_NAMES = _FIRST | frozenset(SURNAMES)
 
 _MONTHS_FULL = "January|February|March|April|June|July|August|September|October|November|December"
 _MONTHS_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
@@ -21,7 +22,7 @@ MONTH = rf"(?:{_MONTHS_FULL}|May|(?:{_MONTHS_ABBR})\.?)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:(?:19|20)\d\d|'\d\d)"
 _UNITS = (
-    r"(?:mg|mcg|µg|ug|g|kg|lb|lbs|ml|mL|l|L|cc|units?|iu|IU|meq|mEq|mmol|mm|cm|m|km|%|kcal|cal|"
+    r"(?i:mg|mcg|µg|ug|g|kg|lb|lbs|ml|mL|l|L|cc|units?|iu|IU|meq|mEq|mmol|mm|cm|m|km|%|kcal|cal|"
     r"hrs?|hours?|min|mins|minutes?|sec|seconds?|days?|weeks?|wks?|tabs?|tablets?|caps?|puffs?|drops?|"
     r"times|x|mmHg|bpm|steps|feet|ft|miles?|dollars|patients|people|cases)\b"
 )
@@ -58,9 +59,10 @@ _FACILITY_WORD = (
     r"Rehabilitation Center|Rehab Center|Rehab|Medical Group|Medical Associates|Associates|Physicians|"
     r"Institute|Cancer Center|Heart Center|Children's|Pharmacy|Laboratories|Laboratory|Labs|Urgent Care|"
     r"Care Center|Surgery Center|Surgical Center|Dialysis Center|Family Practice|Family Medicine|"
-    r"Practice|Memorial|University|College|Regional|Community Hospital|General)"
+    r"Practice|Memorial|University|College|Regional|Community Hospital|General|Primary Care|Care|Medicine|"
+    r"Partners|Specialists|Wellness Center|Orthopedics|Cardiology|Pediatrics|Women's Health)"
 )
-_CAP_WORD = r"(?:[A-Z][\w'’&.-]*|of|the|&)"
+_CAP_WORD = r"(?:[A-Z][\w'’&-]*\.?(?![\w])|of|the|&)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class Rule:
     group: int | str = 0
     score: float = 0.85
     validate: Callable[[re.Match[str]], bool] | None = None
+    overlapped: bool = False  # try a match at every position (the validator rejects most)
 
 
 def _c(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -114,7 +117,7 @@ def _valid_phone(m: re.Match[str]) -> bool:
     import phonenumbers
 
     text = m.group(0)
-    if _DATE_SHAPE.fullmatch(text):
+    if _DATE_SHAPE.search(text):
         return False
     n = sum(ch.isdigit() for ch in text)
     if not 7 <= n <= 15:
@@ -418,6 +421,17 @@ RULES: tuple[Rule, ...] = (
         group="name",
         score=0.6,
         validate=_lexicon_first_name,
+        overlapped=True,
+    ),
+    Rule(
+        "lexicon_pair",  # two capitalised known names in a row: "Johns Hopkins", "Hawkins Barbara"
+        "NAME",
+        _c(r"\b(?P<name>\p{Lu}[\p{L}'’-]+[ \t]+\p{Lu}[\p{L}'’-]+)"),
+        group="name",
+        score=0.6,
+        validate=lambda m: all(
+            w.lower() in _NAMES and w.lower() not in AMBIGUOUS_NAMES for w in m.group("name").split()
+        ),
     ),
     Rule(
         "relative_date",  # last July, this past spring, next Tuesday: moved with the shift, or left as is
@@ -485,8 +499,8 @@ RULES: tuple[Rule, ...] = (
         "facility",
         "FACILITY",
         _c(
-            rf"\b(?:(?:St|Mt)\.?\s+|Saint\s+|Mount\s+)?[A-Z][\w'’&.-]*(?:\s+{_CAP_WORD}){{0,5}}?(?:\s+(?i:{_FACILITY_WORD}))+\b"
-            rf"(?:\s+(?:of|at|for)\s+[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){{0,3}})?"
+            rf"\b(?:(?:St|Mt)\.?[ \t]+|Saint[ \t]+|Mount[ \t]+)?[A-Z][\w'’&-]*(?:[ \t]+{_CAP_WORD}){{0,5}}?"
+            rf"(?:[ \t]+(?i:{_FACILITY_WORD}))+\b(?:[ \t]+(?:of|at|for)[ \t]+[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){{0,3}})?"
         ),
         score=0.7,
     ),
@@ -587,7 +601,12 @@ def _is_stop(token: str) -> bool:
     return word in COMMON_WORDS or word in _FACILITY_STOP
 
 
-_FACILITY_STOP = frozenset("hospital clinic center centre medical health university".split())
+_FACILITY_STOP = frozenset(
+    """hospital hospitals clinic clinics center centre medical health university family primary urgent community
+    general memorial regional surgical surgery rehabilitation rehab dialysis cancer heart children's women's
+    care nursing medicine practice associates physicians partners specialists group institute college
+    pharmacy laboratory laboratories labs infirmary hospice system healthcare home facility""".split()
+)
 
 
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
@@ -605,32 +624,45 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     return start, keep_end
 
 
+_OF_PLACE = re.compile(r"\b(?:of|at|for)\s+(?:the\s+)?\p{Lu}")
+
+
+# Facility words that name a place on their own ("General Hospital", "Memorial Clinic"), unlike "Family
+# Medicine" or "Primary Care", which name a specialty.
+_NAMING_WORDS = frozenset("general memorial regional community university children's women's college".split())
+
+
+def _facility_word(token: str) -> bool:
+    word = token.strip(".,")
+    return word.lower() in _FACILITY_STOP or _FACILITY_TAIL.search(word) is not None
+
+
 def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
-    """A facility starts after the last ordinary word before its own name ("SEEN BY ... MERCY HOSPITAL")."""
+    """A facility starts after the last ordinary word before its own name ("SEEN BY ... MERCY HOSPITAL"),
+    and must have a name: a bare "Hospital" or "Family Medicine" names no one."""
     tokens = list(_TOKEN.finditer(text, start, end))
-    # the facility word (and what follows it, "of X") is kept; walk left from the first facility word
-    first_fac = next(
-        (i for i, t in enumerate(tokens) if _FACILITY_TAIL.search(t.group().strip(".,"))), len(tokens)
-    )
-    keep_start = tokens[first_fac].start() if first_fac < len(tokens) else start
-    for t in reversed(tokens[:first_fac]):
-        word = t.group()
-        if word in _KEEP_LOWER or not _is_stop(word) or (word[0].isupper() and word.lower() in _FACILITY_STOP):
-            keep_start = t.start()
-            continue
-        break
-    while (keep_start < end and text[keep_start] in "&") or text[keep_start : keep_start + 4] in ("of ", "the "):
-        nxt = text.find(" ", keep_start)
-        if nxt < 0 or nxt >= end:
+    first_fac = next((i for i, t in enumerate(tokens) if _facility_word(t.group())), len(tokens))
+    if first_fac == len(tokens):
+        return start, end
+    keep = first_fac
+    for i in range(first_fac - 1, -1, -1):
+        word = tokens[i].group()
+        if word in _KEEP_LOWER or not _is_stop(word) or (word[0].isupper() and _facility_word(word)):
+            keep = i
+        else:
             break
-        keep_start = nxt + 1
-    return keep_start, end
+    while keep < first_fac and tokens[keep].group() in _KEEP_LOWER:
+        keep += 1
+    words = [t.group().strip(".,").lower() for t in tokens[keep:]]
+    if all(_is_stop(w) or (_facility_word(w) and w not in _NAMING_WORDS) for w in words):
+        return start, start
+    return tokens[keep].start(), end
 
 
 def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[int, int, str, float, str]]:
     """(start, end, label, score, rule name) for every rule match in `text`."""
     for rule in rules:
-        for m in rule.pattern.finditer(text):
+        for m in rule.pattern.finditer(text, overlapped=rule.overlapped):
             if rule.validate is not None and not rule.validate(m):
                 continue
             if rule.group == 0 and rule.name == "zip_after_state":

@@ -104,7 +104,7 @@ class ClinicalNerRecognizer(LocalRecognizer):
             for s, e in _trim_parts(text, start, end):
                 if _DOSE_AFTER.match(text, e) or is_eponym(text, s, e):
                     continue  # "Tylenol 650 mg", "Crohn's disease": not PHI, whatever the model says
-                label2 = _keep(text[s:e], label)
+                label2 = _keep(text[s:e], label, _at_sentence_start(text, s))
                 if label2 is not None:
                     out.append(_result(s, e, label2, _NER_SCORES[label2], "spacy"))
         return out
@@ -116,6 +116,31 @@ _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
 
 
 _NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
+
+
+_NOT_IN_A_NAME = re.compile(r"[\d.,/:%+-]*\d[\d.,/:%+-]*|[A-Z]\d{2}(?:\.\w+)?|\w*/\w*")
+
+
+_OPENER = re.compile(r"(?:^|[.!?:;\-–|>#*•]\s*|\d\.\s+)[\s\"'(\[]*$")
+
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    return _OPENER.search(text, max(0, start - 40), start) is not None
+
+
+def dictionary_word(low: str) -> bool:
+    from deid.text.engine import analyzer, is_dictionary_word
+
+    return is_dictionary_word(low, analyzer().nlp_engine.dictionary)
+
+
+_LAST_WORD = re.compile(r"(\w[\w'’-]*)\W*$")
+_FIRST_WORD = re.compile(r"(\w[\w'’-]*)\W+")
+
+
+def _ordinary(word: str) -> bool:
+    low = word.lower()
+    return low in COMMON_WORDS or low in CLINICAL_ACRONYMS
 
 
 def is_eponym(text: str, start: int, end: int) -> bool:
@@ -139,12 +164,19 @@ def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
             e = m.start()
         while (m := _EDGE_NUMBER_START.match(text, s, e)) is not None and m.end() < e:
             s = m.end()
+        # ordinary words and acronyms at either end are no part of it ("Moran, Joan    MRN")
+        while (m := _LAST_WORD.search(text, s, e)) is not None and m.start(1) > s and _ordinary(m.group(1)):
+            e = m.start(1)
+            while e > s and not text[e - 1].isalnum() and text[e - 1] != ".":
+                e -= 1
+        while (m := _FIRST_WORD.match(text, s, e)) is not None and m.end() < e and _ordinary(m.group(1)):
+            s = m.end()
         if e - s >= 2:
             parts.append((s, e))
     return parts
 
 
-def _keep(span: str, label: str) -> str | None:
+def _keep(span: str, label: str, sentence_start: bool = True) -> str | None:
     words = [w.strip(".,'’:;()") for w in span.split()]
     words = [w for w in words if w and any(ch.isalpha() for ch in w)]
     if not words or not any(ch.isupper() for ch in span):
@@ -154,6 +186,16 @@ def _keep(span: str, label: str) -> str | None:
         return None
     if len(words) == 1 and lowered[0].endswith(_DRUG_SUFFIXES):
         return None
+    if any(_NOT_IN_A_NAME.fullmatch(w) for w in span.split()):
+        return None  # "Wt 71.8 kg", "S93.409A": numbers and codes are no part of a name or place
+    if (
+        label in ("NAME", "ORGANIZATION")
+        and len(lowered) == 1
+        and (sentence_start or words[0].isupper())
+        and lowered[0] not in _NAMES
+        and dictionary_word(lowered[0])
+    ):
+        return None  # a lone English word opening a line ("Backache") that the model took for a name
     if label == "ORGANIZATION":
         if any(h in w for w in lowered for h in _HEALTH_WORDS):
             return "FACILITY"
