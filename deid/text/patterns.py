@@ -500,7 +500,8 @@ RULES: tuple[Rule, ...] = (
         "FACILITY",
         _c(
             rf"\b(?:(?:St|Mt)\.?[ \t]+|Saint[ \t]+|Mount[ \t]+)?[A-Z][\w'’&-]*(?:[ \t]+{_CAP_WORD}){{0,5}}?"
-            rf"(?:[ \t]+(?i:{_FACILITY_WORD}))+\b(?:[ \t]+(?:of|at|for)[ \t]+[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){{0,3}})?"
+            rf"(?:[ \t]+(?i:{_FACILITY_WORD}))+\b"
+            rf"(?:[ \t]+(?:of|at|for)[ \t]+[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){{0,3}})?"
         ),
         score=0.7,
     ),
