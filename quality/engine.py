@@ -220,11 +220,9 @@ def evaluate(suite: Suite, view: View, partition: str | None = None) -> list[Out
             n, bad = within.height, within.filter(_mask(within, e)).height
             if bad and not suite.phi:
                 examples = _examples(frame, e, cond)
-        out.append(
-            Outcome(
-                suite.name, e.name, e.kind, e.severity, e.doc, suite.table, bad == 0, n, bad, partition, examples
-            )
-        )
+        breakdown = _breakdown(frame, e, _condition(e)) if bad and e.args.get("breakdown") else {}
+        out.append(Outcome(suite.name, e.name, e.kind, e.severity, e.doc, suite.table, bad == 0, n, bad, partition,
+                           examples, breakdown))  # fmt: skip
     return out
 
 

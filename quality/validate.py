@@ -17,6 +17,7 @@ from quality.expectations import (
 )
 from quality.tables import Inventory, TableFile, inventory
 from schemas.layout import Layout
+from schemas.meds import DATA_SCHEMA
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,8 @@ def _ledger_view(files: list[TableFile]) -> Callable[[], View]:
 
 
 def _timeline_view(paths: list[Path]) -> Callable[[], View]:
-    return lambda: View(engine.meds_timeline(engine.read_table(paths).frame))
+    # every MEDS column, null where a file lacks it (the schema suite reports the missing column)
+    return lambda: View(engine.meds_timeline(engine.read_table(paths, DATA_SCHEMA.names).frame))
 
 
 def validate(
