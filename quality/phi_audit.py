@@ -32,8 +32,7 @@ MIN_IDENTIFIER = 4
 # Honorifics and suffixes in FHIR HumanName parts: not identifying.
 _NOT_NAMES = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "rn", "the"}
 # Names that are also ordinary words are searched only as part of a full name ("Will Smith", "Smith Will"):
-# these, every word of Webster's 2nd dictionary and its plurals ("Bins", "Hand"), and every word of the
-# terminology display texts in meds/metadata/codes.parquet ("Brain").
+# these, and every word of Webster's 2nd dictionary and its plurals ("Bins", "Hand", "Brain").
 AMBIGUOUS_NAMES = frozenset(
     """will mark grace hope joy faith may june april august rose dawn bill art guy frank pat sue ray victor jack
     gene earl hunter page bell green white black brown young king long rich love grant bishop hall wood rice
@@ -154,7 +153,8 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
                 seen.add((v, kind))
                 index.add(v, kind)
 
-    ambiguous = AMBIGUOUS_NAMES | _terminology_words(layout)
+    # Not the data's own code descriptions: a leaked name would then hide itself.
+    ambiguous = AMBIGUOUS_NAMES
     english = english_words()
 
     def is_word(t: str) -> bool:
@@ -193,13 +193,6 @@ def english_words() -> frozenset[str]:
     except ImportError:
         return frozenset()
     return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
-
-
-def _terminology_words(layout: Layout) -> set[str]:
-    if not layout.meds_codes.exists():
-        return set()
-    descriptions = pl.read_parquet(layout.meds_codes, columns=["description"])["description"].drop_nulls()
-    return {t for d in descriptions.unique().to_list() for t in tokens(d)}
 
 
 @dataclass(slots=True)

@@ -1,0 +1,95 @@
+"""The PHI audit finds any known identifier or residual PHI pattern outside the PHI zones, and reports where,
+never what."""
+
+import json
+from datetime import timedelta
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from quality.phi_audit import audit, write_audit
+from quality.records import audit_summary_path, findings_path
+from schemas.io import write_parquet, write_text
+from schemas.meds import CODES_SCHEMA
+from tests.quality.conftest import KEYRING, PEOPLE, Root
+
+
+def _hits(root: Root, keyring=None) -> set[tuple[str, str, int, str]]:
+    result = audit(root.path, keyring)
+    return {(r["path"], r["field"], r["row"], r["kind"]) for r in result.findings.iter_rows(named=True)}
+
+
+def _describe(root: Root, code: str, text: str) -> None:
+    codes = pl.read_parquet(root.layout.meds_codes).with_columns(
+        description=pl.when(pl.col("code") == code).then(pl.lit(text)).otherwise(pl.col("description"))
+    )
+    write_parquet(codes.to_arrow(), root.layout.meds_codes, CODES_SCHEMA)
+    return codes["code"].to_list().index(code)
+
+
+def test_clean_root_has_no_findings_and_the_phi_zones_are_not_scanned(root: Root):
+    # the quarantine holds names and MRNs (it is a PHI zone), raw/ holds them all
+    result = audit(root.path, KEYRING)
+    assert result.passed and result.subjects == 3 and result.files >= 4
+    assert not any(str(p).startswith(("raw/", "quarantine/")) for p in result.findings["path"].to_list())
+
+
+def test_leaked_name_is_reported_by_table_row_and_field_never_value(root: Root):
+    row = _describe(root, "LOINC//2345-7", "Glucose, drawn for zyxwanda")
+    assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "name")}
+    result = audit(root.path)
+    write_audit(result, root.layout)
+    written = findings_path(root.layout.quality).read_bytes() + audit_summary_path(root.layout.quality).read_bytes()
+    assert b"zyxwanda" not in written.lower() and b"Glucose" not in written
+    summary = json.loads(audit_summary_path(root.layout.quality).read_text())
+    assert summary["findings"] == 1 and summary["by_table"][0]["table"] == "meds_codes"
+
+
+def test_names_match_whole_words_only_and_common_words_only_as_full_names(root: Root):
+    _describe(root, "LOINC//2345-7", "Zyxwandas will Pendergrovean")  # no whole-word name; "Will" is a word
+    assert _hits(root) == set()
+    row = _describe(root, "LOINC//2345-7", "seen by WILL PENDERGROVE")
+    assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "name")}
+
+
+def test_identifiers_phones_addresses_and_birth_dates_in_text_files(root: Root):
+    mrn, phone, street, birth = PEOPLE[1][3], PEOPLE[1][4], PEOPLE[1][5], PEOPLE[1][6]
+    lines = ["{", f'"a": "{mrn.lower()}",', '"b": "(555) 201 7734",', f'"c": "{street}",',
+             f'"d": "{birth:%B} {birth.day}, {birth.year}",', f'"e": "{birth:%m/%d/%Y}",', f'"p": "{phone}"', "}"]  # fmt: skip
+    write_text("\n".join(lines), root.path / "tokens" / "tokenizer.json")
+    hits = {(row, kind) for path, _, row, kind in _hits(root)}
+    assert {(2, "identifier"), (3, "phone"), (4, "address"), (5, "birth_date"), (6, "birth_date"), (7, "phone")} <= hits
+    assert {row for row, _ in hits} == {2, 3, 4, 5, 6, 7}
+
+
+def test_residual_patterns_of_anyone_ssn_phone_email(root: Root):
+    texts = ["ssn 123-45-6789", "call 617.555.0199", "write to someone@example.org", "LOINC//2345-7 98 mg/dL",
+             "2.25.3311234567 uid", "NDC 0069-3150-83"]  # fmt: skip
+    table = pa.table({"subject_id": pa.array([1] * 6, pa.int64()), "text": texts})
+    write_parquet(table, root.path / "notes" / "0.parquet", table.schema)
+    kinds = {(row, kind) for path, field, row, kind in _hits(root) if path == "notes/0.parquet"}
+    assert kinds == {(0, "ssn_pattern"), (1, "phone_pattern"), (2, "email_pattern")}
+
+
+def test_unshifted_birth_time_is_found_per_subject(root: Root):
+    source, birth = PEOPLE[0][0], PEOPLE[0][6]
+    sid = KEYRING.subject_id(source)
+    data = root.data("train", 0)
+    row = data.with_row_index().filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["index"][0]
+    root.write_data("train", 0, data.with_columns(
+        time=pl.when(pl.col("code") == "MEDS_BIRTH").then(pl.lit(birth)).otherwise(pl.col("time"))))  # fmt: skip
+    other_shift = data.filter(pl.col("code") == "MEDS_BIRTH")["time"].to_list()
+    assert birth not in other_shift and birth - timedelta(days=7) != birth
+    assert _hits(root, KEYRING) == {("meds/data/train/0.parquet", "time", int(row), "birth_time")}
+    assert audit(root.path).notes  # without the secret this check is skipped, and the result says so
+
+
+def test_catalog_view_reading_a_phi_zone_outside_schema_phi_is_a_finding(root: Root):
+    con = duckdb.connect(str(root.layout.catalog))
+    raw = str(root.path / "raw" / "fhir" / "patients" / "*" / "*.parquet")
+    con.execute(f"create view patients as select * from read_parquet('{raw}')")
+    con.execute("create schema phi")
+    con.execute(f"create view phi.raw_patients as select * from read_parquet('{raw}')")
+    con.close()
+    assert _hits(root) == {("catalog.duckdb", "view", 0, "catalog_view_reads_phi_zone")}
