@@ -112,6 +112,11 @@ class NoteContext:
         b = self.person.birth
         return self.time.year - b.year - ((self.time.month, self.time.day) < (b.month, b.day))
 
+    @property
+    def age_months(self) -> int:
+        b, t = self.person.birth, self.time
+        return (t.year - b.year) * 12 + t.month - b.month - (t.day < b.day)
+
 
 class _Writer:
     """Picks the surface forms of PHI for one note."""
@@ -150,6 +155,8 @@ class _Writer:
 
     def age(self) -> list:
         a, r = str(self.ctx.age), self.rng.random()
+        if self.ctx.age < 2:  # infants' ages are in months
+            return [(str(max(self.ctx.age_months, 0)), "AGE"), f"-month-old {self.man}"]
         if r < 0.5:
             return [(a, "AGE"), f"-year-old {self.man}"]
         if r < 0.75:
@@ -207,7 +214,8 @@ def _header(t: PhiText, w: _Writer, title: str) -> None:
     else:
         t.line(title, " - ", w.facility(ctx.facility))
         sex = "M" if w.p.gender == "male" else "F"
-        t.line("Name: ", w.full_name(), "   DOB: ", w.dob(), " (", (str(ctx.age), "AGE"), f" y/o)   Sex: {sex}")
+        age = [(str(ctx.age), "AGE"), " y/o"] if ctx.age >= 2 else [(str(ctx.age_months), "AGE"), " mo"]
+        t.line("Name: ", w.full_name(), "   DOB: ", w.dob(), " (", age, f")   Sex: {sex}")
         t.add("MRN ", (w.p.mrn, "ID"))
         if rng.random() < 0.3:
             t.add("   SSN ", (w.p.ssn, "ID"))
@@ -393,7 +401,10 @@ def write_note(rng: random.Random, ctx: NoteContext) -> tuple[str, list[dict]]:
         _assessment(t, w)
     else:
         if ctx.reason or rng.random() < 0.5:
-            t.line("CHIEF COMPLAINT: " + (SYMPTOMS[ctx.reason].format(his=w.his) if ctx.reason else "follow-up"))
+            complaint = {"checkup": "annual physical", "wellchild": "well-child check"}.get(
+                ctx.visit_kind, "follow-up"
+            )
+            t.line("CHIEF COMPLAINT: " + (SYMPTOMS[ctx.reason].format(his=w.his) if ctx.reason else complaint))
             t.line()
         _hpi(t, w)
         _lists(t, w)

@@ -148,7 +148,11 @@ def _add_note(rng: random.Random, data: PatientData, chart: Chart, v: Visit, fac
         reason=v.reason,
         vitals=facts.vitals,
         labs=facts.labs,
-        conditions=[(k, chart.life.onsets.get(k, when)) for k in chart.conditions if k in chart.life.onsets],
+        conditions=[
+            (k, chart.life.onsets.get(k, when))
+            for k, c in chart.conditions.items()
+            if "abatementDateTime" not in c
+        ],
         meds=list(chart.meds),
         allergies=[vocab.ALLERGIES[i][4] for i in chart.life.allergies] if chart.allergies_recorded else [],
         smoking=chart.life.smoking_at(age),
