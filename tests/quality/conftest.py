@@ -93,7 +93,9 @@ def build_root(path: Path) -> Root:
         df = df.with_columns(text_value=pl.lit(None, dtype=pl.String)).sort("subject_id", "time", nulls_last=False)
         write_parquet(df.to_arrow(), layout.meds_shard(split, shard), DATA_SCHEMA)
     root.write_codes()
-    splits = pl.DataFrame({"subject_id": [KEYRING.subject_id(p[0]) for p in PEOPLE], "split": [p[8] for p in PEOPLE]})
+    splits = pl.DataFrame(
+        {"subject_id": [KEYRING.subject_id(p[0]) for p in PEOPLE], "split": [p[8] for p in PEOPLE]}
+    )
     write_parquet(splits.to_arrow(), layout.meds_subject_splits, SUBJECT_SPLITS_SCHEMA)
     ledger = pl.DataFrame({"asset": ["fhir_raw"] * 2, "source_file": ["landing/fhir/b1.json", "landing/fhir/b2.json"],
                            "record_type": ["Observation", "Patient"], "n_in": [40, 3], "n_out": [38, 3],

@@ -38,7 +38,9 @@ def _edit(root: Root, split: str, shard: int, fn) -> None:
 
 def test_event_before_birth_is_caught_with_a_deidentified_example(root: Root):
     sid = root.subject_id("src-a")
-    birth = root.data("train", 0).filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["time"][0]
+    birth = root.data("train", 0).filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["time"][
+        0
+    ]
     early = pl.DataFrame({"subject_id": [sid], "time": [birth - timedelta(days=400)], "code": ["ENCOUNTER//AMB"],
                           "numeric_value": [None], "text_value": [None], "unit": [None]},
                          schema=root.data("train", 0).schema)  # fmt: skip
@@ -52,7 +54,9 @@ def test_event_before_birth_is_caught_with_a_deidentified_example(root: Root):
 
 def test_an_event_within_a_day_before_birth_is_tolerated(root: Root):
     sid = root.subject_id("src-a")
-    birth = root.data("train", 0).filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["time"][0]
+    birth = root.data("train", 0).filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["time"][
+        0
+    ]
     near = root.data("train", 0).head(1).with_columns(subject_id=pl.lit(sid), time=pl.lit(birth - timedelta(hours=5)),
                                                       code=pl.lit("ENCOUNTER//AMB"))  # fmt: skip
     _edit(root, "train", 0, lambda df: pl.concat([df, near]).sort("subject_id", "time", nulls_last=False))
@@ -96,7 +100,9 @@ def test_times_out_of_order_within_a_subject_block(root: Root):
     _edit(root, "train", 0, lambda df: df.reverse().sort("subject_id", maintain_order=True))
     bad = failing(root)
     assert "meds_data.plausibility/time_sorted_within_subject" in bad
-    assert [o.severity for o in validate(root.path) if o.expectation.endswith("time_sorted_within_subject")][0] == "error"
+    assert [o.severity for o in validate(root.path) if o.expectation.endswith("time_sorted_within_subject")][
+        0
+    ] == "error"
 
 
 def test_subject_in_two_shards_is_caught(root: Root):

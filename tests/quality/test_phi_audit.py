@@ -40,7 +40,9 @@ def test_leaked_name_is_reported_by_table_row_and_field_never_value(root: Root):
     assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "name")}
     result = audit(root.path)
     write_audit(result, root.layout)
-    written = findings_path(root.layout.quality).read_bytes() + audit_summary_path(root.layout.quality).read_bytes()
+    written = (
+        findings_path(root.layout.quality).read_bytes() + audit_summary_path(root.layout.quality).read_bytes()
+    )
     assert b"zyxwanda" not in written.lower() and b"Glucose" not in written
     summary = json.loads(audit_summary_path(root.layout.quality).read_text())
     assert summary["findings"] == 1 and summary["by_table"][0]["table"] == "meds_codes"
@@ -59,7 +61,14 @@ def test_identifiers_phones_addresses_and_birth_dates_in_text_files(root: Root):
              f'"d": "{birth:%B} {birth.day}, {birth.year}",', f'"e": "{birth:%m/%d/%Y}",', f'"p": "{phone}"', "}"]  # fmt: skip
     write_text("\n".join(lines), root.path / "tokens" / "tokenizer.json")
     hits = {(row, kind) for path, _, row, kind in _hits(root)}
-    assert {(2, "identifier"), (3, "phone"), (4, "address"), (5, "birth_date"), (6, "birth_date"), (7, "phone")} <= hits
+    assert {
+        (2, "identifier"),
+        (3, "phone"),
+        (4, "address"),
+        (5, "birth_date"),
+        (6, "birth_date"),
+        (7, "phone"),
+    } <= hits
     assert {row for row, _ in hits} == {2, 3, 4, 5, 6, 7}
 
 
@@ -76,7 +85,9 @@ def test_unshifted_birth_time_is_found_per_subject(root: Root):
     source, birth = PEOPLE[0][0], PEOPLE[0][6]
     sid = KEYRING.subject_id(source)
     data = root.data("train", 0)
-    row = data.with_row_index().filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["index"][0]
+    row = data.with_row_index().filter((pl.col("subject_id") == sid) & (pl.col("code") == "MEDS_BIRTH"))["index"][
+        0
+    ]
     root.write_data("train", 0, data.with_columns(
         time=pl.when(pl.col("code") == "MEDS_BIRTH").then(pl.lit(birth)).otherwise(pl.col("time"))))  # fmt: skip
     other_shift = data.filter(pl.col("code") == "MEDS_BIRTH")["time"].to_list()
