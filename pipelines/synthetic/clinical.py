@@ -92,8 +92,16 @@ class Chart:
             self._allergies(v, facts)
         if v.kind in ("checkup", "wellchild") and age >= 13:
             status = self.life.smoking_at(age)
-            rec.add(observation(rec, enc, v.start, vocab.SMOKING_STATUS, vocab.SOCIAL_HISTORY,
-                                valueCodeableConcept=vocab.SMOKING_VALUES[status]))  # fmt: skip
+            rec.add(
+                observation(
+                    rec,
+                    enc,
+                    v.start,
+                    vocab.SMOKING_STATUS,
+                    vocab.SOCIAL_HISTORY,
+                    valueCodeableConcept=vocab.SMOKING_VALUES[status],
+                )
+            )
         return facts
 
     def _encounter(self, v: Visit, org: Organization, pr: Practitioner) -> dict:
@@ -241,10 +249,17 @@ class Chart:
             if key == "spo2" and year < 1990:
                 continue  # pulse oximeters were not routine before then
             if key == "bp":
-                res = observation(rec, facts.encounter, when, vocab.BP_PANEL, vocab.VITAL_SIGNS, component=[
-                    {"code": vocab.SYSTOLIC.concept, "valueQuantity": quantity(vit["sbp"], vocab.SYSTOLIC)},
-                    {"code": vocab.DIASTOLIC.concept, "valueQuantity": quantity(vit["dbp"], vocab.DIASTOLIC)},
-                ])  # fmt: skip
+                res = observation(
+                    rec,
+                    facts.encounter,
+                    when,
+                    vocab.BP_PANEL,
+                    vocab.VITAL_SIGNS,
+                    component=[
+                        {"code": vocab.SYSTOLIC.concept, "valueQuantity": quantity(vit["sbp"], vocab.SYSTOLIC)},
+                        {"code": vocab.DIASTOLIC.concept, "valueQuantity": quantity(vit["dbp"], vocab.DIASTOLIC)},
+                    ],
+                )
                 facts.vitals.setdefault("sbp", round(vit["sbp"]))
                 facts.vitals.setdefault("dbp", round(vit["dbp"]))
             else:
@@ -296,8 +311,9 @@ class Chart:
         if not panels:
             return
         rec, enc = self.rec, facts.encounter
-        values = self.phys.labs(self.rng, age, facts.active, facts.new, v.reason if admission or
-                                self.rng.random() < 0.5 else None)  # fmt: skip
+        values = self.phys.labs(
+            self.rng, age, facts.active, facts.new, v.reason if admission or self.rng.random() < 0.5 else None
+        )
         when = when + timedelta(minutes=self.rng.randint(10, 50))
         for panel in panels:
             self.last[panel] = when
@@ -316,18 +332,20 @@ class Chart:
                 refs.append({**rec.ref("Observation", rec.add(res)), "display": "Appearance of Urine"})
             if panel in PANELS:
                 issued = when + timedelta(hours=self.rng.uniform(1, 6))
-                rec.add({
-                    "resourceType": "DiagnosticReport",
-                    "status": "final",
-                    "category": vocab.LAB_REPORT,
-                    "code": PANELS[panel][0],
-                    "subject": rec.subject,
-                    "encounter": rec.ref("Encounter", enc),
-                    "effectiveDateTime": ts(when),
-                    "issued": ts(min(issued, LIMIT)),
-                    "performer": [rec.org_ref(facts.org)],
-                    "result": refs,
-                })  # fmt: skip
+                rec.add(
+                    {
+                        "resourceType": "DiagnosticReport",
+                        "status": "final",
+                        "category": vocab.LAB_REPORT,
+                        "code": PANELS[panel][0],
+                        "subject": rec.subject,
+                        "encounter": rec.ref("Encounter", enc),
+                        "effectiveDateTime": ts(when),
+                        "issued": ts(min(issued, LIMIT)),
+                        "performer": [rec.org_ref(facts.org)],
+                        "result": refs,
+                    }
+                )
 
     # --- procedures and vaccines
     def _procedure(self, key: str, facts: VisitFacts, start: datetime, minutes: int, reason: dict | None) -> None:
@@ -376,15 +394,17 @@ class Chart:
             self._procedure("ecg", facts, when + timedelta(minutes=10), 0, None)
 
     def _vaccinate(self, key: str, facts: VisitFacts, when: datetime) -> None:
-        self.rec.add({
-            "resourceType": "Immunization",
-            "status": "completed",
-            "vaccineCode": vocab.VACCINES[key].concept,
-            "patient": self.rec.subject,
-            "encounter": self.rec.ref("Encounter", facts.encounter),
-            "occurrenceDateTime": ts(when),
-            "primarySource": True,
-        })  # fmt: skip
+        self.rec.add(
+            {
+                "resourceType": "Immunization",
+                "status": "completed",
+                "vaccineCode": vocab.VACCINES[key].concept,
+                "patient": self.rec.subject,
+                "encounter": self.rec.ref("Encounter", facts.encounter),
+                "occurrenceDateTime": ts(when),
+                "primarySource": True,
+            }
+        )
         self.last["vaccine:" + key] = when
 
     def _immunize(self, v: Visit, facts: VisitFacts, age: float) -> None:

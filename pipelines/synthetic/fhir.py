@@ -175,8 +175,12 @@ def bundle(rec: Record) -> dict:
 
 
 def quantity(value: float, q: vocab.Quantity) -> dict:
-    return {"value": round(value, q.decimals) if q.decimals else round(value), "unit": q.unit,
-            "system": vocab.UCUM, "code": q.unit}  # fmt: skip
+    return {
+        "value": round(value, q.decimals) if q.decimals else round(value),
+        "unit": q.unit,
+        "system": vocab.UCUM,
+        "code": q.unit,
+    }
 
 
 def observation(rec: Record, enc: str, when: datetime, code: dict, cat: list, **value: object) -> dict:

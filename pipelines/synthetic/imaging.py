@@ -55,8 +55,14 @@ class StudySpec:
         return out
 
 
-def plan_study(rng: random.Random, key: str, when: datetime, referrer: Practitioner, org: Organization,
-               operator: tuple[str, str]) -> StudySpec:  # fmt: skip
+def plan_study(
+    rng: random.Random,
+    key: str,
+    when: datetime,
+    referrer: Practitioner,
+    org: Organization,
+    operator: tuple[str, str],
+) -> StudySpec:
     im = vocab.IMAGING[key]
     # Series and instance UIDs extend the study UID (<study>.<series>.<instance>, a common vendor scheme); with
     # at most 9 of each, every UID of a study has the same length, so write_study can patch files in place.
@@ -241,11 +247,19 @@ def write_study(dicom_dir: Path, study: StudySpec, person: Person, made: set[Pat
     tpl = _study_template(study, person)
     uids = [_value_at(tpl, 0x0002, 0x0003, b"UI"), _value_at(tpl, 0x0008, 0x0018, b"UI")]
     series_uid = _value_at(tpl, 0x0020, 0x000E, b"UI")
-    fields = {key: _value_at(tpl, g, e, vr) for key, g, e, vr in (
-        ("series_date", 0x0008, 0x0021, b"DA"), ("series_time", 0x0008, 0x0031, b"TM"),
-        ("content_date", 0x0008, 0x0023, b"DA"), ("content_time", 0x0008, 0x0033, b"TM"),
-        ("acquired", 0x0008, 0x002A, b"DT"), ("description", 0x0008, 0x103E, b"LO"),
-        ("series", 0x0020, 0x0011, b"IS"), ("instance", 0x0020, 0x0013, b"IS"))}  # fmt: skip
+    fields = {
+        key: _value_at(tpl, g, e, vr)
+        for key, g, e, vr in (
+            ("series_date", 0x0008, 0x0021, b"DA"),
+            ("series_time", 0x0008, 0x0031, b"TM"),
+            ("content_date", 0x0008, 0x0023, b"DA"),
+            ("content_time", 0x0008, 0x0033, b"TM"),
+            ("acquired", 0x0008, 0x002A, b"DT"),
+            ("description", 0x0008, 0x103E, b"LO"),
+            ("series", 0x0020, 0x0011, b"IS"),
+            ("instance", 0x0020, 0x0013, b"IS"),
+        )
+    }
     width = _description_width(study)
     written = []
     for s, n, rel in study.paths():

@@ -80,8 +80,9 @@ def _emit(data: PatientData, tmp: Path, made: set[Path]) -> PatientResult:
             ndjson.setdefault(res["resourceType"], []).append(orjson.dumps(res) + b"\n")
     truth_notes = []
     for doc_id, spans in data.fhir_notes:
-        truth_notes.append({"note_id": doc_id, "subject": person.id, "origin": "fhir", "resource_id": doc_id,
-                            "spans": spans})  # fmt: skip
+        truth_notes.append(
+            {"note_id": doc_id, "subject": person.id, "origin": "fhir", "resource_id": doc_id, "spans": spans}
+        )
     if data.text_notes:
         (tmp / "notes" / person.id).mkdir(parents=True)
     for note in data.text_notes:
@@ -91,8 +92,16 @@ def _emit(data: PatientData, tmp: Path, made: set[Path]) -> PatientResult:
             tmp / rel.replace(".txt", ".json"), orjson.dumps(note.sidecar, option=orjson.OPT_INDENT_2)
         )
         files += 2
-        truth_notes.append({"note_id": note.note_id, "subject": person.id, "origin": "txt", "path": rel,
-                            "encoding": note.encoding, "spans": note.spans})  # fmt: skip
+        truth_notes.append(
+            {
+                "note_id": note.note_id,
+                "subject": person.id,
+                "origin": "txt",
+                "path": rel,
+                "encoding": note.encoding,
+                "spans": note.spans,
+            }
+        )
     dicom_files = 0
     for study in data.studies:
         for rel in write_study(tmp / "dicom", study, person, made):
@@ -188,12 +197,18 @@ class _Sink:
 
     def close(self, seed: int) -> dict:
         pool = make_pool(seed)
-        self._append("fhir/ndjson/Organization.ndjson", [orjson.dumps(fhir.organization(o)) + b"\n"
-                                                          for o in pool.organizations])  # fmt: skip
-        self._append("fhir/ndjson/Practitioner.ndjson", [orjson.dumps(fhir.practitioner(p, pool)) + b"\n"
-                                                          for p in pool.practitioners])  # fmt: skip
-        self.summary["reference_data"] = {"Organization": len(pool.organizations),
-                                          "Practitioner": len(pool.practitioners)}  # fmt: skip
+        self._append(
+            "fhir/ndjson/Organization.ndjson",
+            [orjson.dumps(fhir.organization(o)) + b"\n" for o in pool.organizations],
+        )
+        self._append(
+            "fhir/ndjson/Practitioner.ndjson",
+            [orjson.dumps(fhir.practitioner(p, pool)) + b"\n" for p in pool.practitioners],
+        )
+        self.summary["reference_data"] = {
+            "Organization": len(pool.organizations),
+            "Practitioner": len(pool.practitioners),
+        }
         for f in self.handles.values():
             f.close()  # type: ignore[attr-defined]
         s = self.summary

@@ -72,6 +72,7 @@ EXAM = (
     "NEURO: CN II-XII GROSSLY INTACT. STRENGTH 5/5 THROUGHOUT.",
     "SKIN: WARM AND DRY, NO RASHES.",
 )
+SMOKING_TEXT = {"never": "Never smoker. ", "former": "Former smoker. ", "current": "Current every-day smoker. "}
 LAB_NAMES = {
     "glucose": ("Glucose", "mg/dL"), "hba1c": ("HbA1c", "%"), "creatinine": ("Creatinine", "mg/dL"),
     "bun": ("BUN", "mg/dL"), "sodium": ("Na", "mmol/L"), "potassium": ("K", "mmol/L"), "egfr": ("eGFR", ""),
@@ -292,8 +293,7 @@ def _social(t: PhiText, w: _Writer) -> None:
     rel = w.relative()
     t.add("Lives at ", w.address())
     t.add([" with ", rel, ". "] if rel and rng.random() < 0.6 else ". ")
-    t.add({"never": "Never smoker. ", "former": "Former smoker. ", "current": "Current every-day smoker. "}
-          [ctx.smoking])  # fmt: skip
+    t.add(SMOKING_TEXT[ctx.smoking])
     t.add("Contact: ", w.phone())
     if rng.random() < 0.5:
         t.add(", ", (w.p.email, "EMAIL"))
@@ -385,8 +385,11 @@ def _hospital_course(t: PhiText, w: _Writer) -> None:
         t.add("Discharge plan discussed with ", rel, ", reachable at ", w.phone(), ". ")
     t.line()
     t.line()
-    t.line("DISCHARGE CONDITION: STABLE. DISCHARGE DISPOSITION: HOME." if rng.random() < 0.8 else
-           "DISCHARGE CONDITION: FAIR. DISCHARGED HOME WITH VISITING NURSE SERVICES.")  # fmt: skip
+    t.line(
+        "DISCHARGE CONDITION: STABLE. DISCHARGE DISPOSITION: HOME."
+        if rng.random() < 0.8
+        else "DISCHARGE CONDITION: FAIR. DISCHARGED HOME WITH VISITING NURSE SERVICES."
+    )
     t.line()
 
 

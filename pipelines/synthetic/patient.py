@@ -126,13 +126,26 @@ def build_patient(seed: int, index: int, pool: Pool) -> PatientData:
     return data
 
 
-def _add_note(rng: random.Random, data: PatientData, chart: Chart, v: Visit, facts: VisitFacts, kind: str,
-              studies: list[StudySpec], previous: datetime | None) -> None:  # fmt: skip
+def _add_note(
+    rng: random.Random,
+    data: PatientData,
+    chart: Chart,
+    v: Visit,
+    facts: VisitFacts,
+    kind: str,
+    studies: list[StudySpec],
+    previous: datetime | None,
+) -> None:
     person, pool = data.person, chart.pool
     when = _note_time(rng, kind, v)
     age = age_at(person.birth, when)
-    followup = (v.end + timedelta(days=rng.randint(7, 14)) if kind == "discharge" else
-                v.start + timedelta(days=rng.randint(60, 180)) if kind == "progress" else None)  # fmt: skip
+    followup = (
+        v.end + timedelta(days=rng.randint(7, 14))
+        if kind == "discharge"
+        else v.start + timedelta(days=rng.randint(60, 180))
+        if kind == "progress"
+        else None
+    )
     ctx = NoteContext(
         person=person,
         kind=kind,
