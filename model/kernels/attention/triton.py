@@ -48,6 +48,46 @@ def _tiles(head_dim: int, *, backward: bool, dkdv: bool = False) -> _Tiles:
 
 
 @triton.jit
+def _split(lo, hi, full_lo, full_hi):
+    """[lo, hi) as masked [lo, a), mask-free [a, b), masked [b, hi); [a, b) is empty unless full_lo < full_hi."""
+    a = tl.minimum(full_lo, hi)
+    b = tl.maximum(tl.minimum(full_hi, hi), a)
+    return a, b
+
+
+@triton.jit
+def _fwd_tiles(
+    acc, l_i, m_i, q, offs_m, start, k_ptr, v_ptr, stride_kt, stride_vt, offs_d, d_ok,
+    n_tokens, qk_scale, lo, hi,
+    MASKED: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    for start_n in range(lo, hi, BLOCK_N):
+        offs_n = start_n + tl.arange(0, BLOCK_N)
+        n_ok = offs_n < n_tokens
+        kt = tl.load(
+            k_ptr + offs_n[None, :] * stride_kt + offs_d[:, None], mask=n_ok[None, :] & d_ok[:, None], other=0.0
+        )
+        v = tl.load(
+            v_ptr + offs_n[:, None] * stride_vt + offs_d[None, :], mask=n_ok[:, None] & d_ok[None, :], other=0.0
+        )
+        s = tl.dot(q, kt, input_precision=PRECISION) * qk_scale  # (M, N), log2 domain
+        if MASKED:
+            allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None])
+            s = tl.where(allowed, s, float("-inf"))
+            m_new = tl.maximum(m_i, tl.max(s, axis=1))
+            m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)  # a row with no key yet in this tile
+        else:
+            m_new = tl.maximum(m_i, tl.max(s, axis=1))
+            m_safe = m_new
+        p = tl.exp2(s - m_safe[:, None])
+        alpha = tl.exp2(m_i - m_safe)
+        l_i = l_i * alpha + tl.sum(p, axis=1)
+        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
+        m_i = m_new
+    return acc, l_i, m_i
+
+
+@triton.jit
 def _attn_fwd_kernel(
     q_ptr, k_ptr, v_ptr, o_ptr, lse_ptr, start_ptr,
     n_tokens, qk_scale,
@@ -68,31 +108,21 @@ def _attn_fwd_kernel(
     start = tl.load(start_ptr + offs_m, mask=m_ok, other=n_tokens)  # rows past the end attend nothing
     lo = (tl.min(start, axis=0) // BLOCK_N) * BLOCK_N
     hi = tl.minimum((pid_m + 1) * BLOCK_M, n_tokens)
+    # Key tiles every row of this query tile sees whole: at or after every row's segment start, and
+    # wholly at or before the tile's first row. They skip the mask; the rest (segment starts, diagonal) pay it.
+    full_lo = ((tl.max(start, axis=0) + BLOCK_N - 1) // BLOCK_N) * BLOCK_N
+    full_hi = ((pid_m * BLOCK_M + 1) // BLOCK_N) * BLOCK_N
+    a, b = _split(lo, hi, full_lo, full_hi)
 
     m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
     acc = tl.zeros([BLOCK_M, BLOCK_D], dtype=tl.float32)
-    for start_n in range(lo, hi, BLOCK_N):
-        offs_n = start_n + tl.arange(0, BLOCK_N)
-        n_ok = offs_n < n_tokens
-        kt = tl.load(
-            k_ptr + offs_n[None, :] * stride_kt + head * stride_kh + offs_d[:, None],
-            mask=n_ok[None, :] & d_ok[:, None], other=0.0,
-        )  # fmt: skip  # (D, N)
-        v = tl.load(
-            v_ptr + offs_n[:, None] * stride_vt + head * stride_vh + offs_d[None, :],
-            mask=n_ok[:, None] & d_ok[None, :], other=0.0,
-        )  # fmt: skip  # (N, D)
-        s = tl.dot(q, kt, input_precision=PRECISION) * qk_scale  # (M, N), log2 domain
-        allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None])
-        s = tl.where(allowed, s, float("-inf"))
-        m_new = tl.maximum(m_i, tl.max(s, axis=1))
-        m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)  # a row with no key yet in this tile
-        p = tl.exp2(s - m_safe[:, None])
-        alpha = tl.exp2(m_i - m_safe)
-        l_i = l_i * alpha + tl.sum(p, axis=1)
-        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
-        m_i = m_new
+    k_ptr += head * stride_kh
+    v_ptr += head * stride_vh
+    args = (q, offs_m, start, k_ptr, v_ptr, stride_kt, stride_vt, offs_d, d_ok, n_tokens, qk_scale)
+    acc, l_i, m_i = _fwd_tiles(acc, l_i, m_i, *args, lo, a, True, BLOCK_N, PRECISION)
+    acc, l_i, m_i = _fwd_tiles(acc, l_i, m_i, *args, a, b, False, BLOCK_N, PRECISION)
+    acc, l_i, m_i = _fwd_tiles(acc, l_i, m_i, *args, b, hi, True, BLOCK_N, PRECISION)
 
     l_safe = tl.where(l_i > 0.0, l_i, 1.0)
     out = acc / l_safe[:, None]
@@ -101,6 +131,33 @@ def _attn_fwd_kernel(
         out.to(o_ptr.dtype.element_ty), mask=m_ok[:, None] & d_ok[None, :],
     )  # fmt: skip
     tl.store(lse_ptr + head * n_tokens + offs_m, m_i + tl.log2(l_safe), mask=m_ok)
+
+
+@triton.jit
+def _dkdv_tiles(
+    dk, dv, k, v, offs_n, q_ptr, do_ptr, lse_ptr, delta_ptr, start_ptr, stride_qt, stride_dot, offs_d, d_ok,
+    n_tokens, qk_scale, lo, hi,
+    MASKED: tl.constexpr, BLOCK_M: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    for start_m in range(lo, hi, BLOCK_M):
+        offs_m = start_m + tl.arange(0, BLOCK_M)
+        m_ok = offs_m < n_tokens
+        md_mask = m_ok[:, None] & d_ok[None, :]
+        q = tl.load(q_ptr + offs_m[:, None] * stride_qt + offs_d[None, :], mask=md_mask, other=0.0)
+        do = tl.load(do_ptr + offs_m[:, None] * stride_dot + offs_d[None, :], mask=md_mask, other=0.0)
+        lse = tl.load(lse_ptr + offs_m, mask=m_ok, other=0.0)
+        delta = tl.load(delta_ptr + offs_m, mask=m_ok, other=0.0)
+        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale - lse[:, None]  # (M, N)
+        if MASKED:
+            start = tl.load(start_ptr + offs_m, mask=m_ok, other=n_tokens)
+            allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
+            s = tl.where(allowed, s, float("-inf"))  # masked before exp2: no overflow
+        p = tl.exp2(s)
+        dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)
+        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # (M, N)
+        ds = p * (dp - delta[:, None])
+        dk += tl.dot(tl.trans(ds.to(q.dtype)), q, input_precision=PRECISION)
+    return dk, dv
 
 
 @triton.jit
@@ -124,29 +181,23 @@ def _attn_bwd_dkdv_kernel(
     end = tl.load(end_ptr + offs_n, mask=n_ok, other=0)
     lo = ((pid_n * BLOCK_N) // BLOCK_M) * BLOCK_M
     hi = tl.minimum(tl.max(end, axis=0), n_tokens)
+    # Query tiles that see every key of this tile: wholly at or after its last key, and before the end of
+    # every key's segment (so the tile's keys share one segment; otherwise the range is empty).
+    full_lo = ((pid_n * BLOCK_N + BLOCK_N - 1 + BLOCK_M - 1) // BLOCK_M) * BLOCK_M
+    full_hi = (tl.min(end, axis=0) // BLOCK_M) * BLOCK_M
+    a, b = _split(lo, hi, full_lo, full_hi)
 
     dk = tl.zeros([BLOCK_N, BLOCK_D], dtype=tl.float32)
     dv = tl.zeros([BLOCK_N, BLOCK_D], dtype=tl.float32)
-    for start_m in range(lo, hi, BLOCK_M):
-        offs_m = start_m + tl.arange(0, BLOCK_M)
-        m_ok = offs_m < n_tokens
-        md_mask = m_ok[:, None] & d_ok[None, :]
-        q = tl.load(
-            q_ptr + offs_m[:, None] * stride_qt + head * stride_qh + offs_d[None, :], mask=md_mask, other=0.0
-        )
-        do = tl.load(
-            do_ptr + offs_m[:, None] * stride_dot + head * stride_doh + offs_d[None, :], mask=md_mask, other=0.0
-        )  # fmt: skip
-        lse = tl.load(lse_ptr + head * n_tokens + offs_m, mask=m_ok, other=0.0)
-        delta = tl.load(delta_ptr + head * n_tokens + offs_m, mask=m_ok, other=0.0)
-        start = tl.load(start_ptr + offs_m, mask=m_ok, other=n_tokens)
-        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale  # (M, N)
-        allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
-        p = tl.exp2(tl.where(allowed, s - lse[:, None], float("-inf")))  # masked before exp2: no overflow
-        dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)
-        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # (M, N)
-        ds = p * (dp - delta[:, None])
-        dk += tl.dot(tl.trans(ds.to(q.dtype)), q, input_precision=PRECISION)
+    q_ptr += head * stride_qh
+    do_ptr += head * stride_doh
+    args = (
+        k, v, offs_n, q_ptr, do_ptr, lse_ptr + head * n_tokens, delta_ptr + head * n_tokens, start_ptr,
+        stride_qt, stride_dot, offs_d, d_ok, n_tokens, qk_scale,
+    )  # fmt: skip
+    dk, dv = _dkdv_tiles(dk, dv, *args, lo, a, True, BLOCK_M, PRECISION)
+    dk, dv = _dkdv_tiles(dk, dv, *args, a, b, False, BLOCK_M, PRECISION)
+    dk, dv = _dkdv_tiles(dk, dv, *args, b, hi, True, BLOCK_M, PRECISION)
 
     tl.store(
         dk_ptr + offs_n[:, None] * stride_gt + head * stride_gh + offs_d[None, :],
@@ -156,6 +207,28 @@ def _attn_bwd_dkdv_kernel(
         dv_ptr + offs_n[:, None] * stride_gt + head * stride_gh + offs_d[None, :],
         dv.to(dv_ptr.dtype.element_ty), mask=nd_mask,
     )  # fmt: skip
+
+
+@triton.jit
+def _dq_tiles(
+    dq, q, do, lse, delta, offs_m, m_ok, start, k_ptr, v_ptr, stride_kt, stride_vt, offs_d, d_ok,
+    n_tokens, qk_scale, lo, hi,
+    MASKED: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    for start_n in range(lo, hi, BLOCK_N):
+        offs_n = start_n + tl.arange(0, BLOCK_N)
+        nd_mask = (offs_n < n_tokens)[:, None] & d_ok[None, :]
+        k = tl.load(k_ptr + offs_n[:, None] * stride_kt + offs_d[None, :], mask=nd_mask, other=0.0)
+        v = tl.load(v_ptr + offs_n[:, None] * stride_vt + offs_d[None, :], mask=nd_mask, other=0.0)
+        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale - lse[:, None]
+        if MASKED:
+            allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
+            s = tl.where(allowed, s, float("-inf"))
+        p = tl.exp2(s)
+        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
+        ds = p * (dp - delta[:, None])
+        dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
+    return dq
 
 
 @triton.jit
@@ -183,24 +256,33 @@ def _attn_bwd_dq_kernel(
     start = tl.load(start_ptr + offs_m, mask=m_ok, other=n_tokens)
     lo = (tl.min(start, axis=0) // BLOCK_N) * BLOCK_N
     hi = tl.minimum((pid_m + 1) * BLOCK_M, n_tokens)
+    full_lo = ((tl.max(start, axis=0) + BLOCK_N - 1) // BLOCK_N) * BLOCK_N  # as in the forward
+    full_hi = ((pid_m * BLOCK_M + 1) // BLOCK_N) * BLOCK_N
+    a, b = _split(lo, hi, full_lo, full_hi)
 
     dq = tl.zeros([BLOCK_M, BLOCK_D], dtype=tl.float32)
-    for start_n in range(lo, hi, BLOCK_N):
-        offs_n = start_n + tl.arange(0, BLOCK_N)
-        n_ok = offs_n < n_tokens
-        nd_mask = n_ok[:, None] & d_ok[None, :]
-        k = tl.load(
-            k_ptr + offs_n[:, None] * stride_kt + head * stride_kh + offs_d[None, :], mask=nd_mask, other=0.0
-        )
-        v = tl.load(
-            v_ptr + offs_n[:, None] * stride_vt + head * stride_vh + offs_d[None, :], mask=nd_mask, other=0.0
-        )
-        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale
-        allowed = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] >= start[:, None]) & m_ok[:, None]
-        p = tl.exp2(tl.where(allowed, s - lse[:, None], float("-inf")))  # masked before exp2: no overflow
-        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
-        ds = p * (dp - delta[:, None])
-        dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
+    k_ptr += head * stride_kh
+    v_ptr += head * stride_vh
+    args = (
+        q,
+        do,
+        lse,
+        delta,
+        offs_m,
+        m_ok,
+        start,
+        k_ptr,
+        v_ptr,
+        stride_kt,
+        stride_vt,
+        offs_d,
+        d_ok,
+        n_tokens,
+        qk_scale,
+    )
+    dq = _dq_tiles(dq, *args, lo, a, True, BLOCK_N, PRECISION)
+    dq = _dq_tiles(dq, *args, a, b, False, BLOCK_N, PRECISION)
+    dq = _dq_tiles(dq, *args, b, hi, True, BLOCK_N, PRECISION)
 
     tl.store(
         dq_ptr + offs_m[:, None] * stride_gt + head * stride_gh + offs_d[None, :],
@@ -278,6 +360,8 @@ def varlen_attention(
         raise ValueError(f"q, k, v must share a (B, L, H, D) shape, got {q.shape}, {k.shape}, {v.shape}")
     if q.dtype not in (torch.float16, torch.bfloat16, torch.float32):
         raise TypeError(f"attention supports fp16/bf16/fp32, got {q.dtype}")
+    if 3 * q.numel() >= 2**31:  # offsets are int32 in the kernels; a qkv view spans 3x q's elements
+        raise ValueError(f"attention input {tuple(q.shape)} is too large for int32 offsets; split the batch")
     n_rows, row_len, _, head_dim = q.shape
     start, end = token_segments(cu_seqlens, n_rows, row_len)
     sm_scale = scale if scale is not None else 1.0 / math.sqrt(head_dim)

@@ -14,6 +14,8 @@ CASES = {
     "two-rows-padded": (2, 24, [[24], [5, 1, 11]]),
     # one subject longer than a tile in both directions plus a single-token row remainder
     "long-and-short": (3, 20, [[19], [3, 9], [20]]),
+    # subjects spanning several 16-token tiles, so whole tiles take the kernels' mask-free path
+    "multi-tile": (2, 48, [[40], [3, 45]]),
 }
 HEAD_DIMS = [16, 24]  # 24 is not a power of two: the kernels mask the padded head lanes
 # Per-dtype tolerance of Triton vs the fp32 reference on the same (rounded) inputs:
