@@ -2,11 +2,10 @@
 mention of the subject's names, identifiers, phones, emails, address parts and birth date is PHI, however
 the model or the rules would have judged it."""
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-
-import regex as re
 
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",

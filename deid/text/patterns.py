@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 import regex as re
 
-from deid.text.lexicon import AMBIGUOUS_NAMES, COMMON_WORDS, FIRST_NAMES, STATE_CODES, STATE_NAMES, SURNAMES
+from deid.text.lexicon import (
+    AMBIGUOUS_NAMES,
+    COMMON_WORDS,
+    EPONYM_NEXT,
+    FIRST_NAMES,
+    STATE_CODES,
+    STATE_NAMES,
+    SURNAMES,
+)
 
 _FIRST = frozenset(FIRST_NAMES)
 _NAMES = _FIRST | frozenset(SURNAMES)
@@ -73,7 +81,7 @@ class Rule:
     group: int | str = 0
     score: float = 0.85
     validate: Callable[[re.Match[str]], bool] | None = None
-    overlapped: bool = False  # try a match at every position (the validator rejects most)
+    require: re.Pattern[str] | None = None  # a cheap test the text must pass before the rule runs
 
 
 def _c(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -99,11 +107,29 @@ def _valid_city_state(m: re.Match[str]) -> bool:
     return state in STATE_CODES or state.lower() in STATE_NAMES
 
 
-def _lexicon_first_name(m: re.Match[str]) -> bool:
-    from deid.text.recognizers import is_eponym
+_NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
 
-    first = m.group("name").split()[0].lower()
-    return first in _FIRST and first not in AMBIGUOUS_NAMES and not is_eponym(m.string, m.start(), m.end())
+
+def is_eponym(text: str, start: int, end: int) -> bool:
+    """A name used for a disease, sign or score: "Crohn's disease", "Wells score", "Hodgkin lymphoma"."""
+    m = _NEXT_WORD.match(text, end)
+    return m is not None and m.group(1).lower() in EPONYM_NEXT
+
+
+def _lexicon_first_name(m: re.Match[str]) -> bool:
+    first = m.group("first").lower()
+    return first in _FIRST and first not in AMBIGUOUS_NAMES and not is_eponym(m.string, m.start(), _span_end(m))
+
+
+def _lexicon_pair(m: re.Match[str]) -> bool:
+    words = (m.group("first").lower(), m.group("rest").split()[0].lower())
+    return all(w in _NAMES and w not in AMBIGUOUS_NAMES for w in words) and not is_eponym(
+        m.string, m.start(), _span_end(m)
+    )
+
+
+def _span_end(m: re.Match[str]) -> int:
+    return m.end("rest") if m.group("rest") else m.end("first")
 
 
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES")
@@ -145,6 +171,13 @@ _MD_CONTEXT = (
     r"(?:on|since|from|until|till|thru|through|to|dated|date|dos|doa|dod|dob|seen|admitted|discharged|visit|"
     r"surgery|started|stopped|began|before|after|last|next|due|scheduled|planned)"
 )
+
+_CREDENTIAL = re.compile(
+    r"(?<=\S,?[ \t]+)(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA|PhD|MBBS|DDS|DMD|PharmD|LPN|CNA|MSW|LCSW|CRNA|FNP|"
+    r"APRN|DPM|OD|FACS|FACP|MPH)\b"
+)
+
+_NAME_BEFORE = re.compile(rf"(?<![\w'-])(?P<name>{_NAME}),?[ \t]+$")
 
 RULES: tuple[Rule, ...] = (
     # ---- dates ------------------------------------------------------------------------------------
@@ -417,21 +450,18 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "lexicon_name",  # a capitalised common given name, and the capitalised word after it
         "NAME",
-        _c(r"\b(?P<name>\p{Lu}[\p{Ll}]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?)"),
-        group="name",
+        _c(r"\b(?P<first>\p{Lu}\p{Ll}+)(?=(?P<rest>[ \t]+\p{Lu}[\p{L}'’-]+)?)"),
+        group="lexicon",
         score=0.6,
         validate=_lexicon_first_name,
-        overlapped=True,
     ),
     Rule(
         "lexicon_pair",  # two capitalised known names in a row: "Johns Hopkins", "Hawkins Barbara"
         "NAME",
-        _c(r"\b(?P<name>\p{Lu}[\p{L}'’-]+[ \t]+\p{Lu}[\p{L}'’-]+)"),
-        group="name",
+        _c(r"\b(?P<first>\p{Lu}[\p{L}'’-]+)(?=(?P<rest>[ \t]+\p{Lu}[\p{L}'’-]+))"),
+        group="lexicon",
         score=0.6,
-        validate=lambda m: all(
-            w.lower() in _NAMES and w.lower() not in AMBIGUOUS_NAMES for w in m.group("name").split()
-        ),
+        validate=_lexicon_pair,
     ),
     Rule(
         "relative_date",  # last July, this past spring, next Tuesday: moved with the shift, or left as is
@@ -529,13 +559,10 @@ RULES: tuple[Rule, ...] = (
     # ---- names by context ----------------------------------------------------------------------------
     Rule("titled_name", "NAME", _c(rf"\b{_TITLE}\s+(?P<name>{_NAME})"), group="name", score=0.9),
     Rule(
-        "name_credentials",
+        "name_credentials",  # Jane Doe, MD: the credential is found first, the name looked for before it
         "NAME",
-        _c(
-            rf"(?P<name>{_NAME}),?\s+(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|PhD|MBBS|DDS|DMD|PharmD|LPN|CNA|MSW|"
-            r"LCSW|CRNA|FNP|APRN|DPM|OD|FACS|FACP|MPH)\b"
-        ),
-        group="name",
+        _CREDENTIAL,
+        group="credential",
         score=0.85,
     ),
     Rule(
@@ -595,8 +622,11 @@ _KEEP_LOWER = frozenset(("of", "the", "&"))
 _FACILITY_TAIL = re.compile(rf"(?i:{_FACILITY_WORD})$")
 
 
+_INITIAL = re.compile(r"\p{Lu}\.?,?")
+
+
 def _is_stop(token: str) -> bool:
-    if re.fullmatch(r"\p{Lu}\.?,?", token):
+    if _INITIAL.fullmatch(token):
         return False  # an initial ("Dr. A."), not the article "a"
     word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
     return word in COMMON_WORDS or word in _FACILITY_STOP
@@ -663,10 +693,20 @@ def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
 def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[int, int, str, float, str]]:
     """(start, end, label, score, rule name) for every rule match in `text`."""
     for rule in rules:
-        for m in rule.pattern.finditer(text, overlapped=rule.overlapped):
+        if rule.require is not None and rule.require.search(text) is None:
+            continue
+        for m in rule.pattern.finditer(text):
             if rule.validate is not None and not rule.validate(m):
                 continue
-            if rule.group == 0 and rule.name == "zip_after_state":
+            if rule.group == "credential":
+                window = max(0, m.start() - 80)
+                before = _NAME_BEFORE.search(text, window, m.start())
+                if before is None:
+                    continue
+                start, end = before.span("name")
+            elif rule.group == "lexicon":
+                start, end = m.start("first"), _span_end(m)
+            elif rule.group == 0 and rule.name == "zip_after_state":
                 key = "zip" if m.group("zip") else "zip2"
                 start, end = m.span(key)
             else:

@@ -14,12 +14,11 @@ from deid.text.lexicon import (
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
     DRUG_BRANDS,
-    EPONYM_NEXT,
     EPONYMS,
     FIRST_NAMES,
     SURNAMES,
 )
-from deid.text.patterns import RULES, iter_matches
+from deid.text.patterns import RULES, is_eponym, iter_matches
 from deid.text.spans import LABELS
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
@@ -115,9 +114,6 @@ _EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
 _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
 
 
-_NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
-
-
 _NOT_IN_A_NAME = re.compile(r"[\d.,/:%+-]*\d[\d.,/:%+-]*|[A-Z]\d{2}(?:\.\w+)?|\w*/\w*")
 
 
@@ -141,12 +137,6 @@ _FIRST_WORD = re.compile(r"(\w[\w'’-]*)\W+")
 def _ordinary(word: str) -> bool:
     low = word.lower()
     return low in COMMON_WORDS or low in CLINICAL_ACRONYMS
-
-
-def is_eponym(text: str, start: int, end: int) -> bool:
-    """A name used for a disease, sign or score: "Crohn's disease", "Wells score", "Hodgkin lymphoma"."""
-    m = _NEXT_WORD.match(text, end)
-    return m is not None and m.group(1).lower() in EPONYM_NEXT
 
 
 def _trim_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
