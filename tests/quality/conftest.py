@@ -1,4 +1,5 @@
 """A small generated root (MEDS shards, metadata, ledger, raw patients, quarantine) and ways to plant defects."""
+# ruff: noqa: DTZ001 -- MEDS times are naive UTC timestamps (schemas.meds), so the test data is naive too
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -1,6 +1,7 @@
 """Each expectation catches its planted defect in generated data and passes on clean data (polars engine)."""
+# ruff: noqa: DTZ001 -- MEDS times are naive UTC timestamps (schemas.meds)
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pyarrow as pa
@@ -82,7 +83,7 @@ def test_event_long_after_death_and_future_times_are_caught(root: Root):
     sid = root.subject_id("src-b")
     late = root.data("train", 0).filter(pl.col("subject_id") == sid).tail(1)
     after = late.with_columns(time=pl.lit(datetime(2026, 6, 1)), code=pl.lit("ENCOUNTER//AMB"))
-    future = late.with_columns(time=pl.lit(datetime.now() + timedelta(days=30)), code=pl.lit("ENCOUNTER//AMB"))
+    future = late.with_columns(time=pl.lit(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=30)), code=pl.lit("ENCOUNTER//AMB"))
     _edit(root, "train", 0, lambda df: pl.concat([df, after, future]).sort("subject_id", "time", nulls_last=False))
     bad = failing(root)
     assert bad == {"meds_data.plausibility/no_event_after_death": 2, "meds_data.plausibility/no_future_time": 1}
@@ -100,9 +101,10 @@ def test_times_out_of_order_within_a_subject_block(root: Root):
     _edit(root, "train", 0, lambda df: df.reverse().sort("subject_id", maintain_order=True))
     bad = failing(root)
     assert "meds_data.plausibility/time_sorted_within_subject" in bad
-    assert [o.severity for o in validate(root.path) if o.expectation.endswith("time_sorted_within_subject")][
-        0
-    ] == "error"
+    assert (
+        next(o.severity for o in validate(root.path) if o.expectation.endswith("time_sorted_within_subject"))
+        == "error"
+    )
 
 
 def test_subject_in_two_shards_is_caught(root: Root):
