@@ -105,6 +105,19 @@ IMAGING_STUDIES_SCHEMA = pa.schema(
 )
 """One row per study."""
 
+
+def study_uid_from_identifier(value: str | None) -> str | None:
+    """A DICOM UID from a FHIR identifier value (`urn:oid:1.2.3` -> `1.2.3`); None if it is not one.
+
+    >>> study_uid_from_identifier("urn:oid:1.2.840.99999999.1"), study_uid_from_identifier("abc")
+    ('1.2.840.99999999.1', None)
+    """
+    if not value:
+        return None
+    uid = value.removeprefix("urn:oid:").strip()
+    return uid if uid and all(c.isdigit() or c == "." for c in uid) else None
+
+
 FHIR_IMAGING_STUDY_UIDS_SCHEMA = pa.schema(
     [
         pa.field("source_patient", pa.string(), nullable=False),  # FHIR Patient id (PHI)

@@ -25,7 +25,7 @@ def command(patients: int, seed: int, root: str | None, shards: int | None) -> N
     columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("generate", total=patients)
-        summary = generate_landing(landing, patients, seed, progress=lambda n: progress.update(task, completed=n))
+        summary = generate_landing(landing, patients, seed, progress=lambda n: progress.advance(task, n))
     seconds = time.perf_counter() - started
     console.print(f"Generated {patients} patients (seed {seed}) into {landing} in {seconds:.1f}s")
     if isinstance(summary, dict):

@@ -49,7 +49,9 @@ def test_assets_materialize_and_the_ledger_check_passes(tmp_path, keyring):
     assert second.success
     assert pl.read_parquet(imaging_path(layout, "series", shard))["n_instances"].to_list() == [2]
     assert pl.read_parquet(imaging_path(layout, "studies", shard)).height == 1
-    assert pl.read_parquet(raw_events_path(layout, shard)).height == 2
+    # The study is already on the timeline through its FHIR ImagingStudy, so DICOM adds no second copy.
+    assert pl.read_parquet(raw_events_path(layout, shard)).height == 0
+    assert second.asset_materializations_for_node("dicom_events")[0].metadata["studies_already_in_fhir"].value == 1
     patients = pl.read_parquet(raw_patients_path(layout, shard))  # so MEDS knows the subject of these events
     assert patients["source_patient"].to_list() == ["MRN-0042"]
     links = pl.read_parquet(layout.imaging / "fhir_links.parquet")
@@ -63,3 +65,22 @@ def test_definitions_load_with_the_dicom_group():
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"dicom_instances", "dicom_events", "imaging_series", "imaging_studies", "imaging_fhir_links"} <= keys
+
+
+def test_dicom_patient_ids_map_to_the_fhir_patient_by_mrn(tmp_path, keyring):
+    """A PatientID that is a FHIR patient's MRN makes one subject: same pseudonym, shard and date shift."""
+    from pipelines.defs.fhir.ingest import ingest_fhir
+    from tests.conftest import write_bundle
+    from tests.fhir_fixtures import patient
+
+    layout = Layout(tmp_path)
+    write_bundle(layout.landing_fhir / "b.json", [patient("fhir-7")])  # its MRN is "MRN-fhir-7"
+    write_instance(layout.landing_dicom / "x" / "im0", make_instance(sop_uid="1.2.3.9", patient_id="MRN-fhir-7"))
+    ingest_fhir(layout, keyring, 4)
+    resources = {"longitude": LongitudeResource(root=str(tmp_path), secret=SECRET.decode(), n_shards=4, workers=1)}
+    assert dg.materialize([dicom_instances], resources=resources).success
+    shard = keyring.shard("fhir-7", 4)
+    assert dg.materialize([dicom_events], resources=resources, partition_key=str(shard)).success
+    events = pl.read_parquet(raw_events_path(layout, shard))
+    assert set(events["source_patient"]) == {"fhir-7"} and events.height == 2
+    assert pl.read_parquet(raw_patients_path(layout, shard)).height == 0  # FHIR's patient record stands

@@ -12,7 +12,7 @@ from schemas.imaging import INSTANCES_ASSET
 GROUP = "dicom"
 
 
-@dg.asset(name=INSTANCES_ASSET, group_name=GROUP, kinds={"pydicom", "parquet"})
+@dg.asset(name=INSTANCES_ASSET, group_name=GROUP, kinds={"pydicom", "parquet"}, deps=["fhir_raw", "tables_raw"])
 def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """Every file under landing/dicom/: an indexed, de-identified instance, a counted DICOMDIR, or quarantined
     with a reason; writes raw/dicom/{instances,patients}, imaging/instances, quarantine/ and the ledger."""
@@ -25,7 +25,8 @@ def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResou
     return dg.MaterializeResult(metadata={**summary, "files_per_s": round(summary["files"] / max(seconds, 1e-9))})
 
 
-@dg.asset(partitions_def=shard_partitions, deps=[INSTANCES_ASSET], group_name=GROUP, kinds={"polars", "parquet"})
+@dg.asset(partitions_def=shard_partitions, deps=[INSTANCES_ASSET, "fhir_raw"], group_name=GROUP,
+          kinds={"polars", "parquet"})  # fmt: skip
 def dicom_events(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """One event per study (`IMAGING_STUDY//<modality>//<body part>`) and per series
     (`IMAGING//<modality>//<body part>`) of shard k, at real UTC times, into raw/dicom/events/shard=<k>/."""
@@ -50,7 +51,7 @@ def imaging_studies(context: dg.AssetExecutionContext, longitude: LongitudeResou
     return dg.MaterializeResult(metadata=build_rollup(longitude.settings(), int(context.partition_key), "studies"))
 
 
-@dg.asset(deps=[INSTANCES_ASSET], group_name=GROUP, kinds={"polars", "parquet"})
+@dg.asset(deps=[INSTANCES_ASSET, "fhir_raw"], group_name=GROUP, kinds={"polars", "parquet"})
 def imaging_fhir_links(longitude: LongitudeResource) -> dg.MaterializeResult:
     """DICOM studies whose Study Instance UID a FHIR ImagingStudy names: imaging/fhir_links.parquet."""
     from pipelines.defs.dicom.build import build_links

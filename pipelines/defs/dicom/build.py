@@ -4,6 +4,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.defs.crosswalk import identifier_crosswalk
 from pipelines.defs.dicom import transforms
 from pipelines.defs.dicom.index import index_files, walk
 from pipelines.settings import Settings
@@ -36,13 +37,20 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
     """
     layout = settings.layout
     files = walk(layout.landing_dicom) if layout.landing_dicom.exists() else []
-    result = index_files(files, layout.root, settings.secret, settings.n_shards, workers=workers)
+    # PatientID usually holds the MRN: map it to the patient id the other sources use, so one person is one
+    # subject with one date shift across FHIR, tables and imaging.
+    crosswalk = identifier_crosswalk(layout)
+    result = index_files(
+        files, layout.root, settings.secret, settings.n_shards, workers=workers, crosswalk=crosswalk
+    )
+    linked = set(crosswalk.values())
     raw_all = []
     for shard in range(settings.n_shards):
         raw = transforms.raw_instances(result, shard)
         raw_all.append(raw)
         write_parquet(raw.to_arrow(), raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
-        patients = transforms.raw_patients(result, shard)
+        # Patients known to another source keep that source's record (birth date, identity) only.
+        patients = transforms.raw_patients(result, shard).filter(~pl.col("source_patient").is_in(list(linked)))
         write_parquet(patients.to_arrow(), raw_patients_path(layout, shard), RAW_PATIENTS_SCHEMA)
         inst = transforms.imaging_instances(result, shard)
         write_parquet(inst.to_arrow(), imaging_path(layout, "instances", shard), IMAGING_INSTANCES_SCHEMA)
@@ -72,9 +80,14 @@ def build_events(settings: Settings, shard: int) -> dict:
     """raw/dicom/events/shard=<k>/part-0.parquet from the shard's raw instances."""
     layout = settings.layout
     raw = _read(raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
+    # A study that a FHIR ImagingStudy already put on the timeline is not added a second time.
+    fhir_uids = _fhir_study_uids(layout)["study_uid"].unique()
+    in_fhir = raw.filter(pl.col("study_uid").is_in(fhir_uids.implode()))
+    raw = raw.filter(~pl.col("study_uid").is_in(fhir_uids.implode()))
     events = transforms.events_table(raw, settings.secret)
     write_parquet(events.to_arrow(), raw_events_path(layout, shard), RAW_EVENTS_SCHEMA)
-    return {"events": events.height, "studies": raw["study_uid"].n_unique(), "instances": raw.height}
+    return {"events": events.height, "studies": raw["study_uid"].n_unique(), "instances": raw.height,
+            "studies_already_in_fhir": in_fhir["study_uid"].n_unique()}  # fmt: skip
 
 
 def build_rollup(settings: Settings, shard: int, table: str) -> dict:
@@ -89,19 +102,21 @@ def build_rollup(settings: Settings, shard: int, table: str) -> dict:
     return {"rows": out.height, "instances": inst.height}
 
 
+def _fhir_study_uids(layout) -> pl.DataFrame:
+    fhir_dir = fhir_study_uids_dir(layout)
+    parts = sorted(fhir_dir.rglob("*.parquet")) if fhir_dir.exists() else []
+    if not parts:
+        return pl.from_arrow(FHIR_IMAGING_STUDY_UIDS_SCHEMA.empty_table())
+    return pl.concat([pl.read_parquet(p).select(FHIR_IMAGING_STUDY_UIDS_SCHEMA.names) for p in parts])
+
+
 def build_links(settings: Settings) -> dict:
     """imaging/fhir_links.parquet: raw DICOM studies joined to the FHIR ingest's study-UID table, if any."""
     layout = settings.layout
     raw = pl.concat(
         [_read(raw_instances_path(layout, k), RAW_DICOM_INSTANCES_SCHEMA) for k in range(settings.n_shards)]
     )
-    fhir_dir = fhir_study_uids_dir(layout)
-    parts = sorted(fhir_dir.rglob("*.parquet")) if fhir_dir.exists() else []
-    fhir = (
-        pl.concat([pl.read_parquet(p).select(FHIR_IMAGING_STUDY_UIDS_SCHEMA.names) for p in parts])
-        if parts
-        else pl.from_arrow(FHIR_IMAGING_STUDY_UIDS_SCHEMA.empty_table())
-    )
+    fhir = _fhir_study_uids(layout)
     links = transforms.fhir_links(raw, fhir, settings.keyring)
     write_parquet(links.to_arrow(), imaging_links_path(layout), IMAGING_FHIR_LINKS_SCHEMA)
     return {
@@ -109,5 +124,5 @@ def build_links(settings: Settings) -> dict:
         "fhir_study_uids": fhir.height,
         "linked": links.height,
         "subject_mismatches": int((~links["same_subject"]).sum()) if links.height else 0,
-        "fhir_table_present": bool(parts),
+        "fhir_table_present": fhir.height > 0,
     }

@@ -210,18 +210,6 @@ def quarantine_table(result: IndexResult) -> pl.DataFrame:
     return _frame(rows, QUARANTINE_SCHEMA)
 
 
-def study_uid_from_identifier(value: str | None) -> str | None:
-    """A DICOM UID from a FHIR identifier value (`urn:oid:1.2.3` -> `1.2.3`); None if it is not one.
-
-    >>> study_uid_from_identifier("urn:oid:1.2.840.99999999.1"), study_uid_from_identifier("abc")
-    ('1.2.840.99999999.1', None)
-    """
-    if not value:
-        return None
-    uid = value.removeprefix("urn:oid:").strip()
-    return uid if uid and all(c.isdigit() or c == "." for c in uid) else None
-
-
 def fhir_links(raw: pl.DataFrame, fhir: pl.DataFrame, keyring: Keyring) -> pl.DataFrame:
     """Join DICOM studies to FHIR ImagingStudy rows on the original Study Instance UID (raw zone in, de-identified
     out): remapped study UID, both sides' subject_id, and whether they agree.

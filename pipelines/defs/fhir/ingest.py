@@ -24,6 +24,7 @@ from pipelines.defs.fhir.notes import diagnostic_report_notes, document_referenc
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
 from schemas import quarantine as q
+from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
 from schemas.io import swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.ledger import LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
@@ -71,6 +72,7 @@ class _Buffers:
         self.events: dict[int, list[list]] = {}
         self.patients: dict[int, list[list]] = {}
         self.notes: dict[int, list[list]] = {}
+        self.study_uids: list[dict] = []  # ImagingStudy study UIDs, for the DICOM link (unsharded, small)
         self.quarantine: list[list] = [[] for _ in QUARANTINE_SCHEMA.names]
         self.n_buffered = 0
         self.seq = 0
@@ -109,6 +111,11 @@ class _Buffers:
                 path = self.out / table / f"shard={shard}" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
                 write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema)
             buffers.clear()
+        if self.study_uids:
+            table = pa.Table.from_pylist(self.study_uids, schema=FHIR_IMAGING_STUDY_UIDS_SCHEMA)
+            path = self.out / "imaging_study_uids" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
+            write_parquet(table, path, FHIR_IMAGING_STUDY_UIDS_SCHEMA)
+            self.study_uids = []
         self.n_buffered = 0
         self.seq += 1
 
@@ -259,11 +266,21 @@ class _UnitProcessor:
             desc = self.result.descriptions
             for ev in events:
                 desc[ev[1], ev[5]] += 1
+        if rtype == "ImagingStudy":
+            self._study_uids(r, pid, rel)
         if rtype == "Patient":
             birth = next((e[0] for e in events if e[1] == "MEDS_BIRTH"), None)
             death = next((e[0] for e in events if e[1] == "MEDS_DEATH"), None)
             gender = r.get("gender")
             self.buffers.add_patient(shard, (pid, birth, death, gender, *patient_identity(r), rel, pos))
+
+    def _study_uids(self, r: dict, pid: str, rel: str) -> None:
+        for ident in r.get("identifier") or ():
+            uid = study_uid_from_identifier(ident.get("value")) if isinstance(ident, dict) else None
+            if uid and isinstance(r.get("id"), str):
+                self.buffers.study_uids.append(
+                    {"source_patient": pid, "resource_id": r["id"], "study_uid": uid, "source_file": rel}
+                )
 
     def _notes(self, r: dict, rtype: str, pid: str, events: list, rel: str, pos: int) -> list:
         """Note texts of a DocumentReference or DiagnosticReport: raw note rows plus one NOTE event each."""

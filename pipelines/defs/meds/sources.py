@@ -2,4 +2,9 @@
 
 import dagster as dg
 
-RAW_SOURCE_ASSETS = [dg.AssetKey("fhir_raw"), dg.AssetKey("tables_raw"), dg.AssetKey("notes_files_raw")]
+RAW_SOURCE_ASSETS = [
+    dg.AssetKey("fhir_raw"),
+    dg.AssetKey("tables_raw"),
+    dg.AssetKey("notes_files_raw"),
+    dg.AssetKey("dicom_events"),  # partitioned like meds_data: shard k feeds shard k
+]
