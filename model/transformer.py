@@ -17,14 +17,14 @@ stream of T tokens, as TrainingShards gives them) or (B, L) rows; cu_seqlens is 
 Attention is block-diagonal causal: a token sees earlier tokens of its own segment only, so a packed batch
 gives each subject exactly the loss it would get alone (tests/model/test_model.py checks it).
 
-Time-aware position encoding (the choice, documented here): rotary positions carry token order, and the
-clinical clock is added to the token embeddings as a learned projection of Fourier features of two
-log-scaled times: log1p(age in days) and log1p(days since the subject's first timed token in the row).
-Log scale because gaps in a record span minutes to decades; Fourier features (8 geometric frequencies with
-periods from 0.25 to 20 log-days) so a linear map can respond to narrow age bands. The projection is
-zero-initialized, so training starts as a plain GPT and learns how much time to mix in. Time-scaled rotary
-was the alternative; it ties attention to absolute time gaps but breaks the relative-position rotary form
-when two tokens share a time, which clinical records do constantly (all labs of one draw).
+Time-aware position encoding (the choice, documented here): rotary positions (position_ids) carry token
+order, and the clinical clock is added to the token embeddings as a learned projection of Fourier features
+of two log-scaled times: log1p(age in days) and log1p(days since the first timed token of the subject's
+window). Log scale because gaps in a record span minutes to decades; Fourier features (8 geometric
+frequencies, periods 0.25 to 20 log-days) so a linear map can pick out narrow age bands. The projection is
+zero-initialized, so training starts as a plain GPT and learns how much time to mix in. The alternative,
+time-scaled rotary (time as the rotary position), gives tokens that share a time (all labs of one draw)
+identical positions, and its frequencies would have to span minutes to decades at once.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class TimeEncoding(nn.Module):
         channels = torch.stack([days, elapsed], dim=-1).clamp_min(0)  # (B, L, 2)
         ok = torch.isfinite(channels)
         channels = torch.log1p(torch.where(ok, channels, 0.0))
-        angles = channels[..., None] * self.angular  # (B, L, 2, F)
+        angles = channels[..., None] * self.angular.float()  # (B, L, 2, F); fp32 even in a bf16 model
         feats = torch.cat([channels[..., None], angles.sin(), angles.cos()], dim=-1)  # (B, L, 2, 1 + 2F)
         feats = (feats * ok[..., None]).flatten(-2)  # untimed tokens get no time signal
         return self.proj(feats.to(self.proj.weight.dtype))
