@@ -67,8 +67,14 @@ def _checks(report) -> str:
             note = f"accepted by {_e(accepted['who'])} on {_e(accepted['when'])}: {_e(accepted['note'])}"
         elif failed and shown.severity == "error" and f"check:{name}" in report.acceptances:
             note = '<span class="err">blocking: acceptance ignored</span>'
+        elif failed and shown.severity == "warn":
+            note = f"<code>longitude quality accept check:{_e(name)} --note ...</code>"
         examples = "".join(f"<div><code>{_e(ex)}</code></div>" for ex in shown.examples[:3])
-        breakdown = ", ".join(f"{_e(k)}: {v}" for k, v in list(shown.breakdown.items())[:6])
+        total: dict[str, int] = defaultdict(int)
+        for o in failed:
+            for k, v in o.breakdown.items():
+                total[k] += v
+        breakdown = ", ".join(f"{_e(k)}: {v}" for k, v in sorted(total.items(), key=lambda kv: -kv[1])[:6])
         rows.append(
             [
                 _status(shown),

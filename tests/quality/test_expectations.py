@@ -83,7 +83,9 @@ def test_event_long_after_death_and_future_times_are_caught(root: Root):
     sid = root.subject_id("src-b")
     late = root.data("train", 0).filter(pl.col("subject_id") == sid).tail(1)
     after = late.with_columns(time=pl.lit(datetime(2026, 6, 1)), code=pl.lit("ENCOUNTER//AMB"))
-    future = late.with_columns(time=pl.lit(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=30)), code=pl.lit("ENCOUNTER//AMB"))
+    future = late.with_columns(
+        time=pl.lit(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=30)), code=pl.lit("ENCOUNTER//AMB")
+    )
     _edit(root, "train", 0, lambda df: pl.concat([df, after, future]).sort("subject_id", "time", nulls_last=False))
     bad = failing(root)
     assert bad == {"meds_data.plausibility/no_event_after_death": 2, "meds_data.plausibility/no_future_time": 1}

@@ -38,7 +38,11 @@ def test_site_has_our_pages_and_the_great_expectations_data_docs(built):
         "Review log",
     ):
         assert f">{section}</h2>" in page
-    assert "value_below_physiological_high" in page and "LOINC//8867-4: 3" in page
+    assert (
+        "value_below_physiological_high" in page
+        and "LOINC//8867-4: 3" in page
+        and "accept check:meds_data.plausibility" in page
+    )
     assert page.count("data:image/png;base64,") == 3  # events per year, codes/lengths, lab distributions
     assert (site / "gx" / "index.html").exists() and report.gx_outcomes > 50
     validation_pages = list((site / "gx" / "validations").rglob("*.html"))
