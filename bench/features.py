@@ -35,16 +35,20 @@ def timed(cmd: list[str], env: dict | None = None, log: Path | None = None) -> d
     _, status, usage = os.wait4(proc.pid, 0)
     if log:
         out.close()
-    return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024),
-            "ok": os.waitstatus_to_exitcode(status) == 0}  # fmt: skip
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024),
+        "ok": os.waitstatus_to_exitcode(status) == 0,
+    }
 
 
 def make_labels(root: Path, rows: int, work: Path, seed: int = 0) -> tuple[Path, Path]:
     """`rows` prediction times: random event times plus up to 30 days, as one file and as MEDS-Tab's layout."""
     rng = np.random.default_rng(seed)
     files = sorted((root / "meds" / "data").glob("*/*.parquet"))
-    events = pl.concat([pl.read_parquet(f, columns=["subject_id", "time"]).with_columns(file=pl.lit(str(f)))
-                        for f in files]).filter(pl.col("time").is_not_null())  # fmt: skip
+    events = pl.concat(
+        [pl.read_parquet(f, columns=["subject_id", "time"]).with_columns(file=pl.lit(str(f))) for f in files]
+    ).filter(pl.col("time").is_not_null())
     pick = events[rng.integers(0, len(events), rows)]
     offset = pl.Series(rng.integers(0, 30 * 86400, rows)).cast(pl.Int64) * 1_000_000
     labels = pick.with_columns(
@@ -57,24 +61,29 @@ def make_labels(root: Path, rows: int, work: Path, seed: int = 0) -> tuple[Path,
     for f, part in labels.group_by("file"):
         rel = Path(f[0]).relative_to(root / "meds" / "data")
         (medstab / rel).parent.mkdir(parents=True, exist_ok=True)
-        part.select("subject_id", "prediction_time", "boolean_value").sort("subject_id", "prediction_time").write_parquet(
-            medstab / rel
-        )
+        part.select("subject_id", "prediction_time", "boolean_value").sort(
+            "subject_id", "prediction_time"
+        ).write_parquet(medstab / rel)
     return single, medstab
 
 
 def run_ours(root: Path, labels: Path, work: Path) -> dict:
     py = str(REPO / ".venv" / "bin" / "python")
-    code = ("import sys; from pipelines.features.offline import get_features; "
-            "get_features(sys.argv[1], sys.argv[2], sys.argv[3], output=sys.argv[4], out=sys.argv[5])")  # fmt: skip
+    code = (
+        "import sys; from pipelines.features.offline import get_features; "
+        "get_features(sys.argv[1], sys.argv[2], sys.argv[3], output=sys.argv[4], out=sys.argv[5])"
+    )
     out = {}
     for spec, output in (("all_codes", "sparse"), ("all_codes", "wide")):
         path = work / f"ours_{spec}_{output}.parquet"
-        out[f"{spec}/{output}"] = timed([py, "-c", code, str(root), str(labels), spec, output, str(path)],
-                                        log=work / f"ours_{output}.log")  # fmt: skip
+        out[f"{spec}/{output}"] = timed(
+            [py, "-c", code, str(root), str(labels), spec, output, str(path)], log=work / f"ours_{output}.log"
+        )
         meta = pl.read_parquet_schema(path) if path.exists() else {}
         out[f"{spec}/{output}"]["columns"] = len(meta)
-        out[f"{spec}/{output}"]["rows"] = pl.scan_parquet(path).select(pl.len()).collect().item() if path.exists() else 0
+        out[f"{spec}/{output}"]["rows"] = (
+            pl.scan_parquet(path).select(pl.len()).collect().item() if path.exists() else 0
+        )
     return out
 
 
@@ -88,8 +97,11 @@ def run_medstab(root: Path, label_dir: Path, work: Path) -> dict:
     shutil.rmtree(out_dir, ignore_errors=True)
     # A fresh output folder each run; do_overwrite=True would make later steps delete describe's codes.parquet.
     common = [f"input_dir={root / 'meds' / 'data'}", f"output_dir={out_dir}", "do_overwrite=False"]
-    tab = ["tabularization.min_code_inclusion_count=1", f"tabularization.window_sizes=[{','.join(WINDOWS)}]",
-           f"tabularization.aggs=[static/present,{','.join(MEDSTAB_AGGS)}]"]  # fmt: skip
+    tab = [
+        "tabularization.min_code_inclusion_count=1",
+        f"tabularization.window_sizes=[{','.join(WINDOWS)}]",
+        f"tabularization.aggs=[static/present,{','.join(MEDSTAB_AGGS)}]",
+    ]
     steps = {
         "describe": ["meds-tab-describe", *common],
         "static": ["meds-tab-tabularize-static", *common, *tab],
@@ -106,13 +118,19 @@ def run_medstab(root: Path, label_dir: Path, work: Path) -> dict:
     done = [s for s in result.values() if isinstance(s, dict)]
     result["total_seconds"] = round(sum(s["seconds"] for s in done), 2)
     result["peak_rss_mib"] = max(s["peak_rss_mib"] for s in done)
-    npz = list((out_dir / "bench" / "task_cache").rglob("*.npz")) if (out_dir / "bench").exists() else []
+    npz = sorted((out_dir / "bench" / "task_cache").rglob("*.npz")) if (out_dir / "bench").exists() else []
     result["task_cache_files"] = len(npz)
-    if npz:
-        import scipy.sparse as sp
-
-        widths = {sp.load_npz(f).shape[1] for f in npz[:50]}
-        result["columns_per_window_agg_file"] = sorted(widths)[:5]
+    # MEDS-Tab stores each (window, agg) block as np.savez(data, row, col, shape); columns add up per shard.
+    by_shard: dict[str, int] = {}
+    for f in npz:
+        with np.load(f) as z:
+            if "shape" in z.files:
+                key = str(f.relative_to(out_dir / "bench" / "task_cache").parts[:2])
+                by_shard[key] = by_shard.get(key, 0) + int(z["shape"][1])
+                result["rows"] = result.get("rows", 0) + (
+                    int(z["shape"][0]) if f.parts[-3:] == ("full", "code", "count.npz") else 0
+                )
+    result["columns"] = max(by_shard.values()) if by_shard else None
     return result
 
 
@@ -141,9 +159,14 @@ def online_latency(root: Path, n: int = 2000, seed: int = 0) -> dict:
         store.lookup(int(s), moment)
         as_of.append(time.perf_counter() - t)
     ms = np.array(lat) * 1e3
-    return {"open_s": round(open_s, 2), "lookups": n, "p50_ms": round(float(np.median(ms)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "as_of_p50_ms": round(float(np.median(as_of)) * 1e3, 3), "features": len(store.feature_names)}  # fmt: skip
+    return {
+        "open_s": round(open_s, 2),
+        "lookups": n,
+        "p50_ms": round(float(np.median(ms)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "as_of_p50_ms": round(float(np.median(as_of)) * 1e3, 3),
+        "features": len(store.feature_names),
+    }
 
 
 def baselines(root: Path, work: Path) -> dict:
@@ -168,16 +191,25 @@ def baselines(root: Path, work: Path) -> dict:
         feats = [c for c in wide.columns if "/" in c]
         train, test = wide.filter(pl.col("split") == "train"), wide.filter(pl.col("split") == "held_out")
         y_train, y_test = train["boolean_value"].to_numpy(), test["boolean_value"].to_numpy()
-        row = {"rows": len(wide), "train_rows": len(train), "train_pos": int(y_train.sum()), "held_out_rows": len(test),
-               "held_out_pos": int(y_test.sum()), "features": len(feats)}  # fmt: skip
+        row = {
+            "rows": len(wide),
+            "train_rows": len(train),
+            "train_pos": int(y_train.sum()),
+            "held_out_rows": len(test),
+            "held_out_pos": int(y_test.sum()),
+            "features": len(feats),
+        }
         if len(set(y_train)) < 2 or len(set(y_test)) < 2:
             results[name] = {**row, "note": "one class only in train or held_out: no AUROC"}
             continue
         x_train = train.select(feats).to_numpy().astype(np.float32)
         x_test = test.select(feats).to_numpy().astype(np.float32)
         models = {
-            "logreg": make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
-                                    LogisticRegression(C=0.05, max_iter=2000)),  # fmt: skip
+            "logreg": make_pipeline(
+                SimpleImputer(strategy="median", keep_empty_features=True),
+                StandardScaler(),
+                LogisticRegression(C=0.05, max_iter=2000),
+            ),
             "hgb": HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0),
         }
         for model_name, model in models.items():

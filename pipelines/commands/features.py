@@ -15,11 +15,18 @@ from pipelines.commands.common import console, root_path
 @click.option("--labels", "labels", type=click.Path(), help="Label table: a Parquet file or a folder of them.")
 @click.option("--spec", default=None, help="Feature spec: a shipped name (default, all_codes) or a YAML file.")
 @click.option("--out", type=click.Path(), help="Output Parquet file.")
-@click.option("--format", "output", type=click.Choice(["wide", "sparse"]), default="wide", show_default=True,
-              help="wide: one row per label row; sparse: one row per non-default (label row, feature).")  # fmt: skip
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["wide", "sparse"]),
+    default="wide",
+    show_default=True,
+    help="wide: one row per label row; sparse: one row per non-default (label row, feature).",
+)
 @click.pass_context
-def command(ctx: click.Context, root: str | None, labels: str | None, spec: str | None, out: str | None,
-            output: str) -> None:  # fmt: skip
+def command(
+    ctx: click.Context, root: str | None, labels: str | None, spec: str | None, out: str | None, output: str
+) -> None:
     """Point-in-time features for LABELS from the root's MEDS data: only events before each prediction time.
 
     \b
@@ -42,15 +49,21 @@ def command(ctx: click.Context, root: str | None, labels: str | None, spec: str 
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
-    console.print(f"Wrote {meta.num_rows} rows x {meta.num_columns} columns ({output}) to {path} "
-                  f"in {time.perf_counter() - started:.1f}s")  # fmt: skip
+    console.print(
+        f"Wrote {meta.num_rows} rows x {meta.num_columns} columns ({output}) to {path} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
 
 @command.command("labels")
 @click.option("--task", "task", default=None, help="A shipped task name or a task YAML file.")
 @click.option("--root", default=None, help="Data root (default: the group's --root).")
-@click.option("--out", type=click.Path(), default=None,
-              help="One Parquet file; default: features/labels/<task>/<shard>.parquet under the root.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="One Parquet file; default: features/labels/<task>/<shard>.parquet under the root.",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the shipped tasks and feature specs.")
 @click.pass_context
 def labels_command(
@@ -72,8 +85,9 @@ def labels_command(
         summary = write_labels(root_path(root or ctx.obj["root"]), load_task(task), out=out)
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
-    console.print(f"{summary['task']}: {summary['rows']} label rows ({summary['positives']} positive) "
-                  f"-> {summary['path']}")  # fmt: skip
+    console.print(
+        f"{summary['task']}: {summary['rows']} label rows ({summary['positives']} positive) -> {summary['path']}"
+    )
 
 
 @command.command("online")
@@ -84,8 +98,15 @@ def labels_command(
 @click.option("--materialize", is_flag=True, help="(Re)build the online table for the spec first.")
 @click.option("--all", "show_all", is_flag=True, help="Print every feature, not only the non-default ones.")
 @click.pass_context
-def online_command(ctx: click.Context, subject_ids: tuple[int, ...], root: str | None, spec: str | None,
-                   as_of: str | None, materialize: bool, show_all: bool) -> None:  # fmt: skip
+def online_command(
+    ctx: click.Context,
+    subject_ids: tuple[int, ...],
+    root: str | None,
+    spec: str | None,
+    as_of: str | None,
+    materialize: bool,
+    show_all: bool,
+) -> None:
     """Latest features of SUBJECT_IDS as of now (or --as-of), from the materialized online table, as JSON."""
     from pipelines.features.online import OnlineStore, materialize_online
 
@@ -107,8 +128,9 @@ def online_command(ctx: click.Context, subject_ids: tuple[int, ...], root: str |
     for sid in subject_ids:
         if show_all:
             vec = store.vector(sid, when)
-            result[str(sid)] = {n: None if v != v else float(v) for n, v in zip(store.feature_names, vec.tolist(),
-                                                                                  strict=True)}  # fmt: skip
+            result[str(sid)] = {
+                n: None if v != v else float(v) for n, v in zip(store.feature_names, vec.tolist(), strict=True)
+            }
         else:
             result[str(sid)] = store.lookup(sid, when)
     json.dump(result, sys.stdout, indent=1)

@@ -27,8 +27,9 @@ def shard_labels(layout: Layout, task: Task, shard: int, end: datetime | None = 
     return build_labels(events, task, end if end is not None else dataset_end(layout))
 
 
-def write_labels(root: str | Path | Layout, task: Task, *, out: str | Path | None = None,
-                 shard: int | None = None) -> dict:  # fmt: skip
+def write_labels(
+    root: str | Path | Layout, task: Task, *, out: str | Path | None = None, shard: int | None = None
+) -> dict:
     """Write the labels (one shard or all) to the root's label folder, or all of them to `out`."""
     layout = as_layout(root)
     shards = sorted({int(p.stem) for p in shard_files(layout)}) if shard is None else [shard]

@@ -65,8 +65,15 @@ def read_labels(labels: pl.DataFrame | str | Path) -> tuple[pl.DataFrame, str | 
     return out, column
 
 
-def iter_batches(layout: Layout, labels: pl.DataFrame, cs: CompiledSpec, *, output: str = "wide",
-                 value: str | None = None, files: list[Path] | None = None) -> Iterator[pa.Table]:  # fmt: skip
+def iter_batches(
+    layout: Layout,
+    labels: pl.DataFrame,
+    cs: CompiledSpec,
+    *,
+    output: str = "wide",
+    value: str | None = None,
+    files: list[Path] | None = None,
+) -> Iterator[pa.Table]:
     """Feature batches, one MEDS file at a time; labels whose subject is in no file come last, featureless."""
     if output not in FORMATS:
         raise ValueError(f"output must be one of {FORMATS}, got {output!r}")
@@ -79,12 +86,23 @@ def iter_batches(layout: Layout, labels: pl.DataFrame, cs: CompiledSpec, *, outp
             continue
         remaining = remaining.filter(~pl.col("subject_id").is_in(subjects.implode()))
         events = pl.read_parquet(path, columns=EVENT_COLUMNS)
+        cache: dict = {}  # state tables of this file, shared by its label chunks
         for chunk in _chunks(mine, len(cs.feature_names) if output == "wide" else 0):
-            yield _format(compute_long(events, chunk, cs), chunk, cs, output, value)
+            yield _format(compute_long(events, chunk, cs, cache), chunk, cs, output, value)
     if not remaining.is_empty():
         for chunk in _chunks(remaining, len(cs.feature_names) if output == "wide" else 0):
-            empty = pl.DataFrame(schema={c: pl.Datetime("us") if c == "time" else pl.String if c == "code" else
-                                         pl.Float32 if c == "numeric_value" else pl.Int64 for c in EVENT_COLUMNS})  # fmt: skip
+            empty = pl.DataFrame(
+                schema={
+                    c: pl.Datetime("us")
+                    if c == "time"
+                    else pl.String
+                    if c == "code"
+                    else pl.Float32
+                    if c == "numeric_value"
+                    else pl.Int64
+                    for c in EVENT_COLUMNS
+                }
+            )
             yield _format(compute_long(empty, chunk, cs), chunk, cs, output, value)
 
 
@@ -120,12 +138,16 @@ def to_wide(long: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec, value: s
 def to_sparse(long: pl.DataFrame, labels: pl.DataFrame, cs: CompiledSpec) -> pa.Table:
     """MEDS-Tab style: one row per non-default (label row, feature) value; grouped by shard file, not sorted."""
     rows = _positions(labels, long["label_index"].to_numpy())
-    keys = labels.select("label_index", "subject_id", "prediction_time").to_arrow().take(pa.array(rows))
+    keys = [
+        pa.array(long["label_index"].to_numpy()),
+        pa.array(labels["subject_id"].to_numpy()[rows]),
+        pa.array(labels["prediction_time"].to_numpy()[rows], pa.timestamp("us")),
+    ]
     feature = pa.DictionaryArray.from_arrays(
         pa.array(long["feature_id"].to_numpy(), pa.int32()), pa.array(cs.feature_names, pa.string())
     )
     value = pa.array(long["value"].to_numpy().astype(np.float32))
-    return pa.Table.from_arrays([*keys.columns, feature, value], schema=SPARSE_SCHEMA)
+    return pa.Table.from_arrays([*keys, feature, value], schema=SPARSE_SCHEMA)
 
 
 def _positions(labels: pl.DataFrame, label_index: np.ndarray) -> np.ndarray:

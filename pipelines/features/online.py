@@ -32,8 +32,14 @@ def state_table(events: pl.DataFrame, cs: CompiledSpec) -> pl.DataFrame:
         if not keyed.is_empty():
             parts.append(build_state_frame(keyed).with_columns(group=pl.lit(i, pl.Int16)))
     births = timed.filter(pl.col("code") == BIRTH_CODE).group_by("subject_id").agg(pl.col("time").min())
-    parts.append(births.select("subject_id", time=pl.col("time").cast(pl.Datetime("us")).cast(pl.Int64),
-                               group=pl.lit(BIRTH_GROUP, pl.Int16), key=pl.lit(0, pl.Int32)))  # fmt: skip
+    parts.append(
+        births.select(
+            "subject_id",
+            time=pl.col("time").cast(pl.Datetime("us")).cast(pl.Int64),
+            group=pl.lit(BIRTH_GROUP, pl.Int16),
+            key=pl.lit(0, pl.Int32),
+        )
+    )
     static = {c: i for i, c in enumerate(cs.static_codes)}
     parts.append(
         events.filter(pl.col("code").is_in(list(static)))
@@ -42,7 +48,7 @@ def state_table(events: pl.DataFrame, cs: CompiledSpec) -> pl.DataFrame:
             time=pl.col("time").cast(pl.Datetime("us")).cast(pl.Int64),
             group=pl.lit(STATIC_GROUP, pl.Int16),
             key=pl.col("code").replace_strict(static, default=0, return_dtype=pl.Int32).cast(pl.Int32),
-        )  # fmt: skip
+        )
         .unique()
     )
     table = pl.concat(parts, how="diagonal_relaxed").sort("subject_id", "group", "key", "time", nulls_last=False)
@@ -54,8 +60,9 @@ def state_table(events: pl.DataFrame, cs: CompiledSpec) -> pl.DataFrame:
     )
 
 
-def materialize_online(root: str | Path | Layout, spec: FeatureSpec | str | None = None,
-                       shard: int | None = None) -> dict[str, int]:  # fmt: skip
+def materialize_online(
+    root: str | Path | Layout, spec: FeatureSpec | str | None = None, shard: int | None = None
+) -> dict[str, int]:
     """Write features/online/<spec>/<shard>.parquet for one shard (or all) and compiled.json beside them."""
     layout = as_layout(root)
     cs = compile_for_root(layout, spec)
@@ -67,8 +74,11 @@ def materialize_online(root: str | Path | Layout, spec: FeatureSpec | str | None
         files = shard_files(layout, k)
         events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files]) if files else None
         table = state_table(events, cs) if events is not None else pl.DataFrame()
-        write_parquet(table.to_arrow() if len(table) else ONLINE_SCHEMA.empty_table(), online_path(layout, cs.spec.name, k),
-                      ONLINE_SCHEMA)  # fmt: skip
+        write_parquet(
+            table.to_arrow() if len(table) else ONLINE_SCHEMA.empty_table(),
+            online_path(layout, cs.spec.name, k),
+            ONLINE_SCHEMA,
+        )
         counts[str(k)] = len(table)
     return counts
 
@@ -88,8 +98,10 @@ class OnlineStore:
         layout = as_layout(root)
         folder = online_dir(layout, spec)
         if not (folder / ONLINE_SPEC_FILE).exists():
-            raise FileNotFoundError(f"no online table for spec {spec!r} under {layout.features}; materialize it "
-                                    f"(`longitude features online --materialize` or the online_features asset)")  # fmt: skip
+            raise FileNotFoundError(
+                f"no online table for spec {spec!r} under {layout.features}; materialize it "
+                f"(`longitude features online --materialize` or the online_features asset)"
+            )
         cs = CompiledSpec.from_json((folder / ONLINE_SPEC_FILE).read_text())
         files = sorted(folder.glob("*.parquet"))
         table = (
@@ -141,19 +153,38 @@ class OnlineStore:
         """Wide features (the offline wide columns) for several subjects, one as_of or one per subject."""
         n = len(subject_ids)
         when = [_as_us(a) for a in as_of] if isinstance(as_of, list) else [_as_us(as_of)] * n
-        labels = pl.DataFrame({"label_index": np.arange(n, dtype=np.int64), "subject_id": np.asarray(subject_ids, np.int64),
-                               "prediction_time": pl.Series(when, dtype=pl.Int64).cast(pl.Datetime("us"))})  # fmt: skip
+        labels = pl.DataFrame(
+            {
+                "label_index": np.arange(n, dtype=np.int64),
+                "subject_id": np.asarray(subject_ids, np.int64),
+                "prediction_time": pl.Series(when, dtype=pl.Int64).cast(pl.Datetime("us")),
+            }
+        )
         parts = [self._static_arrays(int(s), w, i) for i, (s, w) in enumerate(zip(subject_ids, when, strict=True))]
         li = [np.full(len(p[0]), p[2]) for p in parts]
         fid, value = [p[0] for p in parts], [p[1] for p in parts]
         for g, state in zip(self.cs.groups, self.groups, strict=True):
             if state is not None:
-                a, b, c = query_arrays(state, g, labels["label_index"].to_numpy(), labels["subject_id"].to_numpy(),
-                                       np.asarray(when, np.int64), self.cs.spec.inclusive)  # fmt: skip
+                a, b, c = query_arrays(
+                    state,
+                    g,
+                    labels["label_index"].to_numpy(),
+                    labels["subject_id"].to_numpy(),
+                    np.asarray(when, np.int64),
+                    self.cs.spec.inclusive,
+                )
                 li.append(a), fid.append(b), value.append(c)
-        long = pl.DataFrame({"label_index": np.concatenate(li).astype(np.int64) if li else [],
-                             "feature_id": np.concatenate(fid).astype(np.int32) if fid else [],
-                             "value": np.concatenate(value) if value else []}) if li else empty_long()  # fmt: skip
+        long = (
+            pl.DataFrame(
+                {
+                    "label_index": np.concatenate(li).astype(np.int64) if li else [],
+                    "feature_id": np.concatenate(fid).astype(np.int32) if fid else [],
+                    "value": np.concatenate(value) if value else [],
+                }
+            )
+            if li
+            else empty_long()
+        )
         return pl.from_arrow(to_wide(long, labels, self.cs))  # type: ignore[return-value]
 
     def _one(self, subject_id: int, when: int) -> tuple[np.ndarray, np.ndarray]:

@@ -122,8 +122,8 @@ def parse_spec(raw: dict) -> FeatureSpec:
         if unknown := set(g) - {"name", "codes", "aggs", "windows", "pool"}:
             raise ValueError(f"group {i}: unknown keys {sorted(unknown)}")
         aggs = tuple(g.get("aggs") or ())
-        if not aggs or (bad := [a for a in aggs if a not in AGGS]):
-            raise ValueError(f"group {g.get('name', i)!r}: aggs must be a non-empty subset of {AGGS}")
+        if not aggs or any(a not in AGGS for a in aggs):
+            raise ValueError(f"group {g.get('name', i)!r}: aggs must be a non-empty subset of {AGGS}, got {aggs}")
         windows = tuple(parse_duration(w, allow_all=True) for w in (g.get("windows") or ("all",)))
         if any(w is not None and w <= 0 for w in windows) or len(set(windows)) != len(windows):
             raise ValueError(f"group {g.get('name', i)!r}: windows must be positive and distinct")
@@ -134,7 +134,7 @@ def parse_spec(raw: dict) -> FeatureSpec:
                 aggs=aggs,
                 windows=windows,
                 pool=bool(g.get("pool", False)),
-            )  # fmt: skip
+            )
         )
     static_codes = static.get("codes", {"prefix": ["GENDER//"]})
     return FeatureSpec(

@@ -73,7 +73,7 @@ def build_state_frame(keyed: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("time"))
         .forward_fill()
         .over(by)
-        .fill_null(NO_TIME),  # fmt: skip
+        .fill_null(NO_TIME),
         cum_min=pl.col("row_min").cum_min().forward_fill().over(by).fill_null(float("nan")),
         cum_max=pl.col("row_max").cum_max().forward_fill().over(by).fill_null(float("nan")),
         row_min=pl.col("row_min").fill_null(float("nan")),

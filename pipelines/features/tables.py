@@ -19,8 +19,9 @@ from schemas.labels import label_path
 from schemas.layout import Layout
 
 
-def write_feature_table(root: str | Path | Layout, task: str, shard: int, spec: str = "default", *,
-                        output: str = "wide") -> dict:  # fmt: skip
+def write_feature_table(
+    root: str | Path | Layout, task: str, shard: int, spec: str = "default", *, output: str = "wide"
+) -> dict:
     """Features of one label shard from the same MEDS shard; an absent label shard gives an empty table."""
     layout = as_layout(root)
     cs = compile_for_root(layout, spec)

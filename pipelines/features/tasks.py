@@ -62,9 +62,11 @@ def parse_task(raw: dict) -> Task:
     gap, horizon = parse_duration(target.get("gap", "0s")), parse_duration(target["horizon"])
     if horizon <= gap:  # type: ignore[operator]
         raise ValueError("target.horizon must be longer than target.gap")
-    choices = {"on_gap": (target.get("on_gap", "drop"), ("drop", "ignore")),
-               "censoring.follow_up": (censoring.get("follow_up", "last_event"), ("last_event", "dataset_end")),
-               "censoring.death": (censoring.get("death", "negative"), ("negative", "drop"))}  # fmt: skip
+    choices = {
+        "on_gap": (target.get("on_gap", "drop"), ("drop", "ignore")),
+        "censoring.follow_up": (censoring.get("follow_up", "last_event"), ("last_event", "dataset_end")),
+        "censoring.death": (censoring.get("death", "negative"), ("negative", "drop")),
+    }
     for key, (value, allowed_values) in choices.items():
         if value not in allowed_values:
             raise ValueError(f"{key} must be one of {allowed_values}, got {value!r}")
@@ -134,9 +136,15 @@ def build_labels(events: pl.DataFrame, task: Task, dataset_end=None) -> pl.DataF
 
     def first_after(frame: pl.DataFrame, start: pl.Expr, name: str) -> pl.DataFrame:
         probe = frame.with_columns(_at=start)
-        hit = probe.join_asof(target.rename({"target_time": name, "target_value": f"{name}_value"}),
-                              left_on="_at", right_on=name, by="subject_id", strategy="forward",
-                              allow_exact_matches=False, check_sortedness=False)  # fmt: skip
+        hit = probe.join_asof(
+            target.rename({"target_time": name, "target_value": f"{name}_value"}),
+            left_on="_at",
+            right_on=name,
+            by="subject_id",
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
         return hit.drop("_at")
 
     rows = first_after(rows, t, "first_after_t")
@@ -178,8 +186,12 @@ def _finish(rows: pl.DataFrame, value: str) -> pl.DataFrame:
     )
 
 
-_POLARS_TYPES = {"boolean_value": pl.Boolean, "integer_value": pl.Int64, "float_value": pl.Float32,
-                 "categorical_value": pl.String}  # fmt: skip
+_POLARS_TYPES = {
+    "boolean_value": pl.Boolean,
+    "integer_value": pl.Int64,
+    "float_value": pl.Float32,
+    "categorical_value": pl.String,
+}
 
 
 def _polars_type(value: str) -> type[pl.DataType]:

@@ -20,23 +20,30 @@ def labels_valid(root, task: str, shard: int) -> RuleResult:
     column = value_column(labels.to_arrow().schema)
     nulls = int(labels.null_count().sum_horizontal().item()) if len(labels) else 0
     duplicates = len(labels) - labels.select("subject_id", "prediction_time").n_unique() if len(labels) else 0
-    ordered = labels.select("subject_id", "prediction_time").equals(labels.select("subject_id", "prediction_time")
-                                                                    .sort("subject_id", "prediction_time"))  # fmt: skip
+    ordered = labels.select("subject_id", "prediction_time").equals(
+        labels.select("subject_id", "prediction_time").sort("subject_id", "prediction_time")
+    )
     files = shard_files(layout, shard)
     known = pl.concat([pl.read_parquet(f, columns=["subject_id"]) for f in files])["subject_id"] if files else []
     foreign = (
         int((~labels["subject_id"].is_in(pl.Series(known, dtype=pl.Int64).implode())).sum()) if len(labels) else 0
     )
-    counts = {"rows": len(labels), "nulls": nulls, "duplicates": duplicates, "foreign_subjects": foreign,
-              "unsorted": int(not ordered)}  # fmt: skip
+    counts = {
+        "rows": len(labels),
+        "nulls": nulls,
+        "duplicates": duplicates,
+        "foreign_subjects": foreign,
+        "unsorted": int(not ordered),
+    }
     passed = column is not None and not (nulls or duplicates or foreign or not ordered)
     return RuleResult(
         passed, f"{len(labels)} label rows; nulls, duplicates, foreign subjects, order checked", counts
     )
 
 
-def features_match_reference(root, task: str, shard: int, spec: str = "default", sample: int = 20,
-                             seed: int = 0) -> RuleResult:  # fmt: skip
+def features_match_reference(
+    root, task: str, shard: int, spec: str = "default", sample: int = 20, seed: int = 0
+) -> RuleResult:
     """Recompute a sample of the written wide rows with the slow reference: every value must agree."""
     layout = as_layout(root)
     cs = compile_for_root(layout, spec)
@@ -44,8 +51,11 @@ def features_match_reference(root, task: str, shard: int, spec: str = "default",
     if not path.exists():
         return RuleResult(False, "the feature table was not written")
     table = pl.read_parquet(path)
-    labels, _ = read_labels(label_path(layout, task, shard)) if label_path(layout, task, shard).exists() else (
-        pl.DataFrame(), None)  # fmt: skip
+    labels, _ = (
+        read_labels(label_path(layout, task, shard))
+        if label_path(layout, task, shard).exists()
+        else (pl.DataFrame(), None)
+    )
     if len(table) != len(labels):
         return RuleResult(
             False, "row count differs from the label table", {"rows": len(table), "labels": len(labels)}

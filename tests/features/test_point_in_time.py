@@ -13,8 +13,9 @@ from pipelines.features.engine import compute_long
 from pipelines.features.online import OnlineStore, state_table
 from pipelines.features.reference import reference_features
 from pipelines.features.spec import compile_spec, parse_spec, vocabulary
+from tests.features.helpers import at
 
-T0 = datetime(2020, 6, 1, 12)
+T0 = at(2020, 6, 1, 12)
 SECOND = timedelta(seconds=1)
 SCHEMA = {"subject_id": pl.Int64, "time": pl.Datetime("us"), "code": pl.String, "numeric_value": pl.Float32}
 ALL_AGGS = ["count", "present", "last", "mean", "min", "max", "time_since_last"]
@@ -44,8 +45,15 @@ def _events(rows: list[tuple]) -> pl.DataFrame:
 
 
 def _compile(events: pl.DataFrame, raw: dict):
-    vocab = events.group_by("code").agg(n=pl.len(), n_numeric=pl.col("numeric_value").is_not_null().sum(),
-                                        timed=pl.col("time").is_not_null().any()).sort("code")  # fmt: skip
+    vocab = (
+        events.group_by("code")
+        .agg(
+            n=pl.len(),
+            n_numeric=pl.col("numeric_value").is_not_null().sum(),
+            timed=pl.col("time").is_not_null().any(),
+        )
+        .sort("code")
+    )
     return compile_spec(parse_spec(raw), vocab)
 
 
@@ -65,10 +73,13 @@ def _online(events, labels, cs) -> dict:
 
 def _labels(rows: list[tuple[int, datetime]]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"label_index": list(range(len(rows))), "subject_id": [r[0] for r in rows],
-         "prediction_time": [r[1] for r in rows]},
+        {
+            "label_index": list(range(len(rows))),
+            "subject_id": [r[0] for r in rows],
+            "prediction_time": [r[1] for r in rows],
+        },
         schema={"label_index": pl.Int64, "subject_id": pl.Int64, "prediction_time": pl.Datetime("us")},
-    )  # fmt: skip
+    )
 
 
 def _assert_same(got: dict, want: dict) -> None:
@@ -149,8 +160,11 @@ event = st.tuples(st.integers(1, 3), st.one_of(st.none(), times), codes, values)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(event, min_size=1, max_size=40), when=st.lists(st.tuples(st.integers(1, 4), times), min_size=1,
-       max_size=8), inclusive=st.booleans())  # fmt: skip
+@given(
+    rows=st.lists(event, min_size=1, max_size=40),
+    when=st.lists(st.tuples(st.integers(1, 4), times), min_size=1, max_size=8),
+    inclusive=st.booleans(),
+)
 def test_offline_and_online_match_the_reference(rows, when, inclusive):
     events = _events(rows)
     cs = _compile(events, _spec(inclusive))
@@ -161,8 +175,11 @@ def test_offline_and_online_match_the_reference(rows, when, inclusive):
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(event, min_size=1, max_size=30), future=st.lists(event, min_size=1, max_size=10),
-       pick=st.integers(0, 10_000))  # fmt: skip
+@given(
+    rows=st.lists(event, min_size=1, max_size=30),
+    future=st.lists(event, min_size=1, max_size=10),
+    pick=st.integers(0, 10_000),
+)
 def test_nothing_at_or_after_prediction_time_changes_a_feature(rows, future, pick):
     events = _events(rows)
     timed = events.filter(pl.col("time").is_not_null())

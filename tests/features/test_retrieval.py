@@ -1,7 +1,6 @@
 """Offline retrieval (function, CLI, wide and sparse), the online store, and the Dagster assets on a tiny root."""
 
 import json
-from datetime import datetime
 
 import dagster as dg
 import numpy as np
@@ -19,19 +18,23 @@ from pipelines.features.spec import load_spec, shipped_specs
 from schemas.features import SPARSE_SCHEMA, feature_table_path
 from schemas.io import write_parquet
 from schemas.labels import label_path, label_schema
+from tests.features.helpers import at
 
 
 def _label_file(path, rows):
-    frame = pl.DataFrame(rows, schema={"subject_id": pl.Int64, "prediction_time": pl.Datetime("us"),
-                                       "boolean_value": pl.Boolean}, orient="row")  # fmt: skip
+    frame = pl.DataFrame(
+        rows,
+        schema={"subject_id": pl.Int64, "prediction_time": pl.Datetime("us"), "boolean_value": pl.Boolean},
+        orient="row",
+    )
     return write_parquet(frame.to_arrow(), path, label_schema("boolean_value"))
 
 
 ROWS = [
-    (5, datetime(2018, 7, 1, 0, 0, 1), True),  # one second after the 7.2 result
-    (1, datetime(2020, 1, 22, 12), False),
-    (5, datetime(2018, 7, 1), False),  # exactly at the 7.2 result: it must not be used
-    (99, datetime(2020, 1, 1), True),  # a subject the root does not know
+    (5, at(2018, 7, 1, 0, 0, 1), True),  # one second after the 7.2 result
+    (1, at(2020, 1, 22, 12), False),
+    (5, at(2018, 7, 1), False),  # exactly at the 7.2 result: it must not be used
+    (99, at(2020, 1, 1), True),  # a subject the root does not know
 ]
 
 
@@ -78,8 +81,9 @@ def test_sparse_holds_exactly_the_non_default_cells_of_wide(tiny_root, tmp_path)
 def test_cli_writes_features_for_a_label_table_exactly_as_documented(tiny_root, tmp_path):
     labels = _label_file(tmp_path / "labels.parquet", ROWS)
     out = tmp_path / "features.parquet"
-    run = CliRunner().invoke(cli, ["features", "--root", str(tiny_root.root), "--labels", str(labels), "--out",
-                                   str(out)])  # fmt: skip
+    run = CliRunner().invoke(
+        cli, ["features", "--root", str(tiny_root.root), "--labels", str(labels), "--out", str(out)]
+    )
     assert run.exit_code == 0, run.output
     wide = pl.read_parquet(out)
     assert len(wide) == len(ROWS) and len(wide.columns) > 10
@@ -105,13 +109,26 @@ def test_online_store_matches_offline_as_of_any_time(tiny_root, tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
     now = store.lookup(5)  # as of now: everything is in the past, the 30-day windows are empty
     assert now["LOINC//4548-4/all/count"] == 4 and "LOINC//4548-4/30d/count" not in now
-    wide = store.get([1, 5], as_of=datetime(2019, 1, 1))
+    wide = store.get([1, 5], as_of=at(2019, 1, 1))
     assert wide["subject_id"].to_list() == [1, 5] and wide.columns == offline.drop("boolean_value").columns
 
 
 def test_online_cli_prints_json(tiny_root):
-    run = CliRunner().invoke(cli, ["features", "online", "--root", str(tiny_root.root), "--spec", "all_codes", "--materialize", "5",
-                                   "--as-of", "2018-07-01T00:00:01"])  # fmt: skip
+    run = CliRunner().invoke(
+        cli,
+        [
+            "features",
+            "online",
+            "--root",
+            str(tiny_root.root),
+            "--spec",
+            "all_codes",
+            "--materialize",
+            "5",
+            "--as-of",
+            "2018-07-01T00:00:01",
+        ],
+    )
     assert run.exit_code == 0, run.output
     payload = json.loads(run.stdout[run.stdout.index("{") :])
     assert payload["5"]["LOINC//4548-4/all/last"] == pytest.approx(7.2)
@@ -120,8 +137,11 @@ def test_online_cli_prints_json(tiny_root):
 @pytest.mark.integration
 def test_dagster_assets_write_labels_features_and_online_for_one_shard(tiny_root):
     resources = {"longitude": LongitudeResource(root=str(tiny_root.root), n_shards=2)}
-    run = dg.materialize([*label_assets, *feature_assets, online_features, *label_checks, *feature_checks],
-                         resources=resources, partition_key="1")  # fmt: skip
+    run = dg.materialize(
+        [*label_assets, *feature_assets, online_features, *label_checks, *feature_checks],
+        resources=resources,
+        partition_key="1",
+    )
     assert run.success
     assert feature_table_path(tiny_root, "readmission_30d", "default", 1).exists()
     assert not feature_table_path(tiny_root, "readmission_30d", "default", 0).exists()

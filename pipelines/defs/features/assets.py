@@ -31,8 +31,13 @@ def _layout(longitude: LongitudeResource) -> Layout:
 
 
 def _label_asset(task_name: str) -> dg.AssetsDefinition:
-    @dg.asset(name=f"labels_{task_name}", partitions_def=shard_partitions, deps=[MEDS_DATA], group_name="features",
-              kinds={"polars", "parquet"})  # fmt: skip
+    @dg.asset(
+        name=f"labels_{task_name}",
+        partitions_def=shard_partitions,
+        deps=[MEDS_DATA],
+        group_name="features",
+        kinds={"polars", "parquet"},
+    )
     def _labels(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
         from pipelines.features.labels import write_labels
 
@@ -48,15 +53,21 @@ def _label_asset(task_name: str) -> dg.AssetsDefinition:
 
 
 def _feature_asset(task_name: str) -> dg.AssetsDefinition:
-    @dg.asset(name=f"features_{task_name}", partitions_def=shard_partitions, group_name="features",
-              deps=[dg.AssetDep(f"labels_{task_name}"), dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
-              kinds={"polars", "parquet"})  # fmt: skip
-    def _features(context: dg.AssetExecutionContext, config: FeatureTableConfig,
-                  longitude: LongitudeResource) -> dg.MaterializeResult:  # fmt: skip
+    @dg.asset(
+        name=f"features_{task_name}",
+        partitions_def=shard_partitions,
+        group_name="features",
+        deps=[dg.AssetDep(f"labels_{task_name}"), dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
+        kinds={"polars", "parquet"},
+    )
+    def _features(
+        context: dg.AssetExecutionContext, config: FeatureTableConfig, longitude: LongitudeResource
+    ) -> dg.MaterializeResult:
         from pipelines.features.tables import write_feature_table
 
-        summary = write_feature_table(_layout(longitude), task_name, int(context.partition_key), config.spec,
-                                      output=config.output)  # fmt: skip
+        summary = write_feature_table(
+            _layout(longitude), task_name, int(context.partition_key), config.spec, output=config.output
+        )
         return dg.MaterializeResult(
             metadata={"dagster/row_count": summary["rows"], "columns": summary["columns"], "spec": summary["spec"]}
         )
@@ -70,8 +81,12 @@ label_assets = [_label_asset(t) for t in _TASKS]
 feature_assets = [_feature_asset(t) for t in _TASKS]
 
 
-@dg.asset(partitions_def=shard_partitions, deps=[dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
-          group_name="features", kinds={"polars", "parquet"})  # fmt: skip
+@dg.asset(
+    partitions_def=shard_partitions,
+    deps=[dg.AssetDep(MEDS_DATA, partition_mapping=ALL_SHARDS)],
+    group_name="features",
+    kinds={"polars", "parquet"},
+)
 def online_features(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """Online feature state of the default spec for one shard: what `OnlineStore` serves lookups from."""
     from pipelines.features.online import materialize_online

@@ -22,8 +22,9 @@ def _labels_check(task: str) -> dg.AssetChecksDefinition:
 
 
 def _features_check(task: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=f"features_{task}", name="features_match_reference", blocking=True,
-                    partitions_def=shard_partitions)  # fmt: skip
+    @dg.asset_check(
+        asset=f"features_{task}", name="features_match_reference", blocking=True, partitions_def=shard_partitions
+    )
     def _check(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource) -> dg.AssetCheckResult:
         """No leakage: 20 sampled rows recomputed by the plain-Python reference agree in every column."""
         from pipelines.features.validate import features_match_reference
