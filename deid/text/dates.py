@@ -49,8 +49,12 @@ def _fmt_year(template: str, y: int) -> str:
     return f"{y % 100:02d}" if len(template) == 2 else f"{y:04d}"
 
 
-def _num(template: str, n: int) -> str:
-    return f"{n:0{len(template)}d}" if template.startswith("0") and len(template) == 2 else str(n)
+def _num(template: str, n: int, *fields: str) -> str:
+    """`n` written like `template`: zero-padded when the date pads (a field starts with 0, or none of its
+    numeric fields is a single digit, as in 12/25), else bare."""
+    fields = fields or (template,)
+    pad = any(f.startswith("0") for f in fields) or not any(len(f) == 1 for f in fields)
+    return f"{n:02d}" if pad and len(template) <= 2 else str(n)
 
 
 def _month_value(name: str) -> int | None:
@@ -101,8 +105,8 @@ def _sub(m: re.Match[str], values: dict[str, str]) -> str:
 
 def _iso(m: re.Match[str]) -> ParsedDate:
     y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
-    return ParsedDate(date(y, mo, d), True, lambda v: _sub(m, {"y": f"{v.year:04d}", "m": _num(m["m"], v.month),
-                                                             "d": _num(m["d"], v.day)}))  # fmt: skip
+    return ParsedDate(date(y, mo, d), True, lambda v: _sub(m, {"y": f"{v.year:04d}", "m": _num(m["m"], v.month, m["m"], m["d"]),
+                                                             "d": _num(m["d"], v.day, m["m"], m["d"])}))  # fmt: skip
 
 
 def _numeric(m: re.Match[str]) -> ParsedDate:
@@ -113,14 +117,16 @@ def _numeric(m: re.Match[str]) -> ParsedDate:
     y = _year(m["y"])
 
     def render(v: date) -> str:
-        return _sub(m, {ga: _num(m[ga], v.month), gb: _num(m[gb], v.day), "y": _fmt_year(m["y"], v.year)})
+        fields = (m["a"], m["b"])
+        return _sub(m, {ga: _num(m[ga], v.month, *fields), gb: _num(m[gb], v.day, *fields),
+                        "y": _fmt_year(m["y"], v.year)})  # fmt: skip
 
     return ParsedDate(date(y, mo, d), True, render)
 
 
 def _md(m: re.Match[str]) -> ParsedDate:
     return ParsedDate(date(_NO_YEAR, int(m["a"]), int(m["b"])), False,
-                      lambda v: _sub(m, {"a": _num(m["a"], v.month), "b": _num(m["b"], v.day)}))  # fmt: skip
+                      lambda v: _sub(m, {"a": _num(m["a"], v.month, m["a"], m["b"]), "b": _num(m["b"], v.day, m["a"], m["b"])}))  # fmt: skip
 
 
 def _my_numeric(m: re.Match[str]) -> ParsedDate:
@@ -195,6 +201,9 @@ _PARSERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], ParsedDate]], .
 )
 
 
+_TIME_SUFFIX = re.compile(r",?\s+(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?(?:\s*(?:[ap]m|[ap]\.m\.))?$", re.IGNORECASE)
+
+
 def parse_date(text: str) -> ParsedDate | None:
     """Parse a DATE span; None when it is no date this module can rewrite.
 
@@ -206,9 +215,19 @@ def parse_date(text: str) -> ParsedDate | None:
     ('2/26', '11th of MARCH')
     >>> parse_date("2021-03-04T10:00").shifted(-364), parse_date("Summer 2019").year()
     ('2020-03-05T10:00', '2019')
+    >>> parse_date("03/11/2019 15:24").shifted(-7), parse_date("March 4, 2021 at 10:30 AM").shifted(7)
+    ('03/04/2019 15:24', 'March 11, 2021 at 10:30 AM')
     """
+    text = text.strip()
+    time = _TIME_SUFFIX.search(text)
+    if time is not None and time.start() > 0:
+        parsed = parse_date(text[: time.start()])
+        if parsed is None:
+            return None
+        suffix = time.group()
+        return ParsedDate(parsed.value, parsed.has_year, lambda v: parsed.render(v) + suffix)
     for pattern, parser in _PARSERS:
-        m = pattern.fullmatch(text.strip())
+        m = pattern.fullmatch(text)
         if m is not None:
             try:
                 return parser(m)

@@ -234,7 +234,17 @@ def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
 
     ad_hoc = [KnownPhiRecognizer(known)] if known is not None and not known.is_empty() else None
     results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
-    return _to_spans(results)
+    return [_with_initial(text, s) for s in _to_spans(results)]
+
+
+_TRAILING_INITIAL = re.compile(r"[ \t]+\p{Lu}\.(?=[\s,;:)?!]|$)")
+
+
+def _with_initial(text: str, span: PhiSpan) -> PhiSpan:
+    """A name runs on over a trailing initial: "Claudia A.", "John Q."."""
+    if span.label == "NAME" and (m := _TRAILING_INITIAL.match(text, span.end)) is not None:
+        return PhiSpan(span.start, m.end(), span.label, span.score)
+    return span
 
 
 def chunks(text: str, size: int | None = None, overlap: int | None = None) -> list[tuple[int, int]]:

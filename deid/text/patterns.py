@@ -29,6 +29,8 @@ _MONTHS_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 MONTH = rf"(?:{_MONTHS_FULL}|May|(?:{_MONTHS_ABBR})\.?)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:(?:19|20)\d\d|'\d\d)"
+# A time of day attached to a date is part of it: "03/11/2019 15:24", "March 4, 2021 at 10:30 AM".
+_TIME = r"(?:,?[ \t]+(?:at[ \t]+)?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]*(?:[AaPp][Mm]\b|[AaPp]\.[Mm]\.))?(?![\d:]))?"
 _UNITS = (
     r"(?i:mg|mcg|µg|ug|g|kg|lb|lbs|ml|mL|l|L|cc|units?|iu|IU|meq|mEq|mmol|mm|cm|m|km|%|kcal|cal|"
     r"hrs?|hours?|min|mins|minutes?|sec|seconds?|days?|weeks?|wks?|tabs?|tablets?|caps?|puffs?|drops?|"
@@ -199,7 +201,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "numeric_date",
         "DATE",
-        _c(r"(?<![\d/.-])(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?:\d{4}|\d{2})(?![\d/-]|\.\d)"),
+        _c(
+            rf"(?<![\d/.-])(?P<m>\d{{1,2}})(?P<sep>[/.-])(?P<d>\d{{1,2}})(?P=sep)(?:\d{{4}}|\d{{2}})(?![\d/-]|\.\d){_TIME}"
+        ),
         score=0.9,
         validate=lambda m: _valid_md(m) or (1 <= int(m.group("d")) <= 12 and 1 <= int(m.group("m")) <= 31),
     ),
@@ -212,7 +216,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "month_name_day_year",  # March 4th, Mar. 4, 2021, March 4th 2021, Sept 10th, '22
         "DATE",
-        _c(rf"\b{MONTH}\s+{_DAY}(?!\d)(?:(?:,\s*|\s+){_YEAR})?(?!\d)"),
+        _c(rf"\b{MONTH}\s+{_DAY}(?!\d)(?:(?:,\s*|\s+){_YEAR})?(?!\d){_TIME}"),
         score=0.9,
     ),
     Rule(
@@ -450,7 +454,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "lexicon_name",  # a capitalised common given name, and the capitalised word after it
         "NAME",
-        _c(r"\b(?P<first>\p{Lu}\p{Ll}+)(?=(?P<rest>[ \t]+\p{Lu}[\p{L}'’-]+)?)"),
+        _c(r"\b(?P<first>\p{Lu}\p{Ll}+)(?=(?P<rest>[ \t]+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.(?!\w)))?)"),
         group="lexicon",
         score=0.6,
         validate=_lexicon_first_name,
@@ -658,6 +662,7 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
 _OF_PLACE = re.compile(r"\b(?:of|at|for)\s+(?:the\s+)?\p{Lu}")
 
 
+_PLACE_PREFIXES = frozenset("new north south east west san santa los las fort port lake el la".split())
 # Facility words that name a place on their own ("General Hospital", "Memorial Clinic"), unlike "Family
 # Medicine" or "Primary Care", which name a specialty.
 _NAMING_WORDS = frozenset("general memorial regional community university children's women's college".split())
@@ -678,14 +683,18 @@ def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
     keep = first_fac
     for i in range(first_fac - 1, -1, -1):
         word = tokens[i].group()
-        if word in _KEEP_LOWER or not _is_stop(word) or (word[0].isupper() and _facility_word(word)):
+        if (
+            word in _KEEP_LOWER
+            or not _is_stop(word)
+            or (word[0].isupper() and (_facility_word(word) or word.lower() in _PLACE_PREFIXES))
+        ):
             keep = i
         else:
             break
     while keep < first_fac and tokens[keep].group() in _KEEP_LOWER:
         keep += 1
     words = [t.group().strip(".,").lower() for t in tokens[keep:]]
-    if all(_is_stop(w) or (_facility_word(w) and w not in _NAMING_WORDS) for w in words):
+    if not any(w in _NAMING_WORDS for w in words) and all(_is_stop(w) or _facility_word(w) for w in words):
         return start, start
     return tokens[keep].start(), end
 
