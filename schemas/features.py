@@ -24,7 +24,7 @@ from schemas.layout import Layout
 from schemas.meds import LABEL_VALUE_TYPES
 
 TABLES_DIR, ONLINE_DIR = "tables", "online"
-ONLINE_SPEC_FILE = "compiled.json"
+COMPILED_SPEC_FILE = ONLINE_SPEC_FILE = "compiled.json"  # the compiled spec beside a table's shard files
 
 _KEYS = [
     pa.field("label_index", pa.int64(), nullable=False),

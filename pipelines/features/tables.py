@@ -13,8 +13,8 @@ from pipelines.features.offline import (
     read_labels,
     shard_files,
 )
-from schemas.features import feature_table_path
-from schemas.io import write_parquet
+from schemas.features import COMPILED_SPEC_FILE, feature_table_path
+from schemas.io import write_parquet, write_text
 from schemas.labels import label_path
 from schemas.layout import Layout
 
@@ -36,4 +36,5 @@ def write_feature_table(
     batches = list(iter_batches(layout, labels, cs, output=output, value=value, files=shard_files(layout, shard)))
     table = pa.concat_tables(batches) if batches else schema.empty_table()
     path = write_parquet(table, feature_table_path(layout, task, cs.spec.name, shard), schema)
+    write_text(cs.to_json(), path.parent / COMPILED_SPEC_FILE)  # what the check recomputes with
     return {"rows": table.num_rows, "columns": len(cs.feature_names), "spec": cs.spec.name, "path": str(path)}

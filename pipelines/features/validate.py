@@ -3,10 +3,11 @@
 import numpy as np
 import polars as pl
 
-from pipelines.features.offline import EVENT_COLUMNS, as_layout, compile_for_root, read_labels, shard_files
+from pipelines.features.offline import EVENT_COLUMNS, as_layout, read_labels, shard_files
 from pipelines.features.reference import reference_features
+from pipelines.features.spec import CompiledSpec
 from quality.integrity import RuleResult
-from schemas.features import feature_table_path
+from schemas.features import COMPILED_SPEC_FILE, TABLES_DIR
 from schemas.labels import label_path, value_column
 
 
@@ -41,21 +42,29 @@ def labels_valid(root, task: str, shard: int) -> RuleResult:
     )
 
 
-def features_match_reference(
-    root, task: str, shard: int, spec: str = "default", sample: int = 20, seed: int = 0
-) -> RuleResult:
-    """Recompute a sample of the written wide rows with the slow reference: every value must agree."""
+def features_match_reference(root, task: str, shard: int, sample: int = 20, seed: int = 0) -> RuleResult:
+    """Every spec's table of this task and shard: sampled rows recomputed by the slow reference must agree."""
     layout = as_layout(root)
-    cs = compile_for_root(layout, spec)
-    path = feature_table_path(layout, task, cs.spec.name, shard)
-    if not path.exists():
+    specs = sorted(p.parent for p in (layout.features / TABLES_DIR / task).glob(f"*/{shard}.parquet"))
+    if not specs:
         return RuleResult(False, "the feature table was not written")
+    results = [_table_matches(layout, task, shard, folder, sample, seed) for folder in specs]
+    keys = sorted({k for r in results for k in r.counts})
+    counts = {k: sum(r.counts.get(k, 0) for r in results) for k in keys}
+    return RuleResult(all(r.passed for r in results), "; ".join(r.summary for r in results), counts)
+
+
+def _table_matches(layout, task: str, shard: int, folder, sample: int, seed: int) -> RuleResult:
+    cs = CompiledSpec.from_json((folder / COMPILED_SPEC_FILE).read_text())
+    path = folder / f"{shard}.parquet"
     table = pl.read_parquet(path)
     labels, _ = (
         read_labels(label_path(layout, task, shard))
         if label_path(layout, task, shard).exists()
         else (pl.DataFrame(), None)
     )
+    if "feature" in table.columns:  # sparse: non-default cells of the sampled label rows
+        return _sparse_matches(table, labels, cs, shard_files(layout, shard), sample, seed)
     if len(table) != len(labels):
         return RuleResult(
             False, "row count differs from the label table", {"rows": len(table), "labels": len(labels)}
@@ -63,18 +72,15 @@ def features_match_reference(
     if not len(table):
         return RuleResult(True, "no label rows in this shard", {"rows": 0})
     rows = table.sample(min(sample, len(table)), seed=seed)
-    files = shard_files(layout, shard)
-    events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files])
-    want = reference_features(events, rows.select("label_index", "subject_id", "prediction_time"), cs)
+    want = reference_features(
+        _events(shard_files(layout, shard)), rows.select("label_index", "subject_id", "prediction_time"), cs
+    )
     zero = cs.zero_default
     mismatches = 0
     for row in rows.iter_rows(named=True):
         for j, name in enumerate(cs.feature_names):
             expected = want.get((row["label_index"], name), 0.0 if zero[j] else None)
-            got = row[name]
-            if (expected is None) != (got is None) or (
-                expected is not None and not np.isclose(got, expected, rtol=1e-5, atol=1e-6)
-            ):
+            if not _same(row[name], expected):
                 mismatches += 1
     counts = {
         "rows_checked": len(rows),
@@ -82,3 +88,27 @@ def features_match_reference(
         "mismatches": mismatches,
     }
     return RuleResult(mismatches == 0, f"{len(rows)} rows recomputed with the reference", counts)
+
+
+def _events(files) -> pl.DataFrame:
+    return pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files])
+
+
+def _same(got: float | None, expected: float | None) -> bool:
+    if got is None or expected is None:
+        return got is None and expected is None
+    return bool(np.isclose(got, expected, rtol=1e-5, atol=1e-6))
+
+
+def _sparse_matches(table: pl.DataFrame, labels: pl.DataFrame, cs, files, sample: int, seed: int) -> RuleResult:
+    if not len(labels):
+        return RuleResult(len(table) == 0, "no label rows in this shard", {"rows": len(table)})
+    rows = labels.sample(min(sample, len(labels)), seed=seed)
+    picked = table.filter(pl.col("label_index").is_in(rows["label_index"].implode()))
+    got = {
+        (i, f): v for i, f, v in picked.select("label_index", pl.col("feature").cast(pl.String), "value").rows()
+    }
+    want = reference_features(_events(files), rows, cs)
+    mismatches = sum(not _same(got.get(k), want.get(k)) for k in set(got) | set(want))
+    counts = {"rows_checked": len(rows), "cells_checked": len(set(got) | set(want)), "mismatches": mismatches}
+    return RuleResult(mismatches == 0, f"{len(rows)} rows recomputed with the reference (sparse)", counts)

@@ -159,3 +159,23 @@ def test_shipped_specs_parse():
         from pipelines.features.spec import parse_spec
 
         parse_spec({"name": "x", "groups": [{"codes": "all", "aggs": ["median"]}]})
+
+
+def test_reference_check_passes_wide_and_sparse_tables_and_catches_a_tampered_value(tiny_root):
+    from pipelines.features.labels import write_labels
+    from pipelines.features.tables import write_feature_table
+    from pipelines.features.tasks import load_task
+    from pipelines.features.validate import features_match_reference, labels_valid
+    from schemas.features import feature_table_path
+
+    write_labels(tiny_root, load_task("mortality_1y"))
+    assert labels_valid(tiny_root, "mortality_1y", 1).passed
+    write_feature_table(tiny_root, "mortality_1y", 1, "default")
+    write_feature_table(tiny_root, "mortality_1y", 1, "all_codes", output="sparse")
+    assert features_match_reference(tiny_root, "mortality_1y", 1).passed
+    path = feature_table_path(tiny_root, "mortality_1y", "default", 1)
+    table = pl.read_parquet(path)
+    column = "GROUP//encounters/all/count"
+    table.with_columns(pl.col(column) + 1).write_parquet(path)  # one count off in every row
+    result = features_match_reference(tiny_root, "mortality_1y", 1)
+    assert not result.passed and result.counts["mismatches"] == len(table)
