@@ -334,7 +334,8 @@ def train(
             _param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas,
             fused=dev.type == "cuda",
         )  # fmt: skip
-        start, data_state = _prepare_run(run_path, info, resume, dist, tokens_dir)
+        start, saved_state = _prepare_run(run_path, info, resume, dist, tokens_dir)
+        data_state = saved_state.get("data", {})
         if start > 0:
             last = ckpt.latest_checkpoint(run_path)
             assert last is not None
@@ -347,7 +348,7 @@ def train(
         stream = _MicroBatches(shards, config, dist, data_state.get("epoch", 0), global_next // dist.world)
         ddp = _wrap(model, dist, dev)
         loop = _Loop(config, model, ddp, optimizer, stream, dist, dev, run_path, tok.fingerprint(), on_log)
-        loop.tokens_seen = int(data_state.get("tokens_seen", 0))
+        loop.tokens_seen = int(saved_state.get("tokens_seen", 0))
         end = min(config.steps, stop_after) if stop_after is not None else config.steps
         last_record = loop.run(start, end, root)
         saved = None
@@ -364,7 +365,7 @@ def train(
 
 
 def _prepare_run(run_path: Path, info: dict, resume: bool, dist: _Dist, tokens_dir: Path) -> tuple[int, dict]:
-    """(first step, data state): from the latest checkpoint when resuming, else a clean run folder."""
+    """(first step, saved state.json): from the latest checkpoint when resuming, else a clean run folder."""
     import torch
 
     last = ckpt.latest_checkpoint(run_path) if resume else None
@@ -374,7 +375,7 @@ def _prepare_run(run_path: Path, info: dict, resume: bool, dist: _Dist, tokens_d
         if dist.main:
             _trim_metrics(run_path / ckpt.METRICS_FILE, state["step"])
             ckpt.write_run_info(run_path, info, tokens_dir)  # the new schedule length, if --steps changed
-        return int(state["step"]), state.get("data", {})
+        return int(state["step"]), state
     if dist.main:
         for stale in (run_path / ckpt.CHECKPOINTS_DIR, run_path / "ranks"):
             shutil.rmtree(stale, ignore_errors=True)
