@@ -105,8 +105,14 @@ def _sub(m: re.Match[str], values: dict[str, str]) -> str:
 
 def _iso(m: re.Match[str]) -> ParsedDate:
     y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
-    return ParsedDate(date(y, mo, d), True, lambda v: _sub(m, {"y": f"{v.year:04d}", "m": _num(m["m"], v.month, m["m"], m["d"]),
-                                                             "d": _num(m["d"], v.day, m["m"], m["d"])}))  # fmt: skip
+    fields = (m["m"], m["d"])
+
+    def render(v: date) -> str:
+        return _sub(
+            m, {"y": f"{v.year:04d}", "m": _num(m["m"], v.month, *fields), "d": _num(m["d"], v.day, *fields)}
+        )
+
+    return ParsedDate(date(y, mo, d), True, render)
 
 
 def _numeric(m: re.Match[str]) -> ParsedDate:
@@ -125,8 +131,12 @@ def _numeric(m: re.Match[str]) -> ParsedDate:
 
 
 def _md(m: re.Match[str]) -> ParsedDate:
-    return ParsedDate(date(_NO_YEAR, int(m["a"]), int(m["b"])), False,
-                      lambda v: _sub(m, {"a": _num(m["a"], v.month, m["a"], m["b"]), "b": _num(m["b"], v.day, m["a"], m["b"])}))  # fmt: skip
+    fields = (m["a"], m["b"])
+
+    def render(v: date) -> str:
+        return _sub(m, {"a": _num(m["a"], v.month, *fields), "b": _num(m["b"], v.day, *fields)})
+
+    return ParsedDate(date(_NO_YEAR, int(m["a"]), int(m["b"])), False, render)
 
 
 def _my_numeric(m: re.Match[str]) -> ParsedDate:

@@ -12,6 +12,7 @@ import regex as re
 
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
+    CLINICAL_ACRONYMS,
     COMMON_WORDS,
     EPONYM_NEXT,
     FIRST_NAMES,
@@ -40,7 +41,7 @@ _NAME_TOKEN = (
     r"(?:\p{Lu}\.(?=\s|$|,)|\p{Lu}(?=\s|$|,)|(?:O'|Mc|Mac|D')?\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*"
     r"|\p{Lu}{2,}(?:-\p{Lu}{2,})?)"
 )
-_NAME = rf"{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{0,3}}"
+_NAME = rf"{_NAME_TOKEN}(?:[ \t]{{1,2}}{_NAME_TOKEN}){{0,3}}"
 _TITLE = (
     r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Mister|Prof|Professor|Sr|Sister|Fr|Father|Rev|Nurse|"
     r"DR|MR|MRS|MS|PROF)\.?"
@@ -633,7 +634,7 @@ def _is_stop(token: str) -> bool:
     if _INITIAL.fullmatch(token):
         return False  # an initial ("Dr. A."), not the article "a"
     word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
-    return word in COMMON_WORDS or word in _FACILITY_STOP
+    return word in COMMON_WORDS or word in _FACILITY_STOP or word in CLINICAL_ACRONYMS
 
 
 _FACILITY_STOP = frozenset(
