@@ -226,7 +226,7 @@ def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
-def _weights_digest(model: torch.nn.Module) -> str:
+def weights_digest(model: torch.nn.Module) -> str:
     h = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
@@ -506,7 +506,7 @@ class _Loop:
         from schemas.io import write_text
 
         record = {"rank": self.dist.rank, "world_size": self.dist.world, "batches": self.seen,
-                  "weights_sha256": _weights_digest(self.model)}  # fmt: skip
+                  "weights_sha256": weights_digest(self.model)}  # fmt: skip
         write_text(json.dumps(record) + "\n", self.run_path / "ranks" / f"rank{self.dist.rank}.json")
 
 
