@@ -44,7 +44,7 @@ def test_label_agnostic_matching():
 
 def test_generator_truth_reader():
     docs = read_corpus(FIXTURES / "generator", "generator")
-    assert [d.doc_id for d in docs] == ["n1", "doc-1", "doc-2"]
+    assert [d.doc_id for d in docs] == ["n1", "doc-1", "doc-2", "n2"]
     for d in docs:
         truth = [json.loads(line) for line in (FIXTURES / "generator/landing/truth/phi_spans.jsonl").open()]
         note = next(t for t in truth if t["note_id"] == d.doc_id)
@@ -52,6 +52,7 @@ def test_generator_truth_reader():
     assert docs[0].known.names == ("Maria Gonzalez",) and docs[0].known.zips == ("01970",)
     assert docs[1].subject == docs[2].subject == "p2" and docs[2].known.ids == ("7788991",)
     assert "Emi Watanabe" in docs[2].text  # from the bundle, base64-decoded
+    assert "Renée López" in docs[3].text  # a cp1252 text note, decoded with its declared encoding
 
 
 def test_brat_reader():
@@ -81,7 +82,7 @@ def test_clinical_queries_and_presidio_research_readers(tmp_path):
 def test_evaluate_on_the_generator_fixture(analyzer):
     report = evaluate(read_corpus(FIXTURES / "generator", "generator"), ("longitude",))
     ours = report["systems"]["longitude"]
-    assert report["corpus"]["notes"] == 3 and report["corpus"]["with_known_phi"] == 3
+    assert report["corpus"]["notes"] == 4 and report["corpus"]["with_known_phi"] == 4
     assert ours["span"]["CORE"]["recall"] == 1.0 and ours["span"]["ALL"]["recall"] == 1.0
     assert ours["notes_per_s"] > 0
 

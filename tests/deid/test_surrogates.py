@@ -48,6 +48,8 @@ def test_other_subjects_get_other_surrogates(analyzer):
         ("14 March 2021", date(2021, 3, 14)),
         ("14th of March, 2021", date(2021, 3, 14)),
         ("14-Mar-2021", date(2021, 3, 14)),
+        ("03/14/2021 15:24", date(2021, 3, 14)),
+        ("March 14, 2021 at 10:30 AM", date(2021, 3, 14)),
     ],
 )
 def test_date_shift_is_the_keyrings_and_keeps_the_format(analyzer, text, value):
