@@ -11,6 +11,10 @@ import dagster as dg
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+class StepFailedError(RuntimeError):
+    """An asset's step raised: its error was logged by Dagster; downstream assets were not materialized."""
+
+
 class BlockingCheckError(RuntimeError):
     """A blocking asset check failed: downstream assets were not materialized."""
 
@@ -85,6 +89,7 @@ def run(
                 resources=resources,
                 instance=instance,
                 run_config=_QUIET,
+                raise_on_error=False,  # failures become clear messages below, not tracebacks
             )
             outcome.materialized.append((label, time.perf_counter() - started))
             failed = []
@@ -96,6 +101,9 @@ def run(
             done += 1
             if failed:
                 raise BlockingCheckError(f"blocking checks failed after {label}: {', '.join(failed)}")
+            if not result.success:
+                steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
+                raise StepFailedError(f"{label} failed in {', '.join(steps) or 'a step'}; see the Dagster log above")
     if on_progress:
         on_progress("done", done, total)
     return outcome

@@ -4,7 +4,8 @@ Invariants:
 1. For every row, n_in == n_out + n_quarantined.
 2. n_out counts accepted records, including accepted records of types that map to no event
    (Organization, Claim, ...); n_events counts the events they produced.
-3. Lives at `quality/ledger/<asset>.parquet`; holds no PHI (file paths are the delivered file names).
+3. Lives at `quality/ledger/<asset>.parquet`; holds no PHI: `source_file` is a keyed label of the delivered
+   path (`landing/fhir/<token>.json.gz`, see pipelines.ledger); the label map lives in raw/_file_labels/.
 """
 
 import pyarrow as pa
@@ -21,6 +22,14 @@ LEDGER_SCHEMA = pa.schema(
     ]
 )
 """One row per (asset, source_file, record_type). Unparsed records count under record_type '(unparsed)'."""
+
+FILE_LABELS_SCHEMA = pa.schema(
+    [
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),  # the delivered path: PHI zone only
+    ]
+)
+"""raw/_file_labels/<ledger>.parquet: which delivered file each ledger label stands for."""
 
 UNPARSED = "(unparsed)"
 UNKNOWN_TYPE = "(unknown type)"  # a record whose type we do not know; its claimed name is not copied

@@ -61,7 +61,7 @@ def materialize_with_progress(settings: Settings, select: list[str] | None) -> b
 
         try:
             outcome = materialize.run(defs, steps, on_progress=on_progress)
-        except materialize.BlockingCheckError as err:
+        except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             console.print(f"[red]Stopped:[/] {err}")
             return False
     for label, seconds in outcome.materialized:

@@ -7,6 +7,7 @@ import polars as pl
 from pipelines.defs.crosswalk import identifier_crosswalk
 from pipelines.defs.dicom import transforms
 from pipelines.defs.dicom.index import index_files, walk
+from pipelines.ledger import write_ledger
 from pipelines.settings import Settings
 from schemas.imaging import (
     FHIR_IMAGING_STUDY_UIDS_SCHEMA,
@@ -24,7 +25,6 @@ from schemas.imaging import (
     raw_patients_path,
 )
 from schemas.io import write_parquet
-from schemas.ledger import LEDGER_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -58,7 +58,7 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
     quarantine = transforms.quarantine_table(result)
     write_parquet(quarantine.to_arrow(), layout.quarantine(INSTANCES_ASSET) / "part-0.parquet", QUARANTINE_SCHEMA)
     ledger = transforms.ledger_table(result, events)
-    write_parquet(ledger.to_arrow(), layout.ledger(INSTANCES_ASSET), LEDGER_SCHEMA)
+    write_ledger(ledger, layout.ledger(INSTANCES_ASSET), layout, settings.keyring)
     reasons = quarantine.group_by("reason_code").len().sort("reason_code").iter_rows()
     return {
         "files": len(result.files),

@@ -23,11 +23,12 @@ from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, patie
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
+from pipelines.ledger import write_ledger
 from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
 from schemas.io import swap_dir, write_parquet
 from schemas.layout import Layout
-from schemas.ledger import LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
+from schemas.ledger import UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
@@ -415,7 +416,7 @@ def ingest_fhir(
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(qdir, ignore_errors=True)
     ledger_table = _ledger_table(ledger)
-    write_parquet(ledger_table, layout.ledger(ASSET), LEDGER_SCHEMA)
+    write_ledger(ledger_table, layout.ledger(ASSET), layout, keyring)
     return _summary(len(files), ledger_table, bytes_read)
 
 

@@ -8,10 +8,10 @@ import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from pipelines.defs.meds.subjects import subject_map
+from pipelines.ledger import write_ledger
 from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
-from schemas.ledger import LEDGER_SCHEMA
 from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
@@ -72,7 +72,7 @@ def build_shard(
         else:
             path.unlink(missing_ok=True)  # a stale shard from an earlier run would resurrect subjects
     _write_quarantine(layout, shard, orphans)
-    _write_ledger(layout, shard, events, orphans)
+    _write_ledger(layout, keyring, shard, events, orphans)
     return ShardSummary(shard, counts, events.height, data.height, orphans.height, age_capped)
 
 
@@ -113,7 +113,9 @@ def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None
     write_parquet(table.to_arrow(), path, QUARANTINE_SCHEMA)
 
 
-def _write_ledger(layout: Layout, shard: int, events: pl.DataFrame, orphans: pl.DataFrame) -> None:
+def _write_ledger(
+    layout: Layout, keyring: Keyring, shard: int, events: pl.DataFrame, orphans: pl.DataFrame
+) -> None:
     keys = ["source_file", "resource_type"]
     n_in = events.group_by(keys).len("n_in")
     n_q = orphans.group_by(keys).len("n_quarantined")
@@ -132,7 +134,7 @@ def _write_ledger(layout: Layout, shard: int, events: pl.DataFrame, orphans: pl.
         )
         .sort("source_file", "record_type")
     )
-    write_parquet(ledger.to_arrow(), layout.ledger(ASSET, str(shard)), LEDGER_SCHEMA)
+    write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
 
 
 def shard_paths(layout: Layout, shard: int) -> list[Path]:

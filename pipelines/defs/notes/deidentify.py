@@ -6,10 +6,10 @@ import polars as pl
 
 from deid.pseudonym import Keyring
 from pipelines.defs.meds.subjects import subject_map
+from pipelines.ledger import write_ledger
 from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
-from schemas.ledger import LEDGER_SCHEMA
 from schemas.meds import SPLITS
 from schemas.notes import NOTES_SCHEMA, RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
@@ -99,11 +99,13 @@ def deidentify_shard(
             write_parquet(part.to_arrow(), path, NOTES_SCHEMA)
         else:
             path.unlink(missing_ok=True)
-    _quarantine_and_ledger(layout, shard, notes, orphans)
+    _quarantine_and_ledger(layout, keyring, shard, notes, orphans)
     return {"notes": out.height, "quarantined": orphans.height, **counts}
 
 
-def _quarantine_and_ledger(layout: Layout, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame) -> None:
+def _quarantine_and_ledger(
+    layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame
+) -> None:
     qpath = layout.quarantine(ASSET) / f"{shard}.parquet"
     if orphans.height:
         table = orphans.select(
@@ -139,4 +141,4 @@ def _quarantine_and_ledger(layout: Layout, shard: int, kept: pl.DataFrame, orpha
         )
         .sort("source_file")
     )
-    write_parquet(ledger.to_arrow(), layout.ledger(ASSET, str(shard)), LEDGER_SCHEMA)
+    write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)

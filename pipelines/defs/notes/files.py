@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir.primitives import InvalidRecordError, parse_datetime
+from pipelines.ledger import write_ledger
 from pipelines.text_decoding import decode_bytes
 from schemas import quarantine as q
 from schemas.io import staging_dir, swap_dir, write_parquet
@@ -155,4 +156,4 @@ def _write(layout: Layout, keyring: Keyring, n_shards: int, notes: list[dict], r
         for r in rejects
     ]
     ledger = pa.Table.from_pylist(sorted(rows, key=lambda r: r["source_file"]), schema=LEDGER_SCHEMA)
-    write_parquet(ledger, layout.ledger(ASSET), LEDGER_SCHEMA)
+    write_ledger(ledger, layout.ledger(ASSET), layout, keyring)

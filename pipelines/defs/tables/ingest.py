@@ -9,7 +9,7 @@ import polars as pl
 from deid.pseudonym import Keyring
 from pipelines.defs.tables.engine import ASSET, SourceSummary, ingest_source
 from pipelines.defs.tables.mapping import Mapping, resolve_mapping
-from schemas.io import write_parquet
+from pipelines.ledger import write_ledger
 from schemas.layout import Layout
 from schemas.ledger import LEDGER_SCHEMA
 
@@ -33,7 +33,7 @@ def ingest_tables(
         ledgers.append(ledger)
     _drop_stale(layout, {m.source for _, m in plans})
     ledger = pl.concat(ledgers) if ledgers else pl.from_arrow(LEDGER_SCHEMA.empty_table())
-    write_parquet(ledger.to_arrow(), layout.ledger(ASSET), LEDGER_SCHEMA)
+    write_ledger(ledger, layout.ledger(ASSET), layout, keyring)
     return summaries
 
 
