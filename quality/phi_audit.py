@@ -62,11 +62,17 @@ TEXT_SUFFIXES = {
 SKIP_DIRS = ("quality/site/vendor", "quality/site/gx/vendor", "quality/site/gx/static")
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*|\s[A-Za-z_:][A-Za-z0-9_:.-]*(?==)")
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")  # embedded images: not text
+# Residual patterns. The text de-identifier's surrogates use forms reserved never to be real, and these patterns
+# leave them out: SSN area numbers 9xx (never issued), the NANP 555 exchange (reserved for fiction), and the
+# RFC 2606 example.com/.org/.net domains. (polars' regex engine has no look-around, hence the spelled-out sets.)
+_NOT_555 = r"(?:[0-46-9][0-9]{2}|5[0-46-9][0-9]|55[0-46-9])"
 PATTERNS = {
-    "ssn_pattern": r"(?:^|[^0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}(?:$|[^0-9])",
-    "phone_pattern": r"(?:^|[^0-9.])\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}(?:$|[^0-9.])",
+    "ssn_pattern": r"(?:^|[^0-9])[0-8][0-9]{2}-[0-9]{2}-[0-9]{4}(?:$|[^0-9])",
+    "phone_pattern": rf"(?:^|[^0-9.])\(?[0-9]{{3}}\)?[ .-]{_NOT_555}[ .-][0-9]{{4}}(?:$|[^0-9.])",
     "email_pattern": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]*[A-Za-z]{2,}",
 }
+_RESERVED_EMAIL = re.compile(r"@(?:[a-z0-9-]+\.)*example\.(?:com|org|net)\b", re.IGNORECASE)
+_EMAIL = re.compile(PATTERNS["email_pattern"])
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -249,6 +255,8 @@ def _scan_column(series: pl.Series, known: KnownIdentifiers) -> list[tuple[int, 
             hits[value] = kinds
     for kind, pattern in PATTERNS.items():
         for value in distinct.filter(distinct.str.contains(pattern)).to_list():
+            if kind == "email_pattern" and all(_RESERVED_EMAIL.search(e) for e in _EMAIL.findall(value)):
+                continue  # only reserved example.* addresses: surrogates, not PHI
             hits.setdefault(value, set()).add(kind)
     if not hits:
         return []
