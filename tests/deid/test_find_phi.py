@@ -143,3 +143,22 @@ def test_batch_matches_single(analyzer):
 
     texts = ["Seen by Dr. Ames on 3/4/2021.", "No PHI here.", "Call 617-555-0142, MRN 123456."]
     assert find_phi_batch(texts) == [find_phi(t) for t in texts]
+
+
+def test_email_domains_are_checked_offline(analyzer, monkeypatch):
+    """tldextract's default extractor fetches the public-suffix list on first use; ours and the Presidio
+    baseline must use the bundled snapshot instead."""
+    import socket
+
+    from deid.text.evaluation import presidio_default
+    from deid.text.recognizers import offline_tld_extractor
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    offline_tld_extractor.cache_clear()
+    text = "Write to jane.roe@mail.example.co.uk today."
+    assert [text[s.start : s.end] for s in find_phi(text)] == ["jane.roe@mail.example.co.uk"]
+    found = presidio_default().analyze(text, language="en", entities=["EMAIL_ADDRESS"])
+    assert [text[r.start : r.end] for r in found] == ["jane.roe@mail.example.co.uk"]
