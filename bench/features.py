@@ -202,6 +202,9 @@ def baselines(root: Path, work: Path) -> dict:
         if len(set(y_train)) < 2 or len(set(y_test)) < 2:
             results[name] = {**row, "note": "one class only in train or held_out: no AUROC"}
             continue
+        # Columns with fewer than two distinct train values carry nothing (and trip HGB's binning when all-null).
+        feats = [c for c in feats if train[c].drop_nulls().n_unique() > 1]
+        row["features_used"] = len(feats)
         x_train = train.select(feats).to_numpy().astype(np.float32)
         x_test = test.select(feats).to_numpy().astype(np.float32)
         models = {
