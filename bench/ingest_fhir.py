@@ -13,7 +13,7 @@ absolute seconds on a shared machine:
 6. Memory as input grows: 1x, 4x, 16x copies of the set with every id rewritten (distinct patients),
    generated once under $TMPDIR/longitude-bench-fhir/ and reused; shards fixed at 4 and scaled (4, 16, 64).
 
-Peak RSS is sampled every 20 ms over the whole process tree (pool workers included, shared pages counted
+Peak RSS is sampled every 50 ms over the whole process tree (pool workers included, shared pages counted
 once per process, so it overstates); "largest process" is the highest VmHWM of any one process in the tree.
 CPU s is user + system time of the whole tree (wait4), which a busy machine inflates far less than wall time.
 
@@ -95,7 +95,7 @@ def _tail(path: Path, n: int = 64 << 10) -> bytes:
         return f.read()
 
 
-def measure(cmd: list, *, env: dict | None = None, log: Path | None = None, interval: float = 0.02) -> Run:
+def measure(cmd: list, *, env: dict | None = None, log: Path | None = None, interval: float = 0.05) -> Run:
     """Run `cmd`, sampling the RSS of its process tree; wall time from spawn to exit, CPU from wait4."""
     log = log or Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
     load = os.getloadavg()[0]
@@ -160,6 +160,7 @@ def child_ours(root: str, n_shards: int, workers: int, strict: bool, ingest_only
         metadata.write_subject_splits(layout)
         metadata.write_dataset_metadata(layout)
     t3 = time.perf_counter()
+    raw_parts = sum(1 for _ in (layout.raw / "fhir").rglob("*.parquet"))
     print(
         json.dumps(
             {
@@ -173,6 +174,7 @@ def child_ours(root: str, n_shards: int, workers: int, strict: bool, ingest_only
                 "quarantined": summary.quarantined,
                 "bytes": summary.bytes_read,
                 "meds_events": meds_events,
+                "raw_parts": raw_parts,
                 "per_type": summary.per_type,
             }
         )
@@ -407,12 +409,26 @@ def _scales(r: dict) -> list[str]:
             f"{s['resources']:,}",
             s["shards"],
             *_run_cells(s["run"], s["json_bytes"] / 1e6, s["resources"]),
+            f"{s['run']['out'].get('ingest_s', 0):.1f}",
+            f"{s['run']['out'].get('build_s', 0):.1f}",
+            f"{s['run']['out'].get('raw_parts', 0):,}",
             f"{s['run']['out'].get('meds_events', 0):,}",
             f"{s['run']['load']:.1f}",
         ]
         for s in r["scales"]
     ]
-    header = ["input", "JSON GB", "resources", "shards", *RUN_HEADER, "MEDS events", "load (1 min)"]
+    header = [
+        "input",
+        "JSON GB",
+        "resources",
+        "shards",
+        *RUN_HEADER,
+        "ingest s",
+        "shards s",
+        "raw part files",
+        "MEDS events",
+        "load (1 min)",
+    ]
     note = (
         f"Copies {'generated' if r['scale_generated'] else 'reused from an earlier run'} "
         f"({r['scale_generation_s']:.0f} s, not counted above)."
