@@ -37,6 +37,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 # Given names the lexicon rule catches with what follows them; surnames alone it does not ("Houston").
 _LEXICON_FIRST = frozenset(FIRST_NAMES) - AMBIGUOUS_NAMES
+_TITLES = frozenset("dr mr mrs ms miss mx prof doctor".split())
+_PREV_WORD = re.compile(r"(\p{L}+)\.?[ \t]+(?:\p{Lu}\.?[ \t]+)?$")
 _ROMAN = re.compile(r"[ivxlc]+(?:-[ivxlc]+)?")
 # Words that the rules handle in context (dates, street addresses, facility names).
 _RULE_WORDS = (
@@ -80,6 +82,10 @@ def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] =
             continue  # known names, months, street and facility words: the rules' job
         if word.endswith(DRUG_SUFFIXES) or word in DRUG_BRANDS or _ROMAN.fullmatch(word):
             continue
+        if word in _NAMES and (prev := _PREV_WORD.search(segment, max(0, m.start() - 40), m.start())) is not None:
+            before = prev.group(1).lower()
+            if before in _TITLES or before in _LEXICON_FIRST:
+                continue  # "Dr. Richardson", "Raymond Richardson": the rules have it
         token = m.group()
         if len(token) <= 4 and sum(ch.isupper() for ch in token) >= 2:
             continue  # short acronyms: MRN, JVD, SpO, HbA
