@@ -44,3 +44,34 @@ def write_ledger(ledger: pa.Table | pl.DataFrame, path: Path, layout: Layout, ke
     if df.height:
         df = df.with_columns(pl.col("source_file").replace_strict(labels, return_dtype=pl.String))
     return write_parquet(df.to_arrow(), path, LEDGER_SCHEMA)
+
+
+def ledger_from_records(
+    asset: str, kept: pl.DataFrame, rejected: pl.DataFrame, record_type: str | pl.Expr
+) -> pl.DataFrame:
+    """Ledger rows per (source_file, record_type) from the records kept and the records quarantined.
+
+    `record_type` is a column name of both frames, or a literal expression. Each kept record is one event.
+    """
+    rtype = pl.col(record_type) if isinstance(record_type, str) else record_type
+    both = pl.concat(
+        [
+            kept.select("source_file", rtype.alias("record_type"), pl.lit(0).alias("q")),
+            rejected.select("source_file", rtype.alias("record_type"), pl.lit(1).alias("q")),
+        ]
+    )
+    return (
+        both.group_by("source_file", "record_type")
+        .agg(pl.len().cast(pl.Int64).alias("n_in"), pl.col("q").sum().cast(pl.Int64).alias("n_quarantined"))
+        .with_columns((pl.col("n_in") - pl.col("n_quarantined")).alias("n_out"))
+        .select(
+            pl.lit(asset).alias("asset"),
+            "source_file",
+            "record_type",
+            "n_in",
+            "n_out",
+            "n_quarantined",
+            pl.col("n_out").alias("n_events"),
+        )
+        .sort("source_file", "record_type")
+    )

@@ -36,22 +36,20 @@ def _atomic_target(path: Path) -> tuple[Path, str]:
 def write_parquet(table: pa.Table, path: Path, schema: pa.Schema, row_group_size: int = 1 << 17) -> Path:
     """Cast `table` to `schema` and write it to `path` atomically (write aside, fsync, rename)."""
     table = conform(table, schema)
-    path, tmp = _atomic_target(Path(path))
-    try:
-        pq.write_table(table, tmp, row_group_size=row_group_size, **_PARQUET_OPTIONS)
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _write_atomically(
+        path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size, **_PARQUET_OPTIONS)
+    )
 
 
 def write_text(text: str, path: Path) -> Path:
     """Write a text file atomically."""
+    return _write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _write_atomically(path: Path, write) -> Path:
     path, tmp = _atomic_target(Path(path))
     try:
-        Path(tmp).write_text(text, encoding="utf-8")
+        write(tmp)
         _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:

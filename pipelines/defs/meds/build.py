@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from pipelines.defs.meds.subjects import subject_map
-from pipelines.ledger import write_ledger
+from pipelines.ledger import ledger_from_records, write_ledger
 from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
@@ -72,7 +72,7 @@ def build_shard(
         else:
             path.unlink(missing_ok=True)  # a stale shard from an earlier run would resurrect subjects
     _write_quarantine(layout, shard, orphans)
-    _write_ledger(layout, keyring, shard, events, orphans)
+    _write_ledger(layout, keyring, shard, known, orphans)
     return ShardSummary(shard, counts, events.height, data.height, orphans.height, age_capped)
 
 
@@ -114,26 +114,9 @@ def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None
 
 
 def _write_ledger(
-    layout: Layout, keyring: Keyring, shard: int, events: pl.DataFrame, orphans: pl.DataFrame
+    layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame
 ) -> None:
-    keys = ["source_file", "resource_type"]
-    n_in = events.group_by(keys).len("n_in")
-    n_q = orphans.group_by(keys).len("n_quarantined")
-    ledger = (
-        n_in.join(n_q, on=keys, how="left")
-        .with_columns(pl.col("n_quarantined").fill_null(0).cast(pl.Int64), pl.col("n_in").cast(pl.Int64))
-        .with_columns((pl.col("n_in") - pl.col("n_quarantined")).alias("n_out"))
-        .select(
-            pl.lit(ASSET).alias("asset"),
-            "source_file",
-            pl.col("resource_type").alias("record_type"),
-            "n_in",
-            "n_out",
-            "n_quarantined",
-            pl.col("n_out").alias("n_events"),
-        )
-        .sort("source_file", "record_type")
-    )
+    ledger = ledger_from_records(ASSET, kept, orphans, "resource_type")
     write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
 
 

@@ -6,7 +6,7 @@ import polars as pl
 
 from deid.pseudonym import Keyring
 from pipelines.defs.meds.subjects import subject_map
-from pipelines.ledger import write_ledger
+from pipelines.ledger import ledger_from_records, write_ledger
 from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
@@ -120,25 +120,5 @@ def _quarantine_and_ledger(
         write_parquet(table.to_arrow(), qpath, QUARANTINE_SCHEMA)
     else:
         qpath.unlink(missing_ok=True)
-    both = pl.concat(
-        [
-            kept.select("source_file").with_columns(pl.lit(0).alias("q")),
-            orphans.select("source_file").with_columns(pl.lit(1).alias("q")),
-        ]
-    )
-    ledger = (
-        both.group_by("source_file")
-        .agg(pl.len().cast(pl.Int64).alias("n_in"), pl.col("q").sum().cast(pl.Int64).alias("n_quarantined"))
-        .with_columns((pl.col("n_in") - pl.col("n_quarantined")).alias("n_out"))
-        .select(
-            pl.lit(ASSET).alias("asset"),
-            "source_file",
-            pl.lit("note").alias("record_type"),
-            "n_in",
-            "n_out",
-            "n_quarantined",
-            pl.col("n_out").alias("n_events"),
-        )
-        .sort("source_file")
-    )
+    ledger = ledger_from_records(ASSET, kept, orphans, pl.lit("note"))
     write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
