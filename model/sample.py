@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from model.tokenizer import GAP_BINS, PAD_ID, Tokenizer, detokenize
-from model.tokenizer.vocab import BOS, DEATH, EOS, MINUTES_PER_YEAR, UNK
+from model.tokenizer.vocab import BOS, DEATH, EOS, MINUTES_PER_YEAR, TIMELINE_END, UNK
 from schemas.layout import Layout
 from schemas.tokens import TRAJECTORY_SCHEMA
 
@@ -67,14 +67,16 @@ def sample_continuation(
     device: str | torch.device = "cpu",
 ) -> Continuation:
     """Continue one trajectory row (subject_id, input_ids, times, origin) after its first `prompt_tokens`
-    tokens (default: half of it, at most the context minus the new tokens)."""
+    tokens (default: half of it; never past TIMELINE_END, so a long prompt continues the record's last event).
+    The model sees the last context_length tokens."""
     import torch
 
     ids = np.asarray(trajectory["input_ids"], np.int64)
     times = np.asarray(trajectory["times"], np.float32)
     context = model.config.context_length  # type: ignore[attr-defined]
     n = prompt_tokens if prompt_tokens is not None else max(1, len(ids) // 2)
-    n = int(min(max(n, 1), len(ids)))
+    end = np.flatnonzero(ids == tok.id(TIMELINE_END))  # continue the record, not what follows its end
+    n = int(min(max(n, 1), end[0] if len(end) and end[0] > 0 else len(ids)))
     advance = torch.tensor(gap_years(tok), dtype=torch.float32)
     banned = [PAD_ID, tok.id(BOS)]
     eos = tok.id(EOS)

@@ -23,7 +23,7 @@ from model.probe import (
 )
 from model.sample import continuation_events, gap_years, sample_continuation
 from model.tokenizer import Tokenizer, tokenize_events
-from model.tokenizer.vocab import BOS, EOS, PAD_ID
+from model.tokenizer.vocab import BOS, EOS, PAD_ID, TIMELINE_END
 from model.train import train, train_config
 from schemas.io import write_parquet
 from schemas.labels import label_path, label_schema
@@ -288,6 +288,14 @@ def test_sampling_is_seeded_valid_and_advances_time_on_gap_tokens(run_root: Path
     np.testing.assert_allclose(np.diff(clock), gap_years(tok)[a.new_ids], atol=1e-4)
     if len(a.new_ids) < 40:
         assert a.new_ids[-1] == tok.id(EOS)
+
+
+def test_a_prompt_longer_than_the_record_continues_its_last_event(run_root: Path, model):
+    tok = Tokenizer.load(run_root / "tokens")
+    row = trajectories(run_root, "held_out").row(0, named=True)
+    cont = sample_continuation(model, tok, row, prompt_tokens=10**6, max_new_tokens=3)
+    assert cont.prompt_ids.tolist() == row["input_ids"][:-2]  # up to TIMELINE_END, EOS
+    assert row["input_ids"][-2] == tok.id(TIMELINE_END)
 
 
 class _PrefersEos(torch.nn.Module):
