@@ -427,8 +427,8 @@ class _Loop:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         started = time.perf_counter()
-        position = (self.stream.epoch, self.stream.next_batch)
         micro = [self.stream.take() for _ in range(c.grad_accum)]
+        position = (micro[0][1], micro[0][2] // dist.world)  # epoch and this rank's index of the first batch
         self.seen += [[epoch, index] for _, epoch, index in micro]
         counts = torch.tensor(
             [sum(int((b["labels"] != -100).sum()) for b, _, _ in micro),
