@@ -42,9 +42,13 @@ def read_label_table(path: str | Path) -> tuple[pl.DataFrame, str | None]:
         raise FileNotFoundError(f"no label table at {path}")
     frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
     column = value_column(frame.to_arrow().schema)
+    when = pl.col("prediction_time")
+    dtype = frame.schema["prediction_time"]
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:  # MEDS times are naive UTC
+        when = when.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     return frame.select(
         pl.col("subject_id").cast(pl.Int64),
-        pl.col("prediction_time").cast(pl.Datetime("us")),
+        when.cast(pl.Datetime("us")).alias("prediction_time"),
         *([pl.col(column)] if column else []),
     ), column
 

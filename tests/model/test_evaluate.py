@@ -211,6 +211,11 @@ def test_label_tables_are_read_from_a_file_or_a_folder_of_shards(run_root: Path,
         assert column == "boolean_value" and frame.equals(labels)
     with pytest.raises(FileNotFoundError):
         read_label_table(tmp_path / "missing")
+    aware = labels.with_columns(
+        pl.col("prediction_time").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Paris")
+    )
+    aware.write_parquet(tmp_path / "aware.parquet")
+    assert read_label_table(tmp_path / "aware.parquet")[0].equals(labels)  # zoned times read as naive UTC
 
 
 def test_probe_fits_on_train_scores_held_out_and_skips_non_boolean_labels(run_root: Path, model, traj):
