@@ -8,17 +8,37 @@ from typing import Any
 
 from model.tokenizer import Tokenizer, TokenizerConfig, detokenize, fit_tokenizer, tokenize_events
 
-_LAZY = {"TrainingShards": "model.data", "PackedDataset": "model.data", "BatchStream": "model.data"}
+_LAZY = {
+    "TrainingShards": "model.data",
+    "PackedDataset": "model.data",
+    "BatchStream": "model.data",
+    "train": "model.train",
+    "TrainConfig": "model.train",
+    "train_config": "model.train",
+    "load_model": "model.checkpoint",
+    "evaluate_run": "model.evaluate",
+    "sample_from_run": "model.sample",
+    "TimelineTransformer": "model.transformer",
+    "ModelConfig": "model.config",
+}
 
 __all__ = [
     "BatchStream",
+    "ModelConfig",
     "PackedDataset",
+    "TimelineTransformer",
     "Tokenizer",
     "TokenizerConfig",
+    "TrainConfig",
     "TrainingShards",
     "detokenize",
+    "evaluate_run",
     "fit_tokenizer",
+    "load_model",
+    "sample_from_run",
     "tokenize_events",
+    "train",
+    "train_config",
 ]
 
 
