@@ -1,5 +1,6 @@
 """`longitude deid eval`: score the text de-identifier and Presidio's default on an annotated corpus."""
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -41,8 +42,9 @@ def command() -> None:
     help="Systems to score (repeatable); both by default, in the same run.",
 )
 @click.option("--processes", type=int, default=1, show_default=True, help="Processes for our de-identifier.")
+@click.option("--no-known", is_flag=True, help="Score without the per-subject deny lists (generator format).")
 def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, systems: tuple[str, ...],
-                 processes: int) -> None:  # fmt: skip
+                 processes: int, no_known: bool) -> None:  # fmt: skip
     """Recall, precision and F2 per entity group, at span and token level."""
     from deid.text.corpora import read_corpus
     from deid.text.evaluation import evaluate
@@ -54,6 +56,8 @@ def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, sy
         raise click.ClickException(f"cannot read {fmt} corpus at {corpus}: {err}") from None
     if not docs:
         raise click.ClickException(f"no notes in {corpus}")
+    if no_known:
+        docs = [dataclasses.replace(d, known=None) for d in docs]
     with console.status(f"scoring {len(docs)} notes ..."):
         report = evaluate(docs, systems, n_process=processes)
     report["corpus"].update(path=str(corpus), format=fmt)
