@@ -79,7 +79,7 @@ def base_tokens_per_s(device: str, *, smoke: bool, compile_blocks: bool) -> dict
     from model.transformer import TimelineTransformer, next_token_labels
 
     config = tiny() if smoke else base()
-    row_len, n_rows = (128, 2) if smoke else (2048, 32)  # 65,536 tokens per step
+    row_len, n_rows = (128, 2) if smoke else (2048, 16)  # 32,768 tokens per step
     torch.manual_seed(0)
     model = TimelineTransformer(config).to(device)
     if compile_blocks:
@@ -156,7 +156,7 @@ def main() -> int:
     lines = [
         "# GPU bench (issue 7)",
         "",
-        f"- command: `python bench/gpu.py {' '.join(sys.argv[1:])}`".replace("  ", " "),
+        f"- command: `{' '.join(['python', 'bench/gpu.py', *sys.argv[1:]])}`",
         f"- machine: {name}; torch {torch.__version__}, triton {triton.__version__}; "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",

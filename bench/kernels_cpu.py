@@ -28,9 +28,11 @@ from model.kernels._bench import synthea_like_lengths, time_ms
 from model.kernels.packing import PackLayout, layout_rows, pack_sequences
 from model.transformer import TimelineTransformer, next_token_labels
 
-# Per size: context (row length, the GPU configs' 2048), packed rows per step, steps, rounds; CPU-sized so
-# `small` (padded to the context: ~10k tokens a step) finishes in minutes on two shared cores.
-PLAN = {"tiny": (2048, 4, 3, 3), "small": (2048, 1, 2, 2)}
+# Per size: context (row length), packed rows per step, steps, rounds. `tiny` runs the GPU configs' 2048
+# context; `small` (~30M params) runs 1024 so one round (~20k tokens over the three layouts) takes minutes
+# on two shared cores. Both hold >= 4 packed rows per step: with fewer, one poorly filled best-fit-decreasing
+# pack (the last packs are) or a two-subject "batch" makes the comparison meaningless.
+PLAN = {"tiny": (2048, 4, 3, 3), "small": (1024, 4, 1, 2)}
 
 
 def _batch(ids: torch.Tensor, times: torch.Tensor, layout: PackLayout) -> dict[str, torch.Tensor]:
@@ -61,7 +63,9 @@ def _pack_rows(lengths: np.ndarray, context: int) -> np.ndarray:
 def _steps(size: str, vocab: int) -> tuple[list[dict[str, list]], int]:
     """Per step, the batches of its subjects in each layout; and the real tokens over all steps."""
     context, rows_per_step, n_steps, _ = PLAN[size]
-    lengths = synthea_like_lengths(2 * context * rows_per_step * n_steps, max_len=context, seed=1)
+    # Pack a pool 50x larger than the steps need, as training packs a whole epoch: best-fit-decreasing only
+    # fills rows well when it has many subjects to choose from. The steps take random rows of it.
+    lengths = synthea_like_lengths(50 * context * rows_per_step * n_steps, max_len=context, seed=1)
     rows_of = _pack_rows(lengths, context)
     gen = torch.Generator().manual_seed(0)
     steps, real = [], 0
@@ -162,17 +166,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="tiny,small")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "kernels.md"))
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads; 1 by default: on a shared 2-core machine two "
+        "threads wait on each other's descheduling and made one layout 2x slower in one run and not the next",
+    )  # fmt: skip
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     lines = [
         "# Timeline model on CPU: packed vs padded training, and the kernel references",
         "",
-        f"- command: `python bench/kernels_cpu.py {' '.join(sys.argv[1:])}`".replace(" `", " `").rstrip(),
+        f"- command: `{' '.join(['python', 'bench/kernels_cpu.py', *sys.argv[1:]])}`",
         f"- machine: 2-core CPU, no GPU (shared with other jobs: compare ratios within a run, not absolute "
-        f"numbers across runs); torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"numbers across runs); torch {torch.__version__}, torch threads: {torch.get_num_threads()}; "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "- subjects: Synthea-like token lengths (lognormal fitted to the shared Synthea FHIR set, "
-        "median ~390 tokens), windowed at the context; forward+backward, no optimizer step (the same per step "
-        "for every layout, since each step holds the same subjects).",
+        "median ~390 tokens), windowed at the context; packed rows from the training shards' best-fit-decreasing "
+        "packer over a pool 50x the steps (steps take random rows); the padded layouts hold the same subjects "
+        "per step; forward+backward, no optimizer step (the same per step in every layout).",
         "",
         "## Packed vs padded (target: packed >= 1.9x padding to the batch max, >= 3.5x padding to the context)",
         "",
