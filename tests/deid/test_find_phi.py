@@ -117,6 +117,10 @@ def test_known_phi_is_a_deny_list(analyzer):
 def test_all_caps_note_is_not_all_names(analyzer):
     text = "PATIENT SEEN IN CLINIC FOR CHEST PAIN. TAKES LISINOPRIL 10 MG DAILY. ECG NORMAL SINUS RHYTHM."
     assert [s for s in find_phi(text) if s.label == "NAME"] == []
+    exam = "HEENT: NORMOCEPHALIC, ATRAUMATIC. LUNGS: CLEAR, NO WHEEZES, RALES OR RHONCHI. ABDOMEN NONTENDER."
+    assert find_phi(exam) == []
+    text = "PT JOHN KOWALCZYK ADMITTED FOR CHF."
+    assert [text[s.start : s.end] for s in find_phi(text)] == ["JOHN KOWALCZYK"]
 
 
 def test_long_note_is_chunked_not_crashed(analyzer, monkeypatch):
@@ -138,11 +142,15 @@ def test_long_note_is_chunked_not_crashed(analyzer, monkeypatch):
     assert found.count("Jonathan Whitfield") == 4 and found.count("3/4/2021") == 4 and found.count("99887766") == 4
 
 
-def test_batch_matches_single(analyzer):
-    from deid.text import find_phi_batch
+def test_batch_and_processes_match_single(analyzer):
+    from deid.text import deidentify_batch, find_phi_batch
 
-    texts = ["Seen by Dr. Ames on 3/4/2021.", "No PHI here.", "Call 617-555-0142, MRN 123456."]
-    assert find_phi_batch(texts) == [find_phi(t) for t in texts]
+    texts = ["Seen by Dr. Ames on 3/4/2021.", "No PHI here.", "Call 617-555-0142, MRN 123456."] * 3
+    single = [find_phi(t) for t in texts]
+    assert find_phi_batch(texts) == single
+    assert find_phi_batch(texts, n_process=2, batch_size=2) == single  # forked workers, order kept
+    tagged = deidentify_batch(texts, ["p"] * len(texts), mode="tag", n_process=2)
+    assert tagged[0] == "Seen by Dr. [NAME] on [DATE]." and tagged[1] == "No PHI here."
 
 
 def test_email_domains_are_checked_offline(analyzer, monkeypatch):
