@@ -660,9 +660,6 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     return start, keep_end
 
 
-_OF_PLACE = re.compile(r"\b(?:of|at|for)\s+(?:the\s+)?\p{Lu}")
-
-
 _PLACE_PREFIXES = frozenset("new north south east west san santa los las fort port lake el la".split())
 # Facility words that name a place on their own ("General Hospital", "Memorial Clinic"), unlike "Family
 # Medicine" or "Primary Care", which name a specialty.
