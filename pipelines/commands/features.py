@@ -97,6 +97,13 @@ def labels_command(
 @click.option("--as-of", "as_of", default=None, help="ISO time in the data's timeline (default: now, UTC).")
 @click.option("--materialize", is_flag=True, help="(Re)build the online table for the spec first.")
 @click.option("--all", "show_all", is_flag=True, help="Print every feature, not only the non-default ones.")
+@click.option(
+    "--serve",
+    "port",
+    type=int,
+    default=None,
+    help="Serve GET /features/<subject_id>?as_of=... on 127.0.0.1:PORT instead of printing.",
+)
 @click.pass_context
 def online_command(
     ctx: click.Context,
@@ -106,6 +113,7 @@ def online_command(
     as_of: str | None,
     materialize: bool,
     show_all: bool,
+    port: int | None,
 ) -> None:
     """Latest features of SUBJECT_IDS as of now (or --as-of), from the materialized online table, as JSON."""
     from pipelines.features.online import OnlineStore, materialize_online
@@ -116,13 +124,19 @@ def online_command(
         if materialize:
             counts = materialize_online(path, spec)
             console.print(f"online table for {spec!r}: {sum(counts.values())} state rows in {len(counts)} shards")
-        if not subject_ids:
+        if not subject_ids and port is None:
             return
         from pipelines.features.spec import load_spec
 
         store = OnlineStore.open(path, load_spec(spec).name)
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
+    if port is not None:
+        from pipelines.features.serve import serve
+
+        console.print(f"serving {len(store.feature_names)} features on http://127.0.0.1:{port}/features/<id>")
+        serve(store, port=port)
+        return
     when = datetime.fromisoformat(as_of) if as_of else None
     result = {}
     for sid in subject_ids:

@@ -159,7 +159,7 @@ values = st.one_of(st.none(), st.floats(-1000, 1000, allow_nan=False, width=32))
 event = st.tuples(st.integers(1, 3), st.one_of(st.none(), times), codes, values)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(event, min_size=1, max_size=40),
     when=st.lists(st.tuples(st.integers(1, 4), times), min_size=1, max_size=8),
@@ -174,7 +174,7 @@ def test_offline_and_online_match_the_reference(rows, when, inclusive):
     _assert_same(_online(events, labels, cs), want)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     rows=st.lists(event, min_size=1, max_size=30),
     future=st.lists(event, min_size=1, max_size=10),

@@ -179,3 +179,18 @@ def test_reference_check_passes_wide_and_sparse_tables_and_catches_a_tampered_va
     table.with_columns(pl.col(column) + 1).write_parquet(path)  # one count off in every row
     result = features_match_reference(tiny_root, "mortality_1y", 1)
     assert not result.passed and result.counts["mismatches"] == len(table)
+
+
+def test_http_endpoint_answers_features_as_of_and_rejects_bad_requests(tiny_root):
+    from pipelines.features.serve import respond
+
+    materialize_online(tiny_root, "all_codes")
+    store = OnlineStore.open(tiny_root, "all_codes")
+    status, body = respond(store, "/features/5?as_of=2018-07-01T00:00:01")
+    assert status == 200 and body["features"]["LOINC//4548-4/all/last"] == pytest.approx(7.2)
+    status, body = respond(store, "/features/5?as_of=2018-07-01T00:00:00&all=1")
+    assert body["features"]["LOINC//4548-4/all/last"] == pytest.approx(7.0) and len(body["features"]) == len(
+        store.feature_names
+    )
+    assert respond(store, "/features/5?as_of=yesterday")[0] == 400
+    assert respond(store, "/subjects/5")[0] == 404
