@@ -2,8 +2,9 @@
 
 Wide (`features/tables/<task>/<spec>/<shard>.parquet`, or any --out file): one row per label row.
 Sparse (MEDS-Tab style): one row per (label row, feature) whose value is not the default.
-Online (`features/online/<spec>/<shard>.parquet`): each subject's spec-relevant, timestamped feature inputs,
-sorted for lookup; `compiled.json` beside them fixes the columns.
+Online (`features/online/<spec>/<shard>.parquet`): the feature state table (per subject and key, the cumulative
+state after each event time), from which features as of any time are read; `compiled.json` beside the shard
+files (here and under tables/) fixes the columns.
 
 Invariants the types cannot express:
 1. No leakage: a feature of a row uses only events with time < prediction_time (<= for a spec that opts in to

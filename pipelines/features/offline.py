@@ -37,6 +37,7 @@ def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path
     """Compile a spec against the codes of its fit split (all splits when the root has none of that split)."""
     layout = as_layout(layout)
     spec = spec if isinstance(spec, FeatureSpec) else load_spec(spec)
+    # A root without the fit split (a tiny or unlabeled dataset) falls back to every split's codes.
     files = sorted((layout.meds / "data" / spec.fit_split).glob("*.parquet")) or shard_files(layout)
     if not files:
         raise FileNotFoundError(f"no MEDS data under {layout.meds / 'data'}; materialize meds_data first")

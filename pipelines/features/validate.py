@@ -1,5 +1,7 @@
 """Integrity rules for label and feature tables (counts only in results, never values or ids)."""
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
@@ -9,9 +11,10 @@ from pipelines.features.spec import CompiledSpec
 from quality.integrity import RuleResult
 from schemas.features import COMPILED_SPEC_FILE, TABLES_DIR
 from schemas.labels import label_path, value_column
+from schemas.layout import Layout
 
 
-def labels_valid(root, task: str, shard: int) -> RuleResult:
+def labels_valid(root: str | Path | Layout, task: str, shard: int) -> RuleResult:
     """One value column, never null; unique and sorted (subject_id, prediction_time); subjects of this shard."""
     layout = as_layout(root)
     path = label_path(layout, task, shard)
@@ -42,7 +45,9 @@ def labels_valid(root, task: str, shard: int) -> RuleResult:
     )
 
 
-def features_match_reference(root, task: str, shard: int, sample: int = 20, seed: int = 0) -> RuleResult:
+def features_match_reference(
+    root: str | Path | Layout, task: str, shard: int, sample: int = 20, seed: int = 0
+) -> RuleResult:
     """Every spec's table of this task and shard: sampled rows recomputed by the slow reference must agree."""
     layout = as_layout(root)
     specs = sorted(p.parent for p in (layout.features / TABLES_DIR / task).glob(f"*/{shard}.parquet"))
