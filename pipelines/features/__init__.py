@@ -1,0 +1,1 @@
+"""The point-in-time feature store: tasks and labels, feature specs, offline and online retrieval (no Dagster)."""
