@@ -35,10 +35,13 @@ class Surrogates:
     """The replacements for one subject: every choice is a keyed hash of (subject seed, original), so the
     same original gets the same surrogate in all of the subject's notes, and nothing is stored."""
 
-    def __init__(self, seed: int, shift_days: int, policy: str) -> None:
+    def __init__(self, seed: int, shift_days: int, policy: str, avoid: frozenset[str] = frozenset()) -> None:
         self.seed = seed.to_bytes(8, "big")
         self.shift_days = shift_days
         self.policy = policy
+        # Lower-case names of real people (every subject the data knows): a surrogate must never be one, or a
+        # scrubbed note would name a real person and the PHI audit could not tell it from a leak.
+        self.avoid = avoid
 
     def _pick(self, kind: str, original: str, n: int) -> int:
         h = hashlib.blake2b(original.encode(), key=self.seed, person=kind.encode()[:16], digest_size=8)
@@ -56,7 +59,10 @@ class Surrogates:
                 return letter if token.isupper() else letter.lower()
             pool = FIRST_NAMES if key in _FIRST else SURNAMES
             i = self._pick("name", key, len(pool))
-            out = pool[i] if pool[i] != key else pool[(i + 1) % len(pool)]
+            for step in range(len(pool)):
+                out = pool[(i + step) % len(pool)]
+                if out != key and out not in self.avoid:
+                    break
             return _case_like(token, out)
 
         return _NAME_WORD.sub(word, original)
@@ -221,8 +227,11 @@ def deidentify_batch(
     secret: bytes | None = None,
     mode: str = "surrogate",
     n_process: int = 1,
+    avoid_names: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """`deidentify` over many notes, NER batched (and fanned out over `n_process` processes)."""
+    """`deidentify` over many notes, NER batched (and fanned out over `n_process` processes).
+
+    `avoid_names`: lower-case names of real people that surrogates must not use (all known subjects' names)."""
     from deid.text.engine import find_phi_batch
 
     _check(policy, mode, secret)
@@ -234,6 +243,6 @@ def deidentify_batch(
     for text, key, spans in zip(texts, subject_keys, all_spans, strict=True):
         replacer = None
         if mode == "surrogate" and keyring is not None:
-            replacer = Surrogates(keyring.surrogate_seed(key), keyring.shift_days(key), policy)
+            replacer = Surrogates(keyring.surrogate_seed(key), keyring.shift_days(key), policy, avoid_names)
         out.append(apply(text, spans, replacer, policy))
     return out

@@ -39,6 +39,16 @@ def known_phi(patient: dict):
     )
 
 
+def known_name_words(layout: Layout) -> frozenset[str]:
+    """Every word of every known subject's names (all sources, all shards), lower-cased: surrogates avoid them."""
+    files = sorted(layout.raw.glob("**/patients/shard=*/*.parquet"))
+    if not files:
+        return frozenset()
+    names = pl.read_parquet(files, columns=["names"], hive_partitioning=False)["names"].explode().drop_nulls()
+    words = names.str.to_lowercase().str.extract_all(r"[^\W\d_]+").explode().drop_nulls()
+    return frozenset(words.filter(words.str.len_chars() > 1).unique().to_list())
+
+
 def notes_path(layout: Layout, split: str, shard: int) -> Path:
     return layout.notes / split / f"{shard}.parquet"
 
@@ -71,6 +81,7 @@ def deidentify_shard(
         policy=policy,
         secret=keyring.secret,
         n_process=n_process,
+        avoid_names=known_name_words(layout),
     )
     subjects = subject_map(sorted(set(keys)), keyring, fractions)
     shifted = notes.with_columns(pl.Series("text", texts, pl.String)).join(

@@ -1,0 +1,16 @@
+"""Surrogate names never use a real person's name: the PHI audit could not tell such a note from a leak."""
+
+from deid.pseudonym import Keyring
+from deid.text.surrogates import Surrogates
+
+
+def test_surrogate_names_skip_every_avoided_name():
+    keys = Keyring(b"avoid-secret-0123456789")
+    plain = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted")
+    first = plain.replace("NAME", "Harriet Quixley")
+    taken = frozenset(w.lower() for w in first.split())
+    avoiding = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted", avoid=taken)
+    second = avoiding.replace("NAME", "Harriet Quixley")
+    assert second != first
+    assert not {w.lower() for w in second.split()} & taken
+    assert avoiding.replace("NAME", "Harriet Quixley") == second  # still consistent per subject
