@@ -353,6 +353,15 @@ def _worker(args: tuple[list[str], list]) -> list[list[PhiSpan]]:
     return find_phi_batch(texts, knowns)
 
 
+def _default_signals() -> None:
+    """Forked workers inherit the host's signal handlers (Dagster's raise on SIGTERM when the pool shuts
+    down); the default ones let the pool end its workers quietly."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _parallel(texts: Sequence[str], knowns: list, n_process: int, batch_size: int) -> list[list[PhiSpan]]:
     import multiprocessing as mp
 
@@ -361,6 +370,7 @@ def _parallel(texts: Sequence[str], knowns: list, n_process: int, batch_size: in
         (list(texts[i : i + batch_size]), knowns[i : i + batch_size]) for i in range(0, len(texts), batch_size)
     ]
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    with mp.get_context(method).Pool(min(n_process, os.cpu_count() or 1, len(jobs))) as pool:
+    n = min(n_process, os.cpu_count() or 1, len(jobs))
+    with mp.get_context(method).Pool(n, initializer=_default_signals) as pool:
         results = pool.map(_worker, jobs, chunksize=1)
     return [spans for batch in results for spans in batch]
