@@ -139,6 +139,9 @@ class KnownIdentifiers:
     index: PhraseIndex
     birth_times: pl.DataFrame  # source_patient, birth_time
     subjects: int
+    # Birth dates apart: in a table keyed by subject_id (and with the secret) a date is only a leak in its own
+    # subject's rows; across subjects, some other subject's shifted dates always coincide with it.
+    births: PhraseIndex = field(default_factory=lambda: PhraseIndex())
 
 
 def known_identifiers(layout: Layout) -> KnownIdentifiers:
@@ -150,7 +153,7 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
     )
     index = PhraseIndex()
     if patients is None:
-        return KnownIdentifiers(index, pl.DataFrame(schema={"source_patient": pl.String}), 0)
+        return KnownIdentifiers(index, pl.DataFrame(schema={"source_patient": pl.String}), 0, PhraseIndex())
     seen: set[tuple[str, str]] = set()
 
     def add(values: Iterable[str | None], kind: str, min_len: int) -> None:
@@ -186,9 +189,11 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
         )
     add(patients["addresses"].explode().drop_nulls().unique().to_list(), "address", MIN_NAME)
     births = patients.select("source_patient", "birth_time").drop_nulls()
+    birth_index = PhraseIndex()
     for birth in births["birth_time"].unique().to_list():
-        add(date_forms(birth), "birth_date", 6)
-    return KnownIdentifiers(index, births, patients["source_patient"].n_unique())
+        for form in date_forms(birth):
+            birth_index.add(form, "birth_date")
+    return KnownIdentifiers(index, births, patients["source_patient"].n_unique(), birth_index)
 
 
 @cache
@@ -241,7 +246,7 @@ def _string_like(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _scan_column(series: pl.Series, known: KnownIdentifiers) -> list[tuple[int, str]]:
+def _scan_column(series: pl.Series, known: KnownIdentifiers, births: bool = True) -> list[tuple[int, str]]:
     """(row, kind) of every hit in one string column (list columns: any element)."""
     frame = pl.DataFrame({"v": series}).with_row_index("row")
     if series.dtype == pl.List(pl.String) or isinstance(series.dtype, pl.List):
@@ -251,6 +256,8 @@ def _scan_column(series: pl.Series, known: KnownIdentifiers) -> list[tuple[int, 
     hits: dict[str, set[str]] = {}
     for value in distinct.to_list():
         kinds = known.index.kinds_in(value)
+        if births:
+            kinds = kinds | known.births.kinds_in(value)
         if kinds:
             hits[value] = kinds
     for kind, pattern in PATTERNS.items():
@@ -270,11 +277,14 @@ def _scan_parquet(path: Path, known: KnownIdentifiers, birth_ids: pl.DataFrame |
     time_cols = [f.name for f in schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)]
     out: list[tuple[int, str, str]] = []
     cells = 0
+    scoped = birth_ids is not None and "subject_id" in schema.names
     if text_cols:
         frame = pl.read_parquet(path, columns=text_cols, hive_partitioning=False)
         cells += frame.height * len(text_cols)
         for col in text_cols:
-            out += [(row, col, kind) for row, kind in _scan_column(frame[col], known)]
+            out += [(row, col, kind) for row, kind in _scan_column(frame[col], known, births=not scoped)]
+        if scoped:
+            out += _own_birth_dates(path, text_cols, birth_ids)
     if time_cols and birth_ids is not None and "subject_id" in schema.names:
         frame = pl.read_parquet(path, columns=["subject_id", *time_cols], hive_partitioning=False).with_row_index()
         joined = frame.join(birth_ids, on="subject_id", how="inner")
@@ -282,6 +292,23 @@ def _scan_parquet(path: Path, known: KnownIdentifiers, birth_ids: pl.DataFrame |
             rows = joined.filter(pl.col(col).cast(pl.Datetime("us")) == pl.col("birth_time"))["index"].to_list()
             out += [(int(r), col, "birth_time") for r in rows]
     return out, cells
+
+
+def _own_birth_dates(path: Path, text_cols: list[str], birth_ids: pl.DataFrame) -> list[tuple[int, str, str]]:
+    """Rows whose text holds their own subject's real birth date, in any common form."""
+    frame = pl.read_parquet(path, columns=["subject_id", *text_cols], hive_partitioning=False).with_row_index()
+    joined = frame.join(birth_ids, on="subject_id", how="inner")
+    out = []
+    for row in joined.iter_rows(named=True):
+        index = PhraseIndex()
+        for form in date_forms(row["birth_time"]):
+            index.add(form, "birth_date")
+        out += [
+            (int(row["index"]), c, "birth_date")
+            for c in text_cols
+            if isinstance(row[c], str) and index.kinds_in(row[c])
+        ]
+    return out
 
 
 def _scan_text(path: Path, known: KnownIdentifiers) -> tuple[list, int]:

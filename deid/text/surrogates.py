@@ -58,11 +58,7 @@ class Surrogates:
                 letter = "ABCDEFGHIJKLMNOPRSTW"[self._pick("initial", key, 20)]
                 return letter if token.isupper() else letter.lower()
             pool = FIRST_NAMES if key in _FIRST else SURNAMES
-            i = self._pick("name", key, len(pool))
-            for step in range(len(pool)):
-                out = pool[(i + step) % len(pool)]
-                if out != key and out not in self.avoid:
-                    break
+            out = self._avoiding(pool, self._pick("name", key, len(pool)), key)
             return _case_like(token, out)
 
         return _NAME_WORD.sub(word, original)
@@ -91,19 +87,30 @@ class Surrogates:
         return re.sub(r"\d", "9", self._digits(original, "ssn"), count=1)
 
     def _phone(self, original: str) -> str:
-        out = self._digits(original, "phone")
-        positions = [i for i, ch in enumerate(out) if ch.isdigit()]
-        if len(positions) >= 7:  # 555 exchange: reserved for fiction in the NANP
-            chars = list(out)
-            for i, d in zip(positions[-7:-4], "555", strict=True):
-                chars[i] = d
-            out = "".join(chars)
+        for attempt in range(32):  # another try when the surrogate is a known person's number
+            out = self._digits(original if attempt == 0 else f"{original}#{attempt}", "phone")[: len(original)]
+            positions = [i for i, ch in enumerate(out) if ch.isdigit()]
+            if len(positions) >= 7:  # 555 exchange: reserved for fiction in the NANP
+                chars = list(out)
+                for i, d in zip(positions[-7:-4], "555", strict=True):
+                    chars[i] = d
+                out = "".join(chars)
+            if re.sub(r"\D", "", out)[-7:] not in self.avoid:
+                break
         return out
 
     def _email(self, original: str) -> str:
-        first = FIRST_NAMES[self._pick("email-first", original.lower(), len(FIRST_NAMES))]
-        last = SURNAMES[self._pick("email-last", original.lower(), len(SURNAMES))]
+        first = self._avoiding(FIRST_NAMES, self._pick("email-first", original.lower(), len(FIRST_NAMES)))
+        last = self._avoiding(SURNAMES, self._pick("email-last", original.lower(), len(SURNAMES)))
         return f"{first}.{last}@example.org"
+
+    def _avoiding(self, pool: Sequence[str], i: int, original: str = "") -> str:
+        """The pool's entry at i, or the next one that is neither `original` nor a known person's name."""
+        for step in range(len(pool)):
+            out = pool[(i + step) % len(pool)]
+            if out != original and out not in self.avoid:
+                return out
+        return pool[i]
 
     def _url(self, original: str) -> str:
         path = f"{self._pick('url', original.lower(), 16**6):06x}"

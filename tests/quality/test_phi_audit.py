@@ -106,3 +106,16 @@ def test_catalog_view_reading_a_phi_zone_outside_schema_phi_is_a_finding(root: R
     con.execute(f"create view phi.raw_patients as select * from read_parquet('{raw}')")
     con.close()
     assert _hits(root) == {("catalog.duckdb", "view", 0, "catalog_view_reads_phi_zone")}
+
+
+def test_birth_dates_in_subject_keyed_text_count_only_for_their_own_subject(root: Root):
+    a = KEYRING.subject_id(PEOPLE[0][0])
+    own, other = PEOPLE[0][6], PEOPLE[1][6]
+    texts = [f"DOB {own:%m/%d/%Y}", f"seen {other:%m/%d/%Y}"]  # row 0: a's own birth date; row 1: b's, in a's note
+    table = pa.table({"subject_id": pa.array([a, a], pa.int64()), "text": texts})
+    write_parquet(table, root.path / "notes" / "0.parquet", table.schema)
+    scoped = {(row, kind) for path, field, row, kind in _hits(root, KEYRING) if path == "notes/0.parquet"}
+    assert scoped == {(0, "birth_date")}
+    # Without the secret the audit cannot tell whose note it is, so every known birth date counts.
+    unscoped = {(row, kind) for path, field, row, kind in _hits(root) if path == "notes/0.parquet"}
+    assert unscoped == {(0, "birth_date"), (1, "birth_date")}

@@ -39,14 +39,18 @@ def known_phi(patient: dict):
     )
 
 
-def known_name_words(layout: Layout) -> frozenset[str]:
-    """Every word of every known subject's names (all sources, all shards), lower-cased: surrogates avoid them."""
+def real_people_values(layout: Layout) -> frozenset[str]:
+    """What surrogates must never be: every word of every known subject's names (lower-cased) and the last 7
+    digits of their phones, over all sources and shards."""
     files = sorted(layout.raw.glob("**/patients/shard=*/*.parquet"))
     if not files:
         return frozenset()
-    names = pl.read_parquet(files, columns=["names"], hive_partitioning=False)["names"].explode().drop_nulls()
-    words = names.str.to_lowercase().str.extract_all(r"[^\W\d_]+").explode().drop_nulls()
-    return frozenset(words.filter(words.str.len_chars() > 1).unique().to_list())
+    people = pl.read_parquet(files, columns=["names", "telecoms"], hive_partitioning=False)
+    words = people["names"].explode().drop_nulls().str.to_lowercase().str.extract_all(r"[^\W\d_]+").explode()
+    words = words.drop_nulls().filter(words.drop_nulls().str.len_chars() > 1)
+    phones = people["telecoms"].explode().drop_nulls().str.replace_all(r"\D", "")
+    phones = phones.filter(phones.str.len_chars() >= 7).str.slice(-7)
+    return frozenset(words.unique().to_list()) | frozenset(phones.unique().to_list())
 
 
 def notes_path(layout: Layout, split: str, shard: int) -> Path:
@@ -81,7 +85,7 @@ def deidentify_shard(
         policy=policy,
         secret=keyring.secret,
         n_process=n_process,
-        avoid_names=known_name_words(layout),
+        avoid_names=real_people_values(layout),
     )
     subjects = subject_map(sorted(set(keys)), keyring, fractions)
     shifted = notes.with_columns(pl.Series("text", texts, pl.String)).join(
