@@ -43,5 +43,8 @@ def _where_to_look(root) -> None:
         f"  ledger            {root / 'quality' / 'ledger'}  (records in = out + quarantined, per file)\n"
         f"  quarantine (PHI)  {root / 'quarantine'}\n"
         f"  asset graph       LONGITUDE_ROOT={root} dagster dev -m pipelines.definitions\n"
-        f"  stewards' site    longitude quality --root {root}  (when installed)\n"
+        f"  stewards' site    {root / 'quality' / 'site' / 'index.html'}  (longitude quality --root {root})\n"
+        f"  notes, imaging    {root / 'notes'}, {root / 'imaging'}  (de-identified)\n"
+        f"  features, labels  {root / 'features'}  (longitude features --root {root} --labels L --out O)\n"
+        f"  tokens, model     {root / 'tokens'}, {root / 'models'}  (longitude train --root {root})\n"
     )
