@@ -19,12 +19,16 @@ _LAZY = {
     "evaluate_run": "model.evaluate",
     "sample_from_run": "model.sample",
     "TimelineTransformer": "model.transformer",
+    "ModelOutput": "model.transformer",
+    "next_token_labels": "model.transformer",
     "ModelConfig": "model.config",
+    "get_config": "model.config",
 }
 
 __all__ = [
     "BatchStream",
     "ModelConfig",
+    "ModelOutput",
     "PackedDataset",
     "TimelineTransformer",
     "Tokenizer",
@@ -34,7 +38,9 @@ __all__ = [
     "detokenize",
     "evaluate_run",
     "fit_tokenizer",
+    "get_config",
     "load_model",
+    "next_token_labels",
     "sample_from_run",
     "tokenize_events",
     "train",

@@ -110,12 +110,12 @@ class _Buffers:
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
                 path = self.out / table / f"shard={shard}" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
-                write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema)
+                write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema, durable=False)
             buffers.clear()
         if self.study_uids:
             table = pa.Table.from_pylist(self.study_uids, schema=FHIR_IMAGING_STUDY_UIDS_SCHEMA)
             path = self.out / "imaging_study_uids" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
-            write_parquet(table, path, FHIR_IMAGING_STUDY_UIDS_SCHEMA)
+            write_parquet(table, path, FHIR_IMAGING_STUDY_UIDS_SCHEMA, durable=False)
             self.study_uids = []
         self.n_buffered = 0
         self.seq += 1
@@ -124,7 +124,9 @@ class _Buffers:
         if self.quarantine[0]:
             arrays = [pa.array(c, type=f.type) for c, f in zip(self.quarantine, QUARANTINE_SCHEMA, strict=True)]
             table = pa.Table.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
-            write_parquet(table, quarantine_dir / f"part-{self.unit:05d}.parquet", QUARANTINE_SCHEMA)
+            write_parquet(
+                table, quarantine_dir / f"part-{self.unit:05d}.parquet", QUARANTINE_SCHEMA, durable=False
+            )
 
 
 class _UnitProcessor:
