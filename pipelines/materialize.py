@@ -103,7 +103,9 @@ def run(
                 raise BlockingCheckError(f"blocking checks failed after {label}: {', '.join(failed)}")
             if not result.success:
                 steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
-                raise StepFailedError(f"{label} failed in {', '.join(steps) or 'a step'}; see the Dagster log above")
+                raise StepFailedError(
+                    f"{label} failed in {', '.join(steps) or 'a step'}; see the Dagster log above"
+                )
     if on_progress:
         on_progress("done", done, total)
     return outcome

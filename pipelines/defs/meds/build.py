@@ -113,9 +113,7 @@ def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None
     write_parquet(table.to_arrow(), path, QUARANTINE_SCHEMA)
 
 
-def _write_ledger(
-    layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame
-) -> None:
+def _write_ledger(layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame) -> None:
     ledger = ledger_from_records(ASSET, kept, orphans, "resource_type")
     write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
 

@@ -196,7 +196,7 @@ def test_notes_table_via_mapping_becomes_raw_notes_and_note_events(tmp_path: Pat
     (src / "people.csv").write_text("id\np1\np2\n")
     (src / "notes.csv").write_text(
         "nid,pid,written,kind,body\n"
-        "n1,p1,2021-02-03 09:00,11506-3,\"Seen today, doing well.\"\n"
+        'n1,p1,2021-02-03 09:00,11506-3,"Seen today, doing well."\n'
         "n2,p2,2021-02-04 10:00,18842-5,Discharged home.\n"
         "n3,p1,2021-02-05 10:00,11506-3,\n"  # no text: quarantined
     )
@@ -207,7 +207,9 @@ def test_notes_table_via_mapping_becomes_raw_notes_and_note_events(tmp_path: Pat
     )
     layout = Layout(tmp_path)
     [summary] = ingest_tables(layout, KEYS, 1)
-    notes = pl.read_parquet(sorted(layout.raw.glob("tables/ehr/notes/*/*.parquet")), hive_partitioning=False).sort("time")
+    notes = pl.read_parquet(sorted(layout.raw.glob("tables/ehr/notes/*/*.parquet")), hive_partitioning=False).sort(
+        "time"
+    )
     assert notes["text"].to_list() == ["Seen today, doing well.", "Discharged home."]
     assert notes["note_type"].to_list() == ["NOTE//LOINC//11506-3", "NOTE//LOINC//18842-5"]
     events = _events(layout, "ehr").filter(pl.col("code").str.starts_with("NOTE//")).sort("time")
