@@ -180,7 +180,9 @@ _CREDENTIAL = re.compile(
     r"APRN|DPM|OD|FACS|FACP|MPH)\b"
 )
 
-_NAME_BEFORE = re.compile(rf"(?<![\w'-])(?P<name>{_NAME}),?[ \t]+$")
+_NAME_BEFORE = re.compile(
+    rf"(?<![\w'-])(?P<name>(?:{_NAME_TOKEN},[ \t]+)?{_NAME}),?[ \t]+$"
+)  # "RUIZ, LILLIAN MD" too
 
 RULES: tuple[Rule, ...] = (
     # ---- dates ------------------------------------------------------------------------------------

@@ -124,7 +124,12 @@ class Surrogates:
     def _address(self, original: str) -> str:
         low = original.lower()
         number = re.search(r"\d+", original)
-        digits = self._digits(number.group(), "street-number").lstrip("0") or "1" if number else "1"
+        digits = "1"
+        for attempt in range(32 if number else 0):  # a house number that is a known ZIP would read as one
+            seed = number.group() if attempt == 0 else f"{number.group()}#{attempt}"
+            digits = self._digits(seed, "street-number")[: len(number.group())].lstrip("0") or "1"
+            if digits not in self.avoid:
+                break
         if low.startswith(("apt", "apartment", "suite", "ste", "unit")):
             return f"{original.split()[0].rstrip('.#')} {digits}"
         if "box" in low:
@@ -134,7 +139,8 @@ class Surrogates:
         return f"{digits} {street} {kind}"
 
     def _location(self, original: str) -> str:
-        return _case_like(original, SURROGATE_CITIES[self._pick("city", original.lower(), len(SURROGATE_CITIES))])
+        i = self._pick("city", original.lower(), len(SURROGATE_CITIES))
+        return _case_like(original, self._avoiding([c.lower() for c in SURROGATE_CITIES], i, original.lower()))
 
     def _facility(self, original: str) -> str:
         pool = SURROGATE_FACILITIES
@@ -145,7 +151,14 @@ class Surrogates:
         return _case_like(original, pool[self._pick("org", original.lower(), len(pool))])
 
     def _zip(self, original: str) -> str:
-        return generalize_zip(original) or self._digits(original, "zip")
+        general = generalize_zip(original)
+        if general:
+            return general
+        for attempt in range(32):  # another try when the surrogate is a known person's ZIP
+            out = self._digits(original if attempt == 0 else f"{original}#{attempt}", "zip")[: len(original)]
+            if out not in self.avoid:
+                break
+        return out
 
     def _age(self, original: str) -> str:
         return "90+"

@@ -14,3 +14,22 @@ def test_surrogate_names_skip_every_avoided_name():
     assert second != first
     assert not {w.lower() for w in second.split()} & taken
     assert avoiding.replace("NAME", "Harriet Quixley") == second  # still consistent per subject
+
+
+def test_last_first_names_before_a_credential_are_caught_whole():
+    from deid import find_phi
+
+    for text, name in (
+        ("Follow-up with RUIZ, LILLIAN MD at clinic.", "RUIZ, LILLIAN"),
+        ("Signed: Ruiz, Lillian MD", "Ruiz, Lillian"),
+    ):
+        spans = [text[s.start : s.end] for s in find_phi(text) if s.label == "NAME"]
+        assert name in spans
+
+
+def test_surrogate_zips_and_house_numbers_avoid_known_values():
+    keys = Keyring(b"avoid-secret-0123456789")
+    plain = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted")
+    number = plain.replace("ADDRESS", "12345 Main Street").split()[0]
+    avoiding = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted", avoid=frozenset({number}))
+    assert avoiding.replace("ADDRESS", "12345 Main Street").split()[0] != number

@@ -40,17 +40,18 @@ def known_phi(patient: dict):
 
 
 def real_people_values(layout: Layout) -> frozenset[str]:
-    """What surrogates must never be: every word of every known subject's names (lower-cased) and the last 7
-    digits of their phones, over all sources and shards."""
+    """What surrogates must never be: every word of every known subject's names (lower-cased), the last 7
+    digits of their phones, and their address parts (street, city, ZIP), over all sources and shards."""
     files = sorted(layout.raw.glob("**/patients/shard=*/*.parquet"))
     if not files:
         return frozenset()
-    people = pl.read_parquet(files, columns=["names", "telecoms"], hive_partitioning=False)
+    people = pl.read_parquet(files, columns=["names", "telecoms", "addresses"], hive_partitioning=False)
     words = people["names"].explode().drop_nulls().str.to_lowercase().str.extract_all(r"[^\W\d_]+").explode()
     words = words.drop_nulls().filter(words.drop_nulls().str.len_chars() > 1)
     phones = people["telecoms"].explode().drop_nulls().str.replace_all(r"\D", "")
     phones = phones.filter(phones.str.len_chars() >= 7).str.slice(-7)
-    return frozenset(words.unique().to_list()) | frozenset(phones.unique().to_list())
+    places = people["addresses"].explode().drop_nulls().str.to_lowercase()  # street lines, cities, ZIPs
+    return frozenset(words.unique().to_list()) | frozenset(phones.unique().to_list()) | frozenset(places.to_list())
 
 
 def notes_path(layout: Layout, split: str, shard: int) -> Path:
