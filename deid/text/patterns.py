@@ -576,7 +576,7 @@ RULES: tuple[Rule, ...] = (
         "relative_name",
         "NAME",
         _c(
-            rf"\b(?i:pt'?s|patient'?s|his|her|their|the|my|whose)\s+{_RELATIVE}(?:[,:]?\s+|\s*\(\s*)(?i:named\s+|is\s+)?"
+            rf"\b(?i:pt['’]?s|patient['’]?s|his|her|their|the|my|whose)\s+{_RELATIVE}(?:[,:]?\s+|\s*\(\s*)(?i:named\s+|is\s+)?"
             rf"(?P<name>{_NAME})"
         ),
         group="name",
@@ -701,6 +701,8 @@ def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
 
 def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[int, int, str, float, str]]:
     """(start, end, label, score, rule name) for every rule match in `text`."""
+    # Typographic apostrophes (pt’s, Children’s) read as plain ones; one code point for one, so spans still fit.
+    text = text.replace("’", "'").replace("‘", "'")
     for rule in rules:
         if rule.require is not None and rule.require.search(text) is None:
             continue

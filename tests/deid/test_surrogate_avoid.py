@@ -33,3 +33,10 @@ def test_surrogate_zips_and_house_numbers_avoid_known_values():
     number = plain.replace("ADDRESS", "12345 Main Street").split()[0]
     avoiding = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted", avoid=frozenset({number}))
     assert avoiding.replace("ADDRESS", "12345 Main Street").split()[0] != number
+
+
+def test_typographic_apostrophes_do_not_hide_relatives():
+    from deid import find_phi
+
+    text = "Lives with pt’s daughter Lillian. Never smoker."
+    assert [text[s.start : s.end] for s in find_phi(text)] == ["Lillian"]
