@@ -67,18 +67,6 @@ def _write_atomically(path: Path, write, durable: bool = True) -> Path:
     return path
 
 
-def replace_dir_contents(directory: Path, keep: set[Path]) -> None:
-    """Remove files under `directory` that are not in `keep` (stale parts from an earlier run)."""
-    if not directory.exists():
-        return
-    keep = {Path(p).resolve() for p in keep}
-    for p in sorted(directory.rglob("*"), reverse=True):
-        if p.is_file() and p.resolve() not in keep:
-            p.unlink()
-        elif p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
-
-
 def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

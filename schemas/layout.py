@@ -57,10 +57,6 @@ class Layout:
     def raw_shard(self, source: str, table: str, shard: int) -> Path:
         return self.raw_table(source, table) / f"shard={shard}"
 
-    def raw_shard_glob(self, table: str, shard: int) -> str:
-        """Glob over every source's parts of one table and shard."""
-        return str(self.raw / "**" / table / f"shard={shard}" / "*.parquet")
-
     def quarantine(self, asset: str) -> Path:
         return self.root / "quarantine" / asset
 

@@ -6,7 +6,6 @@ output depends only on the files, never on the worker count.
 
 import gc
 import shutil
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +25,7 @@ from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
 from pipelines.ledger import write_ledger
 from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
-from schemas.io import swap_dir, write_parquet
+from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.ledger import UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
@@ -384,9 +383,7 @@ def ingest_fhir(
     files = reader.find_files(layout.landing_fhir)
     units = plan_units(layout.root, files)
     final_out, final_q = layout.raw / SOURCE, layout.quarantine(ASSET)
-    tag = uuid.uuid4().hex[:8]
-    out = final_out.with_name(f".{SOURCE}.staging-{tag}")
-    qdir = final_q.with_name(f".{ASSET}.staging-{tag}")
+    out, qdir = staging_dir(final_out), staging_dir(final_q)
     args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(files))
     results: list[UnitResult | None] = [None] * len(units)
     try:
