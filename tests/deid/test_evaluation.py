@@ -1,6 +1,9 @@
 """The evaluation harness: readers for each corpus format, scoring with hand-computed numbers, the CLI."""
 
+import base64
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -42,8 +45,21 @@ def test_label_agnostic_matching():
     assert spans.gold_found["NAME"] == 1 and spans.pred_correct["LOCATION"] == 1
 
 
-def test_generator_truth_reader():
-    docs = read_corpus(FIXTURES / "generator", "generator")
+def _generator_tree(tmp_path: Path) -> Path:
+    """The generator fixture, with its bulk NDJSON note written here from readable JSON (base64 on the way)."""
+    tree = tmp_path / "generator"
+    shutil.copytree(FIXTURES / "generator", tree)
+    doc = json.loads((FIXTURES / "generator_bulk_document.json").read_text())
+    att = doc["content"][0]["attachment"]
+    att["data"] = base64.b64encode(att.pop("text").encode()).decode()
+    ndjson = tree / "landing" / "fhir" / "ndjson" / "DocumentReference.ndjson"
+    ndjson.parent.mkdir(parents=True)
+    ndjson.write_text(json.dumps(doc) + "\n")
+    return tree
+
+
+def test_generator_truth_reader(tmp_path):
+    docs = read_corpus(_generator_tree(tmp_path), "generator")
     assert [d.doc_id for d in docs] == ["n1", "doc-1", "doc-2", "n2"]
     for d in docs:
         truth = [json.loads(line) for line in (FIXTURES / "generator/landing/truth/phi_spans.jsonl").open()]
@@ -79,8 +95,8 @@ def test_clinical_queries_and_presidio_research_readers(tmp_path):
     assert len(read_corpus(tmp_path, "clinical-queries", limit=1)) == 1
 
 
-def test_evaluate_on_the_generator_fixture(analyzer):
-    report = evaluate(read_corpus(FIXTURES / "generator", "generator"), ("longitude",))
+def test_evaluate_on_the_generator_fixture(analyzer, tmp_path):
+    report = evaluate(read_corpus(_generator_tree(tmp_path), "generator"), ("longitude",))
     ours = report["systems"]["longitude"]
     assert report["corpus"]["notes"] == 4 and report["corpus"]["with_known_phi"] == 4
     assert ours["span"]["CORE"]["recall"] == 1.0 and ours["span"]["ALL"]["recall"] == 1.0
