@@ -25,3 +25,15 @@ def tokenized_root(root: Path, spec: SyntheticSpec = TINY, min_count: int = MIN_
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, Tokenizer]:
     """A tokenized root of 40 subjects in 2 shards over train/tuning/held_out (read-only for tests)."""
     return tokenized_root(tmp_path_factory.mktemp("tiny-meds"))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny matmuls run several times faster on one thread than on two here (thread sync costs more than the
+    work); every model test gets that, torch imported only when a test runs."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -33,14 +33,6 @@ from tests.model.test_train import TPB, train_root
 CONTEXT = 256  # the tiny config's context length
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def run_root(tiny_root, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A root with a 3-step tiny run `models/tiny/` (weights barely trained: the tests check plumbing)."""

@@ -17,15 +17,6 @@ LENGTHS = [5, 1, 12, 7, 3, 9]  # a length-1 subject; 12 fills a row of 12 exactl
 ROW_LEN = 12
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny matmuls run ~10x faster on one thread than two on this shared 2-core machine (sync overhead)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def model() -> TimelineTransformer:
     torch.manual_seed(0)

@@ -15,15 +15,6 @@ from model.train import IncompatibleRunError, TrainConfig, lr_at, train, train_c
 TPB = 512  # tokens per micro-batch: ~6 batches per epoch of the tiny root's train split
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny matmuls run several times faster on one thread on this shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def train_root(tiny_root, tmp_path: Path) -> Path:
     """A root that shares the session's tokenized data (read-only) and gets its own models/ folder."""
     layout, _ = tiny_root

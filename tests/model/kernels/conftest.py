@@ -29,12 +29,3 @@ def triton_backend():
 
     with use_backend("triton"):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The tests' tiny tensors run faster on one thread than on two (thread sync costs more than the work)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
