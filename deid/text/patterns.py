@@ -85,6 +85,7 @@ class Rule:
     score: float = 0.85
     validate: Callable[[re.Match[str]], bool] | None = None
     require: re.Pattern[str] | None = None  # a cheap test the text must pass before the rule runs
+    overlapped: bool = False  # try every start: a match the validator refuses must not hide a later one
 
 
 def _c(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -512,6 +513,7 @@ RULES: tuple[Rule, ...] = (
         group="city",
         score=0.75,
         validate=_valid_city_state,
+        overlapped=True,  # "Cedar Lane, Joliet, IL": "Lane, Joliet" is refused, "Joliet, IL" is a city
     ),
     Rule(
         "zip_after_state",
@@ -706,7 +708,7 @@ def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[i
     for rule in rules:
         if rule.require is not None and rule.require.search(text) is None:
             continue
-        for m in rule.pattern.finditer(text):
+        for m in rule.pattern.finditer(text, overlapped=rule.overlapped):
             if rule.validate is not None and not rule.validate(m):
                 continue
             if rule.group == "credential":

@@ -20,6 +20,7 @@ from deid.text.lexicon import (
     SURNAMES,
 )
 from deid.text.patterns import RULES, is_eponym, iter_matches
+from deid.text.proper_nouns import find_proper_nouns
 from deid.text.spans import LABELS
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
@@ -53,6 +54,31 @@ class ClinicalRuleRecognizer(LocalRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
         return [_result(s, e, label, score, rule) for s, e, label, score, rule in iter_matches(text, RULES)]
+
+
+class ProperNounRecognizer(LocalRecognizer):
+    """Names, places and organisations by their shape (deid.text.proper_nouns), line by line; ALL-CAPS
+    lines are left to the lexicon and the recased NER pass, since every word in them is capitalised."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(LABELS), name="ProperNounRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        from deid.text.engine import is_all_caps, known_word
+
+        found = []
+        for line in _LINE.finditer(text):
+            if is_all_caps(line.group()):
+                continue
+            found.extend((s + line.start(), e + line.start(), label, score)
+                         for s, e, label, score in find_proper_nouns(line.group(), known_word))  # fmt: skip
+        return [_result(s, e, label, score, "shape") for s, e, label, score in found]
+
+
+_LINE = re.compile(r"[^\n]+")
 
 
 @lru_cache(maxsize=256)

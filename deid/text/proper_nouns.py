@@ -1,0 +1,285 @@
+"""Proper nouns by their shape: capitalised words that no English or clinical dictionary knows ("Kowalczyk",
+"Tjæreborg", "Zillow"), ALL-CAPS and non-Latin place names in mixed-case text, runs of such words with
+initials and particles ("Willemine ten Pas", "Ravil G Yefimov"), given names in lower case before an
+unknown word ("patricia desrosiers"), and every member of a list whose other members are names."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import regex as re
+
+from deid.text.lexicon import (
+    AMBIGUOUS_NAMES,
+    CLINICAL_ACRONYMS,
+    COMMON_WORDS,
+    DRUG_BRANDS,
+    DRUG_SUFFIXES,
+    EPONYMS,
+    FIRST_NAMES,
+    SURNAMES,
+)
+
+# A word: letters (any script) with inner apostrophes, hyphens and combining marks; an initial keeps its dot.
+_TOKEN = re.compile(r"\p{L}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*\.?")
+_LATIN_BASIC = re.compile(r"[A-Za-z'’.-]+")
+_FIRST = frozenset(FIRST_NAMES) - AMBIGUOUS_NAMES
+_NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
+# Name particles that sit inside a run between capitalised words ("ten Pas", "de la Frontera").
+_PARTICLES = frozenset("van von de del della der den ten ter da di du le la al el bin ibn dos das do y".split())
+# Words that say the run before them is an organisation.
+_COMPANY_TAIL = frozenset(
+    """inc inc. ltd ltd. llc l.l.c. corp corp. corporation co co. company companies group holdings plc gmbh ag sa
+    s.a. bv nv technologies technology systems solutions consulting partners labs analytics software
+    enterprises industries ventures associates""".split()
+)
+# Words before a run that make it a place.
+_LOCATIVE = re.compile(
+    r"(?i:\b(?:in|from|to|at|near|into|visit(?:ed|ing)?|outside|around|toward|towards|via|city|town|village)"
+    r"\s+(?:the\s+)?)$"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;|>•*#\"“(\[\]-]|\d[.)]|\?\?\?)[\s\"'“(\[]*$")
+# A dose or a lab value after a word (maybe two more words on) makes it a drug or a test: "Levothyroxine
+# Sodium 0.075 MG", "Troponin I 0.01 ng/mL".
+_MEASURE_AFTER = re.compile(
+    r"(?:\s+\p{L}[\p{L}-]*){0,2}\s*[:=]?\s*\(?\d+(?:[.,]\d+)?\s*(?i:mg|mcg|µg|ug|g|kg|ml|l|units?|u|iu|meq|mmol|"
+    r"µmol|umol|ng|pg|%|tabs?|tablets?|caps?|puffs?|actuat|mm|cm|bpm)(?![\p{L}])"
+)
+_AFTER_NUMBER = re.compile(r"(?:\d[\d.,]*\s*|/)$")
+_EPONYM_NEXT = re.compile(
+    r"(?:['’]s)?\s+(?i:disease|syndrome|sign|score|reflex|criteria|test|maneuver|palsy|ulcer|lymphoma|"
+    r"sarcoma|fracture|classification|scale|procedure|operation|repair|index|phenomenon|triad|tumou?r)\b"
+)
+_LIST_SEP = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&)\s*")
+# Lines, and fields of a delimited record ("> Name > Company > Street"), are sentence starts of their own.
+_FIELD_SEP = re.compile(r"[\n|>•]|\?\?\?|\t| {2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    kind: str  # unknown, name, known, initial, particle, lower_name, lower_unknown, lower, caps_unknown
+
+
+def _word_of(token: str) -> str:
+    return token.rstrip(".").lower().removesuffix("'s").removesuffix("’s")
+
+
+# Abbreviations in names of places and people that are no name themselves.
+_ABBREVIATIONS = frozenset("st mt ft dr mr mrs ms mx jr sr prof rev hon esq".split())
+
+
+def _is_clinical(low: str) -> bool:
+    return (
+        low in _ABBREVIATIONS
+        or low in COMMON_WORDS
+        or low in CLINICAL_ACRONYMS
+        or low in DRUG_BRANDS
+        or low in EPONYMS
+        or low.endswith(DRUG_SUFFIXES)
+    )
+
+
+def classify(text: str, start: int, end: int, is_word: Callable[[str], bool]) -> str:
+    """The kind of one token, from its shape and whether the dictionaries know it."""
+    token = text[start:end]
+    bare = token.rstrip(".")
+    low = _word_of(token)
+    if len(bare) == 1 and bare.isupper():
+        return "initial"
+    if low in _PARTICLES and bare.islower():
+        return "particle"
+    latin = _LATIN_BASIC.fullmatch(bare) is not None
+    if bare.isupper() and len(bare) > 1:
+        if len(bare) <= 4 and latin:
+            return "known"  # acronyms: MRN, JVD, COPD, NYHA
+        if _is_clinical(low) or (latin and is_word(low)):
+            return "known"
+        return "caps_unknown"
+    if bare[0].isupper():
+        if _is_clinical(low):
+            return "known"
+        if low in _FIRST:
+            return "name"
+        if not latin or not is_word(low):
+            return "unknown"
+        return "known"
+    if bare.islower():
+        if low in _FIRST and len(low) >= 3:
+            return "lower_name"
+        if not _is_clinical(low) and (not latin or not is_word(low)) and len(low) >= 3:
+            return "lower_unknown"
+    return "lower"
+
+
+def tokens(text: str, is_word: Callable[[str], bool]) -> list[Token]:
+    return [Token(m.start(), m.end(), m.group(), classify(text, m.start(), m.end(), is_word))
+            for m in _TOKEN.finditer(text)]  # fmt: skip
+
+
+def _gap_ok(text: str, a: Token, b: Token) -> bool:
+    """Two tokens belong to one run when only a space (or an initial's dot and a space) separates them."""
+    gap = text[a.end : b.start]
+    return gap in (" ", "") or (gap == "  " and a.kind == "initial")
+
+
+_CAP_KINDS = frozenset(("unknown", "name", "known", "initial", "caps_unknown"))
+_SIGNAL_KINDS = frozenset(("unknown", "name", "caps_unknown"))
+
+
+def _at_start(text: str, pos: int) -> bool:
+    return _SENTENCE_START.search(text, max(0, pos - 8), pos) is not None
+
+
+def find_proper_nouns(text: str, is_word: Callable[[str], bool]) -> Iterator[tuple[int, int, str, float]]:
+    """(start, end, label, score) of every proper-noun run and lower-case name in `text`."""
+    toks = tokens(text, is_word)
+    found: list[tuple[int, int, str, float]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind in _CAP_KINDS:
+            j = i
+            while j + 1 < len(toks):
+                nxt = toks[j + 1]
+                if toks[j].text.endswith(".") and toks[j].kind != "initial" and _word_of(toks[j].text) not in _ABBREVIATIONS:
+                    break  # a full stop ends the run ("Lillian. Never")
+                if nxt.kind in _CAP_KINDS and _gap_ok(text, toks[j], nxt):
+                    j += 1
+                elif (nxt.kind == "particle" and j + 2 < len(toks) and _gap_ok(text, toks[j], nxt)
+                      and toks[j + 2].kind in _CAP_KINDS):  # fmt: skip
+                    j += 1
+                else:
+                    break
+            run = _run(text, toks[i : j + 1])
+            if run is not None:
+                found.append(run)
+            i = j + 1
+            continue
+        if t.kind == "lower_name":
+            run = _lower_name(text, toks, i)
+            if run is not None:
+                found.append(run)
+                i += 1
+                continue
+        i += 1
+    yield from found
+
+
+def _ordinary(t: Token) -> bool:
+    return t.kind in ("known", "particle") and _is_clinical(_word_of(t.text))
+
+
+def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
+    # Leading titles, ordinary words and a sentence-initial known word are no part of the name ("Dr.",
+    # "The Propublica"); a capitalised dictionary word mid-sentence is ("Lending Club", "Roadify Transit").
+    while run and (
+        _ordinary(run[0])
+        or run[0].kind == "particle"
+        or (run[0].kind == "known" and (len(run) == 1 or _at_start(text, run[0].start)))
+    ):
+        run = run[1:]
+    while run and (_ordinary(run[-1]) or run[-1].kind == "particle"):
+        run = run[:-1]  # credentials and ordinary words after a name ("LILLIAN MD")
+    if not run or not any(t.kind in _SIGNAL_KINDS for t in run):
+        return None
+    signals = [t for t in run if t.kind in _SIGNAL_KINDS]
+    start, end = run[0].start, run[-1].end
+    if text[end - 1] == "." and run[-1].kind != "initial":
+        end -= 1  # a sentence's full stop
+    if _MEASURE_AFTER.match(text, end) or _EPONYM_NEXT.match(text, end):
+        return None
+    if all(t.kind == "caps_unknown" for t in run) and _AFTER_NUMBER.search(text, max(0, start - 12), start):
+        return None  # a unit in capitals: "200 ACTUAT", "MG/ACTUAT"
+    if len(run) == 1:
+        t = run[0]
+        if t.kind == "name":
+            return None  # a lone known given name: the lexicon rule decides with its context
+        bare = t.text.rstrip(".")
+        if len(bare) < 3 or (t.kind == "unknown" and len(bare) <= 4 and sum(c.isupper() for c in bare) >= 2):
+            return None  # SpO, HbA: mixed-case abbreviations
+    label = _label(text, run, start, end)
+    # Below the rules' 0.7, so a rule that covers the same words names them ("St. Vincent's" a facility).
+    score = 0.65 if len(signals) > 1 or len(run) > 1 else 0.6 if not _at_start(text, start) else 0.5
+    return start, end, label, score
+
+
+def _label(text: str, run: list[Token], start: int, end: int) -> str:
+    after = text[end : end + 16].lstrip(" ,").lower()
+    if any(after.startswith(w) and (len(after) == len(w) or not after[len(w)].isalpha()) for w in _COMPANY_TAIL):
+        return "ORGANIZATION"
+    if _word_of(run[-1].text) in _COMPANY_TAIL:
+        return "ORGANIZATION"
+    if any(t.kind == "name" for t in run) or any(t.kind == "initial" for t in run[1:-1]):
+        return "NAME"
+    if _LOCATIVE.search(text, max(0, start - 24), start) is not None or all(t.kind == "caps_unknown" for t in run):
+        return "LOCATION"
+    return "NAME"
+
+
+def _lower_name(text: str, toks: list[Token], i: int) -> tuple[int, int, str, float] | None:
+    """A given name in lower case followed by an unknown word (and maybe an initial): "eva kleist",
+    "benjamin a seiler"."""
+    j = i + 1
+    if j < len(toks) and len(toks[j].text.rstrip(".")) == 1 and text[toks[i].end : toks[j].start] == " ":
+        j += 1  # a lower-case initial
+    if j < len(toks) and toks[j].kind in ("lower_unknown", "lower_name") and text[toks[j - 1].end : toks[j].start] in (" ",):
+        if toks[j].kind == "lower_name" and j == i + 1:
+            return None  # two given names in a row in lower case: too weak alone
+        end = toks[j].end
+        return toks[i].start, end, "NAME", 0.6
+    return None
+
+
+def spread_over_lists(
+    text: str, spans: list[tuple[int, int, str, float]], is_word: Callable[[str], bool]
+) -> list[tuple[int, int, str, float]]:
+    """Members of a list ("Gaetane, Hannah, Derek and Jodi", "silvana, adam, chad and caleb") share the kind
+    of its named members: when at least half of the members are names (found already, or known given
+    names), the rest are names too, if they look like names: capitalised and no clinical term, or unknown
+    words. Two members make a list only when joined by and/or ("Nekolná and Pearson"), not by a comma
+    ("liver disease, John P.")."""
+    names = [(s, e) for s, e, label, _ in spans if label == "NAME"]
+    extra: list[tuple[int, int, str, float]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        items = _list_items(text, line.start(), line.end())
+        if len(items) < 2 or not re.search(r"\b(?:and|or)\b|&", text[items[-2][1] : items[-1][0]]):
+            continue  # an enumeration ends in "and X" ("Cedar Lane, Wilmette, IL" is an address)
+        found = [any(s < ie and is_ < e for s, e in names) for is_, ie in items]
+        named = [f or _word_of(text[s:e]) in _FIRST for f, (s, e) in zip(found, items, strict=True)]
+        if sum(named) * 2 < len(items):
+            continue
+        for (s, e), hit, was_found in zip(items, named, found, strict=True):
+            if was_found:
+                continue
+            words = [_word_of(w) for w in text[s:e].split()]
+            if hit or all(not _is_clinical(w) and (text[s].isupper() or not is_word(w)) for w in words):
+                extra.append((s, e, "NAME", 0.6))
+    return extra
+
+
+_ITEM = re.compile(r"\p{L}[\p{L}\p{M}'’-]*(?:[ ](?!(?:and|or|the|a|an|his|her|their|my)\b)\p{L}[\p{L}\p{M}'’-]*)?")
+
+
+def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The longest run of one- or two-word items joined by commas and a final and/or, within one line."""
+    best: list[tuple[int, int]] = []
+    current: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        m = _ITEM.match(text, pos, end)
+        if m is None:
+            pos += 1
+            best = max(best, current, key=len)
+            current = []
+            continue
+        current.append(m.span())
+        sep = _LIST_SEP.match(text, m.end(), end)
+        if sep is None or sep.end() == m.end() or not text[m.end() : sep.end()].strip():
+            best = max(best, current, key=len)
+            current = []
+            pos = m.end() + 1
+        else:
+            pos = sep.end()
+    return max(best, current, key=len)
