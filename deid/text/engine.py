@@ -282,7 +282,8 @@ def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
     results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
     spans = [_with_initial(text, s) for s in _to_spans(results)]
     found = [(s.start, s.end, s.label, s.score) for s in spans]
-    return spans + [PhiSpan(s, e, label, score) for s, e, label, score in spread_over_lists(text, found, known_word)]
+    listed = spread_over_lists(text, found, known_word)
+    return spans + [PhiSpan(s, e, label, score) for s, e, label, score in listed]
 
 
 _TRAILING_INITIAL = re.compile(r"[ \t]+\p{Lu}\.(?=[\s,;:)?!]|$)")

@@ -138,33 +138,40 @@ def find_proper_nouns(text: str, is_word: Callable[[str], bool]) -> Iterator[tup
     found: list[tuple[int, int, str, float]] = []
     i = 0
     while i < len(toks):
-        t = toks[i]
-        if t.kind in _CAP_KINDS:
-            j = i
-            while j + 1 < len(toks):
-                nxt = toks[j + 1]
-                if toks[j].text.endswith(".") and toks[j].kind != "initial" and _word_of(toks[j].text) not in _ABBREVIATIONS:
-                    break  # a full stop ends the run ("Lillian. Never")
-                if nxt.kind in _CAP_KINDS and _gap_ok(text, toks[j], nxt):
-                    j += 1
-                elif (nxt.kind == "particle" and j + 2 < len(toks) and _gap_ok(text, toks[j], nxt)
-                      and toks[j + 2].kind in _CAP_KINDS):  # fmt: skip
-                    j += 1
-                else:
-                    break
+        if toks[i].kind in _CAP_KINDS:
+            j = _run_end(text, toks, i)
             run = _run(text, toks[i : j + 1])
             if run is not None:
                 found.append(run)
             i = j + 1
             continue
-        if t.kind == "lower_name":
-            run = _lower_name(text, toks, i)
-            if run is not None:
-                found.append(run)
-                i += 1
-                continue
+        if toks[i].kind == "lower_name" and (name := _lower_name(text, toks, i)) is not None:
+            found.append(name)
         i += 1
     yield from found
+
+
+def _joins(text: str, toks: list[Token], j: int) -> bool:
+    """Whether token j + 1 continues the run that token j is in."""
+    here, nxt = toks[j], toks[j + 1]
+    if here.text.endswith(".") and here.kind != "initial" and _word_of(here.text) not in _ABBREVIATIONS:
+        return False  # a full stop ends the run ("Lillian. Never")
+    if not _gap_ok(text, here, nxt):
+        return False
+    if nxt.kind in _CAP_KINDS:
+        return True
+    # a particle inside a name: "Willemine ten Pas", "Chiclana de la Frontera"
+    k = j + 1
+    while k < len(toks) and toks[k].kind == "particle" and _gap_ok(text, toks[k - 1], toks[k]):
+        k += 1
+    return k > j + 1 and k < len(toks) and toks[k].kind in _CAP_KINDS and _gap_ok(text, toks[k - 1], toks[k])
+
+
+def _run_end(text: str, toks: list[Token], i: int) -> int:
+    j = i
+    while j + 1 < len(toks) and _joins(text, toks, j):
+        j += 1
+    return j
 
 
 def _ordinary(t: Token) -> bool:
@@ -224,7 +231,11 @@ def _lower_name(text: str, toks: list[Token], i: int) -> tuple[int, int, str, fl
     j = i + 1
     if j < len(toks) and len(toks[j].text.rstrip(".")) == 1 and text[toks[i].end : toks[j].start] == " ":
         j += 1  # a lower-case initial
-    if j < len(toks) and toks[j].kind in ("lower_unknown", "lower_name") and text[toks[j - 1].end : toks[j].start] in (" ",):
+    if (
+        j < len(toks)
+        and toks[j].kind in ("lower_unknown", "lower_name")
+        and text[toks[j - 1].end : toks[j].start] == " "
+    ):
         if toks[j].kind == "lower_name" and j == i + 1:
             return None  # two given names in a row in lower case: too weak alone
         end = toks[j].end
