@@ -306,3 +306,26 @@ DRUG_SUFFIXES = (
     "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
     "farin", "parin", "idone", "oxone",
 )  # fmt: skip
+
+# Countries and territories (English short names and common forms). HIPAA lets a country stay, but we take
+# them out with the rest of a place: next to a town and a postcode they narrow it down.
+COUNTRIES = frozenset(
+    word.replace("_", " ")
+    for word in """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
+    bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei
+    bulgaria burkina burundi cambodia cameroon canada chile china colombia comoros congo croatia cuba
+    cyprus czechia denmark djibouti dominica ecuador egypt eritrea estonia eswatini ethiopia fiji finland
+    france gabon gambia germany ghana greece greenland grenada guatemala guyana haiti honduras hungary
+    iceland india indonesia iran iraq ireland israel italy jamaica japan kazakhstan kenya kiribati kosovo
+    kuwait kyrgyzstan laos latvia lebanon lesotho liberia libya liechtenstein lithuania luxembourg
+    madagascar malawi malaysia maldives malta mauritania mauritius mexico micronesia moldova monaco
+    mongolia montenegro morocco mozambique myanmar namibia nauru nepal netherlands nicaragua nigeria
+    norway oman pakistan palau palestine panama paraguay peru philippines poland portugal qatar romania
+    russia rwanda samoa senegal serbia seychelles singapore slovakia slovenia somalia spain sudan
+    suriname sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga tunisia turkmenistan
+    tuvalu uganda ukraine uruguay uzbekistan vanuatu venezuela vietnam yemen zambia zimbabwe
+    czech_republic united_kingdom united_states united_arab_emirates south_africa south_korea north_korea
+    new_zealand saudi_arabia sri_lanka costa_rica el_salvador puerto_rico dominican_republic
+    ivory_coast sierra_leone papua_new_guinea north_macedonia bosnia_and_herzegovina trinidad_and_tobago
+    great_britain england scotland wales northern_ireland hong_kong faroe_islands cape_verde""".split()
+)

@@ -14,6 +14,7 @@ from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
+    COUNTRIES,
     EPONYM_NEXT,
     FIRST_NAMES,
     STATE_CODES,
@@ -60,9 +61,9 @@ _STREET_TYPE = (
 )
 # Street words of other languages (postal formats abroad): the word carries the name.
 _FOREIGN_STREET = (
-    r"(?:[A-Z][\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
-    r"straat|utca|ulica)|(?:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|Strada|Carrer|"
-    r"Rambla|Paseo|Praça|Largo)\s+(?:[A-Z\d][\w'.-]*\s+){0,4})"
+    r"(?:\p{L}[\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
+    r"straat|utca|ulica|veien|vegen|gata|gate)|(?i:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
+    r"Strada|Carrer|Rambla|Paseo|Praça|Largo)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
 )
 _FACILITY_WORD = (
     r"(?:Hospital|Hospitals|Medical Center|Medical Centre|Health Center|Health Centre|Health System|"
@@ -111,6 +112,8 @@ def _valid_city_state(m: re.Match[str]) -> bool:
     return state in STATE_CODES or state.lower() in STATE_NAMES
 
 
+# A lower-case place counts after a word that introduces one ("moved here from tunisia").
+_LOCATIVE_BEFORE = re.compile(r"\b(?i:in|from|to|at|near|into|visit(?:ed|ing)?|of)\s+(?:the\s+)?$")
 _NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
 
 
@@ -136,7 +139,10 @@ def _span_end(m: re.Match[str]) -> int:
     return m.end("rest") if m.group("rest") else m.end("first")
 
 
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES")
+# Regions whose numbering plans a digit group is checked against (US first: most notes are American).
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "SE", "DK", "NO", "FI", "IT", "ES",
+                  "ZA", "HU", "PL", "CZ", "AT", "CH", "BE", "PT", "IE", "NZ", "GR", "CY", "IS", "EE", "SI", "TN",
+                  "UY", "MX", "JP", "CN", "PH", "NG", "KE", "RU", "UA", "TR")  # fmt: skip
 
 
 _DATE_SHAPE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
@@ -423,7 +429,7 @@ RULES: tuple[Rule, ...] = (
         "street_address",
         "ADDRESS",
         _c(
-            rf"\b\d{{1,6}}(?:-\d+)?[A-Z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:(?:\d+(?:st|nd|rd|th)|"
+            rf"\b(?:\d{{1,6}}\s+)?\d{{1,6}}(?:-\d+)?[A-Z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:(?:\d+(?:st|nd|rd|th)|"
             rf"[A-Z][A-Za-z'.-]*)\s+){{1,4}}(?i:{_STREET_TYPE})\b\.?"
             rf"(?:,?\s*(?i:apt|apartment|suite|ste|unit|\#|room|rm|floor|fl|bldg|building)\.?\s*\#?\s*[\w-]+)?"
         ),
@@ -470,6 +476,31 @@ RULES: tuple[Rule, ...] = (
         group="lexicon",
         score=0.6,
         validate=_lexicon_pair,
+    ),
+    Rule(
+        "weekday",  # "on Monday morning": a date element; a whole-week shift leaves it as it is
+        "DATE",
+        _c(r"\b(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"),
+        score=0.5,
+    ),
+    Rule(
+        "country",
+        "LOCATION",
+        _c(rf"\b(?i:{'|'.join(sorted((re.escape(c) for c in COUNTRIES), key=len, reverse=True))})\b"),
+        score=0.6,
+        validate=lambda m: not m.group().islower() or _LOCATIVE_BEFORE.search(m.string, 0, m.start()) is not None,
+    ),
+    Rule(
+        "canadian_postcode",  # B0J 2H0
+        "ZIP",
+        _c(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z][ ]?\d[A-Z]\d\b"),
+        score=0.6,
+    ),
+    Rule(
+        "phone_digit_pairs",  # 01.84.17.61.18, 71-33-52-22: European numbers in pairs
+        "PHONE",
+        _c(r"(?<![\w.,/:-])\d{2}([.-])\d{2}(?:\1\d{2}){2,3}(?![\w.,/:-]|\.\d)"),
+        score=0.6,
     ),
     Rule(
         "relative_date",  # last July, this past spring, next Tuesday: moved with the shift, or left as is
@@ -525,8 +556,8 @@ RULES: tuple[Rule, ...] = (
         "zip_labelled",
         "ZIP",
         _c(
-            r"\b(?:zip|zip\s?code|postal\s?code|postcode)"
-            r"\s*[:#]?\s*(?:is\s+)?(?P<zip>[A-Z0-9]{2,6}(?:[ -][A-Z0-9]{2,4})?)\b",
+            r"\b(?:zip\s?code|postal\s?code|postcode|zip)"
+            r"\s*[:#]?\s*(?:is\s+)?(?P<zip>(?=[A-Z]{0,5}\d)[A-Z0-9]{2,6}(?:[ -](?=[A-Z]{0,3}\d)[A-Z0-9]{2,4})?)\b",
             re.IGNORECASE,
         ),
         group="zip",

@@ -62,8 +62,11 @@ class Token:
     kind: str  # unknown, name, known, initial, particle, lower_name, lower_unknown, lower, caps_unknown
 
 
+_CLITIC = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
+
+
 def _word_of(token: str) -> str:
-    return token.rstrip(".").lower().removesuffix("'s").removesuffix("’s")
+    return _CLITIC.sub("", token.rstrip(".").lower())
 
 
 # Abbreviations in names of places and people that are no name themselves.

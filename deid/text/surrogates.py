@@ -10,6 +10,7 @@ from deid.pseudonym import Keyring
 from deid.text.dates import parse_date
 from deid.text.known import KnownPhi
 from deid.text.lexicon import (
+    COUNTRIES,
     FIRST_NAMES,
     RESTRICTED_ZIP3,
     SURNAMES,
@@ -28,6 +29,7 @@ MODES = ("surrogate", "tag")
 _KEPT = {"limited-data-set": frozenset({"DATE", "AGE", "LOCATION", "ZIP"})}
 _FIRST = frozenset(FIRST_NAMES)
 _RELATIVE = re.compile(r"((?:last|next|this past|past|this)\s+)(.+)", re.IGNORECASE)
+_WEEKDAY = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*|[^\W\d_]")
 
 
@@ -139,6 +141,10 @@ class Surrogates:
         return f"{digits} {street} {kind}"
 
     def _location(self, original: str) -> str:
+        if original.lower() in COUNTRIES:
+            pool = sorted(COUNTRIES)
+            return _case_like(original, self._avoiding(pool, self._pick("country", original.lower(), len(pool)),
+                                                       original.lower()))  # fmt: skip
         i = self._pick("city", original.lower(), len(SURROGATE_CITIES))
         return _case_like(original, self._avoiding([c.lower() for c in SURROGATE_CITIES], i, original.lower()))
 
@@ -164,6 +170,8 @@ class Surrogates:
         return "90+"
 
     def _date(self, original: str) -> str:
+        if _WEEKDAY.fullmatch(original):
+            return original  # shifts are whole weeks, so the day of the week stays true
         relative = _RELATIVE.match(original)
         if relative is not None:
             # "last week", "next Tuesday" survive a whole-week shift as they are; "last July" names a month
