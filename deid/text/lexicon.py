@@ -311,8 +311,8 @@ DRUG_SUFFIXES = (
 # them out with the rest of a place: next to a town and a postcode they narrow it down.
 COUNTRIES = frozenset(
     word.replace("_", " ")
-    for word in """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
-    bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei
+    for word in """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan
+    bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei
     bulgaria burkina burundi cambodia cameroon canada chile china colombia comoros congo croatia cuba
     cyprus czechia denmark djibouti dominica ecuador egypt eritrea estonia eswatini ethiopia fiji finland
     france gabon gambia germany ghana greece greenland grenada guatemala guyana haiti honduras hungary

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import regex as re
 
+from deid.text.gazetteer import ascii_fold, is_city
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
@@ -44,6 +45,11 @@ _MEASURE_AFTER = re.compile(
     r"(?:\s+\p{L}[\p{L}-]*){0,2}\s*[:=]?\s*\(?\d+(?:[.,]\d+)?\s*(?i:mg|mcg|µg|ug|g|kg|ml|l|units?|u|iu|meq|mmol|"
     r"µmol|umol|ng|pg|%|tabs?|tablets?|caps?|puffs?|actuat|mm|cm|bpm)(?![\p{L}])"
 )
+# A postcode after a town: "Bjert 6091", "Aalborg NO 9100", "Wrocław     53-320", "ÖVERTURINGEN 840 24".
+_POSTCODE_AFTER = re.compile(
+    r"[ \t,]+(?:\p{Lu}{1,3}[ \t]+|nan[ \t]+)?(?P<zip>\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})"
+    r"(?![\d.,/:-]|[ \t]*(?i:mg|ml|kg|units?)\b)"
+)
 _AFTER_NUMBER = re.compile(r"(?:\d[\d.,]*\s*|/)$")
 _EPONYM_NEXT = re.compile(
     r"(?:['’]s)?\s+(?i:disease|syndrome|sign|score|reflex|criteria|test|maneuver|palsy|ulcer|lymphoma|"
@@ -73,19 +79,34 @@ def _word_of(token: str) -> str:
 _ABBREVIATIONS = frozenset("st mt ft dr mr mrs ms mx jr sr prof rev hon esq".split())
 
 
-def _is_clinical(low: str) -> bool:
+def _is_clinical(low: str, title_case: bool = False) -> bool:
+    """Ordinary and clinical vocabulary; acronyms only as such ("ANA" is a test, "Ana" a name)."""
     return (
         low in _ABBREVIATIONS
         or low in COMMON_WORDS
-        or low in CLINICAL_ACRONYMS
+        or (low in CLINICAL_ACRONYMS and not (title_case and low in _NAMES))
         or low in DRUG_BRANDS
         or low in EPONYMS
         or low.endswith(DRUG_SUFFIXES)
     )
 
 
+# An ALL-CAPS town is told from an emphasised word by where it stands: after "in", "to", "from", or
+# before a postcode or a comma and a country.
+_CAPS_PLACE_AFTER = re.compile(r"[ \t]*(?:[.,;:!?)]|$|[ \t]+(?:on|in|at|for|by|with|and)\b|[ \t]+\d{3,5}\b)")
+
+
+def _known(low: str, latin: bool, is_word: Callable[[str], bool]) -> bool:
+    """An English word; accents aside ("naïve", "café"), which names from other languages are not."""
+    if latin:
+        return is_word(low)
+    folded = ascii_fold(low)
+    return folded.isascii() and folded.isalpha() and is_word(folded)
+
+
 def classify(text: str, start: int, end: int, is_word: Callable[[str], bool]) -> str:
-    """The kind of one token, from its shape and whether the dictionaries know it."""
+    """The kind of one token, from its shape, its place in the sentence and whether the dictionaries
+    (English, clinical, GeoNames cities) know it."""
     token = text[start:end]
     bare = token.rstrip(".")
     low = _word_of(token)
@@ -97,21 +118,29 @@ def classify(text: str, start: int, end: int, is_word: Callable[[str], bool]) ->
     if bare.isupper() and len(bare) > 1:
         if len(bare) <= 4 and latin:
             return "known"  # acronyms: MRN, JVD, COPD, NYHA
-        if _is_clinical(low) or (latin and is_word(low)):
+        if _is_clinical(low):
             return "known"
+        if latin and is_word(low):
+            place = is_city(low) and (
+                _LOCATIVE.search(text, max(0, start - 24), start) is not None
+                or _CAPS_PLACE_AFTER.match(text, start + len(bare)) is not None
+            )
+            return "caps_unknown" if place else "known"
         return "caps_unknown"
     if bare[0].isupper():
-        if _is_clinical(low):
+        if _is_clinical(low, title_case=not bare.isupper()):
             return "known"
         if low in _FIRST:
             return "name"
-        if not latin or not is_word(low):
-            return "unknown"
+        if not (is_word(low) if latin else ascii_fold(low) in COMMON_WORDS):
+            return "unknown"  # accents mark a name from another language ("Ángel", "Pálffy")
+        if is_city(low) and not _at_start(text, start):
+            return "unknown"  # "lives in Joliet": a town that is also a word, capitalised mid-sentence
         return "known"
     if bare.islower():
         if low in _FIRST and len(low) >= 3:
             return "lower_name"
-        if not _is_clinical(low) and (not latin or not is_word(low)) and len(low) >= 3:
+        if not _is_clinical(low) and not _known(low, latin, is_word) and len(low) >= 3:
             return "lower_unknown"
     return "lower"
 
@@ -146,10 +175,16 @@ def find_proper_nouns(text: str, is_word: Callable[[str], bool]) -> Iterator[tup
             run = _run(text, toks[i : j + 1])
             if run is not None:
                 found.append(run)
+                if run[2] == "LOCATION" and (code := _POSTCODE_AFTER.match(text, run[1])) is not None:
+                    found.append((code.start("zip"), code.end("zip"), "ZIP", 0.6))
             i = j + 1
             continue
-        if toks[i].kind == "lower_name" and (name := _lower_name(text, toks, i)) is not None:
-            found.append(name)
+        if toks[i].kind in ("lower_name", "lower_unknown", "lower"):
+            lower = _lower_case(text, toks, i)
+            if lower is not None:
+                found.append(lower[0])
+                i = lower[1]
+                continue
         i += 1
     yield from found
 
@@ -223,26 +258,59 @@ def _label(text: str, run: list[Token], start: int, end: int) -> str:
         return "ORGANIZATION"
     if any(t.kind == "name" for t in run) or any(t.kind == "initial" for t in run[1:-1]):
         return "NAME"
-    if _LOCATIVE.search(text, max(0, start - 24), start) is not None or all(t.kind == "caps_unknown" for t in run):
+    if (
+        _LOCATIVE.search(text, max(0, start - 24), start) is not None
+        or all(t.kind == "caps_unknown" for t in run)
+        or is_city(" ".join(_word_of(t.text) for t in run))
+    ):
         return "LOCATION"
     return "NAME"
 
 
-def _lower_name(text: str, toks: list[Token], i: int) -> tuple[int, int, str, float] | None:
-    """A given name in lower case followed by an unknown word (and maybe an initial): "eva kleist",
-    "benjamin a seiler"."""
+_LOWER_TITLE = frozenset("mr. mrs. ms. dr. prof. mr mrs ms dr".split())
+_LOWER_KINDS = frozenset(("lower_name", "lower_unknown"))
+
+
+def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, str, float], int] | None:
+    """Names and places in lower-case text, and the index after them: a title and a word ("mr. elliott"),
+    a given name and an unknown word ("eva kleist", "benjamin a seiler"), two unknown words around an
+    initial ("codey m ross"), words with letters English does not use ("monika žilková", "višeslav"), and
+    a town after "in", "to" or "from" ("returned to kiel")."""
+    t = toks[i]
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    spaced = nxt is not None and text[t.end : nxt.start] == " "
+    if (
+        t.text.lower() in _LOWER_TITLE
+        and nxt is not None
+        and nxt.kind in _LOWER_KINDS
+        and text[t.end : nxt.start] == " "
+    ):
+        return (nxt.start, nxt.end, "NAME", 0.6), i + 2
+    if t.kind == "lower":
+        return None
     j = i + 1
-    if j < len(toks) and len(toks[j].text.rstrip(".")) == 1 and text[toks[i].end : toks[j].start] == " ":
-        j += 1  # a lower-case initial
+    initial = False
+    if spaced and len(nxt.text.rstrip(".")) == 1 and nxt.text[0] not in "ai":
+        j, initial = i + 2, True
     if (
         j < len(toks)
-        and toks[j].kind in ("lower_unknown", "lower_name")
+        and toks[j].kind in _LOWER_KINDS
         and text[toks[j - 1].end : toks[j].start] == " "
+        and (t.kind == "lower_name" or initial)
     ):
-        if toks[j].kind == "lower_name" and j == i + 1:
-            return None  # two given names in a row in lower case: too weak alone
-        end = toks[j].end
-        return toks[i].start, end, "NAME", 0.6
+        return (t.start, toks[j].end, "NAME", 0.6), j + 1
+    if (
+        t.kind == "lower_unknown"
+        and _LOCATIVE.search(text, max(0, t.start - 24), t.start)
+        and is_city(_word_of(t.text))
+    ):
+        return (t.start, t.end, "LOCATION", 0.6), i + 1
+    if _LATIN_BASIC.fullmatch(t.text.rstrip(".")) is None and t.kind == "lower_unknown":
+        end, j = t.end, i + 1
+        while j < len(toks) and toks[j].kind in _LOWER_KINDS and text[toks[j - 1].end : toks[j].start] == " ":
+            end, j = toks[j].end, j + 1
+        label = "LOCATION" if _LOCATIVE.search(text, max(0, t.start - 24), t.start) else "NAME"
+        return (t.start, end, label, 0.55), j
     return None
 
 
