@@ -26,6 +26,38 @@ jeff greg ken tim jon josh andy drew nate zach jake luke kim tina cathy katie je
 """.split()
 )
 
+# Given names from outside the US lists (Nordic, Finnish, German, Dutch, French, Italian, Spanish,
+# Portuguese, Slavic, Hungarian, Irish, East and South Asian, Arabic, African, Hebrew), for detection only:
+# names that are also English words (marina, sander, pascal, mercedes, milan, ling, jun) are left out.
+WORLD_GIVEN_NAMES = frozenset(
+    """
+aksel anders astrid birgit bjorn björn britt eirik einar elin erik frederik frederikke freja frida gudrun
+gunnar hakon halvard hanne harald helga henrik hilde ingrid inga jens johan jonas karin kari kjell knut lars
+leif lena lennart mette mikkel nils olav oskar pernille ragnar rasmus sigrid signe silje solveig sven svend
+tove ulla ulrik vibeke sigurd soren søren torben jørgen aino eero eino elina juha jukka kaisa kalle
+lempi liisa mika mikko paavo pekka pirkko riikka sanna satu seppo tapio timo tuomas tuula ville anke bernd
+dieter egon frauke gerd gisela gunther günther hans heike heinz helmut ingo jannik jochen jörg
+jürgen katrin klaus lutz maike manfred matthias mathias reinhard rolf sabine silke stefan torsten ulrich
+uwe volker wolfgang wouter joost pieter bram daan femke jeroen joris lotte maarten sanne thijs willem
+amélie aurélie benoît camille céline chloé clément élodie étienne françois gaëlle hélène jérôme julien léa
+lucien mathilde mélanie noémie pierre rené sébastien thierry yves alessandro alessia antonio beatrice
+chiara claudio cristina daniele davide elisa enzo federica francesca gianluca giorgio giovanni giulia
+giuseppe leone lorenzo luca marco massimo matteo paolo pietro raffaele roberto salvatore silvana simona
+stefano valentina vincenzo alejandro alvaro andrés beatriz diego enrique esteban fernando gonzalo ignacio
+javier jorge lucía manuel pablo raúl rocío santiago sergio joão gonçalo inês joana tiago aleksandr alexei
+anastasia andrei boris dmitri dmitry ekaterina fyodor galina igor irina ivan katya ludmila mikhail natalia
+natasha nikolai oleg olga pavel sergei svetlana tatiana vladimir yuri zoya agnieszka bartosz dorota ewa
+grzegorz jakub kasia katarzyna krzysztof magdalena małgorzata marek marta piotr tomasz wojciech zbigniew
+jana petr pavla tereza zdeněk borna dragan goran ivana jelena marija milica nikola zoran branko mirko
+andrás attila balázs csaba gábor györgy istván katalin lászló péter sándor zoltán zsófia zsuzsanna éva
+anikó aoife cormac ciara ciarán niamh oisín seamus siobhan declan eamon fergus padraig róisín saoirse
+akira haruto hina hiroko kenta yuto yui sakura takeshi yoshiko jiwoo minjun seojun jisoo xiaoming arjun
+ananya deepak divya kavya lakshmi rahul rohan sunita vijay abdullah amina aaliyah hamza ibrahim karim
+khalid layla mariam mustafa nour rania samir tariq yasmin youssef zainab kwame kofi amara chidi ngozi
+oluwaseun tunde eitan noa tamar yael yosef caleb naomi tracy selma nina bertram eva kristina
+""".split()
+)
+
 SURNAMES = tuple(
     """
 smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez gonzalez wilson
@@ -160,7 +192,7 @@ progress provider providers dose inhaler metered dl k/ul mg/dl mmol/l g/dl wt ht
 rhonchi rhonchus rales crackles wheezes wheeze wheezing gallops rubs murmurs nontender nondistended
 normocephalic atraumatic supple erythema edema lymphadenopathy clubbing cyanosis tenderness guarding
 rebound organomegaly hepatosplenomegaly perrla eomi anicteric diaphoretic afebrile tachycardic bradycardic
-tachypneic euvolemic ambulatory ambulating
+tachypneic euvolemic ambulatory ambulating actuat
 """.split()
 )
 

@@ -191,6 +191,11 @@ _NAME_BEFORE = re.compile(
     rf"(?<![\w'-])(?P<name>(?:{_NAME_TOKEN},[ \t]+)?{_NAME}),?[ \t]+$"
 )  # "RUIZ, LILLIAN MD" too
 
+_TOWN_LINE = _c(
+    r"(?<=\d[A-Za-z]?[ \t]*\r?\n[ \t>?|]*)(?P<place>\p{Lu}[\p{L}'.-]+(?:[ -]\p{L}[\p{L}'.-]+){0,3}?)"
+    r"(?:[ \t]+(?:\p{Lu}{1,3}|nan))?[ \t]+(?P<zip>\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})(?=[ \t]*(?:\r?\n|$|,))"
+)
+
 RULES: tuple[Rule, ...] = (
     # ---- dates ------------------------------------------------------------------------------------
     Rule(
@@ -386,6 +391,7 @@ RULES: tuple[Rule, ...] = (
         _c(r"(?<![\w.,/:-])(?:\+|00)?\(?\d[\d()]*(?:[ .-]\(?\d[\d()]*){1,5}(?![\w.,/:-]|\.\d|\s*%)"),
         score=0.7,
         validate=_valid_phone,
+        overlapped=True,  # "70651 082 490 1693": the postcode before a number is no part of it
     ),
     Rule(
         "phone_labelled",  # any digit groups after tel/fax/phone/pager/cell
@@ -461,6 +467,14 @@ RULES: tuple[Rule, ...] = (
         group="place",
         score=0.7,
     ),
+    Rule(
+        "town_postcode_line",  # "Aalborg NO 9100" under a street line that ends in its house number
+        "LOCATION",
+        _TOWN_LINE,
+        group="place",
+        score=0.7,
+    ),
+    Rule("postcode_of_town_line", "ZIP", _TOWN_LINE, group="zip", score=0.7),
     Rule(
         "lexicon_name",  # a capitalised common given name, and the capitalised word after it
         "NAME",
@@ -669,7 +683,11 @@ def _is_stop(token: str) -> bool:
     if _INITIAL.fullmatch(token):
         return False  # an initial ("Dr. A."), not the article "a"
     word = token.strip(".,;:()'’").lower().removesuffix("'s").removesuffix("’s")
-    return word in COMMON_WORDS or word in FACILITY_WORDS or word in CLINICAL_ACRONYMS
+    return word in COMMON_WORDS or word in FACILITY_WORDS or word in CLINICAL_ACRONYMS or word in _UNIT_WORDS
+
+
+# The unit line of an address is no part of a name before it ("Mrs. Barbara Yudina Apt. 675").
+_UNIT_WORDS = frozenset("apt apartment suite ste unit box".split())
 
 
 FACILITY_WORDS = frozenset(

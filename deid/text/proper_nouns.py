@@ -18,12 +18,13 @@ from deid.text.lexicon import (
     EPONYMS,
     FIRST_NAMES,
     SURNAMES,
+    WORLD_GIVEN_NAMES,
 )
 
 # A word: letters (any script) with inner apostrophes, hyphens and combining marks; an initial keeps its dot.
 _TOKEN = re.compile(r"\p{L}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*\.?")
 _LATIN_BASIC = re.compile(r"[A-Za-z'’.-]+")
-_FIRST = frozenset(FIRST_NAMES) - AMBIGUOUS_NAMES
+_FIRST = (frozenset(FIRST_NAMES) | WORLD_GIVEN_NAMES) - AMBIGUOUS_NAMES
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 # Name particles that sit inside a run between capitalised words ("ten Pas", "de la Frontera").
 _PARTICLES = frozenset("van von de del della der den ten ter da di du le la al el bin ibn dos das do y".split())
@@ -50,7 +51,6 @@ _POSTCODE_AFTER = re.compile(
     r"[ \t,]+(?:\p{Lu}{1,3}[ \t]+|nan[ \t]+)?(?P<zip>\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})"
     r"(?![\d.,/:-]|[ \t]*(?i:mg|ml|kg|units?)\b)"
 )
-_AFTER_NUMBER = re.compile(r"(?:\d[\d.,]*\s*|/)$")
 _EPONYM_NEXT = re.compile(
     r"(?:['’]s)?\s+(?i:disease|syndrome|sign|score|reflex|criteria|test|maneuver|palsy|ulcer|lymphoma|"
     r"sarcoma|fracture|classification|scale|procedure|operation|repair|index|phenomenon|triad|tumou?r)\b"
@@ -235,8 +235,6 @@ def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
         end -= 1  # a sentence's full stop
     if _MEASURE_AFTER.match(text, end) or _EPONYM_NEXT.match(text, end):
         return None
-    if all(t.kind == "caps_unknown" for t in run) and _AFTER_NUMBER.search(text, max(0, start - 12), start):
-        return None  # a unit in capitals: "200 ACTUAT", "MG/ACTUAT"
     if len(run) == 1:
         t = run[0]
         if t.kind == "name":
@@ -290,7 +288,7 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
         return None
     j = i + 1
     initial = False
-    if spaced and len(nxt.text.rstrip(".")) == 1 and nxt.text[0] not in "ai":
+    if spaced and len(nxt.text.rstrip(".")) == 1 and (t.kind == "lower_name" or nxt.text[0] not in "ai"):
         j, initial = i + 2, True
     if (
         j < len(toks)
@@ -317,28 +315,40 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
 def spread_over_lists(
     text: str, spans: list[tuple[int, int, str, float]], is_word: Callable[[str], bool]
 ) -> list[tuple[int, int, str, float]]:
-    """Members of a list ("Gaetane, Hannah, Derek and Jodi", "silvana, adam, chad and caleb") share the kind
-    of its named members: when at least half of the members are names (found already, or known given
-    names), the rest are names too, if they look like names: capitalised and no clinical term, or unknown
-    words. Two members make a list only when joined by and/or ("Nekolná and Pearson"), not by a comma
-    ("liver disease, John P.")."""
+    """Members of a list ("Gaetane, Hannah, Derek and Jodi", "silvana, adam, kristina and caleb") share the
+    kind of its named members. A list qualifies when half its members are names (found already, or known
+    given names), or when it has a name and three quarters of it are names or words no dictionary knows;
+    then its other members that look like names (capitalised and not clinical vocabulary, or unknown
+    words) are names too. The last member follows "and", "or" or "&": "liver disease, John P." and "Cedar
+    Lane, Wilmette, IL" are no lists."""
     names = [(s, e) for s, e, label, _ in spans if label == "NAME"]
     extra: list[tuple[int, int, str, float]] = []
     for line in re.finditer(r"[^\n]+", text):
         items = _list_items(text, line.start(), line.end())
         if len(items) < 2 or not re.search(r"\b(?:and|or)\b|&", text[items[-2][1] : items[-1][0]]):
-            continue  # an enumeration ends in "and X" ("Cedar Lane, Wilmette, IL" is an address)
+            continue
         found = [any(s < ie and is_ < e for s, e in names) for is_, ie in items]
         named = [f or _word_of(text[s:e]) in _FIRST for f, (s, e) in zip(found, items, strict=True)]
-        if sum(named) * 2 < len(items):
+        looks = [_looks_like_name(text[s:e], is_word) for s, e in items]
+        unknown = [all(not _is_clinical(w) and not is_word(w) for w in map(_word_of, text[s:e].split()))
+                   for s, e in items]  # fmt: skip
+        n, name_like = len(items), sum(a or b for a, b in zip(named, unknown, strict=True))
+        if not (sum(named) * 2 >= n or (any(named) and name_like * 4 >= 3 * n)):
             continue
-        for (s, e), hit, was_found in zip(items, named, found, strict=True):
-            if was_found:
-                continue
-            words = [_word_of(w) for w in text[s:e].split()]
-            if hit or all(not _is_clinical(w) and (text[s].isupper() or not is_word(w)) for w in words):
-                extra.append((s, e, "NAME", 0.6))
+        members = zip(items, named, found, looks, strict=True)
+        extra.extend(
+            (s, e, "NAME", 0.6) for (s, e), hit, was_found, ok in members if not was_found and (hit or ok)
+        )
     return extra
+
+
+def _looks_like_name(item: str, is_word: Callable[[str], bool]) -> bool:
+    """Capitalised words that are not everyday or clinical vocabulary (an eponym is a surname too), or
+    words no dictionary knows."""
+    words = item.split()
+    if item[0].isupper():
+        return all(_word_of(w) not in COMMON_WORDS and _word_of(w) not in CLINICAL_ACRONYMS for w in words)
+    return all(not _is_clinical(_word_of(w)) and not is_word(_word_of(w)) for w in words)
 
 
 _ITEM = re.compile(r"\p{L}[\p{L}\p{M}'’-]*(?:[ ](?!(?:and|or|the|a|an|his|her|their|my)\b)\p{L}[\p{L}\p{M}'’-]*)?")
