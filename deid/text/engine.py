@@ -129,6 +129,11 @@ def known_word(low: str) -> bool:
     return low in eng.common or is_dictionary_word(low, eng.dictionary)
 
 
+def english_word(low: str) -> bool:
+    """known_word, or a word that is also a name ("naomi", "max", "drew")."""
+    return low in analyzer().nlp_engine.english or known_word(low)
+
+
 def truecase(segment: str, dictionary: frozenset[str]) -> str:
     """ALL-CAPS text recased for the NER model (which reads case as a strong name signal): known names
     and words outside the dictionary get a capital, dictionary words go lower case. Same length."""
@@ -156,6 +161,7 @@ class GatedSpacyNlpEngine:
         self.nlp = None
         self.common: frozenset[str] = frozenset()
         self.dictionary: frozenset[str] = frozenset()
+        self.english: frozenset[str] = frozenset()
 
     def load(self) -> None:
         import spacy
@@ -163,7 +169,10 @@ class GatedSpacyNlpEngine:
         # Offline by construction: spacy.load of an installed package never downloads. Everything but the
         # NER is disabled (its own tok2vec makes it independent of the tagger and parser).
         nlp = spacy.load(self.model, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
-        self.dictionary = _dictionary(nlp)
+        # WordNet lists people and places among its words ("torres", "joliet"): `english` keeps them, for
+        # telling a lower-case name from a word; `dictionary` drops the names our lexicons know.
+        self.english = _dictionary(nlp)
+        self.dictionary = self.english - _NAMES
         self.common = COMMON_WORDS | _stop_words()
         self.nlp = nlp
 
@@ -224,15 +233,24 @@ class GatedSpacyNlpEngine:
 
 
 def _dictionary(nlp) -> frozenset[str]:
-    """WordNet's word list shipped in the model's lemmatizer tables (no download)."""
-    try:
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
-    except (KeyError, ValueError):
-        return frozenset()
+    """WordNet's word list shipped in the model's lemmatizer tables (no download), with the irregular forms
+    the lemmatizer knows ("began", "children"), people's names included."""
+    try:  # the lemmatizer is disabled (not run), but its tables are there
+        lookups = nlp.get_pipe("lemmatizer").lookups
+    except KeyError:
+        lookups = None
     words: set[str] = set()
-    for value in table.values():
-        words.update(w for w in value if "_" not in w)
-    return frozenset(words) - _NAMES
+    for name, forms in (("lemma_index", lambda t: t.values()), ("lemma_exc", lambda t: t.values())):
+        try:
+            table = lookups.get_table(name) if lookups is not None else None
+        except (KeyError, ValueError):
+            table = None
+        if table is None:
+            continue
+        for value in forms(table):
+            entries = value.keys() if isinstance(value, dict) else value
+            words.update(w for w in entries if isinstance(w, str) and "_" not in w)
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)

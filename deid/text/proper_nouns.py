@@ -104,7 +104,13 @@ def _known(low: str, latin: bool, is_word: Callable[[str], bool]) -> bool:
     return folded.isascii() and folded.isalpha() and is_word(folded)
 
 
-def classify(text: str, start: int, end: int, is_word: Callable[[str], bool]) -> str:
+def classify(
+    text: str,
+    start: int,
+    end: int,
+    is_word: Callable[[str], bool],
+    is_english: Callable[[str], bool] | None = None,
+) -> str:
     """The kind of one token, from its shape, its place in the sentence and whether the dictionaries
     (English, clinical, GeoNames cities) know it."""
     token = text[start:end]
@@ -138,15 +144,17 @@ def classify(text: str, start: int, end: int, is_word: Callable[[str], bool]) ->
             return "unknown"  # "lives in Joliet": a town that is also a word, capitalised mid-sentence
         return "known"
     if bare.islower():
-        if low in _FIRST and len(low) >= 3:
-            return "lower_name"
+        if low in _FIRST and len(low) >= 3 and not (is_english or is_word)(low):
+            return "lower_name"  # not "max", "drew", "nick": given names that are English words too
         if not _is_clinical(low) and not _known(low, latin, is_word) and len(low) >= 3:
             return "lower_unknown"
     return "lower"
 
 
-def tokens(text: str, is_word: Callable[[str], bool]) -> list[Token]:
-    return [Token(m.start(), m.end(), m.group(), classify(text, m.start(), m.end(), is_word))
+def tokens(
+    text: str, is_word: Callable[[str], bool], is_english: Callable[[str], bool] | None = None
+) -> list[Token]:
+    return [Token(m.start(), m.end(), m.group(), classify(text, m.start(), m.end(), is_word, is_english))
             for m in _TOKEN.finditer(text)]  # fmt: skip
 
 
@@ -164,9 +172,13 @@ def _at_start(text: str, pos: int) -> bool:
     return _SENTENCE_START.search(text, max(0, pos - 8), pos) is not None
 
 
-def find_proper_nouns(text: str, is_word: Callable[[str], bool]) -> Iterator[tuple[int, int, str, float]]:
-    """(start, end, label, score) of every proper-noun run and lower-case name in `text`."""
-    toks = tokens(text, is_word)
+def find_proper_nouns(
+    text: str, is_word: Callable[[str], bool], is_english: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, int, str, float]]:
+    """(start, end, label, score) of every proper-noun run and lower-case name in `text`. `is_word` knows
+    English and clinical words but not people's names; `is_english` knows names that are words as well
+    (WordNet's "naomi", "kleist"), so lower-case given names are only those it does not know."""
+    toks = tokens(text, is_word, is_english)
     found: list[tuple[int, int, str, float]] = []
     i = 0
     while i < len(toks):
@@ -237,8 +249,6 @@ def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
         return None
     if len(run) == 1:
         t = run[0]
-        if t.kind == "name":
-            return None  # a lone known given name: the lexicon rule decides with its context
         bare = t.text.rstrip(".")
         if len(bare) < 3 or (t.kind == "unknown" and len(bare) <= 4 and sum(c.isupper() for c in bare) >= 2):
             return None  # SpO, HbA: mixed-case abbreviations
@@ -263,6 +273,20 @@ def _label(text: str, run: list[Token], start: int, end: int) -> str:
     ):
         return "LOCATION"
     return "NAME"
+
+
+# Function words: never the surname after a lower-case given name ("bertram has been").
+_FUNCTION_WORDS = frozenset(
+    """is was has had have be been being are were do does did will would can could should may might must shall
+    not and or but if of in on at by for with to from as that this these those it its he she his her him they
+    them their we you your my me our who whom what which when where why how all any some no so than then there
+    here very just also only lives lived says said is's""".split()
+)
+
+
+def _surname_shaped(token: str) -> bool:
+    low = _word_of(token)
+    return token.islower() and len(low) >= 3 and low not in _FUNCTION_WORDS and not _is_clinical(low)
 
 
 _LOWER_TITLE = frozenset("mr. mrs. ms. dr. prof. mr mrs ms dr".split())
@@ -290,13 +314,15 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
     initial = False
     if spaced and len(nxt.text.rstrip(".")) == 1 and (t.kind == "lower_name" or nxt.text[0] not in "ai"):
         j, initial = i + 2, True
-    if (
+    surname = (
         j < len(toks)
-        and toks[j].kind in _LOWER_KINDS
         and text[toks[j - 1].end : toks[j].start] == " "
-        and (t.kind == "lower_name" or initial)
-    ):
+        and (toks[j].kind in _LOWER_KINDS or (t.kind == "lower_name" and _surname_shaped(toks[j].text)))
+    )
+    if surname and (t.kind == "lower_name" or initial):
         return (t.start, toks[j].end, "NAME", 0.6), j + 1
+    if t.kind == "lower_name" and len(t.text) >= 4:
+        return (t.start, t.end, "NAME", 0.55), i + 1  # "the true gender of bertram", "call me borna"
     if (
         t.kind == "lower_unknown"
         and _LOCATIVE.search(text, max(0, t.start - 24), t.start)

@@ -67,14 +67,14 @@ class ProperNounRecognizer(LocalRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
-        from deid.text.engine import is_all_caps, known_word
+        from deid.text.engine import english_word, is_all_caps, known_word
 
         found = []
         for line in _LINE.finditer(text):
             if is_all_caps(line.group()):
                 continue
-            found.extend((s + line.start(), e + line.start(), label, score)
-                         for s, e, label, score in find_proper_nouns(line.group(), known_word))  # fmt: skip
+            spans = find_proper_nouns(line.group(), known_word, english_word)
+            found.extend((s + line.start(), e + line.start(), label, score) for s, e, label, score in spans)
         return [_result(s, e, label, score, "shape") for s, e, label, score in found]
 
 
