@@ -36,7 +36,7 @@ gunnar hakon halvard hanne harald helga henrik hilde ingrid inga jens johan jona
 leif lena lennart mette mikkel nils olav oskar pernille ragnar rasmus sigrid signe silje solveig sven svend
 tove ulla ulrik vibeke sigurd soren søren torben jørgen aino eero eino elina juha jukka kaisa kalle
 lempi liisa mika mikko paavo pekka pirkko riikka sanna satu seppo tapio timo tuomas tuula ville anke bernd
-dieter egon frauke gerd gisela gunther günther hans heike heinz helmut ingo jannik jochen jörg
+dieter egon frauke gisela gunther günther hans heike heinz helmut ingo jannik jochen jörg
 jürgen katrin klaus lutz maike manfred matthias mathias reinhard rolf sabine silke stefan torsten ulrich
 uwe volker wolfgang wouter joost pieter bram daan femke jeroen joris lotte maarten sanne thijs willem
 amélie aurélie benoît camille céline chloé clément élodie étienne françois gaëlle hélène jérôme julien léa

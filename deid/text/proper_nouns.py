@@ -24,7 +24,8 @@ from deid.text.lexicon import (
 # A word: letters (any script) with inner apostrophes, hyphens and combining marks; an initial keeps its dot.
 _TOKEN = re.compile(r"\p{L}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*\.?")
 _LATIN_BASIC = re.compile(r"[A-Za-z'’.-]+")
-_FIRST = (frozenset(FIRST_NAMES) | WORLD_GIVEN_NAMES) - AMBIGUOUS_NAMES
+# Given names, less those that are also words or clinical abbreviations ("will", "Gerd" and GERD).
+_FIRST = (frozenset(FIRST_NAMES) | WORLD_GIVEN_NAMES) - AMBIGUOUS_NAMES - CLINICAL_ACRONYMS - COMMON_WORDS
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
 # Name particles that sit inside a run between capitalised words ("ten Pas", "de la Frontera").
 _PARTICLES = frozenset("van von de del della der den ten ter da di du le la al el bin ibn dos das do y".split())
@@ -104,6 +105,25 @@ def _known(low: str, latin: bool, is_word: Callable[[str], bool]) -> bool:
     return folded.isascii() and folded.isalpha() and is_word(folded)
 
 
+def _known_compound(token: str, is_word: Callable[[str], bool]) -> bool:
+    """A hyphenated word made of known parts: "D-dimer", "A-fib", "Post-op", "HIV-positive"."""
+    parts = token.split("-")
+    return len(parts) > 1 and all(
+        len(p) <= 1 or (p.isupper() and len(p) <= 5) or _is_clinical(p.lower()) or is_word(p.lower())
+        for p in parts
+    )
+
+
+_CAMEL = re.compile(r"\p{Lu}{2,}\p{Ll}|\p{Ll}\p{Lu}")
+_NAME_PREFIX = re.compile(r"(?:Mc|Mac|O'|O’|De|Di|Da|Du|La|Le|Van|Von|Jo|St)\p{Lu}")
+
+
+def _abbreviation(token: str) -> bool:
+    """Mixed case inside a word is an abbreviation ("HFrEF", "MedRec", "SpO2"), unless it is the way names
+    are written ("McDonald", "LeBlanc", "DeShawn", "JoAnn")."""
+    return _CAMEL.search(token) is not None and _NAME_PREFIX.match(token) is None
+
+
 def classify(
     text: str,
     start: int,
@@ -134,7 +154,11 @@ def classify(
             return "caps_unknown" if place else "known"
         return "caps_unknown"
     if bare[0].isupper():
-        if _is_clinical(low, title_case=not bare.isupper()):
+        if (
+            _is_clinical(low, title_case=not bare.isupper())
+            or _known_compound(bare, is_word)
+            or _abbreviation(bare)
+        ):
             return "known"
         if low in _FIRST:
             return "name"
