@@ -100,9 +100,21 @@ def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] =
     return False
 
 
+_UPPER = re.compile(r"\p{Lu}")
+_LOWER = re.compile(r"\p{Ll}")
+
+
 def is_all_caps(segment: str) -> bool:
-    letters = [ch for ch in segment if ch.isalpha()]
-    return len(letters) >= 8 and sum(ch.isupper() for ch in letters) > 0.7 * len(letters)
+    """At least 8 letters, more than 70 % of them capitals.
+
+    >>> is_all_caps("PATIENT SEEN IN CLINIC, BP 120/80"), is_all_caps("Patient seen in clinic")
+    (True, False)
+    """
+    upper = len(_UPPER.findall(segment))
+    if upper < 6:
+        return False
+    lower = len(_LOWER.findall(segment))
+    return upper + lower >= 8 and upper > 0.7 * (upper + lower)
 
 
 _SUFFIXES = ("s", "es", "d", "ed", "ing", "ly", "er", "ers", "al", "ic")

@@ -14,7 +14,6 @@ from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
-    COUNTRIES,
     EPONYM_NEXT,
     FIRST_NAMES,
     STATE_CODES,
@@ -61,7 +60,7 @@ _STREET_TYPE = (
 )
 # Street words of other languages (postal formats abroad): the word carries the name.
 _FOREIGN_STREET = (
-    r"(?:\p{L}[\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
+    r"(?:\p{Lu}[\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
     r"straat|utca|ulica|veien|vegen|gata|gate)|(?i:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
     r"Strada|Carrer|Rambla|Paseo|Praça|Largo)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
 )
@@ -112,8 +111,6 @@ def _valid_city_state(m: re.Match[str]) -> bool:
     return state in STATE_CODES or state.lower() in STATE_NAMES
 
 
-# A lower-case place counts after a word that introduces one ("moved here from tunisia").
-_LOCATIVE_BEFORE = re.compile(r"\b(?i:in|from|to|at|near|into|visit(?:ed|ing)?|of)\s+(?:the\s+)?$")
 _NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
 
 
@@ -496,13 +493,6 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(r"\b(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"),
         score=0.5,
-    ),
-    Rule(
-        "country",
-        "LOCATION",
-        _c(rf"\b(?i:{'|'.join(sorted((re.escape(c) for c in COUNTRIES), key=len, reverse=True))})\b"),
-        score=0.6,
-        validate=lambda m: not m.group().islower() or _LOCATIVE_BEFORE.search(m.string, 0, m.start()) is not None,
     ),
     Rule(
         "canadian_postcode",  # B0J 2H0

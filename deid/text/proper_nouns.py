@@ -13,6 +13,7 @@ from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
+    COUNTRIES,
     DRUG_BRANDS,
     DRUG_SUFFIXES,
     EPONYMS,
@@ -178,8 +179,22 @@ def classify(
 def tokens(
     text: str, is_word: Callable[[str], bool], is_english: Callable[[str], bool] | None = None
 ) -> list[Token]:
-    return [Token(m.start(), m.end(), m.group(), classify(text, m.start(), m.end(), is_word, is_english))
-            for m in _TOKEN.finditer(text)]  # fmt: skip
+    out = []
+    lower_kinds = _LOWER_CACHE.setdefault((is_word, is_english), {})
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token.islower() and token.isascii():  # most words: their kind does not depend on where they stand
+            kind = lower_kinds.get(token)
+            if kind is None:
+                kind = lower_kinds[token] = classify(token, 0, len(token), is_word, is_english)
+        else:
+            kind = classify(text, m.start(), m.end(), is_word, is_english)
+        out.append(Token(m.start(), m.end(), token, kind))
+    return out
+
+
+# Kinds of lower-case ASCII words, per pair of dictionary functions (a few thousand distinct words a corpus).
+_LOWER_CACHE: dict[tuple, dict[str, str]] = {}
 
 
 def _gap_ok(text: str, a: Token, b: Token) -> bool:
@@ -206,6 +221,10 @@ def find_proper_nouns(
     found: list[tuple[int, int, str, float]] = []
     i = 0
     while i < len(toks):
+        if (country := _country(text, toks, i)) is not None:
+            found.append(country[0])
+            i = country[1]
+            continue
         if toks[i].kind in _CAP_KINDS:
             j = _run_end(text, toks, i)
             run = _run(text, toks[i : j + 1])
@@ -223,6 +242,24 @@ def find_proper_nouns(
                 continue
         i += 1
     yield from found
+
+
+def _country(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, str, float], int] | None:
+    """A country of one to four words ("Estonia", "United Kingdom", "Papua New Guinea"); in lower case only
+    after "in", "from" or "to" ("moved here from tunisia")."""
+    first = toks[i]
+    if first.text[0].islower() and _LOCATIVE.search(text, max(0, first.start - 24), first.start) is None:
+        return None
+    words = []
+    for k in range(i, min(i + 4, len(toks))):
+        if k > i and text[toks[k - 1].end : toks[k].start] != " ":
+            break
+        words.append(_word_of(toks[k].text))
+    for n in range(len(words), 0, -1):
+        if " ".join(words[:n]) in COUNTRIES:
+            end = toks[i + n - 1].end - (toks[i + n - 1].text.endswith("."))
+            return (first.start, end, "LOCATION", 0.6), i + n
+    return None
 
 
 def _joins(text: str, toks: list[Token], j: int) -> bool:
@@ -362,6 +399,9 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
     return None
 
 
+_CONJUNCTION = re.compile(r"\b(?:and|or)\b|&")
+
+
 def spread_over_lists(
     text: str, spans: list[tuple[int, int, str, float]], is_word: Callable[[str], bool]
 ) -> list[tuple[int, int, str, float]]:
@@ -374,6 +414,8 @@ def spread_over_lists(
     names = [(s, e) for s, e, label, _ in spans if label == "NAME"]
     extra: list[tuple[int, int, str, float]] = []
     for line in re.finditer(r"[^\n]+", text):
+        if _CONJUNCTION.search(line.group()) is None:
+            continue  # no "and", "or" or "&": no enumeration
         items = _list_items(text, line.start(), line.end())
         if len(items) < 2 or not re.search(r"\b(?:and|or)\b|&", text[items[-2][1] : items[-1][0]]):
             continue
