@@ -184,7 +184,7 @@ class GatedSpacyNlpEngine:
         # WordNet lists people and places among its words ("torres", "joliet"): `english` keeps them, for
         # telling a lower-case name from a word; `dictionary` drops the names our lexicons know.
         self.english = _dictionary(nlp)
-        self.dictionary = self.english - _NAMES
+        self.dictionary = self.english - (_NAMES - AMBIGUOUS_NAMES)
         self.common = COMMON_WORDS | _stop_words()
         self.nlp = nlp
 

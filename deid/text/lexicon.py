@@ -136,7 +136,7 @@ branch hendrix rollins rowland whitney duke odom daugherty travis tang archer
 AMBIGUOUS_NAMES = frozenset(
     """will mark grace hope joy faith may june april august rose dawn bill art guy frank pat sue ray
     victor jack gene earl hunter page bell green white black brown young king long rich love grant
-    bishop hall wood rice field banks ward cross little short small day price major penny chase""".split()
+    bishop hall wood rice field banks ward cross little short small day price major penny chase max""".split()
 )
 
 # Ordinary words that start lines and sentences or appear capitalised in notes (headers, sections,

@@ -345,6 +345,16 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+def _word_end(t: Token) -> int:
+    """Where the word ends, without a sentence's full stop."""
+    return t.end - 1 if t.text.endswith(".") and len(t.text) > 2 else t.end
+
+
+def followed_by_measure(text: str, end: int) -> bool:
+    """A dose or a lab value follows (maybe two words on): the word before is a drug or a test."""
+    return _MEASURE_AFTER.match(text, end) is not None
+
+
 def _surname_shaped(token: str) -> bool:
     low = _word_of(token)
     return token.islower() and len(low) >= 3 and low not in _FUNCTION_WORDS and not _is_clinical(low)
@@ -378,12 +388,14 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
     surname = (
         j < len(toks)
         and text[toks[j - 1].end : toks[j].start] == " "
-        and (toks[j].kind in _LOWER_KINDS or (t.kind == "lower_name" and _surname_shaped(toks[j].text)))
+        and (
+            toks[j].kind in _LOWER_KINDS or ((t.kind == "lower_name" or initial) and _surname_shaped(toks[j].text))
+        )
     )
     if surname and (t.kind == "lower_name" or initial):
-        return (t.start, toks[j].end, "NAME", 0.6), j + 1
+        return (t.start, _word_end(toks[j]), "NAME", 0.6), j + 1
     if t.kind == "lower_name" and len(t.text) >= 4:
-        return (t.start, t.end, "NAME", 0.55), i + 1  # "the true gender of bertram", "call me borna"
+        return (t.start, _word_end(t), "NAME", 0.55), i + 1  # "the true gender of bertram", "call me borna"
     if (
         t.kind == "lower_unknown"
         and _LOCATIVE.search(text, max(0, t.start - 24), t.start)

@@ -11,6 +11,7 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from deid.text.known import KnownPhi, compile_known
 from deid.text.lexicon import (
+    AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
     COMMON_WORDS,
     DRUG_BRANDS,
@@ -20,7 +21,7 @@ from deid.text.lexicon import (
     SURNAMES,
 )
 from deid.text.patterns import RULES, is_eponym, iter_matches
-from deid.text.proper_nouns import find_proper_nouns
+from deid.text.proper_nouns import find_proper_nouns, followed_by_measure
 from deid.text.spans import LABELS
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
@@ -121,7 +122,7 @@ class ClinicalNerRecognizer(LocalRecognizer):
             if label is None:
                 continue
             for s, e in _trim_parts(text, start, end):
-                if _DOSE_AFTER.match(text, e) or is_eponym(text, s, e):
+                if _DOSE_AFTER.match(text, e) or followed_by_measure(text, e) or is_eponym(text, s, e):
                     continue  # "Tylenol 650 mg", "Crohn's disease": not PHI, whatever the model says
                 label2 = _keep(text[s:e], label, _at_sentence_start(text, s))
                 if label2 is not None:
@@ -194,8 +195,10 @@ def _keep(span: str, label: str, sentence_start: bool = True) -> str | None:
     lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
     if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w in EPONYMS or w in DRUG_BRANDS for w in lowered):
         return None
-    if len(words) == 1 and lowered[0].endswith(DRUG_SUFFIXES):
-        return None
+    if len(words) == 1 and (
+        lowered[0].endswith(DRUG_SUFFIXES) or (sentence_start and lowered[0] in AMBIGUOUS_NAMES)
+    ):
+        return None  # a drug; a word that is a name too ("Max dose", "Will follow up") opening a sentence
     if any(_NOT_IN_A_NAME.fullmatch(w) for w in span.split()):
         return None  # "Wt 71.8 kg", "S93.409A": numbers and codes are no part of a name or place
     if (
