@@ -385,7 +385,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "phone_numbering_plan",  # digit groups that are a valid number somewhere: 07700 063 966, (37) 788-063
         "PHONE",
-        _c(r"(?<![\w.,/:-])(?:\+|00)?\(?\d[\d()]*(?:[ .-]\(?\d[\d()]*){1,5}(?![\w.,/:-]|\.\d|\s*%)"),
+        _c(r"(?<![\w.,/:-])(?:\+|00)?\(?\d[\d()]*(?:[ .-]\(?\d[\d()]*){1,5}(?![\w.,/:]|-\d|\.\d|\s*%)"),
         score=0.7,
         validate=_valid_phone,
         overlapped=True,  # "70651 082 490 1693": the postcode before a number is no part of it

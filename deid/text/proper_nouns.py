@@ -220,11 +220,13 @@ def find_proper_nouns(
     toks = tokens(text, is_word, is_english)
     found: list[tuple[int, int, str, float]] = []
     i = 0
-    while i < len(toks):
-        if (country := _country(text, toks, i)) is not None:
+    k = 0
+    while k < len(toks):  # countries first: a title in capitals ("Carry Me Back To Canada") may hold one
+        country = _country(text, toks, k)
+        if country is not None:
             found.append(country[0])
-            i = country[1]
-            continue
+        k = country[1] if country is not None else k + 1
+    while i < len(toks):
         if toks[i].kind in _CAP_KINDS:
             j = _run_end(text, toks, i)
             run = _run(text, toks[i : j + 1])
@@ -379,21 +381,22 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
         and text[t.end : nxt.start] == " "
     ):
         return (nxt.start, nxt.end, "NAME", 0.6), i + 2
-    if t.kind == "lower":
+    # A given name that is also an English word ("benjamin", "leone") counts before an initial or an
+    # unknown word only; one that is not ("bertram") before any word that can be a surname.
+    given = t.kind == "lower_name" or (t.text.islower() and _word_of(t.text) in _FIRST)
+    if t.kind == "lower" and not given:
         return None
     j = i + 1
     initial = False
-    if spaced and len(nxt.text.rstrip(".")) == 1 and (t.kind == "lower_name" or nxt.text[0] not in "ai"):
+    if spaced and len(nxt.text.rstrip(".")) == 1 and (given or nxt.text[0] not in "ai"):
         j, initial = i + 2, True
-    surname = (
-        j < len(toks)
-        and text[toks[j - 1].end : toks[j].start] == " "
-        and (
-            toks[j].kind in _LOWER_KINDS or ((t.kind == "lower_name" or initial) and _surname_shaped(toks[j].text))
-        )
-    )
-    if surname and (t.kind == "lower_name" or initial):
-        return (t.start, _word_end(toks[j]), "NAME", 0.6), j + 1
+    if j < len(toks) and text[toks[j - 1].end : toks[j].start] == " ":
+        after = toks[j]
+        strong = t.kind == "lower_name" or initial
+        if (given or initial) and (after.kind in _LOWER_KINDS or (strong and _surname_shaped(after.text))):
+            return (t.start, _word_end(after), "NAME", 0.6), j + 1
+    if t.kind == "lower":
+        return None
     if t.kind == "lower_name" and len(t.text) >= 4:
         return (t.start, _word_end(t), "NAME", 0.55), i + 1  # "the true gender of bertram", "call me borna"
     if (
