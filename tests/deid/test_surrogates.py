@@ -115,3 +115,16 @@ def test_known_phi_is_replaced_in_surrogates(analyzer):
     assert "zuzu" not in out.lower() and "77x1" not in out
     ssn = deidentify("SSN 123-45-6789", "p", secret=SECRET)
     assert ssn.startswith("SSN 9") and len(ssn) == len("SSN 123-45-6789")  # 9xx: never issued
+
+
+def test_weekdays_stay_and_countries_become_other_countries(analyzer):
+    from deid.text.lexicon import COUNTRIES
+
+    note = "Flew to Helsinki from Estonia on Tuesday morning with Mr. Pálffy."
+    for policy in ("shifted", "safe-harbor"):
+        out = deidentify(note, "patient-1", secret=SECRET, policy=policy)
+        assert "Tuesday" in out  # the shift is whole weeks: the day of the week is still true
+        assert "Estonia" not in out and "Helsinki" not in out and "Pálffy" not in out
+        country = out.split(" from ")[1].split(" on ")[0]
+        assert country.lower() in COUNTRIES
+    assert "Estonia" in deidentify(note, "patient-1", secret=SECRET, policy="limited-data-set")
