@@ -61,8 +61,8 @@ _STREET_TYPE = (
 # Street words of other languages (postal formats abroad): the word carries the name.
 _FOREIGN_STREET = (
     r"(?:\p{Lu}[\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
-    r"straat|utca|ulica|veien|vegen|gata|gate)|(?i:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
-    r"Strada|Carrer|Rambla|Paseo|Praça|Largo)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
+    r"straat|utca|ulica|veien|vegen|gata|gate)|(?:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
+    r"Strada|Carrer|Rambla|Paseo|Praça|Largo|rua|rue|calle|via|ulica)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
 )
 _FACILITY_WORD = (
     r"(?:Hospital|Hospitals|Medical Center|Medical Centre|Health Center|Health Centre|Health System|"

@@ -4,7 +4,7 @@ initials and particles ("Willemine ten Pas", "Ravil G Yefimov"), given names in 
 unknown word ("patricia desrosiers"), and every member of a list whose other members are names."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex as re
 
@@ -62,8 +62,7 @@ _LIST_SEP = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&)\s*")
 _FIELD_SEP = re.compile(r"[\n|>•]|\?\?\?|\t| {2,}")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: made for every word of every line, so it must be cheap
     start: int
     end: int
     text: str
@@ -74,7 +73,8 @@ _CLITIC = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
 
 
 def _word_of(token: str) -> str:
-    return _CLITIC.sub("", token.rstrip(".").lower())
+    low = token.rstrip(".").lower()
+    return _CLITIC.sub("", low) if "'" in low or "’" in low else low
 
 
 # Abbreviations in names of places and people that are no name themselves.
@@ -222,7 +222,7 @@ def find_proper_nouns(
     i = 0
     k = 0
     while k < len(toks):  # countries first: a title in capitals ("Carry Me Back To Canada") may hold one
-        country = _country(text, toks, k)
+        country = _country(text, toks, k) if _word_of(toks[k].text) in _COUNTRY_FIRST_WORDS else None
         if country is not None:
             found.append(country[0])
         k = country[1] if country is not None else k + 1
@@ -244,6 +244,9 @@ def find_proper_nouns(
                 continue
         i += 1
     yield from found
+
+
+_COUNTRY_FIRST_WORDS = frozenset(c.split()[0] for c in COUNTRIES)
 
 
 def _country(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, str, float], int] | None:
