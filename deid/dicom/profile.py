@@ -30,11 +30,12 @@ from deid.dicom.table import Action, Rule, Table, load_table
 from deid.dicom.values import remap_uid, shift_da, shift_dt
 from deid.pseudonym import Keyring
 
-# PS3.15 Table E.3.10-1 (Safe Private Attributes), a small subset kept deliberately: diffusion and mosaic
-# parameters that analysis needs and that hold numbers only. (creator, group, element low byte)
+# PS3.15 Table E.3.10-1 (Safe Private Attributes), a small subset kept deliberately: the diffusion
+# parameters that analysis needs and that hold numbers only; each entry is in the table (checked against
+# its 2025b edition). Siemens' NumberOfImagesInMosaic (0019,xx0A) is not, so it goes with the rest.
+# (creator, group, element low byte)
 SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset(
     {
-        ("SIEMENS MR HEADER", 0x0019, 0x0A),  # NumberOfImagesInMosaic
         ("SIEMENS MR HEADER", 0x0019, 0x0C),  # B_value
         ("SIEMENS MR HEADER", 0x0019, 0x0D),  # DiffusionDirectionality
         ("SIEMENS MR HEADER", 0x0019, 0x0E),  # DiffusionGradientDirection

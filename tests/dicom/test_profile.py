@@ -66,6 +66,9 @@ def test_private_tags_are_removed_unless_safelisted(keyring):
     assert 0x00091001 not in out and 0x00090010 not in out
     assert 0x00191001 not in out
     assert out[0x0019100C].value == 1000 and out[0x00190010].value == "SIEMENS MR HEADER"
+    mosaic = make_instance()
+    mosaic.add_new(0x0019100A, "US", 16)  # NumberOfImagesInMosaic: not in Table E.3.10-1, so removed
+    assert 0x0019100A not in deidentify(mosaic, keyring, "MRN-0042")
     stripped = deidentify(make_instance(), keyring, "MRN-0042", profile=Profile(safe_private=frozenset()))
     tags = list(stripped.keys())
     assert not [tag for tag in tags if tag >> 16 & 1]
