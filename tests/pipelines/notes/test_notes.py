@@ -140,3 +140,21 @@ def test_shared_bulk_notes_land_on_the_right_subjects_and_times(tmp_path: Path):
             got.extend(pl.read_parquet(path).select("subject_id", "time").rows())
     assert len(expected) == 1215
     assert sorted(got) == sorted(expected)
+
+
+def test_known_address_parts_keep_their_kind():
+    # The raw patients table lists street lines, cities and ZIPs side by side: a city must be replaced by
+    # a town and a ZIP by a ZIP, not both by street addresses ("1 Willow Lane, CO 64970 Willow Street").
+    from deid import deidentify
+    from pipelines.defs.notes.deidentify import known_phi
+
+    patient = {"names": ["George Harper"], "addresses": ["997 Meadowbrook Road", "Louisville", "CO", "80027"]}
+    known = known_phi(patient)
+    assert known.addresses == ("997 Meadowbrook Road",)
+    assert known.cities == ("Louisville",) and known.zips == ("80027",)
+    line = "Lives at 997 Meadowbrook Road, Louisville, CO 80027 with his daughter."
+    out = deidentify(line, "george", known=known, secret=b"test-secret-0123456789")
+    assert "Louisville" not in out and "80027" not in out and "997 Meadowbrook" not in out
+    town = out.split(", ")[1]
+    assert not any(ch.isdigit() for ch in town)  # a town, not a street address
+    assert ", CO 800 with" in out  # the ZIP generalised to its 3-digit prefix, as docs/deidentification.md says
