@@ -336,7 +336,7 @@ DRUG_SUFFIXES = (
     "azepam", "oxetine", "triptan", "vir", "sone", "olone", "caine", "profen", "oxacin", "cycline",
     "platin", "rubicin", "tinib", "zumab", "ximab", "lukast", "terol", "tropium", "dronate", "glitazone",
     "barbital", "codone", "morphone", "amine", "azine", "oxin", "statin", "pine", "done", "pam", "lam",
-    "farin", "parin", "idone", "oxone",
+    "farin", "parin", "idone", "oxone", "osin", "setron",
 )  # fmt: skip
 
 # Countries and territories (English short names and common forms). HIPAA lets a country stay, but we take
@@ -360,4 +360,30 @@ COUNTRIES = frozenset(
     new_zealand saudi_arabia sri_lanka costa_rica el_salvador puerto_rico dominican_republic
     ivory_coast sierra_leone papua_new_guinea north_macedonia bosnia_and_herzegovina trinidad_and_tobago
     great_britain england scotland wales northern_ireland hong_kong faroe_islands cape_verde""".split()
+)
+
+# Capitalised clinical words that no English dictionary knows: brand drugs, vaccines, devices, lines and
+# drains, scores and signs named after people, lab tests. The proper-noun pass would otherwise take them
+# for names ("Foley removed", "Zofran PRN", "Morse Fall Scale").
+CLINICAL_TERMS = frozenset(
+    """
+zofran reglan phenergan compazine colace senna miralax dulcolax imodium lomotil carafate entocort stelara
+medrol solu-medrol decadron toradol haldol precedex levophed zosyn vanc vanco cefepime unasyn rocephin
+brilinta effient zetia repatha bumex cardizem cordarone tikosyn multaq mounjaro vimpat topamax detrol
+ditropan pyridium macrobid diflucan plaquenil xeljanz otezla dupixent xolair nucala trelegy duoneb
+atrovent epipen cytomel fosamax prolia boniva evista premarin estrace provera depo-provera nexplanon
+mirena gleevec revlimid tagrisso ibrance xtandi zytiga lupron arimidex femara neulasta procrit epogen
+aranesp venofer feraheme tamsulosin doxazosin terazosin ondansetron procalcitonin troponin troponin-t
+troponin-i lactate definity optison lexiscan adenosine regadenoson kcentra praxbind andexxa narcan
+flomax glucagon accuchek accu-chek glucometer dexcom omnipod tdap dtap prevnar pneumovax shingrix
+zostavax gardasil fluzone flublok comirnaty spikevax novavax foley rollator pleurx picc hickman mediport
+port-a-cath groshong swan-ganz impella ecmo bipap cpap optiflow airvo trach peg vac wound-vac
+jackson-pratt hemovac penrose dobhoff cortrak pigtail zio telemetry morse braden caprini padua wexner
+child-pugh meld rankin nihss hunt-hess spetzler breslow mallampati cormack-lehane killip timi takotsubo
+cheyne-stokes trousseau chvostek mcburney rovsing spurling lhermitte ortolani galeazzi dix-hallpike
+snellen ishihara amsler ortho neuro cardio pulm onc nephro uro derm endo gyn peds psych rehab
+hem-onc gen-surg ct-surg ent ob-gyn ir covid covid-19 sars-cov-2 influenza h1n1 rsv ebv cmv hsv mrsa
+mssa vre esbl c-diff cdiff klebsiella pseudomonas enterococcus staph strep e-coli candida aspergillus
+jehovah
+""".split()
 )

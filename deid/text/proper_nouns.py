@@ -12,6 +12,7 @@ from deid.text.gazetteer import ascii_fold, is_city
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
+    CLINICAL_TERMS,
     COMMON_WORDS,
     COUNTRIES,
     DRUG_BRANDS,
@@ -53,9 +54,14 @@ _POSTCODE_AFTER = re.compile(
     r"[ \t,]+(?:\p{Lu}{1,3}[ \t]+|nan[ \t]+)?(?P<zip>\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})"
     r"(?![\d.,/:-]|[ \t]*(?i:mg|ml|kg|units?)\b)"
 )
+# A clinical head noun after a word makes it a clinical term: "Takotsubo cardiomyopathy", "Foley catheter",
+# "Morse Fall Scale" (two words on at most).
 _EPONYM_NEXT = re.compile(
-    r"(?:['’]s)?\s+(?i:disease|syndrome|sign|score|reflex|criteria|test|maneuver|palsy|ulcer|lymphoma|"
-    r"sarcoma|fracture|classification|scale|procedure|operation|repair|index|phenomenon|triad|tumou?r)\b"
+    r"(?:['’]s)?(?:\s+\p{Lu}\p{Ll}+)?\s+(?i:disease|syndrome|sign|score|reflex|criteria|test|maneuver|palsy|ulcer|"
+    r"lymphoma|sarcoma|fracture|classification|scale|procedure|operation|repair|index|phenomenon|triad|"
+    r"tumou?r|cardiomyopathy|catheter|contrast|drain|tube|pump|device|vaccine|booster|stockings?|boots?|"
+    r"dressing|protocol|therapy|regimen|infusion|injection|tablets?|capsules?|inhaler|cream|ointment|"
+    r"solution|level|levels|assay|panel|antibod(?:y|ies)|antigen|virus|bacteria|infection|positive|negative)\b"
 )
 _LIST_SEP = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&)\s*")
 # Lines, and fields of a delimited record ("> Name > Company > Street"), are sentence starts of their own.
@@ -88,14 +94,15 @@ def _is_clinical(low: str, title_case: bool = False) -> bool:
         or low in COMMON_WORDS
         or (low in CLINICAL_ACRONYMS and not (title_case and low in _NAMES))
         or low in DRUG_BRANDS
+        or low in CLINICAL_TERMS
         or low in EPONYMS
         or low.endswith(DRUG_SUFFIXES)
     )
 
 
-# An ALL-CAPS town is told from an emphasised word by where it stands: after "in", "to", "from", or
-# before a postcode or a comma and a country.
-_CAPS_PLACE_AFTER = re.compile(r"[ \t]*(?:[.,;:!?)]|$|[ \t]+(?:on|in|at|for|by|with|and)\b|[ \t]+\d{3,5}\b)")
+# An ALL-CAPS town is told from an abbreviation by where it stands: after "in", "to", "from", or before a
+# postcode ("ARENDAL 4844", "TRONDHEIM, Norway 64389").
+_CAPS_PLACE_AFTER = re.compile(r"[ \t,]+(?:\d{3,5}\b|\p{Lu}\p{Ll}+[ \t]+\d{3,5}\b)")
 
 
 def _known(low: str, latin: bool, is_word: Callable[[str], bool]) -> bool:
@@ -147,17 +154,21 @@ def classify(
             return "known"  # acronyms: MRN, JVD, COPD, NYHA
         if _is_clinical(low):
             return "known"
-        if latin and is_word(low):
-            place = is_city(low) and (
-                _LOCATIVE.search(text, max(0, start - 24), start) is not None
-                or _CAPS_PLACE_AFTER.match(text, start + len(bare)) is not None
-            )
-            return "caps_unknown" if place else "known"
-        return "caps_unknown"
+        if not latin:
+            return "caps_unknown"  # "SEINÄJOKI", "ΛΕΥΚΩΣΙΑ"
+        # Otherwise an ALL-CAPS word in mixed-case text is an abbreviation ("NSTEMI", "HEENT") unless it
+        # stands where a town does: after "in"/"to"/"from" or before a postcode.
+        where = (
+            _LOCATIVE.search(text, max(0, start - 24), start) is not None
+            or _CAPS_PLACE_AFTER.match(text, start + len(bare)) is not None
+        )
+        if where and (is_city(low) or not is_word(low)):
+            return "caps_unknown"
+        return "known"
     if bare[0].isupper():
         if (
             _is_clinical(low, title_case=not bare.isupper())
-            or _known_compound(bare, is_word)
+            or _known_compound(bare, is_english or is_word)
             or _abbreviation(bare)
         ):
             return "known"

@@ -9,10 +9,12 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
+from deid.text.gazetteer import is_city
 from deid.text.known import KnownPhi, compile_known
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
+    CLINICAL_TERMS,
     COMMON_WORDS,
     DRUG_BRANDS,
     DRUG_SUFFIXES,
@@ -122,7 +124,12 @@ class ClinicalNerRecognizer(LocalRecognizer):
             if label is None:
                 continue
             for s, e in _trim_parts(text, start, end):
-                if _DOSE_AFTER.match(text, e) or followed_by_measure(text, e) or is_eponym(text, s, e):
+                if (
+                    _DOSE_AFTER.match(text, e)
+                    or followed_by_measure(text, e)
+                    or is_eponym(text, s, e)
+                    or _HYPHEN_AFTER.match(text, e)  # "Ground" of "Ground-glass": the word goes on
+                ):
                     continue  # "Tylenol 650 mg", "Crohn's disease": not PHI, whatever the model says
                 label2 = _keep(text[s:e], label, _at_sentence_start(text, s))
                 if label2 is not None:
@@ -130,6 +137,7 @@ class ClinicalNerRecognizer(LocalRecognizer):
         return out
 
 
+_HYPHEN_AFTER = re.compile(r"-\p{L}")
 _DOSE_AFTER = re.compile(r"\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|mL|units?|iu|IU|%|tabs?|tablets?|caps?)\b")
 _EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
 _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
@@ -193,7 +201,10 @@ def _keep(span: str, label: str, sentence_start: bool = True) -> str | None:
     if not words or not any(ch.isupper() for ch in span):
         return None
     lowered = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
-    if all(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w in EPONYMS or w in DRUG_BRANDS for w in lowered):
+    if all(
+        w in COMMON_WORDS or w in CLINICAL_ACRONYMS or w in EPONYMS or w in DRUG_BRANDS or w in CLINICAL_TERMS
+        for w in lowered
+    ):
         return None
     if len(words) == 1 and (
         lowered[0].endswith(DRUG_SUFFIXES) or (sentence_start and lowered[0] in AMBIGUOUS_NAMES)
@@ -214,9 +225,17 @@ def _keep(span: str, label: str, sentence_start: bool = True) -> str | None:
             return "FACILITY"
         if all(w in _NAMES for w in lowered):
             return "NAME"  # "GONZALEZ" alone on a line is a surname, not a company
-        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
-            return None  # lone acronyms: mostly clinical (CHF, ACE); facilities are caught by rules
+        if len(words) == 1 and words[0].isupper() and (len(words[0]) <= 4 or not is_city(lowered[0])):
+            return None  # lone acronyms: mostly clinical (CHF, NSTEMI); facilities are caught by rules
+    if len(words) > 1 and lowered[-1] in _CLINICAL_HEADS:
+        return None  # "Glasgow Coma Scale", "Morse Fall Scale": a score or sign named after someone
     return label
+
+
+# Last words that make a capitalised phrase a clinical term, not a person or an organisation.
+_CLINICAL_HEADS = frozenset(
+    "scale score sign syndrome disease criteria test classification index reflex maneuver protocol".split()
+)
 
 
 class NoContextEnhancer(ContextAwareEnhancer):

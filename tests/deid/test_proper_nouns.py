@@ -47,6 +47,13 @@ MUST_SURVIVE = [
     ("Max dose of acetaminophen is 3 g; drew blood at noon.", ["Max", "drew"]),
     ("History of liver disease, John P. was seen.", ["liver disease"]),
     ("Lisinopril, metformin and atorvastatin were continued.", ["Lisinopril", "metformin", "atorvastatin"]),
+    ("Tdap given. Pt ambulating with Rollator and Foley removed.", ["Tdap", "Rollator", "Foley"]),
+    ("Chest CT showed Ground-glass opacities; Covid-19 PCR negative.", ["Ground-glass", "Covid-19"]),
+    ("PT/OT consulted. Wound Vac placed by Ortho.", ["Vac", "Ortho"]),
+    ("Flomax 0.4 mg qhs, Tamsulosin held, Zofran PRN nausea.", ["Tamsulosin", "Zofran"]),
+    ("Labs: Procalcitonin 0.3, Lactate 2.1, Troponin-T negative.", ["Procalcitonin", "Lactate", "Troponin-T"]),
+    ("Impression: Takotsubo cardiomyopathy vs NSTEMI. Echo with Definity contrast.", ["Takotsubo", "NSTEMI"]),
+    ("Glasgow Coma Scale 15. Morse Fall Scale high risk. Braden score 14.", ["Glasgow", "Morse", "Braden"]),
 ]
 
 
