@@ -271,6 +271,7 @@ def analyzer():
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
+    from deid.text.gazetteer import city_names
     from deid.text.recognizers import (
         ClinicalNerRecognizer,
         ClinicalRuleRecognizer,
@@ -281,6 +282,7 @@ def analyzer():
 
     engine = GatedSpacyNlpEngine()
     engine.load()
+    city_names()  # loaded here, once: forked workers inherit it
     registry = RecognizerRegistry(
         recognizers=[
             ClinicalRuleRecognizer(),
