@@ -376,6 +376,15 @@ def _surname_shaped(token: str) -> bool:
     return token.islower() and len(low) >= 3 and low not in _FUNCTION_WORDS and not _is_clinical(low)
 
 
+# Words for relatives and carers before a lower-case given name ("wife ann", "pharmacist kevin").
+_RELATIVES = frozenset(
+    """wife husband spouse partner son daughter mother mom father dad sister brother aunt uncle niece nephew
+    cousin grandson granddaughter grandmother grandfather grandma grandpa mother-in-law father-in-law
+    son-in-law daughter-in-law sister-in-law brother-in-law stepson stepdaughter stepmother stepfather
+    fiance fiancee boyfriend girlfriend friend neighbor neighbour caregiver guardian roommate pharmacist
+    nurse aide therapist chaplain interpreter""".split()
+)
+
 _LOWER_TITLE = frozenset("mr. mrs. ms. dr. prof. mr mrs ms dr".split())
 _LOWER_KINDS = frozenset(("lower_name", "lower_unknown"))
 
@@ -398,6 +407,13 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
     # A given name that is also an English word ("benjamin", "leone") counts before an initial or an
     # unknown word only; one that is not ("bertram") before any word that can be a surname.
     given = t.kind == "lower_name" or (t.text.islower() and _word_of(t.text) in _FIRST)
+    if (
+        given
+        and i > 0
+        and _word_of(toks[i - 1].text) in _RELATIVES
+        and text[toks[i - 1].end : t.start] in (" ", ", ")
+    ):
+        return (t.start, _word_end(t), "NAME", 0.65), i + 1  # "wife ann at bedside", "sister amy"
     if t.kind == "lower" and not given:
         return None
     j = i + 1
