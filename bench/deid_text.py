@@ -29,6 +29,33 @@ def load_notes(limit: int) -> list[str]:
     return out
 
 
+def patient_name_mentions(limit: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each note and where its own patient's name parts (Patient.name given and family) occur in it: gold
+    for name recall without the deny lists (the notes' other PHI is not annotated, so no precision)."""
+    import regex as re
+
+    names: dict[str, set[str]] = {}
+    for line in (NOTES.parent / "Patient.000.ndjson").open():
+        patient = json.loads(line)
+        parts = [part for n in patient.get("name", []) for part in [*n.get("given", []), n.get("family")]]
+        names[patient["id"]] = {part for part in parts if part}
+    texts, gold = [], []
+    for line in NOTES.open():
+        doc = json.loads(line)
+        text = base64.b64decode(doc["content"][0]["attachment"]["data"]).decode()
+        parts = names.get(doc["subject"]["reference"].split("/")[-1], set())
+        gold.append([m.span() for part in parts for m in re.finditer(rf"(?<!\w){re.escape(part)}(?!\w)", text)])
+        texts.append(text)
+        if len(texts) >= limit:
+            break
+    return texts, gold
+
+
+def name_recall(found: list[list[tuple[int, int]]], gold: list[list[tuple[int, int]]]) -> tuple[int, int]:
+    hits = sum(any(s < fe and fs < e for fs, fe in f) for f, g in zip(found, gold, strict=True) for s, e in g)
+    return hits, sum(map(len, gold))
+
+
 def rate(fn, texts: list[str]) -> float:
     t0 = time.perf_counter()
     fn(texts)
@@ -65,6 +92,21 @@ def main() -> None:
     print(f"| Presidio default (spaCy sm, default recognizers) | 1 | {theirs:.1f} | 1.0x |")
     print(f"| Longitude | 1 | {ours_1:.1f} | {ours_1 / theirs:.1f}x |")
     print(f"| Longitude | {args.processes} | {ours_n:.1f} | {ours_n / theirs:.1f}x |")
+
+    texts, gold = patient_name_mentions(args.notes)
+    ours = name_recall([[(p.start, p.end) for p in spans] for spans in find_phi_batch(texts)], gold)
+    k = args.presidio_notes
+    theirs_found = [[(r.start, r.end) for r in presidio.analyze(t, language="en")] for t in texts[:k]]
+    theirs_hits = name_recall(theirs_found, gold[:k])
+    ours_sub = name_recall([[(p.start, p.end) for p in spans] for spans in find_phi_batch(texts[:k])], gold[:k])
+    print()
+    print("Patient name parts repeated in the notes, found without the deny lists (span recall):")
+    print("| system | notes | mentions | found | recall |")
+    print("|---|---|---|---|---|")
+    print(f"| Longitude | {len(texts)} | {ours[1]} | {ours[0]} | {ours[0] / ours[1]:.4f} |")
+    print(f"| Longitude | {k} | {ours_sub[1]} | {ours_sub[0]} | {ours_sub[0] / ours_sub[1]:.4f} |")
+    hits, total = theirs_hits
+    print(f"| Presidio default (any entity) | {k} | {total} | {hits} | {hits / total:.4f} |")
 
 
 if __name__ == "__main__":

@@ -603,6 +603,19 @@ RULES: tuple[Rule, ...] = (
     # ---- names by context ----------------------------------------------------------------------------
     Rule("titled_name", "NAME", _c(rf"\b{_TITLE}\s+(?P<name>{_NAME})"), group="name", score=0.9),
     Rule(
+        "numbered_name",  # "Marine542 Ai120": Synthea's test patients carry numbers on every name part
+        "NAME",
+        _c(r"(?<![\w-])\p{Lu}[\p{L}'’-]*\d{1,4}(?:[ \t]+\p{Lu}[\p{L}'’-]*\d{1,4}){1,3}(?![\w-])"),
+        score=0.8,
+    ),
+    Rule(
+        "numbered_name_line",  # "Augustus49" alone on the line that heads a Synthea note
+        "NAME",
+        _c(r"(?m)^[ \t]*(?P<name>\p{Lu}\p{Ll}[\p{L}'’-]*\d{1,4})[ \t]*$"),
+        group="name",
+        score=0.7,
+    ),
+    Rule(
         "name_credentials",  # Jane Doe, MD: the credential is found first, the name looked for before it
         "NAME",
         _CREDENTIAL,

@@ -35,6 +35,8 @@ MUST_CATCH = [
     ("Can someone call me on 01.84.17.61.18? I have questions.", "01.84.17.61.18"),
     ("Mill Village     NS     B0J 2H0", "B0J 2H0"),
     ("My zip code is 880", "880"),
+    ("# History of Present Illness\nMarine542 Ai120\n is a 60 year-old woman.", "Marine542 Ai120"),
+    ("# History of Present Illness\nAugustus49\n is a 42 year-old man.", "Augustus49"),
     ("Mr. Leiva flew to LEPPEN on Tuesday morning.", "Tuesday"),
 ]
 
