@@ -26,6 +26,15 @@ jeff greg ken tim jon josh andy drew nate zach jake luke kim tina cathy katie je
 """.split()
 )
 
+# The surrogate pools by gender, so a wife stays a woman and a son a man in a scrubbed note: the list above
+# runs male names, then female names, then nicknames of both.
+_NICKNAMES_MALE = "sam tom jim bob ben dan ed alex max nick chris tony mike matt dave steve rob jeff greg ken tim "
+_NICKNAMES_MALE += "jon josh andy drew nate zach jake luke"
+MALE_GIVEN_NAMES = FIRST_NAMES[: FIRST_NAMES.index("mary")] + tuple(_NICKNAMES_MALE.split())
+FEMALE_GIVEN_NAMES = FIRST_NAMES[FIRST_NAMES.index("mary") : FIRST_NAMES.index("sam")] + tuple(
+    "liz kate beth jen meg kim tina cathy katie jenny becky sally".split()
+)
+
 # Given names from outside the US lists (Nordic, Finnish, German, Dutch, French, Italian, Spanish,
 # Portuguese, Slavic, Hungarian, Irish, East and South Asian, Arabic, African, Hebrew), for detection only:
 # names that are also English words (marina, sander, pascal, mercedes, milan, ling, jun) are left out.

@@ -11,7 +11,9 @@ from deid.text.dates import parse_date
 from deid.text.known import KnownPhi
 from deid.text.lexicon import (
     COUNTRIES,
+    FEMALE_GIVEN_NAMES,
     FIRST_NAMES,
+    MALE_GIVEN_NAMES,
     RESTRICTED_ZIP3,
     SURNAMES,
     SURROGATE_CITIES,
@@ -19,6 +21,7 @@ from deid.text.lexicon import (
     SURROGATE_ORGANIZATIONS,
     SURROGATE_STREET_TYPES,
     SURROGATE_STREETS,
+    WORLD_GIVEN_NAMES,
 )
 from deid.text.spans import PhiSpan
 
@@ -27,7 +30,9 @@ MODES = ("surrogate", "tag")
 # What each policy leaves in place: a limited data set may keep dates, ages, towns, cities, states and ZIPs
 # (45 CFR 164.514(e)(2)); the other policies keep nothing of what was found.
 _KEPT = {"limited-data-set": frozenset({"DATE", "AGE", "LOCATION", "ZIP"})}
-_FIRST = frozenset(FIRST_NAMES)
+_FIRST = frozenset(FIRST_NAMES) | WORLD_GIVEN_NAMES  # given names: a given name replaces them
+_FEMALE, _MALE = FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES
+_FEMALE_SET, _MALE_SET = frozenset(FEMALE_GIVEN_NAMES), frozenset(MALE_GIVEN_NAMES)
 _RELATIVE = re.compile(r"((?:last|next|this past|past|this)\s+)(.+)", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*|[^\W\d_]")
@@ -59,7 +64,7 @@ class Surrogates:
             if len(key) == 1:
                 letter = "ABCDEFGHIJKLMNOPRSTW"[self._pick("initial", key, 20)]
                 return letter if token.isupper() else letter.lower()
-            pool = FIRST_NAMES if key in _FIRST else SURNAMES
+            pool = _name_pool(key)
             out = self._avoiding(pool, self._pick("name", key, len(pool)), key)
             return _case_like(token, out)
 
@@ -183,6 +188,16 @@ class Surrogates:
         if self.policy == "safe-harbor":
             return (parsed.year() if parsed else None) or "[DATE]"
         return parsed.shifted(self.shift_days) if parsed else "[DATE]"
+
+
+def _name_pool(key: str) -> Sequence[str]:
+    """Where a name word's surrogate comes from: a woman's given name from women's names, a man's from men's,
+    another given name from all given names, anything else from surnames."""
+    if key in _FEMALE_SET:
+        return _FEMALE
+    if key in _MALE_SET:
+        return _MALE
+    return FIRST_NAMES if key in _FIRST else SURNAMES
 
 
 def generalize_zip(original: str) -> str | None:

@@ -128,3 +128,12 @@ def test_weekdays_stay_and_countries_become_other_countries(analyzer):
         country = out.split(" from ")[1].split(" on ")[0]
         assert country.lower() in COUNTRIES
     assert "Estonia" in deidentify(note, "patient-1", secret=SECRET, policy="limited-data-set")
+
+
+def test_name_surrogates_keep_the_gender_of_known_given_names(analyzer):
+    from deid.text.lexicon import FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES
+
+    for subject in ("patient-1", "patient-2", "patient-3"):
+        out = deidentify("Seen with his wife Mary Smith and son John.", subject, secret=SECRET)
+        wife, son = out.split("wife ")[1].split()[0], out.split("son ")[1].rstrip(".")
+        assert wife.lower() in FEMALE_GIVEN_NAMES and son.lower() in MALE_GIVEN_NAMES
