@@ -119,3 +119,12 @@ def test_birth_dates_in_subject_keyed_text_count_only_for_their_own_subject(root
     # Without the secret the audit cannot tell whose note it is, so every known birth date counts.
     unscoped = {(row, kind) for path, field, row, kind in _hits(root) if path == "notes/0.parquet"}
     assert unscoped == {(0, "birth_date"), (1, "birth_date")}
+
+
+def test_json_numbers_are_measurements_but_json_strings_are_scanned(root: Root):
+    # A training log's numbers can equal a ZIP, a house number or a phone's digits by chance; an identifier
+    # written as a string is still a finding.
+    digits = PEOPLE[0][4].replace("-", "")
+    lines = [json.dumps({"step": 9, "loss": 4.853, "tokens_seen": int(digits)}), json.dumps({"note": digits})]
+    write_text("\n".join(lines) + "\n", root.path / "models" / "tiny" / "metrics.jsonl")
+    assert {(path, row, kind) for path, _, row, kind in _hits(root)} == {("models/tiny/metrics.jsonl", 2, "phone")}
