@@ -28,7 +28,16 @@ class ParsedDate:
     render: Callable[[date], str]
 
     def shifted(self, days: int) -> str:
-        return self.render(self.value + timedelta(days=days))
+        """The date moved by `days`, written the same way. A numeric date whose shifted form reads as the
+        true date with day and month swapped (12-03-1983 shifted to 03-12-1983) moves one more week back:
+        read day-first it would give the true date away. Rare (the shift must land on the swap), and a
+        week off the subject's shift keeps the day of the week."""
+        out = self.render(self.value + timedelta(days=days))
+        v = self.value
+        swappable = v.day <= 12 and v.day != v.month and not any(ch.isalpha() for ch in out)
+        if swappable and out == self.render(date(v.year, v.day, v.month)):
+            out = self.render(self.value + timedelta(days=days - 7))
+        return out
 
     def year(self) -> str | None:
         return f"{self.value.year:04d}" if self.has_year else None

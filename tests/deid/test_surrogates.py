@@ -137,3 +137,13 @@ def test_name_surrogates_keep_the_gender_of_known_given_names(analyzer):
         out = deidentify("Seen with his wife Mary Smith and son John.", subject, secret=SECRET)
         wife, son = out.split("wife ")[1].split()[0], out.split("son ")[1].rstrip(".")
         assert wife.lower() in FEMALE_GIVEN_NAMES and son.lower() in MALE_GIVEN_NAMES
+
+
+def test_a_shifted_date_never_reads_as_the_true_date_day_first():
+    # 12-03-1983 (3 December) moved 38 weeks back is 03-12-1983, which read day-first is 3 December again.
+    parsed = parse_date("12-03-1983")
+    shift = (date(1983, 3, 12) - date(1983, 12, 3)).days
+    assert parsed.shifted(shift) == "03-05-1983"  # one more week back
+    assert parsed.shifted(shift + 7) == "03-19-1983"  # no collision: the subject's shift as it is
+    named = parse_date("December 3, 1983")  # a month name is never ambiguous: no extra week
+    assert named.shifted(shift) == named.render(date(1983, 3, 12))
