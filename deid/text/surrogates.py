@@ -141,9 +141,15 @@ class Surrogates:
             return f"{original.split()[0].rstrip('.#')} {digits}"
         if "box" in low:
             return f"PO Box {digits}"
-        street = SURROGATE_STREETS[self._pick("street", low, len(SURROGATE_STREETS))]
-        kind = SURROGATE_STREET_TYPES[self._pick("street-type", low, len(SURROGATE_STREET_TYPES))]
-        return f"{digits} {street} {kind}"
+        out = ""
+        for attempt in range(32):  # another street when the surrogate is a real subject's street line
+            key = low if attempt == 0 else f"{low}#{attempt}"
+            street = SURROGATE_STREETS[self._pick("street", key, len(SURROGATE_STREETS))]
+            kind = SURROGATE_STREET_TYPES[self._pick("street-type", key, len(SURROGATE_STREET_TYPES))]
+            out = f"{digits} {street} {kind}"
+            if out.lower() not in self.avoid:
+                break
+        return out
 
     def _location(self, original: str) -> str:
         if original.lower() in COUNTRIES:

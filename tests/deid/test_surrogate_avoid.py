@@ -35,6 +35,17 @@ def test_surrogate_zips_and_house_numbers_avoid_known_values():
     assert avoiding.replace("ADDRESS", "12345 Main Street").split()[0] != number
 
 
+def test_surrogate_street_lines_avoid_real_subjects_streets():
+    # "847 Elm Street" for one subject must not be another subject's real street line.
+    keys = Keyring(b"avoid-secret-0123456789")
+    plain = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted")
+    line = plain.replace("ADDRESS", "12 Quorbelt Road")
+    taken = frozenset({line.lower()})
+    avoiding = Surrogates(keys.surrogate_seed("p1"), keys.shift_days("p1"), "shifted", avoid=taken)
+    other = avoiding.replace("ADDRESS", "12 Quorbelt Road")
+    assert other.lower() not in taken and other == avoiding.replace("ADDRESS", "12 Quorbelt Road")
+
+
 def test_typographic_apostrophes_do_not_hide_relatives():
     from deid import find_phi
 
