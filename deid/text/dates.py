@@ -27,16 +27,23 @@ class ParsedDate:
     has_year: bool
     render: Callable[[date], str]
 
-    def shifted(self, days: int) -> str:
-        """The date moved by `days`, written the same way. A numeric date whose shifted form reads as the
-        true date with day and month swapped (12-03-1983 shifted to 03-12-1983) moves one more week back:
-        read day-first it would give the true date away. Rare (the shift must land on the swap), and a
-        week off the subject's shift keeps the day of the week."""
+    def shifted(self, days: int, protected: frozenset[date] = frozenset()) -> str:
+        """The date moved by `days`, written the same way. When the result would read as the true date or
+        as a protected one (the subject's real birth or death date), directly or with day and month swapped
+        in a numeric form (12-03-1983 shifted to 03-12-1983), it moves one more week back, until it does
+        not. Rare (the shift must land on it), and whole weeks keep the day of the week."""
         out = self.render(self.value + timedelta(days=days))
-        v = self.value
-        swappable = v.day <= 12 and v.day != v.month and not any(ch.isalpha() for ch in out)
-        if swappable and out == self.render(date(v.year, v.day, v.month)):
-            out = self.render(self.value + timedelta(days=days - 7))
+        for _ in range(8):
+            v = self.value + timedelta(days=days)
+            out = self.render(v)
+            swapped = (
+                date(v.year, v.day, v.month)
+                if v.day <= 12 and v.day != v.month and not any(ch.isalpha() for ch in out)
+                else None
+            )
+            if days == 0 or not (v in protected or (swapped is not None and swapped in protected | {self.value})):
+                break
+            days -= 7
         return out
 
     def year(self) -> str | None:

@@ -8,7 +8,7 @@ import regex as re
 
 from deid.pseudonym import Keyring
 from deid.text.dates import parse_date
-from deid.text.known import KnownPhi
+from deid.text.known import KnownPhi, as_known
 from deid.text.lexicon import (
     COUNTRIES,
     FEMALE_GIVEN_NAMES,
@@ -42,13 +42,22 @@ class Surrogates:
     """The replacements for one subject: every choice is a keyed hash of (subject seed, original), so the
     same original gets the same surrogate in all of the subject's notes, and nothing is stored."""
 
-    def __init__(self, seed: int, shift_days: int, policy: str, avoid: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        seed: int,
+        shift_days: int,
+        policy: str,
+        avoid: frozenset[str] = frozenset(),
+        protected_dates: frozenset = frozenset(),
+    ) -> None:
         self.seed = seed.to_bytes(8, "big")
         self.shift_days = shift_days
         self.policy = policy
         # Lower-case names of real people (every subject the data knows): a surrogate must never be one, or a
         # scrubbed note would name a real person and the PHI audit could not tell it from a leak.
         self.avoid = avoid
+        # The subject's true birth and death dates: no shifted date may read as one of them.
+        self.protected_dates = protected_dates
 
     def _pick(self, kind: str, original: str, n: int) -> int:
         h = hashlib.blake2b(original.encode(), key=self.seed, person=kind.encode()[:16], digest_size=8)
@@ -193,7 +202,7 @@ class Surrogates:
         parsed = parse_date(original)
         if self.policy == "safe-harbor":
             return (parsed.year() if parsed else None) or "[DATE]"
-        return parsed.shifted(self.shift_days) if parsed else "[DATE]"
+        return parsed.shifted(self.shift_days, self.protected_dates) if parsed else "[DATE]"
 
 
 def _name_pool(key: str) -> Sequence[str]:
@@ -289,9 +298,14 @@ def deidentify_batch(
     all_spans = find_phi_batch(texts, knowns, n_process=n_process)
     keyring = Keyring(secret) if secret else None
     out = []
-    for text, key, spans in zip(texts, subject_keys, all_spans, strict=True):
+    knowns = list(knowns) if knowns is not None else [None] * len(texts)
+    for text, key, spans, known in zip(texts, subject_keys, all_spans, knowns, strict=True):
         replacer = None
         if mode == "surrogate" and keyring is not None:
-            replacer = Surrogates(keyring.surrogate_seed(key), keyring.shift_days(key), policy, avoid_names)
+            known = as_known(known)
+            protected = frozenset(known.dates) if known is not None else frozenset()
+            replacer = Surrogates(
+                keyring.surrogate_seed(key), keyring.shift_days(key), policy, avoid_names, protected
+            )
         out.append(apply(text, spans, replacer, policy))
     return out

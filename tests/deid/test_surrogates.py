@@ -147,3 +147,17 @@ def test_a_shifted_date_never_reads_as_the_true_date_day_first():
     assert parsed.shifted(shift + 7) == "03-19-1983"  # no collision: the subject's shift as it is
     named = parse_date("December 3, 1983")  # a month name is never ambiguous: no extra week
     assert named.shifted(shift) == named.render(date(1983, 3, 12))
+
+
+def test_no_shifted_date_lands_on_the_subjects_true_birth_date(analyzer):
+    # A newborn's follow-up visit shifted back by the subject's weeks can land exactly on the real date of
+    # birth; it moves one more week instead, and every other date keeps the subject's shift.
+    keys = Keyring(SECRET)
+    shift = keys.shift_days("baby")
+    birth = date(2002, 12, 16)
+    visit = birth - timedelta(days=shift)  # shifted by the subject's shift, it would be the birth date
+    note = f"Follow-up on {visit:%m/%d/%Y}. Seen {visit + timedelta(days=1):%m/%d/%Y} too."
+    out = deidentify(note, "baby", known={"birthDate": birth.isoformat()}, secret=SECRET)
+    assert f"{birth:%m/%d/%Y}" not in out
+    assert f"Follow-up on {birth - timedelta(days=7):%m/%d/%Y}." in out
+    assert f"Seen {birth + timedelta(days=1):%m/%d/%Y} too." in out
