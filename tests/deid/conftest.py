@@ -9,6 +9,11 @@ SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 SECRET = b"test-secret-0123456789"
 
 
+def covered(spans, start: int, end: int) -> list:
+    """The spans that overlap [start, end)."""
+    return [s for s in spans if s.start < end and start < s.end]
+
+
 @pytest.fixture(scope="session")
 def analyzer():
     from deid.text.engine import analyzer as build
