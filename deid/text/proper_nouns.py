@@ -64,8 +64,6 @@ _EPONYM_NEXT = re.compile(
     r"solution|level|levels|assay|panel|antibod(?:y|ies)|antigen|virus|bacteria|infection|positive|negative)\b"
 )
 _LIST_SEP = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&)\s*")
-# Lines, and fields of a delimited record ("> Name > Company > Street"), are sentence starts of their own.
-_FIELD_SEP = re.compile(r"[\n|>•]|\?\?\?|\t| {2,}")
 
 
 class Token(NamedTuple):  # a tuple: made for every word of every line, so it must be cheap
