@@ -32,7 +32,7 @@ class ParsedDate:
         as a protected one (the subject's real birth or death date), directly or with day and month swapped
         in a numeric form (12-03-1983 shifted to 03-12-1983), it moves one more week back, until it does
         not. Rare (the shift must land on it), and whole weeks keep the day of the week."""
-        out = self.render(self.value + timedelta(days=days))
+        out = ""
         for _ in range(8):
             v = self.value + timedelta(days=days)
             out = self.render(v)

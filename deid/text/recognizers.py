@@ -125,8 +125,7 @@ class ClinicalNerRecognizer(LocalRecognizer):
                 continue
             for s, e in _trim_parts(text, start, end):
                 if (
-                    _DOSE_AFTER.match(text, e)
-                    or followed_by_measure(text, e)
+                    followed_by_measure(text, e)  # "Tylenol 650 mg", "Troponin I 0.01 ng/mL"
                     or is_eponym(text, s, e)
                     or _HYPHEN_AFTER.match(text, e)  # "Ground" of "Ground-glass": the word goes on
                 ):
@@ -138,7 +137,6 @@ class ClinicalNerRecognizer(LocalRecognizer):
 
 
 _HYPHEN_AFTER = re.compile(r"-\p{L}")
-_DOSE_AFTER = re.compile(r"\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|mL|units?|iu|IU|%|tabs?|tablets?|caps?)\b")
 _EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
 _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
 
