@@ -155,13 +155,16 @@ def _value_ids(tok: Tokenizer, df: pl.DataFrame) -> np.ndarray:
         maintain_order="left",
     )
     value = (joined["value"] * joined["scale"] + joined["shift"]).to_numpy()
+    # Codes without bins from train (unseen, or seen only without values) join to null: fill before numpy,
+    # or the column turns float and can no longer index.
     bin_row = joined["bin_row"].fill_null(0).to_numpy().astype(np.int64)
+    n_edges = joined["n_edges"].fill_null(0).to_numpy().astype(np.int64)
     ok = joined["scale"].is_not_null().to_numpy() & joined["bin_row"].is_not_null().to_numpy() & np.isfinite(value)
     ids = np.full(len(value), tok.id(VALUE_UNK), np.int32)
     if ok.any() and vb.height:
         edges = bin_edges_matrix(vb, tok.config.n_value_bins)
         b = (value[ok, None] >= edges[bin_row[ok]]).sum(axis=1)  # 0-based bin
-        b = np.minimum(b, joined["n_edges"].to_numpy()[ok])
+        b = np.minimum(b, n_edges[ok])
         ids[ok] = tok.value_ids[b]
     out[has_value] = ids
     return out

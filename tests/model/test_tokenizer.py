@@ -206,3 +206,23 @@ def test_saved_tokenizer_loads_identically_and_rejects_tampering(tiny_root, tmp_
     (tmp_path / "tokenizer.json").write_text(config)
     with pytest.raises(ValueError, match="fingerprint"):
         Tokenizer.load(tmp_path)
+
+
+def test_a_shard_mixing_binned_codes_with_numeric_codes_train_never_saw_tokenizes():
+    """Held-out shards hold numeric codes without bins from train: they get VALUE//UNK, the rest keep bins."""
+    t0 = datetime(2000, 1, 1)  # noqa: DTZ001
+    train = _frame([(1, t0, "LOINC//718-7", float(v), "g/dL") for v in range(1, 101)])
+    train = pl.concat([train, _frame([(1, t0, "LOINC//2345-7", None, None)] * 3)])  # seen, never with a value
+    tok = fit_tokenizer(train.lazy(), TokenizerConfig(min_count=1, n_value_bins=4))
+    probe = _frame(
+        [
+            (2, t0, "LOINC//718-7", 80.0, "g/dL"),
+            (2, t0, "LOINC//9999-9", 3.0, "mg"),  # unseen code with a value
+            (2, t0, "LOINC//2345-7", 4.0, "mmol/L"),  # seen code, value never seen in train
+            (2, t0, "LOINC//718-7", 20.0, "g/dL"),
+        ]
+    )
+    back = detokenize(tok, tokenize_events(tok, probe))
+    assert back["code"].to_list() == ["LOINC//718-7", "LOINC//UNK", "LOINC//2345-7", "LOINC//718-7"]
+    assert back["value_bin"].to_list() == [4, None, None, 1]
+    assert back["value_unk"].to_list() == [False, True, True, False]
