@@ -2,6 +2,7 @@
 
 import base64
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from pathlib import Path
 
 from deid.text.known import KnownPhi
 
-FORMATS = ("presidio-research", "clinical-queries", "generator", "brat")
+FORMATS = ("presidio-research", "clinical-queries", "generator", "brat", "physionet")
+PARTS = ("all", "tuning", "check")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ def read_corpus(path: str | Path, fmt: str, limit: int | None = None) -> list[An
         "clinical-queries": read_clinical_queries,
         "generator": read_generator,
         "brat": read_brat,
+        "physionet": read_physionet,
     }
     if fmt not in readers:
         raise ValueError(f"unknown corpus format {fmt!r}; expected one of {FORMATS}")
@@ -44,6 +47,27 @@ def read_corpus(path: str | Path, fmt: str, limit: int | None = None) -> list[An
         if limit is not None and len(docs) >= limit:
             break
     return docs
+
+
+def in_check_part(patient: str) -> bool:
+    """The one patient-level split of a development corpus: a third of the patients (by a hash of the id,
+    so the split never depends on the order or number of notes) form the check part, scored only; the rest
+    are for tuning and training.
+
+    >>> [in_check_part(p) for p in ("5", "11", "17")]
+    [False, True, True]
+    """
+    return int(hashlib.sha256(patient.encode()).hexdigest(), 16) % 3 == 0
+
+
+def select_part(docs: list[AnnotatedDoc], part: str) -> list[AnnotatedDoc]:
+    """The notes of one part (`all`, `tuning`, `check`) by their patient; notes without one are tuning."""
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
+    if part == "all":
+        return list(docs)
+    want = part == "check"
+    return [d for d in docs if (d.subject is not None and in_check_part(d.subject)) == want]
 
 
 def _find_file(path: Path, name: str) -> Path:
@@ -95,6 +119,53 @@ def _occurrences(text: str, value: str) -> list[tuple[int, int]]:
         if out:
             break
     return out
+
+
+_PHYSIONET_HEADER = "START_OF_RECORD="
+_PHYSIONET_END = "||||END_OF_RECORD"
+
+
+def read_physionet(path: Path) -> Iterator[AnnotatedDoc]:
+    """The PhysioNet deid gold standard: `id.text` holds records `START_OF_RECORD=<patient>||||<note>||||`
+    (one line), the body, `||||END_OF_RECORD`; `id-phi.phrase` one gold span a line, `<patient> <note>
+    <start> <end> <type> <text>`, 0-based offsets into the body, end exclusive. A span whose offsets do
+    not reproduce its text is an error naming the file and line (never the text)."""
+    text_file = _find_file(path, "id.text")
+    phrase_file = text_file.with_name("id-phi.phrase")
+    gold: dict[tuple[str, str], list[tuple[int, int, int, str, str]]] = {}
+    if phrase_file.exists():
+        for lineno, line in enumerate(phrase_file.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split(" ", 5)
+            if len(parts) < 5:
+                raise ValueError(f"{phrase_file}:{lineno}: expected <patient> <note> <start> <end> <type> <text>")
+            patient, note, start, end, label = parts[:5]
+            gold.setdefault((patient, note), []).append(
+                (lineno, int(start), int(end), label, parts[5] if len(parts) > 5 else "")
+            )
+    raw = text_file.read_text()
+    pos = 0
+    while (head := raw.find(_PHYSIONET_HEADER, pos)) >= 0:
+        line_end = raw.find("\n", head)
+        header = raw[head + len(_PHYSIONET_HEADER) : line_end].split("||||")
+        patient, note = header[0], header[1]
+        stop = raw.find(_PHYSIONET_END, line_end)
+        if stop < 0:
+            raise ValueError(f"{text_file}: record {patient}/{note} has no {_PHYSIONET_END}")
+        body = raw[line_end + 1 : stop]
+        spans = []
+        for lineno, start, end, label, expected in gold.pop((patient, note), []):
+            if expected and body[start:end] != expected:
+                raise ValueError(
+                    f"{phrase_file}:{lineno}: span offsets do not match the text of record {patient}/{note}"
+                )
+            spans.append(GoldSpan(start, end, label))
+        yield AnnotatedDoc(f"{patient}/{note}", body, tuple(sorted(spans, key=lambda s: (s.start, s.end))),
+                           subject=patient)  # fmt: skip
+        pos = stop + len(_PHYSIONET_END)
+    if gold:
+        raise ValueError(f"{phrase_file}: {len(gold)} annotated records are not in {text_file.name}")
 
 
 def read_brat(path: Path) -> Iterator[AnnotatedDoc]:
