@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deid.pseudonym import Keyring
+from pipelines.secret_policy import WeakSecretError, check_secret, fingerprint, same_fingerprint
 from schemas.layout import Layout
 
 DEFAULT_ROOT = "./longitude-data"
@@ -16,8 +17,12 @@ DEFAULT_SPLITS = (0.8, 0.1, 0.1)
 DEMO_SECRET_FILE = "demo-secret.txt"
 SECRET_ENV = "LONGITUDE_SECRET"
 # A root remembers its shard count and split fractions: changing either would move subjects between shards
-# or splits, breaking "each subject in one shard" and "a subject's split never changes".
+# or splits, breaking "each subject in one shard" and "a subject's split never changes". It also remembers
+# the fingerprint of its secret (never the secret): a second secret would mix two sets of pseudonyms and
+# shifts. `demo: true` marks a root `longitude demo` made, the only kind whose demo-secret.txt is used.
 ROOT_SETTINGS_FILE = "longitude.json"
+FINGERPRINT_KEY = "secret_fingerprint"
+DEMO_KEY = "demo"
 
 
 class SettingsError(RuntimeError):
@@ -40,8 +45,10 @@ class Settings:
             raise SettingsError("split fractions must be three non-negative numbers (train, tuning, held_out)")
         if abs(sum(self.split_fractions) - 1.0) > 1e-9:
             raise SettingsError(f"split fractions must add up to 1, got {sum(self.split_fractions)}")
-        if len(self.secret) < 16:
-            raise SettingsError(f"{SECRET_ENV} must be at least 16 characters long")
+        try:
+            check_secret(self.secret, SECRET_ENV)
+        except WeakSecretError as err:
+            raise SettingsError(str(err)) from None
 
     @property
     def layout(self) -> Layout:
@@ -68,15 +75,27 @@ def parse_splits(text: str) -> tuple[float, float, float]:
 
 
 def demo_secret(root: Path, create: bool) -> bytes | None:
-    """The demo root's own secret; created (and announced by the caller) in demo mode only."""
-    path = Path(root) / DEMO_SECRET_FILE
-    if path.exists():
+    """The demo root's own secret: only for a root `longitude demo` made (marked in longitude.json).
+
+    With `create`, a root that has no secret pinned yet becomes a demo root; one pinned to another secret
+    never does.
+    """
+    root = Path(root)
+    path = root / DEMO_SECRET_FILE
+    pinned = read_pinned(root)
+    if pinned.get(DEMO_KEY) and path.exists():
         return path.read_text().strip().encode()
     if not create:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(secrets.token_hex(32) + "\n")
-    path.chmod(0o600)
+    if pinned.get(FINGERPRINT_KEY) and not pinned.get(DEMO_KEY):
+        raise SettingsError(
+            f"{root} holds data keyed with a real secret; `longitude demo` needs a new root (pass --root)."
+        )
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
+    _write_pinned(root, {**pinned, DEMO_KEY: True})
     return path.read_text().strip().encode()
 
 
@@ -96,7 +115,9 @@ def settings_from_env(
     shards = n_shards or int(env.get("LONGITUDE_SHARDS") or pinned.get("n_shards") or DEFAULT_SHARDS)
     split_text = splits or env.get("LONGITUDE_SPLITS")
     fractions = parse_splits(split_text) if split_text else tuple(pinned.get("split_fractions") or DEFAULT_SPLITS)
-    if pinned and (shards != pinned["n_shards"] or list(fractions) != list(pinned["split_fractions"])):
+    if pinned.get("n_shards") and (
+        shards != pinned["n_shards"] or list(fractions) != list(pinned["split_fractions"])
+    ):
         raise SettingsError(
             f"{root_path} was built with {pinned['n_shards']} shards and splits {pinned['split_fractions']}; "
             f"this run asks for {shards} shards and splits {list(fractions)}. Use the root's settings, or build "
@@ -114,7 +135,7 @@ def settings_from_env(
                 f"be the same secret on every run: export {SECRET_ENV}=<a long random string kept out of the "
                 f"data>, or run `longitude demo` to try Longitude on synthetic data with a generated secret."
             )
-    return Settings(
+    settings = Settings(
         root=root_path,
         secret=secret,
         n_shards=shards,
@@ -122,17 +143,58 @@ def settings_from_env(
         demo=is_demo,
         strict=strict,
     )
+    check_root_secret(root_path, secret)
+    return settings
+
+
+def check_root_secret(root: Path, secret: bytes) -> None:
+    """Stop when the root was first built with another secret (its pinned fingerprint differs)."""
+    recorded = read_pinned(root).get(FINGERPRINT_KEY)
+    if recorded and not same_fingerprint(secret, recorded):
+        raise SettingsError(
+            f"{root} was built with a different {SECRET_ENV}: its pseudonyms, date shifts and splits are keyed "
+            f"to that secret, and a second one would mix two sets of them. Run with the original secret, or "
+            f"re-key on purpose with `longitude rekey --root {root}` (deletes everything derived from landing/ "
+            f"and rebuilds it with the new secret)."
+        )
 
 
 def read_pinned(root: Path) -> dict:
     path = Path(root) / ROOT_SETTINGS_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        body = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SettingsError(f"{path} is not valid JSON ({type(err).__name__}); restore it or re-key.") from None
+    return body if isinstance(body, dict) else {}
+
+
+def _write_pinned(root: Path, body: dict) -> None:
+    """Write longitude.json atomically (a torn file would unpin the root's secret)."""
+    path = Path(root) / ROOT_SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(body, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def pin(settings: Settings) -> None:
-    """Record the root's shard count and splits on its first build (see ROOT_SETTINGS_FILE)."""
-    path = settings.root / ROOT_SETTINGS_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"n_shards": settings.n_shards, "split_fractions": list(settings.split_fractions)}
-        path.write_text(json.dumps(body, indent=2) + "\n")
+    """Record the root's shard count, splits and secret fingerprint on first use (see ROOT_SETTINGS_FILE)."""
+    pinned = read_pinned(settings.root)
+    body = dict(pinned)
+    body.setdefault("n_shards", settings.n_shards)
+    body.setdefault("split_fractions", list(settings.split_fractions))
+    body.setdefault(FINGERPRINT_KEY, fingerprint(settings.secret))
+    if body != pinned:
+        _write_pinned(settings.root, body)
+
+
+def repin_secret(root: Path, secret: bytes) -> None:
+    """Bind the root to a new secret (only `longitude rekey`, after it cleared everything derived)."""
+    try:
+        check_secret(secret, SECRET_ENV)
+    except WeakSecretError as err:
+        raise SettingsError(str(err)) from None
+    body = {k: v for k, v in read_pinned(root).items() if k != DEMO_KEY}
+    _write_pinned(root, {**body, FINGERPRINT_KEY: fingerprint(secret)})

@@ -4,7 +4,15 @@ import os
 
 import dagster as dg
 
-from pipelines.settings import DEFAULT_SHARDS, SECRET_ENV, Settings, SettingsError, demo_secret, parse_splits
+from pipelines.settings import (
+    DEFAULT_SHARDS,
+    SECRET_ENV,
+    Settings,
+    SettingsError,
+    check_root_secret,
+    demo_secret,
+    parse_splits,
+)
 
 
 class LongitudeResource(dg.ConfigurableResource):
@@ -24,6 +32,7 @@ class LongitudeResource(dg.ConfigurableResource):
         secret = self.secret.encode() if self.secret else demo_secret(root, create=False)
         if secret is None:
             raise SettingsError(f"{SECRET_ENV} is not set and {root} is not a demo root; set {SECRET_ENV}.")
+        check_root_secret(root, secret)  # a root never mixes two secrets, whichever door the run came through
         return Settings(
             root=root,
             secret=secret,

@@ -1,0 +1,52 @@
+"""`longitude rekey`: bind a root to a new secret on purpose, deleting everything keyed by the old one."""
+
+import os
+import shutil
+from pathlib import Path
+
+import click
+
+from pipelines.commands.common import console, root_path
+
+# Kept across a re-key: what was delivered, and the root's pinned settings (shards, splits), re-pinned below.
+_KEPT = frozenset({"landing", "longitude.json"})
+
+
+def derived_paths(root: Path) -> list[Path]:
+    """Everything under the root that the secret keyed (pseudonyms, shifts, splits, labels): all but landing/."""
+    if not root.exists():
+        return []
+    return sorted(p for p in root.iterdir() if p.name not in _KEPT)
+
+
+@click.command("rekey")
+@click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+def command(root: str | None, yes: bool) -> None:
+    """Re-key a root with the secret in LONGITUDE_SECRET: delete all derived outputs, pin the new secret.
+
+    Every pseudonym, date shift and split changes, so raw/, quarantine/, meds/ and everything downstream are
+    deleted; landing/ stays. Run `longitude materialize` afterwards to rebuild.
+    """
+    from pipelines.secret_policy import WeakSecretError, check_secret
+    from pipelines.settings import SECRET_ENV, read_pinned, repin_secret
+
+    path = root_path(root)
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise click.ClickException(f"{SECRET_ENV} is not set: export the new secret first, then re-key.")
+    if not (path / "landing").is_dir() and not read_pinned(path):
+        raise click.ClickException(f"{path} is not a Longitude root (no landing/ and no longitude.json).")
+    try:
+        check_secret(secret.encode(), SECRET_ENV)  # before anything is deleted
+    except WeakSecretError as err:
+        raise click.ClickException(str(err)) from None
+    doomed = derived_paths(path)
+    if doomed and not yes:
+        names = ", ".join(p.name for p in doomed)
+        click.confirm(f"Delete {names} under {path} and re-key?", abort=True, err=True)
+    # Delete first, pin last: a crash in between leaves the old pin on an emptied root, and a rerun finishes.
+    for p in doomed:
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    repin_secret(path, secret.encode())
+    console.print(f"Re-keyed {path}: removed {len(doomed)} derived paths. Run `longitude materialize` to rebuild.")

@@ -1,0 +1,44 @@
+"""`longitude rekey`: the one way to change a root's secret; it deletes everything derived and re-pins."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.commands.rekey import command as rekey
+from pipelines.settings import SettingsError, pin, read_pinned, settings_from_env
+from tests.conftest import TEST_SECRET
+
+NEW = "a-new-secret-for-this-root-5f3c9d"
+
+
+def _built_root(tmp_path: Path) -> Path:
+    pin(settings_from_env(tmp_path, n_shards=2, environ={"LONGITUDE_SECRET": TEST_SECRET.decode()}))
+    (tmp_path / "landing" / "fhir").mkdir(parents=True)
+    (tmp_path / "landing" / "fhir" / "a.json").write_text("{}")
+    for d in ("raw", "meds", "quarantine", "tokens"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.parquet").write_bytes(b"")
+    (tmp_path / "catalog.duckdb").write_bytes(b"")
+    return tmp_path
+
+
+def test_rekey_deletes_derived_outputs_keeps_landing_and_pins_the_new_secret(tmp_path: Path):
+    root = _built_root(tmp_path)
+    old = read_pinned(root)["secret_fingerprint"]
+    run = CliRunner().invoke(rekey, ["--root", str(root), "--yes"], env={"LONGITUDE_SECRET": NEW})
+    assert run.exit_code == 0, run.output
+    assert sorted(p.name for p in root.iterdir()) == ["landing", "longitude.json"]
+    assert (root / "landing" / "fhir" / "a.json").exists()
+    pinned = read_pinned(root)
+    assert pinned["secret_fingerprint"] != old and pinned["n_shards"] == 2
+    settings_from_env(root, environ={"LONGITUDE_SECRET": NEW})
+    with pytest.raises(SettingsError, match="different"):
+        settings_from_env(root, environ={"LONGITUDE_SECRET": TEST_SECRET.decode()})
+
+
+def test_rekey_with_a_weak_secret_deletes_nothing(tmp_path: Path):
+    root = _built_root(tmp_path)
+    run = CliRunner().invoke(rekey, ["--root", str(root), "--yes"], env={"LONGITUDE_SECRET": "z" * 30})
+    assert run.exit_code != 0 and "too weak" in run.output
+    assert (root / "meds" / "x.parquet").exists()
