@@ -105,6 +105,10 @@ class Layout:
     def quality(self) -> Path:
         return self.root / "quality"
 
+    def unmapped(self, asset: str) -> Path:
+        """`quality/unmapped/<asset>.parquet`: landing files no rule reads and codes no rule recognized."""
+        return self.quality / "unmapped" / f"{asset}.parquet"
+
     def ledger(self, asset: str, partition: str | None = None) -> Path:
         """`quality/ledger/<asset>.parquet`, or `quality/ledger/<asset>/<partition>.parquet` per partition."""
         base = self.quality / "ledger"

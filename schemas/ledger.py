@@ -33,3 +33,19 @@ FILE_LABELS_SCHEMA = pa.schema(
 
 UNPARSED = "(unparsed)"
 UNKNOWN_TYPE = "(unknown type)"  # a record whose type we do not know; its claimed name is not copied
+LANDING_FILE = "(file)"  # a landing file reported and not read (unsupported, symlink outside the root, ...)
+
+UNMAPPED_FILE = "(unmapped file)"  # ledger record_type of a landing file no mapping rule reads
+
+UNMAPPED_SCHEMA = pa.schema(
+    [
+        pa.field("asset", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # the mapping's source name
+        pa.field("kind", pa.string(), nullable=False),  # "file": no rule reads it; "code": no rule recognized it
+        pa.field("item", pa.string(), nullable=False),  # a file's ledger label, or the code as emitted
+        pa.field("rule", pa.string(), nullable=True),  # the mapping rule whose fallback made the code
+        pa.field("n", pa.int64(), nullable=False),  # rows in the file, or events with the code
+    ]
+)
+"""quality/unmapped/<asset>.parquet: what a mapping left out or did not recognize, with counts; no PHI."""
+

@@ -50,3 +50,14 @@ RAW_CODES_SCHEMA = pa.schema(
     ]
 )
 """Display texts seen per code, with how often; the meds codes asset keeps the most frequent."""
+
+RAW_CODE_METADATA_SCHEMA = pa.schema(
+    [
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("description", pa.string(), nullable=True),
+        pa.field("parent_codes", pa.list_(pa.string()), nullable=True),
+    ]
+)
+"""raw/<source>/code_metadata/*.parquet: a source vocabulary's description and parents of the codes it used
+(OMOP concept + concept_relationship, a dictionary table); the meds codes asset merges them into codes.parquet."""
+
