@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+import regex as re
+
 from deid.text.corpora import AnnotatedDoc
 from deid.text.scoring import Span, group_of, score
 
@@ -61,11 +63,13 @@ _RUNNERS: dict[str, Callable[[Sequence[AnnotatedDoc], int], list[list[Span]]]] =
 
 
 def evaluate(
-    docs: Sequence[AnnotatedDoc], systems: Sequence[str] = SYSTEMS, *, n_process: int = 1
-) -> dict[str, object]:
-    """{"corpus": counts, "systems": {name: {"span": table, "token": table, "seconds", "notes_per_s",
-    "chars_per_s"}}, "speedup": ours / presidio notes per second}. Each system is warmed up (model
-    loaded) before it is timed."""
+    docs: Sequence[AnnotatedDoc], systems: Sequence[str] = SYSTEMS, *, n_process: int = 1, errors: bool = False,
+    examples: int = 0,
+) -> dict[str, object]:  # fmt: skip
+    """{"corpus": counts, "systems": {name: {"span": table, "token": table, "over_redaction", "seconds",
+    "notes_per_s", "chars_per_s"[, "errors"]}}, "speedup": ours / presidio notes per second}. Each system
+    is warmed up (model loaded) before it is timed. `over_redaction` is the share of words outside gold
+    PHI that the system marks (on a corpus without PHI, of all words)."""
     gold = [[Span(g.start, g.end, group_of(g.label, d.text[g.start : g.end])) for g in d.spans] for d in docs]
     chars = sum(len(d.text) for d in docs)
     report: dict[str, object] = {
@@ -87,6 +91,11 @@ def evaluate(
         seconds = time.perf_counter() - t0
         tables = score(zip((d.text for d in docs), gold, pred, strict=True))
         tables["recall_by_label"] = _recall_by_label(docs, pred)
+        tables["over_redaction"] = over_redaction([d.text for d in docs], gold, pred)
+        if errors:
+            from deid.text.error_report import error_report
+
+            tables["errors"] = error_report([d.text for d in docs], gold, pred, examples=examples)
         tables.update(seconds=seconds, notes_per_s=len(docs) / seconds if seconds else float("inf"),
                       chars_per_s=chars / seconds if seconds else float("inf"))  # fmt: skip
         report["systems"][name] = tables
@@ -94,6 +103,23 @@ def evaluate(
     if "longitude" in s and "presidio-default" in s:
         report["speedup"] = s["longitude"]["notes_per_s"] / s["presidio-default"]["notes_per_s"]
     return report
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def over_redaction(texts: Sequence[str], gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> dict:
+    """{"words", "marked", "share"}: words (alphanumeric tokens) overlapping no gold span, and how many
+    of them a predicted span overlaps."""
+    words = marked = 0
+    for text, g, p in zip(texts, gold, pred, strict=True):
+        for m in _WORD.finditer(text):
+            s, e = m.span()
+            if any(s < x.end and x.start < e for x in g):
+                continue
+            words += 1
+            marked += any(s < x.end and x.start < e for x in p)
+    return {"words": words, "marked": marked, "share": marked / words if words else float("nan")}
 
 
 def _recall_by_label(docs: Sequence[AnnotatedDoc], pred: list[list[Span]]) -> dict[str, dict[str, float]]:

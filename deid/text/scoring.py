@@ -16,7 +16,9 @@ IGNORE = "IGNORE"
 # titles and honorifics (TITLE), nationalities and religions (NRP), ages under 90.
 _GROUP_OF = {
     **dict.fromkeys(("PERSON", "NAME", "PATIENT", "DOCTOR", "USERNAME", "FIRST_NAME", "LAST_NAME", "PER"), "NAME"),
-    **dict.fromkeys(("DATE", "DATE_TIME", "DOB", "TIME"), "DATE"),
+    # PhysioNet deid gold standard: patients, clinicians, relatives and proxies
+    **dict.fromkeys(("PTNAME", "HCPNAME", "RELATIVEPROXYNAME"), "NAME"),
+    **dict.fromkeys(("DATE", "DATE_TIME", "DOB", "TIME", "DATEYEAR"), "DATE"),
     **dict.fromkeys(("AGE",), "AGE"),
     **dict.fromkeys(
         (

@@ -1,4 +1,5 @@
-"""`longitude deid eval`: score the text de-identifier and Presidio's default on an annotated corpus."""
+"""`longitude deid eval`: score the text de-identifier and Presidio's default on an annotated corpus;
+`longitude deid train`: rebuild the learned PHI tagger from its pinned recipe."""
 
 import dataclasses
 import json
@@ -9,7 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-FORMATS = ("presidio-research", "clinical-queries", "generator", "brat")
+FORMATS = ("presidio-research", "clinical-queries", "generator", "brat", "physionet")
+PARTS = ("all", "tuning", "check")
 SYSTEMS = ("longitude", "presidio-default")
 _SHORT = {"longitude": "ours", "presidio-default": "presidio"}
 
@@ -43,10 +45,34 @@ def command() -> None:
 )
 @click.option("--processes", type=int, default=1, show_default=True, help="Processes for our de-identifier.")
 @click.option("--no-known", is_flag=True, help="Score without the per-subject deny lists (generator format).")
+@click.option(
+    "--part",
+    type=click.Choice(PARTS),
+    default="all",
+    show_default=True,
+    help="Patient-level part of a development corpus: `check` is for scoring only, `tuning` for tuning.",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the error report (misses by type and shape, false alarms by class) here as markdown.",
+)
+@click.option(
+    "--examples",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Quote up to N examples per error class in the error report (they are PHI: development corpora only).",
+)
 def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, systems: tuple[str, ...],
-                 processes: int, no_known: bool) -> None:  # fmt: skip
-    """Recall, precision and F2 per entity group, at span and token level."""
-    from deid.text.corpora import read_corpus
+                 processes: int, no_known: bool, part: str, errors_path: Path | None,
+                 examples: int) -> None:  # fmt: skip
+    """Recall, precision and F2 per entity group, at span and token level, and the share of words outside
+    gold PHI that each system marks (over-redaction)."""
+    from deid.text.corpora import read_corpus, select_part
+    from deid.text.error_report import to_markdown
     from deid.text.evaluation import evaluate
 
     console = Console()
@@ -54,28 +80,40 @@ def eval_command(corpus: Path, fmt: str, limit: int | None, out: Path | None, sy
         docs = read_corpus(corpus, fmt, limit=limit)
     except (FileNotFoundError, KeyError, ValueError) as err:
         raise click.ClickException(f"cannot read {fmt} corpus at {corpus}: {err}") from None
+    docs = select_part(docs, part)
     if not docs:
-        raise click.ClickException(f"no notes in {corpus}")
+        raise click.ClickException(f"no notes in {corpus} (part {part})")
     if no_known:
         docs = [dataclasses.replace(d, known=None) for d in docs]
+    want_errors = errors_path is not None or examples > 0
     with console.status(f"scoring {len(docs)} notes ..."):
-        report = evaluate(docs, systems, n_process=processes)
-    report["corpus"].update(path=str(corpus), format=fmt)
+        report = evaluate(docs, systems, n_process=processes, errors=want_errors, examples=examples)
+    report["corpus"].update(path=str(corpus), format=fmt, part=part)
     for level in ("span", "token"):
         console.print(_table(report, level))
     for name, s in report["systems"].items():
-        console.print(f"{name}: {s['notes_per_s']:.1f} notes/s ({s['chars_per_s'] / 1000:.0f}k chars/s)")
+        o = s["over_redaction"]
+        console.print(
+            f"{name}: {s['notes_per_s']:.1f} notes/s ({s['chars_per_s'] / 1000:.0f}k chars/s); "
+            f"marks {o['marked']} of {o['words']} words outside gold PHI ({100 * o['share']:.3f}%)"
+        )
     if "speedup" in report:
         console.print(f"speed-up over Presidio default, same run: {report['speedup']:.1f}x")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(_jsonable(report), indent=2))
         console.print(f"report written to {out}")
+    if errors_path is not None:
+        errors_path.parent.mkdir(parents=True, exist_ok=True)
+        errors_path.write_text(to_markdown({name: s["errors"] for name, s in report["systems"].items()}))
+        console.print(f"error report written to {errors_path}")
 
 
 def _table(report: dict, level: str) -> Table:
     systems = report["systems"]
-    table = Table(title=f"{level}-level: {report['corpus']['notes']} notes, {report['corpus']['format']}")
+    c = report["corpus"]
+    part = f", {c['part']} part" if c.get("part", "all") != "all" else ""
+    table = Table(title=f"{level}-level: {c['notes']} notes, {c['format']}{part}")
     table.add_column("group", no_wrap=True)
     table.add_column("gold", justify="right")
     for name in systems:
