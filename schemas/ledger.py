@@ -48,4 +48,3 @@ UNMAPPED_SCHEMA = pa.schema(
     ]
 )
 """quality/unmapped/<asset>.parquet: what a mapping left out or did not recognize, with counts; no PHI."""
-

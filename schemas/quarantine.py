@@ -30,3 +30,17 @@ UNPARSEABLE_DATE = "UNPARSEABLE_DATE"
 MISSING_PATIENT = "MISSING_PATIENT"
 MISSING_SUBJECT_REFERENCE = "MISSING_SUBJECT_REFERENCE"
 DUPLICATE_PATIENT = "DUPLICATE_PATIENT"
+# Whole files in landing/ that were not read, reported rather than skipped (position 0).
+UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
+SYMLINK_OUTSIDE_ROOT = "SYMLINK_OUTSIDE_ROOT"
+SYMLINK_LOOP = "SYMLINK_LOOP"
+BROKEN_SYMLINK = "BROKEN_SYMLINK"
+DUPLICATE_PATH = "DUPLICATE_PATH"  # a second route (symlink) to a file already read: read once, not twice
+# Row and value policy (see docs/inputs.md and schemas/values.py).
+MALFORMED_ROW = "MALFORMED_ROW"  # a CSV row that does not parse (ragged, unbalanced quote)
+MISSING_COLUMN = "MISSING_COLUMN"  # a file lacks a column that the other files of its table have
+IMPLAUSIBLE_DATE = "IMPLAUSIBLE_DATE"
+NON_FINITE_VALUE = "NON_FINITE_VALUE"
+CONFLICTING_PATIENT = "CONFLICTING_PATIENT"
+BINARY_NOTE = "BINARY_NOTE"
+INVALID_SIDECAR = "INVALID_SIDECAR"

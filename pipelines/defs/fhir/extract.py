@@ -15,8 +15,10 @@ from pipelines.defs.fhir.primitives import (
     quantity,
     reference_id,
 )
+from schemas import quarantine as q
 from schemas.codes import vocab_code, vocabulary
 from schemas.meds import BIRTH_CODE, DEATH_CODE
+from schemas.values import finite_float32
 
 Event = tuple[datetime | None, str, float | None, str | None, str | None, str | None]
 Extracted = tuple[str, list[Event]]
@@ -262,23 +264,55 @@ MEDICATION_EXTRACTORS = {
 }
 
 
+def check_events(events: list[Event], rtype: str) -> None:
+    """The last gate before a record's events are buffered: every field has the type and range its column
+    holds, so one odd record is quarantined here instead of failing the whole unit's write."""
+    for time, code, num, text, unit, description in events:
+        if time is not None and not isinstance(time, datetime):
+            raise InvalidRecordError("INVALID_RESOURCE", f"{rtype}: an event time is not a dateTime")
+        if not isinstance(code, str):
+            raise InvalidRecordError("INVALID_RESOURCE", f"{rtype}: an event code is not a string")
+        if num is not None and (not isinstance(num, float) or not finite_float32(num)):
+            raise InvalidRecordError(q.NON_FINITE_VALUE, f"{rtype}: a value is not finite as a 32-bit float")
+        for name, value in (("value", text), ("unit", unit), ("display", description)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidRecordError("INVALID_RESOURCE", f"{rtype}: an event {name} is not a string")
+
+
+def _identifier_text(value: object) -> str | None:
+    """An identifier's value as text: a number (an MRN exported as a JSON number) is still an identifier the
+    PHI audit and deny lists must know; anything else is not an identifier value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def patient_identity(r: dict) -> tuple[list[str], list[str], list[str], list[str]]:
     """(names, identifier values, telecom values, address lines) for the PHI audit and deny lists."""
     names, ids, telecoms, addresses = [], [], [], []
-    for n in r.get("name") or ():
+    for n in _list(r.get("name")):
         if isinstance(n, dict):
-            parts = [*(n.get("prefix") or ()), *(n.get("given") or ()), n.get("family"), *(n.get("suffix") or ())]
+            parts = [*_list(n.get("prefix")), *_list(n.get("given")), n.get("family"), *_list(n.get("suffix"))]
             names.extend(p for p in parts if isinstance(p, str) and p)
             if isinstance(n.get("text"), str):
                 names.append(n["text"])
-    for i in r.get("identifier") or ():
-        if isinstance(i, dict) and isinstance(i.get("value"), str):
-            ids.append(i["value"])
-    for t in r.get("telecom") or ():
-        if isinstance(t, dict) and isinstance(t.get("value"), str):
-            telecoms.append(t["value"])
-    for a in r.get("address") or ():
+    for i in _list(r.get("identifier")):
+        if isinstance(i, dict) and (text := _identifier_text(i.get("value"))):
+            ids.append(text)
+    for t in _list(r.get("telecom")):
+        if isinstance(t, dict) and (text := _identifier_text(t.get("value"))):
+            telecoms.append(text)
+    for a in _list(r.get("address")):
         if isinstance(a, dict):
-            parts = [*(a.get("line") or ()), a.get("city"), a.get("postalCode")]
-            addresses.extend(p for p in parts if isinstance(p, str) and p)
+            parts = [*_list(a.get("line")), a.get("city"), a.get("postalCode")]
+            addresses.extend(text for p in parts if (text := _identifier_text(p)))
     return names, ids, telecoms, addresses
+
+
+def _list(value: object) -> list:
+    """A FHIR repeating element as a list: a lone value (a common export slip) is one item, not characters."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

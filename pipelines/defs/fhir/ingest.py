@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir import reader
-from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, patient_identity
+from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
@@ -27,7 +27,7 @@ from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
 from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
-from schemas.ledger import UNKNOWN_TYPE, UNPARSED
+from schemas.ledger import LANDING_FILE, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
@@ -39,6 +39,10 @@ FLUSH_EVENTS = 400_000
 # Bundle files per unit, by compressed size: big enough to amortize a flush, small enough to balance 2+ workers.
 UNIT_BYTES = 3 << 20
 _MAX_QUARANTINE_RECORD = 1 << 20  # keep at most 1 MB of an unparseable file's text for review
+# Bundles inside Bundles are read; deeper than this is a structure no exporter writes (and a recursion bomb).
+MAX_BUNDLE_DEPTH = 8
+# What a parser or extractor may raise on hostile structure; caught per record (never per file or run).
+_RECORD_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,25 +190,43 @@ class _UnitProcessor:
             self._reject(rel, 0, None, q.MALFORMED_JSON, "file is not valid JSON", text)
             return
         if isinstance(obj, dict) and obj.get("resourceType") == "Bundle" and "entry" in obj:
-            entries = obj["entry"]
-            if not isinstance(entries, list):
-                self._reject(rel, 0, "Bundle", q.INVALID_RESOURCE, "Bundle.entry is not a list", None)
-                return
-            medications = dict(self.medications)
-            for e in entries:
-                r = e.get("resource") if isinstance(e, dict) else None
-                if isinstance(r, dict) and r.get("resourceType") == "Medication":
-                    medications[e.get("fullUrl") or ""] = r
-                    if isinstance(r.get("id"), str):
-                        medications[f"Medication/{r['id']}"] = r
-            for pos, e in enumerate(entries, 1):
-                r = e.get("resource") if isinstance(e, dict) else None
-                if r is None:
-                    self._reject(rel, pos, None, q.INVALID_RESOURCE, "Bundle.entry has no resource", _dump(e))
-                    continue
-                self._resource(r, rel, pos, medications)
+            self._entries(obj, rel, None, self.medications, depth=1)
         else:
             self._resource(obj, rel, 1, self.medications)
+
+    def _entries(self, bundle: dict, rel: str, outer: tuple[int, str] | None, medications: dict[str, dict],
+                 depth: int) -> None:  # fmt: skip
+        """A Bundle's entries, each its own record; a nested Bundle's entries count under the outer entry's
+        position, and its reasons name the path (`entry 3 > entry 2`)."""
+        pos0, where0 = outer or (0, "")
+        entries = bundle["entry"]
+        if not isinstance(entries, list):
+            self._reject(rel, pos0, "Bundle", q.INVALID_RESOURCE, f"{where0}Bundle.entry is not a list", None)
+            return
+        medications = dict(medications)
+        for e in entries:
+            r = e.get("resource") if isinstance(e, dict) else None
+            if isinstance(r, dict) and r.get("resourceType") == "Medication":
+                url = e.get("fullUrl")
+                medications[url if isinstance(url, str) else ""] = r
+                if isinstance(r.get("id"), str):
+                    medications[f"Medication/{r['id']}"] = r
+        for i, e in enumerate(entries, 1):
+            pos, where = (i, f"entry {i}: ") if outer is None else (pos0, f"{where0[:-2]} > entry {i}: ")
+            r = e.get("resource") if isinstance(e, dict) else None
+            if r is None:
+                reason = f"{where}Bundle.entry has no resource"
+                self._reject(rel, pos, None, q.INVALID_RESOURCE, reason, _dump(e))
+            elif isinstance(r, dict) and r.get("resourceType") == "Bundle" and "entry" in r:
+                if depth >= MAX_BUNDLE_DEPTH:
+                    reason = f"{where}Bundle nested more than {MAX_BUNDLE_DEPTH} deep"
+                    self._reject(rel, pos, "Bundle", q.INVALID_RESOURCE, reason, _dump(r))
+                    continue
+                self.result.ledger[rel, "Bundle", "in"] += 1  # the nested Bundle itself, read through
+                self.result.ledger[rel, "Bundle", "out"] += 1
+                self._entries(r, rel, (pos, where), medications, depth + 1)
+            else:
+                self._resource(r, rel, pos, medications, where if outer is not None else "")
 
     def _ndjson(self, path: Path, rel: str) -> None:
         try:
@@ -216,37 +238,45 @@ class _UnitProcessor:
                     text = line[:_MAX_QUARANTINE_RECORD].decode("utf-8", "replace")
                     self._reject(rel, lineno, None, q.MALFORMED_JSON, "line is not valid JSON", text)
                     continue
-                self._resource(r, rel, lineno, self.medications)
+                if isinstance(r, dict) and r.get("resourceType") == "Bundle" and "entry" in r:
+                    self.result.ledger[rel, "Bundle", "in"] += 1  # a Bundle on one line: read through
+                    self.result.ledger[rel, "Bundle", "out"] += 1
+                    self._entries(r, rel, (lineno, f"line {lineno}: "), self.medications, depth=1)
+                else:
+                    self._resource(r, rel, lineno, self.medications)
                 if self.buffers.n_buffered >= FLUSH_EVENTS:
                     self.buffers.flush()
         except (OSError, EOFError, ValueError) as err:
             # A truncated gzip surfaces mid-stream: what was read stands, the rest is one quarantined record.
             self._reject(rel, 0, None, q.UNREADABLE_FILE, f"file could not be read ({type(err).__name__})", None)
 
-    def _resource(self, r: object, rel: str, pos: int, medications: dict[str, dict]) -> None:
+    def _resource(self, r: object, rel: str, pos: int, medications: dict[str, dict], where: str = "") -> None:
         if not isinstance(r, dict):
-            self._reject(rel, pos, None, q.INVALID_RESOURCE, "record is not a JSON object", _dump(r))
+            self._reject(rel, pos, None, q.INVALID_RESOURCE, f"{where}record is not a JSON object", _dump(r))
             return
         rtype = r.get("resourceType")
         if not isinstance(rtype, str) or rtype not in R4_RESOURCE_TYPES:
             reason = "resourceType is missing" if rtype is None else "resourceType is not a FHIR R4 resource type"
-            self._reject(rel, pos, None, q.UNKNOWN_RESOURCE_TYPE, reason, _dump(r))
+            self._reject(rel, pos, None, q.UNKNOWN_RESOURCE_TYPE, where + reason, _dump(r))
             return
         if self.strict:
             from pipelines.defs.fhir.strict import validation_errors
 
             errors = validation_errors(r)
             if errors:
-                self._reject(rel, pos, rtype, q.INVALID_RESOURCE, f"fails FHIR validation: {errors}", _dump(r))
+                reason = f"{where}fails FHIR validation: {errors}"
+                self._reject(rel, pos, rtype, q.INVALID_RESOURCE, reason, _dump(r))
                 return
         try:
             extracted = self._extract(r, rtype, medications)
+            if extracted is not None:
+                check_events(extracted[1], rtype)
             notes = self._notes(r, rtype, extracted[0], extracted[1], rel, pos) if extracted else []
         except InvalidRecordError as err:
-            self._reject(rel, pos, rtype, err.reason_code, err.reason, _dump(r))
+            self._reject(rel, pos, rtype, err.reason_code, where + err.reason, _dump(r))
             return
-        except (KeyError, TypeError, AttributeError, IndexError) as err:
-            reason = f"unexpected structure in {rtype} ({type(err).__name__})"
+        except _RECORD_ERRORS as err:
+            reason = f"{where}unexpected structure in {rtype} ({type(err).__name__})"
             self._reject(rel, pos, rtype, q.INVALID_RESOURCE, reason, _dump(r))
             return
         led = self.result.ledger
@@ -380,7 +410,8 @@ def ingest_fhir(
     on_unit_done: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
     """Parse every file under landing/fhir/ into raw/fhir/ and quarantine/fhir_raw/, replacing both whole."""
-    files = reader.find_files(layout.landing_fhir)
+    scan = reader.scan_files(layout.landing_fhir, layout.root)
+    files = scan.files
     units = plan_units(layout.root, files)
     final_out, final_q = layout.raw / SOURCE, layout.quarantine(ASSET)
     out, qdir = staging_dir(final_out), staging_dir(final_q)
@@ -407,6 +438,7 @@ def ingest_fhir(
             ledger.update(res.ledger)
             descriptions.update(res.descriptions)
             bytes_read += res.bytes_read
+        _report_skipped(scan.skipped, ledger, qdir)
         _write_codes(out, descriptions)
         swap_dir(out, final_out)
         qdir.mkdir(parents=True, exist_ok=True)
@@ -417,6 +449,19 @@ def ingest_fhir(
     ledger_table = _ledger_table(ledger)
     write_ledger(ledger_table, layout.ledger(ASSET), layout, keyring)
     return _summary(len(files), ledger_table, bytes_read)
+
+
+def _report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:
+    """Landing paths not read (unsupported, symlinked outside the root, ...): one quarantined file record each."""
+    if not skipped:
+        return
+    for s in skipped:
+        ledger[s.rel, LANDING_FILE, "in"] += 1
+        ledger[s.rel, LANDING_FILE, "q"] += 1
+    rows = [(ASSET, s.rel, 0, None, s.reason_code, s.reason, None) for s in skipped]
+    table = pa.Table.from_pylist([dict(zip(QUARANTINE_SCHEMA.names, r, strict=True)) for r in rows],
+                                 schema=QUARANTINE_SCHEMA)  # fmt: skip
+    write_parquet(table, qdir / "part-landing.parquet", QUARANTINE_SCHEMA, durable=False)
 
 
 def _write_codes(out: Path, descriptions: Counter) -> None:

@@ -3,6 +3,8 @@
 import re
 from datetime import UTC, datetime
 
+from schemas.values import PLAUSIBLE_END, RAW_FIRST, finite_float32, plausible_time
+
 _YEAR = re.compile(r"[0-9]{4}")
 _YEAR_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
@@ -34,7 +36,24 @@ def parse_datetime(value: object, path: str) -> datetime:
     Traceback (most recent call last):
     ...
     pipelines.defs.fhir.primitives.InvalidRecordError: x.when is not a valid FHIR date/dateTime
+    >>> parse_datetime("9999-12-31T23:00:00-05:00", "x")
+    Traceback (most recent call last):
+    ...
+    pipelines.defs.fhir.primitives.InvalidRecordError: x is outside the plausible range 1801-01-01..2199-12-31
     """
+    parsed = _parse_datetime(value)
+    if parsed is None:
+        raise InvalidRecordError("UNPARSEABLE_DATE", f"{path} is not a valid FHIR date/dateTime")
+    if parsed is _OVERFLOW or not plausible_time(parsed):
+        raise InvalidRecordError("IMPLAUSIBLE_DATE", f"{path} is outside the plausible range {_RANGE}")
+    return parsed
+
+
+_OVERFLOW = datetime.max  # noqa: DTZ901 -- a sentinel: the value parsed but its UTC instant does not exist in Python
+_RANGE = f"{RAW_FIRST:%Y-%m-%d}..{PLAUSIBLE_END.year - 1}-12-31"
+
+
+def _parse_datetime(value: object) -> datetime | None:
     if isinstance(value, str):
         n = len(value)
         try:
@@ -49,8 +68,10 @@ def parse_datetime(value: object, path: str) -> datetime:
             if n == 4 and _YEAR.fullmatch(value):
                 return datetime(int(value), 1, 1)  # noqa: DTZ001
         except ValueError:  # e.g. 2021-02-30: matches the pattern, is no date
-            pass
-    raise InvalidRecordError("UNPARSEABLE_DATE", f"{path} is not a valid FHIR date/dateTime")
+            return None
+        except OverflowError:  # 9999-12-31T23:00:00-05:00 is past datetime.max in UTC
+            return _OVERFLOW
+    return None
 
 
 def check_id(value: object, path: str) -> str:
@@ -101,7 +122,12 @@ def first_coding(concept: object, path: str) -> tuple[str | None, str, str | Non
         display = coding.get("display")
         if not isinstance(code, str) or not code.strip() or (system is not None and not isinstance(system, str)):
             raise InvalidRecordError("INVALID_RESOURCE", f"{path}.coding has a non-string system or code")
-        return system, code.strip(), display if isinstance(display, str) else concept.get("text")
+        if display is not None and not isinstance(display, str):
+            raise InvalidRecordError("INVALID_RESOURCE", f"{path}.coding.display is not a string")
+        text = concept.get("text")
+        if display is None and text is not None and not isinstance(text, str):
+            raise InvalidRecordError("INVALID_RESOURCE", f"{path}.text is not a string")
+        return system, code.strip(), display if display is not None else text
     raise InvalidRecordError("MISSING_CODE", f"{path} has no coding with a code")
 
 
@@ -112,6 +138,8 @@ def quantity(q: object, path: str) -> tuple[float, str | None]:
     value = q.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.value is not a decimal")
+    if not finite_float32(float(value)):
+        raise InvalidRecordError("NON_FINITE_VALUE", f"{path}.value is not finite as a 32-bit float")
     unit = q.get("code") if q.get("system") == "http://unitsofmeasure.org" and q.get("code") else q.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.unit is not a string")

@@ -6,6 +6,8 @@ from pathlib import Path
 import orjson
 from isal import igzip  # ISA-L gunzip: ~3x faster than zlib's on these files
 
+from pipelines.landing import LandingScan, scan_landing
+
 BUNDLE_SUFFIXES = (".json", ".json.gz")
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 
@@ -19,11 +21,15 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
+def scan_files(landing_fhir: Path, root: Path) -> LandingScan:
+    """Every FHIR file under landing/fhir/ (symlinks inside the root followed), sorted so work units (and
+    outputs) are deterministic; every other path there reported with a reason."""
+    return scan_landing(landing_fhir, root, accept=lambda p: kind_of(p) is not None)
+
+
 def find_files(landing_fhir: Path) -> list[Path]:
-    """Every FHIR file under landing/fhir/, sorted so work units (and outputs) are deterministic."""
-    if not landing_fhir.exists():
-        return []
-    return sorted(p for p in landing_fhir.rglob("*") if p.is_file() and kind_of(p) and not p.name.startswith("."))
+    """The FHIR files of `scan_files`, for callers that only read."""
+    return scan_files(landing_fhir, landing_fhir.parent.parent).files
 
 
 def read_bytes(path: Path) -> bytes:
