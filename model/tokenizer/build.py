@@ -8,20 +8,25 @@ from model.tokenizer.encode import tokenize_events
 from model.tokenizer.vocab import UNK, VALUE_UNK, Tokenizer, TokenizerConfig, fit_tokenizer
 from schemas.io import write_parquet
 from schemas.layout import Layout
-from schemas.meds import SPLITS, TRAIN
+from schemas.meds import DATA_SCHEMA, SPLITS, TRAIN
 from schemas.tokens import TRAJECTORY_SCHEMA, trajectory_path
 
 
 def fit_vocabulary(layout: Layout, config: TokenizerConfig | None = None) -> Tokenizer:
-    """Fit on meds/data/train/*.parquet only and save vocabulary, value bins and config under tokens/."""
+    """Fit on meds/data/train/*.parquet only and save vocabulary, value bins and config under tokens/.
+
+    A root with no train subject (empty, or every subject in another split) gets the structural tokens only:
+    every code of the other splits then reads as UNK, and the run goes on.
+    """
     train_files = sorted((layout.meds / "data" / TRAIN).glob("*.parquet"))
-    if not train_files:
-        raise FileNotFoundError(
-            f"no train shards under {layout.meds / 'data' / TRAIN}; materialize meds_data first"
-        )
-    tok = fit_tokenizer(pl.scan_parquet([str(p) for p in train_files]), config)
+    train = pl.scan_parquet([str(p) for p in train_files]) if train_files else _empty_meds().lazy()
+    tok = fit_tokenizer(train, config)
     tok.save(layout.tokens)
     return tok
+
+
+def _empty_meds() -> pl.DataFrame:
+    return pl.from_arrow(DATA_SCHEMA.empty_table())  # type: ignore[return-value]
 
 
 def tokenize_shard(layout: Layout, tok: Tokenizer, shard: int) -> dict[str, dict]:

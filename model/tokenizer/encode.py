@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from model.tokenizer.units import canonical_spelling
+from model.tokenizer.units import canonical_units
 from model.tokenizer.vocab import (
     BIRTH_YEAR_UNK,
     BOS,
@@ -21,10 +21,12 @@ from model.tokenizer.vocab import (
     unit_conversions,
 )
 from schemas.io import conform
-from schemas.meds import BIRTH_CODE, DEATH_CODE
+from schemas.meds import BIRTH_CODE, DATA_SCHEMA, DEATH_CODE
 from schemas.tokens import TRAJECTORY_SCHEMA
 
 US_PER_YEAR = MINUTES_PER_YEAR * 60e6
+_COLUMNS = ("subject_id", "time", "code", "numeric_value", "unit")
+_MEDS_TYPES = pl.from_arrow(DATA_SCHEMA.empty_table()).schema
 _SLOTS = (
     10  # per MEDS row: BOS, BIRTH_YEAR, TIMELINE_START, gap, code, value, BIRTH_YEAR, TIMELINE_START, END, EOS
 )
@@ -36,7 +38,8 @@ def tokenize_events(tok: Tokenizer, events: pl.DataFrame | pa.Table) -> pa.Table
     Rows are ordered by (subject_id, time) with static rows first, keeping file order within a time.
     """
     df = events if isinstance(events, pl.DataFrame) else pl.from_arrow(events)
-    df = df.select("subject_id", "time", "code", "numeric_value", "unit")
+    # MEDS types at the boundary: an all-null column read from a one-modality root may come in Null-typed.
+    df = df.select(pl.col(c).cast(_MEDS_TYPES[c]) for c in _COLUMNS)
     df = df.sort(["subject_id", "time"], nulls_last=False, maintain_order=True)
     n = df.height
     if n == 0:
@@ -140,12 +143,10 @@ def _value_ids(tok: Tokenizer, df: pl.DataFrame) -> np.ndarray:
     has_value = df["numeric_value"].is_not_null().to_numpy()
     if not has_value.any():
         return out
-    units = df["unit"].unique().drop_nulls().to_list()
     rows = df.filter(pl.Series(has_value)).select(
-        "code",
-        pl.col("unit").replace_strict(units, [canonical_spelling(u) for u in units], default=None),
-        pl.col("numeric_value").cast(pl.Float64).alias("value"),
+        pl.col("code").cast(pl.String), pl.col("numeric_value").cast(pl.Float64).alias("value")
     )
+    rows = rows.with_columns(unit=canonical_units(df["unit"].filter(pl.Series(has_value))))
     vb = tok.value_bins.with_row_index("bin_row")
     conv = unit_conversions(vb, rows)
     joined = rows.join(conv, on=["code", "unit"], how="left", nulls_equal=True, maintain_order="left").join(

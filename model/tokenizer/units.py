@@ -1,5 +1,7 @@
 """UCUM unit normalization: linear conversions between units of one dimension, for per-code canonical units."""
 
+import polars as pl
+
 # unit -> (dimension, factor, offset): value_in_base = value * factor + offset. Covers the units of routine
 # labs and vitals; a pair of units not both listed here (or of different dimensions) is not converted.
 # Molar <-> mass conversions need a molar mass per analyte and are deliberately absent.
@@ -82,6 +84,23 @@ def canonical_spelling(unit: str | None) -> str | None:
     if unit in _UNITS:
         return unit
     return _BY_LOWER.get(unit.lower(), unit)
+
+
+def canonical_units(units: pl.Series) -> pl.Series:
+    """canonical_spelling over a column, spelling each distinct unit once; always a String column.
+
+    A column with no unit at all (a DICOM-only root) comes out String too, never Null-typed, so joins on
+    (code, unit) keep working.
+
+    >>> canonical_units(pl.Series([None, None], dtype=pl.Null)).dtype
+    String
+    >>> canonical_units(pl.Series(["MG/DL", None])).to_list()
+    ['mg/dL', None]
+    """
+    units = units.cast(pl.String)
+    distinct = units.unique().drop_nulls().to_list()
+    spelled = [canonical_spelling(u) for u in distinct]
+    return units.replace_strict(distinct, spelled, default=None, return_dtype=pl.String)
 
 
 def conversion(source: str | None, target: str | None) -> tuple[float, float] | None:

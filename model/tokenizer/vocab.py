@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from model.tokenizer.units import canonical_spelling, conversion
+from model.tokenizer.units import canonical_units, conversion
 from schemas.io import write_parquet, write_text
 from schemas.meds import DEATH_CODE
 from schemas.tokens import (
@@ -233,10 +233,7 @@ def unit_conversions(value_bins: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFr
 def _fit_value_bins(train: pl.LazyFrame, config: TokenizerConfig) -> pl.DataFrame:
     numeric = train.filter(pl.col("numeric_value").is_not_null() & pl.col("numeric_value").is_not_nan())
     numeric = numeric.select("code", "unit", pl.col("numeric_value").cast(pl.Float64).alias("value")).collect()
-    units = numeric["unit"].unique().drop_nulls().to_list()  # spell-check distinct units, not rows
-    numeric = numeric.with_columns(
-        pl.col("unit").replace_strict(units, [canonical_spelling(u) for u in units], default=None)
-    )
+    numeric = numeric.with_columns(canonical_units(numeric["unit"]))
     if numeric.is_empty():
         return pl.DataFrame(schema=pl.from_arrow(VALUE_BINS_SCHEMA.empty_table()).schema)
     # Canonical unit: the most frequent non-null unit in train (null only when a code never has one); ties are

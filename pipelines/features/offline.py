@@ -38,9 +38,8 @@ def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path
     layout = as_layout(layout)
     spec = spec if isinstance(spec, FeatureSpec) else load_spec(spec)
     # A root without the fit split (a tiny or unlabeled dataset) falls back to every split's codes.
+    # A root with no events at all compiles to an empty vocabulary: every feature keeps its default.
     files = sorted((layout.meds / "data" / spec.fit_split).glob("*.parquet")) or shard_files(layout)
-    if not files:
-        raise FileNotFoundError(f"no MEDS data under {layout.meds / 'data'}; materialize meds_data first")
     return compile_spec(spec, vocabulary([str(f) for f in files]))
 
 

@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 
 from pipelines.features.durations import format_duration, parse_duration
+from schemas.meds import DATA_SCHEMA
 
 SPECS_DIR = Path(__file__).parent / "specs"
 DEFAULT_SPEC = "default"
@@ -222,10 +223,13 @@ class CompiledSpec:
 
 
 def vocabulary(data_glob: str | list[str]) -> pl.DataFrame:
-    """code, n (rows), n_numeric (rows with a numeric value), timed (any row with a time) over the files."""
+    """code, n (rows), n_numeric (rows with a numeric value), timed (any row with a time) over the files.
+
+    No files (an empty root) give an empty vocabulary, so every spec compiles to its defaults.
+    """
+    events = pl.scan_parquet(data_glob) if data_glob else pl.from_arrow(DATA_SCHEMA.empty_table()).lazy()
     return (
-        pl.scan_parquet(data_glob)
-        .group_by("code")
+        events.group_by("code")
         .agg(
             n=pl.len(),
             n_numeric=pl.col("numeric_value").is_not_null().sum(),
