@@ -36,9 +36,29 @@ def write_codes(layout: Layout) -> int:
         codes = codes.join(best, on="code", how="left")
     else:
         codes = codes.with_columns(pl.lit(None, pl.String).alias("description"))
-    codes = codes.with_columns(pl.lit(None, pl.List(pl.String)).alias("parent_codes")).sort("code")
+    codes = _with_vocabulary(codes, sorted(layout.raw.glob("**/code_metadata/*.parquet"))).sort("code")
     write_parquet(codes.to_arrow(), layout.meds_codes, CODES_SCHEMA)
     return codes.height
+
+
+def _with_vocabulary(codes: pl.DataFrame, files: list) -> pl.DataFrame:
+    """Parents (and a description where the data had none) from the sources' vocabulary tables."""
+    if not files:
+        return codes.with_columns(pl.lit(None, pl.List(pl.String)).alias("parent_codes"))
+    vocab = (
+        pl.read_parquet(files, hive_partitioning=False)
+        .group_by("code")
+        .agg(
+            pl.col("description").drop_nulls().first().alias("vocab_description"),
+            pl.col("parent_codes").flatten().drop_nulls().unique().sort().alias("parent_codes"),
+        )
+        .with_columns(pl.when(pl.col("parent_codes").list.len() > 0).then(pl.col("parent_codes")))
+    )
+    return (
+        codes.join(vocab, on="code", how="left")
+        .with_columns(pl.coalesce("description", "vocab_description").alias("description"))
+        .drop("vocab_description")
+    )
 
 
 def write_subject_splits(layout: Layout) -> dict[str, int]:

@@ -18,15 +18,30 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
         on_source=lambda s: context.log.info(f"tables_raw: mapping source {s}"),
     )
     per_source = {
-        s.source: {"rows": s.rows, "events": s.events, "quarantined": s.quarantined, "subjects": s.subjects}
+        s.source: {
+            "rows": s.rows,
+            "events": s.events,
+            "quarantined": s.quarantined,
+            "subjects": s.subjects,
+            "unmapped_files": s.unmapped_files,
+            "unrecognized_events": s.unrecognized_events,
+        }
         for s in summaries
     }
+    for s in summaries:
+        if s.unmapped_files or s.unrecognized_events:
+            context.log.warning(
+                f"tables_raw: {s.source}: {s.unmapped_files} landing files no rule reads, "
+                f"{s.unrecognized_events} events with a fallback code (quality/unmapped/{ASSET}.parquet)"
+            )
     return dg.MaterializeResult(
         metadata={
             "sources": len(summaries),
             "rows": sum(s.rows for s in summaries),
             "events": sum(s.events for s in summaries),
             "quarantined": sum(s.quarantined for s in summaries),
+            "unmapped_files": sum(s.unmapped_files for s in summaries),
+            "unrecognized_events": sum(s.unrecognized_events for s in summaries),
             "per_source": dg.MetadataValue.json(per_source),
         }
     )

@@ -1,56 +1,117 @@
-"""Apply a mapping to a source folder: raw events and patients per shard, code texts, quarantine and ledger."""
+"""Apply a mapping's rules to a source's tables: events, subjects, notes, code metadata and rejected rows.
 
-import shutil
-from dataclasses import dataclass
+Nothing here writes: `output.write_source` persists what `map_source` returns, and `tables check` runs the
+same rules on a sample of rows, so a check and a run cannot disagree about what a mapping means.
+"""
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from deid.pseudonym import Keyring
-from pipelines.defs.tables.exprs import column_or_template, template, template_columns, time_expr
-from pipelines.defs.tables.mapping import EventSpec, Mapping, NoteSpec
+from pipelines.defs.tables.compute import ExpressionError, compile_expression
+from pipelines.defs.tables.exprs import (
+    column_types,
+    template,
+    template_columns,
+    time_columns,
+    value_columns,
+    value_number,
+    value_text,
+    with_time,
+)
+from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
 from pipelines.defs.tables.read import FILE, ROW, read_table, table_files
 from schemas import quarantine as q
-from schemas.io import staging_dir, swap_dir, write_parquet
-from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DEATH_CODE
-from schemas.notes import NOTE_CODE_PREFIX, RAW_NOTES_SCHEMA
-from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.notes import NOTE_CODE_PREFIX
 
 ASSET = "tables_raw"
-_EVENT_COLS = ["source_patient", "time", "code", "numeric_value", "text_value", "unit", "description"]
+UNRECOGNIZED = "__unrecognized"  # event column: the code came from code_fallback (no rule recognized it)
+_MAPPING_FILES = ("mapping.yaml", "longitude-source.yaml")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceSummary:
-    source: str
-    rows: int
-    events: int
-    quarantined: int
-    subjects: int
+class MappingColumnError(MappingError):
+    """A rule refers to a column the table does not have; names mapping file, line, table and column."""
+
+
+@dataclass(slots=True)
+class MappedSource:
+    """What one source's rules made: events (with FILE/ROW and extra columns), subjects, notes, rejects."""
+
+    events: pl.DataFrame
+    keys: pl.DataFrame
+    notes: list[pl.DataFrame]
+    rejects: pl.DataFrame
+    tables: dict[str, pl.DataFrame]  # every table read, as read (for the ledger)
+    used: set[str]  # tables whose rows the ledger accounts for
+    code_metadata: pl.DataFrame  # code, description, parent_codes from vocabulary tables
+    unmapped: list[Path] = field(default_factory=list)  # landing files no table of the mapping covers
+    extra_columns: list[str] = field(default_factory=list)
 
 
 class _Run:
     """State for one source: loaded tables, subject keys, and what each row became."""
 
-    def __init__(self, mapping: Mapping, source_dir: Path, layout: Layout) -> None:
-        self.m, self.dir, self.layout = mapping, source_dir, layout
+    def __init__(
+        self, mapping: Mapping, source_dir: Path, root: Path, sample: int | None, collect: list[str] | None
+    ) -> None:
+        self.m, self.dir, self.root, self.sample = mapping, source_dir, root, sample
         self.tables: dict[str, pl.DataFrame] = {}
         self.events: list[pl.DataFrame] = []
-        self.rejects: list[pl.DataFrame] = []  # __file, __position, table, reason_code, reason
+        self.rejects: list[pl.DataFrame] = []  # __file, __position, table, reason_code, reason, record
         self.used: set[str] = set()
         self.notes: list[pl.DataFrame] = []
+        self.problems = collect  # check mode: column problems are collected here instead of raised
 
-    def table(self, name: str) -> pl.DataFrame:
+    def table(self, name: str, full: bool = False) -> pl.DataFrame:
         if name not in self.tables:
             spec = self.m.tables[name]
             files = table_files(self.dir, spec)
-            if not files:
-                raise FileNotFoundError(f"{self.dir}: table {name!r} has no file matching {spec.file!r}")
-            frames = [read_table(f, spec, self.layout.root) for f in files]
-            self.tables[name] = pl.concat(frames, how="diagonal_relaxed")
+            if not files and not spec.optional:
+                raise MappingError(
+                    f"{self.m.where('tables', name)}: table {name!r} has no file matching {spec.file!r} "
+                    f"in {self.dir}"
+                )
+            frames = [self._read(f, name, full) for f in files]
+            df = (
+                pl.concat(frames, how="diagonal_relaxed")
+                if frames
+                else pl.DataFrame(schema={FILE: pl.String, ROW: pl.Int64})
+            )
+            self.tables[name] = self.compute(df, spec.compute, ("tables", name, "compute"), name)
         return self.tables[name]
+
+    def _read(self, path: Path, name: str, full: bool) -> pl.DataFrame:
+        df = read_table(path, self.m.tables[name], self.root)
+        return df.head(self.sample) if self.sample and not full else df
+
+    def compute(self, df: pl.DataFrame, exprs: dict[str, str], loc: tuple, table: str) -> pl.DataFrame:
+        """Computed columns in order, each seeing the ones before it."""
+        for col, source in exprs.items():
+            try:
+                compiled = compile_expression(source, column_types(df.schema))
+            except ExpressionError as err:
+                self.problem(f"{self.m.where(*loc, col)}: table {table!r}, computed column {col!r}: {err}")
+                continue
+            df = df.with_columns(compiled.expr.alias(col))
+        return df
+
+    def problem(self, message: str) -> None:
+        if self.problems is None:
+            raise MappingColumnError(message)
+        self.problems.append(message)
+
+    def require(self, df: pl.DataFrame, cols: list[str], loc: tuple, table: str, what: str) -> bool:
+        """True when every column exists; otherwise a problem naming file:line, table and each column."""
+        missing = [c for c in dict.fromkeys(cols) if c not in df.columns]
+        for c in missing:
+            close = difflib.get_close_matches(c, [x for x in df.columns if not x.startswith("__")], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.problem(f"{self.m.where(*loc)}: {what}: table {table!r} has no column {c!r}{hint}")
+        return not missing
 
     def reject(self, df: pl.DataFrame, table: str, code: str, reason: str) -> None:
         if df.height:
@@ -67,203 +128,283 @@ class _Run:
             )
 
 
-def _require_columns(df: pl.DataFrame, cols: list[str], where: str, path: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KeyError(f"{path}: {where} refers to columns not in the table: {', '.join(missing)}")
+def _tz(run: _Run, table: str) -> str:
+    return run.m.tables[table].timezone or run.m.default_timezone
 
 
 def _subjects(run: _Run) -> pl.DataFrame:
     """key -> source_patient, plus birth/death/sex events and identity for the PHI audit."""
     s = run.m.subjects
-    df = run.table(s.table)
+    df = run.table(s.table, full=True)  # every subject, so a sampled check does not call events orphans
     id_col = s.id or s.key
-    _require_columns(df, [s.key, id_col], "subjects", s.table)
-    exprs = {"key": pl.col(s.key), "source_patient": pl.col(id_col)}
+    cols = [s.key, id_col, *time_columns(s.birth, column_types(df.schema))]
+    cols += [*time_columns(s.death, column_types(df.schema)), *([s.sex] if s.sex else [])]
+    cols += [c for t in s.static for c in template_columns(t)]
+    if not run.require(df, cols, ("subjects",), s.table, "subjects"):
+        df = df.with_columns(pl.lit(None, pl.String).alias(c) for c in cols if c not in df.columns)
+    types = column_types(df.schema)
+    source_cols = list(df.columns)
+    exprs = {"key": pl.col(s.key).cast(pl.String), "source_patient": pl.col(id_col).cast(pl.String)}
     for name, spec in (("birth_time", s.birth), ("death_time", s.death)):
         if spec is not None:
-            parsed, present = time_expr(spec, run.m.default_timezone)
-            exprs[name] = parsed
-            exprs[f"{name}_bad"] = present & parsed.is_null()
+            df = with_time(df, spec, _tz(run, s.table), types, prefix=name)
+            exprs[f"{name}_bad"] = pl.col(f"{name}_present") & pl.col(name).is_null()
         else:
             exprs[name] = pl.lit(None, pl.Datetime("us"))
             exprs[f"{name}_bad"] = pl.lit(False)
     sex = pl.col(s.sex) if s.sex else pl.lit(None, pl.String)
     exprs["sex"] = sex.replace(run.m.maps[s.sex_map]) if s.sex_map else sex
     for kind in ("names", "identifiers", "telecoms", "addresses"):
-        cols = [
-            c for c in getattr(s, kind) if c in df.columns
-        ]  # identity columns are optional: extracts often omit them
+        present_cols = [c for c in getattr(s, kind) if c in df.columns]  # identity columns are optional
         exprs[kind] = (
-            pl.concat_list([pl.col(c).cast(pl.String) for c in cols]).list.drop_nulls() if cols else pl.lit(None)
+            pl.concat_list([pl.col(c).cast(pl.String) for c in present_cols]).list.drop_nulls()
+            if present_cols
+            else pl.lit(None)
         )
     out = df.with_columns(**exprs)
     bad_time = out.filter(pl.col("birth_time_bad") | pl.col("death_time_bad"))
     run.reject(
-        bad_time.select(df.columns), s.table, q.UNPARSEABLE_DATE, "subject birth or death time does not parse"
+        bad_time.select(source_cols), s.table, q.UNPARSEABLE_DATE, "subject birth or death time does not parse"
     )
-    no_id = out.filter(pl.col("source_patient").is_null() | pl.col("key").is_null())
-    run.reject(no_id.select(df.columns), s.table, q.MISSING_SUBJECT_REFERENCE, "subject key or id is empty")
+    no_id = out.filter(
+        ~(pl.col("birth_time_bad") | pl.col("death_time_bad"))
+        & (pl.col("source_patient").is_null() | pl.col("key").is_null())
+    )
+    run.reject(no_id.select(source_cols), s.table, q.MISSING_SUBJECT_REFERENCE, "subject key or id is empty")
     good = out.filter(
         ~(pl.col("birth_time_bad") | pl.col("death_time_bad"))
         & pl.col("source_patient").is_not_null()
         & pl.col("key").is_not_null()
     )
     dup = good.filter(pl.col("key").is_duplicated() & (pl.int_range(pl.len()).over("key") > 0))
-    run.reject(dup.select(df.columns), s.table, q.DUPLICATE_PATIENT, "a second row for the same subject key")
+    run.reject(dup.select(source_cols), s.table, q.DUPLICATE_PATIENT, "a second row for the same subject key")
     good = good.unique("key", keep="first", maintain_order=True)
     run.used.add(s.table)
 
-    static = (
-        [
-            good.select(
-                pl.col("source_patient"),
-                pl.lit(None, pl.Datetime("us")).alias("time"),
-                pl.concat_str([pl.lit("GENDER//"), pl.col("sex")]).alias("code"),
-            ).filter(pl.col("code").is_not_null())
-        ]
-        if s.sex
-        else []
-    )
-    for tmpl in s.static:
+    null_time = pl.lit(None, pl.Datetime("us")).alias("time")
+    static = []
+    if s.sex:
         static.append(
             good.select(
-                pl.col("source_patient"),
-                pl.lit(None, pl.Datetime("us")).alias("time"),
-                template(tmpl, run.m.maps).alias("code"),
-            ).filter(pl.col("code").is_not_null())
+                "source_patient",
+                null_time,
+                pl.concat_str([pl.lit("GENDER//"), pl.col("sex")]).alias("code"),
+                FILE,
+                ROW,
+            )
+        )
+    for tmpl in s.static:
+        static.append(
+            good.select("source_patient", null_time, template(tmpl, run.m.maps).alias("code"), FILE, ROW)
         )
     for col, code in (("birth_time", BIRTH_CODE), ("death_time", DEATH_CODE)):
         static.append(
             good.filter(pl.col(col).is_not_null()).select(
-                pl.col("source_patient"), pl.col(col).alias("time"), pl.lit(code).alias("code")
+                "source_patient", pl.col(col).alias("time"), pl.lit(code).alias("code"), FILE, ROW
             )
         )
-    events = pl.concat(static, how="diagonal_relaxed").join(
-        good.select("source_patient", FILE, ROW), on="source_patient"
-    )
+    events = pl.concat(static, how="diagonal_relaxed").filter(pl.col("code").is_not_null())
     run.events.append(events.with_columns(pl.lit(s.table).alias("resource_type")))
     return good
 
 
-def _event_spec(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> None:
+def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataFrame | None:
+    """The rule's rows: joins, unpivot, computed columns and `where`, with each row's source_patient."""
     df = run.table(spec.table)
     run.used.add(spec.table)
-    for j in spec.joins:
-        right = run.table(j.table).drop(ROW, FILE)
-        _require_columns(right, list(j.keys.values()), f"events[{i}].joins", j.table)
-        right = right.rename({c: f"{j.prefix}{c}" for c in right.columns})
-        df = df.join(
-            right.unique([f"{j.prefix}{c}" for c in j.keys.values()], keep="first"),
-            left_on=list(j.keys),
-            right_on=[f"{j.prefix}{c}" for c in j.keys.values()],
-            how="left",
+    for j, jn in enumerate(spec.joins):
+        right = run.table(jn.table, full=True).drop(ROW, FILE)
+        ok = run.require(
+            df, list(jn.keys), ("events", i, "joins", j, "keys"), spec.table, f"events[{i}].joins[{j}]"
         )
+        ok &= run.require(
+            right, list(jn.keys.values()), ("events", i, "joins", j, "keys"), jn.table, f"events[{i}].joins[{j}]"
+        )
+        if not ok:
+            return None
+        right = right.rename({c: f"{jn.prefix}{c}" for c in right.columns})
+        right_keys = [f"{jn.prefix}{c}" for c in jn.keys.values()]
+        df = df.join(
+            right.unique(right_keys, keep="first"),
+            left_on=list(jn.keys),
+            right_on=right_keys,
+            how="left",
+            coalesce=False,
+        )  # the dictionary's key stays, null where the row found no entry
+    if spec.unpivot:
+        u = spec.unpivot
+        if not run.require(df, u.columns, ("events", i, "unpivot", "columns"), spec.table, f"events[{i}].unpivot"):
+            return None
+        index = [c for c in df.columns if c not in u.columns]
+        df = df.unpivot(on=u.columns, index=index, variable_name=u.name, value_name=u.value)
+        # An empty cell makes no event; the row is still counted in the ledger through its other columns.
+        df = df.filter(pl.col(u.value).is_not_null()).sort(ROW, maintain_order=True)
+    df = run.compute(df, spec.compute, ("events", i, "compute"), spec.table)
     if spec.where:
-        df = df.filter(pl.sql_expr(spec.where).fill_null(False))
-    needed = [spec.subject, *template_columns(spec.code), *template_columns(spec.code_fallback or "")]
-    needed += [c for c in (spec.numeric_value, spec.unit) if c]
-    _require_columns(df, needed, f"events[{i}]", spec.table)
-    name = spec.name or spec.table
-    cols = df.columns
-    df = df.join(keys.select(pl.col("key").alias(spec.subject), "source_patient"), on=spec.subject, how="left")
-    time, present = (
-        time_expr(spec.time, run.m.default_timezone)
-        if spec.time is not None
-        else (pl.lit(None, pl.Datetime("us")), pl.lit(True))
+        try:
+            df = df.filter(pl.sql_expr(spec.where).fill_null(False))
+        except Exception as err:  # polars raises several types for a bad SQL expression or column
+            run.problem(f"{run.m.where('events', i, 'where')}: events[{i}].where on table {spec.table!r}: "
+                        f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")  # fmt: skip
+            return None
+    if not run.require(df, [spec.subject], ("events", i, "subject"), spec.table, f"events[{i}].subject"):
+        return None
+    return df.with_columns(pl.col(spec.subject).cast(pl.String)).join(
+        keys.select(pl.col("key").alias(spec.subject), "source_patient"), on=spec.subject, how="left"
     )
-    numeric = pl.col(spec.numeric_value).cast(pl.String).str.strip_chars() if spec.numeric_value else None
+
+
+def _part_columns(part: EventSpec, types: dict[str, str]) -> dict[str, list[str]]:
+    """Field -> the columns it reads, for the column check."""
+    out = {
+        "code": template_columns(part.code),
+        "code_fallback": template_columns(part.code_fallback or ""),
+        "time": time_columns(part.time, types),
+        "numeric_value": value_columns(part.numeric_value, types),
+        "unit": value_columns(part.unit, types),
+    }
+    for f in ("text_value", "description"):
+        v = getattr(part, f)
+        # a plain text_value naming no column has always been a literal
+        out[f] = value_columns(v, types) if not isinstance(v, str) or "{" in v else []
+    return out
+
+
+def _event_spec(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> None:
+    df = _prepare(run, i, spec, keys)
+    if df is None:
+        return
+    types = column_types(df.schema)
+    source_cols = [c for c in run.tables[spec.table].columns if c in df.columns]
+    if spec.unpivot:
+        source_cols += [spec.unpivot.name, spec.unpivot.value]
+    extra = {}
+    for name, value in spec.extra.items():
+        loc = ("events", i, "extra", name)
+        if run.require(df, value_columns(value, types), loc, spec.table, f"events[{i}].extra.{name}"):
+            extra[name] = value_text(value, types, run.m.maps, literal_ok=False)
+    for p, part in enumerate(spec.parts()):
+        base = ("events", i, "each", p) if spec.each else ("events", i)
+        where_ok = True
+        for f, cols in _part_columns(part, types).items():
+            loc = (*base, f) if not spec.each or f in spec.each[p].model_fields_set else ("events", i, f)
+            where_ok &= run.require(
+                df, cols, loc, spec.table, f"events[{i}]{f'.each[{p}]' if spec.each else ''}.{f}"
+            )
+        if where_ok:
+            _event_part(run, spec, part, df, types, source_cols, extra, base)
+
+
+def _event_part(
+    run: _Run,
+    spec: EventSpec,
+    part: EventSpec,
+    df: pl.DataFrame,
+    types: dict[str, str],
+    source_cols: list[str],
+    extra: dict[str, pl.Expr],
+    loc: tuple,
+) -> None:
+    name = part.name or spec.table
+    if part.where and part is not spec:
+        try:
+            df = df.filter(pl.sql_expr(part.where).fill_null(False))
+        except Exception as err:
+            run.problem(f"{run.m.where(*loc, 'where')}: {name}: where: {type(err).__name__}: {str(err)[:200]}")
+            return
+    if part.time is not None:
+        df = with_time(df, part.time, _tz(run, spec.table), types)
+    else:
+        df = df.with_columns(pl.lit(None, pl.Datetime("us")).alias("__time"), pl.lit(True).alias("__time_present"))
+    code = template(part.code, run.m.maps)
+    fallback = template(part.code_fallback, run.m.maps) if part.code_fallback else None
+    if part.numeric_value is not None:
+        number, number_bad = value_number(part.numeric_value, types)
+    else:
+        number, number_bad = pl.lit(None, pl.Float64), pl.lit(False)
+    text = lambda v, lit: value_text(v, types, run.m.maps, lit) if v is not None else pl.lit(None, pl.String)  # noqa: E731
     df = df.with_columns(
-        time.alias("__time"),
-        present.alias("__present"),
-        (
-            pl.coalesce(template(spec.code, run.m.maps), template(spec.code_fallback, run.m.maps))
-            if spec.code_fallback
-            else template(spec.code, run.m.maps)
-        ).alias("__code"),
-        (numeric.cast(pl.Float64, strict=False) if numeric is not None else pl.lit(None, pl.Float64)).alias(
-            "__num"
-        ),
-        (
-            (numeric.is_not_null() & numeric.cast(pl.Float64, strict=False).is_null())
-            if numeric is not None
-            else pl.lit(False)
-        ).alias("__num_bad"),
+        (pl.coalesce(code, fallback) if fallback is not None else code).alias("__code"),
+        ((code.is_null() & fallback.is_not_null()) if fallback is not None else pl.lit(False)).alias(UNRECOGNIZED),
+        number.alias("__num"),
+        number_bad.alias("__num_bad"),
     )
     checks = [
         (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, f"{name}: subject column is empty"),
         (pl.col("source_patient").is_null(), q.MISSING_PATIENT, f"{name}: subject key not in the subjects table"),
-        (pl.col("__present") & pl.col("__time").is_null(), q.UNPARSEABLE_DATE, f"{name}: time does not parse"),
+        (
+            pl.col("__time_present") & pl.col("__time").is_null(),
+            q.UNPARSEABLE_DATE,
+            f"{name}: time does not parse",
+        ),
         (pl.col("__code").is_null(), "MISSING_CODE", f"{name}: a column of the code template is empty"),
         (pl.col("__num_bad"), "INVALID_VALUE", f"{name}: numeric_value is not a number"),
     ]
-    if spec.time is not None and not spec.optional_time:
-        checks.insert(2, (~pl.col("__present"), "MISSING_TIME", f"{name}: time is empty"))
+    if part.time is not None and not spec.optional_time:
+        checks.insert(2, (~pl.col("__time_present"), "MISSING_TIME", f"{name}: time is empty"))
     bad = pl.lit(False)
-    for cond, code, reason in checks:
-        run.reject(df.filter(~bad & cond).select(cols), spec.table, code, reason)
+    for cond, reason_code, reason in checks:
+        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, reason_code, reason)
         bad = bad | cond
-    good = df.filter(~bad & pl.col("__present"))
+    good = df.filter(~bad & pl.col("__time_present"))
     run.events.append(
         good.select(
             "source_patient",
             pl.col("__time").alias("time"),
             pl.col("__code").alias("code"),
             pl.col("__num").alias("numeric_value"),
-            (
-                column_or_template(spec.text_value, cols, run.m.maps)
-                if spec.text_value
-                else pl.lit(None, pl.String)
-            ).alias("text_value"),
-            (pl.col(spec.unit).cast(pl.String) if spec.unit else pl.lit(None, pl.String)).alias("unit"),
-            (
-                column_or_template(spec.description, cols, run.m.maps)
-                if spec.description
-                else pl.lit(None, pl.String)
-            ).alias("description"),
+            text(part.text_value, True).alias("text_value"),
+            text(part.unit, False).alias("unit"),
+            text(part.description, True).alias("description"),
             pl.lit(name).alias("resource_type"),
+            UNRECOGNIZED,
+            *(e.alias(k) for k, e in extra.items()),
             FILE,
             ROW,
         )
     )
 
 
-def _note_spec(run: _Run, keyring: Keyring, spec: NoteSpec, keys: pl.DataFrame) -> None:
+def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -> None:
     """Notes in a table: raw note rows (text as delivered, PHI zone) and one NOTE event each."""
     df = run.table(spec.table)
     run.used.add(spec.table)
     if spec.where:
         df = df.filter(pl.sql_expr(spec.where).fill_null(False))
-    _require_columns(df, [spec.subject, spec.text, *template_columns(spec.type)], "notes", spec.table)
-    cols = df.columns
-    df = df.join(keys.select(pl.col("key").alias(spec.subject), "source_patient"), on=spec.subject, how="left")
-    time, present = time_expr(spec.time, run.m.default_timezone)
-    df = df.with_columns(time.alias("__time"), present.alias("__present"))
+    types = column_types(df.schema)
+    cols = [spec.subject, spec.text, *template_columns(spec.type), *time_columns(spec.time, types)]
+    cols += [c for c in (spec.note_id, spec.encounter) if c]
+    if not run.require(df, cols, ("notes", i), spec.table, f"notes[{i}]"):
+        return
+    source_cols = df.columns
+    df = df.with_columns(pl.col(spec.subject).cast(pl.String)).join(
+        keys.select(pl.col("key").alias(spec.subject), "source_patient"), on=spec.subject, how="left"
+    )
+    df = with_time(df, spec.time, _tz(run, spec.table), types)
     checks = [
         (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, "notes: subject column is empty"),
         (pl.col("source_patient").is_null(), q.MISSING_PATIENT, "notes: subject key not in the subjects table"),
-        (~pl.col("__present"), "MISSING_TIME", "notes: time is empty"),
+        (~pl.col("__time_present"), "MISSING_TIME", "notes: time is empty"),
         (pl.col("__time").is_null(), q.UNPARSEABLE_DATE, "notes: time does not parse"),
         (pl.col(spec.text).is_null(), "MISSING_TEXT", "notes: text is empty"),
     ]
     bad = pl.lit(False)
     for cond, code, reason in checks:
-        run.reject(df.filter(~bad & cond).select(cols), spec.table, code, reason)
+        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, code, reason)
         bad = bad | cond
     good = df.filter(~bad)
     origin = pl.col(spec.note_id).cast(pl.String) if spec.note_id else pl.concat_str([FILE, pl.lit(":"), ROW])
     source = run.m.source
+    token: Callable[[str], str] = lambda o: keyring.token("note", f"table/{source}/{o}")  # noqa: E731
     notes = good.select(
         "source_patient",
         pl.col("__time").alias("time"),
-        origin.map_elements(lambda o: keyring.token("note", f"table/{source}/{o}"), return_dtype=pl.String).alias(
-            "note_id"
-        ),
+        origin.map_elements(token, return_dtype=pl.String).alias("note_id"),
         pl.concat_str([pl.lit(f"{NOTE_CODE_PREFIX}//"), template(spec.type, run.m.maps)])
         .fill_null(f"{NOTE_CODE_PREFIX}//UNKNOWN")
         .alias("note_type"),
         (
-            column_or_template(spec.type_display, cols, run.m.maps)
+            value_text(spec.type_display, types, run.m.maps, True)
             if spec.type_display
             else pl.lit(None, pl.String)
         ).alias("type_display"),
@@ -288,17 +429,104 @@ def _note_spec(run: _Run, keyring: Keyring, spec: NoteSpec, keys: pl.DataFrame) 
     )
 
 
-def ingest_source(
-    layout: Layout, keyring: Keyring, n_shards: int, source_dir: Path, mapping: Mapping
-) -> tuple[SourceSummary, pl.DataFrame]:
-    """Map one source folder into raw/tables/<source>/; returns its summary and ledger rows."""
-    run = _Run(mapping, source_dir, layout)
+def _code_metadata(run: _Run, codes: pl.Series) -> pl.DataFrame:
+    """Descriptions and parent codes from the mapping's vocabulary tables, for the codes the events use."""
+    empty = pl.DataFrame(schema={"code": pl.String, "description": pl.String, "parent_codes": pl.List(pl.String)})
+    frames = []
+    present = codes.unique().implode()
+    for i, v in enumerate(run.m.vocabulary):
+        df = run.table(v.table, full=True)
+        cols = [
+            *template_columns(v.code),
+            *[c for c in (v.description, v.id) if c],
+            *template_columns(v.parent or ""),
+        ]
+        if not run.require(df, cols, ("vocabulary", i), v.table, f"vocabulary[{i}]"):
+            continue
+        concepts = df.select(
+            template(v.code, run.m.maps).alias("code"),
+            (pl.col(v.description).cast(pl.String) if v.description else pl.lit(None, pl.String)).alias(
+                "description"
+            ),
+            (pl.col(v.id).cast(pl.String) if v.id else pl.lit(None, pl.String)).alias("id"),
+            (template(v.parent, run.m.maps) if v.parent else pl.lit(None, pl.String)).alias("parent"),
+        ).drop_nulls("code")
+        used = concepts.filter(pl.col("code").is_in(present)).unique("code", keep="first", maintain_order=True)
+        parents = used.select("code", pl.col("parent").alias("parent_code")).drop_nulls()
+        if v.parents is not None:
+            parents = pl.concat([parents, _parent_links(run, i, v, concepts, used)])
+        parent_lists = (
+            parents.unique()
+            .sort("code", "parent_code")
+            .group_by("code", maintain_order=True)
+            .agg(pl.col("parent_code").alias("parent_codes"))
+        )
+        frames.append(used.select("code", "description").join(parent_lists, on="code", how="left"))
+    if not frames:
+        return empty
+    return pl.concat(frames).unique("code", keep="first", maintain_order=True).sort("code")
+
+
+def _parent_links(run: _Run, i: int, v, concepts: pl.DataFrame, used: pl.DataFrame) -> pl.DataFrame:
+    """child code -> parent code through an id link table, read only for the ids the events use."""
+    pt = v.parents
+    links = run.table(pt.table, full=True)
+    if not run.require(
+        links, [pt.child, pt.parent], ("vocabulary", i, "parents"), pt.table, f"vocabulary[{i}].parents"
+    ):
+        return pl.DataFrame(schema={"code": pl.String, "parent_code": pl.String})
+    if pt.where:
+        links = links.filter(pl.sql_expr(pt.where).fill_null(False))
+    ids = used.select(pl.col("id"), "code").drop_nulls()
+    child = links.select(
+        pl.col(pt.child).cast(pl.String).alias("id"), pl.col(pt.parent).cast(pl.String).alias("pid")
+    )
+    child = child.join(ids, on="id", how="inner")
+    by_id = (
+        concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
+    )
+    return child.join(by_id, on="pid", how="inner").select("code", "parent_code")
+
+
+def unmapped_files(mapping: Mapping, source_dir: Path, used_tables: set[str]) -> list[Path]:
+    """Landing files that no used table of the mapping reads (mapping files and `ignore` globs excepted)."""
+    covered: set[Path] = set()
+    for name in used_tables:
+        covered.update(table_files(source_dir, mapping.tables[name]))
+    ignored = {p for g in mapping.ignore for p in source_dir.glob(g)}
+    out = []
+    for p in sorted(source_dir.rglob("*")):
+        rel = p.relative_to(source_dir)
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts) or p.name in _MAPPING_FILES:
+            continue
+        if p not in covered and p not in ignored:
+            out.append(p)
+    return out
+
+
+def map_source(
+    mapping: Mapping,
+    source_dir: Path,
+    root: Path,
+    keyring,
+    *,
+    sample: int | None = None,
+    problems: list[str] | None = None,
+) -> MappedSource:
+    """Run every rule of `mapping` on the source's tables (the first `sample` rows of each, if given)."""
+    run = _Run(mapping, source_dir, root, sample, problems)
     keys = _subjects(run)
     for i, spec in enumerate(mapping.events):
         _event_spec(run, i, spec, keys)
-    for spec in mapping.notes:
-        _note_spec(run, keyring, spec, keys)
-    events = pl.concat(run.events, how="diagonal_relaxed") if run.events else pl.DataFrame()
+    for i, spec in enumerate(mapping.notes):
+        _note_spec(run, i, keyring, spec, keys)
+    event_frames = [e for e in run.events if e.height] or run.events
+    events = pl.concat(event_frames, how="diagonal_relaxed") if event_frames else pl.DataFrame()
+    for col, dtype in (("numeric_value", pl.Float64), ("text_value", pl.String), ("unit", pl.String),
+                       ("description", pl.String), (UNRECOGNIZED, pl.Boolean)):  # fmt: skip
+        if col not in events.columns:
+            events = events.with_columns(pl.lit(None, dtype).alias(col))
+    events = events.with_columns(pl.col(UNRECOGNIZED).fill_null(False))
     rejects = (
         pl.concat(run.rejects)
         if run.rejects
@@ -313,98 +541,20 @@ def ingest_source(
             }
         )
     )
-    shard_of = {p: keyring.shard(p, n_shards) for p in keys["source_patient"].to_list()}
-    events = events.with_columns(
-        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__shard")
+    metadata = _code_metadata(run, events["code"] if events.height else pl.Series("code", [], pl.String))
+    extra = sorted({k for e in mapping.events for k in e.extra})
+    read_by_rules = run.used | {j.table for e in mapping.events for j in e.joins}
+    read_by_rules |= {v.table for v in mapping.vocabulary} | {
+        v.parents.table for v in mapping.vocabulary if v.parents
+    }
+    return MappedSource(
+        events=events,
+        keys=keys,
+        notes=run.notes,
+        rejects=rejects,
+        tables=run.tables,
+        used=run.used,
+        code_metadata=metadata,
+        unmapped=unmapped_files(mapping, source_dir, read_by_rules),
+        extra_columns=extra,
     )
-    out = layout.raw_table(f"tables/{mapping.source}", "")
-    staging = staging_dir(out)
-    try:
-        _write_shards(staging, events, keys, shard_of)
-        _write_notes(staging, run.notes, shard_of)
-        codes = (
-            events.group_by("code", "description")
-            .len("n")
-            .sort("code", "description", nulls_last=True)
-            .with_columns(pl.col("n").cast(pl.Int64))
-        )
-        write_parquet(codes.to_arrow(), staging / "codes" / "codes.parquet", RAW_CODES_SCHEMA)
-        swap_dir(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    qtable = rejects.select(
-        pl.lit(ASSET).alias("asset"),
-        pl.col(FILE).alias("source_file"),
-        pl.col(ROW).alias("position"),
-        pl.col("table").alias("resource_type"),
-        "reason_code",
-        "reason",
-        "record",
-    )
-    write_parquet(
-        qtable.sort("source_file", "position").to_arrow(),
-        layout.quarantine(ASSET) / f"{mapping.source}.parquet",
-        QUARANTINE_SCHEMA,
-    )
-    ledger = _ledger(run, events, rejects)
-    summary = SourceSummary(
-        mapping.source, int(ledger["n_in"].sum()), events.height, int(ledger["n_quarantined"].sum()), keys.height
-    )
-    return summary, ledger
-
-
-def _write_shards(staging: Path, events: pl.DataFrame, keys: pl.DataFrame, shard_of: dict[str, int]) -> None:
-    patients = keys.with_columns(
-        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__shard")
-    )
-    for shard in sorted(set(shard_of.values())):
-        ev = events.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
-        missing = [c for c in ("numeric_value", "text_value", "unit") if c not in ev.columns]
-        ev = ev.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
-        ev = ev.with_columns(pl.col("numeric_value").cast(pl.Float32), pl.col("text_value").cast(pl.String))
-        ev = ev.sort("source_patient", "time", "code", "source_file", "position", nulls_last=False)
-        write_parquet(
-            ev.to_arrow(), staging / "events" / f"shard={shard}" / "part-00000.parquet", RAW_EVENTS_SCHEMA
-        )
-        pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
-        write_parquet(
-            pts.to_arrow(), staging / "patients" / f"shard={shard}" / "part-00000.parquet", RAW_PATIENTS_SCHEMA
-        )
-
-
-def _write_notes(staging: Path, frames: list[pl.DataFrame], shard_of: dict[str, int]) -> None:
-    if not frames:
-        return
-    notes = pl.concat(frames).rename({FILE: "source_file", ROW: "position"})
-    notes = notes.with_columns(
-        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__s")
-    )
-    for shard in sorted(notes["__s"].unique()):
-        part = notes.filter(pl.col("__s") == shard).sort("source_patient", "time", "note_id")
-        write_parquet(
-            part.to_arrow(), staging / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
-        )
-
-
-def _ledger(run: _Run, events: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
-    """Per file and table: rows in, rows quarantined (a row rejected by any event spec), events made."""
-    frames = []
-    for name in sorted(run.used):
-        rows = run.tables[name].select(FILE, ROW)
-        rejected = rejects.filter(pl.col("table") == name).select(FILE, ROW).unique()
-        made = events.filter(pl.col(FILE).is_in(rows[FILE].unique().implode())).group_by(FILE).len("n_events")
-        per_file = (
-            rows.group_by(FILE).len("n_in").join(rejected.group_by(FILE).len("n_quarantined"), on=FILE, how="left")
-        )
-        per_file = per_file.join(made, on=FILE, how="left").fill_null(0)
-        frames.append(per_file.with_columns(pl.lit(name).alias("record_type")))
-    ledger = pl.concat(frames) if frames else pl.DataFrame()
-    return ledger.select(
-        pl.lit(ASSET).alias("asset"),
-        pl.col(FILE).alias("source_file"),
-        "record_type",
-        pl.col("n_in").cast(pl.Int64),
-        (pl.col("n_in") - pl.col("n_quarantined")).cast(pl.Int64).alias("n_out"),
-        pl.col("n_quarantined").cast(pl.Int64),
-        pl.col("n_events").cast(pl.Int64),
-    ).sort("source_file", "record_type")

@@ -7,11 +7,13 @@ from pathlib import Path
 import polars as pl
 
 from deid.pseudonym import Keyring
-from pipelines.defs.tables.engine import ASSET, SourceSummary, ingest_source
+from pipelines.defs.tables.engine import ASSET, map_source
 from pipelines.defs.tables.mapping import Mapping, resolve_mapping
-from pipelines.ledger import write_ledger
+from pipelines.defs.tables.output import SourceSummary, write_source
+from pipelines.ledger import file_label, write_ledger
+from schemas.io import write_parquet
 from schemas.layout import Layout
-from schemas.ledger import LEDGER_SCHEMA
+from schemas.ledger import LEDGER_SCHEMA, UNMAPPED_FILE, UNMAPPED_SCHEMA
 
 
 def source_dirs(layout: Layout) -> list[Path]:
@@ -19,22 +21,55 @@ def source_dirs(layout: Layout) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.exists() else []
 
 
+def ingest_source(
+    layout: Layout, keyring: Keyring, n_shards: int, source_dir: Path, mapping: Mapping
+) -> tuple[SourceSummary, pl.DataFrame, pl.DataFrame]:
+    """Map one source folder into raw/tables/<source>/; its summary, ledger rows and unrecognized codes."""
+    mapped = map_source(mapping, source_dir, layout.root, keyring)
+    return write_source(layout, keyring, n_shards, mapping, mapped)
+
+
 def ingest_tables(
     layout: Layout, keyring: Keyring, n_shards: int, on_source: Callable[[str], None] | None = None
 ) -> list[SourceSummary]:
     """Map every source; a bad mapping stops the run before any table is read (MappingError)."""
     plans: list[tuple[Path, Mapping]] = [(d, resolve_mapping(d)) for d in source_dirs(layout)]
-    summaries, ledgers = [], []
+    summaries, ledgers, unrecognized = [], [], []
     for source_dir, mapping in plans:
         if on_source:
             on_source(mapping.source)
-        summary, ledger = ingest_source(layout, keyring, n_shards, source_dir, mapping)
+        summary, ledger, codes = ingest_source(layout, keyring, n_shards, source_dir, mapping)
         summaries.append(summary)
-        ledgers.append(ledger)
+        ledgers.append(ledger.with_columns(pl.lit(mapping.source).alias("__source")))
+        unrecognized.append(codes)
     _drop_stale(layout, {m.source for _, m in plans})
     ledger = pl.concat(ledgers) if ledgers else pl.from_arrow(LEDGER_SCHEMA.empty_table())
-    write_ledger(ledger, layout.ledger(ASSET), layout, keyring)
+    _write_unmapped(layout, keyring, ledger, unrecognized)
+    write_ledger(ledger.drop("__source", strict=False), layout.ledger(ASSET), layout, keyring)
     return summaries
+
+
+def _write_unmapped(layout: Layout, keyring: Keyring, ledger: pl.DataFrame, codes: list[pl.DataFrame]) -> None:
+    """quality/unmapped/tables_raw.parquet: files no rule reads (by ledger label) and fallback codes."""
+    files = (
+        ledger.filter(pl.col("record_type") == UNMAPPED_FILE).select(
+            pl.col("__source").alias("source"),
+            pl.lit("file").alias("kind"),
+            pl.col("source_file")
+            .map_elements(lambda f: file_label(f, keyring), return_dtype=pl.String)
+            .alias("item"),
+            pl.lit(None, pl.String).alias("rule"),
+            pl.col("n_in").alias("n"),
+        )
+        if "__source" in ledger.columns
+        else pl.DataFrame()
+    )
+    frames = [f for f in (files, *codes) if f.height]
+    table = pl.concat(frames, how="diagonal_relaxed") if frames else pl.from_arrow(UNMAPPED_SCHEMA.empty_table())
+    table = table.with_columns(pl.lit(ASSET).alias("asset")).sort(
+        "source", "kind", "n", descending=[False, False, True]
+    )
+    write_parquet(table.to_arrow(), layout.unmapped(ASSET), UNMAPPED_SCHEMA)
 
 
 def _drop_stale(layout: Layout, sources: set[str]) -> None:

@@ -6,9 +6,13 @@ A mapping is checked completely before any data is read. See docs/tables.md for 
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from pipelines.defs.tables.compute import ExpressionError
+from pipelines.defs.tables.compute import validate as validate_expression
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_][A-Za-z0-9_]*))?\}")
 SHIPPED = Path(__file__).parent / "mappings"
@@ -22,12 +26,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _zone(v: str | None) -> str | None:
+    """An IANA zone name (daylight-saving rules come from tzdata); fixed offsets are not zones."""
+    if v is None:
+        return v
+    if re.fullmatch(r"(UTC|GMT)?[+-]\d{1,2}(:?\d{2})?", v):
+        raise ValueError(f"time zone {v!r} is a fixed offset; name a zone such as Europe/Paris (DST rules apply)")
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r} (an IANA name such as America/New_York)") from None
+    return v
+
+
+def _expressions(v: dict[str, str]) -> dict[str, str]:
+    for name, source in v.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"computed column name {name!r} must be a plain identifier")
+        try:
+            validate_expression(source)
+        except ExpressionError as err:
+            raise ValueError(f"{name}: {err}") from None
+    return v
+
+
+Computed = Annotated[
+    dict[str, str],
+    Field(default_factory=dict, description="new column -> expression (see docs/tables.md, Computed columns)"),
+]
+
+
 class TableSpec(_Strict):
     """A table: a file name or glob under the source folder (.csv, .csv.gz, .tsv, .parquet)."""
 
     file: str
     separator: str = ","
     columns: dict[str, str] = Field(default_factory=dict)  # rename: source column -> name used in the mapping
+    compute: Computed  # columns computed from each row, in order (a later one may use an earlier one)
+    timezone: str | None = None  # zone of this table's naive times; default: the mapping's default_timezone
+    optional: bool = False  # no file is no error (a table some extracts leave out); rules then see no rows
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _zone(v)))
+    _exprs = field_validator("compute")(classmethod(lambda cls, v: _expressions(v)))
 
 
 class Join(_Strict):
@@ -44,19 +84,78 @@ class TimeSpec(_Strict):
     column: str | None = None
     date: str | None = None
     time: str | None = None
+    expr: str | None = (
+        None  # an expression giving a date or date-time (e.g. "date(anchor_year - anchor_age, 1, 1)")
+    )
     format: str | None = None  # strftime-style; default tries ISO 8601 with or without zone, and dates
-    timezone: str | None = None  # zone of naive values; default: the mapping's default_timezone
+    timezone: str | None = None  # zone of naive values; default: the table's, else the mapping's default_timezone
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _zone(v)))
 
     @model_validator(mode="after")
     def _one_source(self) -> "TimeSpec":
-        if bool(self.column) == bool(self.date):
-            raise ValueError("give either `column`, or `date` (with an optional `time`)")
+        if sum(map(bool, (self.column, self.date, self.expr))) != 1:
+            raise ValueError("give one of `column`, `date` (with an optional `time`), or `expr`")
         if self.time and not self.date:
             raise ValueError("`time` needs `date`")
+        if self.expr:
+            _expressions({"expr": self.expr})
         return self
 
 
 TimeField = Annotated[str | TimeSpec, Field(description="column name, or a TimeSpec")]
+
+
+class Const(_Strict):
+    """A constant value for every event of a rule: `unit: {const: mmHg}`."""
+
+    const: str | float
+
+
+class Expr(_Strict):
+    """A value computed per row: `numeric_value: {expr: "split(value, '/', 0)"}`."""
+
+    expr: str
+
+    @field_validator("expr")
+    @classmethod
+    def _valid(cls, v: str) -> str:
+        _expressions({"expr": v})
+        return v
+
+
+# A column name, a template with {placeholders}, {const: ...} or {expr: ...}.
+Value = Annotated[str | Const | Expr, Field(description="column, template, {const: v} or {expr: e}")]
+
+
+def _code_template(v: str | None) -> str | None:
+    if v is not None and (not v or v.startswith("//")):
+        raise ValueError("code template must start with a vocabulary, e.g. 'LOINC//{code}'")
+    return v
+
+
+class Unpivot(_Strict):
+    """One event per listed column: the row becomes one row per non-empty column, with `name` and `value`."""
+
+    columns: list[str] = Field(min_length=1)
+    name: str = "column"  # new column holding the source column's name (use it in the code: VITAL//{column})
+    value: str = "value"  # new column holding that column's value
+
+
+class EventPart(_Strict):
+    """One of several events made from the same row (`each:`); unset fields come from the rule."""
+
+    code: str | None = None
+    code_fallback: str | None = None
+    time: TimeField | None = None
+    numeric_value: Value | None = None
+    text_value: Value | None = None
+    unit: Value | None = None
+    description: Value | None = None
+    where: str | None = None  # a SQL boolean expression: this part makes an event only where it holds
+    name: str | None = None
+
+    _code = field_validator("code", "code_fallback")(classmethod(lambda cls, v: _code_template(v)))
 
 
 class EventSpec(_Strict):
@@ -67,21 +166,70 @@ class EventSpec(_Strict):
     code: str  # template: LAB//{itemid}//{valueuom}; {col:map} applies a value map
     code_fallback: str | None = None  # template used where `code` is null (e.g. an unmapped OMOP concept)
     time: TimeField | None = None  # None: a static fact
-    numeric_value: str | None = None
-    text_value: str | None = None  # a column, or a template with {placeholders}
-    unit: str | None = None
-    description: str | None = None  # column or template giving the code's description
+    numeric_value: Value | None = None  # a column, {expr: ...} or {const: ...}; must parse as a number
+    text_value: Value | None = None  # a column, a template with {placeholders}, {expr} or {const}
+    unit: Value | None = None
+    description: Value | None = None  # gives the code's description (feeds MEDS codes.parquet)
     where: str | None = None  # a SQL boolean expression over the table's columns
     joins: list[Join] = Field(default_factory=list)
+    compute: Computed  # columns computed after the joins and unpivot, before `where`
+    unpivot: Unpivot | None = None
+    each: list[EventPart] = Field(default_factory=list)  # several events per row (e.g. 120/80 -> two)
+    extra: dict[str, Value] = Field(default_factory=dict)  # extra columns kept with each event (raw zone)
     optional_time: bool = False  # a row without time yields no event (e.g. an encounter still open)
     name: str | None = None  # shown in the ledger; defaults to the table name
 
-    @field_validator("code")
+    _code = field_validator("code", "code_fallback")(classmethod(lambda cls, v: _code_template(v)))
+    _exprs = field_validator("compute")(classmethod(lambda cls, v: _expressions(v)))
+
+    @field_validator("extra")
     @classmethod
-    def _has_literal_vocab(cls, v: str) -> str:
-        if not v or v.startswith("//"):
-            raise ValueError("code template must start with a vocabulary, e.g. 'LOINC//{code}'")
+    def _extra_names(cls, v: dict) -> dict:
+        reserved = {"source_patient", "time", "code", "numeric_value", "text_value", "unit", "description"}
+        bad = [k for k in v if k in reserved or not re.fullmatch(r"[a-z][a-z0-9_]*", k)]
+        if bad:
+            raise ValueError(f"extra column names must be lower_snake_case and not a MEDS column: {bad}")
         return v
+
+    def parts(self) -> list["EventSpec"]:
+        """The rule as one spec per event it makes from a row (itself, or one per `each` entry)."""
+        if not self.each:
+            return [self]
+        out = []
+        for i, part in enumerate(self.each):
+            update = {k: v for k, v in part.model_dump(exclude_unset=True).items() if v is not None}
+            for k in ("numeric_value", "text_value", "unit", "description", "time"):
+                if k in update:
+                    update[k] = getattr(part, k)
+            update.setdefault("name", f"{self.name or self.table} [{i}]")
+            out.append(self.model_copy(update={**update, "each": []}))
+        return out
+
+
+class ParentTable(_Strict):
+    """Parent links between vocabulary ids: OMOP concept_relationship ('Is a') or concept_ancestor (level 1)."""
+
+    table: str
+    child: str
+    parent: str
+    where: str | None = None  # SQL, e.g. "relationship_id = 'Is a'" or "min_levels_of_separation = '1'"
+
+
+class Vocabulary(_Strict):
+    """A dictionary table giving codes their description and parents in MEDS codes.parquet."""
+
+    table: str
+    code: str  # template giving the code as the events spell it: "{vocabulary_id:vocabulary}//{concept_code}"
+    description: str | None = None  # column
+    id: str | None = None  # the id parent links refer to (concept_id)
+    parents: ParentTable | None = None
+    parent: str | None = None  # a template giving one parent code per row: "ITEM_CATEGORY//{category}"
+
+    @model_validator(mode="after")
+    def _parents_need_id(self) -> "Vocabulary":
+        if self.parents and not self.id:
+            raise ValueError("`parents` links ids: give the vocabulary's `id` column")
+        return self
 
 
 class NoteSpec(_Strict):
@@ -125,6 +273,18 @@ class Mapping(_Strict):
     subjects: Subjects
     events: list[EventSpec]
     notes: list[NoteSpec] = Field(default_factory=list)
+    vocabulary: list[Vocabulary] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list)  # globs of landing files deliberately left unmapped
+    _path: Path | None = PrivateAttr(default=None)
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    _zone = field_validator("default_timezone")(classmethod(lambda cls, v: _zone(v)))
+
+    def where(self, *loc: str | int) -> str:
+        """`file:line` of a place in the mapping (the closest enclosing key that has a line)."""
+        line = _line_of(self._lines, loc) if self._lines else None
+        path = self._path or "mapping"
+        return f"{path}:{line}" if line else str(path)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Mapping":
@@ -138,13 +298,19 @@ class Mapping(_Strict):
             for i, e in enumerate(self.events)
             for j, jn in enumerate(e.joins)
         ]
+        refs += [(f"vocabulary[{i}].table", v.table) for i, v in enumerate(self.vocabulary)]
+        refs += [
+            (f"vocabulary[{i}].parents.table", v.parents.table) for i, v in enumerate(self.vocabulary) if v.parents
+        ]
         problems += [f"{where}: unknown table {name!r}" for where, name in refs if name not in known]
         templates = [
-            (f"events[{i}].{f}", getattr(e, f))
+            (f"events[{i}].{f}", getattr(p, f))
             for i, e in enumerate(self.events)
-            for f in ("code", "code_fallback", "text_value", "description")
-            if getattr(e, f)
+            for p in e.parts()
+            for f in ("code", "code_fallback", "text_value", "description", "unit")
+            if isinstance(getattr(p, f), str)
         ]
+        templates += [(f"vocabulary[{i}].code", v.code) for i, v in enumerate(self.vocabulary)]
         templates += [(f"subjects.static[{i}]", t) for i, t in enumerate(self.subjects.static)]
         for where, template in templates:
             for _, map_name in _PLACEHOLDER.findall(template):
@@ -210,7 +376,7 @@ def load_mapping(path: Path | str) -> Mapping:
             f"{path}:1: a mapping file must be a YAML mapping with source, tables, subjects, events"
         )
     try:
-        return Mapping.model_validate(data)
+        mapping = Mapping.model_validate(data)
     except ValidationError as err:
         index = _line_index(text)
         lines = []
@@ -220,6 +386,8 @@ def load_mapping(path: Path | str) -> Mapping:
             field = ".".join(str(p) for p in loc) or "(top level)"
             lines.append(f"{path}:{line}: {field}: {e['msg']}")
         raise MappingError("invalid mapping:\n  " + "\n  ".join(lines)) from None
+    mapping._path, mapping._lines = path, _line_index(text)
+    return mapping
 
 
 def resolve_mapping(source_dir: Path) -> Mapping:

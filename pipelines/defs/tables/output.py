@@ -1,0 +1,223 @@
+"""Persist a mapped source: raw events, patients, notes, extra columns and code metadata per shard, the
+quarantine, and its ledger rows (with landing files no rule reads) and unrecognized-code counts."""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from deid.pseudonym import Keyring
+from pipelines.defs.tables.engine import ASSET, UNRECOGNIZED, MappedSource
+from pipelines.defs.tables.mapping import Mapping
+from pipelines.defs.tables.read import FILE, ROW
+from schemas.io import staging_dir, swap_dir, write_parquet
+from schemas.layout import Layout
+from schemas.ledger import UNMAPPED_FILE
+from schemas.notes import RAW_NOTES_SCHEMA
+from schemas.quarantine import QUARANTINE_SCHEMA
+from schemas.raw import RAW_CODE_METADATA_SCHEMA, RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+
+_EVENT_KEY = ["source_patient", "time", "code", "source_file", "position"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    source: str
+    rows: int
+    events: int
+    quarantined: int
+    subjects: int
+    unmapped_files: int = 0
+    unrecognized_events: int = 0
+
+
+def write_source(
+    layout: Layout, keyring: Keyring, n_shards: int, mapping: Mapping, mapped: MappedSource
+) -> tuple[SourceSummary, pl.DataFrame, pl.DataFrame]:
+    """Write raw/tables/<source>/ and the quarantine; returns the summary, ledger rows and unmapped rows."""
+    events, keys = mapped.events, mapped.keys
+    shard_of = {p: keyring.shard(p, n_shards) for p in keys["source_patient"].to_list()}
+    events = events.with_columns(
+        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64, default=None).alias("__shard")
+    )
+    out = layout.raw_table(f"tables/{mapping.source}", "")
+    staging = staging_dir(out)
+    try:
+        _write_shards(staging, events, keys, shard_of, mapped.extra_columns)
+        _write_notes(staging, mapped.notes, shard_of)
+        codes = (
+            events.group_by("code", "description")
+            .len("n")
+            .sort("code", "description", nulls_last=True)
+            .with_columns(pl.col("n").cast(pl.Int64))
+        )
+        write_parquet(codes.to_arrow(), staging / "codes" / "codes.parquet", RAW_CODES_SCHEMA, durable=False)
+        if mapped.code_metadata.height:
+            write_parquet(
+                mapped.code_metadata.to_arrow(),
+                staging / "code_metadata" / "vocabulary.parquet",
+                RAW_CODE_METADATA_SCHEMA,
+                durable=False,
+            )
+        swap_dir(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    qtable = mapped.rejects.select(
+        pl.lit(ASSET).alias("asset"),
+        pl.col(FILE).alias("source_file"),
+        pl.col(ROW).alias("position"),
+        pl.col("table").alias("resource_type"),
+        "reason_code",
+        "reason",
+        "record",
+    )
+    write_parquet(
+        qtable.sort("source_file", "position").to_arrow(),
+        layout.quarantine(ASSET) / f"{mapping.source}.parquet",
+        QUARANTINE_SCHEMA,
+    )
+    ledger = _ledger(mapped, events, layout)
+    unrecognized = (
+        events.filter(pl.col(UNRECOGNIZED))
+        .group_by("resource_type", "code")
+        .len("n")
+        .select(
+            pl.lit(mapping.source).alias("source"),
+            pl.lit("code").alias("kind"),
+            pl.col("code").alias("item"),
+            pl.col("resource_type").alias("rule"),
+            pl.col("n").cast(pl.Int64),
+        )
+    )
+    summary = SourceSummary(
+        mapping.source,
+        int(ledger.filter(pl.col("record_type") != UNMAPPED_FILE)["n_in"].sum()),
+        events.height,
+        int(ledger["n_quarantined"].sum()),
+        keys.height,
+        len(mapped.unmapped),
+        int(unrecognized["n"].sum()),
+    )
+    return summary, ledger, unrecognized
+
+
+def _write_shards(
+    staging: Path, events: pl.DataFrame, keys: pl.DataFrame, shard_of: dict[str, int], extra: list[str]
+) -> None:
+    patients = keys.with_columns(
+        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__shard")
+    )
+    events = events.rename({FILE: "source_file", ROW: "position"}).with_columns(
+        pl.col("numeric_value").cast(pl.Float32), pl.col("text_value").cast(pl.String)
+    )
+    for shard in sorted(set(shard_of.values())):
+        ev = events.filter(pl.col("__shard") == shard).sort(
+            "source_patient", "time", "code", "source_file", "position", nulls_last=False
+        )
+        write_parquet(
+            ev.to_arrow(),
+            staging / "events" / f"shard={shard}" / "part-00000.parquet",
+            RAW_EVENTS_SCHEMA,
+            durable=False,
+        )
+        if extra:
+            # Extra columns stay in the PHI zone (they are not de-identified); keyed to their event.
+            side = ev.select(*_EVENT_KEY, *extra).filter(pl.any_horizontal(pl.col(extra).is_not_null()))
+            write_parquet(
+                side.to_arrow(), staging / "extra" / f"shard={shard}" / "part-00000.parquet", _extra_schema(extra)
+            )
+        pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
+        write_parquet(
+            pts.to_arrow(),
+            staging / "patients" / f"shard={shard}" / "part-00000.parquet",
+            RAW_PATIENTS_SCHEMA,
+            durable=False,
+        )
+
+
+def _extra_schema(extra: list[str]):
+    import pyarrow as pa
+
+    key = [f for f in RAW_EVENTS_SCHEMA if f.name in _EVENT_KEY]
+    return pa.schema([*key, *(pa.field(c, pa.string(), nullable=True) for c in extra)])
+
+
+def _write_notes(staging: Path, frames: list[pl.DataFrame], shard_of: dict[str, int]) -> None:
+    if not frames:
+        return
+    notes = pl.concat(frames).rename({FILE: "source_file", ROW: "position"})
+    notes = notes.with_columns(
+        pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__s")
+    )
+    for shard in sorted(notes["__s"].unique()):
+        part = notes.filter(pl.col("__s") == shard).sort("source_patient", "time", "note_id")
+        write_parquet(
+            part.to_arrow(), staging / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
+        )
+
+
+def _ledger(mapped: MappedSource, events: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    """Per file and table: rows in, rows quarantined (a row rejected by any rule), events made; and one row
+    per landing file no rule reads (its rows count as out with no events, as FHIR types that map to none)."""
+    frames = []
+    made_per_file = events.group_by(FILE).len("n_events")
+    for name in sorted(mapped.used):
+        rows = mapped.tables[name].select(FILE, ROW)
+        rejected = mapped.rejects.filter(pl.col("table") == name).select(FILE, ROW).unique()
+        per_file = (
+            rows.group_by(FILE).len("n_in").join(rejected.group_by(FILE).len("n_quarantined"), on=FILE, how="left")
+        )
+        per_file = per_file.join(made_per_file, on=FILE, how="left").fill_null(0)
+        frames.append(per_file.with_columns(pl.lit(name).alias("record_type")))
+    for path in mapped.unmapped:
+        rel = str(path.relative_to(layout.root)) if path.is_relative_to(layout.root) else str(path)
+        n = count_rows(path)
+        frames.append(
+            pl.DataFrame(
+                {FILE: [rel], "n_in": [n], "n_quarantined": [0], "n_events": [0], "record_type": [UNMAPPED_FILE]}
+            )
+        )
+    if not frames:
+        return pl.DataFrame(
+            schema={
+                "asset": pl.String,
+                "source_file": pl.String,
+                "record_type": pl.String,
+                "n_in": pl.Int64,
+                "n_out": pl.Int64,
+                "n_quarantined": pl.Int64,
+                "n_events": pl.Int64,
+            }
+        )
+    counts = ["n_in", "n_quarantined", "n_events"]
+    ledger = pl.concat([f.with_columns(pl.col(counts).cast(pl.Int64)) for f in frames], how="diagonal")
+    return ledger.select(
+        pl.lit(ASSET).alias("asset"),
+        pl.col(FILE).alias("source_file"),
+        "record_type",
+        pl.col("n_in").cast(pl.Int64),
+        (pl.col("n_in") - pl.col("n_quarantined")).cast(pl.Int64).alias("n_out"),
+        pl.col("n_quarantined").cast(pl.Int64),
+        pl.col("n_events").cast(pl.Int64),
+    ).sort("source_file", "record_type")
+
+
+def count_rows(path: Path) -> int:
+    """Data rows of a tabular file (CSV lines after the header, Parquet rows); 0 for other files."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")):
+            import gzip
+
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rb") as f:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            return max(lines - 1, 0)
+    except OSError:
+        return 0
+    return 0
