@@ -1,4 +1,4 @@
-"""`longitude tables`: check a mapping file, or list the mappings Longitude ships."""
+"""`longitude tables`: check a mapping (against a sample of its data), or list the mappings Longitude ships."""
 
 import click
 
@@ -12,10 +12,18 @@ def command() -> None:
 
 @command.command("check")
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=True))
-def check(mapping: str) -> None:
-    """Validate a mapping.yaml (or a source folder) without reading any data."""
+@click.option("--data", "data", type=click.Path(exists=True, file_okay=False), help="Folder of the extract "
+              "(default: the source folder given, or the mapping file's folder when it holds data).")  # fmt: skip
+@click.option("--rows", default=1000, show_default=True, help="Rows sampled from each table.")
+@click.option("--examples", default=5, show_default=True, help="De-identified example events shown.")
+def check(mapping: str, data: str | None, rows: int, examples: int) -> None:
+    """Validate a mapping.yaml (or a source folder), then run it on a sample of the data and report what each
+    table would produce; exits non-zero on any mistake that would fail or empty a run."""
     from pathlib import Path
 
+    from rich.markup import escape
+
+    from pipelines.defs.tables.check import check_source, data_dir_for
     from pipelines.defs.tables.mapping import MappingError, load_mapping, resolve_mapping
 
     path = Path(mapping)
@@ -23,7 +31,34 @@ def check(mapping: str) -> None:
         m = resolve_mapping(path) if path.is_dir() else load_mapping(path)
     except MappingError as err:
         raise click.ClickException(str(err)) from None
-    console.print(f"[green]ok[/] {m.source}: {len(m.tables)} tables, {len(m.events)} event rules")
+    folder = Path(data) if data else data_dir_for(path)
+    if folder is None:
+        console.print(f"[green]ok[/] {m.source}: {len(m.tables)} tables, {len(m.events)} event rules "
+                      "(schema only: no data next to the mapping; give --data to check against an extract)")  # fmt: skip
+        return
+    report = check_source(m, folder, sample=rows, n_examples=examples)
+    for r in report.rules:
+        lost = ", ".join(f"{k} {v}" for k, v in sorted(r.rejected.items()))
+        console.print(f"[bold]{escape(r.name)}[/] (table {escape(r.table)}): {r.rows} sampled rows -> {r.events} events"
+                      + (f"; quarantined: {lost}" if lost else ""))  # fmt: skip
+        for code, n in r.codes:
+            console.print(f"    {n:7d}  {escape(code)}")
+    if report.examples:
+        console.print("[bold]Examples[/] (pseudonymous subjects, times shifted by one random offset, no text):")
+        for e in report.examples:
+            value = "" if e["numeric_value"] is None else f" = {e['numeric_value']:g} {e['unit'] or ''}"
+            text = f" {e['text_value']}" if e["text_value"] else ""
+            console.print(
+                f"    {e['subject']}  {e['time'] or '(static)':26}  {escape(e['code'])}{escape(value)}{text}"
+            )
+    for w in report.warnings:
+        console.print(f"[yellow]warning[/] {escape(w)}")
+    for p in report.problems:
+        console.print(f"[red]error[/] {escape(p)}")
+    if not report.ok:
+        raise click.ClickException(f"{m.source}: {len(report.problems)} problems would fail or empty a run")
+    console.print(f"[green]ok[/] {m.source}: {len(m.tables)} tables, {len(m.events)} event rules, "
+                  f"checked on up to {rows} rows per table; {len(report.warnings)} warnings")  # fmt: skip
 
 
 @command.command("shipped")

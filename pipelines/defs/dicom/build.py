@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.defs.crosswalk import identifier_crosswalk
 from pipelines.defs.dicom import transforms
-from pipelines.defs.dicom.index import index_files, walk
+from pipelines.defs.dicom.index import FileResult, index_files, scan
 from pipelines.ledger import write_ledger
 from pipelines.settings import Settings
 from schemas.imaging import (
@@ -36,12 +36,17 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
     Returns counts only (Dagster metadata): no value from any file.
     """
     layout = settings.layout
-    files = walk(layout.landing_dicom) if layout.landing_dicom.exists() else []
+    landing = scan(layout.root, layout.landing_dicom)
+    files = landing.files
     # PatientID usually holds the MRN: map it to the patient id the other sources use, so one person is one
     # subject with one date shift across FHIR, tables and imaging.
     crosswalk = identifier_crosswalk(layout)
     result = index_files(
         files, layout.root, settings.secret, settings.n_shards, workers=workers, crosswalk=crosswalk
+    )
+    # Paths not read (symlinked outside the root, broken, a second route to a file) are rejected files.
+    result.files.extend(
+        FileResult(s.rel, "rejected", reason_code=s.reason_code, reason=s.reason) for s in landing.skipped
     )
     linked = set(crosswalk.values())
     raw_all = []

@@ -3,16 +3,20 @@
 import dagster as dg
 import polars as pl
 
-from pipelines.defs.checks_util import to_check_result
+from pipelines.defs.checks_util import store_rule
 from pipelines.defs.resources import LongitudeResource
 from pipelines.defs.tables.engine import ASSET
 from quality.integrity import RuleResult, ledger_balances
 
 
 @dg.asset_check(asset=ASSET, blocking=True)
-def tables_raw_ledger_balances(longitude: LongitudeResource) -> dg.AssetCheckResult:
+def tables_raw_ledger_balances(
+    context: dg.AssetCheckExecutionContext, longitude: LongitudeResource
+) -> dg.AssetCheckResult:
     """Rows in = rows mapped + rows quarantined, per source file and table."""
-    return to_check_result(ledger_balances([longitude.settings().layout.ledger(ASSET)]))
+    layout = longitude.settings().layout
+    result = ledger_balances([layout.ledger(ASSET)])
+    return store_rule(context, layout.root, result, failed_key="unbalanced_rows", checked_key="rows")
 
 
 def unmapped_rule(path) -> RuleResult:

@@ -50,6 +50,7 @@ class MappedSource:
     code_metadata: pl.DataFrame  # code, description, parent_codes from vocabulary tables
     unmapped: list[Path] = field(default_factory=list)  # landing files no table of the mapping covers
     extra_columns: list[str] = field(default_factory=list)
+    stats: dict[str, dict] = field(default_factory=dict)  # per rule: rows seen and selected (for the check)
 
 
 class _Run:
@@ -65,6 +66,7 @@ class _Run:
         self.used: set[str] = set()
         self.notes: list[pl.DataFrame] = []
         self.problems = collect  # check mode: column problems are collected here instead of raised
+        self.stats: dict[str, dict] = {}  # rule location -> rows seen, rows after `where`, name, table
 
     def table(self, name: str, full: bool = False) -> pl.DataFrame:
         if name not in self.tables:
@@ -113,7 +115,7 @@ class _Run:
             self.problem(f"{self.m.where(*loc)}: {what}: table {table!r} has no column {c!r}{hint}")
         return not missing
 
-    def reject(self, df: pl.DataFrame, table: str, code: str, reason: str) -> None:
+    def reject(self, df: pl.DataFrame, table: str, code: str, reason: str, rule: str = "subjects") -> None:
         if df.height:
             record = pl.struct(pl.all().exclude(ROW, FILE)).struct.json_encode()
             self.rejects.append(
@@ -124,8 +126,13 @@ class _Run:
                     pl.lit(code).alias("reason_code"),
                     pl.lit(reason).alias("reason"),
                     record.alias("record"),
+                    pl.lit(rule).alias("rule"),
                 )
             )
+
+
+def _rule(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
 
 
 def _tz(run: _Run, table: str) -> str:
@@ -137,11 +144,19 @@ def _subjects(run: _Run) -> pl.DataFrame:
     s = run.m.subjects
     df = run.table(s.table, full=True)  # every subject, so a sampled check does not call events orphans
     id_col = s.id or s.key
-    cols = [s.key, id_col, *time_columns(s.birth, column_types(df.schema))]
-    cols += [*time_columns(s.death, column_types(df.schema)), *([s.sex] if s.sex else [])]
-    cols += [c for t in s.static for c in template_columns(t)]
-    if not run.require(df, cols, ("subjects",), s.table, "subjects"):
-        df = df.with_columns(pl.lit(None, pl.String).alias(c) for c in cols if c not in df.columns)
+    types0 = column_types(df.schema)
+    fields = {
+        "key": [s.key],
+        "id": [id_col],
+        "birth": time_columns(s.birth, types0),
+        "death": time_columns(s.death, types0),
+        "sex": [s.sex] if s.sex else [],
+    }
+    fields.update({f"static.{j}": template_columns(t) for j, t in enumerate(s.static)})
+    for fld, cols in fields.items():
+        loc = ("subjects", *(int(x) if x.isdigit() else x for x in fld.split(".")))
+        if not run.require(df, cols, loc, s.table, f"subjects.{fld}"):
+            df = df.with_columns(pl.lit(None, pl.String).alias(c) for c in cols if c not in df.columns)
     types = column_types(df.schema)
     source_cols = list(df.columns)
     exprs = {"key": pl.col(s.key).cast(pl.String), "source_patient": pl.col(id_col).cast(pl.String)}
@@ -240,6 +255,7 @@ def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataF
         # An empty cell makes no event; the row is still counted in the ledger through its other columns.
         df = df.filter(pl.col(u.value).is_not_null()).sort(ROW, maintain_order=True)
     df = run.compute(df, spec.compute, ("events", i, "compute"), spec.table)
+    run.stats[f"events.{i}.where"] = {"rows": df.height}
     if spec.where:
         try:
             df = df.filter(pl.sql_expr(spec.where).fill_null(False))
@@ -247,6 +263,7 @@ def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataF
             run.problem(f"{run.m.where('events', i, 'where')}: events[{i}].where on table {spec.table!r}: "
                         f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")  # fmt: skip
             return None
+    run.stats[f"events.{i}.where"]["selected"] = df.height
     if not run.require(df, [spec.subject], ("events", i, "subject"), spec.table, f"events[{i}].subject"):
         return None
     return df.with_columns(pl.col(spec.subject).cast(pl.String)).join(
@@ -306,6 +323,7 @@ def _event_part(
     loc: tuple,
 ) -> None:
     name = part.name or spec.table
+    rows_in = df.height
     if part.where and part is not spec:
         try:
             df = df.filter(pl.sql_expr(part.where).fill_null(False))
@@ -344,9 +362,10 @@ def _event_part(
         checks.insert(2, (~pl.col("__time_present"), "MISSING_TIME", f"{name}: time is empty"))
     bad = pl.lit(False)
     for cond, reason_code, reason in checks:
-        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, reason_code, reason)
+        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, reason_code, reason, _rule(loc))
         bad = bad | cond
     good = df.filter(~bad & pl.col("__time_present"))
+    run.stats[_rule(loc)] = {"name": name, "table": spec.table, "rows": rows_in, "selected": df.height}
     run.events.append(
         good.select(
             "source_patient",
@@ -390,7 +409,7 @@ def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -
     ]
     bad = pl.lit(False)
     for cond, code, reason in checks:
-        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, code, reason)
+        run.reject(df.filter(~bad & cond).select(source_cols), spec.table, code, reason, f"notes.{i}")
         bad = bad | cond
     good = df.filter(~bad)
     origin = pl.col(spec.note_id).cast(pl.String) if spec.note_id else pl.concat_str([FILE, pl.lit(":"), ROW])
@@ -538,6 +557,7 @@ def map_source(
                 "reason_code": pl.String,
                 "reason": pl.String,
                 "record": pl.String,
+                "rule": pl.String,
             }
         )
     )
@@ -557,4 +577,5 @@ def map_source(
         code_metadata=metadata,
         unmapped=unmapped_files(mapping, source_dir, read_by_rules),
         extra_columns=extra,
+        stats=run.stats,
     )

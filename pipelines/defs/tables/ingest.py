@@ -1,6 +1,5 @@
 """All tabular sources under landing/tables/<source>/: validate every mapping first, then map each source."""
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from pipelines.ledger import file_label, write_ledger
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.ledger import LEDGER_SCHEMA, UNMAPPED_FILE, UNMAPPED_SCHEMA
+from schemas.publish import unpublish
 
 
 def source_dirs(layout: Layout) -> list[Path]:
@@ -81,4 +81,4 @@ def _drop_stale(layout: Layout, sources: set[str]) -> None:
             name = p.name.removesuffix(suffix)
             if name.startswith(".") or name in sources:
                 continue
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
+            unpublish(p)  # the pointer first, then its versions (schemas.publish)
