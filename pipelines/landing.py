@@ -27,8 +27,13 @@ class LandingScan:
     skipped: list[SkippedPath] = field(default_factory=list)
 
 
-def scan_landing(folder: Path, root: Path, accept: Callable[[Path], bool] | None = None) -> LandingScan:
-    """Files under `folder` that `accept` takes, sorted; everything else below it reported with a reason."""
+def scan_landing(
+    folder: Path, root: Path, accept: Callable[[Path], bool] | None = None, *, hidden: bool = False
+) -> LandingScan:
+    """Files under `folder` that `accept` takes, sorted; everything else below it reported with a reason.
+
+    `hidden`: read dot-files too (DICOM trees name files anything); otherwise they are reported.
+    """
     scan = LandingScan()
     if not folder.exists():
         return scan
@@ -74,7 +79,7 @@ def scan_landing(folder: Path, root: Path, accept: Callable[[Path], bool] | None
         real = os.path.realpath(path)
         if real in seen_files:
             skip(path, q.DUPLICATE_PATH, "file already read through another path (symlink); read once")
-        elif path.name.startswith("."):
+        elif path.name.startswith(".") and not hidden:
             skip(path, q.UNSUPPORTED_FILE, "hidden file; not read")
         elif accept is not None and not accept(path):
             skip(path, q.UNSUPPORTED_FILE, "file type not supported in this landing folder")

@@ -35,6 +35,30 @@ def decode_bytes(raw: bytes, declared: str | None = None) -> tuple[str, str]:
     return raw.decode("cp1252", errors="replace"), "cp1252"
 
 
+# File signatures of formats that are no text (PDF, ZIP/DOCX, PNG, JPEG, GIF, gzip, OLE/DOC).
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13} | {127}
+# Share of control bytes in the first 8 KB above which bytes are no text in any single-byte code page (a
+# cp1252 note has none; a mis-labelled binary has ~12% when its bytes are uniform).
+MAX_CONTROL_SHARE = 0.01
+
+
+def looks_binary(raw: bytes) -> bool:
+    """Bytes that are no text in any encoding: a known binary signature, NUL bytes, or many control bytes.
+
+    >>> looks_binary(b"%PDF-1.7 ..."), looks_binary("Café".encode("cp1252")), looks_binary("ok".encode("utf-16"))
+    (True, False, False)
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
+        return False
+    if raw.startswith(_BINARY_MAGIC):
+        return True
+    head = raw[:8192]
+    if b"\x00" in head:
+        return True
+    return bool(head) and sum(b in _CONTROL for b in head) > MAX_CONTROL_SHARE * len(head)
+
+
 _MULTIBYTE = ("shift_jis", "cp932", "euc_jp", "gb", "big5", "euc_kr", "cp949", "iso2022")
 
 

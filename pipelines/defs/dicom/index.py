@@ -21,6 +21,7 @@ from deid.dicom import DEFAULT_PROFILE, Profile, deidentify
 from deid.dicom.profile import deny_source_tags, quiet_pydicom
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.reader import read_header
+from pipelines.landing import LandingScan, scan_landing
 from schemas.imaging import DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
 from schemas.quarantine import MISSING_PATIENT
 
@@ -77,12 +78,14 @@ class IndexResult:
 
 
 def walk(directory: Path) -> list[Path]:
-    """Every regular file below `directory`, any depth and name, sorted (hidden files included)."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
-        out.extend(Path(dirpath) / name for name in sorted(filenames))
-    return [p for p in out if p.is_file() and not p.is_symlink()]
+    """Every regular file below `directory`, any depth and name, sorted (hidden files included); symlinks
+    followed while they stay inside `directory` (see `pipelines.landing` for what is reported instead)."""
+    return scan_landing(directory, directory, hidden=True).files
+
+
+def scan(layout_root: Path, landing_dicom: Path) -> LandingScan:
+    """Every file under landing/dicom/ to index, and every path there that is reported instead of read."""
+    return scan_landing(landing_dicom, layout_root, hidden=True)
 
 
 def index_files(

@@ -5,7 +5,7 @@ import binascii
 from datetime import datetime
 
 from pipelines.defs.fhir.primitives import InvalidRecordError, first_coding, parse_datetime, reference_id
-from pipelines.text_decoding import decode_bytes, html_to_text
+from pipelines.text_decoding import decode_bytes, html_to_text, looks_binary
 from schemas.codes import vocab_code, vocabulary
 from schemas.notes import NOTE_CODE_PREFIX
 
@@ -36,6 +36,8 @@ def _decode(att: dict, path: str) -> tuple[str, str] | None:
         key, _, value = part.partition("=")
         if key.strip().lower() == "charset":
             charset = value.strip().strip('"')
+    if looks_binary(raw):
+        raise InvalidRecordError("BINARY_NOTE", f"{path}.data is binary, not {ctype.split(';')[0].strip()}")
     text, encoding = decode_bytes(raw, charset)
     if ctype.split(";")[0].strip().lower() != "text/plain":
         text = html_to_text(text)

@@ -15,18 +15,21 @@ import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir.primitives import InvalidRecordError, parse_datetime
+from pipelines.landing import scan_landing
 from pipelines.ledger import write_ledger
-from pipelines.text_decoding import decode_bytes
+from pipelines.text_decoding import decode_bytes, looks_binary
 from schemas import quarantine as q
 from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
-from schemas.ledger import LEDGER_SCHEMA
+from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA
 from schemas.notes import NOTE_CODE_PREFIX, RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA
+from schemas.values import plausible_time
 
 ASSET = "notes_files_raw"
 SOURCE = "notes"
+_RECORD_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError)
 _PATH_NAME = re.compile(r"(?P<date>\d{8})(?:T(?P<clock>\d{6}))?__(?P<type>[^/]+)\.txt", re.IGNORECASE)
 
 
@@ -37,16 +40,25 @@ def note_type_code(value: str | None) -> str:
     return f"{NOTE_CODE_PREFIX}//{value}" if "//" in value else f"{NOTE_CODE_PREFIX}//LOINC//{value}"
 
 
+_TEXT_FIELDS = ("type", "type_display", "encounter", "note_id")  # optional; a string when present
+
+
 def _meta(path: Path) -> dict:
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
-        meta = orjson.loads(sidecar.read_bytes())
+        try:
+            meta = orjson.loads(sidecar.read_bytes())
+        except orjson.JSONDecodeError:
+            raise InvalidRecordError(q.INVALID_SIDECAR, "sidecar is not valid JSON") from None
         if not isinstance(meta, dict):
-            raise InvalidRecordError("INVALID_SIDECAR", "sidecar is not a JSON object")
+            raise InvalidRecordError(q.INVALID_SIDECAR, "sidecar is not a JSON object")
         if not isinstance(meta.get("subject"), str) or not meta["subject"]:
-            raise InvalidRecordError(q.MISSING_SUBJECT_REFERENCE, "sidecar has no subject")
+            raise InvalidRecordError(q.MISSING_SUBJECT_REFERENCE, "sidecar.subject is missing or not a string")
         if meta.get("time") is None:
             raise InvalidRecordError("MISSING_TIME", "sidecar has no time")
+        for name in _TEXT_FIELDS:
+            if meta.get(name) is not None and not isinstance(meta[name], str):
+                raise InvalidRecordError(q.INVALID_SIDECAR, f"sidecar.{name} is not a string")
         return {**meta, "time": parse_datetime(meta["time"], "sidecar.time")}
     m = _PATH_NAME.fullmatch(path.name)
     if not m:
@@ -57,28 +69,43 @@ def _meta(path: Path) -> dict:
         stamp = datetime.strptime(m["date"] + (m["clock"] or "000000"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidRecordError(q.UNPARSEABLE_DATE, "the time in the file name is not a date") from None
+    if not plausible_time(stamp.replace(tzinfo=None)):
+        raise InvalidRecordError(q.IMPLAUSIBLE_DATE, "the time in the file name is outside the plausible range")
     return {"subject": path.parent.name, "time": stamp.replace(tzinfo=None), "type": m["type"]}
+
+
+def _is_note_file(path: Path) -> bool:
+    """A .txt note, or a .json sidecar beside one (read with its note); any other file is reported."""
+    suffix = path.suffix.lower()
+    return suffix == ".txt" or (suffix == ".json" and path.with_suffix(".txt").exists())
+
+
+def _read_note(path: Path) -> tuple[dict, str, str]:
+    """(metadata, text, encoding) of one note file, or InvalidRecordError naming the field."""
+    meta = _meta(path)
+    raw = path.read_bytes()
+    if looks_binary(raw):
+        raise InvalidRecordError(q.BINARY_NOTE, "note body is binary, not text")
+    text, encoding = decode_bytes(raw)
+    return meta, text, encoding
 
 
 def ingest_note_files(layout: Layout, keyring: Keyring, n_shards: int) -> dict[str, int]:
     """Read every .txt note; write raw notes and NOTE events per shard, quarantine and ledger."""
-    base = layout.landing_notes
-    files = (
-        sorted(p for p in base.rglob("*") if p.is_file() and p.suffix.lower() == ".txt") if base.exists() else []
-    )
+    scan = scan_landing(layout.landing_notes, layout.root, accept=_is_note_file)
+    files = [p for p in scan.files if p.suffix.lower() == ".txt"]
     notes: list[dict] = []
-    rejects: list[tuple] = []
+    rejects: list[tuple] = [(ASSET, s.rel, 0, LANDING_FILE, s.reason_code, s.reason, None) for s in scan.skipped]
     for path in files:
         rel = str(path.relative_to(layout.root))
         try:
-            meta = _meta(path)
-            text, encoding = decode_bytes(path.read_bytes())
-        except (InvalidRecordError, orjson.JSONDecodeError, OSError) as err:
-            code = err.reason_code if isinstance(err, InvalidRecordError) else "INVALID_SIDECAR"
-            reason = (
-                err.reason if isinstance(err, InvalidRecordError) else f"sidecar unreadable ({type(err).__name__})"
-            )
-            rejects.append((ASSET, rel, 1, "note", code, reason, None))
+            meta, text, encoding = _read_note(path)
+        except InvalidRecordError as err:
+            rejects.append((ASSET, rel, 1, "note", err.reason_code, err.reason, None))
+            continue
+        except (OSError, *_RECORD_ERRORS) as err:
+            reason = f"note or sidecar unreadable ({type(err).__name__})"
+            rejects.append((ASSET, rel, 1, "note", q.UNREADABLE_FILE, reason, None))
             continue
         subject = meta["subject"]
         origin = meta.get("note_id") or rel
@@ -147,7 +174,7 @@ def _write(layout: Layout, keyring: Keyring, n_shards: int, notes: list[dict], r
         {
             "asset": ASSET,
             "source_file": r[1],
-            "record_type": "note",
+            "record_type": r[3],
             "n_in": 1,
             "n_out": 0,
             "n_quarantined": 1,
