@@ -6,6 +6,7 @@ from importlib.metadata import version
 
 import polars as pl
 
+from pipelines.defs.meds.version import dataset_version
 from schemas.io import write_parquet, write_text
 from schemas.layout import Layout
 from schemas.meds import CODES_SCHEMA, MEDS_VERSION, SPLITS, SUBJECT_SPLITS_SCHEMA
@@ -77,7 +78,7 @@ def write_subject_splits(layout: Layout) -> dict[str, int]:
 def write_dataset_metadata(layout: Layout, dataset_name: str = "longitude") -> dict:
     meta = {
         "dataset_name": dataset_name,
-        "dataset_version": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "dataset_version": dataset_version(layout, version("longitude")),  # data hash + code commit
         "etl_name": "longitude",
         "etl_version": version("longitude"),
         "meds_version": MEDS_VERSION,
