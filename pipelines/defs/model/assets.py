@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import LongitudeResource
+from schemas.layout import Layout
+from schemas.tokens import trajectory_shards
 
 ALL_SHARDS = dg.AllPartitionMapping()
 
@@ -39,6 +41,10 @@ def timeline_model(
     from model.train import IncompatibleRunError, steps_per_epoch, train, train_config
 
     root = Path(longitude.root).resolve()
+    if not trajectory_shards(Layout(root).tokens, "train"):
+        # No train subject (an empty root, or every subject in tuning/held_out): nothing to fit; said, not raised.
+        context.log.warning("no train trajectories under tokens/: no model trained")
+        return dg.MaterializeResult(metadata={"trained": False, "reason": "no train subjects"})
     overrides = {"tokens_per_batch": config.tokens_per_batch, "grad_accum": config.grad_accum, "lr": config.lr}
     train_cfg = train_config(config.config, seed=config.seed, **{k: v for k, v in overrides.items() if v})
     steps = config.steps or steps_per_epoch(root, train_cfg)
@@ -60,6 +66,7 @@ def timeline_model(
         result = train(root, train_cfg, run=run, device=config.device, resume=False, on_log=on_log)
     last = result.last or {}
     metadata = {
+        "trained": True,
         "run": dg.MetadataValue.path(str(result.run)),
         "checkpoint": dg.MetadataValue.path(str(result.checkpoint)),
         "config": config.config,
