@@ -8,6 +8,7 @@ import dagster as dg
 
 import pipelines.defs
 from pipelines.defs.resources import longitude_resources
+from pipelines.executor import longitude_executor
 
 
 def _stage_modules() -> list:
@@ -35,4 +36,5 @@ defs = dg.Definitions(
     assets=dg.load_assets_from_modules(_modules),
     asset_checks=dg.load_asset_checks_from_modules(_modules),
     resources=longitude_resources(),
+    executor=longitude_executor,  # runs launched from the UI: in-process unless forking pays
 )

@@ -1,7 +1,8 @@
 """Where each table lives under the root: the storage layout of DESIGN.md, as code.
 
 Invariants:
-1. Only `landing/`, `raw/` and `quarantine/` hold PHI.
+1. Only `landing/`, `raw/` and `quarantine/` hold PHI (`dagster/` holds run records whose logs and metadata
+   carry counts, hashes and paths only).
 2. MEDS data shards are `meds/data/<split>/<shard>.parquet`; shard numbers are shared across splits.
 """
 
@@ -121,3 +122,8 @@ class Layout:
     @property
     def catalog(self) -> Path:
         return self.root / "catalog.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        """`dagster/`: the root's Dagster instance (DAGSTER_HOME): runs, event logs, schedules; no PHI."""
+        return self.root / "dagster"

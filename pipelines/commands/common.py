@@ -50,6 +50,7 @@ def materialize_with_progress(settings: Settings, select: list[str] | None) -> b
 
     from pipelines import materialize
     from pipelines.definitions import defs
+    from pipelines.instance import root_instance
 
     steps = materialize.plan(defs, select)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -60,7 +61,8 @@ def materialize_with_progress(settings: Settings, select: list[str] | None) -> b
             progress.update(task, completed=done, description=label)
 
         try:
-            outcome = materialize.run(defs, steps, on_progress=on_progress)
+            instance = root_instance(settings.layout)  # the UI (`longitude ui`) shows these runs
+            outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress)
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             console.print(f"[red]Stopped:[/] {err}")
             return False

@@ -1,0 +1,125 @@
+"""The code location's executor: steps in-process, or a process per step only when history says that pays."""
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+
+import dagster as dg
+
+# Wall seconds a step process costs before its asset body starts: Python start, `import pipelines.definitions`
+# and Dagster's step setup. Measured 2.9-4.1 s on 2 shared cores (BENCHMARKS.md, "Stewards and UI").
+FORK_SECONDS = 3.5
+# Fork only when the estimate saves at least a quarter: estimates come from one earlier run and are noisy.
+MIN_SAVING = 0.25
+
+
+def estimate_seconds(
+    levels: Sequence[Sequence[str]], seconds: Mapping[str, float], workers: int
+) -> tuple[float, float]:
+    """(in-process, multiprocess) wall estimates for steps by level, from each step's last known duration.
+
+    A step never run before counts as 0 s, so a first run stays in-process: forking can only be shown to pay
+    once durations are known.
+
+    >>> estimate_seconds([["a", "b"], ["c"]], {"a": 10, "b": 10, "c": 1}, workers=2)
+    (21, 18.0)
+    >>> estimate_seconds([["a"]], {}, workers=4)
+    (0, 3.5)
+    """
+    serial = sum(seconds.get(key, 0) for level in levels for key in level)
+    parallel = 0.0
+    for level in levels:
+        durations = [seconds.get(key, 0) for key in level]
+        # a level takes at least its longest step, and at least its total spread over the workers
+        parallel += FORK_SECONDS + max(max(durations, default=0), sum(durations) / max(workers, 1))
+    return serial, parallel
+
+
+def pays_to_fork(levels: Sequence[Sequence[str]], seconds: Mapping[str, float], workers: int) -> bool:
+    """True when a process per step is estimated to finish in under (1 - MIN_SAVING) of the in-process time.
+
+    >>> pays_to_fork([["a", "b"]], {"a": 30, "b": 30}, workers=2)
+    True
+    >>> pays_to_fork([["a", "b"]], {"a": 0.5, "b": 0.5}, workers=2)
+    False
+    """
+    serial, parallel = estimate_seconds(levels, seconds, workers)
+    return parallel < (1 - MIN_SAVING) * serial
+
+
+def last_step_seconds(instance: dg.DagsterInstance, step_keys: Sequence[str]) -> dict[str, float]:
+    """Each step's duration in the last run that materialized its asset (CLI or UI run alike)."""
+
+    found: dict[str, float] = {}
+    for key in step_keys:
+        entry = instance.get_latest_materialization_event(dg.AssetKey(key))
+        if entry is None or not entry.run_id:
+            continue
+        for stats in instance.get_run_step_stats(entry.run_id, step_keys=[key]):
+            if stats.start_time and stats.end_time:
+                found[key] = stats.end_time - stats.start_time
+    return found
+
+
+class _AutoExecutor(dg.Executor):
+    def __init__(self, mode: str, max_concurrent: int) -> None:
+        from dagster._core.execution.retries import RetryMode
+
+        self._mode = mode
+        self._max_concurrent = max_concurrent or max(1, (os.cpu_count() or 1) // 2)
+        self._retries = RetryMode.DISABLED
+
+    @property
+    def retries(self):
+        return self._retries
+
+    def execute(self, plan_context, execution_plan) -> Iterator:
+        from dagster._core.events import DagsterEvent
+        from dagster._core.executor.in_process import InProcessExecutor
+        from dagster._core.executor.multiprocess import MultiprocessExecutor
+
+        fork = self._choose(plan_context, execution_plan)
+        why = {"in_process": "configured", "multiprocess": "configured"}.get(
+            self._mode, "estimated from last runs"
+        )
+        yield DagsterEvent.engine_event(
+            plan_context, f"longitude executor: {'a process per step' if fork else 'in-process'} ({why})", None
+        )
+        chosen = (
+            MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent)
+            if fork
+            else InProcessExecutor(retries=self._retries)
+        )
+        yield from chosen.execute(plan_context, execution_plan)
+
+    def _choose(self, plan_context, execution_plan) -> bool:
+        from dagster._core.definitions.reconstruct import ReconstructableJob
+
+        # a process per step needs a job another process can rebuild and an instance it can reach
+        if plan_context.instance.is_ephemeral or not isinstance(plan_context.job, ReconstructableJob):
+            return False
+        if self._mode != "auto":
+            return self._mode == "multiprocess"
+        levels = [[step.key for step in level] for level in execution_plan.get_steps_to_execute_by_level()]
+        if max((len(level) for level in levels), default=0) < 2:
+            return False  # nothing runs side by side: a process per step only adds start-up
+        seconds = last_step_seconds(plan_context.instance, [key for level in levels for key in level])
+        return pays_to_fork(levels, seconds, self._max_concurrent)
+
+
+@dg.executor(
+    name="longitude_executor",
+    config_schema={
+        "mode": dg.Field(
+            dg.Enum("LongitudeExecutorMode", [dg.EnumValue(v) for v in ("auto", "in_process", "multiprocess")]),
+            default_value="auto",
+            description="auto: in-process unless last runs' step times show that a process per step pays.",
+        ),
+        "max_concurrent": dg.Field(
+            int, default_value=0, description="Step processes at once (0: half the cores)."
+        ),
+    },
+)
+def longitude_executor(init_context) -> dg.Executor:
+    """In-process for small partitions; a process per step when parallel steps are long enough to pay for it."""
+    config = init_context.executor_config
+    return _AutoExecutor(config["mode"], config["max_concurrent"])
