@@ -51,7 +51,7 @@ def _with_vocabulary(codes: pl.DataFrame, files: list) -> pl.DataFrame:
         .group_by("code")
         .agg(
             pl.col("description").drop_nulls().first().alias("vocab_description"),
-            pl.col("parent_codes").flatten().drop_nulls().unique().sort().alias("parent_codes"),
+            pl.col("parent_codes").explode().drop_nulls().unique().sort().alias("parent_codes"),
         )
         .with_columns(pl.when(pl.col("parent_codes").list.len() > 0).then(pl.col("parent_codes")))
     )
