@@ -33,14 +33,16 @@ def check(mapping: str, data: str | None, rows: int, examples: int) -> None:
         raise click.ClickException(str(err)) from None
     folder = Path(data) if data else data_dir_for(path)
     if folder is None:
-        console.print(f"[green]ok[/] {m.source}: {len(m.tables)} tables, {len(m.events)} event rules "
-                      "(schema only: no data next to the mapping; give --data to check against an extract)")  # fmt: skip
+        console.print(
+            f"[green]ok[/] {m.source}: {len(m.tables)} tables, {len(m.events)} event rules (schema only: no data "
+            "next to the mapping; give --data to check against an extract)"
+        )
         return
     report = check_source(m, folder, sample=rows, n_examples=examples)
     for r in report.rules:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(r.rejected.items()))
-        console.print(f"[bold]{escape(r.name)}[/] (table {escape(r.table)}): {r.rows} sampled rows -> {r.events} events"
-                      + (f"; quarantined: {lost}" if lost else ""))  # fmt: skip
+        head = f"[bold]{escape(r.name)}[/] (table {escape(r.table)}): {r.rows} sampled rows -> {r.events} events"
+        console.print(head + (f"; quarantined: {lost}" if lost else ""))
         for code, n in r.codes:
             console.print(f"    {n:7d}  {escape(code)}")
     if report.examples:

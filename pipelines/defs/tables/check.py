@@ -75,7 +75,7 @@ def check_source(mapping: Mapping, source_dir: Path, sample: int = 1000, n_examp
     """Run `mapping` on the first `sample` rows of each table under `source_dir` and report."""
     report = CheckReport(mapping)
     missing = [
-        f"{mapping.where('tables', name, 'file')}: table {name!r}: no file matching {spec.file!r} under {source_dir}"
+        f"{mapping.where('tables', name, 'file')}: table {name!r}: no file matching {spec.file!r} in {source_dir}"
         for name, spec in mapping.tables.items()
         if not spec.optional and not table_files(source_dir, spec)
     ]

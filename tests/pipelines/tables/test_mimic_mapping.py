@@ -15,6 +15,9 @@ from pipelines.defs.tables.ingest import ingest_tables
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET
 
+# Raw and MEDS times are naive UTC by the schema.
+# ruff: noqa: DTZ001
+
 FIXTURE = Path(__file__).parent / "fixtures" / "mimic"
 KEYS = Keyring(TEST_SECRET)
 
