@@ -1,4 +1,6 @@
-"""Task label tables: MEDS labels (one value column, never null) under `features/labels/<task>/<shard>.parquet`.
+"""Task label tables: MEDS labels (one value column, never null) under `features/labels/<task>/<shard>.parquet`,
+and the same rows again by split under `features/labels_by_split/<task>/<split>/<shard>.parquet` (the layout
+MEDS-Tab's task caching and meds-torch-data read next to `meds/data/<split>/<shard>.parquet`).
 
 Invariants the types cannot express:
 1. Exactly one value column (boolean_value, integer_value, float_value or categorical_value), never null.
@@ -6,6 +8,8 @@ Invariants the types cannot express:
 3. A label is decided only by events strictly after prediction_time (its target window starts after it), and
    every row's follow-up is complete or the row is dropped (censoring is explicit in the task definition).
 4. A shard's label file holds only subjects of that MEDS shard, from every split.
+5. labels_by_split/<task>/<split>/<shard>.parquet holds exactly the rows of <shard>.parquet whose subject is in
+   that split; a (split, shard) without MEDS data has no label file.
 """
 
 from pathlib import Path
@@ -16,8 +20,17 @@ from schemas.layout import Layout
 from schemas.meds import LABEL_VALUE_TYPES, label_schema
 
 LABELS_DIR = "labels"
+SPLIT_LABELS_DIR = "labels_by_split"
 
-__all__ = ["LABEL_VALUE_TYPES", "label_path", "label_schema", "labels_dir", "value_column"]
+__all__ = [
+    "LABEL_VALUE_TYPES",
+    "label_path",
+    "label_schema",
+    "labels_dir",
+    "split_label_path",
+    "split_labels_dir",
+    "value_column",
+]
 
 
 def labels_dir(layout: Layout, task: str) -> Path:
@@ -32,6 +45,20 @@ def label_path(layout: Layout, task: str, shard: int) -> Path:
     '/r/features/labels/readmission_30d/2.parquet'
     """
     return labels_dir(layout, task) / f"{shard}.parquet"
+
+
+def split_labels_dir(layout: Layout, task: str) -> Path:
+    """`features/labels_by_split/<task>/`: pass this as MEDS-Tab's `input_label_dir`."""
+    return layout.features / SPLIT_LABELS_DIR / task
+
+
+def split_label_path(layout: Layout, task: str, split: str, shard: int) -> Path:
+    """`features/labels_by_split/<task>/<split>/<shard>.parquet`.
+
+    >>> split_label_path(Layout(Path("/r")), "mortality_1y", "held_out", 2).as_posix()
+    '/r/features/labels_by_split/mortality_1y/held_out/2.parquet'
+    """
+    return split_labels_dir(layout, task) / split / f"{shard}.parquet"
 
 
 def value_column(schema: pa.Schema) -> str | None:

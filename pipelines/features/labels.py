@@ -4,12 +4,14 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from pipelines.features.offline import EVENT_COLUMNS, as_layout, shard_files
 from pipelines.features.tasks import Task, build_labels
 from schemas.io import write_parquet
-from schemas.labels import label_path, label_schema
+from schemas.labels import label_path, label_schema, split_label_path
 from schemas.layout import Layout
+from schemas.meds import SPLITS
 
 
 def dataset_end(layout: Layout) -> datetime | None:
@@ -27,6 +29,18 @@ def shard_labels(layout: Layout, task: Task, shard: int, end: datetime | None = 
     return build_labels(events, task, end if end is not None else dataset_end(layout))
 
 
+def write_split_labels(layout: Layout, task: str, shard: int, labels: pl.DataFrame, schema: pa.Schema) -> None:
+    """The shard's labels again as labels_by_split/<task>/<split>/<shard>.parquet, one file per MEDS split file."""
+    for split in SPLITS:
+        path = split_label_path(layout, task, split, shard)
+        meds = layout.meds_shard(split, shard)
+        if not meds.exists():
+            path.unlink(missing_ok=True)  # the split lost this shard's subjects: no stale labels stay
+            continue
+        subjects = pl.read_parquet(meds, columns=["subject_id"])["subject_id"].unique()
+        write_parquet(labels.filter(pl.col("subject_id").is_in(subjects.implode())).to_arrow(), path, schema)
+
+
 def write_labels(
     root: str | Path | Layout, task: Task, *, out: str | Path | None = None, shard: int | None = None
 ) -> dict:
@@ -42,6 +56,7 @@ def write_labels(
         frame = shard_labels(layout, task, k, end)
         if out is None:
             write_parquet(frame.to_arrow(), label_path(layout, task.name, k), schema)
+            write_split_labels(layout, task.name, k, frame, schema)
         frames.append(frame)
     table = pl.concat(frames)
     path = label_path(layout, task.name, shards[0]).parent if out is None else Path(out)
