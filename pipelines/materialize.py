@@ -5,8 +5,11 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
+
+from schemas.publish import crash_point, sweep
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -64,9 +67,16 @@ def run(
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Outcome:
-    """Run every step; stop with BlockingCheckError when a blocking check fails."""
+    """Run every step; stop with BlockingCheckError when a blocking check fails.
+
+    First removes what a crashed run left under the root (staging areas; schemas.publish.sweep), so a rerun
+    starts from the last published versions.
+    """
     assets = list(defs.assets or ()) + list(defs.asset_checks or ())
     resources = dict(defs.resources or {})
+    root = getattr(resources.get("longitude"), "root", None)
+    if root and Path(root).is_dir():
+        sweep(Path(root).resolve())
     # With DAGSTER_HOME set, runs are recorded there, so `dagster dev` shows what the CLI materialized.
     instance = instance or (
         dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -81,6 +91,7 @@ def run(
             label = names if pkey is None else f"{names} [shard {pkey}]"
             if on_progress:
                 on_progress(label, done, total)
+            crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
             started = time.perf_counter()
             result = dg.materialize(
                 assets,

@@ -26,6 +26,7 @@ from quality.records import CATALOG_KIND, PHI_FINDINGS_SCHEMA, audit_summary_pat
 from quality.tables import inventory
 from schemas.io import write_parquet, write_text
 from schemas.layout import PHI_ZONES, Layout
+from schemas.publish import files_under
 
 MIN_NAME = 3  # name tokens shorter than this ("Al", "Jo") are not searched: too many false hits
 MIN_IDENTIFIER = 4
@@ -146,7 +147,7 @@ class KnownIdentifiers:
 
 def known_identifiers(layout: Layout) -> KnownIdentifiers:
     """Every subject's identifiers from every source's raw patients table (PHI; kept in memory only)."""
-    files = sorted(layout.raw.glob("*/patients/**/*.parquet"))
+    files = files_under(layout.raw, "*/patients/**/*.parquet")
     cols = ["source_patient", "birth_time", "names", "identifiers", "telecoms", "addresses"]
     patients = (
         pl.concat([pl.read_parquet(f, columns=cols) for f in files], how="diagonal_relaxed") if files else None
@@ -344,9 +345,9 @@ def _scan_catalog(path: Path) -> list[tuple[int, str, str]]:
 def files_to_scan(root: Path) -> list[Path]:
     """Every file outside landing/, raw/ and quarantine/ (and the site's third-party assets)."""
     out = []
-    for path in sorted(Path(root).rglob("*")):
+    for path in files_under(Path(root), skip=PHI_ZONES):  # published files: no staging, no old version
         rel = path.relative_to(root)
-        if not path.is_file() or rel.parts[0] in PHI_ZONES or path.name.startswith("."):
+        if rel.parts[0] in PHI_ZONES or path.name.startswith("."):
             continue
         if any(str(rel).startswith(d + "/") for d in SKIP_DIRS):
             continue

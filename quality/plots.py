@@ -8,6 +8,7 @@ import polars as pl
 
 from quality import plausibility as p
 from schemas.layout import Layout
+from schemas.publish import dataset_files
 
 MAX_LABS = 8
 
@@ -28,7 +29,7 @@ def plots(layout: Layout) -> dict[str, str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    files = sorted(layout.meds.glob("data/*/*.parquet"))
+    files = dataset_files(layout.meds, "data/*/*.parquet")
     if not files:
         return {}
     data = pl.read_parquet(files, columns=["subject_id", "time", "code", "numeric_value", "unit"])
@@ -79,5 +80,5 @@ def plots(layout: Layout) -> dict[str, str]:
 
 
 def _trajectory_lengths(layout: Layout) -> list[int]:
-    files = sorted(Path(layout.tokens).glob("trajectories/*/*.parquet"))
+    files = dataset_files(Path(layout.tokens), "trajectories/*/*.parquet")
     return pl.read_parquet(files, columns=["length"])["length"].to_list() if files else []

@@ -16,6 +16,7 @@ from quality.tables import inventory
 from quality.validate import plan, validate, validate_gx
 from schemas.io import write_text
 from schemas.layout import Layout
+from schemas.publish import files_under
 
 
 @dataclass(slots=True)
@@ -46,7 +47,7 @@ class Report:
 
 
 def ledger_summary(layout: Layout) -> pl.DataFrame:
-    files = sorted(layout.quality.glob("ledger/**/*.parquet"))
+    files = files_under(layout.quality / "ledger", "**/*.parquet")
     if not files:
         return pl.DataFrame()
     ledger = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
@@ -66,7 +67,7 @@ def ledger_summary(layout: Layout) -> pl.DataFrame:
 
 def quarantine_summary(layout: Layout) -> pl.DataFrame:
     """Per (asset, reason code, reason): counts, files and the first positions. Record contents stay put."""
-    files = sorted((layout.root / "quarantine").glob("**/*.parquet"))
+    files = files_under(layout.root / "quarantine", "**/*.parquet")
     cols = ["asset", "source_file", "position", "reason_code", "reason"]
     if not files:
         return pl.DataFrame()

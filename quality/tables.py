@@ -17,6 +17,7 @@ import pyarrow as pa
 
 import schemas
 from schemas.layout import PHI_ZONES
+from schemas.publish import files_under, matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,14 +246,16 @@ def inventory(root: Path) -> Inventory:
 
     root = Path(root)
     claimed: dict[Path, TableFile] = {}
+    published = files_under(root, skip=("landing",))  # through manifests: no staging, no old version
     for spec in REGISTRY:
-        for path in sorted(root.glob(spec.pattern)):
-            if path.is_file() and path not in claimed and not path.name.startswith("."):
-                claimed[path] = TableFile(spec, path, path.relative_to(root))
+        for path in published:
+            rel = path.relative_to(root)
+            if path not in claimed and matches(spec.pattern, rel.as_posix()) and not path.name.startswith("."):
+                claimed[path] = TableFile(spec, path, rel)
     unregistered: list[Path] = []
-    for path in sorted(root.rglob("*.parquet")):
+    for path in published:
         rel = path.relative_to(root)
-        if path in claimed or rel.parts[0] == "landing" or path.name.startswith("."):
+        if path.suffix != ".parquet" or path in claimed or path.name.startswith("."):
             continue
         match = infer_schema(pq.read_schema(path).names)
         if match is None:

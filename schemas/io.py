@@ -7,6 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from schemas.publish import crash_point
+
 # zstd level 3: ~2x smaller than snappy on event data at about the same write speed.
 _PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 
@@ -38,8 +40,9 @@ def write_parquet(
 ) -> Path:
     """Cast `table` to `schema` and write it to `path` atomically (write aside, fsync, rename).
 
-    `durable=False` skips the per-file fsync: for files inside a staging directory that `swap_dir` publishes
-    after one `os.sync()` (an fsync costs ~4 ms here, and an ingest writes hundreds of parts).
+    `durable=False` skips the per-file fsync: for files inside a staging version that `swap_dir` (or a
+    `schemas.publish.Stage` made with `sync=True`) publishes after one `os.sync()` (an fsync costs ~4 ms
+    here, and an ingest writes hundreds of parts).
     """
     table = conform(table, schema)
     return _write_atomically(
@@ -60,6 +63,7 @@ def _write_atomically(path: Path, write, durable: bool = True) -> Path:
         write(tmp)
         if durable:
             _fsync(tmp)
+        crash_point("write")  # a temp file written, not yet renamed: for the fault-injection tests
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -76,23 +80,15 @@ def _fsync(path: str) -> None:
 
 
 def swap_dir(new: Path, final: Path) -> None:
-    """Replace directory `final` with `new` by two renames: readers see the old tree or the new one."""
-    import shutil
-    import uuid
+    """Publish the staged directory `new` (from `staging_dir`) as the dataset at `final`: schemas.publish."""
+    from schemas.publish import publish
 
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if not new.exists():
-        new.mkdir(parents=True)
-    os.sync()  # staged files may have been written without their own fsync
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)
+    Path(new).mkdir(parents=True, exist_ok=True)  # a stage nothing was written to publishes empty
+    publish(new, final, sync=True)  # staged files may have been written without their own fsync
 
 
 def staging_dir(final: Path) -> Path:
-    """A fresh sibling directory to build `final` in before `swap_dir`."""
-    import uuid
+    """A fresh, empty staging version for the dataset at `final`, that no reader lists (schemas.publish)."""
+    from schemas.publish import stage
 
-    return final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:8]}")
+    return stage(final).dir

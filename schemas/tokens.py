@@ -95,6 +95,8 @@ def trajectory_path(tokens_dir: Path, split: str, shard: int) -> Path:
 
 def trajectory_shards(tokens_dir: Path, split: str) -> list[tuple[int, Path]]:
     """(shard, path) of every trajectory file of a split, in shard order."""
-    folder = Path(tokens_dir) / TRAJECTORIES_DIR / split
-    found = [(int(p.stem), p) for p in folder.glob("*.parquet") if p.stem.isdigit()] if folder.exists() else []
+    from schemas.publish import dataset_files
+
+    files = dataset_files(Path(tokens_dir), f"{TRAJECTORIES_DIR}/{split}/*.parquet")
+    found = [(int(p.stem), p) for p in files if p.stem.isdigit()]
     return sorted(found)

@@ -9,6 +9,7 @@ from model.tokenizer.vocab import UNK, VALUE_UNK, Tokenizer, TokenizerConfig, fi
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.meds import DATA_SCHEMA, SPLITS, TRAIN
+from schemas.publish import dataset_files
 from schemas.tokens import TRAJECTORY_SCHEMA, trajectory_path
 
 
@@ -18,7 +19,7 @@ def fit_vocabulary(layout: Layout, config: TokenizerConfig | None = None) -> Tok
     A root with no train subject (empty, or every subject in another split) gets the structural tokens only:
     every code of the other splits then reads as UNK, and the run goes on.
     """
-    train_files = sorted((layout.meds / "data" / TRAIN).glob("*.parquet"))
+    train_files = dataset_files(layout.meds, f"data/{TRAIN}/*.parquet")
     train = pl.scan_parquet([str(p) for p in train_files]) if train_files else _empty_meds().lazy()
     tok = fit_tokenizer(train, config)
     tok.save(layout.tokens)

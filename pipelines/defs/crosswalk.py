@@ -3,6 +3,7 @@
 import polars as pl
 
 from schemas.layout import Layout
+from schemas.publish import files_under
 
 
 def identifier_crosswalk(layout: Layout, exclude_sources: tuple[str, ...] = ("dicom",)) -> dict[str, str]:
@@ -10,7 +11,7 @@ def identifier_crosswalk(layout: Layout, exclude_sources: tuple[str, ...] = ("di
 
     An identifier claimed by two different patients is left out: guessing would merge two people.
     """
-    files = [p for p in sorted(layout.raw.glob("**/patients/shard=*/*.parquet"))
+    files = [p for p in files_under(layout.raw, "**/patients/shard=*/*.parquet")
              if p.relative_to(layout.raw).parts[0] not in exclude_sources]  # fmt: skip
     if not files:
         return {}

@@ -14,6 +14,7 @@ from schemas.features import SPARSE_SCHEMA, wide_schema
 from schemas.labels import value_column
 from schemas.layout import Layout
 from schemas.meds import SPLITS
+from schemas.publish import dataset_files
 
 FORMATS = ("wide", "sparse")
 EVENT_COLUMNS = ["subject_id", "time", "code", "numeric_value"]
@@ -30,7 +31,8 @@ def as_layout(root: str | Path | Layout) -> Layout:
 def shard_files(layout: Layout, shard: int | None = None) -> list[Path]:
     """meds/data/<split>/<shard>.parquet files, split by split (one shard, or all)."""
     pattern = f"{shard}.parquet" if shard is not None else "*.parquet"
-    return [p for split in SPLITS for p in sorted((layout.meds / "data" / split).glob(pattern))]
+    files = dataset_files(layout.meds, f"data/*/{pattern}")  # the published set (schemas.publish)
+    return [p for split in SPLITS for p in files if p.parent.name == split]
 
 
 def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path | None = None) -> CompiledSpec:
@@ -39,7 +41,7 @@ def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path
     spec = spec if isinstance(spec, FeatureSpec) else load_spec(spec)
     # A root without the fit split (a tiny or unlabeled dataset) falls back to every split's codes.
     # A root with no events at all compiles to an empty vocabulary: every feature keeps its default.
-    files = sorted((layout.meds / "data" / spec.fit_split).glob("*.parquet")) or shard_files(layout)
+    files = dataset_files(layout.meds, f"data/{spec.fit_split}/*.parquet") or shard_files(layout)
     return compile_spec(spec, vocabulary([str(f) for f in files]))
 
 

@@ -25,6 +25,7 @@ from schemas.imaging import (
     raw_patients_path,
 )
 from schemas.io import write_parquet
+from schemas.publish import dataset_files, publishing
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -50,15 +51,23 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
     )
     linked = set(crosswalk.values())
     raw_all = []
-    for shard in range(settings.n_shards):
-        raw = transforms.raw_instances(result, shard)
-        raw_all.append(raw)
-        write_parquet(raw.to_arrow(), raw_instances_path(layout, shard), RAW_DICOM_INSTANCES_SCHEMA)
-        # Patients known to another source keep that source's record (birth date, identity) only.
-        patients = transforms.raw_patients(result, shard).filter(~pl.col("source_patient").is_in(list(linked)))
-        write_parquet(patients.to_arrow(), raw_patients_path(layout, shard), RAW_PATIENTS_SCHEMA)
-        inst = transforms.imaging_instances(result, shard)
-        write_parquet(inst.to_arrow(), imaging_path(layout, "instances", shard), IMAGING_INSTANCES_SCHEMA)
+    # raw/dicom/{instances,patients} and imaging/instances are this asset's; events and rollups are kept.
+    with publishing(_raw_dicom(layout), keep_except=["instances/**", "patients/**"]) as raw_stage:
+        for shard in range(settings.n_shards):
+            raw = transforms.raw_instances(result, shard)
+            raw_all.append(raw)
+            write_parquet(raw.to_arrow(), raw_stage.path(raw_instances_path(layout, shard)),
+                          RAW_DICOM_INSTANCES_SCHEMA)  # fmt: skip
+            # Patients known to another source keep that source's record (birth date, identity) only.
+            patients = transforms.raw_patients(result, shard).filter(~pl.col("source_patient").is_in(list(linked)))
+            write_parquet(
+                patients.to_arrow(), raw_stage.path(raw_patients_path(layout, shard)), RAW_PATIENTS_SCHEMA
+            )
+    with publishing(layout.imaging, keep_except=["instances/**"]) as stage:
+        for shard in range(settings.n_shards):
+            inst = transforms.imaging_instances(result, shard)
+            path = stage.path(imaging_path(layout, "instances", shard))
+            write_parquet(inst.to_arrow(), path, IMAGING_INSTANCES_SCHEMA)
     events = transforms.events_table(pl.concat(raw_all), settings.secret)
     quarantine = transforms.quarantine_table(result)
     write_parquet(quarantine.to_arrow(), layout.quarantine(INSTANCES_ASSET) / "part-0.parquet", QUARANTINE_SCHEMA)
@@ -73,6 +82,10 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
         "events": events.height,
         **{f"quarantined_{code}": n for code, n in reasons},
     }
+
+
+def _raw_dicom(layout) -> Path:
+    return raw_instances_path(layout, 0).parents[2]  # raw/dicom: the dataset that holds the shard folders
 
 
 def _read(path: Path, schema) -> pl.DataFrame:
@@ -90,7 +103,8 @@ def build_events(settings: Settings, shard: int) -> dict:
     in_fhir = raw.filter(pl.col("study_uid").is_in(fhir_uids.implode()))
     raw = raw.filter(~pl.col("study_uid").is_in(fhir_uids.implode()))
     events = transforms.events_table(raw, settings.secret)
-    write_parquet(events.to_arrow(), raw_events_path(layout, shard), RAW_EVENTS_SCHEMA)
+    with publishing(_raw_dicom(layout), keep_except=[f"events/shard={shard}/**"]) as stage:
+        write_parquet(events.to_arrow(), stage.path(raw_events_path(layout, shard)), RAW_EVENTS_SCHEMA)
     return {"events": events.height, "studies": raw["study_uid"].n_unique(), "instances": raw.height,
             "studies_already_in_fhir": in_fhir["study_uid"].n_unique()}  # fmt: skip
 
@@ -103,13 +117,15 @@ def build_rollup(settings: Settings, shard: int, table: str) -> dict:
         out, schema = transforms.series_table(inst), IMAGING_SERIES_SCHEMA
     else:
         out, schema = transforms.studies_table(inst), IMAGING_STUDIES_SCHEMA
-    write_parquet(out.to_arrow(), imaging_path(layout, table, shard), schema)
+    with publishing(layout.imaging, keep_except=[f"{table}/{shard}.parquet"]) as stage:
+        write_parquet(out.to_arrow(), stage.path(imaging_path(layout, table, shard)), schema)
     return {"rows": out.height, "instances": inst.height}
 
 
 def _fhir_study_uids(layout) -> pl.DataFrame:
     fhir_dir = fhir_study_uids_dir(layout)
-    parts = sorted(fhir_dir.rglob("*.parquet")) if fhir_dir.exists() else []
+    fhir = layout.raw / fhir_dir.relative_to(layout.raw).parts[0]  # the FHIR source's dataset
+    parts = dataset_files(fhir, f"{fhir_dir.relative_to(fhir).as_posix()}/**/*.parquet")
     if not parts:
         return pl.from_arrow(FHIR_IMAGING_STUDY_UIDS_SCHEMA.empty_table())
     return pl.concat([pl.read_parquet(p).select(FHIR_IMAGING_STUDY_UIDS_SCHEMA.names) for p in parts])
@@ -123,7 +139,8 @@ def build_links(settings: Settings) -> dict:
     )
     fhir = _fhir_study_uids(layout)
     links = transforms.fhir_links(raw, fhir, settings.keyring)
-    write_parquet(links.to_arrow(), imaging_links_path(layout), IMAGING_FHIR_LINKS_SCHEMA)
+    with publishing(layout.imaging, keep_except=[imaging_links_path(layout).name]) as stage:
+        write_parquet(links.to_arrow(), stage.path(imaging_links_path(layout)), IMAGING_FHIR_LINKS_SCHEMA)
     return {
         "dicom_studies": raw["study_uid"].n_unique(),
         "fhir_study_uids": fhir.height,

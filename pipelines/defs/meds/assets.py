@@ -16,7 +16,7 @@ def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -
     """One shard of MEDS events: pseudonymous subject_id, per-subject date shift, ages capped at 90, sorted."""
     settings = longitude.settings()
     shard = int(context.partition_key)
-    summary = build_shard(settings.layout, settings.keyring, shard, settings.split_fractions)
+    summary = build_shard(settings.layout, settings.keyring, shard, settings.split_fractions, settings.n_shards)
     context.log.info(f"shard {shard}: {summary.events_out} events, {sum(summary.subjects.values())} subjects")
     return dg.MaterializeResult(
         metadata={

@@ -13,6 +13,7 @@ from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
+from schemas.publish import files_under, partition_stage, staged_files
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -34,16 +35,24 @@ class ShardSummary:
 
 
 def _scan(layout: Layout, table: str, shard: int, schema: pa.Schema) -> pl.DataFrame:
-    files = sorted(layout.raw.glob(f"**/{table}/shard={shard}/*.parquet"))
+    files = files_under(layout.raw, f"**/{table}/shard={shard}/*.parquet")
     if not files:
         return pl.from_arrow(schema.empty_table())  # type: ignore[return-value]
     return pl.read_parquet(files, hive_partitioning=False)
 
 
 def build_shard(
-    layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, float, float]
+    layout: Layout,
+    keyring: Keyring,
+    shard: int,
+    fractions: tuple[float, float, float],
+    n_shards: int | None = None,
 ) -> ShardSummary:
-    """Write meds/data/<split>/<shard>.parquet for every split, plus this shard's quarantine and ledger."""
+    """Stage meds/data/<split>/<shard>.parquet for every split, plus this shard's quarantine and ledger.
+
+    The data shards of all `n_shards` switch together (schemas.publish): readers see the previous set until
+    the last shard of this build is staged. Without `n_shards` this shard is published on its own.
+    """
     events = _scan(layout, "events", shard, RAW_EVENTS_SCHEMA)
     patients = (
         _scan(layout, "patients", shard, RAW_PATIENTS_SCHEMA)
@@ -63,16 +72,18 @@ def build_shard(
     )
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
     counts = {}
+    mine = f"data/*/{shard}.parquet"
+    keys, owns = ([str(k) for k in range(n_shards)], "data/**") if n_shards else ([str(shard)], mine)
+    stage = partition_stage(layout.meds, ASSET, str(shard), keys, owns=[owns], drop=[mine])
     for split in SPLITS:
         part = data.filter(pl.col("split") == split)
-        path = layout.meds_shard(split, shard)
         counts[split] = part["subject_id"].n_unique()
-        if part.height:
-            write_parquet(part.select(DATA_SCHEMA.names).to_arrow(), path, DATA_SCHEMA)
-        else:
-            path.unlink(missing_ok=True)  # a stale shard from an earlier run would resurrect subjects
+        if part.height:  # an empty split has no file: the staged set holds no stale shard to resurrect subjects
+            write_parquet(part.select(DATA_SCHEMA.names).to_arrow(), stage.path(layout.meds_shard(split, shard)),
+                          DATA_SCHEMA)  # fmt: skip
     _write_quarantine(layout, shard, orphans)
     _write_ledger(layout, keyring, shard, known, orphans)
+    stage.commit()
     return ShardSummary(shard, counts, events.height, data.height, orphans.height, age_capped)
 
 
@@ -119,4 +130,6 @@ def _write_ledger(layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFra
 
 
 def shard_paths(layout: Layout, shard: int) -> list[Path]:
-    return [p for split in SPLITS if (p := layout.meds_shard(split, shard)).exists()]
+    """This shard's files as the build publishes them (staged until every shard is), split by split."""
+    staged = {p.parent.name: p for p in staged_files(layout.meds, ASSET, f"data/*/{shard}.parquet")}
+    return [staged[split] for split in SPLITS if split in staged]

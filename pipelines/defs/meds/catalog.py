@@ -1,10 +1,9 @@
 """catalog.duckdb: a DuckDB view per table under the root, so stewards and modelers can query with SQL."""
 
-from pathlib import Path
-
 import duckdb
 
 from schemas.layout import Layout
+from schemas.publish import files_under
 
 # (schema, view, glob relative to the root). PHI tables go in schema `phi`, so a query names what it touches.
 VIEWS = (
@@ -26,7 +25,11 @@ VIEWS = (
 
 
 def write_catalog(layout: Layout) -> list[str]:
-    """(Re)build catalog.duckdb with a view for every table that has files; returns the view names."""
+    """(Re)build catalog.duckdb with a view for every table that has files; returns the view names.
+
+    A view names the exact files published when it was built (schemas.publish), never a glob that could
+    reach a staging area; the catalog is rebuilt after every MEDS build.
+    """
     tmp = layout.catalog.with_name(".catalog.duckdb.tmp")
     tmp.unlink(missing_ok=True)
     made = []
@@ -34,12 +37,14 @@ def write_catalog(layout: Layout) -> list[str]:
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS phi")
         for schema, view, pattern in VIEWS:
-            if not any(Path(layout.root).glob(pattern)):
+            top, _, rest = pattern.partition("/")
+            files = files_under(layout.root / top, rest)
+            if not files:
                 continue
-            path = str(layout.root / pattern).replace("'", "''")
+            paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
             con.execute(
                 f"CREATE VIEW {schema}.{view} AS "
-                f"SELECT * FROM read_parquet('{path}', union_by_name = true, hive_partitioning = false)"
+                f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
             )
             made.append(f"{schema}.{view}")
     finally:

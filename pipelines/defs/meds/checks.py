@@ -7,6 +7,7 @@ from pipelines.defs.meds.build import ASSET, shard_paths
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
 from quality.integrity import codes_cover_data, ledger_balances, shard_sorted, subjects_in_one_file
+from schemas.publish import dataset_files
 
 
 @dg.asset_check(asset=ASSET, blocking=True, partitions_def=shard_partitions)
@@ -27,11 +28,11 @@ def meds_data_sorted_by_subject_and_time(context: dg.AssetCheckExecutionContext,
 def each_subject_in_one_shard(longitude: LongitudeResource) -> dg.AssetCheckResult:
     """MEDS invariant: a subject lives in exactly one data file across all shards and splits."""
     layout = longitude.settings().layout
-    return to_check_result(subjects_in_one_file(sorted(layout.meds.glob("data/*/*.parquet"))))
+    return to_check_result(subjects_in_one_file(dataset_files(layout.meds, "data/*/*.parquet")))
 
 
 @dg.asset_check(asset="meds_codes", blocking=True)
 def codes_cover_every_code(longitude: LongitudeResource) -> dg.AssetCheckResult:
     """Every code in the data has a row in metadata/codes.parquet."""
     layout = longitude.settings().layout
-    return to_check_result(codes_cover_data(sorted(layout.meds.glob("data/*/*.parquet")), layout.meds_codes))
+    return to_check_result(codes_cover_data(dataset_files(layout.meds, "data/*/*.parquet"), layout.meds_codes))

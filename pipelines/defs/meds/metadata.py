@@ -10,10 +10,15 @@ from pipelines.defs.meds.version import dataset_version
 from schemas.io import write_parquet, write_text
 from schemas.layout import Layout
 from schemas.meds import CODES_SCHEMA, MEDS_VERSION, SPLITS, SUBJECT_SPLITS_SCHEMA
+from schemas.publish import dataset_files, files_under, publishing
 
 
 def _data_files(layout: Layout) -> list:
-    return sorted(p for split in SPLITS for p in (layout.meds / "data" / split).glob("*.parquet"))
+    return [p for p in dataset_files(layout.meds, "data/*/*.parquet") if p.parent.name in SPLITS]
+
+
+def _rel(layout: Layout, path) -> str:
+    return path.relative_to(layout.meds).as_posix()
 
 
 def write_codes(layout: Layout) -> int:
@@ -23,7 +28,7 @@ def write_codes(layout: Layout) -> int:
         codes = pl.scan_parquet(files).select("code").unique().collect()
     else:
         codes = pl.DataFrame({"code": []}, schema={"code": pl.String})
-    texts = sorted(layout.raw.glob("**/codes/*.parquet"))
+    texts = files_under(layout.raw, "**/codes/*.parquet")
     if texts:
         best = (
             pl.read_parquet(texts, hive_partitioning=False)
@@ -37,8 +42,9 @@ def write_codes(layout: Layout) -> int:
         codes = codes.join(best, on="code", how="left")
     else:
         codes = codes.with_columns(pl.lit(None, pl.String).alias("description"))
-    codes = _with_vocabulary(codes, sorted(layout.raw.glob("**/code_metadata/*.parquet"))).sort("code")
-    write_parquet(codes.to_arrow(), layout.meds_codes, CODES_SCHEMA)
+    codes = _with_vocabulary(codes, files_under(layout.raw, "**/code_metadata/*.parquet")).sort("code")
+    with publishing(layout.meds, keep_except=[_rel(layout, layout.meds_codes)]) as stage:
+        write_parquet(codes.to_arrow(), stage.path(layout.meds_codes), CODES_SCHEMA)
     return codes.height
 
 
@@ -71,7 +77,8 @@ def write_subject_splits(layout: Layout) -> dict[str, int]:
         splits = pl.concat(frames).collect().unique().sort("subject_id")
     else:
         splits = pl.DataFrame(schema={"subject_id": pl.Int64, "split": pl.String})
-    write_parquet(splits.to_arrow(), layout.meds_subject_splits, SUBJECT_SPLITS_SCHEMA)
+    with publishing(layout.meds, keep_except=[_rel(layout, layout.meds_subject_splits)]) as stage:
+        write_parquet(splits.to_arrow(), stage.path(layout.meds_subject_splits), SUBJECT_SPLITS_SCHEMA)
     return {s: int((splits["split"] == s).sum()) for s in SPLITS}
 
 
@@ -85,5 +92,6 @@ def write_dataset_metadata(layout: Layout, dataset_name: str = "longitude") -> d
         "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "code_modifier_columns": ["unit"],
     }
-    write_text(json.dumps(meta, indent=2) + "\n", layout.meds_dataset_json)
+    with publishing(layout.meds, keep_except=[_rel(layout, layout.meds_dataset_json)]) as stage:
+        write_text(json.dumps(meta, indent=2) + "\n", stage.path(layout.meds_dataset_json))
     return meta

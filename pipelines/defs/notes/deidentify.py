@@ -13,6 +13,7 @@ from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.meds import SPLITS
 from schemas.notes import NOTES_SCHEMA, RAW_NOTES_SCHEMA
+from schemas.publish import files_under, publishing
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_PATIENTS_SCHEMA
 
@@ -20,7 +21,7 @@ ASSET = "notes_deidentified"
 
 
 def _read(layout: Layout, table: str, shard: int, schema) -> pl.DataFrame:
-    files = sorted(layout.raw.glob(f"**/{table}/shard={shard}/*.parquet"))
+    files = files_under(layout.raw, f"**/{table}/shard={shard}/*.parquet")
     return pl.read_parquet(files, hive_partitioning=False) if files else pl.from_arrow(schema.empty_table())
 
 
@@ -54,7 +55,7 @@ _POSTAL_CODE = re.compile(r"\d{5}(?:-\d{4})?|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{4}")
 def real_people_values(layout: Layout) -> frozenset[str]:
     """What surrogates must never be: every word of every known subject's names (lower-cased), the last 7
     digits of their phones, and their address parts (street, city, ZIP), over all sources and shards."""
-    files = sorted(layout.raw.glob("**/patients/shard=*/*.parquet"))
+    files = files_under(layout.raw, "**/patients/shard=*/*.parquet")
     if not files:
         return frozenset()
     people = pl.read_parquet(files, columns=["names", "telecoms", "addresses"], hive_partitioning=False)
@@ -119,14 +120,12 @@ def deidentify_shard(
         "split",
     ).sort("subject_id", "time", "note_id")
     counts = {}
-    for split in SPLITS:
-        part = out.filter(pl.col("split") == split)
-        counts[split] = part.height
-        path = notes_path(layout, split, shard)
-        if part.height:
-            write_parquet(part.to_arrow(), path, NOTES_SCHEMA)
-        else:
-            path.unlink(missing_ok=True)
+    with publishing(layout.notes, keep_except=[f"*/{shard}.parquet"]) as stage:  # this shard's files, at once
+        for split in SPLITS:
+            part = out.filter(pl.col("split") == split)
+            counts[split] = part.height
+            if part.height:
+                write_parquet(part.to_arrow(), stage.path(notes_path(layout, split, shard)), NOTES_SCHEMA)
     _quarantine_and_ledger(layout, keyring, shard, notes, orphans)
     return {"notes": out.height, "quarantined": orphans.height, **counts}
 

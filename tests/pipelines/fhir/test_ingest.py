@@ -168,7 +168,9 @@ def test_reingest_replaces_outputs_and_leaves_no_staging(landing: Path):
     _, second = _ingest(landing)
     assert second.resources < first.resources
     assert "bundles/p1.json" not in set(_events(layout)["source_file"].str.replace("landing/fhir/", ""))
-    assert not [p for p in (layout.raw).iterdir() if p.name.startswith(".")]
+    hidden = [p for p in layout.raw.iterdir() if p.name.startswith(".")]  # only published versions: no staging
+    assert [p.name for p in hidden] == [".fhir.versions"] and (layout.raw / "fhir").is_symlink()
+    assert not [v for v in hidden[0].iterdir() if v.name.endswith(".staging")]
 
 
 def test_medication_reference_resolves_to_contained_and_bundle_medications(tmp_path: Path):
