@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow.parquet as pq
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from model.packing import Packing, Windows, pack_bfd, pack_stream, windows
 from model.tokenizer.vocab import PAD_ID
@@ -41,8 +41,9 @@ class EpochPlan:
     n_batches: int
 
 
-class TrainingShards:
-    """The trajectories of one split under `root/tokens/`, served as packed batches.
+class TrainingShards(Dataset):
+    """The trajectories of one split under `root/tokens/`, served as packed batches, or as a map-style Dataset
+    of padded documents (`DataLoader(shards, batch_size=8)`; see model.padded for the padded layout).
 
     max_seq_len: longest document (defaults to the batch budget); stride: tokens between window starts of a
     long subject (defaults to max_seq_len, i.e. no overlap); packing: "bfd" (best-fit decreasing over the whole
@@ -90,6 +91,8 @@ class TrainingShards:
         self._times: np.ndarray | None = None
         self._plan_key: tuple | None = None
         self._plan: EpochPlan | None = None
+        self._docs_key: tuple | None = None
+        self._docs: Windows | None = None
 
     @property
     def num_tokens(self) -> int:
@@ -114,6 +117,36 @@ class TrainingShards:
         self._times = np.concatenate(times).astype(np.float32)
         if len(self._ids) != self.num_tokens:
             raise ValueError("trajectory token counts disagree with their `length` column")
+
+    # ---- map-style: one document per item, for DataLoader(shards, batch_size=B) ------------------------------
+    def _documents(self) -> tuple[Windows, int]:
+        """Every document of the split in subject order, and the length items are padded to."""
+        max_len = self.max_seq_len or int(self.lengths.max(initial=1))  # default: whole subjects, none cut
+        key = (max_len, self.stride or max_len)
+        if self._docs_key != key:
+            self._docs_key, self._docs = key, windows(self.lengths, max_len, key[1])
+        assert self._docs is not None
+        return self._docs, max_len
+
+    def __len__(self) -> int:
+        """Documents in the split (one per subject when max_seq_len is unset)."""
+        return len(self._documents()[0].subject)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        """Document i padded to max_seq_len (model.padded): `DataLoader(shards, batch_size=8)` stacks them
+        into (8, max_seq_len) with an attention_mask; pass `collate_fn=model.collate_padded` to trim each batch
+        to its longest document. Labels follow the packed layout's rule (each token a target once per epoch)."""
+        from model.padded import pad_item
+
+        docs, max_len = self._documents()
+        if not -len(docs.subject) <= i < len(docs.subject):
+            raise IndexError(f"document {i} out of range ({len(docs.subject)} documents)")
+        one = docs.take(np.array([i % len(docs.subject)]))
+        n = int(one.lengths[0])
+        packed = self._assemble(one, n)  # exactly one document, no tail padding
+        item = pad_item({k: packed[k] for k in ("input_ids", "labels", "position_ids", "times")}, max_len)
+        item["subject_id"] = torch.tensor(int(self.subject_ids[one.subject[0]]))
+        return item
 
     # ---- planning -----------------------------------------------------------------------------------------
     def _doc_len(self, tokens_per_batch: int) -> tuple[int, int]:

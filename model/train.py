@@ -126,9 +126,10 @@ class IncompatibleRunError(ValueError):
 class TrainResult:
     run: Path
     step: int  # optimizer steps done in total
-    last: dict | None  # the last metrics record of this invocation
+    last: dict | None  # the run's last metrics record (an earlier invocation's when this one had nothing to do)
     checkpoint: Path | None
     n_params: int
+    steps_run: int = 0  # optimizer steps this invocation took (0: the run was already at config.steps)
 
 
 @dataclass(slots=True)
@@ -244,6 +245,15 @@ def _trim_metrics(path: Path, step: int) -> None:
     write_text("".join(f"{line}\n" for line in kept), path)
 
 
+def _last_record(path: Path, step: int) -> dict | None:
+    """The last metrics record at or before `step` (what a finished run reports when it is run again)."""
+    if not path.exists():
+        return None
+    found = [json.loads(line) for line in path.read_text().splitlines() if line]
+    found = [r for r in found if r.get("step", 0) <= step]
+    return found[-1] if found else None
+
+
 def _run_info(model_config: ModelConfig, config: TrainConfig, tok_fp: str, data_fp: str, n_params: int) -> dict:
     return {
         "model_config": dataclasses.asdict(model_config),
@@ -351,6 +361,8 @@ def train(
         loop.tokens_seen = int(saved_state.get("tokens_seen", 0))
         end = min(config.steps, stop_after) if stop_after is not None else config.steps
         last_record = loop.run(start, end, root)
+        if last_record is None:  # nothing left to do: report the finished run, not a missing loss (was nan)
+            last_record = _last_record(run_path / ckpt.METRICS_FILE, start)
         saved = None
         if dist.main:  # an invocation with nothing left to do keeps its checkpoint as it is
             saved = loop.save(end) if end > start else ckpt.latest_checkpoint(run_path)
@@ -358,7 +370,7 @@ def train(
             loop.write_rank_record()
         if dist.world > 1:
             torch.distributed.barrier()
-        return TrainResult(run_path, max(end, start), last_record, saved, n_params)
+        return TrainResult(run_path, max(end, start), last_record, saved, n_params, max(end - start, 0))
     finally:
         if dist.owned:
             torch.distributed.destroy_process_group()

@@ -56,8 +56,10 @@ def command(ctx: click.Context, config_name: str, root: str | None, steps: int |
         raise click.ClickException(str(err)) from None
     if main:
         last = result.last or {}
+        loss = f"loss {last['loss']:.4f} at step {last.get('step')}" if "loss" in last else "no loss logged yet"
+        done = "" if result.steps_run else f" (already trained to step {result.step}: nothing to do)"
         console.print(f"{result.step} steps of {config.model} ({result.n_params:,} parameters) -> {result.run}; "
-                      f"loss {last.get('loss', float('nan')):.4f}, checkpoint {result.checkpoint}")  # fmt: skip
+                      f"{loss}, checkpoint {result.checkpoint}{done}")  # fmt: skip
 
 
 def _train_with_progress(train, root, config, run, device, resume, main):

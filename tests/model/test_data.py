@@ -149,3 +149,54 @@ def test_max_seq_len_above_the_budget_is_refused(tiny_root):
     layout, _ = tiny_root
     with pytest.raises(ValueError, match="exceeds"):
         list(TrainingShards(layout.root, "train", max_seq_len=512).batches(256))
+
+
+def test_dataloader_with_a_batch_size_stacks_padded_documents_with_an_attention_mask(tiny_root):
+    from model import collate_padded
+
+    layout, _ = tiny_root
+    tokens = _tokens(layout)
+    shards = _shards(layout)
+    seen = {sid: np.zeros(len(ids) + 1, int) for sid, ids in tokens.items()}
+    n_rows = 0
+    for batch in DataLoader(shards, batch_size=8):  # the default collate
+        assert batch["input_ids"].shape[1] == MAX_LEN and batch["attention_mask"].shape == batch["input_ids"].shape
+        for row in range(batch["input_ids"].shape[0]):
+            mask = batch["attention_mask"][row].bool().numpy()
+            n = int(mask.sum())
+            assert mask[:n].all() and not mask[n:].any(), "padding only after the tokens"
+            ids, labels = batch["input_ids"][row].numpy(), batch["labels"][row].numpy()
+            assert (ids[n:] == PAD_ID).all() and (labels[n:] == -100).all()
+            sid = int(batch["subject_id"][row])
+            start = int(np.flatnonzero([np.array_equal(tokens[sid][s : s + n], ids[:n]) for s in
+                                        range(0, len(tokens[sid]) - n + 1, STRIDE)])[0]) * STRIDE  # fmt: skip
+            real = labels[:n] != -100
+            target = start + np.arange(n) + 1
+            assert np.array_equal(labels[:n][real], tokens[sid][target[real]])
+            seen[sid][target[real]] += 1
+        n_rows += batch["input_ids"].shape[0]
+    assert n_rows == len(shards) and len(shards) >= len(tokens)
+    for sid, hits in seen.items():  # the packed layout's rule: every token after the first a target once
+        assert hits[0] == 0 and (hits[1 : len(tokens[sid])] == 1).all(), sid
+    trimmed = next(iter(DataLoader(shards, batch_size=4, collate_fn=collate_padded)))
+    assert trimmed["input_ids"].shape[1] == int(trimmed["attention_mask"].sum(1).max()) <= MAX_LEN
+
+
+def test_a_packed_batch_unpacks_to_one_padded_row_per_document(tiny_root):
+    from model import to_padded
+
+    layout, _ = tiny_root
+    packed = next(iter(_shards(layout).batches(T, seed=0, epoch=0)))
+    rows = to_padded(packed)
+    cu = packed["cu_seqlens"].numpy()
+    n_docs = int(packed["document_ids"].max()) + 1
+    assert (
+        rows["input_ids"].shape[0] == n_docs
+        and rows["attention_mask"].sum() == (packed["document_ids"] >= 0).sum()
+    )
+    for d in range(n_docs):
+        n = cu[d + 1] - cu[d]
+        for key in ("input_ids", "labels", "position_ids", "times"):
+            assert torch.equal(rows[key][d, :n], packed[key][cu[d] : cu[d + 1]]), key
+        assert (rows["attention_mask"][d, :n] == 1).all() and (rows["attention_mask"][d, n:] == 0).all()
+        assert (rows["labels"][d, n:] == -100).all()

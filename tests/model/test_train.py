@@ -104,6 +104,9 @@ def test_a_finished_run_is_left_as_it_is(root: Path):
     first = train(root, config(steps=2), run="r")
     again = train(root, config(steps=2), run="r")
     assert again.step == 2 and again.checkpoint == first.checkpoint and len(records(first.run)) == 2
+    # a rerun reports the finished run's last loss (it printed nan), and says it took no step
+    assert again.steps_run == 0 and first.steps_run == 2
+    assert again.last == first.last and again.last["loss"] == again.last["loss"]  # finite, not nan
 
 
 def test_gradient_accumulation_takes_that_many_batches_per_step(root: Path):
@@ -157,6 +160,9 @@ def test_cli_trains_resumes_and_explains_bad_devices(root: Path):
     out = runner.invoke(cli, [*args, "--steps", "3"])  # resumes: one more step
     assert out.exit_code == 0, out.output
     assert [r["step"] for r in records(root / "models" / "tiny")] == [1, 2, 3]
+    again = runner.invoke(cli, [*args, "--steps", "3"])  # finished: nothing to do, the last loss, never nan
+    assert again.exit_code == 0 and "nan" not in again.output and "nothing to do" in again.output
+    assert f"loss {records(root / 'models' / 'tiny')[-1]['loss']:.4f} at step 3" in " ".join(again.output.split())
     assert runner.invoke(cli, ["train", "--root", str(root)]).exit_code == 2  # --steps is required
     if not torch.cuda.is_available():
         bad = runner.invoke(cli, [*args[:-2], "--device", "cuda", "--steps", "1", "--run-name", "gpu"])
