@@ -5,6 +5,7 @@ same rules on a sample of rows, so a check and a run cannot disagree about what 
 """
 
 import difflib
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pipelines.defs.tables.exprs import (
     with_time,
 )
 from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
-from pipelines.defs.tables.read import FILE, ROW, read_table, table_files
+from pipelines.defs.tables.read import FILE, ROW, TableRead, column_gaps, read_table_checked, table_files
 from schemas import quarantine as q
 from schemas.meds import BIRTH_CODE, DEATH_CODE
 from schemas.notes import NOTE_CODE_PREFIX
@@ -49,6 +50,8 @@ class MappedSource:
     used: set[str]  # tables whose rows the ledger accounts for
     code_metadata: pl.DataFrame  # code, description, parent_codes from vocabulary tables
     unmapped: list[Path] = field(default_factory=list)  # landing files no table of the mapping covers
+    unread: dict[str, pl.DataFrame] = field(default_factory=dict)  # per table: FILE, ROW of rows not parsed
+    encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> the encoding it was decoded with
     extra_columns: list[str] = field(default_factory=list)
     stats: dict[str, dict] = field(default_factory=dict)  # per rule: rows seen and selected (for the check)
 
@@ -67,6 +70,8 @@ class _Run:
         self.notes: list[pl.DataFrame] = []
         self.problems = collect  # check mode: column problems are collected here instead of raised
         self.stats: dict[str, dict] = {}  # rule location -> rows seen, rows after `where`, name, table
+        self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
+        self.encodings: dict[str, str] = {}
 
     def table(self, name: str, full: bool = False) -> pl.DataFrame:
         if name not in self.tables:
@@ -78,6 +83,7 @@ class _Run:
                     f"in {self.dir}"
                 )
             frames = [self._read(f, name, full) for f in files]
+            self._reject_unread(name, column_gaps(frames))
             df = (
                 pl.concat(frames, how="diagonal_relaxed")
                 if frames
@@ -87,8 +93,27 @@ class _Run:
         return self.tables[name]
 
     def _read(self, path: Path, name: str, full: bool) -> pl.DataFrame:
-        df = read_table(path, self.m.tables[name], self.root)
+        read: TableRead = read_table_checked(path, self.m.tables[name], self.root)
+        if read.encoding:
+            self.encodings[str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)] = (
+                read.encoding
+            )
+        self._reject_unread(name, read.rejects)
+        df = read.frame
         return df.head(self.sample) if self.sample and not full else df
+
+    def _reject_unread(self, name: str, rejects: pl.DataFrame) -> None:
+        """Rows (or whole files, position 0) the reader could not parse: quarantined under the table."""
+        if not rejects.height:
+            return
+        self.rejects.append(
+            rejects.select(
+                FILE, ROW, pl.lit(name).alias("table"), "reason_code", "reason", "record", pl.lit("read").alias("rule")
+            )
+        )
+        seen = self.unread.get(name)
+        rows = rejects.select(FILE, ROW)
+        self.unread[name] = rows if seen is None else pl.concat([seen, rows]).unique(maintain_order=True)
 
     def compute(self, df: pl.DataFrame, exprs: dict[str, str], loc: tuple, table: str) -> pl.DataFrame:
         """Computed columns in order, each seeing the ones before it."""
@@ -487,38 +512,63 @@ def _code_metadata(run: _Run, codes: pl.Series) -> pl.DataFrame:
 
 
 def _parent_links(run: _Run, i: int, v, concepts: pl.DataFrame, used: pl.DataFrame) -> pl.DataFrame:
-    """child code -> parent code through an id link table, read only for the ids the events use."""
+    """child code -> parent code through an id link table, read only for the ids the events use.
+
+    Link tables are the largest of a vocabulary (OMOP concept_relationship: tens of millions of rows), so they
+    are scanned lazily and filtered to the events' ids while reading, never held whole.
+    """
     pt = v.parents
-    links = run.table(pt.table, full=True)
-    if not run.require(
-        links, [pt.child, pt.parent], ("vocabulary", i, "parents"), pt.table, f"vocabulary[{i}].parents"
-    ):
-        return pl.DataFrame(schema={"code": pl.String, "parent_code": pl.String})
+    empty = pl.DataFrame(schema={"code": pl.String, "parent_code": pl.String})
+    links = _scan(run, pt.table)
+    if links is None:
+        return empty
+    header = pl.DataFrame(schema=links.collect_schema())
+    loc = ("vocabulary", i, "parents")
+    if not run.require(header, [pt.child, pt.parent], loc, pt.table, f"vocabulary[{i}].parents"):
+        return empty
+    ids = used.select(pl.col("id"), "code").drop_nulls()
+    links = links.filter(pl.col(pt.child).is_in(ids["id"].unique().implode()))
     if pt.where:
         links = links.filter(pl.sql_expr(pt.where).fill_null(False))
-    ids = used.select(pl.col("id"), "code").drop_nulls()
-    child = links.select(
-        pl.col(pt.child).cast(pl.String).alias("id"), pl.col(pt.parent).cast(pl.String).alias("pid")
-    )
-    child = child.join(ids, on="id", how="inner")
-    by_id = (
-        concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
-    )
+    child = links.select(pl.col(pt.child).alias("id"), pl.col(pt.parent).alias("pid")).collect().join(ids, on="id")
+    by_id = concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
     return child.join(by_id, on="pid", how="inner").select("code", "parent_code")
 
 
+def _scan(run: _Run, name: str) -> pl.LazyFrame | None:
+    """A table's files as one lazy all-string frame (renames applied), for filtered reads of big dictionaries."""
+    spec = run.m.tables[name]
+    files = table_files(run.dir, spec)
+    if not files:
+        if not spec.optional:
+            run.problem(f"{run.m.where('tables', name)}: table {name!r} has no file matching {spec.file!r}")
+        return None
+    frames = []
+    for f in files:
+        lower = f.name.lower()
+        if lower.endswith(".parquet"):
+            lf = pl.scan_parquet(f).select(pl.all().cast(pl.String))
+        else:
+            sep = "\t" if lower.endswith((".tsv", ".tsv.gz")) else spec.separator
+            lf = pl.scan_csv(f, separator=sep, infer_schema=False)
+        names = lf.collect_schema().names()
+        frames.append(lf.rename({k: v for k, v in spec.columns.items() if k in names}))
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
 def unmapped_files(mapping: Mapping, source_dir: Path, used_tables: set[str]) -> list[Path]:
-    """Landing files that no used table of the mapping reads (mapping files and `ignore` globs excepted)."""
+    """Landing files no rule reads (mapping files and `ignore` globs, matched without case, excepted)."""
     covered: set[Path] = set()
     for name in used_tables:
         covered.update(table_files(source_dir, mapping.tables[name]))
-    ignored = {p for g in mapping.ignore for p in source_dir.glob(g)}
+    patterns = [g.lower() for g in mapping.ignore]
     out = []
     for p in sorted(source_dir.rglob("*")):
         rel = p.relative_to(source_dir)
         if not p.is_file() or any(part.startswith(".") for part in rel.parts) or p.name in _MAPPING_FILES:
             continue
-        if p not in covered and p not in ignored:
+        ignored = any(fnmatch.fnmatchcase(rel.as_posix().lower(), g) for g in patterns)  # case: OMOP exports vary
+        if p not in covered and not ignored:
             out.append(p)
     return out
 
@@ -576,6 +626,8 @@ def map_source(
         used=run.used,
         code_metadata=metadata,
         unmapped=unmapped_files(mapping, source_dir, read_by_rules),
+        unread=run.unread,
+        encodings=run.encodings,
         extra_columns=extra,
         stats=run.stats,
     )

@@ -10,6 +10,7 @@ import pytest
 
 from deid.pseudonym import Keyring
 from pipelines.defs.meds.build import build_shard
+from pipelines.defs.meds.derived import coded_value_rows
 from pipelines.defs.tables.ingest import ingest_tables
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET, shared_dir
@@ -81,7 +82,7 @@ def test_omop_cdm54_events_match_the_rows_and_concepts(tmp_path: Path):
     expected = Counter()
     for table, col in (("MEASUREMENT", "measurement_concept_id"), ("CONDITION_OCCURRENCE", "condition_concept_id"),
                        ("DRUG_EXPOSURE", "drug_concept_id"), ("PROCEDURE_OCCURRENCE", "procedure_concept_id"),
-                       ("OBSERVATION", "observation_concept_id")):  # fmt: skip
+                       ("OBSERVATION", "observation_concept_id"), ("DEVICE_EXPOSURE", "device_concept_id")):  # fmt: skip
         for r in _rows(data / f"{table}.csv"):
             v, c = concepts[r[col]]
             expected[f"{vocab.get(v, v)}//{c}"] += 1
@@ -94,6 +95,68 @@ def test_omop_cdm54_events_match_the_rows_and_concepts(tmp_path: Path):
     assert ev.filter(pl.col("code") == "MEDS_DEATH").height == len(_rows(data / "DEATH.csv"))
     weights = ev.filter(pl.col("code") == "LOINC//29463-7")
     assert weights.height > 0 and weights["unit"].unique().to_list() == ["kg"]
+    # CONCEPT names the codes and CONCEPT_RELATIONSHIP ('Is a') gives parents that CONCEPT also holds
+    meta = pl.read_parquet(root / "raw" / "tables" / "omop-cdm54" / "code_metadata" / "vocabulary.parquet")
+    assert set(meta["code"]) <= set(ev["code"]) and meta["description"].null_count() == 0
+    by_id = {r["concept_id"]: r for r in _rows(data / "CONCEPT.csv")}
+    is_a = {
+        (r["concept_id_1"], r["concept_id_2"])
+        for r in _rows(data / "CONCEPT_RELATIONSHIP.csv")
+        if r["relationship_id"] == "Is a" and r["concept_id_1"] in by_id and r["concept_id_2"] in by_id
+    }
+    code_of = {
+        cid: f"{vocab.get(c['vocabulary_id'], c['vocabulary_id'])}//{c['concept_code']}"
+        for cid, c in by_id.items()
+    }
+    expected_parents = {}
+    for child, parent in is_a:
+        if code_of[child] in set(meta["code"]):
+            expected_parents.setdefault(code_of[child], set()).add(code_of[parent])
+    got_parents = {r["code"]: set(r["parent_codes"]) for r in meta.to_dicts() if r["parent_codes"]}
+    assert got_parents == expected_parents and len(got_parents) > 10
+    # the empty event tables and VISIT_DETAIL (which repeats the visits) are reported, not silently skipped
+    unmapped = pl.read_parquet(layout.unmapped("tables_raw"))
+    assert unmapped.filter(pl.col("kind") == "file")["n"].sort().to_list() == [
+        0,
+        0,
+        0,
+        0,
+        len(_rows(data / "VISIT_DETAIL.csv")),
+    ]
+
+
+def test_omop_cdm53_reads_with_the_same_mapping(tmp_path: Path):
+    """CDM 5.3 lacks 5.4's new columns and names two visit columns differently: the mapping uses neither."""
+    archive = shared_dir("omop-synthea27") / "Synthea27Nj_5.4.zip"
+    data = tmp_path / "omop54"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(data, [n for n in z.namelist() if not n.startswith("__MACOSX")])
+    only_54 = {
+        "VISIT_OCCURRENCE": {"admitted_from_concept_id": "admitting_source_concept_id",
+                             "admitted_from_source_value": "admitting_source_value",
+                             "discharged_to_concept_id": "discharge_to_concept_id",
+                             "discharged_to_source_value": "discharge_to_source_value"},
+        "MEASUREMENT": {"unit_source_concept_id": None, "measurement_event_id": None, "meas_event_field_concept_id": None},
+        "OBSERVATION": {"value_source_value": None, "observation_event_id": None, "obs_event_field_concept_id": None},
+        "PROCEDURE_OCCURRENCE": {"procedure_end_date": None, "procedure_end_datetime": None},
+    }  # fmt: skip
+    roots = {}
+    for version in ("53", "54"):
+        root = tmp_path / version
+        src = root / "landing" / "tables" / "omop"
+        src.mkdir(parents=True)
+        for f in data.glob("*.csv"):
+            df = pl.read_csv(f, infer_schema=False)
+            if version == "53" and f.stem in only_54:
+                changes = only_54[f.stem]
+                df = df.drop([c for c, new in changes.items() if new is None])
+                df = df.rename({c: new for c, new in changes.items() if new is not None})
+            df.write_csv(src / f.name.lower())  # 5.3 exports often use lower-case names
+        (src / "longitude-source.yaml").write_text("mapping: omop-cdm54\n")
+        [summary] = ingest_tables(Layout(root), KEYS, 2)
+        assert summary.quarantined == 0
+        roots[version] = _events(Layout(root), "omop-cdm54").drop("source_file").sort(pl.all())
+    assert roots["53"].equals(roots["54"]) and roots["53"].height > 10_000
 
 
 def test_bad_rows_are_quarantined_with_their_line_and_reason(tmp_path: Path):
@@ -185,6 +248,7 @@ def test_same_patient_from_fhir_and_csv_gives_the_same_timeline(tmp_path: Path):
     for root in (fhir_root, csv_root):
         build_shard(Layout(root), KEYS, 0, (1.0, 0.0, 0.0))
         df = pl.read_parquet(Layout(root).meds_shard("train", 0))
+        df = df.filter(~pl.col("code").is_in(coded_value_rows(df)["code"].implode()))  # the type's companions
         timelines.append(df.select("subject_id", "time", "code", "numeric_value").sort(pl.all()))
     # The encounter type code rides in text_value and is empty in this CSV, so it is left out of the comparison.
     assert timelines[0].equals(timelines[1])
