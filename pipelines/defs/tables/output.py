@@ -164,6 +164,8 @@ def _ledger(mapped: MappedSource, events: pl.DataFrame, layout: Layout) -> pl.Da
     made_per_file = events.group_by(FILE).len("n_events")
     for name in sorted(mapped.used):
         rows = mapped.tables[name].select(FILE, ROW)
+        unread = mapped.unread.get(name)  # rows (or whole files) the reader quarantined count as records in
+        rows = rows if unread is None else pl.concat([rows, unread.join(rows, on=[FILE, ROW], how="anti")])
         rejected = mapped.rejects.filter(pl.col("table") == name).select(FILE, ROW).unique()
         per_file = (
             rows.group_by(FILE).len("n_in").join(rejected.group_by(FILE).len("n_quarantined"), on=FILE, how="left")

@@ -1,13 +1,48 @@
-"""Reading a mapped table's files as all-string polars frames, with each row's file and position."""
+"""Reading a mapped table's files as all-string polars frames, with each row's file and position.
 
+Row isolation: a CSV row that does not parse (too many or too few fields, an unbalanced quote) is rejected
+on its own, with its line number, and the rows after it are still read; a file that cannot be read at all
+(undecodable gzip, corrupt Parquet) is one rejected record at position 0. The encoding of each CSV file is
+detected (UTF-8, else cp1252, else latin-1, which decodes any byte) and recorded. Reasons name the file, the
+line and the field count, never a value; a parser's own message (which can quote the row) is never kept.
+"""
+
+import csv
+import gzip
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.defs.tables.mapping import TableSpec
+from schemas import quarantine as q
 
 ROW = "__position"
 FILE = "__file"
+REJECT_SCHEMA = {
+    FILE: pl.String,
+    ROW: pl.Int64,
+    "reason_code": pl.String,
+    "reason": pl.String,
+    "record": pl.String,
+}
+# Single-byte fallbacks, in order: cp1252 is what western clinical systems write; latin-1 takes any byte.
+_FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_MAX_RECORD_TEXT = 1 << 16  # at most 64 KB of a rejected line is kept for review (PHI zone)
+# What reading a whole file may raise: decompression, Parquet/Arrow decoding, OS errors.
+_FILE_ERRORS = (OSError, EOFError, ValueError, pl.exceptions.PolarsError, csv.Error)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRead:
+    """One file: its good rows, its rejected rows (or one position-0 row for the whole file), its encoding."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame  # REJECT_SCHEMA
+    encoding: str | None  # None for Parquet, or when the file could not be read
 
 
 def table_files(source_dir: Path, spec: TableSpec) -> list[Path]:
@@ -15,21 +50,217 @@ def table_files(source_dir: Path, spec: TableSpec) -> list[Path]:
 
 
 def read_table(path: Path, spec: TableSpec, root: Path) -> pl.DataFrame:
-    """All columns as strings (a mapping decides types), plus __file and __position (CSV line or row number)."""
+    """All columns as strings (a mapping decides types), plus __file and __position (CSV line or row number).
+
+    Rows that do not parse are left out here; `read_table_checked` returns them with their reasons.
+    """
+    return read_table_checked(path, spec, root).frame
+
+
+def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
+    rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     name = path.name.lower()
-    if name.endswith(".parquet"):
-        df = pl.read_parquet(path)
-        df = df.select(pl.all().cast(pl.String))
-        first = 1
-    else:
-        sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else spec.separator
-        # infer_schema=False: every value stays a string, so one odd row can be quarantined instead of
-        # failing the whole file's type inference.
-        df = pl.read_csv(path, separator=sep, infer_schema=False)
-        first = 2  # line 1 is the header
+    try:
+        if name.endswith(".parquet"):
+            df = pl.read_parquet(path).select(pl.all().cast(pl.String))
+            df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+            rejects, encoding = _rejects([]), None
+        else:
+            raw = path.read_bytes()
+            if name.endswith(".gz"):
+                raw = gzip.decompress(raw)
+            text, encoding = decode_table_bytes(raw)
+            sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else spec.separator
+            df, bad = _parse_fast(text, sep)
+            rejects = _rejects([(rel, line, code, reason, record) for line, code, reason, record in bad])
+    except _FILE_ERRORS as err:
+        reason = f"file could not be read ({type(err).__name__})"
+        empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
+        return TableRead(empty, _rejects([(rel, 0, q.UNREADABLE_FILE, reason, None)]), None)
     if spec.columns:
         df = df.rename({k: v for k, v in spec.columns.items() if k in df.columns})
-    rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    return df.with_row_index(ROW, offset=first).with_columns(
-        pl.col(ROW).cast(pl.Int64), pl.lit(rel).alias(FILE), pl.all().exclude(ROW, FILE).replace("", None)
-    )
+    df = df.with_columns(pl.lit(rel).alias(FILE), pl.all().exclude(ROW, FILE).replace("", None))
+    return TableRead(df, rejects, encoding)
+
+
+def decode_table_bytes(raw: bytes) -> tuple[str, str]:
+    """(text, encoding): a BOM wins, then strict UTF-8, then cp1252, then latin-1 (never fails).
+
+    >>> decode_table_bytes("id,name\\n1,José\\n".encode("cp1252"))[1], decode_table_bytes(b"a,b\\n")[1]
+    ('cp1252', 'utf-8')
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace"), "utf-16"
+    for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _parse_fast(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
+    """polars' reader (about 10x faster) when the file provably holds one well-formed row per line: no quote
+    character at all, LF or CRLF endings, no blank line, every line with the header's separator count.
+    Anything else goes to `parse_csv`, which isolates each bad row."""
+    if '"' in text or not text:
+        return parse_csv(text, sep)
+    lines = pl.Series(text.removesuffix("\n").split("\n"), dtype=pl.String).str.strip_suffix("\r")
+    counts = lines.str.count_matches(sep, literal=True)
+    odd = lines.str.contains("\r", literal=True).any() or (lines.str.len_chars() == 0).any()
+    if odd or counts.n_unique() != 1:
+        return parse_csv(text, sep)
+    try:
+        df = pl.read_csv(text.encode(), separator=sep, infer_schema=False, empty_string_is_null=False,
+                         quote_char=None, raise_if_empty=False)  # fmt: skip
+    except pl.exceptions.PolarsError:
+        return parse_csv(text, sep)
+    if df.height != len(lines) - 1 or df.columns != _unique_names(_header(_lines(text[:65536]), sep)[0]):
+        return parse_csv(text, sep)
+    return df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias(ROW)), []
+
+
+def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
+    """All-string columns plus __position (the 1-based line a row starts on), and the rows that do not parse
+    as (line, reason code, reason, raw line).
+
+    A row whose field count differs from the header's is rejected. When such a row ran over several lines, its
+    first line had an unbalanced quote: that line alone is rejected and parsing resumes on the next line, so
+    one stray quote cannot swallow the rest of the file.
+
+    >>> df, bad = parse_csv('id,v\\n1,a\\n2,b,EXTRA\\n3,"c\\n4,d\\n', ",")
+    >>> df.rows(), [(line, code) for line, code, _, _ in bad]
+    ([('1', 'a', 2), ('4', 'd', 5)], [(3, 'MALFORMED_ROW'), (4, 'MALFORMED_ROW')])
+    """
+    lines = _lines(text)
+    header, start = _header(lines, sep)
+    names = _unique_names(header)
+    n = len(names)
+    columns: list[list[str]] = [[] for _ in range(n)]
+    positions: list[int] = []
+    bad: list[tuple[int, str, str, str]] = []
+    i = start
+    while i < len(lines):
+        feed = _Lines(lines, i)
+        reader = csv.reader(feed, delimiter=sep, strict=False)
+        i = len(lines)  # unless a bad row makes the parser restart on the line after it
+        while True:
+            first = feed.pos  # the reader pulls lines one by one, only as a row needs them
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:  # its message may quote the row: only its type is kept
+                reason = f"line {first + 1}: row does not parse ({type(err).__name__})"
+                bad.append((first + 1, q.MALFORMED_ROW, reason, _record(lines[first])))
+                i = first + 1
+                break
+            if not row or (n != 1 and len(row) == 1 and not row[0].strip()):  # a blank line is no record
+                continue
+            spanned = feed.pos - first
+            # A quote left open swallows lines up to the next quote or the end of the file; balanced quoting
+            # always uses quote characters in pairs, so an odd count over a row that ran on is the tell.
+            open_quote = (spanned > 1 or feed.pos == len(lines)) and _odd_quotes(lines, first, feed.pos)
+            if len(row) == n and not open_quote:
+                for col, value in zip(columns, row, strict=True):
+                    col.append(value)
+                positions.append(first + 1)
+                continue
+            reason = (
+                f"line {first + 1}: unbalanced quote (the row runs over {spanned} line(s) to {len(row)} "
+                f"fields, the header has {n})"
+                if spanned > 1 or open_quote
+                else f"line {first + 1}: row has {len(row)} fields, the header has {n}"
+            )
+            bad.append((first + 1, q.MALFORMED_ROW, reason, _record(lines[first])))
+            i = first + 1
+            break
+    frame = pl.DataFrame({name: col for name, col in zip(names, columns, strict=True)},
+                         schema=dict.fromkeys(names, pl.String))  # fmt: skip
+    frame = frame.with_columns(pl.Series(ROW, positions, dtype=pl.Int64))
+    return frame, bad
+
+
+def column_gaps(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """One position-0 reject per file that lacks columns other files of the same table have (a glob matched
+    extracts of two layouts): its rows are read with those columns empty, and the gap is reported.
+
+    >>> a = pl.DataFrame({"id": ["1"], "code": ["x"], FILE: ["a.csv"], ROW: [2]})
+    >>> column_gaps([a, pl.DataFrame({"id": ["2"], FILE: ["b.csv"], ROW: [2]})])["reason"].to_list()
+    ['file lacks column(s) code that other files of this table have; its 1 rows read them as empty']
+    """
+    union: dict[str, None] = {}
+    for df in frames:
+        union.update(dict.fromkeys(c for c in df.columns if c not in (ROW, FILE)))
+    out = []
+    for df in frames:
+        missing = [c for c in union if c not in df.columns]
+        if missing and df.height:
+            reason = (f"file lacks column(s) {', '.join(missing)} that other files of this table have; its "
+                      f"{df.height} rows read them as empty")  # fmt: skip
+            out.append((df[FILE][0], 0, q.MISSING_COLUMN, reason, None))
+    return _rejects(out)
+
+
+class _Lines:
+    """An iterator over physical lines from `pos`, telling how far the csv reader has read."""
+
+    def __init__(self, lines: list[str], pos: int) -> None:
+        self.lines, self.pos = lines, pos
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _lines(text: str) -> list[str]:
+    """Physical lines with their endings; only CR, LF and CRLF end a line (not U+2028 and friends)."""
+    out, start = [], 0
+    for m in _NEWLINE.finditer(text):
+        out.append(text[start : m.end()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def _header(lines: list[str], sep: str) -> tuple[list[str], int]:
+    """The header's fields and the index of the line after it (blank leading lines skipped)."""
+    feed = _Lines(lines, 0)
+    for row in csv.reader(feed, delimiter=sep, strict=False):
+        if row:
+            return row, feed.pos
+    return [], len(lines)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names, a repeated one suffixed `_duplicated_<k>` (as polars names them)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}_duplicated_{seen[name] - 1}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def _odd_quotes(lines: list[str], first: int, end: int) -> bool:
+    return sum(line.count('"') for line in lines[first:end]) % 2 == 1
+
+
+def _record(line: str) -> str:
+    return line[:_MAX_RECORD_TEXT].rstrip("\r\n")
+
+
+def _rejects(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row")
