@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-gpu style check bench clean
+.PHONY: setup demo test test-gpu style check bench docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,9 @@ style: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+docs: $(STAMP)
+	$(BIN)/python docs/build_api.py --out docs/api
 
 clean:
 	rm -rf $(VENV) longitude-data .pytest_cache
