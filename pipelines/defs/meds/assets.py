@@ -22,6 +22,7 @@ def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -
         metadata={
             "events_in": summary.events_in,
             "events_out": summary.events_out,
+            "derived_events": summary.derived_events,
             "quarantined": summary.quarantined,
             "subjects_per_split": dg.MetadataValue.json(summary.subjects),
             "age_capped_subjects": summary.age_capped_subjects,

@@ -7,6 +7,7 @@ import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
+from pipelines.defs.meds.derived import with_derived_events
 from pipelines.defs.meds.subjects import subject_map
 from pipelines.ledger import ledger_from_records, write_ledger
 from schemas import quarantine as q
@@ -29,9 +30,10 @@ class ShardSummary:
     shard: int
     subjects: dict[str, int]  # per split
     events_in: int
-    events_out: int
+    events_out: int  # source events kept: events_in = events_out + quarantined
     quarantined: int
     age_capped_subjects: int
+    derived_events: int = 0  # rows added from kept ones (pipelines.defs.meds.derived); MEDS rows = out + derived
 
 
 def _scan(layout: Layout, table: str, shard: int, schema: pa.Schema) -> pl.DataFrame:
@@ -65,11 +67,11 @@ def build_shard(
 
     subjects = subject_map(patients["source_patient"].to_list(), keyring, fractions)
     data = _cap_ages(known.join(patients, on="source_patient", how="left"))
-    data = (
-        data.join(subjects, on="source_patient", how="left")
-        .with_columns(pl.col("time") + pl.duration(days=pl.col("shift_days")))
-        .sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
+    data = data.join(subjects, on="source_patient", how="left").with_columns(
+        pl.col("time") + pl.duration(days=pl.col("shift_days"))
     )
+    # Coded values and birth years as codes of their own, for MEDS tools that never read text_value.
+    data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
     counts = {}
     mine = f"data/*/{shard}.parquet"
@@ -84,7 +86,8 @@ def build_shard(
     _write_quarantine(layout, shard, orphans)
     _write_ledger(layout, keyring, shard, known, orphans)
     stage.commit()
-    return ShardSummary(shard, counts, events.height, data.height, orphans.height, age_capped)
+    derived = data.height - known.height
+    return ShardSummary(shard, counts, events.height, known.height, orphans.height, age_capped, derived)
 
 
 def _cap_ages(df: pl.DataFrame) -> pl.DataFrame:

@@ -56,7 +56,7 @@ def test_subjects_are_keyed_pseudonyms_with_keyed_splits_and_shards(root: Path):
     for i in range(12):
         pid = f"pat{i}"
         rows = data.filter(pl.col("subject_id") == KEYS.subject_id(pid))
-        assert rows.height == 7  # gender, birth, encounter start and end, 2 labs, condition
+        assert rows.height == 8  # gender, birth, birth year, encounter start and end, 2 labs, condition
         assert set(rows["split"]) == {KEYS.split(pid, (0.6, 0.2, 0.2))}
         assert set(rows["shard"]) == {str(KEYS.shard(pid, SHARDS))}
     assert data["subject_id"].n_unique() == 13
