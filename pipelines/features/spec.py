@@ -30,7 +30,8 @@ GROUP_PREFIX = "GROUP//"
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CodeSelector:
-    """Which codes: every code, exact codes, code prefixes and/or one regex (any match selects)."""
+    """Which codes: every code, exact codes, code prefixes and/or one regex (any match selects); `set` names
+    code sets (pipelines/features/codesets/) whose codes, prefixes and regexes are added."""
 
     every: bool = False
     codes: tuple[str, ...] = ()
@@ -46,9 +47,13 @@ class CodeSelector:
         if isinstance(raw, list):
             return cls(codes=tuple(str(c) for c in raw))
         if isinstance(raw, dict):
-            unknown = set(raw) - {"codes", "prefix", "regex"}
+            unknown = set(raw) - {"codes", "prefix", "regex", "set"}
             if unknown:
-                raise ValueError(f"unknown code selector keys {sorted(unknown)}; use codes, prefix, regex")
+                raise ValueError(f"unknown code selector keys {sorted(unknown)}; use codes, prefix, regex, set")
+            if "set" in raw:  # named code sets (pipelines/features/codesets/) expand into the other keys
+                from pipelines.features.codesets import expand_sets
+
+                raw = expand_sets(raw)
             prefixes = raw.get("prefix") or ()
             prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
             sel = cls(codes=tuple(raw.get("codes") or ()), prefixes=prefixes, regex=raw.get("regex"))
@@ -57,7 +62,7 @@ class CodeSelector:
             if not (sel.codes or sel.prefixes or sel.regex):
                 raise ValueError("a code selector needs codes, prefix or regex")
             return sel
-        raise ValueError(f"bad code selector {raw!r}: use 'all', a list of codes, or {{prefix|regex|codes}}")
+        raise ValueError(f"bad code selector {raw!r}: use 'all', a list of codes, or {{prefix|regex|codes|set}}")
 
     def expr(self, column: str = "code") -> pl.Expr:
         """Boolean polars expression: does the code match?"""
