@@ -1,4 +1,4 @@
-"""Where each table lives under the root: the storage layout of DESIGN.md, as code.
+"""Where each table lives under the root: the storage layout of docs/design.md, as code.
 
 Invariants:
 1. Only `landing/`, `raw/` and `quarantine/` hold PHI (`dagster/` holds run records whose logs and metadata
