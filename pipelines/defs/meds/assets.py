@@ -18,6 +18,11 @@ def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -
     shard = int(context.partition_key)
     summary = build_shard(settings.layout, settings.keyring, shard, settings.split_fractions, settings.n_shards)
     context.log.info(f"shard {shard}: {summary.events_out} events, {sum(summary.subjects.values())} subjects")
+    if summary.age_cap_whole_timelines:
+        context.log.warning(
+            f"shard {shard}: the age cap moved most of the timeline of {summary.age_cap_whole_timelines} "
+            f"subjects ({summary.age_cap_moved_events} events moved): a late implausible date is the usual cause"
+        )
     return dg.MaterializeResult(
         metadata={
             "events_in": summary.events_in,
@@ -26,6 +31,9 @@ def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -
             "quarantined": summary.quarantined,
             "subjects_per_split": dg.MetadataValue.json(summary.subjects),
             "age_capped_subjects": summary.age_capped_subjects,
+            # Flags, not silence: events the cap moved, and subjects whose timeline it moved almost whole.
+            "age_cap_moved_events": summary.age_cap_moved_events,
+            "age_cap_whole_timelines": summary.age_cap_whole_timelines,
         }
     )
 

@@ -17,6 +17,7 @@ from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
 from schemas.publish import files_under, partition_stage, staged_files
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.values import FLOAT32_MAX, PLAUSIBLE_END, RAW_FIRST
 
 ASSET = "meds_data"
 # Safe Harbor: ages over 89 are aggregated. We cap the age a subject reaches in the data at 90 years by moving
@@ -34,6 +35,8 @@ class ShardSummary:
     quarantined: int
     age_capped_subjects: int
     derived_events: int = 0  # rows added from kept ones (pipelines.defs.meds.derived); MEDS rows = out + derived
+    age_cap_moved_events: int = 0  # events other than birth that the cap moved forward (flagged, see _cap_ages)
+    age_cap_whole_timelines: int = 0  # capped subjects with most of their timed events moved: a suspect date
 
 
 def _scan(layout: Layout, table: str, shard: int, schema: pa.Schema) -> pl.DataFrame:
@@ -56,14 +59,17 @@ def build_shard(
     the last shard of this build is staged. Without `n_shards` this shard is published on its own.
     """
     events = _scan(layout, "events", shard, RAW_EVENTS_SCHEMA)
+    all_patients = _scan(layout, "patients", shard, RAW_PATIENTS_SCHEMA).sort("source_file", "position")
     patients = (
-        _scan(layout, "patients", shard, RAW_PATIENTS_SCHEMA)
-        .sort("source_file", "position")
-        .unique("source_patient", keep="first", maintain_order=True)
+        all_patients.unique("source_patient", keep="first", maintain_order=True)
         .select("source_patient", "birth_time")
+        .with_columns(pl.when(_plausible(pl.col("birth_time"))).then(pl.col("birth_time")).alias("birth_time"))
     )
     known = events.join(patients.select("source_patient"), on="source_patient", how="semi")
     orphans = events.join(patients.select("source_patient"), on="source_patient", how="anti")
+    # The values policy (schemas.values) for every source at once, and one patient record per subject.
+    known, rejected = _reject_values(known, _second_patient_records(all_patients))
+    orphans = pl.concat([orphans.with_columns(_reason(q.MISSING_PATIENT, _ORPHAN)), rejected], how="diagonal")
 
     subjects = subject_map(patients["source_patient"].to_list(), keyring, fractions)
     data = _cap_ages(known.join(patients, on="source_patient", how="left"))
@@ -73,6 +79,7 @@ def build_shard(
     # Coded values and birth years as codes of their own, for MEDS tools that never read text_value.
     data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
+    moved, whole = _cap_moves(data)
     counts = {}
     mine = f"data/*/{shard}.parquet"
     keys, owns = ([str(k) for k in range(n_shards)], "data/**") if n_shards else ([str(shard)], mine)
@@ -87,16 +94,25 @@ def build_shard(
     _write_ledger(layout, keyring, shard, known, orphans)
     stage.commit()
     derived = data.height - known.height
-    return ShardSummary(shard, counts, events.height, known.height, orphans.height, age_capped, derived)
+    return ShardSummary(
+        shard, counts, events.height, known.height, orphans.height, age_capped, derived, moved, whole
+    )
 
 
 def _cap_ages(df: pl.DataFrame) -> pl.DataFrame:
-    """Move birth (and events before it) forward so no subject is older than 90 years in the data."""
+    """Move birth (and events before it) forward so no subject is older than 90 years in the data.
+
+    Every event the cap moves (other than birth) is flagged in `cap_moved`, counted in the summary and the
+    asset's metadata; a subject with most of its timeline moved is counted apart, since that is the mark of
+    one implausible late date rather than a very old patient.
+    """
     last = pl.col("time").max().over("source_patient")
     floor = (last - pl.duration(microseconds=MAX_AGE_US)).alias("floor")
     df = df.with_columns(floor)
     capped = pl.col("birth_time").is_not_null() & (pl.col("birth_time") < pl.col("floor"))
     df = df.with_columns(capped.any().over("source_patient").alias("capped"))
+    moved = pl.col("capped") & pl.col("time").is_not_null() & (pl.col("time") < pl.col("floor"))
+    df = df.with_columns((moved & (pl.col("code") != BIRTH_CODE)).alias("cap_moved"))
     new_time = (
         pl.when(pl.col("capped") & pl.col("time").is_not_null() & (pl.col("time") < pl.col("floor")))
         .then(pl.col("floor"))
@@ -105,6 +121,74 @@ def _cap_ages(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("time"))
     )
     return df.with_columns(new_time.alias("time"))
+
+
+def _cap_moves(data: pl.DataFrame) -> tuple[int, int]:
+    """(events the age cap moved, capped subjects with more than half of their timed events moved; birth aside)."""
+    if not data.height or "cap_moved" not in data.columns:
+        return 0, 0
+    per = (
+        data.filter(pl.col("capped") & pl.col("time").is_not_null() & (pl.col("code") != BIRTH_CODE))
+        .group_by("source_patient")
+        .agg(pl.col("cap_moved").sum().alias("moved"), pl.len().alias("n"))
+    )
+    return int(per["moved"].sum() or 0), per.filter(pl.col("moved") * 2 > pl.col("n")).height
+
+
+_ORPHAN = "event refers to a patient that no source delivered"
+_DEMOGRAPHIC = r"^(MEDS_BIRTH|MEDS_DEATH|GENDER//|RACE//|ETHNICITY//)"
+
+
+def _plausible(time: pl.Expr) -> pl.Expr:
+    return time.is_null() | ((time >= RAW_FIRST) & (time < PLAUSIBLE_END))
+
+
+def _reason(code: str, reason: str) -> list[pl.Expr]:
+    return [pl.lit(code).alias("reason_code"), pl.lit(reason).alias("reason")]
+
+
+def _second_patient_records(patients: pl.DataFrame) -> pl.DataFrame:
+    """Patient records after the first for the same id (by file and position: a deterministic choice), each
+    with whether it contradicts the first on birth or death date."""
+    if not patients.height:
+        keys = {"source_patient": pl.String, "source_file": pl.String, "position": pl.Int64}
+        return pl.DataFrame(schema={**keys, "conflict": pl.Boolean})
+    day = {c: pl.col(c).dt.date() for c in ("birth_time", "death_time")}
+    ranked = patients.with_columns(pl.int_range(pl.len()).over("source_patient").alias("__rank"), **day)
+    first = ranked.filter(pl.col("__rank") == 0).select("source_patient", "birth_time", "death_time")
+    later = ranked.filter(pl.col("__rank") > 0).join(first, on="source_patient", suffix="_first")
+    differs = [
+        pl.col(c).is_not_null() & pl.col(f"{c}_first").is_not_null() & (pl.col(c) != pl.col(f"{c}_first"))
+        for c in ("birth_time", "death_time")
+    ]
+    keys = ["source_patient", "source_file", "position"]
+    return later.select(*keys, pl.any_horizontal(differs).alias("conflict")).unique(keys, maintain_order=True)
+
+
+def _reject_values(known: pl.DataFrame, second: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, rejected with reason_code/reason): implausible times, non-finite values, and the demographic
+    events of a second patient record for the same subject (conflicting or repeated)."""
+    num = pl.col("numeric_value")
+    demographic = pl.col("code").str.contains(_DEMOGRAPHIC)
+    tagged = known.join(second, on=["source_patient", "source_file", "position"], how="left")
+    rules = [
+        (~_plausible(pl.col("time")), q.IMPLAUSIBLE_DATE,
+         "time is outside the plausible range (schemas.values); not clamped"),
+        (num.is_not_null() & (num.is_nan() | (num.abs() > FLOAT32_MAX)), q.NON_FINITE_VALUE,
+         "numeric_value is not finite as a 32-bit float"),
+        (demographic & pl.col("conflict").fill_null(False), q.CONFLICTING_PATIENT,
+         "a second patient record for this subject disagrees on birth or death date; the first by file and "
+         "position is kept"),
+        (demographic & pl.col("conflict").is_not_null(), q.DUPLICATE_PATIENT,
+         "a second patient record for this subject repeats the first; its demographic events are not doubled"),
+    ]  # fmt: skip
+    code, reason = pl.lit(None, pl.String), pl.lit(None, pl.String)
+    for cond, c, r in reversed(rules):  # the first rule that matches names the reason
+        code = pl.when(cond).then(pl.lit(c)).otherwise(code)
+        reason = pl.when(cond).then(pl.lit(r)).otherwise(reason)
+    tagged = tagged.with_columns(code.alias("reason_code"), reason.alias("reason"))
+    kept = tagged.filter(pl.col("reason_code").is_null()).select(known.columns)
+    return kept, tagged.filter(pl.col("reason_code").is_not_null()).select(*known.columns, "reason_code", "reason")
 
 
 def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None:
@@ -120,8 +204,8 @@ def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None
         "source_file",
         "position",
         "resource_type",
-        pl.lit(q.MISSING_PATIENT).alias("reason_code"),
-        pl.lit("event refers to a patient that no source delivered").alias("reason"),
+        "reason_code",
+        "reason",
         record.alias("record"),
     ).sort("source_file", "position", "record")
     write_parquet(table.to_arrow(), path, QUARANTINE_SCHEMA)
