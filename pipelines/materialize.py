@@ -11,7 +11,11 @@ import dagster as dg
 
 from schemas.publish import crash_point, sweep
 
-_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's per-event log lines are folded into our progress bar; --verbose shows them.
+# A step's failure is reported as its error's own message (StepFailedError), so Dagster's ERROR line with the
+# stack trace only shows with --verbose.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+_VERBOSE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 class StepFailedError(RuntimeError):
@@ -20,6 +24,28 @@ class StepFailedError(RuntimeError):
 
 class BlockingCheckError(RuntimeError):
     """A blocking asset check failed: downstream assets were not materialized."""
+
+    def __init__(self, message: str, failed: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.failed = failed or []  # (asset, check): their reasons are in the check store
+
+
+class SelectionError(ValueError):
+    """A selection names no asset of the code location; the message suggests the closest ones."""
+
+
+def _check_selection(graph, selection: Sequence[str]) -> None:
+    """Refuse plain asset names that do not exist, with a "did you mean" (Dagster's own error is a traceback)."""
+    import difflib
+    import re
+
+    names = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    for item in selection:
+        name = item.strip().lstrip("*+").rstrip("*+")
+        if re.fullmatch(r"[A-Za-z0-9_/]+", name) and name not in names:
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else "; `dagster asset list` names them"
+            raise SelectionError(f"no asset named {name!r}{hint}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +67,14 @@ def plan(defs: dg.Definitions, selection: Sequence[str] | None = None) -> list[S
     graph = defs.resolve_asset_graph()
     wanted = set(graph.get_all_asset_keys())
     if selection:
-        sel = dg.AssetSelection.from_coercible(list(selection)) if not isinstance(selection, str) else None
-        sel = sel or dg.AssetSelection.from_string(selection)
-        wanted = set(sel.resolve(graph))
+        items = [selection] if isinstance(selection, str) else list(selection)
+        _check_selection(graph, items)
+        try:
+            sel = dg.AssetSelection.from_coercible(items) if not isinstance(selection, str) else None
+            sel = sel or dg.AssetSelection.from_string(selection)
+            wanted = set(sel.resolve(graph))
+        except (dg.DagsterError, ValueError) as err:  # a selection string Dagster cannot parse or resolve
+            raise SelectionError(str(err).strip().splitlines()[0]) from None
     steps: list[Step] = []
     for level in graph.toposorted_asset_keys_by_level:
         for key in sorted(k for k in level if k in wanted):
@@ -66,6 +97,7 @@ def run(
     *,
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    verbose: bool = False,
 ) -> Outcome:
     """Run every step; stop with BlockingCheckError when a blocking check fails.
 
@@ -84,7 +116,8 @@ def run(
     outcome = Outcome()
     total = sum(len(s.partition_keys) for s in steps)
     done = 0
-    logging.getLogger("dagster").setLevel(logging.WARNING)
+    logging.getLogger("dagster").setLevel(logging.INFO if verbose else logging.WARNING)
+    run_config = _VERBOSE if verbose else _QUIET
     for step in steps:
         names = ", ".join(k.to_user_string() for k in step.keys)
         for pkey in step.partition_keys:
@@ -99,7 +132,7 @@ def run(
                 partition_key=pkey,
                 resources=resources,
                 instance=instance,
-                run_config=_QUIET,
+                run_config=run_config,
                 raise_on_error=False,  # failures become clear messages below, not tracebacks
             )
             outcome.materialized.append((label, time.perf_counter() - started))
@@ -108,15 +141,28 @@ def run(
                 severity = ev.severity.value if ev.severity else "ERROR"
                 outcome.checks.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, severity))
                 if not ev.passed and severity == "ERROR":
-                    failed.append(f"{ev.asset_key.to_user_string()}:{ev.check_name}")
+                    failed.append((ev.asset_key.to_user_string(), ev.check_name))
             done += 1
             if failed:
-                raise BlockingCheckError(f"blocking checks failed after {label}: {', '.join(failed)}")
+                names = ", ".join(f"{a}:{c}" for a, c in failed)
+                raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
             if not result.success:
-                steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
-                raise StepFailedError(
-                    f"{label} failed in {', '.join(steps) or 'a step'}; see the Dagster log above"
-                )
+                raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+def _failure_messages(result) -> str:
+    """Each failed step and the message of the error that stopped it (the innermost cause: Dagster wraps user
+    errors in its own), one line each; errors name file, record and field, never a value."""
+    lines = []
+    for ev in result.all_events:
+        if not ev.is_step_failure:
+            continue
+        error = ev.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = (error.message if error is not None else "unknown error").strip().splitlines()
+        lines.append(f"{ev.step_key}: {message[0] if message else 'unknown error'}")
+    return "; ".join(lines) or "a step failed (run with --verbose for Dagster's log)"

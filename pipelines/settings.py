@@ -5,10 +5,13 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from deid.pseudonym import Keyring
 from pipelines.secret_policy import WeakSecretError, check_secret, fingerprint, same_fingerprint
-from schemas.layout import Layout
+
+if TYPE_CHECKING:  # deid and schemas pull in numpy and pyarrow: `longitude --help` must not wait for them
+    from deid.pseudonym import Keyring
+    from schemas.layout import Layout
 
 DEFAULT_ROOT = "./longitude-data"
 DEFAULT_SHARDS = 4
@@ -51,11 +54,15 @@ class Settings:
             raise SettingsError(str(err)) from None
 
     @property
-    def layout(self) -> Layout:
+    def layout(self) -> "Layout":
+        from schemas.layout import Layout
+
         return Layout(self.root)
 
     @property
-    def keyring(self) -> Keyring:
+    def keyring(self) -> "Keyring":
+        from deid.pseudonym import Keyring
+
         return Keyring(self.secret)
 
 

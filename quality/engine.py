@@ -14,6 +14,7 @@ from quality.expectations import Expectation, Suite
 from schemas.meds import BIRTH_CODE, DEATH_CODE
 
 MAX_EXAMPLES = 5
+FILE, ROW = "__file", "__row"  # where a row of a PHI-zone table is, for its examples (read_table(locate=...))
 # Columns an example row may show, for views of de-identified tables only (see Outcome.examples).
 _EXAMPLE_COLUMNS = ("subject_id", "time", "code", "numeric_value", "unit", "split", "asset", "record_type")
 
@@ -53,16 +54,22 @@ class View:
     file_schemas: list[Any] = field(default_factory=list)  # list[pa.Schema]
 
 
-def read_table(paths: Sequence[Path], columns: Sequence[str] | None = None) -> View:
-    """Concatenate files (only `columns` where given and present), tolerating files that lack a column."""
+def read_table(paths: Sequence[Path], columns: Sequence[str] | None = None, *, locate: Path | None = None) -> View:
+    """Concatenate files (only `columns` where given and present), tolerating files that lack a column. With
+    `locate` (the root), each row also carries its file (relative to the root) and 0-based row: what an
+    example of a PHI-zone table shows instead of values."""
     schemas = [pq.read_schema(path) for path in paths]
     frames = []
     for path, schema in zip(paths, schemas, strict=True):
         wanted = [c for c in columns if c in schema.names] if columns is not None else None
         if wanted == []:
-            frames.append(pl.DataFrame({"__rows": pl.Series([None] * pq.read_metadata(path).num_rows)}))
-            continue
-        frames.append(pl.read_parquet(path, columns=wanted, hive_partitioning=False))
+            frame = pl.DataFrame({"__rows": pl.Series([None] * pq.read_metadata(path).num_rows)})
+        else:
+            frame = pl.read_parquet(path, columns=wanted, hive_partitioning=False)
+        if locate is not None:
+            rel = Path(path).relative_to(locate).as_posix()
+            frame = frame.with_row_index(ROW).with_columns(pl.lit(rel).alias(FILE))
+        frames.append(frame)
     frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
@@ -220,6 +227,8 @@ def evaluate(suite: Suite, view: View, partition: str | None = None) -> list[Out
             n, bad = within.height, within.filter(_mask(within, e)).height
             if bad and not suite.phi:
                 examples = _examples(frame, e, cond)
+            elif bad and FILE in frame.columns:
+                examples = _locations(frame, e, cond)
         breakdown = _breakdown(frame, e, _condition(e)) if bad and e.args.get("breakdown") else {}
         out.append(Outcome(suite.name, e.name, e.kind, e.severity, e.doc, suite.table, bad == 0, n, bad, partition,
                            examples, breakdown))  # fmt: skip
@@ -231,6 +240,13 @@ def _examples(frame: pl.DataFrame, e: Expectation, cond: pl.Expr) -> list[dict[s
     cols += [c for c in (e.column, e.args.get("column_A"), e.args.get("column_B")) if c and c not in cols]
     rows = frame.filter(cond & _mask(frame, e)).select(cols).head(MAX_EXAMPLES)
     return [{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows.to_dicts()]
+
+
+def _locations(frame: pl.DataFrame, e: Expectation, cond: pl.Expr) -> list[dict[str, Any]]:
+    """Examples from a PHI-zone table: file, row and the rule's column, never a value."""
+    rows = frame.filter(cond & _mask(frame, e)).select(FILE, ROW).head(MAX_EXAMPLES)
+    column = e.column or "+".join(e.args.get("column_list", []))
+    return [{"file": f, "row": str(r), "column": column} for f, r in rows.iter_rows()]
 
 
 def _breakdown(frame: pl.DataFrame, e: Expectation, cond: pl.Expr) -> dict[str, int]:

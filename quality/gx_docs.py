@@ -97,11 +97,16 @@ def to_gx_suite(suite: Suite) -> Any:
     return gx.ExpectationSuite(name=suite.name, expectations=[to_gx_expectation(e) for e in suite.expectations])
 
 
-def run_gx(jobs: list[tuple[str, Suite, View, str | None]], docs_dir: Path | None = None) -> list[Outcome]:
-    """Validate each (unique label, suite, view, partition) with GX; with `docs_dir`, build Data Docs there."""
+def run_gx(
+    jobs: list[tuple[str, Suite, View, str | None]], docs_dir: Path | None = None, *, progress: bool = False
+) -> list[Outcome]:
+    """Validate each (unique label, suite, view, partition) with GX; with `docs_dir`, build Data Docs there.
+    GX's per-metric progress bars (hundreds of lines) are off unless `progress`."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=progress, metric_calculations=progress)
     if docs_dir is not None:
         docs_dir = Path(docs_dir)
         shutil.rmtree(docs_dir, ignore_errors=True)

@@ -84,5 +84,6 @@ CODE_FORMATS: dict[str, str] = {
     "NDC": r"^NDC//[0-9]{4,5}-?[0-9]{3,4}-?[0-9]{1,2}(//.*)?$",
     "CPT4": r"^CPT4//[0-9]{4}[0-9A-Z](//.*)?$",
 }
-# Every code: `VOCAB//value` with an upper-case vocabulary, or a MEDS sentinel.
-ANY_CODE = r"^([A-Z0-9][A-Z0-9_.\-]*//.+|MEDS_[A-Z_]+)$"
+# MEDS requires only that a code is a string (any string: `ED_REGISTRATION`, `Lab//K`, `MEDS_BIRTH`); the
+# `VOCAB//value` form is a convention, not a rule. What is never a usable code: empty or only white space.
+ANY_CODE = r"\S"

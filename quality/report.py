@@ -1,4 +1,5 @@
-"""`longitude quality` as a function: validate a root, audit it for PHI, apply reviews, write results and site."""
+"""`longitude quality` as a function: re-check a root, audit it for PHI, and build the stewards' report from the
+check store (quality/checks/), the PHI audit summary, the ledger, the quarantine and the review log."""
 
 import json
 import time
@@ -9,11 +10,9 @@ from pathlib import Path
 import polars as pl
 
 from quality import review
-from quality.engine import Outcome
-from quality.phi_audit import AuditResult, audit, write_audit
-from quality.records import results_path, site_dir
+from quality.check_store import CheckRow, read
+from quality.records import audit_summary_path, results_path, site_dir
 from quality.tables import inventory
-from quality.validate import plan, validate, validate_gx
 from schemas.io import write_text
 from schemas.layout import Layout
 from schemas.publish import files_under
@@ -21,29 +20,39 @@ from schemas.publish import files_under
 
 @dataclass(slots=True)
 class Report:
+    """Everything the CLI summary and the site show, read from what the checks stored."""
+
     root: Path
-    outcomes: list[Outcome]
-    audit: AuditResult | None
+    rows: list[CheckRow]  # every stored check result, with its target's review attached
+    audit: dict | None  # quality/phi_audit/summary.json (counts, files and fields; never values)
     ledger: pl.DataFrame  # per asset and record type: counts only
     quarantine: pl.DataFrame  # per asset and reason: counts and positions, never records or file names
-    unregistered: list[str]
+    unregistered: list[str]  # Parquet files no schema describes
+    artifacts: list[str]  # model and feature outputs, checked by their own checks
     history: list[dict]
-    acceptances: dict[str, dict]
+    reviews: dict[str, dict]  # target -> current accept/reject entry
     timings: dict[str, float] = field(default_factory=dict)
     gx_outcomes: int = 0
 
     @property
-    def blocking(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success and o.severity == "error"]
+    def blocking(self) -> list[CheckRow]:
+        return [r for r in self.rows if r.blocking]
 
     @property
-    def warnings(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.shouting and o.severity == "warn"]
+    def warnings(self) -> list[CheckRow]:
+        return [r for r in self.rows if r.shouting and r.severity == "warn"]
 
     @property
     def passed(self) -> bool:
-        """No blocking expectation failed and the PHI audit found nothing."""
-        return not self.blocking and (self.audit is None or self.audit.passed)
+        """No blocking rule failed (the PHI audit is one: phi_audit/no_phi_outside_phi_zones)."""
+        return not self.blocking
+
+    def targets(self) -> set[str]:
+        """Everything a steward may review: every stored rule and every quarantine reason."""
+        found = {r.target for r in self.rows}
+        if not self.quarantine.is_empty():
+            found |= {f"quarantine:{a}/{c}" for a, c in self.quarantine.select("asset", "reason_code").iter_rows()}
+        return found
 
 
 def ledger_summary(layout: Layout) -> pl.DataFrame:
@@ -83,38 +92,72 @@ def quarantine_summary(layout: Layout) -> pl.DataFrame:
     )
 
 
-def run_quality(root: Path, *, keyring=None, gx: bool = True, now: datetime | None = None) -> Report:
-    """Validate every table, audit for PHI, apply the review log, and write results, Data Docs and the site."""
-    from quality.site import write_site
-
+def load_report(root: Path) -> Report:
+    """The report as the stores hold it now (no check runs): what `quality serve` and the site asset show."""
     layout = Layout(Path(root).resolve())
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
     inv = inventory(layout.root)
-    jobs = plan(layout.root, inv=inv, now=now)
-    outcomes = validate(layout.root, jobs=jobs)
-    timings["validate"] = time.perf_counter() - t
-    t = time.perf_counter()
-    found = audit(layout.root, keyring)
-    write_audit(found, layout)
-    timings["phi_audit"] = time.perf_counter() - t
-    acceptances = review.accepted(layout.quality)
-    review.apply(outcomes, acceptances)
-    report = Report(
+    entries = review.history(layout.quality)
+    current = review.state(layout.quality, entries)
+    rows = review.attach(read(layout.root), current)
+    summary = audit_summary_path(layout.quality)
+    return Report(
         layout.root,
-        outcomes,
-        found,
+        rows,
+        json.loads(summary.read_text()) if summary.exists() else None,
         ledger_summary(layout),
         quarantine_summary(layout),
         [str(p) for p in inv.unregistered],
-        review.history(layout.quality),
-        acceptances,
-        timings,
+        [str(p) for p in inv.artifacts],
+        entries,
+        current,
     )
+
+
+def known_targets(root: Path) -> set[str]:
+    """Review targets of a root (for validating a review before it is written)."""
+    return load_report(root).targets()
+
+
+def run_quality(
+    root: Path,
+    *,
+    keyring=None,
+    gx: bool = True,
+    now: datetime | None = None,
+    recheck: bool = True,
+    phi_audit: bool = True,
+    verbose: bool = False,
+) -> Report:
+    """Re-run the suite checks and the PHI audit into the check store (unless told not to), then build the report
+    from the store and write results/latest.json, the Data Docs and the site."""
+    from quality.site import write_site
+    from quality.suite_checks import PHI_AUDIT_CHECK, phi_audit_rows, recheck_root
+    from quality.validate import plan, validate_gx
+
+    layout = Layout(Path(root).resolve())
+    timings: dict[str, float] = {}
+    jobs = None
+    if recheck:
+        t = time.perf_counter()
+        jobs = plan(layout.root, now=now)
+        recheck_root(layout.root, jobs)
+        timings["validate"] = time.perf_counter() - t
+    if phi_audit:
+        from quality import check_store
+        from quality.phi_audit import audit, write_audit
+
+        t = time.perf_counter()
+        write_audit(audit(layout.root, keyring), layout)
+        check_store.write(layout.root, PHI_AUDIT_CHECK, "phi_audit", None, phi_audit_rows(layout.quality))
+        timings["phi_audit"] = time.perf_counter() - t
+    report = load_report(layout.root)
+    report.timings = timings
     site = site_dir(layout.quality)
     if gx:
         t = time.perf_counter()
-        report.gx_outcomes = len(validate_gx(jobs, site / "gx"))
+        report.gx_outcomes = len(
+            validate_gx(jobs if jobs is not None else plan(layout.root, now=now), site / "gx", progress=verbose)
+        )
         timings["great_expectations"] = time.perf_counter() - t
     t = time.perf_counter()
     write_results(report, layout)
@@ -124,12 +167,13 @@ def run_quality(root: Path, *, keyring=None, gx: bool = True, now: datetime | No
 
 
 def write_results(report: Report, layout: Layout) -> Path:
+    """quality/results/latest.json: the stored check results as the last report saw them, with their reviews."""
     body = {
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "passed": report.passed,
-        "blocking": [o.expectation + (f" [shard {o.partition}]" if o.partition else "") for o in report.blocking],
-        "phi_audit": report.audit.counts() if report.audit else None,
+        "blocking": [r.rule + (f" [shard {r.partition}]" if r.partition else "") for r in report.blocking],
+        "phi_audit": {k: v for k, v in (report.audit or {}).items() if isinstance(v, int)} or None,
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
-        "outcomes": [o.to_json() for o in report.outcomes],
+        "results": [r.to_json() for r in report.rows],
     }
     return write_text(json.dumps(body, indent=1, default=str) + "\n", results_path(layout.quality))

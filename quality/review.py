@@ -1,45 +1,66 @@
-"""The stewards' review log: accept a warning or a quarantine reason with a note; append-only, versioned.
+"""The stewards' review log: accept, reject, comment on or revoke a check result or a quarantine reason.
 
-Targets are `check:<expectation name>` (e.g. `check:meds_data.plausibility/no_event_after_death`) and
-`quarantine:<asset>/<REASON_CODE>`. Each entry records who, when (UTC), the action (accept or revoke) and
-why; the state of a target is its last entry, and the whole history stays in the log and on the site.
-Accepting only quiets warnings: a failed blocking (error) expectation still blocks, and the site says so.
+Targets are `check:<rule>` (e.g. `check:meds_data.plausibility/no_event_after_death`, any rule in the check
+store) and `quarantine:<asset>/<REASON_CODE>`. Each entry records who, when (UTC), the action and a note;
+the log is append-only. A target's state is its last accept, reject or revoke (comments never change it):
+accepting quiets a failed warning; rejecting says it must be fixed (it stays open); revoking withdraws either.
+A failed blocking (error) rule blocks whatever a review says, and the site says so.
 """
 
+import csv
+import difflib
 import getpass
+import io
 import json
 import os
 import re
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from quality.engine import Outcome
 from quality.records import review_log_path
 
-ACTIONS = ("accept", "revoke")
+ACTIONS = ("accept", "reject", "comment", "revoke")
+PAST = {"accept": "accepted", "reject": "rejected", "comment": "commented on", "revoke": "revoked"}
+STATE_ACTIONS = ("accept", "reject", "revoke")  # a comment is kept beside the target, never changes its state
+FIELDS = ("when", "who", "action", "target", "note")
 _TARGET = re.compile(r"^(check:\S+|quarantine:[^/\s]+/[A-Z0-9_]+)$")
 
 
 class ReviewError(ValueError):
-    """A review entry is malformed; the message says how to write it."""
+    """A review entry is malformed or names nothing under review; the message says how to write it."""
+
+
+def validate_target(target: str, known: Collection[str] | None) -> None:
+    """Refuse a target of the wrong form, or (given the known targets) one that is not under review."""
+    if not _TARGET.match(target):
+        raise ReviewError(f"target must be check:<rule> or quarantine:<asset>/<REASON_CODE>, got {target!r}")
+    if known is not None and target not in known:
+        close = difflib.get_close_matches(target, list(known), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; `longitude quality targets` lists them"
+        raise ReviewError(f"{target} is not a check result or quarantine reason of this root{hint}")
 
 
 def record(
-    quality_dir: Path, target: str, action: str, note: str, who: str | None = None, when: datetime | None = None
+    quality_dir: Path,
+    target: str,
+    action: str,
+    note: str,
+    who: str | None = None,
+    when: datetime | None = None,
+    *,
+    known: Collection[str] | None = None,
 ) -> dict:
     """Append one entry to quality/review/log.jsonl and return it."""
-    if not _TARGET.match(target):
-        raise ReviewError(
-            f"target must be check:<expectation> or quarantine:<asset>/<REASON_CODE>, got {target!r}"
-        )
+    validate_target(target, known)
     if action not in ACTIONS:
-        raise ReviewError(f"action must be one of {ACTIONS}")
+        raise ReviewError(f"action must be one of {', '.join(ACTIONS)}")
     if not note.strip():
         raise ReviewError("a note saying why is required")
     entry = {
         "target": target,
         "action": action,
-        "who": who or getpass.getuser(),
+        "who": (who or "").strip() or getpass.getuser(),
         "when": (when or datetime.now(UTC)).isoformat(timespec="seconds"),
         "note": note.strip(),
     }
@@ -59,18 +80,52 @@ def history(quality_dir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def state(quality_dir: Path, entries: Iterable[dict] | None = None) -> dict[str, dict]:
+    """Target -> its last accept or reject entry (a revoke clears it; comments are ignored)."""
+    current: dict[str, dict] = {}
+    for entry in history(quality_dir) if entries is None else entries:
+        if entry["action"] in STATE_ACTIONS:
+            current[entry["target"]] = entry
+    return {t: e for t, e in current.items() if e["action"] != "revoke"}
+
+
 def accepted(quality_dir: Path) -> dict[str, dict]:
-    """Target -> its accepting entry, for targets whose last entry accepts them."""
-    state: dict[str, dict] = {}
-    for entry in history(quality_dir):
-        state[entry["target"]] = entry
-    return {t: e for t, e in state.items() if e["action"] == "accept"}
+    """Target -> its accepting entry, for targets whose state is accepted."""
+    return {t: e for t, e in state(quality_dir).items() if e["action"] == "accept"}
 
 
-def apply(outcomes: list[Outcome], acceptances: dict[str, dict]) -> list[Outcome]:
-    """Mark failed warnings whose expectation a steward accepted; errors are never quieted."""
+def by_target(entries: Iterable[dict]) -> dict[str, list[dict]]:
+    """Every entry of each target, oldest first (what the site shows beside the target)."""
+    out: dict[str, list[dict]] = {}
+    for entry in entries:
+        out.setdefault(entry["target"], []).append(entry)
+    return out
+
+
+def attach(rows: list, current: dict[str, dict]) -> list:
+    """Give each check row (quality.check_store.CheckRow) its target's current review entry."""
+    for row in rows:
+        row.review = current.get(row.target)
+    return rows
+
+
+def apply(outcomes: list, acceptances: dict[str, dict]) -> list:
+    """Mark failed warnings (quality.engine.Outcome) whose rule a steward accepted; errors are never quieted."""
     for o in outcomes:
         entry = acceptances.get(f"check:{o.expectation}")
-        if entry and not o.success and o.severity == "warn":
+        if entry and not o.success and o.severity == "warn" and entry["action"] == "accept":
             o.accepted = {k: entry[k] for k in ("who", "when", "note")}
     return outcomes
+
+
+def export(entries: list[dict], fmt: str) -> str:
+    """The log as CSV or JSON text (oldest first), for hand-off outside Longitude."""
+    if fmt == "json":
+        return json.dumps([{k: e.get(k) for k in FIELDS} for e in entries], indent=1) + "\n"
+    if fmt != "csv":
+        raise ReviewError(f"export format must be csv or json, got {fmt!r}")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(entries)
+    return buf.getvalue()

@@ -76,6 +76,7 @@ def _ledger_shard(rel: Path) -> str | None:
 def _registry() -> tuple[TableSpec, ...]:
     from quality.records import PHI_FINDINGS_SCHEMA
     from schemas import imaging, tokens
+    from schemas.checks import CHECK_RESULTS_SCHEMA
     from schemas.ledger import LEDGER_SCHEMA
     from schemas.meds import CODES_SCHEMA, DATA_SCHEMA, SPLITS, SUBJECT_SPLITS_SCHEMA
     from schemas.quarantine import QUARANTINE_SCHEMA
@@ -101,6 +102,7 @@ def _registry() -> tuple[TableSpec, ...]:
             unique=("asset", "source_file", "record_type"),
         ),
         TableSpec("phi_findings", PHI_FINDINGS_SCHEMA, "quality/phi_audit/*.parquet", "phi_audit"),
+        TableSpec("check_results", CHECK_RESULTS_SCHEMA, "quality/checks/**/*.parquet"),
         TableSpec("quarantine", QUARANTINE_SCHEMA, "quarantine/**/*.parquet", lambda rel: rel.parts[1]),
         TableSpec("raw_events", RAW_EVENTS_SCHEMA, "raw/*/events/**/*.parquet", _raw_asset, _hive_shard),
         TableSpec("raw_patients", RAW_PATIENTS_SCHEMA, "raw/*/patients/**/*.parquet", _raw_asset, _hive_shard),
@@ -229,6 +231,7 @@ class Inventory:
 
     files: list[TableFile]
     unregistered: list[Path]  # files whose columns match no known schema
+    artifacts: list[Path] = field(default_factory=list)  # model and feature outputs: checked by their own checks
 
     def of(self, name: str, shard: str | None = None) -> list[TableFile]:
         return [f for f in self.files if f.spec.name == name and (shard is None or f.shard == shard)]
@@ -253,16 +256,42 @@ def inventory(root: Path) -> Inventory:
             if path not in claimed and matches(spec.pattern, rel.as_posix()) and not path.name.startswith("."):
                 claimed[path] = TableFile(spec, path, rel)
     unregistered: list[Path] = []
+    artifacts: list[Path] = []
+    dir_schema: dict[tuple[Path, str], str] = {}  # (folder, schema) -> table name, so one folder never mixes two
     for path in published:
         rel = path.relative_to(root)
         if path.suffix != ".parquet" or path in claimed or path.name.startswith("."):
+            continue
+        if is_artifact(rel):
+            artifacts.append(rel)
             continue
         match = infer_schema(pq.read_schema(path).names)
         if match is None:
             unregistered.append(rel)
             continue
         name, schema = match
-        table = re.sub(r"[^a-z0-9]+", "_", str(rel.parent).lower()).strip("_") or name
+        folder = re.sub(r"[^a-z0-9]+", "_", str(rel.parent).lower()).strip("_") or name
+        taken = {t for (d, _), t in dir_schema.items() if d == rel.parent}
+        table = dir_schema.setdefault(
+            (rel.parent, name), folder if not taken else f"{folder}_{name.split('.')[-1].lower()}"
+        )
         spec = TableSpec(table, schema, str(rel.parent / "*.parquet"), shard=_any_shard)
         claimed[path] = TableFile(spec, path, rel, True)
-    return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered)
+    return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered, artifacts)
+
+
+# Outputs that are not data tables with one schema: a model run's files (its tokenizer copy, checked by
+# timeline_model_tokenizer_intact) and wide feature tables, whose columns depend on the feature spec (checked
+# by features_match_reference against the plain-Python reference).
+ARTIFACT_PREFIXES = ("models/", "features/tables/")
+
+
+def is_artifact(rel: Path) -> bool:
+    """A model or feature output, not a table a schema in schemas/ describes.
+
+    >>> is_artifact(Path("models/tiny/tokenizer/vocabulary.parquet"))
+    True
+    >>> is_artifact(Path("meds/data/train/0.parquet"))
+    False
+    """
+    return rel.as_posix().startswith(ARTIFACT_PREFIXES)

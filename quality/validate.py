@@ -1,7 +1,7 @@
 """Which suites apply to a root (or to one asset and partition of it), and running them with an engine."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,7 +32,9 @@ class Job:
 
 
 def _table_view(files: list[TableFile], suite: Suite) -> Callable[[], View]:
-    return lambda: engine.read_table([f.path for f in files], engine.columns_needed(suite))
+    # PHI-zone tables carry file and row so a failure can say where, with no value
+    root = files[0].path.parents[len(files[0].rel.parts) - 1] if suite.phi and files else None
+    return lambda: engine.read_table([f.path for f in files], engine.columns_needed(suite), locate=root)
 
 
 def plan(
@@ -106,17 +108,25 @@ def validate(
     partition: str | None = None,
     jobs: list[Job] | None = None,
     fallback_dir: str | None = None,
+    severity: str | None = None,
 ) -> list[Outcome]:
-    """Run the polars engine over every planned job."""
+    """Run the polars engine over every planned job (only expectations of `severity`, when given)."""
     outcomes: list[Outcome] = []
     if jobs is None:
         jobs = plan(root, asset=asset, partition=partition, fallback_dir=fallback_dir)
     for job in jobs:
-        outcomes += engine.evaluate(job.suite, job.load(), job.partition)
+        suite = job.suite
+        if severity is not None:
+            suite = replace(suite, expectations=tuple(e for e in suite.expectations if e.severity == severity))
+            if not suite.expectations:
+                continue
+        outcomes += engine.evaluate(suite, job.load(), job.partition)
     return outcomes
 
 
-def validate_gx(jobs: list[Job], docs_dir: Path | None = None, *, include_phi: bool = False) -> list[Outcome]:
+def validate_gx(
+    jobs: list[Job], docs_dir: Path | None = None, *, include_phi: bool = False, progress: bool = False
+) -> list[Outcome]:
     """Run the jobs' suites with Great Expectations (and build its Data Docs into `docs_dir`).
 
     GX costs ~30 ms per expectation and run, so the partitions of a table are validated together (one Data
@@ -136,4 +146,4 @@ def validate_gx(jobs: list[Job], docs_dir: Path | None = None, *, include_phi: b
         frame = pl.concat([v.frame for v in views], how="diagonal_relaxed")
         label = name + (f".{asset}" if asset and asset != suite.table else "")
         runs.append((label, suite, View(frame, [s for v in views for s in v.file_schemas]), None))
-    return run_gx(runs, docs_dir)
+    return run_gx(runs, docs_dir, progress=progress)

@@ -1,13 +1,19 @@
 """What the subcommands share: root/shard options, settings from the environment, materialize with progress."""
 
+import difflib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
-from pipelines.settings import SECRET_ENV, Settings, SettingsError, pin, settings_from_env
+if TYPE_CHECKING:
+    from pipelines.settings import Settings
+
+# Files or folders only a Longitude root has: a path with none of them is a mistyped --root, not a new root.
+ROOT_MARKERS = ("longitude.json", "landing", "meds", "quality")
+
 
 console = Console(stderr=True)
 
@@ -22,9 +28,23 @@ def root_options(fn):
     return fn
 
 
-def use_settings(root: str | None, shards: int | None, splits: str | None, *, workers: int = 0,
-                 strict: bool = False, demo: bool = False) -> Settings:  # fmt: skip
-    """Resolve settings, pin them for the code location (which reads the environment once), or exit clearly."""
+def use_settings(
+    root: str | None,
+    shards: int | None,
+    splits: str | None,
+    *,
+    workers: int = 0,
+    strict: bool = False,
+    demo: bool = False,
+) -> "Settings":
+    """Resolve settings, pin them for the code location (which reads the environment once), or exit clearly.
+
+    Only `longitude demo` may start a new root; anything else needs an existing one (a mistyped --root would
+    otherwise become a new, empty root)."""
+    from pipelines.settings import SECRET_ENV, SettingsError, pin, settings_from_env
+
+    if not demo:
+        existing_root(root)
     try:
         settings = settings_from_env(root, n_shards=shards, splits=splits, demo=demo, strict=strict)
     except SettingsError as err:
@@ -44,16 +64,22 @@ def use_settings(root: str | None, shards: int | None, splits: str | None, *, wo
     return settings
 
 
-def materialize_with_progress(settings: Settings, select: list[str] | None) -> bool:
-    """Materialize with a progress bar; True when every blocking check passed."""
+def materialize_with_progress(settings: "Settings", select: list[str] | None, *, verbose: bool = False) -> bool:
+    """Materialize with a progress bar; True when every blocking check passed. The check summary is read from
+    the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines import materialize
     from pipelines.definitions import defs
     from pipelines.instance import root_instance
 
-    steps = materialize.plan(defs, select)
+    try:
+        steps = materialize.plan(defs, select)
+    except materialize.SelectionError as err:
+        raise click.ClickException(str(err)) from None
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    stopped: Exception | None = None
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("materialize", total=sum(len(s.partition_keys) for s in steps))
 
@@ -62,19 +88,69 @@ def materialize_with_progress(settings: Settings, select: list[str] | None) -> b
 
         try:
             instance = root_instance(settings.layout)  # the UI (`longitude ui`) shows these runs
-            outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress)
+            outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress, verbose=verbose)
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
-            console.print(f"[red]Stopped:[/] {err}")
-            return False
+            stopped = err
+    if stopped is not None:
+        console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
+        failed = getattr(stopped, "failed", [])
+        print_check_rows(settings.root, {(a, c) for a, c in failed}, only_failed=True)
+        return False
     for label, seconds in outcome.materialized:
         console.print(f"  {seconds:6.1f}s  {escape(label)}")
-    failed = [c for c in outcome.checks if not c[2]]
-    console.print(f"Materialized {len(outcome.materialized)} steps under {settings.root}; "
-                  f"{len(outcome.checks)} checks, {len(failed)} warnings.")  # fmt: skip
-    for asset, check, _, severity in failed:
-        console.print(f"  [yellow]{severity}[/] {asset}:{check}")
+    ran = {(asset, check) for asset, check, _, _ in outcome.checks}
+    console.print(f"Materialized {len(outcome.materialized)} steps under {settings.root}; {len(ran)} checks ran.")
+    print_check_rows(settings.root, ran, only_failed=False)
     return True
+
+
+def print_check_rows(
+    root: Path, checks: set[tuple[str, str]] | None, *, only_failed: bool, limit: int = 20
+) -> None:
+    """One line per failed rule of the given (asset, check)s as stored, with its reason and where it is documented;
+    then the totals."""
+    from rich.markup import escape
+
+    from quality import review
+    from quality.check_store import read
+
+    rows = [r for r in read(root) if checks is None or (r.asset, r.check) in checks]
+    review.attach(rows, review.state(Path(root) / "quality"))
+    blocking = [r for r in rows if r.blocking]
+    warnings = [r for r in rows if r.shouting and r.severity == "warn"]
+    if not only_failed:
+        console.print(
+            f"{len(rows)} check results: {len(blocking)} blocking failures, {len(warnings)} open warnings "
+            f"(stored in {Path(root) / 'quality' / 'checks'})"
+        )
+    for r in (blocking + warnings)[:limit]:
+        colour, label = ("red", "FAIL") if r.blocking else ("yellow", "warn")
+        where = f" [shard {r.partition}]" if r.partition is not None else ""
+        console.print(f"  [{colour}]{label}[/] {escape(r.rule)}{escape(where)}: {escape(r.reason)}  (see {r.doc})")
+    if len(blocking) + len(warnings) > limit:
+        console.print(f"  ... and {len(blocking) + len(warnings) - limit} more: longitude quality --root {root}")
 
 
 def root_path(root: str | None) -> Path:
     return Path(root or os.environ.get("LONGITUDE_ROOT") or "./longitude-data").resolve()
+
+
+def is_root(path: Path) -> bool:
+    return path.is_dir() and any((path / marker).exists() for marker in ROOT_MARKERS)
+
+
+def existing_root(root: str | None) -> Path:
+    """The root, which must exist: otherwise a short error naming the closest existing roots beside it."""
+    path = root_path(root)
+    if is_root(path):
+        return path
+    parent = path.parent
+    siblings = [p.name for p in parent.iterdir() if is_root(p)] if parent.is_dir() else []
+    close = difflib.get_close_matches(path.name, siblings, n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(str(parent / c) for c in close)}?" if close else ""
+    what = (
+        "does not exist" if not path.exists() else f"is not a Longitude root (none of {', '.join(ROOT_MARKERS)})"
+    )
+    raise click.ClickException(
+        f"{path} {what}.{hint} Put source files under <root>/landing/ first, or run `longitude demo --root PATH`."
+    )

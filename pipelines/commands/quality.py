@@ -1,10 +1,13 @@
-"""`longitude quality`: validate a root, audit it for PHI and write the stewards' site; review subcommands."""
+"""`longitude quality`: re-check a root, audit it for PHI and write the stewards' site; review, export, serve."""
 
 import sys
+from pathlib import Path
 
 import click
 
-from pipelines.commands.common import console, root_path
+from pipelines.commands.common import console, existing_root
+
+_ROOT_HELP = "Data root (env LONGITUDE_ROOT, default ./longitude-data); must exist."
 
 
 def _keyring(root):
@@ -22,72 +25,132 @@ def _keyring(root):
     return Keyring(raw)
 
 
+def _root(ctx: click.Context, root: str | None) -> Path:
+    """A subcommand's own --root, else the group's; either must be an existing root (no stray new root)."""
+    return existing_root(root or ctx.obj.get("root_arg"))
+
+
 @click.group("quality", invoke_without_command=True)
-@click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")
+@click.option("--root", default=None, help=_ROOT_HELP)
 @click.option("--no-gx", is_flag=True, help="Skip Great Expectations and its Data Docs (faster).")
+@click.option("--verbose", is_flag=True, help="Show Great Expectations' progress bars and logs.")
 @click.pass_context
-def command(ctx: click.Context, root: str | None, no_gx: bool) -> None:
-    """Validate every table, audit for PHI, write quality/site/index.html; exit 1 on a blocking failure."""
+def command(ctx: click.Context, root: str | None, no_gx: bool, verbose: bool) -> None:
+    """Re-check every table into the check store, audit for PHI, write quality/site/index.html; exit 1 on a
+    blocking failure. The summary is read from the store (quality/checks/), as the site and Dagster read it."""
     ctx.ensure_object(dict)
-    ctx.obj["root"] = root_path(root)
+    ctx.obj["root_arg"] = root
     if ctx.invoked_subcommand is not None:
         return
+    from pipelines.commands.common import print_check_rows
     from quality.report import run_quality
+    from quality.verbosity import library_output
 
-    report = run_quality(ctx.obj["root"], keyring=_keyring(ctx.obj["root"]), gx=not no_gx)
-    site = ctx.obj["root"] / "quality" / "site" / "index.html"
+    path = existing_root(root)
+    with console.status("checking tables, auditing for PHI, writing the site"), library_output(verbose):
+        report = run_quality(path, keyring=_keyring(path), gx=not no_gx, verbose=verbose)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
-    console.print(f"Site: {site}  ({timing})")
-    console.print(
-        f"{len(report.outcomes)} expectation results, {len(report.blocking)} blocking failures, "
-        f"{len(report.warnings)} open warnings; PHI audit: "
-        f"{'pass' if report.audit.passed else str(report.audit.findings.height) + ' hits'}"
-    )
-    for o in report.blocking[:20]:
-        console.print(f"  [red]FAIL[/] {o.expectation}" + (f" [shard {o.partition}]" if o.partition else ""))
-    if report.audit and not report.audit.passed:
-        for r in report.audit.by_table()[:20]:
-            console.print(f"  [red]PHI[/] {r['path']} field {r['field']}: {r['n']} {r['kind']} hits")
+    console.print(f"Site: {path / 'quality' / 'site' / 'index.html'}  ({timing})")
+    print_check_rows(path, None, only_failed=False)
     sys.exit(0 if report.passed else 1)
 
 
-@command.command("accept")
-@click.argument("target")
-@click.option("--note", required=True, help="Why this is acceptable (no PHI).")
-@click.option("--who", default=None, help="Steward name (default: the login name).")
-@click.pass_context
-def accept(ctx: click.Context, target: str, note: str, who: str | None) -> None:
-    """Accept a warning (check:<expectation>) or a quarantine reason (quarantine:<asset>/<REASON_CODE>)."""
-    _record(ctx, target, "accept", note, who)
+def _review_command(action: str, help_text: str, note_help: str) -> click.Command:
+    @click.command(action, help=help_text)
+    @click.argument("target")
+    @click.option("--note", required=True, help=note_help)
+    @click.option("--who", default=None, help="Steward name (default: the login name).")
+    @click.option("--root", default=None, help=_ROOT_HELP)
+    @click.pass_context
+    def _command(ctx: click.Context, target: str, note: str, who: str | None, root: str | None) -> None:
+        from quality.report import known_targets
+        from quality.review import PAST, ReviewError, record
+
+        path = _root(ctx, root)
+        try:
+            entry = record(path / "quality", target, action, note, who, known=known_targets(path))
+        except ReviewError as err:
+            raise click.ClickException(str(err)) from None
+        console.print(
+            f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it "
+            f"after `longitude quality --root {path}` (or at once in `longitude quality serve`)"
+        )
+
+    return _command
 
 
-@command.command("revoke")
-@click.argument("target")
-@click.option("--note", required=True, help="Why the acceptance no longer holds.")
-@click.option("--who", default=None, help="Steward name (default: the login name).")
-@click.pass_context
-def revoke(ctx: click.Context, target: str, note: str, who: str | None) -> None:
-    """Withdraw an acceptance; the warning shouts again on the next run."""
-    _record(ctx, target, "revoke", note, who)
+for _action, _help, _note in (
+    (
+        "accept",
+        "Accept a failed warning (check:<rule>) or a quarantine reason (quarantine:<asset>/<CODE>).",
+        "Why this is acceptable (no PHI).",
+    ),
+    (
+        "reject",
+        "Reject a check result or quarantine reason: it must be fixed, and stays open until it is.",
+        "What must be fixed (no PHI).",
+    ),
+    (
+        "comment",
+        "Comment on a check result or quarantine reason without changing its state.",
+        "The comment (no PHI).",
+    ),
+    ("revoke", "Withdraw an acceptance or rejection; the result shouts again.", "Why it no longer holds."),
+):
+    command.add_command(_review_command(_action, _help, _note))
 
 
 @command.command("history")
+@click.option("--root", default=None, help=_ROOT_HELP)
 @click.pass_context
-def history(ctx: click.Context) -> None:
+def history(ctx: click.Context, root: str | None) -> None:
     """Print the review log, oldest first."""
     from quality.review import history as read
 
-    for h in read(ctx.obj["root"] / "quality"):
+    for h in read(_root(ctx, root) / "quality"):
         click.echo(f"{h['when']}  {h['who']:<12} {h['action']:<7} {h['target']}  {h['note']}")
 
 
-def _record(ctx: click.Context, target: str, action: str, note: str, who: str | None) -> None:
-    from quality.review import ReviewError, record
+@command.command("export")
+@click.option("--root", default=None, help=_ROOT_HELP)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@click.pass_context
+def export(ctx: click.Context, root: str | None, fmt: str, out: str | None) -> None:
+    """Export the review log (who, when, action, target, note) as CSV or JSON."""
+    from quality.review import export as render
+    from quality.review import history as read
 
-    try:
-        entry = record(ctx.obj["root"] / "quality", target, action, note, who)
-    except ReviewError as err:
-        raise click.ClickException(str(err)) from None
-    console.print(
-        f"{entry['action']}ed {entry['target']} ({entry['who']}, {entry['when']}); re-run longitude quality"
-    )
+    text = render(read(_root(ctx, root) / "quality"), fmt)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@command.command("targets")
+@click.option("--root", default=None, help=_ROOT_HELP)
+@click.pass_context
+def targets(ctx: click.Context, root: str | None) -> None:
+    """List what can be reviewed: every stored check rule and every quarantine reason."""
+    from quality.report import known_targets
+
+    for t in sorted(known_targets(_root(ctx, root))):
+        click.echo(t)
+
+
+@command.command("serve")
+@click.option("--root", default=None, help=_ROOT_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it local).")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
+    """Serve the stewards' site with review forms; reviews made in the page go to the review log."""
+    import uvicorn
+
+    from quality.serve import create_app
+
+    path = _root(ctx, root)
+    console.print(f"Stewards' site for {path} at http://{host}:{port}/  (Ctrl-C to stop)")
+    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")

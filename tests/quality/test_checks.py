@@ -73,18 +73,28 @@ def test_blocking_check_fails_with_error_severity_on_a_subject_in_the_wrong_spli
     assert "file_in_assigned_split" in ev.description
 
 
+@dg.asset(name="phi_audit")
+def _audit_stub() -> None:
+    """Stands in for the real asset: the audit summary is already written."""
+
+
 def test_phi_audit_check_blocks_on_a_hit_and_names_no_value(root: Root, tmp_path: Path):
+    from quality.check_store import read
     from quality.phi_audit import audit, write_audit
 
     (root.path / "tokens").mkdir()
     (root.path / "tokens" / "notes.txt").write_text("fine\nsee Kranzhaus\n")
     write_audit(audit(root.path), root.layout)
-    result = phi_audit_finds_no_phi(longitude=LongitudeResource(root=str(root.path)))
-    assert not result.passed
-    hits = result.metadata["hits"].value
-    assert hits == [{"path": "tokens/notes.txt", "table": "txt", "field": "line", "kind": "name", "n": 1,
-                     "first_row": 2}]  # fmt: skip
-    assert "Kranzhaus" not in str(result.metadata)
+    result = dg.materialize([_audit_stub, phi_audit_finds_no_phi], raise_on_error=False,
+                            resources={"longitude": LongitudeResource(root=str(root.path))})  # fmt: skip
+    [ev] = result.get_asset_check_evaluations()
+    assert not ev.passed and "1 PHI hits in 1 files" in ev.description
+    [failure] = ev.metadata["failures"].value
+    assert failure["examples"] == [{"path": "tokens/notes.txt", "table": "txt", "field": "line", "kind": "name",
+                                    "n": 1, "first_row": 2}]  # fmt: skip
+    assert "Kranzhaus" not in str(ev.metadata)
+    [stored] = read(root.path)
+    assert stored.rule == "phi_audit/no_phi_outside_phi_zones" and not stored.passed and stored.doc.endswith("#phi_audit")
 
 
 @pytest.fixture(autouse=True)

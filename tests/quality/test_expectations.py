@@ -93,10 +93,22 @@ def test_event_long_after_death_and_future_times_are_caught(root: Root):
 
 def test_code_formats_per_vocabulary(root: Root):
     _edit(root, "held_out", 1, lambda df: df.with_columns(
-        code=pl.col("code").str.replace("SNOMED//44054006", "SNOMED//4405-6").str.replace("ENCOUNTER//AMB", "amb")))  # fmt: skip
+        code=pl.col("code").str.replace("SNOMED//44054006", "SNOMED//4405-6")))  # fmt: skip
     root.write_codes()
     bad = failing(root)
-    assert bad == {"meds_data.plausibility/code_format/SNOMED": 3, "meds_data.plausibility/code_format": 3}
+    assert bad == {"meds_data.plausibility/code_format/SNOMED": 3}
+
+
+def test_any_non_blank_string_is_a_meds_code_and_a_blank_one_blocks(root: Root):
+    # MEDS allows any string as a code: a hospital's own codes without `VOCAB//` pass; a blank code blocks.
+    _edit(root, "held_out", 1, lambda df: df.with_columns(
+        code=pl.col("code").str.replace("ENCOUNTER//AMB", "ED_REGISTRATION").str.replace("LOINC//2345-7", "glucose, serum")))  # fmt: skip
+    root.write_codes()
+    assert failing(root) == {}
+    _edit(root, "train", 0, lambda df: df.with_columns(
+        code=pl.when(pl.col("code") == "ENCOUNTER//AMB").then(pl.lit("  ")).otherwise("code")))  # fmt: skip
+    root.write_codes()
+    assert failing(root) == {"meds_data.plausibility/code_not_blank": 6}
 
 
 def test_times_out_of_order_within_a_subject_block(root: Root):

@@ -50,6 +50,41 @@ def test_a_blocking_failure_cannot_be_accepted_away(root: Root):
     assert o.severity == "error" and o.shouting
 
 
+def test_reject_and_comment_keep_a_warning_open_and_revoke_clears_the_state(root: Root):
+    q = root.layout.quality
+    target = f"check:{HR}"
+    review.record(q, target, "accept", "device test data", who="ana")
+    review.record(q, target, "comment", "asked the lab about the device", who="ben")
+    assert review.accepted(q)[target]["who"] == "ana"  # a comment never changes the state
+    review.record(q, target, "reject", "real patients: fix the unit mapping", who="cy")
+    assert review.state(q)[target]["action"] == "reject" and review.accepted(q) == {}
+    review.record(q, target, "revoke", "mapping fixed", who="cy")
+    assert review.state(q) == {}
+    assert [e["action"] for e in review.by_target(review.history(q))[target]] == ["accept", "comment", "reject", "revoke"]
+
+
+def test_a_mistyped_target_is_refused_with_the_closest_known_ones(root: Root):
+    known = {f"check:{HR}", "quarantine:fhir_raw/UNPARSEABLE_DATE"}
+    with pytest.raises(review.ReviewError, match="did you mean quarantine:fhir_raw/UNPARSEABLE_DATE"):
+        review.record(root.layout.quality, "quarantine:fhir_raw/UNPARSABLE_DATE", "accept", "x", known=known)
+    assert review.history(root.layout.quality) == []
+
+
+def test_export_as_csv_and_json_holds_every_entry(root: Root):
+    q = root.layout.quality
+    review.record(q, f"check:{HR}", "comment", 'says "900", a comma, too', who="ana", when=WHEN)
+    review.record(q, f"check:{HR}", "accept", "known device", who="ben", when=WHEN)
+    import csv
+    import io
+    import json
+
+    rows = list(csv.DictReader(io.StringIO(review.export(review.history(q), "csv"))))
+    assert [(r["who"], r["action"], r["note"]) for r in rows] == [("ana", "comment", 'says "900", a comma, too'),
+                                                                  ("ben", "accept", "known device")]  # fmt: skip
+    assert json.loads(review.export(review.history(q), "json"))[1] == {
+        "when": WHEN.isoformat(), "who": "ben", "action": "accept", "target": f"check:{HR}", "note": "known device"}  # fmt: skip
+
+
 def test_log_is_append_only(root: Root):
     q = root.layout.quality
     review.record(q, "quarantine:fhir_raw/UNPARSEABLE_DATE", "accept", "vendor sends partial dates", who="ana")

@@ -30,7 +30,7 @@ def test_site_has_our_pages_and_the_great_expectations_data_docs(built):
     site = root.path / "quality" / "site"
     page = (site / "index.html").read_text()
     for section in (
-        "Expectations",
+        "Checks",
         "PHI audit",
         "Ledger per source",
         "Quarantine by reason",
@@ -41,7 +41,7 @@ def test_site_has_our_pages_and_the_great_expectations_data_docs(built):
     assert (
         "value_below_physiological_high" in page
         and "LOINC//8867-4: 3" in page
-        and "accept check:meds_data.plausibility" in page
+        and "accept|reject|comment check:meds_data.plausibility/value_below_physiological_high" in page
     )
     assert page.count("data:image/png;base64,") == 3  # events per year, codes/lengths, lab distributions
     assert (site / "gx" / "index.html").exists() and report.gx_outcomes > 50
@@ -131,4 +131,4 @@ def test_cli_exits_non_zero_on_a_blocking_failure_and_zero_once_fixed(tmp_path: 
     run = _cli("quality", "--root", str(root.path), "--no-gx")
     assert run.returncode == 0, run.stderr
     page = (root.path / "quality" / "site" / "index.html").read_text()
-    assert "partial dates from the lab feed" in page and "b-acc" in page
+    assert "partial dates from the lab feed" in page and "b-accepted" in page

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.checks_util import to_check_result
+from pipelines.defs.checks_util import store_rule
 from pipelines.defs.features.assets import _TASKS, _layout
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
@@ -16,7 +16,8 @@ def _labels_check(task: str) -> dg.AssetChecksDefinition:
         """One non-null value column, unique sorted (subject, prediction_time), only this shard's subjects."""
         from pipelines.features.validate import labels_valid
 
-        return to_check_result(labels_valid(_layout(longitude), task, int(context.partition_key)))
+        layout = _layout(longitude)
+        return store_rule(context, layout.root, labels_valid(layout, task, int(context.partition_key)))
 
     return _check
 
@@ -29,7 +30,9 @@ def _features_check(task: str) -> dg.AssetChecksDefinition:
         """No leakage: 20 sampled rows recomputed by the plain-Python reference agree in every column."""
         from pipelines.features.validate import features_match_reference
 
-        return to_check_result(features_match_reference(_layout(longitude), task, int(context.partition_key)))
+        layout = _layout(longitude)
+        result = features_match_reference(layout, task, int(context.partition_key))
+        return store_rule(context, layout.root, result, failed_key="mismatches", checked_key="rows")
 
     return _check
 

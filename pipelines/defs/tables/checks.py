@@ -46,7 +46,11 @@ def unmapped_rule(path) -> RuleResult:
 
 
 @dg.asset_check(asset=ASSET, blocking=False)
-def tables_raw_everything_mapped(longitude: LongitudeResource) -> dg.AssetCheckResult:
+def tables_raw_everything_mapped(
+    context: dg.AssetCheckExecutionContext, longitude: LongitudeResource
+) -> dg.AssetCheckResult:
     """Every landing file is read by a mapping rule, and every code came from a rule, not a fallback."""
     layout = longitude.settings().layout
-    return to_check_result(unmapped_rule(layout.unmapped(ASSET)), dg.AssetCheckSeverity.WARN)
+    result = unmapped_rule(layout.unmapped(ASSET))
+    return store_rule(context, layout.root, result, severity="warn", failed_key="unmapped_files",
+                      checked_key=None)  # fmt: skip

@@ -1,0 +1,76 @@
+"""`longitude quality serve`: the stewards' site as a Starlette app, where a review is made from the page.
+
+GET / renders the same Jinja2 template as the static export, from the stores as they are now (check results,
+PHI audit summary, ledger, quarantine, review log) plus review forms; POST /review appends to the review log
+(targets validated as on the command line) and redirects back to the reviewed row. The Data Docs and the
+review log exports are served beside it. Meant for 127.0.0.1: a POST from a page of another origin is refused.
+"""
+
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from quality import review
+from quality.plots import plots
+from quality.records import site_dir
+from quality.report import load_report
+from quality.site import anchor, render
+from schemas.layout import Layout
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+def create_app(root: Path) -> Starlette:
+    """The app for one root."""
+    root = Path(root).resolve()
+    layout = Layout(root)
+    site = site_dir(layout.quality)
+    images: dict[str, dict[str, str]] = {}  # plots are drawn once per server: they change only on materialization
+
+    def page(flash: str | None = None, status_code: int = 200) -> HTMLResponse:
+        if "plots" not in images:
+            images["plots"] = plots(layout)
+        report = load_report(root)
+        has_docs = (site / "gx" / "index.html").exists()
+        return HTMLResponse(render(report, images["plots"], has_docs, served=True, flash=flash), status_code)
+
+    async def index(request: Request) -> Response:
+        return page(request.query_params.get("done"))
+
+    async def post_review(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+            return PlainTextResponse("reviews are accepted from this site's own pages only", 403)
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            return PlainTextResponse("form too large", 413)
+        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        target, action = form.get("target", ""), form.get("action", "")
+        try:
+            entry = review.record(layout.quality, target, action, form.get("note", ""), form.get("who") or None,
+                                  known=load_report(root).targets())  # fmt: skip
+        except review.ReviewError as err:
+            return page(f"Not recorded: {err}", 400)
+        done = quote(f"{review.PAST[action]} {entry['target']} ({entry['who']})")
+        return RedirectResponse(f"/?done={done}#{anchor(entry['target'])}", status_code=303)
+
+    async def reviews_csv(request: Request) -> Response:
+        return PlainTextResponse(review.export(review.history(layout.quality), "csv"), media_type="text/csv")
+
+    async def reviews_json(request: Request) -> Response:
+        text = review.export(review.history(layout.quality), "json")
+        return Response(text, media_type="application/json")
+
+    routes = [
+        Route("/", index),
+        Route("/review", post_review, methods=["POST"]),
+        Route("/reviews.csv", reviews_csv),
+        Route("/reviews.json", reviews_json),
+        Mount("/gx", app=StaticFiles(directory=site / "gx", html=True, check_dir=False), name="gx"),
+    ]
+    return Starlette(routes=routes)

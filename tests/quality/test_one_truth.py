@@ -1,0 +1,102 @@
+"""One truth: a planted defect shows the same rule, count and reason in the Dagster check result, the
+`longitude quality` summary and the stewards' site, because all three read the check store."""
+
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import polars as pl
+import pytest
+from markupsafe import escape
+
+from pipelines.defs.fhir.checks import fhir_raw_ledger_balances
+from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.quality.checks import _conformance_check, meds_data_plausible
+from pipelines.defs.resources import LongitudeResource
+from quality.check_store import read
+from quality.report import run_quality
+from schemas.io import write_parquet
+from schemas.ledger import LEDGER_SCHEMA
+from tests.conftest import TEST_SECRET
+from tests.quality.conftest import Root
+
+
+@dg.asset(name="meds_data", partitions_def=shard_partitions)
+def _meds_stub() -> None:
+    """Stands in for the real asset: the root's files are already written."""
+
+
+@dg.asset(name="meds_subject_splits")
+def _splits_stub() -> None:
+    """Stands in for the real asset."""
+
+
+@dg.asset(name="fhir_raw")
+def _fhir_stub() -> None:
+    """Stands in for the real asset."""
+
+
+def _materialize(root: Root, assets: list, checks: list, partition: str | None = None) -> dict:
+    resource = LongitudeResource(root=str(root.path), secret=TEST_SECRET.decode())
+    result = dg.materialize([*assets, *checks], partition_key=partition, resources={"longitude": resource},
+                            raise_on_error=False)  # fmt: skip
+    return {ev.check_name: ev for ev in result.get_asset_check_evaluations()}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
+    env["LONGITUDE_SECRET"] = TEST_SECRET.decode()
+    env["COLUMNS"] = "400"  # one summary line per rule, unwrapped
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_a_planted_defect_reads_the_same_in_dagster_the_cli_and_the_site(root: Root):
+    # 1. a subject's file moved into the wrong split (blocking); 2. a heart rate of 900 (warning);
+    # 3. a ledger row that does not balance (blocking; only the Dagster check computes it)
+    root.layout.meds_shard("held_out", 1).rename(root.layout.meds_shard("train", 1))
+    df = root.data("train", 1)
+    root.write_data("train", 1, df.with_columns(
+        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value")))  # fmt: skip
+    ledger = pl.read_parquet(root.layout.ledger("fhir_raw")).with_columns(n_out=pl.col("n_out") - 1)
+    write_parquet(ledger.to_arrow(), root.layout.ledger("fhir_raw"), LEDGER_SCHEMA)
+
+    splits = _conformance_check(dg.AssetKey("meds_subject_splits"), None, "meds")
+    dagster = _materialize(root, [_splits_stub, _fhir_stub], [splits, fhir_raw_ledger_balances])
+    dagster |= _materialize(root, [_meds_stub], [meds_data_plausible], "1")
+    stored = {r.rule: r for r in read(root.path) if not r.passed}
+    wrong_split = stored["meds_data.subjects/file_in_assigned_split"]
+    heart_rate = stored["meds_data.plausibility/value_below_physiological_high"]
+    ledger_rule = stored["fhir_raw/fhir_raw_ledger_balances"]
+    assert (wrong_split.failed, heart_rate.failed, ledger_rule.failed) == (1, 3, 2)
+    assert wrong_split.blocking and ledger_rule.blocking and not heart_rate.blocking
+    assert "1 of 3 rows break the rule" in wrong_split.reason and wrong_split.doc.startswith("docs/quality.md#")
+
+    # Dagster: the check results say which rule failed and why, from the stored rows
+    ev = dagster["meds_subject_splits_tables_conform"]
+    assert not ev.passed and wrong_split.reason in ev.description and wrong_split.doc in ev.description
+    assert ledger_rule.reason in dagster["fhir_raw_ledger_balances"].description
+    assert dagster["meds_data_plausible"].metadata["failures"].value[0]["reason"] == heart_rate.reason
+    ex = dagster["fhir_raw_ledger_balances"].metadata["failures"].value[0]["examples"]
+    assert ex == [{"source_file": "landing/fhir/b1.json", "record_type": "Observation", "n_in": "40", "n_out": "37",
+                   "n_quarantined": "2"}, {"source_file": "landing/fhir/b2.json", "record_type": "Patient",
+                   "n_in": "3", "n_out": "2", "n_quarantined": "0"}]  # fmt: skip
+
+    # the site, as the quality_site asset builds it (from the store: no check runs again)
+    run_quality(root.path, gx=False, recheck=False, phi_audit=False)
+    page = (root.path / "quality" / "site" / "index.html").read_text()
+    for row in (wrong_split, heart_rate, ledger_rule):
+        assert row.rule in page and str(escape(row.reason)) in page
+
+    # the CLI: re-runs the suites into the store and reads every stored result, the ledger check's included
+    run = _cli("quality", "--root", str(root.path), "--no-gx")
+    assert run.returncode == 1, run.stderr
+    for row in (wrong_split, heart_rate, ledger_rule):
+        assert f"{row.rule}: {row.reason}" in run.stderr.replace("\n", " ") or row.reason in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.fixture(autouse=True)
+def _no_env_root(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("LONGITUDE_ROOT", raising=False)
