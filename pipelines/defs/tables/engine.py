@@ -108,12 +108,24 @@ class _Run:
             return
         self.rejects.append(
             rejects.select(
-                FILE, ROW, pl.lit(name).alias("table"), "reason_code", "reason", "record", pl.lit("read").alias("rule")
+                FILE,
+                ROW,
+                pl.lit(name).alias("table"),
+                "reason_code",
+                "reason",
+                "record",
+                pl.lit("read").alias("rule"),
             )
         )
         seen = self.unread.get(name)
         rows = rejects.select(FILE, ROW)
         self.unread[name] = rows if seen is None else pl.concat([seen, rows]).unique(maintain_order=True)
+
+    def release(self, names: list[str]) -> None:
+        """After a table's last rule only its row identities are needed (the ledger): free the rest."""
+        for name in names:
+            if name in self.tables:
+                self.tables[name] = self.tables[name].select(FILE, ROW)
 
     def compute(self, df: pl.DataFrame, exprs: dict[str, str], loc: tuple, table: str) -> pl.DataFrame:
         """Computed columns in order, each seeing the ones before it."""
@@ -530,8 +542,11 @@ def _parent_links(run: _Run, i: int, v, concepts: pl.DataFrame, used: pl.DataFra
     links = links.filter(pl.col(pt.child).is_in(ids["id"].unique().implode()))
     if pt.where:
         links = links.filter(pl.sql_expr(pt.where).fill_null(False))
-    child = links.select(pl.col(pt.child).alias("id"), pl.col(pt.parent).alias("pid")).collect().join(ids, on="id")
-    by_id = concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
+    child = links.select(pl.col(pt.child).alias("id"), pl.col(pt.parent).alias("pid")).collect()
+    child = child.join(ids, on="id")
+    by_id = (
+        concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
+    )
     return child.join(by_id, on="pid", how="inner").select("code", "parent_code")
 
 
@@ -554,6 +569,19 @@ def _scan(run: _Run, name: str) -> pl.LazyFrame | None:
         names = lf.collect_schema().names()
         frames.append(lf.rename({k: v for k, v in spec.columns.items() if k in names}))
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _last_uses(mapping: Mapping) -> dict[str, tuple]:
+    """Per table, the last rule that reads its rows; tables the subjects or vocabulary step reads are kept."""
+    last: dict[str, tuple] = {}
+    for i, e in enumerate(mapping.events):
+        for t in (e.table, *(j.table for j in e.joins)):
+            last[t] = ("events", i)
+    for i, n in enumerate(mapping.notes):
+        last[n.table] = ("notes", i)
+    for keep in (mapping.subjects.table, *(v.table for v in mapping.vocabulary)):
+        last.pop(keep, None)
+    return last
 
 
 def unmapped_files(mapping: Mapping, source_dir: Path, used_tables: set[str]) -> list[Path]:
@@ -585,12 +613,16 @@ def map_source(
     """Run every rule of `mapping` on the source's tables (the first `sample` rows of each, if given)."""
     run = _Run(mapping, source_dir, root, sample, problems)
     keys = _subjects(run)
+    last_use = _last_uses(mapping)
     for i, spec in enumerate(mapping.events):
         _event_spec(run, i, spec, keys)
+        run.release([t for t, last in last_use.items() if last == ("events", i)])
     for i, spec in enumerate(mapping.notes):
         _note_spec(run, i, keyring, spec, keys)
+        run.release([t for t, last in last_use.items() if last == ("notes", i)])
     event_frames = [e for e in run.events if e.height] or run.events
-    events = pl.concat(event_frames, how="diagonal_relaxed") if event_frames else pl.DataFrame()
+    # rechunk=False: the frames' chunks are linked, not copied (the events are the largest thing held)
+    events = pl.concat(event_frames, how="diagonal_relaxed", rechunk=False) if event_frames else pl.DataFrame()
     for col, dtype in (("numeric_value", pl.Float64), ("text_value", pl.String), ("unit", pl.String),
                        ("description", pl.String), (UNRECOGNIZED, pl.Boolean)):  # fmt: skip
         if col not in events.columns:

@@ -120,40 +120,32 @@ def _num_text(v: float) -> str:
     return str(int(v)) if v == int(v) else str(v)
 
 
-def time_expr(
-    spec: str | TimeSpec, tz: str, columns: dict[str, str] | None = None
-) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(zoned values as naive UTC, naive values as wall-clock time, raw value present?) for a time field.
-
-    A value with an offset (or Z) is converted here; a naive value is read in the zone by `with_time`.
-    """
+def time_expr(spec: str | TimeSpec, columns: dict[str, str] | None = None) -> tuple[pl.Expr, pl.Expr, bool]:
+    """(value, raw value present?, typed?) for a time field: a date/datetime expression when typed, else the
+    delivered text (Z written as +00:00) for `with_time` to parse."""
     if isinstance(spec, str):
         spec = TimeSpec(column=spec)
     columns = columns or {}
-    none = pl.lit(None, pl.Datetime("us"))
     if spec.expr:
         compiled = compile_expression(spec.expr, columns)
         if compiled.type in (DATE, DATETIME):
             value = compiled.expr.cast(pl.Datetime("us"))
-            return none, value, value.is_not_null()
+            return value, value.is_not_null(), True
         raw = as_string(compiled).str.strip_chars()
     elif spec.column and columns.get(spec.column, TEXT) in (DATE, DATETIME):
         value = pl.col(spec.column).cast(pl.Datetime("us"))
-        return none, value, value.is_not_null()
+        return value, value.is_not_null(), True
     elif spec.column:
         raw = pl.col(spec.column).cast(pl.String).str.strip_chars()
     else:
         date = pl.col(spec.date).cast(pl.String).str.strip_chars()
         raw = date if not spec.time else pl.concat_str([date, pl.lit(" "), pl.col(spec.time).cast(pl.String)])
-    text = raw.str.replace(r"Z$", "+00:00")
-    parse = lambda f: text.str.to_datetime(f, strict=False, time_unit="us")  # noqa: E731
-    if spec.format:
-        if "%z" in spec.format or "%:z" in spec.format:
-            return _zoned_to_utc(parse(spec.format)), none, raw.is_not_null()
-        return none, parse(spec.format), raw.is_not_null()
-    zoned = pl.coalesce([_zoned_to_utc(parse(f)) for f in _ZONED])
-    naive = pl.coalesce([parse(f) for f in _NAIVE])
-    return zoned, naive, raw.is_not_null()
+    return raw.str.replace(r"Z$", "+00:00"), raw.is_not_null(), False
+
+
+def _parsed(text: pl.Expr, fmt: str, zoned: bool) -> pl.Expr:
+    value = text.str.to_datetime(fmt, strict=False, time_unit="us")
+    return _zoned_to_utc(value) if zoned else value
 
 
 def with_time(
@@ -161,19 +153,47 @@ def with_time(
 ) -> pl.DataFrame:
     """Add `<prefix>` (naive UTC; null when it does not parse) and `<prefix>_present` to `df`.
 
-    Naive values are read in the spec's zone (else `tz`) with its daylight-saving rules (see timezones).
+    Without a `format`, the ISO 8601 shapes are tried; they are exclusive (a value parses in at most one), so
+    the shape most of a sample parses in is applied to every row and only the rows it leaves are tried in the
+    others: one parse per row instead of seven. Naive values are read in the spec's zone (else `tz`) with its
+    daylight-saving rules (see timezones); values with an offset are converted as given.
     """
     from pipelines.defs.tables.timezones import wall_to_utc
 
     spec = TimeSpec(column=spec) if isinstance(spec, str) else spec
-    zoned, naive, present = time_expr(spec, tz, columns)
-    df = df.with_columns(
-        zoned.alias(f"{prefix}_z"), naive.alias(f"{prefix}_l"), present.alias(f"{prefix}_present")
-    )
-    local = wall_to_utc(df[f"{prefix}_l"], spec.timezone or tz)
-    return df.with_columns(pl.coalesce(pl.col(f"{prefix}_z"), local).alias(prefix)).drop(
-        f"{prefix}_z", f"{prefix}_l"
-    )
+    value, present, typed = time_expr(spec, columns)
+    z, raw, local = f"{prefix}_z", f"{prefix}_raw", f"{prefix}_l"
+    if typed:
+        df = df.with_columns(pl.lit(None, pl.Datetime("us")).alias(z), value.alias(local))
+    else:
+        df = df.with_columns(value.alias(raw))
+        if spec.format:
+            candidates = [(spec.format, "%z" in spec.format or "%:z" in spec.format)]
+        else:
+            candidates = [(f, True) for f in _ZONED] + [(f, False) for f in _NAIVE]
+            sample = df.select(pl.col(raw).drop_nulls().head(500))
+            hits = sample.select(_parsed(pl.col(raw), f, zd).is_not_null().sum().alias(str(i))
+                                 for i, (f, zd) in enumerate(candidates)).row(0)  # fmt: skip
+            candidates = [c for _, c in sorted(zip(hits, candidates, strict=True), key=lambda x: -x[0])]
+        first_fmt, first_zoned = candidates[0]
+        first = _parsed(pl.col(raw), first_fmt, first_zoned)
+        none = pl.lit(None, pl.Datetime("us"))
+        df = df.with_columns(
+            (first if first_zoned else none).alias(z), (none if first_zoned else first).alias(local)
+        )
+        rest = candidates[1:]
+        left = pl.col(raw).is_not_null() & pl.col(z).is_null() & pl.col(local).is_null()
+        if rest and df.select(left.any()).item():
+            zoned_rest = [_parsed(pl.col(raw), f, True) for f, zd in rest if zd] or [none]
+            naive_rest = [_parsed(pl.col(raw), f, False) for f, zd in rest if not zd] or [none]
+            df = df.with_columns(
+                pl.when(left).then(pl.coalesce(zoned_rest)).otherwise(pl.col(z)).alias(z),
+                pl.when(left).then(pl.coalesce(naive_rest)).otherwise(pl.col(local)).alias(local),
+            )
+        df = df.drop(raw)
+    df = df.with_columns(present.alias(f"{prefix}_present"))
+    utc = wall_to_utc(df[local], spec.timezone or tz)
+    return df.with_columns(pl.coalesce(pl.col(z), utc).alias(prefix)).drop(z, local)
 
 
 def time_columns(spec: str | TimeSpec | None, columns: dict[str, str]) -> list[str]:

@@ -111,6 +111,7 @@ def _write_shards(
     events = events.rename({FILE: "source_file", ROW: "position"}).with_columns(
         pl.col("numeric_value").cast(pl.Float32), pl.col("text_value").cast(pl.String)
     )
+    # A filter and a sort per shard: only a shard's events are ever copied at once (memory stays flat).
     for shard in sorted(set(shard_of.values())):
         ev = events.filter(pl.col("__shard") == shard).sort(
             "source_patient", "time", "code", "source_file", "position", nulls_last=False
@@ -125,7 +126,10 @@ def _write_shards(
             # Extra columns stay in the PHI zone (they are not de-identified); keyed to their event.
             side = ev.select(*_EVENT_KEY, *extra).filter(pl.any_horizontal(pl.col(extra).is_not_null()))
             write_parquet(
-                side.to_arrow(), staging / "extra" / f"shard={shard}" / "part-00000.parquet", _extra_schema(extra)
+                side.to_arrow(),
+                staging / "extra" / f"shard={shard}" / "part-00000.parquet",
+                _extra_schema(extra),
+                durable=False,
             )
         pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
         write_parquet(

@@ -8,6 +8,7 @@ inside it (rare: historical or half-hour zones) row by row.
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -26,12 +27,16 @@ def _offset(wall: datetime, zone: ZoneInfo) -> int | None:
     return None if off is None else int(off.total_seconds() * 1_000_000)
 
 
+@lru_cache(maxsize=1 << 18)
+def _period(t: datetime, span: timedelta, zone: ZoneInfo) -> tuple[int | None, bool]:
+    first = _offset(t, zone)
+    return first, first != _offset(t + span, zone)
+
+
 def _offsets(starts: list[datetime], span: timedelta, zone: ZoneInfo) -> pl.DataFrame:
-    """Per period start: the offset at its start, and whether the offset changes within the period."""
-    rows = []
-    for t in starts:
-        first = _offset(t, zone)
-        rows.append((t, first, first != _offset(t + span, zone)))
+    """Per period start: the offset at its start, and whether the offset changes within the period (cached:
+    a source's time columns share their days)."""
+    rows = [(t, *_period(t, span, zone)) for t in starts]
     return pl.DataFrame(rows, schema={"p": pl.Datetime("us"), "off": pl.Int64, "split": pl.Boolean}, orient="row")
 
 
