@@ -68,7 +68,12 @@ def plots(layout: Layout) -> dict[str, str]:
         for ax, code in zip(axes.flat, labs, strict=False):
             r = p.BY_CODE[code]
             vals = data.filter((pl.col("code") == code) & (pl.col("unit") == r.unit))["numeric_value"].drop_nulls()
-            ax.hist(vals.to_list(), bins=40, color="#8172b2")
+            # +-inf or NaN (a MEDS set from elsewhere; ours quarantines them) would stop the histogram: the
+            # finite values are drawn and the others counted in the title, where the expectations flag them.
+            finite = vals.filter(vals.is_finite())
+            ax.hist(finite.to_list(), bins=40, color="#8172b2")
+            if finite.len() < vals.len():
+                ax.text(0.02, 0.9, f"{vals.len() - finite.len()} non-finite", transform=ax.transAxes, fontsize=8)
             for x in (r.low, r.high):
                 ax.axvline(x, color="#c44e52", linestyle="--", linewidth=1)
             ax.set_title(f"{r.label} ({r.unit})", fontsize=9)
