@@ -9,8 +9,8 @@ from model.tokenizer.vocab import UNK, VALUE_UNK, Tokenizer, TokenizerConfig, fi
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.meds import DATA_SCHEMA, SPLITS, TRAIN
-from schemas.publish import dataset_files
-from schemas.tokens import TRAJECTORY_SCHEMA, trajectory_path
+from schemas.publish import dataset_files, publishing
+from schemas.tokens import TRAJECTORIES_DIR, TRAJECTORY_SCHEMA, trajectory_path
 
 
 def fit_vocabulary(layout: Layout, config: TokenizerConfig | None = None) -> Tokenizer:
@@ -22,7 +22,9 @@ def fit_vocabulary(layout: Layout, config: TokenizerConfig | None = None) -> Tok
     train_files = dataset_files(layout.meds, f"data/{TRAIN}/*.parquet")
     train = pl.scan_parquet([str(p) for p in train_files]) if train_files else _empty_meds().lazy()
     tok = fit_tokenizer(train, config)
-    tok.save(layout.tokens)
+    # The vocabulary files are published together; trajectories stay until their shards are retokenized.
+    with publishing(layout.tokens, keep_except=["*"]) as stage:  # "*": every top-level file, not trajectories/
+        tok.save(stage.dir)
     return tok
 
 
@@ -33,13 +35,15 @@ def _empty_meds() -> pl.DataFrame:
 def tokenize_shard(layout: Layout, tok: Tokenizer, shard: int) -> dict[str, dict]:
     """Tokenize shard `shard` of every split that has it; returns per-split summary stats (no PHI)."""
     stats = {}
-    for split in SPLITS:
-        source = layout.meds_shard(split, shard)
-        if not source.exists():
-            continue
-        table = tokenize_events(tok, pl.read_parquet(source))
-        write_parquet(table, trajectory_path(layout.tokens, split, shard), TRAJECTORY_SCHEMA)
-        stats[split] = trajectory_stats(tok, table)
+    sources = {p.parent.name: p for p in dataset_files(layout.meds, f"data/*/{shard}.parquet")}
+    # This shard's trajectories in every split are published at once (a split it left loses its file).
+    with publishing(layout.tokens, keep_except=[f"{TRAJECTORIES_DIR}/*/{shard}.parquet"]) as stage:
+        for split in SPLITS:
+            if split not in sources:
+                continue
+            table = tokenize_events(tok, pl.read_parquet(sources[split]))
+            write_parquet(table, stage.path(trajectory_path(layout.tokens, split, shard)), TRAJECTORY_SCHEMA)
+            stats[split] = trajectory_stats(tok, table)
     return stats
 
 
