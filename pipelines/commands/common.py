@@ -86,9 +86,12 @@ def materialize_with_progress(settings: "Settings", select: list[str] | None, *,
         def on_progress(label: str, done: int, total: int) -> None:
             progress.update(task, completed=done, description=label)
 
+        from quality.verbosity import library_output
+
         try:
             instance = root_instance(settings.layout)  # the UI (`longitude ui`) shows these runs
-            outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress, verbose=verbose)
+            with library_output(verbose):
+                outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress, verbose=verbose)
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
     if stopped is not None:

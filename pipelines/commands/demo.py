@@ -13,7 +13,8 @@ from pipelines.commands.common import console, materialize_with_progress, use_se
 @click.option("--seed", type=int, default=0, show_default=True, help="Generator seed (same seed, same data).")
 @click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")
 @click.option("--shards", type=int, default=None, help="Shard count (default 4, or what the root was built with).")
-def command(patients: int, seed: int, root: str | None, shards: int | None) -> None:
+@click.option("--verbose", is_flag=True, help="Show Dagster's and the libraries' logs as the steps run.")
+def command(patients: int, seed: int, root: str | None, shards: int | None, verbose: bool) -> None:
     """Try Longitude end to end on built-in synthetic data, with a generated demo secret."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -30,7 +31,7 @@ def command(patients: int, seed: int, root: str | None, shards: int | None) -> N
     console.print(f"Generated {patients} patients (seed {seed}) into {landing} in {seconds:.1f}s")
     if isinstance(summary, dict):
         console.print({k: v for k, v in summary.items() if not isinstance(v, dict | list)})
-    ok = materialize_with_progress(settings, None)
+    ok = materialize_with_progress(settings, None, verbose=verbose)
     _where_to_look(settings.root)
     sys.exit(0 if ok else 1)
 

@@ -1,0 +1,69 @@
+"""`longitude quality serve`: the page shows the stored results with review forms; a POST is a review entry."""
+
+import polars as pl
+import pytest
+from starlette.testclient import TestClient
+
+from quality import review
+from quality.report import run_quality
+from quality.serve import create_app
+from quality.site import anchor
+from tests.quality.conftest import KEYRING, Root, build_root
+
+HR = "check:meds_data.plausibility/value_below_physiological_high"
+
+
+def planted(root: Root) -> Root:
+    """A root with one failed warning (three heart rates of 900) and a quarantine reason, checked once."""
+    df = root.data("held_out", 1)
+    root.write_data("held_out", 1, df.with_columns(
+        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value")))  # fmt: skip
+    run_quality(root.path, keyring=KEYRING, gx=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Root, TestClient]:
+    root = planted(build_root(tmp_path_factory.mktemp("serve") / "root"))
+    return root, TestClient(create_app(root.path), base_url="http://127.0.0.1:8765")
+
+
+def test_page_lists_the_stored_results_with_a_review_form_for_each_failure(served):
+    _, client = served
+    page = client.get("/")
+    assert page.status_code == 200
+    assert f'id="{anchor(HR)}"' in page.text and f'name="target" value="{HR}"' in page.text
+    assert 'name="target" value="quarantine:fhir_raw/UNPARSEABLE_DATE"' in page.text
+    assert "3 of 17 rows break the rule" in page.text
+
+
+def test_a_review_posted_from_the_page_is_stored_and_shown_beside_its_target(served):
+    root, client = served
+    form = {"target": HR, "action": "accept", "note": "device test data", "who": "ana"}
+    done = client.post("/review", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith(f"#{anchor(HR)}")
+    [entry] = [e for e in review.history(root.layout.quality) if e["note"] == "device test data"]
+    assert (entry["target"], entry["action"], entry["who"]) == (HR, "accept", "ana")
+    page = client.get(done.headers["location"]).text
+    assert "accepted check:meds_data.plausibility/value_below_physiological_high (ana)" in page
+    assert "<b>accepted</b> by ana" in page
+    assert "device test data" in client.get("/reviews.csv").text
+    assert client.get("/reviews.json").json()[-1]["who"] == "ana"
+
+
+def test_a_mistyped_target_is_refused_with_a_suggestion_and_nothing_is_stored(served):
+    root, client = served
+    before = review.history(root.layout.quality)
+    bad = {"target": HR.replace("physiological", "physiologic"), "action": "reject", "note": "x", "who": "ana"}
+    refused = client.post("/review", data=bad)
+    assert refused.status_code == 400 and "did you mean" in refused.text and HR in refused.text
+    assert client.post("/review", data={**bad, "target": HR, "note": " "}).status_code == 400
+    assert review.history(root.layout.quality) == before
+
+
+def test_a_post_from_another_site_is_refused(served):
+    root, client = served
+    before = review.history(root.layout.quality)
+    form = {"target": HR, "action": "revoke", "note": "x", "who": "mallory"}
+    response = client.post("/review", data=form, headers={"origin": "http://elsewhere.example"})
+    assert response.status_code == 403 and review.history(root.layout.quality) == before
