@@ -70,6 +70,7 @@ class _Run:
         self.notes: list[pl.DataFrame] = []
         self.problems = collect  # check mode: column problems are collected here instead of raised
         self.stats: dict[str, dict] = {}  # rule location -> rows seen, rows after `where`, name, table
+        self.absent: set[str] = set()  # optional tables with no file
         self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
         self.encodings: dict[str, str] = {}
 
@@ -82,6 +83,10 @@ class _Run:
                     f"{self.m.where('tables', name)}: table {name!r} has no file matching {spec.file!r} "
                     f"in {self.dir}"
                 )
+            if not files:  # an optional table this extract leaves out: its rules have no rows to map
+                self.absent.add(name)
+                self.tables[name] = pl.DataFrame(schema={FILE: pl.String, ROW: pl.Int64})
+                return self.tables[name]
             frames = [self._read(f, name, full) for f in files]
             self._reject_unread(name, column_gaps(frames))
             df = (
@@ -263,6 +268,8 @@ def _subjects(run: _Run) -> pl.DataFrame:
 def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataFrame | None:
     """The rule's rows: joins, unpivot, computed columns and `where`, with each row's source_patient."""
     df = run.table(spec.table)
+    if spec.table in run.absent:
+        return None
     run.used.add(spec.table)
     for j, jn in enumerate(spec.joins):
         right = run.table(jn.table, full=True).drop(ROW, FILE)
@@ -424,6 +431,8 @@ def _event_part(
 def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -> None:
     """Notes in a table: raw note rows (text as delivered, PHI zone) and one NOTE event each."""
     df = run.table(spec.table)
+    if spec.table in run.absent:
+        return
     run.used.add(spec.table)
     if spec.where:
         df = df.filter(pl.sql_expr(spec.where).fill_null(False))
@@ -492,6 +501,8 @@ def _code_metadata(run: _Run, codes: pl.Series) -> pl.DataFrame:
     present = codes.unique().implode()
     for i, v in enumerate(run.m.vocabulary):
         df = run.table(v.table, full=True)
+        if v.table in run.absent:
+            continue
         cols = [
             *template_columns(v.code),
             *[c for c in (v.description, v.id) if c],
