@@ -73,7 +73,7 @@ class _AutoExecutor(dg.Executor):
         return self._retries
 
     def execute(self, plan_context, execution_plan) -> Iterator:
-        from dagster._core.events import DagsterEvent
+        from dagster._core.events import DagsterEvent, EngineEventData
         from dagster._core.executor.in_process import InProcessExecutor
         from dagster._core.executor.multiprocess import MultiprocessExecutor
 
@@ -82,7 +82,9 @@ class _AutoExecutor(dg.Executor):
             self._mode, "estimated from last runs"
         )
         yield DagsterEvent.engine_event(
-            plan_context, f"longitude executor: {'a process per step' if fork else 'in-process'} ({why})", None
+            plan_context,
+            f"longitude executor: {'a process per step' if fork else 'in-process'} ({why})",
+            EngineEventData(),
         )
         chosen = (
             MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent)

@@ -112,8 +112,8 @@ def test_ui_serves_the_cli_runs_and_runs_what_it_launches_in_process(built_root:
         import dagster as dg
 
         instance = dg.DagsterInstance.from_config(str(built_root / "dagster"))
-        errors = [e.message for e in instance.all_logs(run_id) if e.level >= 40 or (e.is_dagster_event and
-                  e.dagster_event.is_failure)]  # fmt: skip
+        errors = [str(getattr(e.dagster_event.event_specific_data, "error", None) or e.message)
+                  for e in instance.all_logs(run_id) if e.is_dagster_event and e.dagster_event.is_failure]  # fmt: skip
         assert status == "SUCCESS", errors
         assert instance.get_latest_materialization_event(dg.AssetKey("meds_data")).run_id == run_id
         engine = [e.message for e in instance.all_logs(run_id) if e.message and "longitude executor" in e.message]
