@@ -33,6 +33,7 @@ class Report:
     reviews: dict[str, dict]  # target -> current accept/reject entry
     timings: dict[str, float] = field(default_factory=dict)
     gx_outcomes: int = 0
+    unmapped: pl.DataFrame = field(default_factory=pl.DataFrame)  # landing files no rule reads, fallback codes
 
     @property
     def blocking(self) -> list[CheckRow]:
@@ -53,6 +54,15 @@ class Report:
         if not self.quarantine.is_empty():
             found |= {f"quarantine:{a}/{c}" for a, c in self.quarantine.select("asset", "reason_code").iter_rows()}
         return found
+
+
+def unmapped_summary(layout: Layout) -> pl.DataFrame:
+    """quality/unmapped/*.parquet: files by keyed label and codes with counts (no PHI), largest first."""
+    files = files_under(layout.quality / "unmapped", "*.parquet")
+    if not files:
+        return pl.DataFrame()
+    table = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    return table.sort("kind", "n", "item", descending=[True, True, False])
 
 
 def ledger_summary(layout: Layout) -> pl.DataFrame:
@@ -110,6 +120,7 @@ def load_report(root: Path) -> Report:
         [str(p) for p in inv.artifacts],
         entries,
         current,
+        unmapped=unmapped_summary(layout),
     )
 
 

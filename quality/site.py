@@ -118,7 +118,8 @@ def render(
 ) -> str:
     """The page as HTML; `served` adds the review forms (they POST to `longitude quality serve`)."""
     sections = [("checks", "Checks"), ("phi", "PHI audit"), ("ledger", "Ledger per source"),
-                ("quarantine", "Quarantine by reason"), ("plots", "Plots"), ("review", "Review log")]  # fmt: skip
+                ("unmapped", "Unmapped and unrecognized"), ("quarantine", "Quarantine by reason"),
+                ("plots", "Plots"), ("review", "Review log")]  # fmt: skip
     return (
         environment()
         .get_template("site.html")
@@ -128,6 +129,8 @@ def render(
             n_checks=len({(r.asset, r.check) for r in report.rows}),
             quarantine=quarantine_rows(report),
             ledger=[] if report.ledger.is_empty() else list(report.ledger.iter_rows(named=True)),
+            unmapped=[] if report.unmapped.is_empty() else list(report.unmapped.head(200).iter_rows(named=True)),
+            unmapped_total=report.unmapped.height,
             images=images,
             has_docs=has_docs,
             served=served,

@@ -99,3 +99,16 @@ def test_materialize_takes_the_extract_to_meds_with_code_descriptions_and_parent
     assert hr["description"] == "Heart Rate" and hr["parent_codes"] == ["CHART_CATEGORY//Routine Vital Signs"]
     smear = codes.filter(pl.col("code") == "LAB//51266").to_dicts()[0]
     assert smear["parent_codes"] == ["LAB_CATEGORY//Hematology"]
+
+
+def test_the_stewards_site_lists_unmapped_files_and_unrecognized_codes(root: Path):
+    from quality.report import load_report
+    from quality.site import render
+
+    ingest_tables(Layout(root), KEYS, 1)
+    report = load_report(root)
+    assert sorted(report.unmapped["kind"].to_list()) == ["code", "file"]
+    html = render(report, {}, False)
+    section = html[html.index('id="unmapped"') : html.index('id="quarantine"')]
+    assert "CHART_UNKNOWN//229999" in section and "landing/tables/" in section
+    assert "transfers" not in html  # the delivered file name can carry PHI: only its keyed label is shown
