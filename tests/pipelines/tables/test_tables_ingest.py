@@ -282,3 +282,22 @@ def test_notes_table_via_mapping_becomes_raw_notes_and_note_events(tmp_path: Pat
     events = _events(layout, "ehr").filter(pl.col("code").str.starts_with("NOTE//")).sort("time")
     assert events["text_value"].to_list() == notes["note_id"].to_list()
     assert summary.quarantined == 1
+
+
+def test_omop_parquet_export_maps_like_the_csv_export(tmp_path: Path):
+    events = {}
+    for kind, name in (("csv", "Synthea27Nj_5.4.zip"), ("parquet", "Synthea27NjParquet_5.4.zip")):
+        root = tmp_path / kind
+        src = root / "landing" / "tables" / "omop"
+        with zipfile.ZipFile(shared_dir("omop-synthea27") / name) as z:
+            for member in z.namelist():
+                if member.startswith("__MACOSX") or member.endswith("/"):
+                    continue
+                (src / Path(member).name).parent.mkdir(parents=True, exist_ok=True)
+                (src / Path(member).name).write_bytes(z.read(member))
+        (src / "longitude-source.yaml").write_text("mapping: omop-cdm54\n")
+        [summary] = ingest_tables(Layout(root), KEYS, 2)
+        assert summary.quarantined == 0
+        ev = _events(Layout(root), "omop-cdm54")
+        events[kind] = ev.select("source_patient", "time", "code", "numeric_value", "unit").sort(pl.all())
+    assert events["csv"].equals(events["parquet"])
