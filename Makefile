@@ -17,6 +17,17 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/longitude demo --patients $${PATIENTS:-200} --root $${LONGITUDE_ROOT:-./longitude-data}
 
+# The MEDS tools (meds_reader, meds-torch-data, MEDS-Tab) for tests/model/test_interop.py, in a venv of their own
+# (their polars<2 pin conflicts with ours); it reuses .venv's other packages. Without it those tests skip.
+INTEROP := bench/.venv-interop
+$(INTEROP)/.installed: $(STAMP) bench/interop-requirements.txt
+	test -x $(INTEROP)/bin/python || $(PY) -m venv $(INTEROP)
+	echo "$(CURDIR)/$(VENV)/lib/python3.11/site-packages" > $(INTEROP)/lib/python3.11/site-packages/zz_main_venv.pth
+	$(INTEROP)/bin/pip install -q -r bench/interop-requirements.txt
+	touch $@
+
+interop: $(INTEROP)/.installed
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not gpu" -q
 
