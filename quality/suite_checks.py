@@ -99,6 +99,10 @@ def recheck_root(root: Path, jobs: list[Job] | None = None) -> list[CheckRow]:
         groups: dict[str | None, list[Job]] = {}
         for job in asset_jobs:
             groups.setdefault(job.partition if per_partition else None, []).append(job)
+        if per_partition and None in groups and len(groups) > 1:
+            # as the Dagster check of each partition does: the asset's unpartitioned tables join every partition
+            shared = groups.pop(None)
+            groups = {k: [*v, *shared] for k, v in groups.items()}
         for partition, group in sorted(groups.items(), key=lambda kv: str(kv[0])):
             stored += write(root, check, asset, partition, conformance_rows(root, asset, partition, jobs=group))
             if asset == "meds_data":
