@@ -91,6 +91,7 @@ def test_materialize_takes_the_extract_to_meds_with_code_descriptions_and_parent
            "--select", "meds_codes"]  # fmt: skip
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "tables_raw_everything_mapped" in run.stdout + run.stderr  # the run summary names what was left out
     data = pl.read_parquet(sorted((root / "meds" / "data").glob("*/*.parquet")))
     assert data["subject_id"].n_unique() == 3
     assert data.filter(pl.col("code") == "LOINC//8462-4")["numeric_value"].sort().to_list() == [80.0, 91.0]
