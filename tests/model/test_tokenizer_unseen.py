@@ -105,3 +105,19 @@ def test_an_empty_root_fits_and_tokenizes_nothing(tmp_path):
     layout = Layout(tmp_path)
     tok = fit_vocabulary(layout, CONFIG)
     assert tokenize_shard(layout, tok, 0) == {}
+
+
+def test_the_model_asset_on_a_root_without_train_subjects_trains_nothing_and_says_so(tmp_path):
+    import dagster as dg
+
+    from pipelines.defs.model.assets import timeline_model
+    from pipelines.defs.resources import LongitudeResource
+
+    layout = Layout(tmp_path)
+    _write(layout, "held_out", 0, _rows(7, UNSEEN))
+    tokenize_shard(layout, fit_vocabulary(layout, CONFIG), 0)
+    result = dg.materialize([timeline_model], resources={"longitude": LongitudeResource(root=str(tmp_path))})
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["trained"].value is False and meta["reason"].value == "no train subjects"
+    assert not (tmp_path / "models").exists()
