@@ -84,6 +84,18 @@ def _datetime(t: Typed, fmt: str | None = None) -> pl.Expr:
     raise ExpressionError(f"a {t.type} value is used as a date or time")
 
 
+def check_format(fmt: str) -> str:
+    """A strftime format polars can use; some combinations (an hour without minutes) fail at run time."""
+    import polars.exceptions as ple
+
+    try:
+        pl.Series(["2000-01-01 00:00:00"]).str.to_datetime(fmt, strict=False, time_unit="us")
+    except ple.PolarsError as err:
+        reason = str(err).strip().splitlines()[0][:120]
+        raise ExpressionError(f"time format {fmt!r} is not usable ({reason})") from None
+    return fmt
+
+
 def _int(t: Typed) -> pl.Expr:
     return _num(t).cast(pl.Int64, strict=False) if t.type != INT else t.expr
 
@@ -183,7 +195,11 @@ class _Compiler:
         if op is None:
             raise ExpressionError(f"operator {type(node.op).__name__} is not allowed")
         whole = a.type == INT and b.type == INT and not isinstance(node.op, ast.Div | ast.Pow)
-        return Typed(op(_num(a), _num(b)), INT if whole else NUM)
+        x, y = _num(a), _num(b)
+        out = op(x, y)
+        if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod):
+            out = pl.when(y != 0).then(out)  # a zero divisor gives null, not an infinity in numeric_value
+        return Typed(out, INT if whole else NUM)
 
     def _node_boolop(self, node: ast.BoolOp) -> Typed:
         values = [_bool(self.compile(v)) for v in node.values]
@@ -351,17 +367,19 @@ def _fn_abs(c: _Compiler, args: list) -> Typed:
 def _fn_datetime(c: _Compiler, args: list) -> Typed:
     """datetime(text[, 'strftime format']): a naive date-time (an event time reads it in the source's zone)."""
     _arity(args, 1, 2, "datetime")
-    fmt = _literal(args[1]) if len(args) == 2 else None
+    fmt = check_format(str(_literal(args[1]))) if len(args) == 2 else None
     return Typed(_datetime(c.compile(args[0]), None if fmt is None else str(fmt)), DATETIME)
 
 
 def _fn_date(c: _Compiler, args: list) -> Typed:
     """date(text[, format]) parses a date; date(year, month, day) builds one."""
     if len(args) == 3:
-        y, m, d = (_int(c.compile(a)) for a in args)
-        return Typed(pl.date(y, m, d), DATE)
+        # Built as text and parsed leniently: 31 February or a month 13 is null (pl.date would stop the run).
+        y, m, d = (_int(c.compile(a)).cast(pl.String) for a in args)
+        text = pl.concat_str([y, pl.lit("-"), m.str.zfill(2), pl.lit("-"), d.str.zfill(2)])
+        return Typed(text.str.to_date("%Y-%m-%d", strict=False), DATE)
     _arity(args, 1, 2, "date")
-    fmt = _literal(args[1]) if len(args) == 2 else None
+    fmt = check_format(str(_literal(args[1]))) if len(args) == 2 else None
     return Typed(_datetime(c.compile(args[0]), None if fmt is None else str(fmt)).dt.date(), DATE)
 
 

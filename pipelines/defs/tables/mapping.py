@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from pipelines.defs.tables.compute import ExpressionError
+from pipelines.defs.tables.compute import ExpressionError, check_format
 from pipelines.defs.tables.compute import validate as validate_expression
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_][A-Za-z0-9_]*))?\}")
@@ -100,6 +100,11 @@ class TimeSpec(_Strict):
             raise ValueError("`time` needs `date`")
         if self.expr:
             _expressions({"expr": self.expr})
+        if self.format:
+            try:
+                check_format(self.format)
+            except ExpressionError as err:
+                raise ValueError(str(err)) from None
         return self
 
 

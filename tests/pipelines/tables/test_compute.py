@@ -50,6 +50,9 @@ def _eval(source: str) -> list:
         ("substr(when, 0, 4)", ["2150", "2161", None]),
         ("length(kind)", [8, 8, 6]),
         ("round(float(anchor_age) / 3, 1)", [17.3, None, 11.3]),
+        ("date(anchor_year, 2, 31)", [None, None, None]),  # an impossible date is null; it does not stop a run
+        ("date(anchor_year, 2, 28)", [date(2150, 2, 28), date(2161, 2, 28), None]),
+        ("float(anchor_age) / (float(anchor_age) - 52)", [None, None, pytest.approx(-34 / 18)]),  # no infinity
     ],
 )
 def test_expressions_compute_per_row(source, expected):
@@ -80,6 +83,7 @@ def test_whole_numbers_render_as_integers_in_codes():
         ("case(kind == 'x', 1)", "case() takes"),
         ("year(when) - date(when)", "date arithmetic"),
         ("x" * 2001, "longer than 2000"),
+        ("datetime(when, '%Y-%m-%d %H')", "time format '%Y-%m-%d %H' is not usable"),
     ],
 )
 def test_anything_outside_the_language_is_refused_with_a_reason(source, message):

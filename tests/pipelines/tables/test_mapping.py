@@ -61,6 +61,9 @@ def test_a_good_mapping_loads(tmp_path: Path):
             "events.0.time",
         ),
         (("source: tiny", "source: Not A Slug"), 1, "source"),
+        (("timezone: America/New_York}", "timezone: America/New_York, format: '%Y-%m-%d %H'}"), 16, "not usable"),
+        (("timezone: America/New_York}", "timezone: '+02:00'}"), 16, "fixed offset"),
+        (("    unit: unit\n", "    unit: unit\n    compute: {x: 'open(unit)'}\n"), 19, "unknown function 'open'"),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, change, line, message):
