@@ -6,6 +6,7 @@ from pathlib import Path
 
 from schemas.layout import Layout
 from schemas.meds import SPLITS
+from schemas.publish import dataset_files
 
 _REPO = Path(__file__).resolve().parents[3]
 _CHUNK = 1 << 20
@@ -17,12 +18,13 @@ def content_hash(layout: Layout) -> str:
     Shards are byte-for-byte reproducible (invariant 4), so a rebuild of the same landing gives the same hash.
     """
     h = hashlib.blake2b(digest_size=8)
-    for split in SPLITS:
-        for path in sorted((layout.meds / "data" / split).glob("*.parquet")):
-            h.update(f"{split}/{path.name}\0".encode())
-            with path.open("rb") as f:
-                while block := f.read(_CHUNK):
-                    h.update(block)
+    for path in dataset_files(layout.meds, "data/*/*.parquet"):  # published files only, never a staging one
+        if path.parent.name not in SPLITS:
+            continue
+        h.update(f"{path.parent.name}/{path.name}\0".encode())
+        with path.open("rb") as f:
+            while block := f.read(_CHUNK):
+                h.update(block)
     return h.hexdigest()
 
 
