@@ -17,7 +17,7 @@ import pyarrow as pa
 
 import schemas
 from schemas.layout import PHI_ZONES
-from schemas.publish import files_under, matches
+from schemas.publish import locate_under, matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,17 +249,19 @@ def inventory(root: Path) -> Inventory:
 
     root = Path(root)
     claimed: dict[Path, TableFile] = {}
-    published = files_under(root, skip=("landing",))  # through manifests: no staging, no old version
+    # Through manifests (no staging, no old version); a MEDS set mid-build as staged, so a shard's checks
+    # check the shard that will be published (schemas.publish.pending_files).
+    published = locate_under(root, skip=("landing",), pending=True)
     for spec in REGISTRY:
-        for path in published:
-            rel = path.relative_to(root)
+        for logical, path in published.items():
+            rel = logical.relative_to(root)
             if path not in claimed and matches(spec.pattern, rel.as_posix()) and not path.name.startswith("."):
                 claimed[path] = TableFile(spec, path, rel)
     unregistered: list[Path] = []
     artifacts: list[Path] = []
     dir_schema: dict[tuple[Path, str], str] = {}  # (folder, schema) -> table name, so one folder never mixes two
-    for path in published:
-        rel = path.relative_to(root)
+    for logical, path in published.items():
+        rel = logical.relative_to(root)
         if path.suffix != ".parquet" or path in claimed or path.name.startswith("."):
             continue
         if is_artifact(rel):

@@ -145,14 +145,27 @@ def dataset_files(final: Path, pattern: str = "**") -> list[Path]:
     return [Path(final) / rel for rel in listing(final) if regex.match(rel)]
 
 
-def staged_files(final: Path, group: str, pattern: str = "**") -> list[Path]:
-    """The files of partitioned group `group` as its build will publish them: the open set while one is being
-    staged (for checks that run between a partition and the switch), else the published ones."""
-    open_dir = versions_dir(Path(final)) / f"open-{group}"
-    if not open_dir.is_dir():
-        return dataset_files(final, pattern)
+def _pending(final: Path) -> dict[str, Path]:
+    """rel -> file: the published files, with each committed partition of an open set in place of its
+    published files: the set as its build will publish it, as far as the build has gone."""
+    final = Path(final)
+    out = {rel: final / rel for rel in listing(final)}
+    versions = versions_dir(final)
+    if not versions.is_dir():
+        return out
+    for open_dir in sorted(e for e in versions.iterdir() if e.name.startswith("open-")):
+        drops = [d for mark in sorted(open_dir.glob(f"{_DONE}*")) for d in json.loads(mark.read_text() or "[]")]
+        regexes = [_pattern_regex(d) for d in drops]
+        out = {rel: path for rel, path in out.items() if not any(r.match(rel) for r in regexes)}
+        out |= {rel: open_dir / rel for rel in _visible_files(open_dir) if any(r.match(rel) for r in regexes)}
+    return dict(sorted(out.items()))
+
+
+def pending_files(final: Path, pattern: str = "**") -> list[Path]:
+    """`dataset_files`, but a partitioned set's committed partitions as staged: what checks that run between
+    a partition and the set's switch must see (the files the build will publish)."""
     regex = _pattern_regex(pattern)
-    return [open_dir / rel for rel in _visible_files(open_dir) if regex.match(rel)]
+    return [path for rel, path in _pending(final).items() if regex.match(rel)]
 
 
 def datasets_under(base: Path, depth: int = 2) -> list[Path]:
@@ -178,23 +191,39 @@ def matches(pattern: str, rel: str) -> bool:
     return bool(_pattern_regex(pattern).match(rel))
 
 
-def files_under(base: Path, pattern: str = "**", skip: Sequence[str] = ()) -> list[Path]:
+def files_under(base: Path, pattern: str = "**", skip: Sequence[str] = (), *, pending: bool = False) -> list[Path]:
     """Every published file below `base` whose path relative to `base` matches `pattern`, across datasets
-    (entries of `base` named in `skip` left out), sorted."""
+    (entries of `base` named in `skip` left out), sorted. `pending`: partitioned sets as `pending_files`."""
+    return sorted(locate_under(base, pattern, skip, pending=pending).values())
+
+
+def locate_under(
+    base: Path, pattern: str = "**", skip: Sequence[str] = (), *, pending: bool = False
+) -> dict[Path, Path]:
+    """`files_under` as {path a reader names (under `base`): file to open}; they differ only for a staged
+    partition (`pending`), whose file is not at its published path yet."""
     base = Path(base)
-    if base.is_symlink():
-        return dataset_files(base, pattern)
     regex = _pattern_regex(pattern)
-    out = []
-    for dataset in datasets_under(base, depth=8):
+    if base.is_symlink():
+        files = _pending(base) if pending else {rel: base / rel for rel in listing(base)}
+        return {base / rel: path for rel, path in files.items() if regex.match(rel)}
+    out: dict[Path, Path] = {}
+    datasets = datasets_under(base, depth=8)
+    if pending and base.is_dir():  # a set's first build: staged, with no pointer yet
+        hidden = [e for e in base.iterdir() if e.name.startswith(".") and e.name.endswith(".versions")]
+        staged = [base / e.name[1:].removesuffix(".versions") for e in hidden if any(e.glob("open-*"))]
+        datasets += [d for d in staged if d not in datasets]
+    for dataset in datasets:
         if dataset.relative_to(base).parts[0] in skip:
             continue
         prefix = dataset.relative_to(base).as_posix()
-        out += [dataset / rel for rel in listing(dataset) if regex.match(f"{prefix}/{rel}")]
+        files = _pending(dataset) if pending else {rel: dataset / rel for rel in listing(dataset)}
+        out |= {dataset / rel: path for rel, path in files.items() if regex.match(f"{prefix}/{rel}")}
     if base.is_dir():  # loose files beside the datasets (quality/ledger/<asset>.parquet)
-        out += [p for p in sorted(base.iterdir()) if p.is_file() and not p.name.startswith(".")
-                and p.name != MANIFEST and regex.match(p.name)]  # fmt: skip
-    return sorted(out)
+        for p in sorted(base.iterdir()):
+            if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and regex.match(p.name):
+                out[p] = p
+    return dict(sorted(out.items()))
 
 
 # ---------------------------------------------------------------------------------------------- writers
@@ -354,6 +383,7 @@ class PartitionStage:
     key: str
     keys: tuple[str, ...]
     owns: tuple[str, ...]
+    drop: tuple[str, ...] = ()
 
     def path(self, target: Path | str) -> Path:
         target = Path(target)
@@ -362,7 +392,7 @@ class PartitionStage:
 
     def commit(self) -> Path | None:
         """Mark this partition staged; when every partition of the set is, publish them together."""
-        (self.dir / f"{_DONE}{self.key}").touch()
+        (self.dir / f"{_DONE}{self.key}").write_text(json.dumps(sorted(self.drop)))  # read by `_pending`
         crash_point("publish:partition-marked")
         if any(not (self.dir / f"{_DONE}{k}").exists() for k in self.keys):
             return None
@@ -393,7 +423,7 @@ def partition_stage(
     for rel in _visible_files(open_dir):
         if any(r.match(rel) for r in regexes):
             (open_dir / rel).unlink()
-    return PartitionStage(Path(final), open_dir, key, tuple(keys), tuple(owns))
+    return PartitionStage(Path(final), open_dir, key, tuple(keys), tuple(owns), tuple(drop))
 
 
 # ---------------------------------------------------------------------------------------------- recovery

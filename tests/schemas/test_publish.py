@@ -82,7 +82,9 @@ def test_a_partitioned_set_switches_only_when_every_partition_is_staged(tmp_path
     first.path("data/train/0.parquet").write_text("new0")
     assert first.commit() is None
     assert _read(meds, "data/**") == {"data/train/0.parquet": "old0", "data/train/1.parquet": "old1"}
-    assert [p.name for p in pub.staged_files(meds, "meds_data", "data/*/0.parquet")] == ["0.parquet"]
+    pending = pub.pending_files(meds, "data/**")  # what shard 0's checks must see: the staged shard 0
+    assert [p.read_text() for p in pending] == ["new0", "old1"]
+    assert {p.read_text() for p in pub.files_under(tmp_path, "meds/data/**", pending=True)} == {"new0", "old1"}
     second = pub.partition_stage(meds, "meds_data", "1", keys, ["data/**"], ["data/*/1.parquet"])
     second.path("data/tuning").mkdir(parents=True)
     second.path("data/tuning/1.parquet").write_text("new1")  # shard 1's subjects moved split: no train/1

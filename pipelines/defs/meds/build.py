@@ -14,7 +14,7 @@ from schemas import quarantine as q
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
-from schemas.publish import files_under, partition_stage, staged_files
+from schemas.publish import files_under, partition_stage, pending_files
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 from schemas.values import FLOAT32_MAX, PLAUSIBLE_END, RAW_FIRST
@@ -218,5 +218,5 @@ def _write_ledger(layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFra
 
 def shard_paths(layout: Layout, shard: int) -> list[Path]:
     """This shard's files as the build publishes them (staged until every shard is), split by split."""
-    staged = {p.parent.name: p for p in staged_files(layout.meds, ASSET, f"data/*/{shard}.parquet")}
+    staged = {p.parent.name: p for p in pending_files(layout.meds, f"data/*/{shard}.parquet")}
     return [staged[split] for split in SPLITS if split in staged]
