@@ -130,6 +130,14 @@ def _literal(node: ast.expr) -> object:
     return node.value
 
 
+def _int_literal(node: ast.expr, what: str) -> int:
+    value = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else node
+    v = _literal(value)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ExpressionError(f"{what} must be a literal integer")
+    return -v if value is not node else v
+
+
 class _Compiler:
     def __init__(self, columns: dict[str, str]) -> None:
         self.columns = columns  # name -> type (text for source columns, the computed type otherwise)
@@ -159,6 +167,8 @@ class _Compiler:
         if isinstance(v, bool):
             return Typed(pl.lit(v), BOOL)
         if isinstance(v, int):
+            if not -(2**63) <= v < 2**63:
+                raise ExpressionError("an integer literal beyond 64 bits")
             return Typed(pl.lit(v, pl.Int64), INT)
         if isinstance(v, float):
             return Typed(pl.lit(v, pl.Float64), NUM)
@@ -303,9 +313,9 @@ def _fn_concat(c: _Compiler, args: list) -> Typed:
 def _fn_split(c: _Compiler, args: list) -> Typed:
     """split(text, separator, index): the index-th part (0-based; negative from the end), null if absent."""
     _arity(args, 3, 3, "split")
-    text, sep, index = c.compile(args[0]), _literal(args[1]), _literal(args[2])
-    if not isinstance(sep, str) or not isinstance(index, int):
-        raise ExpressionError("split(text, 'separator', index) needs a literal separator and integer index")
+    text, sep, index = c.compile(args[0]), _literal(args[1]), _int_literal(args[2], "split()'s index")
+    if not isinstance(sep, str) or not sep:
+        raise ExpressionError("split(text, 'separator', index) needs a literal, non-empty separator")
     part = _str(text).str.split(sep).list.get(index, null_on_oob=True).str.strip_chars()
     return Typed(part, TEXT)  # a part of the source text is still source text: arithmetic casts it
 
@@ -313,15 +323,19 @@ def _fn_split(c: _Compiler, args: list) -> Typed:
 def _fn_replace(c: _Compiler, args: list) -> Typed:
     _arity(args, 3, 3, "replace")
     old, new = _literal(args[1]), _literal(args[2])
+    if not isinstance(old, str) or not isinstance(new, str) or not old:
+        raise ExpressionError("replace(text, 'old', 'new') needs literal strings, `old` not empty")
     return Typed(_str(c.compile(args[0])).str.replace_all(str(old), str(new), literal=True), TEXT)
 
 
 def _fn_substr(c: _Compiler, args: list) -> Typed:
     """substr(text, start, length): 0-based start."""
     _arity(args, 2, 3, "substr")
-    start = _literal(args[1])
-    length = _literal(args[2]) if len(args) == 3 else None
-    return Typed(_str(c.compile(args[0])).str.slice(int(start), None if length is None else int(length)), TEXT)
+    start = _int_literal(args[1], "substr()'s start")
+    length = _int_literal(args[2], "substr()'s length") if len(args) == 3 else None
+    if length is not None and length < 0:
+        raise ExpressionError("substr()'s length must not be negative")
+    return Typed(_str(c.compile(args[0])).str.slice(start, length), TEXT)
 
 
 def _string_fn(name: str, method: Callable[[pl.Expr], pl.Expr]) -> Callable:
@@ -354,7 +368,9 @@ def _fn_str(c: _Compiler, args: list) -> Typed:
 
 def _fn_round(c: _Compiler, args: list) -> Typed:
     _arity(args, 1, 2, "round")
-    digits = int(_literal(args[1])) if len(args) == 2 else 0
+    digits = _int_literal(args[1], "round()'s digits") if len(args) == 2 else 0
+    if not 0 <= digits <= 15:
+        raise ExpressionError("round()'s digits must be between 0 and 15")
     return Typed(_num(c.compile(args[0])).round(digits), NUM)
 
 
