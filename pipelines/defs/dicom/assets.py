@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
+from pipelines.value_free_errors import value_free_errors
 from schemas.imaging import INSTANCES_ASSET
 
 GROUP = "dicom"
@@ -19,7 +20,8 @@ def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResou
     from pipelines.defs.dicom.build import build_instances
 
     started = time.perf_counter()
-    summary = build_instances(longitude.settings(), workers=longitude.worker_count())
+    with value_free_errors(INSTANCES_ASSET):
+        summary = build_instances(longitude.settings(), workers=longitude.worker_count())
     seconds = time.perf_counter() - started
     context.log.info(f"{INSTANCES_ASSET}: {summary['files']} files in {seconds:.1f} s")
     return dg.MaterializeResult(metadata={**summary, "files_per_s": round(summary["files"] / max(seconds, 1e-9))})

@@ -23,6 +23,7 @@ from pipelines.defs.fhir.notes import diagnostic_report_notes, document_referenc
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
 from pipelines.ledger import write_ledger
+from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
 from schemas.io import staging_dir, swap_dir, write_parquet
@@ -362,7 +363,9 @@ def _run_unit(unit: Unit) -> UnitResult:
     w = _WORKER
     processor = _UnitProcessor(unit, w["root"], w["out"], w["qdir"], w["keyring"], w["n_shards"], w["strict"],
                                w["medications"])  # fmt: skip
-    return processor.run()
+    # Records are isolated one by one; this is the last boundary, for what a writer or a library raises.
+    with value_free_errors(f"{ASSET}: work unit {unit.index}"):
+        return processor.run()
 
 
 def plan_units(root: Path, files: list[Path]) -> list[Unit]:

@@ -5,13 +5,16 @@ import dagster as dg
 from pipelines.defs.notes import deidentify, files
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
+from pipelines.value_free_errors import value_free_errors
 
 
 @dg.asset(name=files.ASSET, group_name="notes", kinds={"python", "parquet"})
 def notes_files_raw(longitude: LongitudeResource) -> dg.MaterializeResult:
     """`.txt` notes under landing/notes/ with their sidecars: raw notes and NOTE events per shard (PHI zone)."""
     s = longitude.settings()
-    return dg.MaterializeResult(metadata=files.ingest_note_files(s.layout, s.keyring, s.n_shards))
+    with value_free_errors(files.ASSET):
+        counts = files.ingest_note_files(s.layout, s.keyring, s.n_shards)
+    return dg.MaterializeResult(metadata=counts)
 
 
 @dg.asset(

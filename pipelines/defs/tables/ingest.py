@@ -10,6 +10,7 @@ from pipelines.defs.tables.engine import ASSET, map_source
 from pipelines.defs.tables.mapping import Mapping, resolve_mapping
 from pipelines.defs.tables.output import SourceSummary, write_source
 from pipelines.ledger import file_label, write_ledger
+from pipelines.value_free_errors import value_free_errors
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.ledger import LEDGER_SCHEMA, UNMAPPED_FILE, UNMAPPED_SCHEMA
@@ -38,7 +39,8 @@ def ingest_tables(
     for source_dir, mapping in plans:
         if on_source:
             on_source(mapping.source)
-        summary, ledger, codes = ingest_source(layout, keyring, n_shards, source_dir, mapping)
+        with value_free_errors(f"{ASSET}: source {mapping.source}"):  # a polars message can quote a row
+            summary, ledger, codes = ingest_source(layout, keyring, n_shards, source_dir, mapping)
         summaries.append(summary)
         ledgers.append(ledger.with_columns(pl.lit(mapping.source).alias("__source")))
         unrecognized.append(codes)
