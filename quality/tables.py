@@ -61,7 +61,9 @@ def _any_shard(rel: Path) -> str | None:
 def _raw_asset(rel: Path) -> str | None:
     # raw/<source>/<table>/...: the asset that writes it; a source added later is checked root-wide only.
     source, table = rel.parts[1], rel.parts[2]
-    return {"fhir": "fhir_raw", "dicom": "dicom_events" if table == "events" else "dicom_instances"}.get(source)
+    owners = {"fhir": "fhir_raw", "dicom": "dicom_events" if table == "events" else "dicom_instances",
+              "notes": "notes_files_raw", "tables": "tables_raw"}  # fmt: skip
+    return owners.get(source)
 
 
 def _ledger_asset(rel: Path) -> str:
@@ -277,9 +279,44 @@ def inventory(root: Path) -> Inventory:
         table = dir_schema.setdefault(
             (rel.parent, name), folder if not taken else f"{folder}_{name.split('.')[-1].lower()}"
         )
-        spec = TableSpec(table, schema, str(rel.parent / "*.parquet"), shard=_any_shard)
+        spec = TableSpec(table, schema, str(rel.parent / "*.parquet"), _inferred_owner, _inferred_shard)
         claimed[path] = TableFile(spec, path, rel, True)
     return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered, artifacts)
+
+
+def _inferred_owner(rel: Path) -> str | None:
+    """The asset that writes a table found by its columns, from where it lies (None: the caller's stage folder
+    decides; see quality.validate.plan). Without this every asset of a stage would claim all its folder's tables.
+
+    >>> _inferred_owner(Path("features/labels/mortality_1y/0.parquet"))
+    'labels_mortality_1y'
+    >>> _inferred_owner(Path("notes/train/1.parquet"))
+    'notes_deidentified'
+    >>> _inferred_owner(Path("raw/_file_labels/meds_data__2.parquet"))
+    'meds_data'
+    """
+    parts = rel.parts
+    if parts[:2] in (("features", "labels"), ("features", "labels_by_split")) and len(parts) >= 4:
+        return f"labels_{parts[2]}"
+    if parts[:2] == ("quality", "unmapped"):
+        return rel.stem
+    if parts[:2] == ("features", "online"):
+        return "online_features"
+    if parts[0] == "notes":
+        return "notes_deidentified"
+    if parts[:2] == ("raw", "notes"):
+        return "notes_files_raw"
+    if parts[:2] == ("raw", "fhir"):
+        return "fhir_raw"
+    if parts[:2] == ("raw", "_file_labels"):
+        return rel.stem.split("__")[0]
+    return None
+
+
+def _inferred_shard(rel: Path) -> str | None:
+    if rel.parts[:2] == ("raw", "_file_labels"):
+        return rel.stem.split("__")[1] if "__" in rel.stem else None
+    return _any_shard(rel)
 
 
 # Outputs that are not data tables with one schema: a model run's files (its tokenizer copy, checked by
