@@ -48,13 +48,17 @@ def listing(final: Path) -> list[str]:
     return [p.relative_to(final).as_posix() for p in dataset_files(final)]
 
 
-def files_under(base: Path, pattern: str = "**", skip: Sequence[str] = ()) -> list[Path]:
+def files_under(base: Path, pattern: str = "**", skip: Sequence[str] = (), *, pending: bool = False) -> list[Path]:
     found = dataset_files(base, pattern)
     return [p for p in found if p.relative_to(base).parts[0] not in skip]
 
 
-def staged_files(final: Path, group: str, pattern: str = "**") -> list[Path]:
+def pending_files(final: Path, pattern: str = "**") -> list[Path]:
     return dataset_files(final, pattern)
+
+
+def locate_under(base: Path, pattern: str = "**", skip: Sequence[str] = (), *, pending: bool = False) -> dict:
+    return {p: p for p in files_under(base, pattern, skip)}
 
 
 def datasets_under(base: Path, depth: int = 2) -> list[Path]:

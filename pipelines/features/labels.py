@@ -9,9 +9,10 @@ import pyarrow as pa
 from pipelines.features.offline import EVENT_COLUMNS, as_layout, shard_files
 from pipelines.features.tasks import Task, build_labels
 from schemas.io import write_parquet
-from schemas.labels import label_path, label_schema, split_label_path
+from schemas.labels import LABELS_DIR, SPLIT_LABELS_DIR, label_path, label_schema, split_label_path
 from schemas.layout import Layout
 from schemas.meds import SPLITS
+from schemas.publish import Stage, publishing
 
 
 def dataset_end(layout: Layout) -> datetime | None:
@@ -29,10 +30,14 @@ def shard_labels(layout: Layout, task: Task, shard: int, end: datetime | None = 
     return build_labels(events, task, end if end is not None else dataset_end(layout))
 
 
-def write_split_labels(layout: Layout, task: str, shard: int, labels: pl.DataFrame, schema: pa.Schema) -> None:
-    """The shard's labels again as labels_by_split/<task>/<split>/<shard>.parquet, one file per MEDS split file."""
+def write_split_labels(
+    layout: Layout, task: str, shard: int, labels: pl.DataFrame, schema: pa.Schema, stage: Stage | None = None
+) -> None:
+    """The shard's labels again as labels_by_split/<task>/<split>/<shard>.parquet, one file per MEDS split file
+    (into `stage`, a features/ version being built, when given)."""
     for split in SPLITS:
         path = split_label_path(layout, task, split, shard)
+        path = stage.path(path) if stage is not None else path
         meds = layout.meds_shard(split, shard)
         if not meds.exists():
             path.unlink(missing_ok=True)  # the split lost this shard's subjects: no stale labels stay
@@ -51,13 +56,14 @@ def write_labels(
         raise FileNotFoundError(f"no MEDS data under {layout.meds / 'data'}; materialize meds_data first")
     end = dataset_end(layout)
     schema = label_schema(task.value_column)
-    frames = []
-    for k in shards:
-        frame = shard_labels(layout, task, k, end)
-        if out is None:
-            write_parquet(frame.to_arrow(), label_path(layout, task.name, k), schema)
-            write_split_labels(layout, task.name, k, frame, schema)
-        frames.append(frame)
+    frames = [shard_labels(layout, task, k, end) for k in shards]
+    if out is None:  # these shards' labels, per shard and by split, published at once (schemas.publish)
+        mine = [f"{d}/{task.name}/{glob}{k}.parquet" for k in shards
+                for d, glob in ((LABELS_DIR, ""), (SPLIT_LABELS_DIR, "*/"))]  # fmt: skip
+        with publishing(layout.features, keep_except=mine) as stage:
+            for k, frame in zip(shards, frames, strict=True):
+                write_parquet(frame.to_arrow(), stage.path(label_path(layout, task.name, k)), schema)
+                write_split_labels(layout, task.name, k, frame, schema, stage)
     table = pl.concat(frames)
     path = label_path(layout, task.name, shards[0]).parent if out is None else Path(out)
     if out is not None:

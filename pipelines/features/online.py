@@ -17,6 +17,7 @@ from schemas.features import ONLINE_SCHEMA, ONLINE_SPEC_FILE, online_dir, online
 from schemas.io import write_parquet, write_text
 from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE
+from schemas.publish import dataset_files, publishing
 
 BIRTH_GROUP, STATIC_GROUP = -1, -2
 _US_PER_YEAR = 365.25 * US_PER_DAY
@@ -67,19 +68,22 @@ def materialize_online(
     layout = as_layout(root)
     cs = compile_for_root(layout, spec)
     out = online_dir(layout, cs.spec.name)
-    write_text(cs.to_json(), out / ONLINE_SPEC_FILE)
     shards = sorted({int(p.stem) for p in shard_files(layout)}) if shard is None else [shard]
+    rel = out.relative_to(layout.features).as_posix()
     counts = {}
-    for k in shards:
-        files = shard_files(layout, k)
-        events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files]) if files else None
-        table = state_table(events, cs) if events is not None else pl.DataFrame()
-        write_parquet(
-            table.to_arrow() if len(table) else ONLINE_SCHEMA.empty_table(),
-            online_path(layout, cs.spec.name, k),
-            ONLINE_SCHEMA,
-        )
-        counts[str(k)] = len(table)
+    mine = [f"{rel}/{ONLINE_SPEC_FILE}", *(f"{rel}/{k}.parquet" for k in shards)]
+    with publishing(layout.features, keep_except=mine) as stage:  # the spec and these shards, at once
+        write_text(cs.to_json(), stage.path(out / ONLINE_SPEC_FILE))
+        for k in shards:
+            files = shard_files(layout, k)
+            events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in files]) if files else None
+            table = state_table(events, cs) if events is not None else pl.DataFrame()
+            write_parquet(
+                table.to_arrow() if len(table) else ONLINE_SCHEMA.empty_table(),
+                stage.path(online_path(layout, cs.spec.name, k)),
+                ONLINE_SCHEMA,
+            )
+            counts[str(k)] = len(table)
     return counts
 
 
@@ -103,7 +107,7 @@ class OnlineStore:
                 f"(`longitude features online --materialize` or the online_features asset)"
             )
         cs = CompiledSpec.from_json((folder / ONLINE_SPEC_FILE).read_text())
-        files = sorted(folder.glob("*.parquet"))
+        files = dataset_files(layout.features, f"{folder.relative_to(layout.features).as_posix()}/*.parquet")
         table = (
             pl.concat([pl.read_parquet(f) for f in files]) if files else pl.from_arrow(ONLINE_SCHEMA.empty_table())
         )

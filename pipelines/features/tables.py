@@ -17,6 +17,7 @@ from schemas.features import COMPILED_SPEC_FILE, feature_table_path
 from schemas.io import write_parquet, write_text
 from schemas.labels import label_path
 from schemas.layout import Layout
+from schemas.publish import publishing
 
 
 def write_feature_table(
@@ -35,6 +36,11 @@ def write_feature_table(
     schema = output_schema(cs, output, value)
     batches = list(iter_batches(layout, labels, cs, output=output, value=value, files=shard_files(layout, shard)))
     table = pa.concat_tables(batches) if batches else schema.empty_table()
-    path = write_parquet(table, feature_table_path(layout, task, cs.spec.name, shard), schema)
-    write_text(cs.to_json(), path.parent / COMPILED_SPEC_FILE)  # what the check recomputes with
+    path = feature_table_path(layout, task, cs.spec.name, shard)
+    rel = path.relative_to(layout.features)
+    with publishing(
+        layout.features, keep_except=[rel.as_posix(), (rel.parent / COMPILED_SPEC_FILE).as_posix()]
+    ) as st:
+        write_parquet(table, st.path(path), schema)
+        write_text(cs.to_json(), st.path(path.parent / COMPILED_SPEC_FILE))  # what the check recomputes with
     return {"rows": table.num_rows, "columns": len(cs.feature_names), "spec": cs.spec.name, "path": str(path)}

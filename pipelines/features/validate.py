@@ -12,6 +12,7 @@ from quality.integrity import RuleResult
 from schemas.features import COMPILED_SPEC_FILE, TABLES_DIR
 from schemas.labels import label_path, value_column
 from schemas.layout import Layout
+from schemas.publish import dataset_files
 
 
 def labels_valid(root: str | Path | Layout, task: str, shard: int) -> RuleResult:
@@ -50,7 +51,7 @@ def features_match_reference(
 ) -> RuleResult:
     """Every spec's table of this task and shard: sampled rows recomputed by the slow reference must agree."""
     layout = as_layout(root)
-    specs = sorted(p.parent for p in (layout.features / TABLES_DIR / task).glob(f"*/{shard}.parquet"))
+    specs = [p.parent for p in dataset_files(layout.features, f"{TABLES_DIR}/{task}/*/{shard}.parquet")]
     if not specs:
         return RuleResult(False, "the feature table was not written")
     results = [_table_matches(layout, task, shard, folder, sample, seed) for folder in specs]
