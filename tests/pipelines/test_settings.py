@@ -95,3 +95,13 @@ def test_demo_refuses_a_root_keyed_with_a_real_secret(tmp_path: Path):
     with pytest.raises(SettingsError, match="needs a new root"):
         settings_from_env(tmp_path, demo=True, environ={})
     assert not (tmp_path / "demo-secret.txt").exists()
+
+
+def test_a_root_built_with_its_demo_secret_keeps_working_as_a_demo_root(tmp_path: Path):
+    from pipelines.settings import Settings, pin
+
+    secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    (tmp_path / "demo-secret.txt").write_text(secret + "\n")
+    pin(Settings(root=tmp_path.resolve(), secret=secret.encode()))  # pinned before roots were marked demo
+    s = settings_from_env(tmp_path, environ={})
+    assert s.demo and s.secret == secret.encode()
