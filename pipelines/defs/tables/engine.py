@@ -285,8 +285,8 @@ def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataF
         right_keys = [f"{jn.prefix}{c}" for c in jn.keys.values()]
         df = df.join(
             right.unique(right_keys, keep="first"),
-            left_on=list(jn.keys),
-            right_on=right_keys,
+            left_on=[pl.col(k).cast(pl.String) for k in jn.keys],  # a computed key joins by its text
+            right_on=[pl.col(k).cast(pl.String) for k in right_keys],
             how="left",
             coalesce=False,
         )  # the dictionary's key stays, null where the row found no entry
@@ -295,6 +295,7 @@ def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataF
         if not run.require(df, u.columns, ("events", i, "unpivot", "columns"), spec.table, f"events[{i}].unpivot"):
             return None
         index = [c for c in df.columns if c not in u.columns]
+        df = df.with_columns(pl.col(u.columns).cast(pl.String))  # computed columns among them unpivot as text
         df = df.unpivot(on=u.columns, index=index, variable_name=u.name, value_name=u.value)
         # An empty cell makes no event; the row is still counted in the ledger through its other columns.
         df = df.filter(pl.col(u.value).is_not_null()).sort(ROW, maintain_order=True)
@@ -435,7 +436,12 @@ def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -
         return
     run.used.add(spec.table)
     if spec.where:
-        df = df.filter(pl.sql_expr(spec.where).fill_null(False))
+        try:
+            df = df.filter(pl.sql_expr(spec.where).fill_null(False))
+        except Exception as err:  # polars raises several types for a bad SQL expression or column
+            run.problem(f"{run.m.where('notes', i, 'where')}: notes[{i}].where on table {spec.table!r}: "
+                        f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")  # fmt: skip
+            return
     types = column_types(df.schema)
     cols = [spec.subject, spec.text, *template_columns(spec.type), *time_columns(spec.time, types)]
     cols += [c for c in (spec.note_id, spec.encounter) if c]
