@@ -115,6 +115,14 @@ def _rule_findings(report: CheckReport, mapped: MappedSource) -> None:
     events, rejects = mapped.events, mapped.rejects
     by_rule = Counter(zip(rejects["rule"].to_list(), rejects["reason_code"].to_list(), strict=True))
     for rule, stat in mapped.stats.items():
+        if rule.startswith("vocabulary."):
+            i = int(rule.split(".")[1])
+            if stat["rows"] and not stat["matched"] and events.height:
+                report.warnings.append(
+                    f"{m.where('vocabulary', i, 'code')}: vocabulary[{i}] (table {m.vocabulary[i].table!r}) "
+                    f"describes none of the sampled events' codes: does its `code` spell them as the rules do?"
+                )
+            continue
         if rule.endswith(".where"):
             i = int(rule.split(".")[1])
             if stat["rows"] and not stat.get("selected"):
@@ -137,8 +145,7 @@ def _rule_findings(report: CheckReport, mapped: MappedSource) -> None:
             fld, what = _FIELD_OF_REASON.get(code, ("", code))
             where = m.where(*loc, fld) if fld else m.where(*loc)
             line = f"{where}: {stat['name']} (table {stat['table']!r}): {what} in {n} of {selected} sampled rows"
-            mostly = selected and n / selected > _MOSTLY and code != "MISSING_TIME"
-            # Orphans in a sample are expected only when the subjects table itself was cut; it is read whole.
+            mostly = selected and n / selected > _MOSTLY
             (report.problems if mostly else report.warnings).append(line)
     subject_rejects = {code: n for (r, code), n in by_rule.items() if r == "subjects"}
     for code, n in subject_rejects.items():

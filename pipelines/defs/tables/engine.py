@@ -525,6 +525,7 @@ def _code_metadata(run: _Run, codes: pl.Series) -> pl.DataFrame:
             (template(v.parent, run.m.maps) if v.parent else pl.lit(None, pl.String)).alias("parent"),
         ).drop_nulls("code")
         used = concepts.filter(pl.col("code").is_in(present)).unique("code", keep="first", maintain_order=True)
+        run.stats[f"vocabulary.{i}"] = {"rows": concepts.height, "matched": used.height}
         parents = used.select("code", pl.col("parent").alias("parent_code")).drop_nulls()
         if v.parents is not None:
             parents = pl.concat([parents, _parent_links(run, i, v, concepts, used)])

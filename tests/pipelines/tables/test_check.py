@@ -83,6 +83,8 @@ BROKEN = [
                  ["'omr'", "'resultname'"], id="rule-computed-column"),
     pytest.param("unit: unit_text", "unit: units_text", "unit: units_text", ["'omr'", "'units_text'"],
                  id="unit-column"),
+    pytest.param("    time: dischtime\n    optional_time: true\n", "    time: deathtime\n", "time: deathtime",
+                 ["'admissions'", "time is empty"], id="time-mostly-empty"),
     pytest.param("extra: {stay_id: stay_id}", "extra: {stay_id: stayid}", "extra: {stay_id: stayid}",
                  ["'vitals_wide'", "'stayid'"], id="extra-column"),
 ]  # fmt: skip
@@ -100,6 +102,17 @@ def test_every_broken_mapping_is_caught_with_file_line_table_and_column(extract,
     hits = [p for p in report.problems if f"{path}:{line}:" in p]
     assert hits, (line, report.problems)
     assert all(any(w in p for p in hits) for w in words), (words, hits)
+
+
+def test_a_vocabulary_that_spells_codes_differently_is_flagged(extract: Path):
+    path = extract / "mapping.yaml"
+    path.write_text(
+        MAPPING.replace(
+            'code: "CHART//{itemid}", description: label', 'code: "ITEM//{itemid}", description: label'
+        )
+    )
+    report = check_source(load_mapping(path), extract)
+    assert any("vocabulary[1]" in w and "'d_items'" in w and "describes none" in w for w in report.warnings)
 
 
 def test_a_broken_mapping_fails_the_run_that_check_warned_about(extract, tmp_path):
