@@ -4,6 +4,7 @@ import re
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -137,3 +138,21 @@ def test_cli_check_prints_the_preview_and_fails_on_a_mistake(extract: Path):
     (extract / "mapping.yaml").write_text(MAPPING.replace("numeric_value: reading", "numeric_value: readings"))
     bad = runner.invoke(cli, ["tables", "check", str(extract)])
     assert bad.exit_code != 0 and "'readings'" in bad.output
+
+
+def test_a_big_file_is_sampled_from_its_head_with_real_positions(extract: Path, monkeypatch):
+    from pipelines.defs.tables import engine
+
+    monkeypatch.setattr(engine, "_SAMPLE_BYTES", 0)  # every CSV counts as big
+    report = check_source(load_mapping(extract / "mapping.yaml"), extract, sample=2)
+    assert report.ok, report.problems
+    labs = next(r for r in report.rules if r.name == "labevents")
+    assert labs.rows == 2 and labs.events == 2
+    from deid.pseudonym import Keyring
+
+    mapped = engine.map_source(
+        load_mapping(extract / "mapping.yaml"), extract, extract, Keyring(b"k" * 20), sample=2
+    )
+    lab_rows = mapped.events.filter(pl.col("resource_type") == "labevents")
+    assert lab_rows["__file"].unique().to_list() == ["hosp/labevents.csv"]
+    assert sorted(lab_rows["__position"].to_list()) == [2, 3]  # CSV lines of the real file
