@@ -319,6 +319,7 @@ def publish(staged: Path, final: Path, *, sync: bool = False) -> Path:
     name = staged.name.removesuffix(_STAGING) if staged.name.endswith(_STAGING) else _new_vid()
     version = versions / name
     os.replace(staged, version)
+    _fsync_dir(versions)  # the version's name is durable before a pointer names it
     crash_point("publish:version-renamed")
     if final.is_dir() and not final.is_symlink():  # a legacy directory: aside, for `sweep`, then one swap
         os.replace(final, versions / f"legacy-{uuid.uuid4().hex[:8]}{_STAGING}")
@@ -448,8 +449,8 @@ def sweep(root: Path, skip: Sequence[str] = ("landing", "models")) -> list[Path]
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for f in filenames:
-            if f.startswith(".") and ".link-" in f:
+        for f in filenames:  # half-made links, and temp files a killed atomic write left (`.<name>.*.tmp`)
+            if f.startswith(".") and (".link-" in f or f.endswith(".tmp")):
                 (here / f).unlink(missing_ok=True)
                 removed.append(here / f)
     return removed

@@ -45,7 +45,11 @@ def test_a_crashed_runs_staging_beside_the_data_is_never_read(tmp_path: Path):
         "fhir/events/shard=0/part-0.parquet",
         "tables/ehr/events/shard=0/part-0.parquet",
     ]
+    ledger = tmp_path / "quality" / "ledger"
+    ledger.mkdir(parents=True)
+    (ledger / ".fhir_raw.parquet.k1x2.tmp").write_text("a killed atomic write")
     removed = pub.sweep(tmp_path)
+    assert ledger / ".fhir_raw.parquet.k1x2.tmp" in removed
     assert raw / ".fhir.staging-1a2b3c4d" in removed and not [
         v for v in pub.versions_dir(raw / "fhir").iterdir() if v.name.endswith(".staging")
     ]
