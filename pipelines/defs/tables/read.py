@@ -69,9 +69,11 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
             raw = path.read_bytes()
             if name.endswith(".gz"):
                 raw = gzip.decompress(raw)
-            text, encoding = decode_table_bytes(raw)
             sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else spec.separator
-            df, bad = _parse_fast(text, sep)
+            df, bad, encoding = _parse_fast_bytes(raw, sep), [], "utf-8"
+            if df is None:
+                text, encoding = decode_table_bytes(raw)
+                df, bad = parse_csv(text, sep)
             rejects = _rejects([(rel, line, code, reason, record) for line, code, reason, record in bad])
     except _FILE_ERRORS as err:
         reason = f"file could not be read ({type(err).__name__})"
@@ -102,24 +104,28 @@ def decode_table_bytes(raw: bytes) -> tuple[str, str]:
 
 
 def _parse_fast(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
-    """polars' reader (about 10x faster) when the file provably holds one well-formed row per line: no quote
-    character at all, LF or CRLF endings, no blank line, every line with the header's separator count.
-    Anything else goes to `parse_csv`, which isolates each bad row."""
-    if '"' in text or not text:
-        return parse_csv(text, sep)
-    lines = pl.Series(text.removesuffix("\n").split("\n"), dtype=pl.String).str.strip_suffix("\r")
-    counts = lines.str.count_matches(sep, literal=True)
-    odd = lines.str.contains("\r", literal=True).any() or (lines.str.len_chars() == 0).any()
-    if odd or counts.n_unique() != 1:
-        return parse_csv(text, sep)
+    """`parse_csv`'s result, by polars when the bytes qualify (see `_parse_fast_bytes`)."""
+    fast = _parse_fast_bytes(text.encode(), sep)
+    return (fast, []) if fast is not None else parse_csv(text, sep)
+
+
+def _parse_fast_bytes(raw: bytes, sep: str) -> pl.DataFrame | None:
+    """polars' reader (5-10x faster than row by row) when the UTF-8 bytes provably hold one well-formed row
+    per line, else None: no quote character, no CR, no byte-order mark; polars refuses a line with too many
+    fields, and the separator count (lines x (fields - 1)) rules out one with too few; one row per line.
+    Measured on 22 MB of the shared Synthea CSV (2 shared cores): 0.9 s, polars alone 0.6 s, row by row 5.2 s."""
+    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+    if not raw or b'"' in raw or b"\r" in raw or b"\n\n" in raw or raw.startswith(boms):
+        return None  # quotes, CR endings, blank lines and BOMs are the row-by-row path's
     try:
-        df = pl.read_csv(text.encode(), separator=sep, infer_schema=False, empty_string_is_null=False,
-                         quote_char=None, raise_if_empty=False)  # fmt: skip
-    except pl.exceptions.PolarsError:
-        return parse_csv(text, sep)
-    if df.height != len(lines) - 1 or df.columns != _unique_names(_header(_lines(text[:65536]), sep)[0]):
-        return parse_csv(text, sep)
-    return df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias(ROW)), []
+        df = pl.read_csv(raw, separator=sep, infer_schema=False, empty_string_is_null=False, quote_char=None,
+                         truncate_ragged_lines=False, raise_if_empty=False)  # fmt: skip
+    except pl.exceptions.PolarsError:  # not UTF-8, or a line too long: the row-by-row path says which
+        return None
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if not df.width or df.height != lines - 1 or raw.count(sep.encode()) != lines * (df.width - 1):
+        return None
+    return df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias(ROW))
 
 
 def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
