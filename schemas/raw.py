@@ -61,3 +61,11 @@ RAW_CODE_METADATA_SCHEMA = pa.schema(
 """raw/<source>/code_metadata/*.parquet: a source vocabulary's description and parents of the codes it used
 (OMOP concept + concept_relationship, a dictionary table); the meds codes asset merges them into codes.parquet."""
 
+
+RAW_FILE_ENCODINGS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),  # relative to the root (names can hold PHI)
+        pa.field("encoding", pa.string(), nullable=False),  # what the file was decoded with: utf-8, cp1252, ...
+    ]
+)
+"""raw/tables/<source>/files/encodings.parquet: the text encoding detected for each CSV file of the source."""

@@ -41,3 +41,19 @@ def test_hostile_case(expected_file: Path, tmp_path: Path):
 
 def test_the_corpus_covers_every_reader():
     assert {p.parent.parent.name for p in CASES} == set(READERS)
+
+
+def test_the_encoding_of_each_csv_file_is_detected_and_recorded(tmp_path: Path):
+    import polars as pl
+
+    from schemas.layout import Layout
+    from schemas.publish import dataset_files
+    from tests.hostile.harness import run_tables
+
+    case = HERE / "tables" / "cp1252_file"
+    root = tmp_path / "root"
+    land(case, "tables", root, yaml.safe_load((case / "expected.yaml").read_text())["build"])
+    run_tables(root)
+    [path] = dataset_files(Layout(root).raw / "tables" / "src", "files/*.parquet")
+    got = dict(pl.read_parquet(path).iter_rows())
+    assert got == {"landing/tables/src/patients.csv": "cp1252", "landing/tables/src/labs.csv": "utf-8"}

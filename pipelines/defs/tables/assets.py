@@ -25,6 +25,7 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
             "subjects": s.subjects,
             "unmapped_files": s.unmapped_files,
             "unrecognized_events": s.unrecognized_events,
+            "encodings": s.encodings,  # files per detected encoding (a cp1252 extract is read, and said so)
         }
         for s in summaries
     }

@@ -2,7 +2,8 @@
 quarantine, and its ledger rows (with landing files no rule reads) and unrecognized-code counts."""
 
 import shutil
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +17,13 @@ from schemas.layout import Layout
 from schemas.ledger import UNMAPPED_FILE
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODE_METADATA_SCHEMA, RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.raw import (
+    RAW_CODE_METADATA_SCHEMA,
+    RAW_CODES_SCHEMA,
+    RAW_EVENTS_SCHEMA,
+    RAW_FILE_ENCODINGS_SCHEMA,
+    RAW_PATIENTS_SCHEMA,
+)
 
 _EVENT_KEY = ["source_patient", "time", "code", "source_file", "position"]
 
@@ -30,6 +37,7 @@ class SourceSummary:
     subjects: int
     unmapped_files: int = 0
     unrecognized_events: int = 0
+    encodings: dict[str, int] = field(default_factory=dict)  # text encoding -> CSV files decoded with it
 
 
 def write_source(
@@ -53,6 +61,14 @@ def write_source(
             .with_columns(pl.col("n").cast(pl.Int64))
         )
         write_parquet(codes.to_arrow(), staging / "codes" / "codes.parquet", RAW_CODES_SCHEMA, durable=False)
+        encodings = pl.DataFrame(
+            sorted(mapped.encodings.items()),
+            schema={"source_file": pl.String, "encoding": pl.String},
+            orient="row",
+        )
+        write_parquet(
+            encodings.to_arrow(), staging / "files" / "encodings.parquet", RAW_FILE_ENCODINGS_SCHEMA, durable=False
+        )
         if mapped.code_metadata.height:
             write_parquet(
                 mapped.code_metadata.to_arrow(),
@@ -98,6 +114,7 @@ def write_source(
         keys.height,
         len(mapped.unmapped),
         int(unrecognized["n"].sum()),
+        dict(Counter(mapped.encodings.values())),
     )
     return summary, ledger, unrecognized
 
