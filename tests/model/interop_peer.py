@@ -1,4 +1,4 @@
-"""Run inside bench/.venv-interop: meds_reader, meds-torch-data and MEDS-Tab on one of our MEDS roots; prints JSON.
+"""Run inside bench/.venv-interop: meds_reader, meds-torch-data, MEDS-Tab and ACES on one of our MEDS roots.
 
 `python tests/model/interop_peer.py ROOT WORK TASK` reads ROOT/meds and ROOT/features/labels_by_split/TASK and
 prints one JSON line: what each tool read back (events, subject ids, label rows, feature matrices). The test
@@ -78,6 +78,40 @@ def meds_tab_matrices(meds: Path, labels: Path, task: str, work: Path) -> dict:
     return {"static_first_files": len(static_first), "static_first_nnz": first_nnz, "task_rows": label_rows}
 
 
+# An ACES cohort triggered by a coded answer: smoking status (LOINC 72166-2) answered with any SNOMED concept. It
+# selects the companion codes `<code>//<value>`, so it finds rows only if coded answers are visible as codes.
+ACES_TASK = """
+predicates:
+  smoking_answer:
+    code: {regex: "^LOINC//72166-2//SNOMED//[0-9]+$"}
+trigger: smoking_answer
+windows:
+  input:
+    start: null
+    end: trigger
+    start_inclusive: true
+    end_inclusive: true
+    index_timestamp: end
+"""
+
+
+def aces_cohort(meds: Path, work: Path) -> dict:
+    """aces-cli on every data shard; returns the cohort's (subject_id, prediction_time) rows."""
+    import polars as pl
+
+    cohort = work / "aces"
+    cohort.mkdir(parents=True, exist_ok=True)
+    (cohort / "smoking.yaml").write_text(ACES_TASK)
+    rows = []
+    for shard in sorted((meds / "data").glob("*/*.parquet")):
+        out = cohort / f"{shard.parent.name}_{shard.stem}.parquet"
+        _run(["aces-cli", "data.standard=meds", f"data.path={shard}", f"cohort_dir={cohort}",
+              "cohort_name=smoking", f"output_filepath={out}"])  # fmt: skip
+        frame = pl.read_parquet(out)
+        rows += [[int(s), str(t)] for s, t in frame.select("subject_id", "prediction_time").iter_rows()]
+    return {"rows": sorted(rows)}
+
+
 def main() -> None:
     root, work, task = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     work.mkdir(parents=True, exist_ok=True)
@@ -86,6 +120,7 @@ def main() -> None:
         "meds_reader": meds_reader_events(meds, work),
         "meds_torch_data": meds_torch_data_batches(meds, labels, work),
         "meds_tab": meds_tab_matrices(meds, labels, task, work),
+        "aces": aces_cohort(meds, work),
     }
     print(json.dumps(result))
 

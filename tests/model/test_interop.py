@@ -1,4 +1,4 @@
-"""Our MEDS output read by the real MEDS tools: meds_reader, meds-torch-data and MEDS-Tab.
+"""Our MEDS output read by the real MEDS tools: meds_reader, meds-torch-data, MEDS-Tab and ACES.
 
 The tools pin polars<2, which conflicts with ours, so they live in their own venv, bench/.venv-interop, built by
 `make interop` from the pins in bench/interop-requirements.txt. Without it these tests skip and say so.
@@ -33,7 +33,7 @@ SHARDS = 2
 def _need_interop() -> None:
     if not INTEROP_PY.exists():
         pytest.skip(
-            "bench/.venv-interop is absent: `make interop` installs meds_reader, meds-torch-data, MEDS-Tab"
+            "bench/.venv-interop is absent: `make interop` installs meds_reader, meds-torch-data, MEDS-Tab, ACES"
         )
 
 
@@ -78,6 +78,10 @@ def test_meds_tools_read_every_event_subject_and_label_of_our_output(tmp_path):
     train_labels = labels.join(splits.filter(pl.col("split") == "train"), on="subject_id")
     assert mtd["task"]["rows"] == train_labels.height, "one sample per train label row"
     assert set(mtd["task"]["subject_ids"]) == set(train_labels["subject_id"].to_list())
+
+    answers = data.filter(pl.col("code").str.contains(r"^LOINC//72166-2//SNOMED//[0-9]+$"))
+    expected = sorted([s, str(t)] for s, t in answers.select("subject_id", "time").unique().iter_rows())
+    assert expected and got["aces"]["rows"] == expected, "ACES selects coded answers by their companion codes"
 
     tab = got["meds_tab"]
     assert tab["static_first_files"] > 0 and tab["static_first_nnz"] > 0, "static/first has values to aggregate"
