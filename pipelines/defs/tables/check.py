@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.defs.tables.engine import MappedSource, MappingColumnError, map_source
+from pipelines.defs.tables.engine import MappedSource, MappingColumnError, describe_error, map_source
 from pipelines.defs.tables.mapping import Mapping, MappingError
 from pipelines.defs.tables.read import table_files
 
@@ -92,7 +92,7 @@ def check_source(mapping: Mapping, source_dir: Path, sample: int = 1000, n_examp
     except Exception as err:  # a run-time failure the rules above did not name: still report, with its type
         report.problems += [
             *problems,
-            f"{mapping.where()}: the rules fail on the data: {type(err).__name__}: {err}",
+            f"{mapping.where()}: the rules fail on the data: {describe_error(err)}",
         ]
         return report
     report.problems += problems

@@ -199,6 +199,18 @@ def _read_head(path: Path, spec, root: Path, rows: int) -> TableRead:
     return TableRead(read.frame.with_columns(label), read.rejects.with_columns(label), read.encoding)
 
 
+def describe_error(err: Exception) -> str:
+    """A polars error for a message that may be logged: its type, and its text only where that cannot hold a
+    value from the data (a SQL parse error quotes the mapping; a missing column names columns). A conversion
+    error lists the values that failed, so its text is withheld."""
+    name = type(err).__name__
+    if name in ("SQLInterfaceError", "SQLSyntaxError", "ColumnNotFoundError"):
+        return f"{name}: {str(err).strip().splitlines()[0][:200]}"
+    if name == "InvalidOperationError":
+        return f"{name}: a value does not convert (use TRY_CAST in SQL; the values are not shown)"
+    return f"{name} (message withheld: it can quote values from the data)"
+
+
 def _rule(loc: tuple) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -332,7 +344,7 @@ def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataF
             df = df.filter(pl.sql_expr(spec.where).fill_null(False))
         except Exception as err:  # polars raises several types for a bad SQL expression or column
             run.problem(f"{run.m.where('events', i, 'where')}: events[{i}].where on table {spec.table!r}: "
-                        f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")  # fmt: skip
+                        f"{describe_error(err)}")  # fmt: skip
             return None
     run.stats[f"events.{i}.where"]["selected"] = df.height
     if not run.require(df, [spec.subject], ("events", i, "subject"), spec.table, f"events[{i}].subject"):
@@ -399,7 +411,7 @@ def _event_part(
         try:
             df = df.filter(pl.sql_expr(part.where).fill_null(False))
         except Exception as err:
-            run.problem(f"{run.m.where(*loc, 'where')}: {name}: where: {type(err).__name__}: {str(err)[:200]}")
+            run.problem(f"{run.m.where(*loc, 'where')}: {name}: where: {describe_error(err)}")
             return
     if part.time is not None:
         df = with_time(df, part.time, _tz(run, spec.table), types)
@@ -466,7 +478,7 @@ def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -
             df = df.filter(pl.sql_expr(spec.where).fill_null(False))
         except Exception as err:  # polars raises several types for a bad SQL expression or column
             run.problem(f"{run.m.where('notes', i, 'where')}: notes[{i}].where on table {spec.table!r}: "
-                        f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")  # fmt: skip
+                        f"{describe_error(err)}")  # fmt: skip
             return
     types = column_types(df.schema)
     cols = [spec.subject, spec.text, *template_columns(spec.type), *time_columns(spec.time, types)]

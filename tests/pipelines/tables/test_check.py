@@ -156,3 +156,16 @@ def test_a_big_file_is_sampled_from_its_head_with_real_positions(extract: Path, 
     lab_rows = mapped.events.filter(pl.col("resource_type") == "labevents")
     assert lab_rows["__file"].unique().to_list() == ["hosp/labevents.csv"]
     assert sorted(lab_rows["__position"].to_list()) == [2, 3]  # CSV lines of the real file
+
+
+def test_a_where_that_fails_on_a_value_names_the_line_but_never_the_value(extract: Path):
+    path = extract / "mapping.yaml"
+    text = MAPPING.replace(
+        "where: \"result_name = 'Blood Pressure'\"", 'where: "CAST(result_value AS INTEGER) > 0"'
+    )
+    path.write_text(text)
+    report = check_source(load_mapping(path), extract)
+    [problem] = report.problems
+    line = _line_of(text, "CAST(result_value")
+    assert f"{path}:{line}:" in problem and "TRY_CAST" in problem
+    assert "120/80" not in problem and "118" not in problem
