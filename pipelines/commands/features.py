@@ -70,6 +70,7 @@ def labels_command(
     ctx: click.Context, task: str | None, root: str | None, out: str | None, list_only: bool
 ) -> None:
     """Build the MEDS label table of a task from the root's MEDS data."""
+    from pipelines.features.codesets import shipped_codesets
     from pipelines.features.spec import shipped_specs
     from pipelines.features.tasks import load_task, shipped_tasks
 
@@ -78,6 +79,7 @@ def labels_command(
             raise click.UsageError("give --task NAME (or --list)")
         click.echo("tasks: " + ", ".join(shipped_tasks()))
         click.echo("specs: " + ", ".join(shipped_specs()))
+        click.echo("code sets: " + ", ".join(shipped_codesets()))
         return
     from pipelines.features.labels import write_labels
 
