@@ -16,7 +16,9 @@ _HOLIDAY = {"christmas": (12, 25), "thanksgiving": (11, 25), "easter": (4, 10)}
 _NO_YEAR = 2000
 _MONTH_RE = r"(?P<mon>[A-Za-z]{3,9})(?P<dot>\.?)"
 _DAY_RE = r"(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?"
-_YEAR_RE = r"(?P<y>\d{4}|'\d\d)"
+_YEAR_RE = r"(?P<y>\d{4}|'?\d\d)"
+# A day alone ("the 11th", the 1 of "1->2 nov") is read in a 31-day month, so a shift moves it like a date.
+_DAY_MONTH = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class ParsedDate:
 
 def _year(text: str) -> int:
     """Four digits as is; two digits ('86, 86) pivot at 40: 00-40 are 20xx, 41-99 are 19xx."""
-    digits = text.lstrip("'")
+    digits = text.strip("'")
     if len(digits) == 4:
         return int(digits)
     yy = int(digits)
@@ -62,6 +64,8 @@ def _year(text: str) -> int:
 def _fmt_year(template: str, y: int) -> str:
     if template.startswith("'"):
         return f"'{y % 100:02d}"
+    if template.endswith("'"):  # CVA 74': the apostrophe after
+        return f"{y % 100:02d}'"
     return f"{y % 100:02d}" if len(template) == 2 else f"{y:04d}"
 
 
@@ -148,11 +152,26 @@ def _numeric(m: re.Match[str]) -> ParsedDate:
 
 def _md(m: re.Match[str]) -> ParsedDate:
     fields = (m["a"], m["b"])
+    month, day = int(m["a"]), int(m["b"])
+    if 1 <= month <= 12 and 28 < day <= 31:  # 2/31 as written: the last day of that month
+        day = min(day, (date(_NO_YEAR + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day)
 
     def render(v: date) -> str:
         return _sub(m, {"a": _num(m["a"], v.month, *fields), "b": _num(m["b"], v.day, *fields)})
 
-    return ParsedDate(date(_NO_YEAR, int(m["a"]), int(m["b"])), False, render)
+    return ParsedDate(date(_NO_YEAR, month, day), False, render)
+
+
+def _day(m: re.Match[str]) -> ParsedDate:
+    day = int(m["d"])
+
+    def render(v: date) -> str:
+        values = {"d": f"{v.day:02d}" if m["d"].startswith("0") else str(v.day)}
+        if m["ord"]:
+            values["ord"] = _ord(m, v.day)
+        return _sub(m, values)
+
+    return ParsedDate(date(_NO_YEAR, _DAY_MONTH, day), False, render)
 
 
 def _my_numeric(m: re.Match[str]) -> ParsedDate:
@@ -222,7 +241,8 @@ _PARSERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], ParsedDate]], .
             r"(?:\s+of)?,?\s+(?P<y>\d{4}|'\d\d)",
             _season,
         ),
-        (r"(?P<y>\d{4}|'\d\d)", _bare_year),
+        (r"(?P<y>\d{4}|'\d\d|\d\d')", _bare_year),
+        (r"(?:the\s+)?(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?", _day),
     )
 )
 
@@ -243,6 +263,10 @@ def parse_date(text: str) -> ParsedDate | None:
     ('2020-03-05T10:00', '2019')
     >>> parse_date("03/11/2019 15:24").shifted(-7), parse_date("March 4, 2021 at 10:30 AM").shifted(7)
     ('03/04/2019 15:24', 'March 11, 2021 at 10:30 AM')
+    >>> parse_date("7/22").shifted(-35), parse_date("CVA 74'"[4:]).shifted(-364), parse_date("7/81").shifted(-35)
+    ('6/17', "73'", '6/81')
+    >>> parse_date("2 nov, 96").shifted(-35), parse_date("the 11th").shifted(-7), parse_date("NOV 2").shifted(7)
+    ('28 sep, 96', 'the 4th', 'NOV 9')
     """
     text = text.strip()
     time = _TIME_SUFFIX.search(text)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import regex as re
 
+from deid.text.gazetteer import is_city
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
@@ -20,6 +21,7 @@ from deid.text.lexicon import (
     STATE_NAMES,
     SURNAMES,
 )
+from deid.text.vocabulary import all_clinical, clinical_vocabulary, clinical_word
 
 _FIRST = frozenset(FIRST_NAMES)
 _NAMES = _FIRST | frozenset(SURNAMES)
@@ -62,7 +64,7 @@ _STREET_TYPE = (
 _FOREIGN_STREET = (
     r"(?:\p{Lu}[\w'-]*(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|vej|gade|gatan|v[äa]gen|katu|tie|laan|"
     r"straat|utca|ulica|veien|vegen|gata|gate)|(?:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
-    r"Strada|Carrer|Rambla|Paseo|Praça|Largo|rua|rue|calle|via|ulica)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
+    r"Strada|Carrer|Rambla|Paseo|Praça|Largo|rua|rue|calle|ulica)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
 )
 _FACILITY_WORD = (
     r"(?:Hospital|Hospitals|Medical Center|Medical Centre|Health Center|Health Centre|Health System|"
@@ -122,7 +124,77 @@ def is_eponym(text: str, start: int, end: int) -> bool:
 
 def _lexicon_first_name(m: re.Match[str]) -> bool:
     first = m.group("first").lower()
-    return first in _FIRST and first not in AMBIGUOUS_NAMES and not is_eponym(m.string, m.start(), _span_end(m))
+    if first not in _FIRST or first in AMBIGUOUS_NAMES or is_eponym(m.string, m.start(), _span_end(m)):
+        return False
+    if _in_caps_line(m):  # in ALL CAPS a given name that is also a word ("AMBER URINE") needs a surname
+        from deid.text.engine import english_word
+
+        rest = (m.group("rest") or "").strip()
+        return not english_word(first) or (bool(rest) and not clinical_word(rest))
+    return True
+
+
+def _institution_initials(m: re.Match[str]) -> bool:
+    """Initials after at/from/to that name an institution (UCSF, MGH, UCLA), not a unit ("to CCU"), a mode
+    or a rhythm ("to PSV", "to NSR"); in ALL-CAPS text every acronym looks alike, so none is taken there."""
+    fac = m.group("fac")
+    if fac.endswith("U") or _in_caps_line(m) or fac.lower() in CLINICAL_ACRONYMS or fac.lower() in COMMON_WORDS:
+        return False
+    if fac.startswith("U"):
+        return True  # a university's initials (UCSF, UCLA, UW): Philter's word list has them
+    return not clinical_word(fac)
+
+
+def _in_caps_line(m: re.Match[str]) -> bool:
+    from deid.text.engine import is_all_caps
+
+    text = m.string
+    start = text.rfind("\n", 0, m.start()) + 1
+    end = text.find("\n", m.end())
+    return is_all_caps(text[start : end if end >= 0 else len(text)])
+
+
+_TIME_BEFORE = re.compile(r"(?:\b(?i:at|by|until|till|til|around|approx|approximately|about|x|q)|[@~>-])[ \t]*$")
+_TIME_AFTER = re.compile(r"[ \t]*(?:-|->|to|until)[ \t]*\d{3,4}\b|[ \t]*(?i:hrs?|h|hours)\b")
+
+
+def _clock_time(m: re.Match[str]) -> bool:
+    """A four-digit number that reads as a time of day in its place: "at 2000", "@ 1900", "1900 - 0700",
+    "0700->1930", "2030 hrs" ("since 2010" stays a year)."""
+    value = m.group(0)
+    if not (int(value[:2]) <= 23 and int(value[2:]) <= 59):
+        return False
+    text = m.string
+    if _TIME_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None:
+        return True
+    return _TIME_AFTER.match(text, m.end()) is not None
+
+
+_LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_LETTER_AFTER = re.compile(r"-\p{L}")
+_STREET_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_GENERIC_TLD = frozenset("com org net edu gov mil io info biz health care".split())
+
+
+def _valid_street(m: re.Match[str]) -> bool:
+    """A street's name is no clinical abbreviation or stop word ("99-104 NSR ST", "2200 PER DR."); in ALL-CAPS
+    text no clinical word at all ("4U REG SQ")."""
+    words = _STREET_WORD.findall(m.group(0))
+    if len(words) < 2 or words[-1].lower() == "pt":
+        return False
+    if any(w.lower() in COMMON_WORDS or w.lower() in CLINICAL_ACRONYMS for w in words[:-1]):
+        return False
+    return not (_in_caps_line(m) and any(clinical_word(w) for w in words[:-1]))
+
+
+def _valid_domain(domain: str) -> bool:
+    """A host name: a generic top-level domain or more than one dot, and letters before the dot; a missing
+    space after a full stop ("well.no", "gtt.at", "90.no") is no web address."""
+    host = domain.split("/")[0]
+    labels = host.split(".")
+    if not any(ch.isalpha() for ch in labels[0]) or labels[0].isdigit():
+        return False
+    return len(labels) > 2 or labels[-1].lower() in _GENERIC_TLD
 
 
 def _lexicon_pair(m: re.Match[str]) -> bool:
@@ -145,12 +217,16 @@ _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "S
 _DATE_SHAPE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
+_CLOCK_RANGE = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ \t]*-[ \t]*(?:[01]\d|2[0-3])[0-5]\d")
+
+
 def _valid_phone(m: re.Match[str]) -> bool:
-    """7 to 15 digits that libphonenumber accepts as a valid number of a common region."""
+    """7 to 15 digits that libphonenumber accepts as a valid number of a common region, and no shift of
+    clock times ("1900-0700")."""
     import phonenumbers
 
     text = m.group(0)
-    if _DATE_SHAPE.search(text):
+    if _DATE_SHAPE.search(text) or _CLOCK_RANGE.fullmatch(text.strip()):
         return False
     n = sum(ch.isdigit() for ch in text)
     if not 7 <= n <= 15:
@@ -164,13 +240,18 @@ def _valid_phone(m: re.Match[str]) -> bool:
     return False
 
 
+_MEASURE = re.compile(r"\d+(?:\.\d+)?(?i:cc|ml|mg|mcg|kg|g|l|u|units?|hrs?|x\d*)|(?i:[a-z]+\d)")
+
+
 def _has_digit(m: re.Match[str]) -> bool:
-    return any(ch.isdigit() for ch in m.group("id"))
+    """An identifier has three digits or more and is no measure ("600cc") or shorthand ("AOx3", "mso4")."""
+    value = m.group("id")
+    return sum(ch.isdigit() for ch in value) >= 3 and _MEASURE.fullmatch(value) is None
 
 
 _DATE_CONTEXT = (
-    r"(?:on|since|from|until|till|thru|through|to|dated|date|dos|doa|dod|dob|seen|admitted|discharged|"
-    r"visit|surgery|started|stopped|began|by|before|after|last|next|of|in|and|-|–|,|\(|:)"
+    r"(?:\b(?:on|since|from|until|till|thru|through|to|dated|date|dos|doa|dod|dob|seen|admitted|discharged|"
+    r"visit|surgery|started|stopped|began|by|before|after|last|next|of|in|and)|-|–|,|\(|:)"
 )
 
 # m/d without a year is a date only after a word that introduces one (5/5 strength, 1/2 tab are not).
@@ -214,7 +295,7 @@ RULES: tuple[Rule, ...] = (
         "numeric_date",
         "DATE",
         _c(
-            rf"(?<![\d/.-])(?P<m>\d{{1,2}})(?P<sep>[/.-])(?P<d>\d{{1,2}})(?P=sep)(?:\d{{4}}|\d{{2}})(?![\d/-]|\.\d){_TIME}"
+            rf"(?<![\d/.-])(?P<m>\d{{1,2}})(?P<sep>[/.-])(?P<d>\d{{1,2}})(?P=sep)(?:(?:19|20)\d{{2}}|\d{{2}})(?![\d/-]|\.\d|%){_TIME}"
         ),
         score=0.9,
         validate=lambda m: _valid_md(m) or (1 <= int(m.group("d")) <= 12 and 1 <= int(m.group("m")) <= 31),
@@ -247,17 +328,6 @@ RULES: tuple[Rule, ...] = (
         score=0.8,
     ),
     Rule(
-        "month_day",  # 3/4 after a date word; 5/5 strength and 1/2 tab are not dates
-        "DATE",
-        _c(
-            rf"(?:(?<=\b{_MD_CONTEXT}:?\s)|(?<=^))(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])"
-            rf"(?![\d/]|\s*(?:strength|murmur|systolic|diastolic|holosystolic|pulses?|reflex|{_UNITS}))",
-            re.IGNORECASE | re.MULTILINE,
-        ),
-        score=0.75,
-        validate=_valid_md,
-    ),
-    Rule(
         "month_alone",
         "DATE",
         _c(rf"\b(?:{_MONTHS_FULL})\b"),
@@ -278,6 +348,7 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(rf"(?<![\d$#.,/:-])(?:19[0-9]\d|20[0-4]\d)(?![\d%]|\.\d|,\d|\s*(?:-|to)?\s*{_UNITS}|-\d)"),
         score=0.5,
+        validate=lambda m: not _clock_time(m) and _LETTER_AFTER.match(m.string, m.end()) is None,
     ),
     Rule("year_apostrophe", "DATE", _c(r"(?<=\bin\s)'\d\d\b|(?<=\bsince\s)'\d\d\b"), score=0.6),
     # ---- ages over 89 --------------------------------------------------------------------------------
@@ -347,6 +418,7 @@ RULES: tuple[Rule, ...] = (
         "ID",
         _c(r"\b(?:[A-Z]{1,6}-?\d{4,}(?:-\d+)*[A-Z]?|\d{4,}-[A-Z]{2,5}|[A-Z]{2,5}\d{2,}[A-Z]+\d*|[A-Z]\d{6,})\b"),
         score=0.75,
+        validate=lambda m: not any(w.lower() in clinical_vocabulary() for w in _LETTER_RUN.findall(m.group(0))),
     ),
     Rule(
         "long_number",  # 6+ digit runs: record numbers, cards, accounts
@@ -372,7 +444,8 @@ RULES: tuple[Rule, ...] = (
         "phone_us",
         "PHONE",
         _c(
-            r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+            r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}(?:[\s.-]|-[ \t]))\d{3}(?:[\s.-]|-[ \t])\d{4}"
+            r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
         ),
         score=0.9,
     ),
@@ -381,6 +454,7 @@ RULES: tuple[Rule, ...] = (
         "PHONE",
         _c(r"(?<![\w-])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w-])"),
         score=0.8,
+        validate=lambda m: sum(ch.isdigit() for ch in m.group(0)) >= 7,
     ),
     Rule(
         "phone_numbering_plan",  # digit groups that are a valid number somewhere: 07700 063 966, (37) 788-063
@@ -424,6 +498,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:\.[a-z]{2})?(?:/[^\s]*)?(?![\w@-])"
         ),
         score=0.7,
+        validate=lambda m: _valid_domain(m.group(0)),
     ),
     Rule("ipv4", "IP", _c(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)"), score=0.9, validate=_valid_ip),
     Rule("ipv6", "IP", _c(r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.IGNORECASE), score=0.9),
@@ -432,11 +507,12 @@ RULES: tuple[Rule, ...] = (
         "street_address",
         "ADDRESS",
         _c(
-            rf"\b(?:\d{{1,6}}\s+)?\d{{1,6}}(?:-\d+)?[A-Z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:(?:\d+(?:st|nd|rd|th)|"
-            rf"[A-Z][A-Za-z'.-]*)\s+){{1,4}}(?i:{_STREET_TYPE})\b\.?"
+            rf"\b(?:\d{{1,6}}[ \t]+)?\d{{1,6}}(?:-\d+)?[A-Z]?[ \t]+(?:(?:[NSEW]|North|South|East|West)\.?[ \t]+)?"
+            rf"(?:(?:\d+(?:st|nd|rd|th)|[A-Z][A-Za-z'-]*)[ \t]+){{1,4}}(?i:{_STREET_TYPE})\b\.?"
             rf"(?:,?\s*(?i:apt|apartment|suite|ste|unit|\#|room|rm|floor|fl|bldg|building)\.?\s*\#?\s*[\w-]+)?"
         ),
         score=0.85,
+        validate=_valid_street,
     ),
     Rule(
         "street_address_foreign",
@@ -448,10 +524,13 @@ RULES: tuple[Rule, ...] = (
         "number_words_number",  # 3657 Laukaantie 80, 641 Dašická 688 (street and house number abroad)
         "ADDRESS",
         _c(
-            rf"(?<![\d.,/-])\d{{2,6}}\s+(?!{MONTH}\b)\p{{Lu}}[\p{{L}}'.-]+(?:\s+\p{{L}}[\p{{L}}'.-]+){{0,3}}\s+\d{{1,5}}[A-Za-z]?\b"
+            rf"(?<![\d.,/-])\d{{2,6}}\s+(?!{MONTH}\b)\p{{Lu}}[\p{{L}}'-]+"
+            rf"(?:\s+\p{{L}}[\p{{L}}'-]+){{0,3}}\s+"
+            rf"\d{{1,5}}[A-Za-z]?\b"
             rf"(?!\s*{_UNITS}|[.,/:]\d)"
         ),
         score=0.6,
+        validate=lambda m: not all_clinical(re.sub(r"\d", " ", m.group(0))),
     ),
     Rule(
         "place_after_unit",  # the town line of a postal address, under the street or unit line
@@ -511,8 +590,7 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(
             rf"\b(?i:last|next|this past|past|this)\s+(?:{_MONTHS_FULL}|"
-            rf"(?i:week|month|year|weekend|spring|summer|fall|"
-            r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"
+            r"(?i:spring|summer|fall|autumn|winter))\b"
         ),
         score=0.5,
     ),
@@ -599,6 +677,7 @@ RULES: tuple[Rule, ...] = (
         _c(r"(?<=\b(?:at|from|to)\s)(?:the\s)?(?P<fac>[A-Z]{3,6})\b(?!-)"),
         group="fac",
         score=0.55,
+        validate=_institution_initials,
     ),
     # ---- names by context ----------------------------------------------------------------------------
     Rule("titled_name", "NAME", _c(rf"\b{_TITLE}\s+(?P<name>{_NAME})"), group="name", score=0.9),
@@ -607,6 +686,7 @@ RULES: tuple[Rule, ...] = (
         "NAME",
         _c(r"(?<![\w-])\p{Lu}[\p{L}'’-]*\d{1,4}(?:[ \t]+\p{Lu}[\p{L}'’-]*\d{1,4}){1,3}(?![\w-])"),
         score=0.8,
+        validate=lambda m: not all_clinical(re.sub(r"\d", "", m.group(0))),
     ),
     Rule(
         "numbered_name_line",  # "Augustus49" alone on the line that heads a Synthea note
@@ -638,7 +718,7 @@ RULES: tuple[Rule, ...] = (
         _c(
             rf"\b(?i:signed|e-?signed|electronically signed|dictated|transcribed|cosigned|co-signed|authenticated|"
             rf"reviewed|attending|resident|fellow|intern|provider|physician|surgeon|pcp|referring|consultant|"
-            rf"author|cc|seen|examined|evaluated|discussed|referred|accompanied|escorted)"
+            rf"author|cc|seen|examined|evaluated|discussed|referred|accompanied|escorted)\b"
             rf"(?i:\s+(?:by|with|to|from))?\s*:?\s*(?:{_TITLE}\s+)?(?P<name>{_NAME})"
         ),
         group="name",
@@ -727,6 +807,29 @@ def _facility_word(token: str) -> bool:
     return word.lower() in FACILITY_WORDS or _FACILITY_TAIL.search(word) is not None
 
 
+# Rules whose match is dropped when every word of it is clinical vocabulary (titles and credentials name the
+# word after them whatever it is: "Dr. Foley", "Dr. White").
+_NOT_CLINICAL_RULES = frozenset(
+    """signature name_credentials name_is name_label relative_name lexicon_name lexicon_pair last_comma_first
+    place_after_unit city_state town_postcode_line""".split()
+)
+# Facility words that name an institution by themselves; "Care", "Labs", "Rehab" need a name before them.
+_STRONG_FACILITY = frozenset(
+    """hospital hospitals clinic clinics infirmary sanatorium hospice memorial regional university college
+    institute center centre""".split()
+)
+
+
+def _named_facility(span: str) -> bool:
+    """A facility with a strong head ("Holy Cross Hospital") or a name that is no clinical word ("Resp Care",
+    "AM LABS" and "Supportive Care" name nothing)."""
+    words = [w.strip(".,").lower() for w in span.split()]
+    if any(w in _STRONG_FACILITY for w in words):
+        return True
+    names = [w for w in span.split() if not _facility_word(w) and w.lower() not in _KEEP_LOWER]
+    return bool(names) and not all_clinical(" ".join(names))
+
+
 def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
     """A facility starts after the last ordinary word before its own name ("SEEN BY ... MERCY HOSPITAL"),
     and must have a name: a bare "Hospital" or "Family Medicine" names no one."""
@@ -780,5 +883,14 @@ def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[i
                 start, end = _trim_name(text, start, end)
             elif rule.label == "FACILITY" and rule.name.startswith("facility"):
                 start, end = _trim_facility(text, start, end)
+                if start < end and not _named_facility(text[start:end]):
+                    continue
+            if (
+                start < end
+                and rule.name in _NOT_CLINICAL_RULES
+                and all_clinical(text[start:end])
+                and not is_city(text[start:end].lower())
+            ):
+                continue  # "CALLED HO", "DISCUSSED W DAUGHTER", "NT, ND": shorthand, not a name or a town
             if start < end:
                 yield start, end, rule.label, rule.score, rule.name

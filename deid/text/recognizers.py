@@ -16,15 +16,18 @@ from deid.text.lexicon import (
     CLINICAL_ACRONYMS,
     CLINICAL_TERMS,
     COMMON_WORDS,
+    COUNTRIES,
     DRUG_BRANDS,
     DRUG_SUFFIXES,
     EPONYMS,
     FIRST_NAMES,
+    STATE_NAMES,
     SURNAMES,
 )
 from deid.text.patterns import RULES, is_eponym, iter_matches
 from deid.text.proper_nouns import find_proper_nouns, followed_by_measure
 from deid.text.spans import LABELS
+from deid.text.vocabulary import all_clinical, clinical_register, name_evidence
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
 
@@ -56,7 +59,10 @@ class ClinicalRuleRecognizer(LocalRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
-        return [_result(s, e, label, score, rule) for s, e, label, score, rule in iter_matches(text, RULES)]
+        from deid.text.context_rules import iter_context_matches
+
+        found = [*iter_matches(text, RULES), *iter_context_matches(text)]
+        return [_result(s, e, label, score, rule) for s, e, label, score, rule in found]
 
 
 class ProperNounRecognizer(LocalRecognizer):
@@ -73,15 +79,34 @@ class ProperNounRecognizer(LocalRecognizer):
         from deid.text.engine import english_word, is_all_caps, known_word
 
         found = []
+        strict = clinical_register(text)
         for line in _LINE.finditer(text):
             if is_all_caps(line.group()):
                 continue
             spans = find_proper_nouns(line.group(), known_word, english_word)
-            found.extend((s + line.start(), e + line.start(), label, score) for s, e, label, score in spans)
+            found.extend(
+                (s + line.start(), e + line.start(), label, score)
+                for s, e, label, score in spans
+                if not strict
+                or _plausible(
+                    text[s + line.start() : e + line.start()],
+                    label,
+                    caps=False,
+                    sentence_start=_at_sentence_start(text, s + line.start()),
+                )
+            )
         return [_result(s, e, label, score, "shape") for s, e, label, score in found]
 
 
 _LINE = re.compile(r"[^\n]+")
+
+
+def _caps_line(text: str, pos: int) -> bool:
+    from deid.text.engine import is_all_caps
+
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return is_all_caps(text[start : end if end >= 0 else len(text)])
 
 
 @lru_cache(maxsize=256)
@@ -119,6 +144,7 @@ class ClinicalNerRecognizer(LocalRecognizer):
         if nlp_artifacts is None:
             return []
         out = []
+        strict = clinical_register(text)
         for start, end, ner_label in nlp_artifacts.entities:
             label = _NER_LABELS.get(ner_label)
             if label is None:
@@ -131,12 +157,49 @@ class ClinicalNerRecognizer(LocalRecognizer):
                 ):
                     continue  # "Tylenol 650 mg", "Crohn's disease": not PHI, whatever the model says
                 label2 = _keep(text[s:e], label, _at_sentence_start(text, s))
-                if label2 is not None:
+                if label2 is not None and (
+                    not strict or _plausible(text[s:e], label2, _caps_line(text, s), _at_sentence_start(text, s))
+                ):
                     out.append(_result(s, e, label2, _NER_SCORES[label2], "spacy"))
         return out
 
 
 _HYPHEN_AFTER = re.compile(r"-\p{L}")
+
+
+def _place_word(span: str) -> bool:
+    low = span.lower()
+    return low in COUNTRIES or low in STATE_NAMES or (is_city(low) and not span.isupper())
+
+
+def _plausible(span: str, label: str, caps: bool, sentence_start: bool = False) -> bool:
+    """A model's or the shape pass's span that could be what it says: a person needs a word of a name
+    lexicon and no span is clinical vocabulary through and through ("SEROSANG DRNG", "Resp Care"). Philter's
+    non-names list knows towns and companies too ("Rockville", "Kaiser"): in mixed-case text a place or an
+    organisation of several words goes unless all its words are our own clinical words, and one word goes
+    when it is a known town or no clinical word."""
+    if all_clinical(span) and not _place_word(span):
+        return False
+    if label == "NAME":
+        return name_evidence(span)
+    low = span.lower()
+    if _place_word(span):
+        return True
+    if is_city(low) and not (caps and all_clinical(span)):
+        return True
+    words = span.split()
+    if caps:
+        return not all_clinical(span) and name_evidence(span)
+    if len(words) > 1 and all(w[:1].isupper() and not w.isupper() for w in words):
+        return not all(_core_clinical(w) for w in words)  # "Kaiser Permanente", "New York-Presbyterian"
+    return not all_clinical(span)
+
+
+def _core_clinical(word: str) -> bool:
+    low = word.strip(".,;:()'’-").lower()
+    return low in COMMON_WORDS or low in CLINICAL_ACRONYMS or low in CLINICAL_TERMS or low in DRUG_BRANDS
+
+
 _EDGE_NUMBER_END = re.compile(r"[\s,]+[\d.,/:%-]+$")
 _EDGE_NUMBER_START = re.compile(r"[\d.,/:%-]+[\s,]+")
 

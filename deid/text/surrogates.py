@@ -35,6 +35,7 @@ _FEMALE, _MALE = FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES
 _FEMALE_SET, _MALE_SET = frozenset(FEMALE_GIVEN_NAMES), frozenset(MALE_GIVEN_NAMES)
 _RELATIVE = re.compile(r"((?:last|next|this past|past|this)\s+)(.+)", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
+_ACRONYM = re.compile(r"[A-Z]{2,6}|[a-z]{2,4}")
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*|[^\W\d_]")
 
 
@@ -170,7 +171,11 @@ class Surrogates:
 
     def _facility(self, original: str) -> str:
         pool = SURROGATE_FACILITIES
-        return _case_like(original, pool[self._pick("facility", original.lower(), len(pool))])
+        pick = pool[self._pick("facility", original.lower(), len(pool))]
+        if _ACRONYM.fullmatch(original):  # initials stay initials: "GH" becomes "FGH", "gh er" "fgh er"
+            initials = "".join(word[0] for word in pick.split())
+            return initials if original.isupper() else initials.lower()
+        return _case_like(original, pick)
 
     def _organization(self, original: str) -> str:
         pool = SURROGATE_ORGANIZATIONS

@@ -1,0 +1,382 @@
+"""PHI as clinicians write it in notes, read from its shape and the words around it: month/day dates
+without a year, two-digit years, "the 3rd", lower-case month names next to a day, wards with a number,
+hospital acronyms after a transfer, towns after a word of residence, relatives and clinicians in any case
+("dtr philomena", "dr yi"), initials before a surname and signature lines."""
+
+import regex as re
+
+from deid.text.gazetteer import is_city
+from deid.text.lexicon import (
+    CLINICAL_ACRONYMS,
+    CLINICAL_TERMS,
+    COMMON_WORDS,
+    COUNTRIES,
+    FIRST_NAMES,
+    STATE_CODES,
+    STATE_NAMES,
+)
+from deid.text.patterns import Rule
+from deid.text.vocabulary import (
+    all_clinical,
+    clinical_vocabulary,
+    clinical_word,
+    name_lexicon,
+    philter_lists,
+    shorthand,
+)
+
+_FIRST = frozenset(FIRST_NAMES)
+
+
+def _c(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+# ---- dates ---------------------------------------------------------------------------------------------
+# Words right before m/d that make it a setting, a score or a fraction: "PS 10/5", "weaning on 5/5",
+# "strength 5/5", "pain 8/10", "murmur 2/6".
+_SETTING_BEFORE = re.compile(
+    r"(?:(?i:\b(?:ps|psv|cpap|bipap|peep|imv|simv|ac|a/c|prvc|pcv|vent|ventilat\w*|wean(?:ed|ing)?|trial(?:ed)?|"
+    r"settings?|pressure support|pain|cp|discomfort|pressure|ache|strength|str|grade|murmur|pulses?|reflexes|"
+    r"power|motor|score|ratio|gcs|apgar|rass|cam|x|times|d5|d5w|rales|crackles|ls|bs))\b|[#~%])"
+    r"[ \t]*(?:(?:on|to|at|of|from|is|was|=|:|-|,|&)[ \t]*)*$"
+)
+# What after m/d makes it a measure, a setting or a fraction: "1/2 NS", "2/6 murmur", "5/5 strength".
+_SETTING_AFTER = re.compile(
+    r"[ \t]*(?i:ns\b|normal saline|strength|str\b|murmur|sem\b|pulses?|reflex|pain\b|scale|tab|tabs|tablets?|"
+    r"caps?\b|dose|strength|breaths|bpm|mg|mcg|ml|cc|cm|mm|kg|units?|u\b|mmhg|%|peep|ps\b|x\b|times|"
+    r"of\s+(?:the|a)\b|hrs?\b|hours?|min|ratio|grade|systolic|diastolic|holosystolic|sbp|dbp|map|cp\b|"
+    r"discomfort|chest|up\b|down\b|rate\b|way\b|full\b|filled|bilat)"
+)
+# Common fractions (1/2, 3/4) are dates only where a date's neighbours follow: an end of clause, a time.
+_FRACTIONS = frozenset({(1, 2), (1, 3), (2, 3), (1, 4), (3, 4)})
+_DATE_BEFORE = re.compile(
+    r"\b(?i:on|since|from|until|dated|date|seen|admitted|discharged|visit|started|stopped|last|next|due|"
+    r"scheduled|planned|before|after)[ \t]*:?[ \t]*$"
+)
+_DATE_FOLLOWS = re.compile(r"[ \t]*(?:$|[.,;:)\]\n@-]|(?i:at|am|pm|and|or|to|thru|through)\b|\d{3,4}\b)")
+_MD = (
+    r"(?<![\w/:+-]|\d-|[^\p{L}]\.)(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])(?![\d/]|\.\d|%|\+|-\d+/\d+/)"
+    r"|(?<=\d{1,2}/\d{1,2}-)(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])(?![\d/]|\.\d)"
+)
+
+
+def _not_a_setting(m: re.Match[str]) -> bool:
+    text = m.string
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    if _SETTING_BEFORE.search(text, max(line_start, m.start() - 30), m.start()):
+        return False
+    if _SETTING_AFTER.match(text, m.end()) is not None:
+        return False
+    month, day = (int(x) for x in m.group(0).split("/"))
+    return (
+        (month, day) not in _FRACTIONS
+        or _DATE_FOLLOWS.match(text, m.end()) is not None
+        or _DATE_BEFORE.search(text, max(line_start, m.start() - 20), m.start()) is not None
+    )
+
+
+_MONTH_ANY = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_ORD_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+
+# ---- people ----------------------------------------------------------------------------------------------
+_RELATIVE = (
+    r"(?:wife|husband|hus|hsb|spouse|partner|son|sons|daughter|daughters|dtr|dau|dtrs|mother|mom|father|dad|"
+    r"sister|sis|brother|bro|brother-in-law|sister-in-law|son-in-law|daughter-in-law|sil|dil|aunt|uncle|"
+    r"niece|neice|nephew|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|gd|gs|"
+    r"stepson|stepdaughter|fianc[ée]e?|boyfriend|girlfriend|friend|neighbou?r|caregiver|guardian|hcp|"
+    r"health ?care proxy|proxy|poa)"
+)
+_ANY_NAME_WORD = r"(?:\p{L}['’]?\p{L}[\p{L}'’-]*)"
+_STOP_AFTER_TITLE = frozenset(
+    """aware notified paged called updated in here at on of to and or the for is was will has had who with
+    office offices orders order ordered note notes said says states stated saw see seen team service
+    following follow md note's""".split()
+)
+
+
+def _stop(low: str) -> bool:
+    from deid.text.engine import analyzer
+
+    return low in COMMON_WORDS or low in _STOP_AFTER_TITLE or low in analyzer().nlp_engine.common
+
+
+def _name_word(word: str, strict: bool) -> bool:
+    """A word that may be a name: no stop word; when `strict`, also no clinical or English word unless a
+    name lexicon has it."""
+    word = word.split()[0].strip("'’.-") if word.split() else word
+    low = word.lower().removesuffix("'s")
+    if len(low) < 2 or _stop(low) or any(ch.isdigit() for ch in low):
+        return False
+    if not strict:
+        return True
+    if low in _FIRST or (name_lexicon(low) and low not in clinical_vocabulary()):
+        return True
+    from deid.text.engine import known_word
+
+    if low.startswith(("o'", "d'", "o’", "d’")) and len(low) > 3:
+        return True  # O'Brien, D'Angelo
+    return not clinical_word(word) and not known_word(low)
+
+
+def _titled(m: re.Match[str]) -> bool:
+    """Any word after dr, mr or mrs; after "ms" (also mental status, morphine sulfate) a name-like word."""
+    title = m.group(0)[:2].lower()
+    return _name_word(m.group("name"), strict=title == "ms")
+
+
+def _related(m: re.Match[str]) -> bool:
+    """The word after a relative is a name; a given name that is also a word ("son don reid") counts when a
+    surname follows it."""
+    if _name_word(m.group("name"), strict=True):
+        return True
+    words = m.group("name").split()
+    return (
+        len(words) == 2
+        and words[0].lower() in philter_lists().get("firstnames", ())
+        and _name_word(words[1], strict=True)
+    )
+
+
+def _initial_surname(m: re.Match[str]) -> bool:
+    return _name_word(m.group("sur"), strict=True)
+
+
+def _signature_line(m: re.Match[str]) -> bool:
+    words = re.findall(r"\p{L}[\p{L}'’-]+", m.group("name"))
+    return (
+        len(words) >= 2
+        and not all_clinical(m.group("name"))
+        and words[0].lower() in _FIRST
+        and all(_name_word(w, strict=False) for w in words)
+    )
+
+
+# ---- places ----------------------------------------------------------------------------------------------
+def _unknown_word(m: re.Match[str]) -> bool:
+    word = m.group("place")
+    return not all_clinical(word) and not _stop(word.lower())
+
+
+def _gazetteer_place(m: re.Match[str]) -> bool:
+    place = m.group("place")
+    low = place.lower()
+    if is_city(low) or low in STATE_NAMES or low in COUNTRIES:
+        return not _stop(low)
+    return False
+
+
+def _residence_place(m: re.Match[str]) -> bool:
+    if m.group("place") in STATE_CODES:
+        return True  # "lives in DC"
+    return _gazetteer_place(m) or (not all_clinical(m.group("place")) and not _stop(m.group("place").lower()))
+
+
+def _town(m: re.Match[str]) -> bool:
+    """A known town, state or country that is no clinical word, or one written as a name (capitalised in
+    mixed-case text): "from Rome", "in Rockville"."""
+    place = m.group("place")
+    if not _gazetteer_place(m):
+        return False
+    words = place.split()
+    if not place[0].isupper():
+        return False  # "from central line", "to tire": a town after from/to is written with a capital
+    return not any(shorthand(w) or w.lower() in CLINICAL_ACRONYMS or w.lower() in CLINICAL_TERMS for w in words)
+
+
+_HOSPITAL_ACRONYM = r"(?P<place>[A-Z]{1,4}H|[a-z]{1,4}h(?=\s+(?:er|ed|ew|cath)\b))"
+# What follows a hospital's initials: its emergency ward, its cath lab, or the end of the clause.
+_HOSPITAL_NEXT = r"(?=[ \t]+(?i:er|ed|ew|cath|icu|ccu|micu|floor|for)\b|[ \t]*(?:[.,;]|$))"
+
+
+def _hospital_initials(m: re.Match[str]) -> bool:
+    """Two letters ending in H ("GH": a general hospital) are initials here whatever else they abbreviate;
+    longer ones must be no clinical acronym ("OSH", "ICH", "SAH")."""
+    place = m.group("place")
+    return len(place) == 2 or not clinical_word(place)
+
+
+CONTEXT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "month_day_note",  # 7/22, 10/4 CATH, 7/22-7/24: a date, unless a setting, score or fraction
+        "DATE",
+        _c(_MD),
+        score=0.7,
+        validate=_not_a_setting,
+    ),
+    Rule(
+        "month_two_digit_year",  # MI 7/81, stent 12/82: a month and a year that cannot be a day
+        "DATE",
+        _c(r"(?<![\w/.:+-]|\d-)(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9]\d|00)(?![\d/]|\.\d|%)"),
+        score=0.65,
+        validate=_not_a_setting,
+    ),
+    Rule(
+        "ordinal_day",  # "it's the 11th", "on the 3rd": a day of the month
+        "DATE",
+        _c(
+            rf"(?<=\b(?i:the|on|since|until|by)[ \t]+){_ORD_DAY}\b(?![ \t]+(?:of[ \t]+)?(?!{_MONTH_ANY}\b)\p{{L}})"
+        ),
+        score=0.6,
+    ),
+    Rule(
+        "year_apostrophe_after",  # CVA 74', CHOLECYSTECTOMY 77': a two-digit year after an event
+        "DATE",
+        _c(r"(?<=\p{L}[ \t]{1,3})(?<!(?i:ed)[ \t]{1,3})\d\d'(?![\p{L}\d'])"),
+        score=0.6,
+    ),
+    Rule(
+        "year_apostrophe_before",  # MI '92, in '05
+        "DATE",
+        _c(r"(?<=[ \t(])'\d\d(?![\p{L}\d'])"),
+        score=0.6,
+    ),
+    Rule(
+        "day_month_any_case",  # 2 nov, 96 / 21 Apr, 21 / 3 MAR 2021 / nov 2
+        "DATE",
+        _c(
+            rf"(?i:\b{_DAY}[ \t]+{_MONTH_ANY}\.?(?:,?[ \t]+(?:(?:19|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d])"
+            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:19|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d:/]))"
+        ),
+        score=0.7,
+    ),
+    Rule(
+        "month_of_year_any_case",  # in march of 2022, MARCH 2022
+        "DATE",
+        _c(
+            r"(?i:\b(?:january|february|march|april|june|july|august|september|october|november|december)"
+            r"(?:[ \t]+of)?,?[ \t]+(?:19|20)\d\d\b)"
+        ),
+        score=0.7,
+    ),
+    Rule(
+        "day_range_start",  # the 1 of "1->2 nov"
+        "DATE",
+        _c(rf"\b{_DAY}(?=[ \t]*(?:->|-|to)[ \t]*{_DAY}[ \t]+(?i:{_MONTH_ANY})\b)"),
+        score=0.6,
+    ),
+    # ---- people --------------------------------------------------------------------------------------
+    Rule(
+        "title_any_case",  # dr yi, dr.reid, DR.DISANGRO, mrs. powers: a title names the word after it
+        "NAME",
+        _c(
+            rf"\b(?i:dr|mrs|mr|ms|miss)(?:\.[ \t]*|[ \t]+)(?P<name>{_ANY_NAME_WORD}"
+            rf"(?:[ \t]+(?!(?i:aware|notified|paged|called|updated|in|at|and|to)\b){_ANY_NAME_WORD})?)"
+        ),
+        group="name",
+        score=0.85,
+        validate=_titled,
+    ),
+    Rule(
+        "relative_any_case",  # DAUGHTER PHILOMENA, son don reid, dtr Frances Baker, Son, Ed,
+        "NAME",
+        _c(
+            rf"\b(?i:{_RELATIVE})(?:[ \t]*[,:(-][ \t]*|[ \t]+)(?:(?i:named|is)[ \t]+)?"
+            rf"(?P<name>{_ANY_NAME_WORD}(?:[ \t]+{_ANY_NAME_WORD})?)"
+        ),
+        group="name",
+        score=0.75,
+        validate=_related,
+    ),
+    Rule(
+        "initial_surname",  # B. KARGAS, d. renna, j. o'brien, Seen by J. Yi
+        "NAME",
+        _c(r"(?<![\p{L}\d.'/])(?P<name>\p{L}\.[ \t]?(?P<sur>\p{L}['’]?\p{L}[\p{L}'’-]+))"),
+        group="name",
+        score=0.7,
+        validate=_initial_surname,
+    ),
+    Rule(
+        "signature_line",  # Mary Rueping / ANTHONY C. KOZICKI, RRT alone on a line
+        "NAME",
+        _c(
+            r"(?m)^[ \t]*(?P<name>\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}\.?)?[ \t]+\p{Lu}[\p{L}'’-]+)"
+            r"(?:,?[ \t]+\p{Lu}{2,5})?[ \t]*$"
+        ),
+        group="name",
+        score=0.7,
+        validate=_signature_line,
+    ),
+    # ---- places --------------------------------------------------------------------------------------
+    Rule(
+        "ward_number",  # transfer to quartermain 2, PLAN: QUARTERMAIN 2: a ward or floor and its number
+        "LOCATION",
+        _c(
+            r"(?<=\b(?i:to|from|on|in|at|plan:?)[ \t]+(?:(?i:the)[ \t]+)?)(?P<place>\p{L}[\p{L}'-]{3,})"
+            r"(?=[ \t]+\d{1,2}(?![\d/:%]|[.,]\d|[ \t]*(?i:mg|mcg|ml|cc|l|units?|hrs?|hours?|min|days?|x|am|pm)\b))"
+        ),
+        group="place",
+        score=0.6,
+        validate=_unknown_word,
+    ),
+    Rule(
+        "hospital_acronym",  # TRANSFERRED TO GH, enroute to gh er: a hospital's initials after a move
+        "FACILITY",
+        _c(
+            r"(?<=\b(?i:transferred|transfer|admitted|adm|brought|sent|taken|flown|medflight|enroute|"
+            r"retired|returned|came|went|discharged|readmitted|arrived)(?:[ \t]+\p{L}+)?[ \t]+"
+            r"(?i:to|at|from|in)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b"
+        ),
+        group="place",
+        score=0.6,
+        validate=_hospital_initials,
+    ),
+    Rule(
+        "hospital_acronym_at",  # SENT TO ED AT GH., to GH cath lab: initials and where in the hospital
+        "FACILITY",
+        _c(r"(?<=\b(?i:to|at|from)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b" + _HOSPITAL_NEXT),
+        group="place",
+        score=0.55,
+        validate=_hospital_initials,
+    ),
+    Rule(
+        "credential_given_name",  # NP JEN AWARE, RN Kathy: a credential, then a given name
+        "NAME",
+        _c(r"\b(?:RN|NP|PA|LPN|RRT|CNA|MD|rn|np)[ \t]+(?P<name>\p{L}[\p{L}'’-]+)"),
+        group="name",
+        score=0.7,
+        validate=lambda m: m.group("name").lower() in _FIRST and m.group("name").lower() not in CLINICAL_ACRONYMS,
+    ),
+    Rule(
+        "town_after_residence",  # lives in ROCKVILLE, who lives in rome, resides in DC
+        "LOCATION",
+        _c(
+            r"(?<=\b(?i:lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|"
+            r"works|worked|working|employed|retired)[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
+            r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
+            r"(?P<place>\p{L}[\p{L}'.-]*\p{L}(?:[ \t]+\p{Lu}[\p{L}'.-]*\p{L}){0,2})"
+        ),
+        group="place",
+        score=0.6,
+        validate=_residence_place,
+    ),
+    Rule(
+        "town_after_from",  # ARRIVE 9/9 FROM ROME: a known town after from/to/in
+        "LOCATION",
+        _c(
+            r"(?<=\b(?i:from|to|in|near)[ \t]+)"
+            r"(?P<place>\p{L}[\p{L}'.-]*\p{L}(?:[ \t]+\p{Lu}[\p{L}'.-]*\p{L})?)\b"
+        ),
+        group="place",
+        score=0.55,
+        validate=_town,
+    ),
+)
+
+
+def iter_context_matches(text: str):
+    """(start, end, label, score, rule name) for every context rule, a name's trailing clinical words
+    ("dtr Frances aware") left out."""
+    from deid.text.patterns import iter_matches
+
+    for start, end, label, score, name in iter_matches(text, CONTEXT_RULES):
+        if label == "NAME":
+            words = list(re.finditer(r"\S+", text[start:end]))
+            while len(words) > 1 and clinical_word(words[-1].group()) and words[-1].group().lower() not in _FIRST:
+                words.pop()
+            end = start + words[-1].end()
+        yield start, end, label, score, name
