@@ -44,6 +44,17 @@ def test_a_code_set_selects_its_concept_in_every_vocabulary_and_nothing_else(nam
     assert frame.filter(selector.expr())["code"].to_list() == member, "the polars expression agrees"
 
 
+def test_the_cli_lists_shipped_code_sets_beside_tasks():
+    from click.testing import CliRunner
+
+    from pipelines.cli import cli
+
+    run = CliRunner().invoke(cli, ["features", "labels", "--list"])
+    assert run.exit_code == 0, run.output
+    listed = next(line for line in run.output.splitlines() if line.startswith("code sets: "))
+    assert listed.removeprefix("code sets: ").split(", ") == shipped_codesets()
+
+
 def test_a_code_set_unknown_or_empty_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no code set 'nope'"):
         CodeSelector.parse({"set": "nope"})
