@@ -78,7 +78,6 @@ def _ledger_shard(rel: Path) -> str | None:
 def _registry() -> tuple[TableSpec, ...]:
     from quality.records import PHI_FINDINGS_SCHEMA
     from schemas import imaging, tokens
-    from schemas.checks import CHECK_RESULTS_SCHEMA
     from schemas.ledger import LEDGER_SCHEMA
     from schemas.meds import CODES_SCHEMA, DATA_SCHEMA, SPLITS, SUBJECT_SPLITS_SCHEMA
     from schemas.quarantine import QUARANTINE_SCHEMA
@@ -104,7 +103,6 @@ def _registry() -> tuple[TableSpec, ...]:
             unique=("asset", "source_file", "record_type"),
         ),
         TableSpec("phi_findings", PHI_FINDINGS_SCHEMA, "quality/phi_audit/*.parquet", "phi_audit"),
-        TableSpec("check_results", CHECK_RESULTS_SCHEMA, "quality/checks/**/*.parquet"),
         TableSpec("quarantine", QUARANTINE_SCHEMA, "quarantine/**/*.parquet", lambda rel: rel.parts[1]),
         TableSpec("raw_events", RAW_EVENTS_SCHEMA, "raw/*/events/**/*.parquet", _raw_asset, _hive_shard),
         TableSpec("raw_patients", RAW_PATIENTS_SCHEMA, "raw/*/patients/**/*.parquet", _raw_asset, _hive_shard),
@@ -266,6 +264,8 @@ def inventory(root: Path) -> Inventory:
         rel = logical.relative_to(root)
         if path.suffix != ".parquet" or path in claimed or path.name.startswith("."):
             continue
+        if rel.as_posix().startswith(CHECK_STORE_PREFIX):
+            continue  # the check results themselves: written only through their schema (quality.check_store)
         if is_artifact(rel):
             artifacts.append(rel)
             continue
@@ -323,6 +323,7 @@ def _inferred_shard(rel: Path) -> str | None:
 # timeline_model_tokenizer_intact) and wide feature tables, whose columns depend on the feature spec (checked
 # by features_match_reference against the plain-Python reference).
 ARTIFACT_PREFIXES = ("models/", "features/tables/")
+CHECK_STORE_PREFIX = "quality/checks/"
 
 
 def is_artifact(rel: Path) -> bool:
