@@ -71,10 +71,23 @@ class _Run:
         self.problems = collect  # check mode: column problems are collected here instead of raised
         self.stats: dict[str, dict] = {}  # rule location -> rows seen, rows after `where`, name, table
         self.absent: set[str] = set()  # optional tables with no file
+        self.whole: dict[str, pl.DataFrame] = {}  # in a sampled check: tables read whole (subjects, dictionaries)
         self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
         self.encodings: dict[str, str] = {}
 
     def table(self, name: str, full: bool = False) -> pl.DataFrame:
+        """A table as the rules see it; `full` (subjects, dictionaries) is never a sample, even in a check."""
+        if full and self.sample:
+            if name not in self.whole:
+                sampled, self.tables = self.tables, {}
+                try:
+                    self.sample, keep = None, self.sample
+                    self.whole[name] = self.table(name)
+                finally:
+                    self.sample, self.tables = keep, sampled
+            if name == self.m.subjects.table:
+                self.tables[name] = self.whole[name]  # the subjects table is read whole and accounted whole
+            return self.whole[name]
         if name not in self.tables:
             spec = self.m.tables[name]
             files = table_files(self.dir, spec)

@@ -169,3 +169,17 @@ def test_a_where_that_fails_on_a_value_names_the_line_but_never_the_value(extrac
     line = _line_of(text, "CAST(result_value")
     assert f"{path}:{line}:" in problem and "TRY_CAST" in problem
     assert "120/80" not in problem and "118" not in problem
+
+
+def test_a_table_sampled_for_its_own_rules_is_read_whole_as_a_dictionary(extract: Path, monkeypatch):
+    from pipelines.defs.tables import engine
+
+    monkeypatch.setattr(engine, "_SAMPLE_BYTES", 0)
+    report = check_source(load_mapping(extract / "mapping.yaml"), extract, sample=2)
+    assert report.ok, report.problems
+    dx = next(r for r in report.rules if r.name == "diagnoses_icd")
+    # admissions' rules saw 2 rows; the join still finds the 4th admission's discharge for E119
+    assert dict(dx.codes) == {"ICD10CM//I10": 1}
+    report = check_source(load_mapping(extract / "mapping.yaml"), extract, sample=3)
+    dx = next(r for r in report.rules if r.name == "diagnoses_icd")
+    assert dict(dx.codes) == {"ICD10CM//I10": 1, "ICD10CM//E119": 1} and not dx.rejected
