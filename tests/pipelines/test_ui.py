@@ -125,3 +125,18 @@ def test_ui_serves_the_cli_runs_and_runs_what_it_launches_in_process(built_root:
         except subprocess.TimeoutExpired:
             os.killpg(ui.pid, signal.SIGKILL)
             ui.wait()
+
+
+def test_the_instance_config_follows_a_moved_root_and_keeps_a_persons_edits(tmp_path: Path):
+    from pipelines.instance import ensure_dagster_home
+    from schemas.layout import Layout
+
+    home = ensure_dagster_home(Layout(tmp_path / "a"))
+    assert f"base_dir: {home / 'history'}" in (home / "dagster.yaml").read_text()
+    (tmp_path / "a").rename(tmp_path / "b")  # a root moved (or copied) elsewhere
+    moved = ensure_dagster_home(Layout(tmp_path / "b"))
+    text = (moved / "dagster.yaml").read_text()
+    assert f"base_dir: {moved / 'history'}" in text and str(home) not in text
+    edited = "telemetry:\n  enabled: false\n"  # the marker line removed: a person's own configuration
+    (moved / "dagster.yaml").write_text(edited)
+    assert (ensure_dagster_home(Layout(tmp_path / "b")) / "dagster.yaml").read_text() == edited
