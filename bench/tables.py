@@ -114,6 +114,16 @@ def generate(dest: Path, rows: int, seed: int = 0) -> int:
         }
     ).write_csv(dest / "hosp" / "labevents.csv")
     pl.read_csv(FIXTURE / "hosp" / "d_labitems.csv").write_csv(dest / "hosp" / "d_labitems.csv")
+    n_dx = rows // 20
+    pl.DataFrame(
+        {
+            "subject_id": adm_subject[rng.integers(0, n_adm, n_dx)],
+            "hadm_id": rng.integers(20_000_000, 20_000_000 + n_adm, n_dx),
+            "seq_num": rng.integers(1, 10, n_dx),
+            "icd_code": rng.choice(["I10", "E119", "4019", "N179"], n_dx),
+            "icd_version": rng.choice([9, 10], n_dx),
+        }
+    ).write_csv(dest / "hosp" / "diagnoses_icd.csv")
     sys_bp, dia_bp = rng.integers(90, 180, n_omr), rng.integers(50, 110, n_omr)
     is_bp = rng.random(n_omr) < 0.6
     pl.DataFrame(
@@ -140,7 +150,7 @@ def generate(dest: Path, rows: int, seed: int = 0) -> int:
         }
     ).write_csv(dest / "icu" / "vitals_wide.csv")
     shutil.copy(FIXTURE / "mapping.yaml", dest / "mapping.yaml")
-    return n_pat + n_adm + n_chart + n_lab + n_omr + n_wide
+    return n_pat + n_adm + n_chart + n_lab + n_omr + n_wide + n_dx
 
 
 # The same extract with a mapping the language could already express before computed columns (no compute,
