@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,6 @@ class SelectionError(ValueError):
 def _check_selection(graph, selection: Sequence[str]) -> None:
     """Refuse plain asset names that do not exist, with a "did you mean" (Dagster's own error is a traceback)."""
     import difflib
-    import re
 
     names = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     for item in selection:
@@ -164,5 +164,6 @@ def _failure_messages(result) -> str:
         while error is not None and error.cause is not None:
             error = error.cause
         message = (error.message if error is not None else "unknown error").strip().splitlines()
-        lines.append(f"{ev.step_key}: {message[0] if message else 'unknown error'}")
+        first = re.sub(r"^[\w.]+\.(\w+): ", r"\1: ", message[0]) if message else "unknown error"  # short class
+        lines.append(f"{ev.step_key}: {first}")
     return "; ".join(lines) or "a step failed (run with --verbose for Dagster's log)"
