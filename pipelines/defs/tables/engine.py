@@ -5,13 +5,13 @@ same rules on a sample of rows, so a check and a run cannot disagree about what 
 """
 
 import difflib
-import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from pipelines.defs.tables import landing
 from pipelines.defs.tables.compute import ExpressionError, compile_expression
 from pipelines.defs.tables.exprs import (
     column_types,
@@ -24,14 +24,14 @@ from pipelines.defs.tables.exprs import (
     with_time,
 )
 from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
-from pipelines.defs.tables.read import FILE, ROW, TableRead, column_gaps, read_table_checked, table_files
+from pipelines.defs.tables.read import FILE, ROW, column_gaps, read_table_checked, table_files
+from pipelines.defs.tables.vocabulary import code_metadata
 from schemas import quarantine as q
 from schemas.meds import BIRTH_CODE, DEATH_CODE
 from schemas.notes import NOTE_CODE_PREFIX
 
 ASSET = "tables_raw"
 UNRECOGNIZED = "__unrecognized"  # event column: the code came from code_fallback (no rule recognized it)
-_MAPPING_FILES = ("mapping.yaml", "longitude-source.yaml")
 
 
 class MappingColumnError(MappingError):
@@ -112,8 +112,8 @@ class _Run:
 
     def _read(self, path: Path, name: str, full: bool) -> pl.DataFrame:
         sampled = self.sample and not full
-        if sampled and path.stat().st_size > _SAMPLE_BYTES and not path.name.lower().endswith(".parquet"):
-            read = _read_head(path, self.m.tables[name], self.root, self.sample)
+        if sampled and path.stat().st_size > landing.SAMPLE_BYTES and not path.name.lower().endswith(".parquet"):
+            read = landing.read_head(path, self.m.tables[name], self.root, self.sample)
         else:
             read = read_table_checked(path, self.m.tables[name], self.root)
         if read.encoding:
@@ -188,28 +188,6 @@ class _Run:
                     pl.lit(rule).alias("rule"),
                 )
             )
-
-
-_SAMPLE_BYTES = 8 << 20  # a sampled check reads only the head of a CSV larger than this
-
-
-def _read_head(path: Path, spec, root: Path, rows: int) -> TableRead:
-    """The header and first `rows` lines of a big CSV, read by the same reader, labelled as the real file."""
-    import gzip
-    import tempfile
-
-    lower = path.name.lower()
-    opener = gzip.open if lower.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        head = b"".join(line for _, line in zip(range(rows + 1), f, strict=False))
-    suffix = ".tsv" if lower.endswith((".tsv", ".tsv.gz")) else ".csv"
-    rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        part = Path(tmp) / f"head{suffix}"
-        part.write_bytes(head)
-        read = read_table_checked(part, spec, Path(tmp))
-    label = pl.lit(rel).alias(FILE)
-    return TableRead(read.frame.with_columns(label), read.rejects.with_columns(label), read.encoding)
 
 
 def describe_error(err: Exception) -> str:
@@ -551,95 +529,6 @@ def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -
     )
 
 
-def _code_metadata(run: _Run, codes: pl.Series) -> pl.DataFrame:
-    """Descriptions and parent codes from the mapping's vocabulary tables, for the codes the events use."""
-    empty = pl.DataFrame(schema={"code": pl.String, "description": pl.String, "parent_codes": pl.List(pl.String)})
-    frames = []
-    present = codes.unique().implode()
-    for i, v in enumerate(run.m.vocabulary):
-        df = run.table(v.table, full=True)
-        if v.table in run.absent:
-            continue
-        cols = [
-            *template_columns(v.code),
-            *[c for c in (v.description, v.id) if c],
-            *template_columns(v.parent or ""),
-        ]
-        if not run.require(df, cols, ("vocabulary", i), v.table, f"vocabulary[{i}]"):
-            continue
-        concepts = df.select(
-            template(v.code, run.m.maps).alias("code"),
-            (pl.col(v.description).cast(pl.String) if v.description else pl.lit(None, pl.String)).alias(
-                "description"
-            ),
-            (pl.col(v.id).cast(pl.String) if v.id else pl.lit(None, pl.String)).alias("id"),
-            (template(v.parent, run.m.maps) if v.parent else pl.lit(None, pl.String)).alias("parent"),
-        ).drop_nulls("code")
-        used = concepts.filter(pl.col("code").is_in(present)).unique("code", keep="first", maintain_order=True)
-        run.stats[f"vocabulary.{i}"] = {"rows": concepts.height, "matched": used.height}
-        parents = used.select("code", pl.col("parent").alias("parent_code")).drop_nulls()
-        if v.parents is not None:
-            parents = pl.concat([parents, _parent_links(run, i, v, concepts, used)])
-        parent_lists = (
-            parents.unique()
-            .sort("code", "parent_code")
-            .group_by("code", maintain_order=True)
-            .agg(pl.col("parent_code").alias("parent_codes"))
-        )
-        frames.append(used.select("code", "description").join(parent_lists, on="code", how="left"))
-    if not frames:
-        return empty
-    return pl.concat(frames).unique("code", keep="first", maintain_order=True).sort("code")
-
-
-def _parent_links(run: _Run, i: int, v, concepts: pl.DataFrame, used: pl.DataFrame) -> pl.DataFrame:
-    """child code -> parent code through an id link table, read only for the ids the events use.
-
-    Link tables are the largest of a vocabulary (OMOP concept_relationship: tens of millions of rows), so they
-    are scanned lazily and filtered to the events' ids while reading, never held whole.
-    """
-    pt = v.parents
-    empty = pl.DataFrame(schema={"code": pl.String, "parent_code": pl.String})
-    links = _scan(run, pt.table)
-    if links is None:
-        return empty
-    header = pl.DataFrame(schema=links.collect_schema())
-    loc = ("vocabulary", i, "parents")
-    if not run.require(header, [pt.child, pt.parent], loc, pt.table, f"vocabulary[{i}].parents"):
-        return empty
-    ids = used.select(pl.col("id"), "code").drop_nulls()
-    links = links.filter(pl.col(pt.child).is_in(ids["id"].unique().implode()))
-    if pt.where:
-        links = links.filter(pl.sql_expr(pt.where).fill_null(False))
-    child = links.select(pl.col(pt.child).alias("id"), pl.col(pt.parent).alias("pid")).collect()
-    child = child.join(ids, on="id")
-    by_id = (
-        concepts.select(pl.col("id").alias("pid"), pl.col("code").alias("parent_code")).drop_nulls().unique("pid")
-    )
-    return child.join(by_id, on="pid", how="inner").select("code", "parent_code")
-
-
-def _scan(run: _Run, name: str) -> pl.LazyFrame | None:
-    """A table's files as one lazy all-string frame (renames applied), for filtered reads of big dictionaries."""
-    spec = run.m.tables[name]
-    files = table_files(run.dir, spec)
-    if not files:
-        if not spec.optional:
-            run.problem(f"{run.m.where('tables', name)}: table {name!r} has no file matching {spec.file!r}")
-        return None
-    frames = []
-    for f in files:
-        lower = f.name.lower()
-        if lower.endswith(".parquet"):
-            lf = pl.scan_parquet(f).select(pl.all().cast(pl.String))
-        else:
-            sep = "\t" if lower.endswith((".tsv", ".tsv.gz")) else spec.separator
-            lf = pl.scan_csv(f, separator=sep, infer_schema=False)
-        names = lf.collect_schema().names()
-        frames.append(lf.rename({k: v for k, v in spec.columns.items() if k in names}))
-    return pl.concat(frames, how="diagonal_relaxed")
-
-
 def _last_uses(mapping: Mapping) -> dict[str, tuple]:
     """Per table, the last rule that reads its rows; tables the subjects or vocabulary step reads are kept."""
     last: dict[str, tuple] = {}
@@ -651,23 +540,6 @@ def _last_uses(mapping: Mapping) -> dict[str, tuple]:
     for keep in (mapping.subjects.table, *(v.table for v in mapping.vocabulary)):
         last.pop(keep, None)
     return last
-
-
-def unmapped_files(mapping: Mapping, source_dir: Path, used_tables: set[str]) -> list[Path]:
-    """Landing files no rule reads (mapping files and `ignore` globs, matched without case, excepted)."""
-    covered: set[Path] = set()
-    for name in used_tables:
-        covered.update(table_files(source_dir, mapping.tables[name]))
-    patterns = [g.lower() for g in mapping.ignore]
-    out = []
-    for p in sorted(source_dir.rglob("*")):
-        rel = p.relative_to(source_dir)
-        if not p.is_file() or any(part.startswith(".") for part in rel.parts) or p.name in _MAPPING_FILES:
-            continue
-        ignored = any(fnmatch.fnmatchcase(rel.as_posix().lower(), g) for g in patterns)  # case: OMOP exports vary
-        if p not in covered and not ignored:
-            out.append(p)
-    return out
 
 
 def map_source(
@@ -712,7 +584,7 @@ def map_source(
             }
         )
     )
-    metadata = _code_metadata(run, events["code"] if events.height else pl.Series("code", [], pl.String))
+    metadata = code_metadata(run, events["code"] if events.height else pl.Series("code", [], pl.String))
     extra = sorted({k for e in mapping.events for k in e.extra})
     read_by_rules = run.used | {j.table for e in mapping.events for j in e.joins}
     read_by_rules |= {v.table for v in mapping.vocabulary} | {
@@ -726,7 +598,7 @@ def map_source(
         tables=run.tables,
         used=run.used,
         code_metadata=metadata,
-        unmapped=unmapped_files(mapping, source_dir, read_by_rules),
+        unmapped=landing.unmapped_files(mapping, source_dir, read_by_rules),
         unread=run.unread,
         encodings=run.encodings,
         extra_columns=extra,

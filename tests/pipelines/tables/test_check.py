@@ -141,9 +141,9 @@ def test_cli_check_prints_the_preview_and_fails_on_a_mistake(extract: Path):
 
 
 def test_a_big_file_is_sampled_from_its_head_with_real_positions(extract: Path, monkeypatch):
-    from pipelines.defs.tables import engine
+    from pipelines.defs.tables import engine, landing
 
-    monkeypatch.setattr(engine, "_SAMPLE_BYTES", 0)  # every CSV counts as big
+    monkeypatch.setattr(landing, "SAMPLE_BYTES", 0)  # every CSV counts as big
     report = check_source(load_mapping(extract / "mapping.yaml"), extract, sample=2)
     assert report.ok, report.problems
     labs = next(r for r in report.rules if r.name == "labevents")
@@ -172,9 +172,9 @@ def test_a_where_that_fails_on_a_value_names_the_line_but_never_the_value(extrac
 
 
 def test_a_table_sampled_for_its_own_rules_is_read_whole_as_a_dictionary(extract: Path, monkeypatch):
-    from pipelines.defs.tables import engine
+    from pipelines.defs.tables import landing
 
-    monkeypatch.setattr(engine, "_SAMPLE_BYTES", 0)
+    monkeypatch.setattr(landing, "SAMPLE_BYTES", 0)
     report = check_source(load_mapping(extract / "mapping.yaml"), extract, sample=2)
     assert report.ok, report.problems
     dx = next(r for r in report.rules if r.name == "diagnoses_icd")
