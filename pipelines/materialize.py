@@ -62,8 +62,11 @@ class Outcome:
     checks: list[tuple[str, str, bool, str]] = field(default_factory=list)  # asset, check, passed, severity
 
 
-def plan(defs: dg.Definitions, selection: Sequence[str] | None = None) -> list[Step]:
-    """Steps in topological order; a selection string set (`fhir_raw`, `meds_data+`, `*catalog`) narrows it."""
+def plan(
+    defs: dg.Definitions, selection: Sequence[str] | None = None, partitions: Sequence[str] | None = None
+) -> list[Step]:
+    """Steps in topological order; a selection string set (`fhir_raw`, `meds_data+`, `*catalog`) narrows it, and
+    `partitions` (shard keys) narrows per-shard steps to those shards."""
     graph = defs.resolve_asset_graph()
     wanted = set(graph.get_all_asset_keys())
     if selection:
@@ -75,16 +78,36 @@ def plan(defs: dg.Definitions, selection: Sequence[str] | None = None) -> list[S
             wanted = set(sel.resolve(graph))
         except (dg.DagsterError, ValueError) as err:  # a selection string Dagster cannot parse or resolve
             raise SelectionError(str(err).strip().splitlines()[0]) from None
+    if partitions:
+        _check_partitions(graph, wanted, partitions)
     steps: list[Step] = []
     for level in graph.toposorted_asset_keys_by_level:
         for key in sorted(k for k in level if k in wanted):
             pdef = graph.get(key).partitions_def
             pkeys = tuple(pdef.get_partition_keys()) if pdef else (None,)
+            if pdef and partitions:
+                pkeys = tuple(k for k in pkeys if k in partitions)
+                if not pkeys:
+                    continue
             if steps and steps[-1].partition_keys == pkeys and not _depends_on(graph, key, steps[-1].keys):
                 steps[-1] = Step((*steps[-1].keys, key), pkeys)
             else:
                 steps.append(Step((key,), pkeys))
     return steps
+
+
+def _check_partitions(graph, keys: set, partitions: Sequence[str]) -> None:
+    """Refuse a partition key no selected asset has, naming the closest and the valid ones."""
+    import difflib
+
+    defs = [graph.get(key).partitions_def for key in keys]
+    known = sorted({k for pdef in defs if pdef for k in pdef.get_partition_keys()}, key=lambda k: (len(k), k))
+    for p in partitions:
+        if p not in known:
+            close = difflib.get_close_matches(p, known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]}? " if close else ""
+            listed = ", ".join(known[:12]) or "none: the selected assets are not partitioned"
+            raise SelectionError(f"no partition {p!r}; {hint}partitions are {listed}")
 
 
 def _depends_on(graph, key: dg.AssetKey, keys: tuple[dg.AssetKey, ...]) -> bool:

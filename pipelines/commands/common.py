@@ -64,7 +64,9 @@ def use_settings(
     return settings
 
 
-def materialize_with_progress(settings: "Settings", select: list[str] | None, *, verbose: bool = False) -> bool:
+def materialize_with_progress(
+    settings: "Settings", select: list[str] | None, *, verbose: bool = False, partitions: list[str] | None = None
+) -> bool:
     """Materialize with a progress bar; True when every blocking check passed. The check summary is read from
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
     from rich.markup import escape
@@ -75,7 +77,7 @@ def materialize_with_progress(settings: "Settings", select: list[str] | None, *,
     from pipelines.instance import root_instance
 
     try:
-        steps = materialize.plan(defs, select)
+        steps = materialize.plan(defs, select, partitions or None)
     except materialize.SelectionError as err:
         raise click.ClickException(str(err)) from None
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

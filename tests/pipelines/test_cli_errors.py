@@ -85,3 +85,18 @@ def test_help_imports_nothing_heavy():
              " 'great_expectations', 'deid'); print(sorted(m for m in heavy if m in sys.modules))")  # fmt: skip
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_an_unknown_partition_gets_a_did_you_mean_and_the_valid_ones(root: Path):
+    err = _short(_longitude("materialize", "--root", str(root), "--select", "meds_data", "--partition", "13"))
+    assert "no partition '13'; did you mean 3? partitions are 0, 1, 2, 3" in err
+
+
+def test_a_partition_narrows_per_shard_steps():
+    from pipelines.definitions import defs
+    from pipelines.materialize import plan
+
+    steps = plan(defs, ["meds_data"], ["2"])
+    assert [(tuple(k.to_user_string() for k in s.keys), s.partition_keys) for s in steps] == [
+        (("meds_data",), ("2",))
+    ]
