@@ -398,7 +398,7 @@ def _event_part(
 ) -> None:
     name = part.name or spec.table
     rows_in = df.height
-    if part.where and part is not spec:
+    if part.where and spec.each:
         try:
             df = df.filter(pl.sql_expr(part.where).fill_null(False))
         except Exception as err:

@@ -207,6 +207,8 @@ class EventSpec(_Strict):
                 if k in update:
                     update[k] = getattr(part, k)
             update.setdefault("name", f"{self.name or self.table} [{i}]")
+            # the rule's own `where` has selected the rows already; a part's `where` narrows them further
+            update["where"] = part.where
             out.append(self.model_copy(update={**update, "each": []}))
         return out
 

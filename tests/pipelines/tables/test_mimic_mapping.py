@@ -113,3 +113,39 @@ def test_the_stewards_site_lists_unmapped_files_and_unrecognized_codes(root: Pat
     section = html[html.index('id="unmapped"') : html.index('id="quarantine"')]
     assert "CHART_UNKNOWN//229999" in section and "landing/tables/" in section
     assert "transfers" not in html  # the delivered file name can carry PHI: only its keyed label is shown
+
+
+def test_a_part_where_narrows_the_rule_rows_and_constants_fill_values(tmp_path: Path):
+    src = tmp_path / "landing" / "tables" / "clinic"
+    src.mkdir(parents=True)
+    (src / "people.csv").write_text("id\np1\np2\n")
+    (src / "obs.csv").write_text(
+        "pid,when,kind,val\np1,2021-01-01,bp,120/80\np1,2021-01-02,temp,37.1\np2,2021-01-03,bp,110/70\n"
+    )
+    (src / "mapping.yaml").write_text(
+        "source: clinic\ntables:\n  people: {file: people.csv}\n  obs: {file: obs.csv}\n"
+        "subjects: {table: people, key: id}\n"
+        "events:\n"
+        "  - table: obs\n    subject: pid\n    time: when\n    code: OBS//{kind}\n    where: \"pid = 'p1'\"\n"
+        "    each:\n"
+        "      - {where: \"kind = 'bp'\", code: BP//SYS, numeric_value: {expr: \"split(val, '/', 0)\"}, unit: {const: 'mm[Hg]'}}\n"
+        "      - {where: \"kind = 'temp'\", numeric_value: val, unit: {const: Cel}}\n"
+        "      - {numeric_value: {const: 1}}\n"
+    )
+    [summary] = ingest_tables(Layout(tmp_path), KEYS, 1)
+    ev = _raw_source(Layout(tmp_path), "clinic").filter(pl.col("source_patient") == "p1")
+    got = sorted(
+        (r["code"], r["numeric_value"], r["unit"]) for r in ev.filter(pl.col("time").is_not_null()).to_dicts()
+    )
+    assert got == [
+        ("BP//SYS", 120.0, "mm[Hg]"),
+        ("OBS//bp", 1.0, None),
+        ("OBS//temp", 1.0, None),
+        ("OBS//temp", 37.099998474121094, "Cel"),
+    ]
+    assert summary.quarantined == 0
+    assert _raw_source(Layout(tmp_path), "clinic").filter(pl.col("source_patient") == "p2").height == 0
+
+
+def _raw_source(layout: Layout, source: str) -> pl.DataFrame:
+    return pl.read_parquet(sorted(layout.raw.glob(f"tables/{source}/events/*/*.parquet")), hive_partitioning=False)
