@@ -8,7 +8,7 @@ import polars as pl
 from deid.pseudonym import Keyring
 from pipelines.defs.tables.engine import ASSET, map_source
 from pipelines.defs.tables.mapping import Mapping, resolve_mapping
-from pipelines.defs.tables.output import SourceSummary, write_source
+from pipelines.defs.tables.output import SourceSummary, count_rows, write_source
 from pipelines.ledger import file_label, write_ledger
 from pipelines.value_free_errors import value_free_errors
 from schemas.io import write_parquet
@@ -44,11 +44,36 @@ def ingest_tables(
         summaries.append(summary)
         ledgers.append(ledger.with_columns(pl.lit(mapping.source).alias("__source")))
         unrecognized.append(codes)
+    loose = _loose_files(layout)
+    if loose.height:
+        ledgers.append(loose)
     _drop_stale(layout, {m.source for _, m in plans})
     ledger = pl.concat(ledgers) if ledgers else pl.from_arrow(LEDGER_SCHEMA.empty_table())
     _write_unmapped(layout, keyring, ledger, unrecognized)
     write_ledger(ledger.drop("__source", strict=False), layout.ledger(ASSET), layout, keyring)
     return summaries
+
+
+def _loose_files(layout: Layout) -> pl.DataFrame:
+    """Files put straight into landing/tables/ instead of a source folder: no mapping can read them."""
+    base = layout.landing / "tables"
+    files = (
+        sorted(p for p in base.iterdir() if p.is_file() and not p.name.startswith(".")) if base.exists() else []
+    )
+    return pl.DataFrame(
+        {
+            "asset": [ASSET] * len(files),
+            "source_file": [str(p.relative_to(layout.root)) for p in files],
+            "record_type": [UNMAPPED_FILE] * len(files),
+            "n_in": [count_rows(p) for p in files],
+            "n_out": [count_rows(p) for p in files],
+            "n_quarantined": [0] * len(files),
+            "n_events": [0] * len(files),
+            "__source": ["(no source folder)"] * len(files),
+        },
+        schema={"asset": pl.String, "source_file": pl.String, "record_type": pl.String, "n_in": pl.Int64,
+                "n_out": pl.Int64, "n_quarantined": pl.Int64, "n_events": pl.Int64, "__source": pl.String},
+    )  # fmt: skip
 
 
 def _write_unmapped(layout: Layout, keyring: Keyring, ledger: pl.DataFrame, codes: list[pl.DataFrame]) -> None:

@@ -149,3 +149,12 @@ def test_a_part_where_narrows_the_rule_rows_and_constants_fill_values(tmp_path: 
 
 def _raw_source(layout: Layout, source: str) -> pl.DataFrame:
     return pl.read_parquet(sorted(layout.raw.glob(f"tables/{source}/events/*/*.parquet")), hive_partitioning=False)
+
+
+def test_a_file_outside_any_source_folder_is_reported(root: Path):
+    (root / "landing" / "tables" / "stray_export.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
+    ingest_tables(Layout(root), KEYS, 1)
+    files = pl.read_parquet(Layout(root).unmapped("tables_raw")).filter(pl.col("kind") == "file")
+    assert sorted(zip(files["source"], files["n"], strict=True)) == [("(no source folder)", 3), ("mimic-demo", 2)]
+    ledger = pl.read_parquet(Layout(root).ledger("tables_raw"))
+    assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
