@@ -168,6 +168,13 @@ def _duplicate_route(landing: Path, root: Path) -> None:
     os.symlink(first, landing / f"zz-again{''.join(first.suffixes)}")
 
 
+def _tables_patients_outside(landing: Path, root: Path) -> None:
+    outside = root.parent / f"{root.name}-outside"
+    outside.mkdir()
+    (outside / "patients.csv").write_text("id,name,mrn,birth\np9,Zebediah Quigley,MRN-9,1961-04-12\n")
+    os.symlink(outside / "patients.csv", landing / "patients_z.csv")
+
+
 def _broken_symlink(landing: Path, root: Path) -> None:
     os.symlink(root / "nowhere.json", landing / "broken.json")
 
@@ -196,5 +203,6 @@ BUILDERS = {
     "symlink_loop": _symlink_loop,
     "duplicate_route": _duplicate_route,
     "broken_symlink": _broken_symlink,
+    "tables_patients_outside": _tables_patients_outside,
     "dicom_files": _dicom_files,
 }

@@ -60,6 +60,10 @@ def read_table(path: Path, spec: TableSpec, root: Path) -> pl.DataFrame:
 def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     name = path.name.lower()
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        reason = "symlink resolves outside the root; not followed"
+        empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
+        return TableRead(empty, _rejects([(rel, 0, q.SYMLINK_OUTSIDE_ROOT, reason, None)]), None)
     try:
         if name.endswith(".parquet"):
             df = pl.read_parquet(path).select(pl.all().cast(pl.String))
