@@ -1,7 +1,8 @@
 """Text de-identification throughput: our analyzer (1 and N processes) against Presidio's default
-configuration on the same notes, in the same run.
+configuration on the same notes, in the same run; rules alone against rules + the learned tagger on the
+PhysioNet development notes and Synthea notes.
 
-    .venv/bin/python bench/deid_text.py [--notes 1215] [--presidio-notes 300] [--processes 2]
+    .venv/bin/python bench/deid_text.py [--notes 1215] [--presidio-notes 300] [--processes 2] [--tagger-only]
 
 Notes: the 1,215 Synthea clinical notes of ../shared/data/synthea-fhir-bulk-ndjson (≈1.3k characters each),
 base64 DocumentReference attachments. The machine is shared, so compare the ratio, not the absolute rates.
@@ -62,11 +63,44 @@ def rate(fn, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+def cpu_rate(fn, texts: list[str]) -> float:
+    """Notes per second of this process's CPU time: one core, whatever else the machine runs."""
+    t0 = time.process_time()
+    fn(texts)
+    return len(texts) / (time.process_time() - t0)
+
+
+def physionet_notes() -> list[str]:
+    from deid.text.corpora import read_corpus
+
+    path = NOTES.parents[2] / "phi-annotated/physionet-nursing-dev"
+    return [d.text for d in read_corpus(path, "physionet")] if path.exists() else []
+
+
+def tagger_speed(synthea: list[str]) -> None:
+    """Rules alone and rules with the learned tagger, one process, wall and CPU notes/s."""
+    from deid.text.engine import find_phi_batch
+
+    print()
+    print("One process, rules alone vs rules + learned tagger (notes/s; CPU = per core of CPU time):")
+    print("| notes | n | mean chars | rules wall | rules CPU | + tagger wall | + tagger CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for name, texts in (("PhysioNet nursing (dev)", physionet_notes()), ("Synthea", synthea)):
+        if not texts:
+            continue
+        rules = lambda t: find_phi_batch(t, tagger=False)  # noqa: E731
+        cells = [rate(rules, texts), cpu_rate(rules, texts), rate(find_phi_batch, texts),
+                 cpu_rate(find_phi_batch, texts)]  # fmt: skip
+        mean = sum(map(len, texts)) / len(texts)
+        print(f"| {name} | {len(texts)} | {mean:.0f} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--notes", type=int, default=1215)
     ap.add_argument("--presidio-notes", type=int, default=300, help="Presidio default is slow: time a subset.")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--tagger-only", action="store_true", help="Only the rules vs rules + tagger table.")
     args = ap.parse_args()
     if not NOTES.exists():
         sys.exit(f"{NOTES} not found: the benchmark needs ../shared/data")
@@ -77,6 +111,10 @@ def main() -> None:
     texts = load_notes(args.notes)
     chars = sum(map(len, texts)) / len(texts)
     analyzer()
+    find_phi_batch(texts[:8])
+    tagger_speed(texts)
+    if args.tagger_only:
+        return
     presidio = presidio_default()
     find_phi_batch(texts[:8])
     presidio.analyze(texts[0], language="en")

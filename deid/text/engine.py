@@ -271,6 +271,7 @@ def analyzer():
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
+    from deid.text.combine import StackedPhiRecognizer
     from deid.text.gazetteer import city_names
     from deid.text.recognizers import (
         ClinicalNerRecognizer,
@@ -285,9 +286,10 @@ def analyzer():
     city_names()  # loaded here, once: forked workers inherit it
     registry = RecognizerRegistry(
         recognizers=[
-            ClinicalRuleRecognizer(),
-            ClinicalNerRecognizer(),
-            ProperNounRecognizer(),
+            # the rules, with the learned PHI tagger reading their hits and deciding with them
+            StackedPhiRecognizer(
+                [ClinicalRuleRecognizer(), ClinicalNerRecognizer(), ProperNounRecognizer()], min_score=MIN_SCORE
+            ),
             OfflineEmailRecognizer(supported_entity="EMAIL"),
             CreditCardRecognizer(supported_entity="ID"),
             IbanRecognizer(supported_entity="ID"),
@@ -307,11 +309,16 @@ def _to_spans(results: list, offset: int = 0) -> list[PhiSpan]:
     return [PhiSpan(r.start + offset, r.end + offset, r.entity_type, round(float(r.score), 3)) for r in results]
 
 
-def _analyze(text: str, artifacts, known: KnownPhi | None) -> list[PhiSpan]:
+def _analyze(text: str, artifacts, known: KnownPhi | None, use_tagger: bool = True) -> list[PhiSpan]:
+    from deid.text.combine import TAGGER_ON
     from deid.text.recognizers import KnownPhiRecognizer
 
     ad_hoc = [KnownPhiRecognizer(known)] if known is not None and not known.is_empty() else None
-    results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
+    token = TAGGER_ON.set(use_tagger)
+    try:
+        results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
+    finally:
+        TAGGER_ON.reset(token)
     spans = [_with_initial(text, s) for s in _to_spans(results)]
     found = [(s.start, s.end, s.label, s.score) for s in spans]
     listed = spread_over_lists(text, found, known_word)
@@ -361,21 +368,22 @@ def find_phi(text: str, known: KnownPhi | dict | None = None) -> list[PhiSpan]:
 
 def find_phi_batch(
     texts: Sequence[str], knowns: Sequence[KnownPhi | dict | None] | None = None, *, n_process: int = 1,
-    batch_size: int = 64,
+    batch_size: int = 64, tagger: bool = True,
 ) -> list[list[PhiSpan]]:  # fmt: skip
-    """find_phi over many texts: NER batched through nlp.pipe; `n_process` > 1 fans out over processes."""
+    """find_phi over many texts: NER batched through nlp.pipe; `n_process` > 1 fans out over processes.
+    `tagger=False` runs the rules alone, without the learned tagger (for comparison)."""
     knowns = list(knowns) if knowns is not None else [None] * len(texts)
     if len(knowns) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(knowns)} known-PHI records")
     if n_process > 1 and len(texts) > batch_size:
-        return _parallel(texts, knowns, n_process, batch_size)
+        return _parallel(texts, knowns, n_process, batch_size, tagger)
     out: list[list[PhiSpan]] = []
     for i in range(0, len(texts), batch_size):
-        out.extend(_batch(texts[i : i + batch_size], knowns[i : i + batch_size]))
+        out.extend(_batch(texts[i : i + batch_size], knowns[i : i + batch_size], tagger))
     return out
 
 
-def _batch(texts: Sequence[str], knowns: Sequence) -> list[list[PhiSpan]]:
+def _batch(texts: Sequence[str], knowns: Sequence, use_tagger: bool = True) -> list[list[PhiSpan]]:
     eng = analyzer().nlp_engine
     pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
     for i, text in enumerate(texts):
@@ -387,14 +395,14 @@ def _batch(texts: Sequence[str], knowns: Sequence) -> list[list[PhiSpan]]:
     ):
         spans[i].extend(
             PhiSpan(s.start + offset, s.end + offset, s.label, s.score)
-            for s in _analyze(piece, artifacts, known_objs[i])
+            for s in _analyze(piece, artifacts, known_objs[i], use_tagger)
         )
     return [resolve(s) for s in spans]
 
 
-def _worker(args: tuple[list[str], list]) -> list[list[PhiSpan]]:
-    texts, knowns = args
-    return find_phi_batch(texts, knowns)
+def _worker(args: tuple[list[str], list, bool]) -> list[list[PhiSpan]]:
+    texts, knowns, use_tagger = args
+    return find_phi_batch(texts, knowns, tagger=use_tagger)
 
 
 def _default_signals() -> None:
@@ -406,12 +414,15 @@ def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _parallel(texts: Sequence[str], knowns: list, n_process: int, batch_size: int) -> list[list[PhiSpan]]:
+def _parallel(
+    texts: Sequence[str], knowns: list, n_process: int, batch_size: int, use_tagger: bool = True
+) -> list[list[PhiSpan]]:
     import multiprocessing as mp
 
-    analyzer()  # build before forking: children inherit it instead of loading their own
+    analyzer()  # build before forking: children inherit it (and the tagger) instead of loading their own
     jobs = [
-        (list(texts[i : i + batch_size]), knowns[i : i + batch_size]) for i in range(0, len(texts), batch_size)
+        (list(texts[i : i + batch_size]), knowns[i : i + batch_size], use_tagger)
+        for i in range(0, len(texts), batch_size)
     ]
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     n = min(n_process, os.cpu_count() or 1, len(jobs))

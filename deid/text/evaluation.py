@@ -12,6 +12,7 @@ from deid.text.corpora import AnnotatedDoc
 from deid.text.scoring import Span, group_of, score
 
 SYSTEMS = ("longitude", "presidio-default")
+ALL_SYSTEMS = ("longitude", "longitude-rules", "presidio-default")
 
 # Presidio's entity names -> our scoring groups (what its default anonymizer would redact).
 _PRESIDIO_TO_OURS = {"PERSON": "NAME", "DATE_TIME": "DATE", "LOCATION": "LOCATION", "PHONE_NUMBER": "PHONE",
@@ -39,11 +40,16 @@ def presidio_default():
     return engine
 
 
-def _run_longitude(docs: Sequence[AnnotatedDoc], n_process: int) -> list[list[Span]]:
+def _run_longitude(docs: Sequence[AnnotatedDoc], n_process: int, tagger: bool = True) -> list[list[Span]]:
     from deid.text.engine import find_phi_batch
 
-    found = find_phi_batch([d.text for d in docs], [d.known for d in docs], n_process=n_process)
+    found = find_phi_batch([d.text for d in docs], [d.known for d in docs], n_process=n_process, tagger=tagger)
     return [[Span(s.start, s.end, group_of(s.label)) for s in spans] for spans in found]
+
+
+def _run_rules(docs: Sequence[AnnotatedDoc], n_process: int) -> list[list[Span]]:
+    """Our rules alone, without the learned tagger."""
+    return _run_longitude(docs, n_process, tagger=False)
 
 
 def _run_presidio(docs: Sequence[AnnotatedDoc], n_process: int) -> list[list[Span]]:
@@ -58,6 +64,7 @@ def _run_presidio(docs: Sequence[AnnotatedDoc], n_process: int) -> list[list[Spa
 
 _RUNNERS: dict[str, Callable[[Sequence[AnnotatedDoc], int], list[list[Span]]]] = {
     "longitude": _run_longitude,
+    "longitude-rules": _run_rules,
     "presidio-default": _run_presidio,
 }
 

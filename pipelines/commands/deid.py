@@ -13,7 +13,8 @@ from rich.table import Table
 FORMATS = ("presidio-research", "clinical-queries", "generator", "brat", "physionet")
 PARTS = ("all", "tuning", "check")
 SYSTEMS = ("longitude", "presidio-default")
-_SHORT = {"longitude": "ours", "presidio-default": "presidio"}
+ALL_SYSTEMS = ("longitude", "longitude-rules", "presidio-default")
+_SHORT = {"longitude": "ours", "longitude-rules": "rules", "presidio-default": "presidio"}
 
 
 @click.group("deid")
@@ -38,10 +39,11 @@ def command() -> None:
     "--system",
     "systems",
     multiple=True,
-    type=click.Choice(SYSTEMS),
+    type=click.Choice(ALL_SYSTEMS),
     default=SYSTEMS,
     show_default=True,
-    help="Systems to score (repeatable); both by default, in the same run.",
+    help="Systems to score (repeatable): ours and Presidio's default by default, in the same run; "
+    "`longitude-rules` is ours without the learned tagger.",
 )
 @click.option("--processes", type=int, default=1, show_default=True, help="Processes for our de-identifier.")
 @click.option("--no-known", is_flag=True, help="Score without the per-subject deny lists (generator format).")
@@ -144,3 +146,70 @@ def _jsonable(obj):
     if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
         return None
     return obj
+
+
+_DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@command.command("train")
+@click.option(
+    "--data",
+    "data_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_DATA_ROOT,
+    show_default=True,
+    help="The shared data folder holding the recipe's corpora.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the model and its card here (default: the package's models folder, replacing the shipped one).",
+)
+def train_command(data_root: Path, out_dir: Path | None) -> None:
+    """Rebuild the learned PHI tagger from its pinned recipe (deid.text.tagger_train.RECIPE): the tuning
+    part of the PhysioNet development notes, the general PII sentences' tuning part, PHI-free MTSamples
+    lines, and the generator's notes with their PHI truth; writes `<name>.crfsuite` and its JSON card."""
+    import tempfile
+
+    from deid.text.corpora import read_corpus
+    from deid.text.tagger import MODEL_DIR
+    from deid.text.tagger_train import (
+        RECIPE,
+        labelled,
+        load_corpora,
+        missing_data,
+        train,
+        with_rule_hints,
+        write_card,
+    )
+    from pipelines.synthetic import generate_landing
+
+    console = Console()
+    missing = missing_data(data_root)
+    if missing:
+        raise click.ClickException(
+            "training needs the recipe's corpora; not found: " + ", ".join(missing)
+            + f". Point --data at the shared data folder (default {_DATA_ROOT}). The shipped model still loads."
+        )  # fmt: skip
+    with console.status("reading the recipe's corpora ..."):
+        docs = load_corpora(data_root)
+    gen = RECIPE["generator"]
+    with tempfile.TemporaryDirectory() as tmp, console.status(f"generating {gen['patients']} patients' notes ..."):
+        landing = Path(tmp) / "landing"
+        generate_landing(landing, gen["patients"], gen["seed"], workers=1)
+        notes = [labelled(d, "generator") for d in read_corpus(landing, "generator")]
+    docs += notes * gen.get("repeat", 1)
+    with console.status(f"running the rules over {len(docs)} training texts (the tagger's hint features) ..."):
+        docs = with_rule_hints(docs)
+    directory = out_dir or MODEL_DIR
+    model = directory / f"{RECIPE['name']}.crfsuite"
+    with console.status(f"training the CRF on {len(docs)} sequences ..."):
+        facts = train(docs, model)
+    card = write_card(model, docs, facts, RECIPE["thresholds"],
+                      extra={"veto": RECIPE["veto"], "strong": RECIPE["strong"]})  # fmt: skip
+    console.print(
+        f"{model} ({model.stat().st_size / 1e6:.2f} MB, sha256 {card['model_sha256'][:16]}): "
+        f"{facts['sequences']} sequences, {facts['tokens']} tokens, {facts['seconds']} s"
+    )
+    console.print(f"card: {model.with_suffix('.json')}")

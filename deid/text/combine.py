@@ -1,0 +1,98 @@
+"""Rules and the learned tagger together, as one Presidio recognizer: the rules' hits are the tagger's
+features; the tagger adds what it finds over its per-type thresholds; a rule hit below the strong score
+stands only where the tagger gives its tokens enough probability of PHI."""
+
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from deid.text.tagger import PhiTagger, TaggedText, phi_tagger, project_label
+from deid.text.tagger_features import Hint
+
+# Off for a call that wants the rules alone (find_phi_batch(tagger=False)).
+TAGGER_ON: ContextVar[bool] = ContextVar("deid_tagger_on", default=True)
+# Hits that stand whatever the tagger says: the subject's own record.
+_ALWAYS = ("known",)
+_CONTEXT = ("shape", "spacy")
+
+
+def source_class(result: RecognizerResult) -> str:
+    """`known`, `shape` (capitalisation and word lists), `spacy` (the general NER model) or `pattern`."""
+    meta = result.recognition_metadata or {}
+    name = meta.get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+    return name if name in _ALWAYS or name in _CONTEXT else "pattern"
+
+
+def hints(results: Sequence[RecognizerResult]) -> list[Hint]:
+    return [(r.start, r.end, r.entity_type, source_class(r), float(r.score)) for r in results]
+
+
+def veto_threshold(veto: Mapping[str, float], cls: str, label: str) -> float:
+    """The least tagger probability a hit of this class and label needs: `class:LABEL`, else `class`."""
+    return veto.get(f"{cls}:{label}", veto.get(cls, 0.0))
+
+
+def combine(results: Sequence[RecognizerResult], tagged: TaggedText, veto: Mapping[str, float],
+            strong: float = 1.01) -> list:  # fmt: skip
+    """The rule hits that stand: the known record's, those scored `strong` or more, and the others where
+    the highest PHI probability the tagger gives a token they cover reaches their veto threshold."""
+    out = []
+    for r in results:
+        cls = source_class(r)
+        if cls in _ALWAYS or r.score >= strong:
+            out.append(r)
+            continue
+        v = veto_threshold(veto, cls, r.entity_type)
+        if v <= 0 or tagged.phi(r.start, r.end) >= v:
+            out.append(r)
+    return out
+
+
+def tagger_results(text: str, tagger: PhiTagger, tagged: TaggedText, min_score: float = 0.0) -> list:
+    """The tagger's spans over their type's threshold, scored with their mean probability (floored at
+    `min_score`: the type's threshold has decided already, the analyzer's cut must not decide again)."""
+    out = []
+    for s, e, type_, p in tagger.spans(text, tagged):
+        score = max(p, min_score)
+        out.append(
+            RecognizerResult(
+                entity_type=project_label(text, s, e, type_), start=s, end=e, score=score,
+                analysis_explanation=AnalysisExplanation(recognizer="tagger", original_score=p),
+                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "tagger"},
+            )
+        )  # fmt: skip
+    return out
+
+
+class StackedPhiRecognizer(LocalRecognizer):
+    """The rule recognizers (`inner`) and the learned tagger inside Presidio as one recognizer: the rules
+    run, their hits become the tagger's features, and the combination decides (module docstring). Without
+    a tagger artifact (or with TAGGER_ON false) it returns the rules' hits unchanged."""
+
+    def __init__(self, inner: Sequence[EntityRecognizer], tagger: PhiTagger | None = None,
+                 min_score: float = 0.0) -> None:  # fmt: skip
+        from deid.text.spans import LABELS
+
+        self.inner = list(inner)
+        self.tagger = tagger
+        self.min_score = min_score
+        super().__init__(supported_entities=list(LABELS), name="StackedPhiRecognizer")
+
+    def load(self) -> None:
+        if self.tagger is None:
+            self.tagger = phi_tagger()
+
+    def rule_results(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None) -> list:
+        return [r for rec in self.inner for r in rec.analyze(text, entities, nlp_artifacts)]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        results = self.rule_results(text, entities, nlp_artifacts)
+        if self.tagger is None or not TAGGER_ON.get():
+            return results
+        # hits under the analyzer's cut are no evidence either way
+        results = [r for r in results if r.score >= self.min_score]
+        tagged = self.tagger.tag(text, hints(results))
+        kept = combine(results, tagged, self.tagger.veto, self.tagger.strong)
+        return kept + tagger_results(text, self.tagger, tagged, self.min_score)

@@ -1,0 +1,184 @@
+"""The learned PHI tagger: a linear-chain CRF (CRFsuite) over tokens, read from the versioned artifact that
+ships with the package, giving each token a marginal probability per PHI type (its Presidio recognizer, with
+the rules, is deid.text.combine.StackedPhiRecognizer)."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import regex as re
+
+from deid.text.tagger_features import Hint, features, tokenize
+
+MODEL_DIR = Path(__file__).parent / "models"
+MODEL_NAME = "phi_crf_v1"
+# The tagger's types; each becomes one of the project's labels (deid.text.spans.LABELS) on output.
+TYPES = ("NAME", "DATE", "LOCATION", "CONTACT", "ID", "AGE")
+# A token is the tagger's PHI of a type when its marginal probability of that type reaches the type's
+# threshold (tuned on the tuning part of the development split; docs/deidentification.md). The card of the
+# artifact may carry its own; these are the fallback.
+DEFAULT_THRESHOLDS = {"NAME": 0.5, "DATE": 0.5, "LOCATION": 0.5, "CONTACT": 0.5, "ID": 0.5, "AGE": 0.5}
+# Longer token sequences are tagged in pieces cut at line breaks (the features look two tokens away).
+MAX_TOKENS = 2_000
+_FACILITY = re.compile(
+    r"(?i)\b(?:hospital|hosp|clinic|center|centre|medical|memorial|infirmary|hospice|rehab|nursing|health)\b"
+)
+_EMAIL = re.compile(r"\S+@\S+")
+_URL = re.compile(r"(?i)(?:https?://|www\.)\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedText:
+    """Tokens of a text and, per token, the probability of each type (B and I together); `phi[i]` is
+    1 - P(O)."""
+
+    tokens: list[tuple[int, int]]
+    probs: list[dict[str, float]]
+    begins: list[dict[str, float]]
+
+    def phi(self, start: int, end: int) -> float:
+        """The highest probability of any PHI type over the tokens that [start, end) overlaps."""
+        best = 0.0
+        for (s, e), p in zip(self.tokens, self.probs, strict=True):
+            if s < end and start < e and p:
+                best = max(best, sum(p.values()))
+            elif s >= end:
+                break
+        return best
+
+    def type_probability(self, start: int, end: int, type_: str) -> float:
+        best = 0.0
+        for (s, e), p in zip(self.tokens, self.probs, strict=True):
+            if s < end and start < e:
+                best = max(best, p.get(type_, 0.0))
+            elif s >= end:
+                break
+        return best
+
+
+class PhiTagger:
+    """The CRF and its card (version, training data digest, thresholds)."""
+
+    def __init__(self, model_path: Path, card: dict) -> None:
+        import pycrfsuite
+
+        self.model_path = model_path
+        self.card = card
+        self.thresholds = {**DEFAULT_THRESHOLDS, **card.get("thresholds", {})}
+        # Least tagger probability a rule hit needs, by `class:LABEL` or `class` (deid.text.combine).
+        self.veto: dict[str, float] = dict(card.get("veto", {}))
+        # Rule hits scored this much or more stand without the tagger's word.
+        self.strong: float = float(card.get("strong", 1.01))
+        self._tagger = pycrfsuite.Tagger()
+        self._tagger.open(str(model_path))
+        self.labels = list(self._tagger.labels())
+
+    @classmethod
+    def load(cls, name: str = MODEL_NAME, directory: Path = MODEL_DIR) -> "PhiTagger":
+        model = directory / f"{name}.crfsuite"
+        card_path = directory / f"{name}.json"
+        if not model.exists():
+            raise FileNotFoundError(f"PHI tagger model {model} is missing: run `longitude deid train`")
+        card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        return cls(model, card)
+
+    def tag(self, text: str, hints: Sequence[Hint] = ()) -> TaggedText:
+        """Marginal probabilities per token; `hints` are the rules' hits on the text (features)."""
+        tokens = tokenize(text)
+        if not tokens:
+            return TaggedText([], [], [])
+        probs: list[dict[str, float]] = []
+        begins: list[dict[str, float]] = []
+        for lo, hi in _pieces(text, tokens):
+            piece = tokens[lo:hi]
+            lo_char, hi_char = piece[0][0], piece[-1][1]
+            xseq = features(text, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
+            self._tagger.set(xseq)
+            marginal = self._tagger.marginal
+            for t in range(len(piece)):
+                p: dict[str, float] = {}
+                b: dict[str, float] = {}
+                for label in self.labels:
+                    if label == "O":
+                        continue
+                    m = marginal(label, t)
+                    if m < 1e-4:
+                        continue
+                    type_ = label[2:]
+                    p[type_] = p.get(type_, 0.0) + m
+                    if label[0] == "B":
+                        b[type_] = m
+                probs.append(p)
+                begins.append(b)
+        return TaggedText(tokens, probs, begins)
+
+    def spans(self, text: str, tagged: TaggedText | None = None,
+              thresholds: dict[str, float] | None = None) -> list[tuple[int, int, str, float]]:  # fmt: skip
+        """(start, end, tagger type, mean probability) of each run of tokens of one type over its threshold."""
+        tagged = tagged if tagged is not None else self.tag(text)
+        thresholds = thresholds or self.thresholds
+        out: list[tuple[int, int, str, float]] = []
+        run: list[int] = []
+        run_type = None
+
+        def close() -> None:
+            while run and not text[tagged.tokens[run[-1]][0]].isalnum():
+                run.pop()
+            while run and not text[tagged.tokens[run[0]][0]].isalnum():
+                run.pop(0)
+            if run:
+                score = sum(tagged.probs[i].get(run_type, 0.0) for i in run) / len(run)
+                out.append((tagged.tokens[run[0]][0], tagged.tokens[run[-1]][1], run_type, round(score, 3)))
+            run.clear()
+
+        for i, p in enumerate(tagged.probs):
+            best = max(p, key=p.get) if p else None
+            if best is None or p[best] < thresholds.get(best, 0.5):
+                close()
+                run_type = None
+                continue
+            new_entity = tagged.begins[i].get(best, 0.0) > p[best] - tagged.begins[i].get(best, 0.0)
+            if best != run_type or new_entity:
+                close()
+            run_type = best
+            run.append(i)
+        close()
+        return out
+
+
+def _pieces(text: str, tokens: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token index ranges of at most about MAX_TOKENS, cut where a line breaks when one is near."""
+    if len(tokens) <= MAX_TOKENS:
+        return [(0, len(tokens))]
+    out, lo = [], 0
+    while lo < len(tokens):
+        hi = min(len(tokens), lo + MAX_TOKENS)
+        if hi < len(tokens):
+            for j in range(hi, max(lo + MAX_TOKENS // 2, lo + 1), -1):
+                if "\n" in text[tokens[j - 1][1] : tokens[j][0]]:
+                    hi = j
+                    break
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def project_label(text: str, start: int, end: int, type_: str) -> str:
+    """The project's label (deid.text.spans.LABELS) for a span the tagger typed."""
+    value = text[start:end]
+    if type_ == "LOCATION":
+        return "FACILITY" if _FACILITY.search(value) else "LOCATION"
+    if type_ == "CONTACT":
+        return "EMAIL" if _EMAIL.fullmatch(value) else "URL" if _URL.match(value) else "PHONE"
+    return type_
+
+
+@lru_cache(maxsize=1)
+def phi_tagger() -> PhiTagger | None:
+    """The shipped tagger, loaded once per process; None (the rules work alone) if its artifact is absent."""
+    try:
+        return PhiTagger.load()
+    except FileNotFoundError:
+        return None

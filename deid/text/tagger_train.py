@@ -1,0 +1,218 @@
+"""Training the PHI tagger from its pinned recipe: which corpora (and which part of each), how the
+generator's notes are made, the CRF's hyperparameters; writes the model and a card with digests."""
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex as re
+
+from deid.text.corpora import AnnotatedDoc, in_check_part, read_corpus
+from deid.text.scoring import group_of
+from deid.text.tagger import MODEL_DIR, MODEL_NAME, TYPES
+from deid.text.tagger_features import Hint, features, lexicon_fingerprint, tokenize
+
+# The pinned recipe. Paths are relative to the shared data folder (../shared/data from the project root).
+# Each corpus is used by its `part` only: development corpora keep their check part for scoring.
+RECIPE: dict = {
+    "name": MODEL_NAME,
+    "seed": 14,
+    "corpora": [
+        {
+            "name": "physionet-nursing-dev",
+            "format": "physionet",
+            "path": "phi-annotated/physionet-nursing-dev",
+            "part": "tuning",
+            "repeat": 2,
+        },
+        {
+            "name": "general-pii-sentences",
+            "format": "presidio-research",
+            "path": "phi-annotated/general-pii-sentences",
+            "part": "tuning",
+            "repeat": 1,
+        },
+        {
+            "name": "mtsamples-negative-lines",
+            "format": "negative-lines",
+            "path": "notes-mtsamples/curated",
+            "part": "all",
+            "lines": 4000,
+        },
+    ],
+    # The generator's notes with their PHI truth (`longitude generate`), made afresh by the train command.
+    "generator": {"patients": 40, "seed": 14, "repeat": 1},
+    "crf": {
+        "algorithm": "lbfgs",
+        "c1": 0.05,
+        "c2": 0.02,
+        "max_iterations": 200,
+        "feature.possible_transitions": True,
+        "feature.minfreq": 1,
+    },
+    # Per-type thresholds on the tagger's marginal probability, and the least probability a rule hit of an
+    # ambiguous kind needs to stand (deid.text.combine): chosen on the tuning part by two-fold
+    # cross-validation over its patients (docs/deidentification.md).
+    "thresholds": {"NAME": 0.7, "DATE": 0.5, "LOCATION": 0.5, "CONTACT": 0.5, "ID": 0.5, "AGE": 0.5},
+    "veto": {
+        "pattern:DATE": 0.3,
+        "shape:NAME": 0.3,
+        "shape:LOCATION": 0.4,
+        "spacy:NAME": 0.01,
+        "spacy:LOCATION": 0.01,
+    },
+    # no rule hit stands on its score alone: the tuning found none that the tagger's word did not improve
+    "strong": 1.01,
+}
+_TYPE_OF_GROUP = {"NAME": "NAME", "DATE": "DATE", "LOCATION": "LOCATION", "FACILITY": "LOCATION",
+                  "CONTACT": "CONTACT", "ID": "ID", "AGE": "AGE"}  # fmt: skip
+# A line that may go in as all-O: no digit (dates, times, numbers), no title before a name.
+_NEGATIVE_LINE_BLOCK = re.compile(r"\d|(?i:\b(?:dr|mr|mrs|ms|miss|doctor)\b\.?)")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingDoc:
+    text: str
+    spans: tuple[tuple[int, int, str], ...]  # (start, end, tagger type)
+    source: str
+    hints: tuple[Hint, ...] = ()  # the rules' hits on the text (features)
+
+
+def with_rule_hints(docs: Sequence[TrainingDoc]) -> list[TrainingDoc]:
+    """Each document with the rules' hits on it, as the stacked recognizer gives them to the tagger at
+    run time (each distinct text analysed once)."""
+    from deid.text.combine import StackedPhiRecognizer, hints
+    from deid.text.engine import MIN_SCORE, analyzer
+
+    engine = analyzer()
+    stacked = next(r for r in engine.registry.recognizers if isinstance(r, StackedPhiRecognizer))
+    texts = sorted({d.text for d in docs})
+    found: dict[str, tuple[Hint, ...]] = {}
+    for text, (_, artifacts) in zip(texts, engine.nlp_engine.process_batch(texts), strict=True):
+        results = [r for r in stacked.rule_results(text, [], artifacts) if r.score >= MIN_SCORE]
+        found[text] = tuple(hints(results))
+    return [TrainingDoc(d.text, d.spans, d.source, found[d.text]) for d in docs]
+
+
+def missing_data(data_root: Path, recipe: dict = RECIPE) -> list[str]:
+    """The recipe's corpora that are not under `data_root`."""
+    return [str(data_root / c["path"]) for c in recipe["corpora"] if not (data_root / c["path"]).exists()]
+
+
+def labelled(doc: AnnotatedDoc, source: str) -> TrainingDoc:
+    spans = []
+    for g in doc.spans:
+        type_ = _TYPE_OF_GROUP.get(group_of(g.label, doc.text[g.start : g.end]))
+        if type_ is not None:
+            spans.append((g.start, g.end, type_))
+    return TrainingDoc(doc.text, tuple(spans), source)
+
+
+def negative_lines(folder: Path, n: int, seed: int) -> list[TrainingDoc]:
+    """`n` lines of clinical prose without PHI as all-O sequences: lines with no digit and no title (where
+    dates and named clinicians would be), picked by a seeded shuffle of the sorted files' lines."""
+    lines = []
+    for path in sorted(folder.glob("*.txt")):
+        for line in path.read_text(errors="replace").splitlines():
+            line = line.strip()
+            if len(line) >= 30 and not _NEGATIVE_LINE_BLOCK.search(line):
+                lines.append(line)
+    random.Random(seed).shuffle(lines)
+    return [TrainingDoc(line, (), "negative") for line in lines[:n]]
+
+
+def load_corpora(
+    data_root: Path, recipe: dict = RECIPE, *, exclude_subjects: Iterable[str] = ()
+) -> list[TrainingDoc]:
+    """The recipe's annotated corpora, each restricted to its part; notes of `exclude_subjects` are left
+    out (cross-validation within the tuning part)."""
+    excluded = set(exclude_subjects)
+    out: list[TrainingDoc] = []
+    for c in recipe["corpora"]:
+        path = data_root / c["path"]
+        if c["format"] == "negative-lines":
+            out.extend(negative_lines(path, c["lines"], recipe["seed"]))
+            continue
+        docs = read_corpus(path, c["format"])
+        for d in docs:
+            key = d.subject if d.subject is not None else d.doc_id
+            part = "check" if in_check_part(key) else "tuning"
+            if c["part"] != "all" and part != c["part"]:
+                continue
+            if d.subject is not None and d.subject in excluded:
+                continue
+            out.extend([labelled(d, c["name"])] * c.get("repeat", 1))
+    return out
+
+
+def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
+    """Features and BIO labels of a document's tokens; a token takes the type of the first gold span it
+    overlaps."""
+    tokens = tokenize(doc.text)
+    labels = []
+    spans = sorted(doc.spans)
+    prev_span = None
+    for s, e in tokens:
+        hit = next((sp for sp in spans if sp[0] < e and s < sp[1]), None)
+        if hit is None:
+            labels.append("O")
+            prev_span = None
+            continue
+        labels.append(("I-" if hit == prev_span else "B-") + hit[2])
+        prev_span = hit
+    return features(doc.text, tokens, doc.hints), labels
+
+
+def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict = RECIPE) -> dict:
+    """Train the CRF on `docs` into `model_path`; returns training facts for the card."""
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(algorithm=recipe["crf"]["algorithm"], verbose=False)
+    trainer.set_params({k: v for k, v in recipe["crf"].items() if k != "algorithm"})
+    n_tokens = 0
+    for doc in docs:
+        xseq, yseq = bio(doc)
+        if xseq:
+            trainer.append(xseq, yseq)
+            n_tokens += len(xseq)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    trainer.train(str(model_path))
+    return {"sequences": len(docs), "tokens": n_tokens, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def data_digest(docs: Sequence[TrainingDoc]) -> str:
+    h = hashlib.sha256()
+    for d in docs:
+        h.update(d.text.encode())
+        h.update(json.dumps(d.spans).encode())
+    return h.hexdigest()[:16]
+
+
+def write_card(model_path: Path, docs: Sequence[TrainingDoc], facts: dict, thresholds: dict[str, float],
+               recipe: dict = RECIPE, extra: dict | None = None) -> dict:  # fmt: skip
+    """The model's card beside it: name, recipe, training data digest and counts, the model's sha256,
+    the lexicon fingerprint its features were computed with, and the per-type thresholds."""
+    by_source: dict[str, int] = {}
+    for d in docs:
+        by_source[d.source] = by_source.get(d.source, 0) + 1
+    card = {
+        "name": recipe["name"],
+        "types": list(TYPES),
+        "recipe": recipe,
+        "training": {**facts, "by_source": by_source, "data_sha256_16": data_digest(docs)},
+        "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+        "lexicon_fingerprint": lexicon_fingerprint(),
+        "thresholds": thresholds,
+        **(extra or {}),
+    }
+    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    return card
+
+
+def default_model_path() -> Path:
+    return MODEL_DIR / f"{MODEL_NAME}.crfsuite"
