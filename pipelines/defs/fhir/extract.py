@@ -101,6 +101,16 @@ def encounter(r: dict) -> Extracted:
                 raise
     display = klass.get("display") if isinstance(klass, dict) else None
     events: list[Event] = [(start, vocab_code("ENCOUNTER", cls), None, etype, None, display or f"Encounter {cls}")]
+    # Each coded reason is an event of its own at the start (ENCOUNTER_REASON//SNOMED//...), so MEDS tools that
+    # read codes only see it; a reason without a coded value (text only) adds nothing.
+    for reason in _list(r.get("reasonCode")):
+        try:
+            rcode, rdisplay = _concept_code(reason, "Encounter.reasonCode")
+        except InvalidRecordError as err:
+            if err.reason_code != "MISSING_CODE":
+                raise
+            continue
+        events.append((start, vocab_code("ENCOUNTER_REASON", rcode), None, None, None, rdisplay))
     if period.get("end") is not None:
         end = parse_datetime(period["end"], "Encounter.period.end")
         events.append((end, vocab_code("ENCOUNTER_END", cls), None, etype, None, f"End of encounter {cls}"))

@@ -31,8 +31,9 @@ def _expected_events(r: dict) -> int:
             if sub["url"] == "ombCategory"
         )
         return ("gender" in r) + ("birthDate" in r) + ("deceasedDateTime" in r) + race_eth
-    if t == "Encounter":
-        return 1 + ("end" in r.get("period", {}))
+    if t == "Encounter":  # start, end, and one event per coded reason
+        reasons = sum(any(c.get("code") for c in rc.get("coding", [])) for rc in r.get("reasonCode", []))
+        return 1 + ("end" in r.get("period", {})) + reasons
     if t == "Observation":
         comps = r.get("component", [])
         has_value = any(k in r for k in _VALUE_KEYS)

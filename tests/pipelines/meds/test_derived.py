@@ -1,4 +1,4 @@
-"""Coded values and birth years become codes of their own in MEDS, where code-only tools can see them."""
+"""Coded values, encounter reasons and birth years become codes in MEDS, where code-only tools can see them."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ def _smoking(oid: str, pid: str, when: str, answer: str) -> dict:
 def _typed_encounter(eid: str, pid: str, start: str, end: str, etype: str) -> dict:
     enc = encounter(eid, pid, start, end)
     enc["type"] = [{"coding": [{"system": SNOMED, "code": etype}]}]
+    enc["reasonCode"] = [{"coding": [{"system": SNOMED, "code": "444814009"}]}, {"text": "uncoded reason"}]
     return enc
 
 
@@ -49,6 +50,9 @@ def test_coded_answers_and_encounter_types_get_codes_and_every_subject_a_birth_y
     assert answer["time"].to_list() == original["time"].to_list() and answer["text_value"].to_list() == [None]
     assert "ENCOUNTER//AMB//SNOMED//185349003" in codes and "ENCOUNTER_END//AMB//SNOMED//185349003" in codes
     assert not any(c.startswith("LOINC//2345-7//") for c in codes), "numeric rows get no companion"
+    reason = data.filter(pl.col("code").str.starts_with("ENCOUNTER_REASON//"))
+    assert reason["code"].to_list() == ["ENCOUNTER_REASON//SNOMED//444814009"], "a coded reason, not a text one"
+    assert reason["time"].to_list() == data.filter(pl.col("code") == "ENCOUNTER//AMB")["time"].to_list()
     birth = data.filter(pl.col("code") == "MEDS_BIRTH")["time"].item()
     year = data.filter(pl.col("code") == "BIRTH//YEAR")
     assert year["time"].to_list() == [None], "a static row"
