@@ -29,6 +29,7 @@ from pipelines.defs.tables.vocabulary import code_metadata
 from schemas import quarantine as q
 from schemas.meds import BIRTH_CODE, DEATH_CODE
 from schemas.notes import NOTE_CODE_PREFIX
+from schemas.raw import RAW_PATIENTS_SCHEMA
 
 ASSET = "tables_raw"
 UNRECOGNIZED = "__unrecognized"  # event column: the code came from code_fallback (no rule recognized it)
@@ -107,6 +108,11 @@ class _Run:
                 if frames
                 else pl.DataFrame(schema={FILE: pl.String, ROW: pl.Int64})
             )
+            if set(df.columns) <= {FILE, ROW}:
+                # every file was unreadable (quarantined whole by the reader): its rules have no rows
+                self.absent.add(name)
+                self.tables[name] = df
+                return df
             self.tables[name] = self.compute(df, spec.compute, ("tables", name, "compute"), name)
         return self.tables[name]
 
@@ -214,6 +220,10 @@ def _subjects(run: _Run) -> pl.DataFrame:
     """key -> source_patient, plus birth/death/sex events and identity for the PHI audit."""
     s = run.m.subjects
     df = run.table(s.table, full=True)  # every subject, so a sampled check does not call events orphans
+    run.used.add(s.table)
+    if s.table in run.absent:  # no readable subjects file: every event is an orphan, quarantined as such
+        empty = pl.from_arrow(RAW_PATIENTS_SCHEMA.empty_table()).rename({"source_file": FILE, "position": ROW})
+        return empty.with_columns(pl.lit(None, pl.String).alias("key"))
     id_col = s.id or s.key
     types0 = column_types(df.schema)
     fields = {

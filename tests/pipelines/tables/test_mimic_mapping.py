@@ -158,3 +158,16 @@ def test_a_file_outside_any_source_folder_is_reported(root: Path):
     assert sorted(zip(files["source"], files["n"], strict=True)) == [("(no source folder)", 3), ("mimic-demo", 2)]
     ledger = pl.read_parquet(Layout(root).ledger("tables_raw"))
     assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
+
+
+def test_an_unreadable_table_is_quarantined_and_its_rules_see_no_rows(root: Path):
+    """A file the reader rejects whole (here: a symlink out of the root) is no mapping mistake: the run goes on."""
+    src = root / "landing" / "tables" / "mimic" / "icu"
+    outside = root.parent / "outside_vitals.csv"
+    (src / "vitals_wide.csv").rename(outside)
+    (src / "vitals_wide.csv").symlink_to(outside)
+    [summary] = ingest_tables(Layout(root), KEYS, 1)
+    q = pl.read_parquet(Layout(root).quarantine("tables_raw") / "mimic-demo.parquet")
+    assert "vitals_wide" in q.filter(pl.col("position") == 0)["resource_type"].to_list()
+    assert _raw(Layout(root), "events").filter(pl.col("resource_type") == "vitals_wide").height == 0
+    assert summary.subjects == 3
