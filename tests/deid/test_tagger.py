@@ -1,0 +1,167 @@
+"""The learned PHI tagger: the PhysioNet reader and the patient split, training and loading the CRF, the
+shipped artifact and its card, the combination with the rules, the error report and the CLI."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deid.text.corpora import GoldSpan, in_check_part, read_corpus, select_part
+from deid.text.error_report import error_report, false_alarm_class, shape
+from deid.text.scoring import Span
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "deidentification.md"
+
+_NOTES = [
+    ("5", "1", "Pt seen by Dr. Okafor 7/22, husband Tomas at bedside.\nBP 120/80.", ["Okafor", "7/22", "Tomas"]),
+    ("5", "2", "TRANSFERRED TO QUARTERMAIN 2 ON 8/3. K 4.1", ["QUARTERMAIN", "8/3"]),
+    ("17", "1", "dtr Ines called from Rome (617) 555-0101.", ["Ines", "Rome", "(617) 555-0101"]),
+]
+_TYPES = {"Okafor": "HCPName", "Tomas": "RelativeProxyName", "Ines": "RelativeProxyName", "Rome": "Location",
+          "QUARTERMAIN": "Location", "(617) 555-0101": "Phone"}  # fmt: skip
+
+
+def _physionet_tree(folder: Path) -> Path:
+    """A corpus in the PhysioNet deid layout, written here (gold offsets computed from the text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records, phrases = [], []
+    for patient, note, body, values in _NOTES:
+        records.append(f"START_OF_RECORD={patient}||||{note}||||\n{body}\n||||END_OF_RECORD\n")
+        for v in values:
+            start = body.index(v)
+            phrases.append(f"{patient} {note} {start} {start + len(v)} {_TYPES.get(v, 'Date')} {v}")
+    (folder / "id.text").write_text("".join(records))
+    (folder / "id-phi.phrase").write_text("\n".join(phrases) + "\n")
+    return folder
+
+
+def test_physionet_reader_and_the_patient_split(tmp_path):
+    docs = read_corpus(_physionet_tree(tmp_path / "pn"), "physionet")
+    assert [d.doc_id for d in docs] == ["5/1", "5/2", "17/1"] and docs[2].subject == "17"
+    for d, (_, _, body, values) in zip(docs, _NOTES, strict=True):
+        assert d.text == body + "\n"
+        assert [d.text[s.start : s.end] for s in d.spans] == sorted(values, key=body.index)
+    assert docs[0].spans[0] == GoldSpan(15, 21, "HCPName")
+    # the split is by patient and fixed by the hash of the id, whatever else is in the corpus
+    assert in_check_part("17") and not in_check_part("5")
+    assert in_check_part("17") == (int(hashlib.sha256(b"17").hexdigest(), 16) % 3 == 0)
+    assert [d.doc_id for d in select_part(docs, "check")] == ["17/1"]
+    assert [d.doc_id for d in select_part(docs, "tuning")] == ["5/1", "5/2"]
+    assert len(select_part(docs, "all")) == 3
+    with pytest.raises(ValueError, match="unknown part"):
+        select_part(docs, "test")
+
+
+def test_physionet_reader_names_the_line_of_a_span_that_does_not_match(tmp_path):
+    folder = _physionet_tree(tmp_path / "pn")
+    lines = (folder / "id-phi.phrase").read_text().splitlines()
+    lines[1] = lines[1].replace(" 22 ", " 23 ", 1) if " 22 " in lines[1] else lines[1].replace("7/22", "7/23")
+    (folder / "id-phi.phrase").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"id-phi\.phrase:2") as err:
+        read_corpus(folder, "physionet")
+    assert "7/2" not in str(err.value)  # the error names file and line, never the value
+
+
+def test_a_small_crf_trains_loads_and_tags_offline(tmp_path):
+    from deid.text.tagger import PhiTagger
+    from deid.text.tagger_train import TrainingDoc, train, write_card
+
+    names = ["Okafor", "Lindqvist", "Moreau", "Haddad", "Brennan", "Kowalski", "Nakamura", "Ferreira"]
+    docs = []
+    for i, name in enumerate(names):
+        text = f"Seen by Dr. {name} on {i + 1}/1{i}. BP 120/80, HR {60 + i}."
+        s = text.index(name)
+        d = text.index(f"{i + 1}/1{i}")
+        docs.append(TrainingDoc(text, ((s, s + len(name), "NAME"), (d, d + len(f"{i + 1}/1{i}"), "DATE")), "t"))
+    model = tmp_path / "m.crfsuite"
+    facts = train(docs, model)
+    assert facts["sequences"] == len(docs) and model.stat().st_size > 0
+    card = write_card(model, docs, facts, {"NAME": 0.5})
+    assert card["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    tagger = PhiTagger.load("m", tmp_path)
+    text = "Seen by Dr. Petrov on 9/14. BP 118/76, HR 72."
+    found = {(text[s:e], t) for s, e, t, _ in tagger.spans(text)}
+    assert ("Petrov", "NAME") in found
+    assert not any(t == "NAME" and v in ("BP", "HR", "Seen") for v, t in found)
+
+
+def test_the_shipped_tagger_loads_and_its_card_matches():
+    from deid.text.tagger import MODEL_DIR, MODEL_NAME, TYPES, PhiTagger
+
+    model = MODEL_DIR / f"{MODEL_NAME}.crfsuite"
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert model.stat().st_size < 2_000_000
+    tagger = PhiTagger.load()
+    assert set(tagger.thresholds) >= set(TYPES)
+    # every type's threshold and every veto is documented where users read about thresholds
+    doc = DOCS.read_text()
+    for type_, value in card["thresholds"].items():
+        assert f"| {type_} | {value} |" in doc
+    for key, value in card["veto"].items():
+        assert f"| `{key}` | {value} |" in doc
+    tagged = tagger.tag("HUSBAND JOHN CALLED 7/22, BP 120/80")
+    assert len(tagged.tokens) == len(tagged.probs)
+
+
+def test_the_tagger_vetoes_ambiguous_rule_hits_only():
+    from presidio_analyzer import RecognizerResult
+
+    from deid.text.combine import combine
+    from deid.text.tagger import TaggedText
+
+    tagged = TaggedText([(0, 3), (4, 8)], [{}, {"NAME": 0.9}], [{}, {"NAME": 0.9}])
+
+    def hit(start, end, label, source):
+        return RecognizerResult(label, start, end, 0.8, recognition_metadata={"recognizer_name": source})
+
+    results = [hit(0, 3, "NAME", "shape"), hit(4, 8, "NAME", "shape"), hit(0, 3, "ZIP", "five_digits"),
+               hit(0, 3, "NAME", "known"), hit(0, 3, "DATE", "date_numeric"), hit(0, 3, "NAME", "spacy")]  # fmt: skip
+    kept = combine(results, tagged, {"shape": 0.2, "pattern:ZIP": 0.3, "spacy:NAME": 0.5})
+    assert [(r.start, r.entity_type, r.recognition_metadata["recognizer_name"]) for r in kept] == [
+        (4, "NAME", "shape"),  # the tagger agrees
+        (0, "NAME", "known"),  # the subject's own record always stands
+        (0, "DATE", "date_numeric"),  # no veto for dates here
+    ]
+    # a hit scored `strong` or more stands on its own
+    assert len(combine(results, tagged, {"shape": 0.2, "pattern:ZIP": 0.3, "spacy:NAME": 0.5}, strong=0.8)) == 6
+
+
+def test_error_report_groups_misses_by_shape_and_false_alarms_by_class():
+    assert shape("7/22") == "9/9" and shape("QUARTERMAIN") == "A"
+    assert false_alarm_class("", "10:30") == "time"
+    assert false_alarm_class("", "120/80") == "vital-sign or lab range"
+    assert false_alarm_class("", "4.1") == "number or lab value"
+    assert false_alarm_class("", "CHF") == "clinical abbreviation"
+    text = "Dr. Okafor saw pt at 10:30, K 4.1"
+    gold = [Span(4, 10, "NAME")]
+    pred = [Span(21, 26, "DATE"), Span(30, 33, "ZIP")]
+    rep = error_report([text], [gold], [pred])
+    assert rep["misses"] == {"NAME": {"Aa": 1}}
+    assert rep["false_alarms"] == {"time": {"DATE": 1}, "number or lab value": {"ZIP": 1}}
+    assert "miss_examples" not in rep  # misses are PHI: quoted only when asked
+
+
+def test_cli_eval_physionet_check_part_with_error_report(analyzer, tmp_path):
+    from pipelines.cli import cli
+
+    corpus = _physionet_tree(tmp_path / "pn")
+    md, out = tmp_path / "errors.md", tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["deid", "eval", "--corpus", str(corpus), "--format", "physionet",
+                                      "--part", "check", "--system", "longitude", "--errors", str(md),
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["corpus"]["notes"] == 1 and report["corpus"]["part"] == "check"
+    assert report["systems"]["longitude"]["over_redaction"]["words"] > 0
+    assert "### Misses" in md.read_text()
+
+
+def test_cli_train_says_what_it_needs(tmp_path):
+    from pipelines.cli import cli
+
+    result = CliRunner().invoke(cli, ["deid", "train", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code != 0
+    assert "physionet-nursing-dev" in result.output and "--data" in result.output
