@@ -122,6 +122,11 @@ def _truncated_gzip(landing: Path, root: Path) -> None:
     (landing / "data.ndjson.gz").write_bytes(raw[: len(raw) - 12])
 
 
+def _as_medication_export(landing: Path, root: Path) -> None:
+    """data.ndjson.gz -> Medication.ndjson.gz: bulk exports' Medication file is read ahead of the others."""
+    (landing / "data.ndjson.gz").rename(landing / "Medication.ndjson.gz")
+
+
 def _pdf_attachment(landing: Path, root: Path) -> None:
     """Replace the placeholder attachment data of every bundle with a PDF's bytes, labelled text/plain."""
     pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\x00\x01\x02" * 4
@@ -195,6 +200,7 @@ def _dicom_files(landing: Path, root: Path) -> None:
 BUILDERS = {
     "ndjson": _lines_to_ndjson,
     "truncated_gzip": _truncated_gzip,
+    "as_medication_export": _as_medication_export,
     "pdf_attachment": _pdf_attachment,
     "binary_note": _binary_note,
     "latin1_csv": _latin1_csv,

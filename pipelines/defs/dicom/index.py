@@ -22,7 +22,7 @@ from deid.dicom.profile import deny_source_tags, quiet_pydicom
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.reader import read_header
 from pipelines.landing import LandingScan, scan_landing
-from schemas.imaging import DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
+from schemas.imaging import CORRUPT_DICOM, DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
 from schemas.quarantine import MISSING_PATIENT
 
 CHUNK = 64  # files per task: ~50-100 ms of work, so IPC overhead stays under 1%
@@ -156,7 +156,11 @@ def index_file(
 ) -> FileResult:
     """One file's outcome: parsed, checked, de-identified, reduced to an instance row pair."""
     with quiet_pydicom():  # pydicom's warnings quote values: none may reach a log
-        return _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset)
+        try:
+            return _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset)
+        except Exception as err:  # an odd value deep in a parsed header: this file is rejected, the run goes on
+            reason = f"header could not be indexed ({type(err).__name__})"  # pydicom's message may quote a value
+            return FileResult(os.path.relpath(path, root), "rejected", reason_code=CORRUPT_DICOM, reason=reason)
 
 
 def _index_file(path, root, keyring, n_shards, crosswalk, profile, read_subset) -> FileResult:

@@ -393,13 +393,16 @@ def _load_medications(files: list[Path]) -> dict[str, dict]:
     meds: dict[str, dict] = {}
     for path in files:
         if reader.kind_of(path) == "ndjson" and path.name.startswith("Medication."):
-            for _, line in reader.iter_ndjson_lines(path):
-                try:
-                    r = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue  # quarantined when the file itself is processed
-                if isinstance(r, dict) and isinstance(r.get("id"), str):
-                    meds[f"Medication/{r['id']}"] = r
+            try:
+                for _, line in reader.iter_ndjson_lines(path):
+                    try:
+                        r = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        continue  # quarantined when the file itself is processed
+                    if isinstance(r, dict) and isinstance(r.get("id"), str):
+                        meds[f"Medication/{r['id']}"] = r
+            except (OSError, EOFError, ValueError):
+                continue  # a truncated file: what was read stands; the file itself is quarantined later
     return meds
 
 
