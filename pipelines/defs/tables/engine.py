@@ -574,8 +574,10 @@ def map_source(
     event_frames = [e for e in run.events if e.height] or run.events
     # rechunk=False: the frames' chunks are linked, not copied (the events are the largest thing held)
     events = pl.concat(event_frames, how="diagonal_relaxed", rechunk=False) if event_frames else pl.DataFrame()
-    for col, dtype in (("numeric_value", pl.Float64), ("text_value", pl.String), ("unit", pl.String),
-                       ("description", pl.String), (UNRECOGNIZED, pl.Boolean)):  # fmt: skip
+    for col, dtype in (("source_patient", pl.String), ("time", pl.Datetime("us")), ("code", pl.String),
+                       ("numeric_value", pl.Float64), ("text_value", pl.String), ("unit", pl.String),
+                       ("description", pl.String), ("resource_type", pl.String), (UNRECOGNIZED, pl.Boolean),
+                       (FILE, pl.String), (ROW, pl.Int64)):  # fmt: skip
         if col not in events.columns:
             events = events.with_columns(pl.lit(None, dtype).alias(col))
     events = events.with_columns(pl.col(UNRECOGNIZED).fill_null(False))

@@ -1,6 +1,7 @@
 """Mapped tables: events match the source rows, bad rows are quarantined with their line, ledgers balance."""
 
 import csv
+import shutil
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -22,8 +23,8 @@ def _source(root: Path, name: str, data: Path, mapping: str) -> Path:
     src = root / "landing" / "tables" / name
     src.mkdir(parents=True)
     for f in data.iterdir():
-        if f.is_file():
-            (src / f.name).symlink_to(f)
+        if f.is_file():  # copied: the reader refuses a symlink that leaves the root
+            shutil.copy(f, src / f.name)
     (src / "longitude-source.yaml").write_text(f"mapping: {mapping}\n")
     return src
 
