@@ -9,11 +9,14 @@ from typing import Any
 
 from quality import review
 from quality.plots import plots
+from quality.timeline import drawn_subjects, subjects_in_examples
+from quality.timeline_chart import write_site_timelines
 from schemas.io import write_text
 from schemas.layout import Layout
 
 _ORDER = {"fail": 0, "warn": 1, "rejected": 2, "accepted": 3, "pass": 4}
 MAX_EXAMPLES = 3
+MAX_TIMELINES = 12  # subject pages drawn per site build (~1 s each once Vega is loaded)
 
 
 @cache
@@ -137,6 +140,7 @@ def render(
             flash=flash,
             actions=review.ACTIONS,
             sections=sections,
+            timelines={str(s) for s in drawn_subjects(Layout(report.root))},  # example rows link to these pages
         )
     )
 
@@ -146,6 +150,8 @@ def write_site(report, site: Path) -> Path:
     site = Path(site)
     images = plots(Layout(report.root))
     has_docs = (site / "gx" / "index.html").exists()
+    failing = [ex for g in check_groups(report) if not g["passed"] for ex in g["examples"]]
+    write_site_timelines(Layout(report.root), subjects_in_examples(failing, MAX_TIMELINES))
     write_text(review.export(report.history, "csv"), site / "reviews.csv")
     write_text(review.export(report.history, "json"), site / "reviews.json")
     return write_text(render(report, images, has_docs), site / "index.html")

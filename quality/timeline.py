@@ -151,3 +151,26 @@ def site_timelines_dir(layout: Layout) -> Path:
 def timeline_href(subject_id: int) -> str:
     """The link to a subject's page, relative to the site's index (for example rows that name a subject)."""
     return f"timelines/{subject_id}.html"
+
+
+def subjects_in_examples(examples: list, limit: int) -> list[int]:
+    """Distinct `subject_id`s of check example rows (de-identified tables only name them), first `limit`.
+
+    The check store keeps example values as text, so `"9"` counts as subject 9.
+
+    >>> rows = [{"subject_id": 3}, {"file": "a.json", "row": "2"}, {"subject_id": "3"}, {"subject_id": "9"}]
+    >>> subjects_in_examples(rows, 5), subjects_in_examples(rows, 1)
+    ([3, 9], [3])
+    """
+    found: list[int] = []
+    for example in examples:
+        subject = str(example.get("subject_id", "")) if isinstance(example, dict) else ""
+        if subject.lstrip("-").isdigit() and int(subject) not in found:
+            found.append(int(subject))
+    return found[:limit]
+
+
+def drawn_subjects(layout: Layout) -> set[int]:
+    """Subjects whose page is in the site's timelines folder (what example rows may link to)."""
+    folder = site_timelines_dir(layout)
+    return {int(p.stem) for p in folder.glob("*.html") if p.stem.isdigit()} if folder.is_dir() else set()

@@ -1,6 +1,7 @@
 """The timeline as a Vega-Lite chart: an offline interactive HTML page (Vega bundled inline) and a PNG."""
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -105,6 +106,29 @@ def _marker_lanes(timeline: Timeline) -> int:
     return int(timeline.notes.height > 0) + int(timeline.images.height > 0)
 
 
+@cache
+def _vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (~0.9 MB) that sets them on `window`; built once."""
+    import vl_convert as vlc
+
+    return vlc.javascript_bundle()
+
+
+def timeline_html(spec: dict, subject_id: int) -> str:
+    """The page: the bundle inline and the spec as JSON, from quality/templates/timeline.html (Jinja2)."""
+    from markupsafe import Markup
+
+    from quality.site import environment
+
+    spec = {k: v for k, v in spec.items() if k != "$schema"}  # an identifier, but an address all the same
+    # SVG renderer: markers stay countable elements in the page (what the browser test counts)
+    return (
+        environment()
+        .get_template("timeline.html")
+        .render(subject_id=subject_id, bundle=Markup(_vega_bundle()), spec=spec)
+    )
+
+
 def write_timeline(timeline: Timeline, out_dir: Path) -> TimelineFiles:
     """`<subject_id>.html` (works offline: Vega, Vega-Lite and vega-embed inline) and `<subject_id>.png`."""
     import vl_convert as vlc
@@ -112,11 +136,27 @@ def write_timeline(timeline: Timeline, out_dir: Path) -> TimelineFiles:
     spec = timeline_spec(timeline)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = TimelineFiles(out_dir / f"{timeline.subject_id}.html", out_dir / f"{timeline.subject_id}.png")
-    # SVG renderer: markers stay countable elements in the page (what the browser test counts)
-    html = vlc.vegalite_to_html(spec, bundle=True, renderer="svg")
+    html = timeline_html(spec, timeline.subject_id)
     png = vlc.vegalite_to_png(spec, scale=2, allowed_base_urls=[])  # no URL may be fetched while rendering
     for path, body in ((files.html, html.encode()), (files.png, png)):
         aside = path.with_name(f".{path.name}.tmp")
         aside.write_bytes(body)
         aside.replace(path)  # atomic: a page being served is never half written
     return files
+
+
+def write_site_timelines(layout, subject_ids: list[int]) -> list[int]:
+    """Pages for the subjects that check examples name, in the site's timelines folder; returns those drawn.
+
+    A subject id that is not in MEDS (an example from a table upstream of it) is skipped, not an error.
+    """
+    from quality.timeline import SubjectNotFoundError, load_timeline, site_timelines_dir
+
+    drawn = []
+    for subject_id in subject_ids:
+        try:
+            write_timeline(load_timeline(layout, subject_id), site_timelines_dir(layout))
+        except SubjectNotFoundError:
+            continue
+        drawn.append(subject_id)
+    return drawn

@@ -1,6 +1,7 @@
 """The patient timeline: one subject from the de-identified tables only, drawn as an offline page and a PNG."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from quality.gx_docs import external_references
 from quality.timeline import SubjectNotFoundError, load_timeline
 from schemas.io import write_parquet
 from schemas.layout import Layout
@@ -93,6 +95,7 @@ def drawn(root: Path) -> Path:
 def test_timeline_command_writes_an_offline_page_and_a_png(drawn: Path):
     html = (drawn / f"{SUBJECT}.html").read_text()
     assert "<script src=" not in html and "cdn." not in html  # Vega is inline: the page works offline
+    assert external_references(drawn) == []  # the stewards' site's own rule for what it ships
     png = (drawn / f"{SUBJECT}.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
 
@@ -133,9 +136,29 @@ def test_timeline_page_renders_offline_in_a_real_browser(drawn: Path):
             "groups => groups.map(g => [g.getAttribute('aria-roledescription'), g.querySelectorAll('path').length])"
         )
         bands = page.locator("svg g.mark-rect.role-mark path").count()
+        actions = page.locator(".vega-actions").count()  # no "Open in Vega Editor": it would post the data
         lanes = page.locator("svg g.role-axis-label text").evaluate_all("ts => ts.map(t => t.textContent)")
         browser.close()
     assert errors == [] and requests == []
     assert sorted(n for _, n in symbols) == [2, 4]
-    assert bands == 2
+    assert bands == 2 and actions == 0
     assert {"LOINC", "RXNORM", "SNOMED", "notes", "imaging"} <= set(lanes)
+
+
+@pytest.mark.integration
+def test_a_failing_checks_example_rows_link_to_the_subjects_timeline(tmp_path: Path):
+    from quality.report import run_quality
+    from tests.quality.conftest import KEYRING, build_root
+
+    root = build_root(tmp_path / "root")
+    planted = root.subject_id("src-c")
+    df = root.data("held_out", 1)
+    root.write_data("held_out", 1, df.with_columns(
+        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value")))  # fmt: skip
+    run_quality(root.path, keyring=KEYRING, gx=False, phi_audit=False)
+    site = root.path / "quality" / "site"
+    index = (site / "index.html").read_text()
+    assert f'href="timelines/{planted}.html"' in index  # the implausible heart rate's subject
+    assert (site / "timelines" / f"{planted}.html").exists() and (site / "timelines" / f"{planted}.png").exists()
+    linked = {int(s) for s in re.findall(r'href="timelines/(\d+)\.html"', index)}
+    assert linked and all((site / "timelines" / f"{s}.html").exists() for s in linked)
