@@ -7,6 +7,7 @@ Usage: .venv/bin/python bench/sources.py [--patients 200]
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +72,7 @@ def main() -> None:
         tables = tmp / "tables" / "landing" / "tables"
         (tables / "synthea").mkdir(parents=True)
         for f in (SHARED / "synthea-csv" / "csv").iterdir():
-            (tables / "synthea" / f.name).symlink_to(f)
+            shutil.copy(f, tables / "synthea" / f.name)  # the reader refuses symlinks that leave the root
         (tables / "synthea" / "longitude-source.yaml").write_text("mapping: synthea-csv\n")
         with zipfile.ZipFile(SHARED / "omop-synthea27" / "Synthea27Nj_5.4.zip") as z:
             z.extractall(tables / "omop", [n for n in z.namelist() if not n.startswith("__MACOSX")])

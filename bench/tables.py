@@ -11,6 +11,7 @@ machine shared with other work the wall time mostly measures waiting.
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -191,7 +192,7 @@ def _plain(gen: Path, dest: Path) -> None:
     for rel in ("hosp/patients.csv", "hosp/admissions.csv", "hosp/labevents.csv", "icu/chartevents.csv",
                 "icu/d_items.csv"):  # fmt: skip
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).symlink_to(src / rel)
+        os.link(src / rel, out / rel)  # a hard link: the reader refuses symlinks that leave the root
     (out / "mapping.yaml").write_text(PLAIN)
 
 
@@ -246,7 +247,7 @@ def main() -> None:
             shared = tmp / "shared" / "landing" / "tables"
             (shared / "synthea").mkdir(parents=True)
             for f in (SHARED / "synthea-csv" / "csv").iterdir():
-                (shared / "synthea" / f.name).symlink_to(f)
+                shutil.copy(f, shared / "synthea" / f.name)
             (shared / "synthea" / "longitude-source.yaml").write_text("mapping: synthea-csv\n")
             with zipfile.ZipFile(SHARED / "omop-synthea27" / "Synthea27Nj_5.4.zip") as z:
                 z.extractall(shared / "omop", [n for n in z.namelist() if not n.startswith("__MACOSX")])
