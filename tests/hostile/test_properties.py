@@ -66,6 +66,45 @@ def test_ndjson_reader_keeps_every_good_line_and_quotes_nothing(tmp_path_factory
     _no_value_quoted(root, ASSET, repr(summary))
 
 
+def _bundle_tree(draw, depth: int) -> tuple[dict, int, int, int]:
+    """(a Bundle, good leaves, broken leaves, nested Bundles) of a random tree of Bundles."""
+    entries, good, bad, nested = [], 0, 0, 0
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["good", "bad", "bundle"] if depth < 3 else ["good", "bad"]))
+        if kind == "bundle":
+            inner, g, b, n = _bundle_tree(draw, depth + 1)
+            entries.append({"resource": inner})
+            good, bad, nested = good + g, bad + b, nested + n + 1
+        elif kind == "good":
+            entries.append({"resource": _patient(draw(st.integers(0, 10**6)) * 10 + i)})
+            good += 1
+        else:
+            # any JSON value but a resource (keys are marked text, so never a resourceType), or no resource
+            entries.append(
+                {"resource": draw(json_values)} if draw(st.booleans()) else {"fullUrl": draw(marked_text)}
+            )
+            bad += 1
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}, good, bad, nested
+
+
+@FAST
+@given(data=st.data())
+def test_nested_bundles_account_for_every_entry(tmp_path_factory, data):
+    from pipelines.defs.fhir.ingest import ASSET, ingest_fhir
+
+    bundle, good, bad, nested = _bundle_tree(data.draw, 1)
+    root = tmp_path_factory.mktemp("root")
+    path = root / "landing" / "fhir" / "b.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(bundle))
+    summary = ingest_fhir(Layout(root), KEYRING, N_SHARDS, workers=1)
+    ledger = pl.read_parquet(Layout(root).ledger(ASSET))
+    assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
+    assert int(ledger["n_in"].sum()) == good + bad + nested  # every leaf and every nested Bundle, once
+    assert summary.per_type.get("Patient", {}).get("out", 0) >= good
+    _no_value_quoted(root, ASSET, repr(summary))
+
+
 @FAST
 @given(rows=st.lists(st.lists(marked_text, min_size=3, max_size=3), max_size=8))
 def test_well_formed_csv_round_trips_exactly(rows: list[list[str]]):
