@@ -71,7 +71,7 @@ class _Run:
         self.notes: list[pl.DataFrame] = []
         self.problems = collect  # check mode: column problems are collected here instead of raised
         self.stats: dict[str, dict] = {}  # rule location -> rows seen, rows after `where`, name, table
-        self.absent: set[str] = set()  # optional tables with no file
+        self.absent: set[str] = set()  # optional tables with no file, tables whose files were all unreadable
         self.whole: dict[str, pl.DataFrame] = {}  # in a sampled check: tables read whole (subjects, dictionaries)
         self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
         self.encodings: dict[str, str] = {}
