@@ -199,18 +199,27 @@ def column_gaps(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """One position-0 reject per file that lacks columns other files of the same table have (a glob matched
     extracts of two layouts): its rows are read with those columns empty, and the gap is reported.
 
+    A column is named only when at least two files have it: a file without a header would otherwise put its
+    first row's values into the reason (which the stewards' site shows); the others are counted.
+
     >>> a = pl.DataFrame({"id": ["1"], "code": ["x"], FILE: ["a.csv"], ROW: [2]})
-    >>> column_gaps([a, pl.DataFrame({"id": ["2"], FILE: ["b.csv"], ROW: [2]})])["reason"].to_list()
+    >>> b = pl.DataFrame({"id": ["2"], FILE: ["b.csv"], ROW: [2]})
+    >>> column_gaps([a, a.with_columns(pl.lit("c.csv").alias(FILE)), b])["reason"].to_list()
     ['file lacks column(s) code that other files of this table have; its 1 rows read them as empty']
     """
-    union: dict[str, None] = {}
+    seen: dict[str, int] = {}
     for df in frames:
-        union.update(dict.fromkeys(c for c in df.columns if c not in (ROW, FILE)))
+        for c in df.columns:
+            if c not in (ROW, FILE):
+                seen[c] = seen.get(c, 0) + 1
     out = []
     for df in frames:
-        missing = [c for c in union if c not in df.columns]
+        missing = [c for c in seen if c not in df.columns]
         if missing and df.height:
-            reason = (f"file lacks column(s) {', '.join(missing)} that other files of this table have; its "
+            named = [c for c in missing if seen[c] >= 2]
+            unnamed = len(missing) - len(named)
+            what = ", ".join(named) + (f"{' and ' if named else ''}{unnamed} more" if unnamed else "")
+            reason = (f"file lacks column(s) {what} that other files of this table have; its "
                       f"{df.height} rows read them as empty")  # fmt: skip
             out.append((df[FILE][0], 0, q.MISSING_COLUMN, reason, None))
     return _rejects(out)
