@@ -94,6 +94,8 @@ def check_groups(report) -> list[dict[str, Any]]:
                 "examples": first.examples[:MAX_EXAMPLES],
                 "review": current,
                 "entries": entries.get(first.target, []),
+                "checked_at": max((r.checked_at for r in rows if r.checked_at), default=None),
+                "runs": sorted({r.run[:8] for r in rows}),
             }
         )
     return sorted(groups, key=lambda g: (_ORDER[g["status"]], g["severity"] != "error", g["rule"]))

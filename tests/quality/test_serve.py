@@ -67,3 +67,33 @@ def test_a_post_from_another_site_is_refused(served):
     form = {"target": HR, "action": "revoke", "note": "x", "who": "mallory"}
     response = client.post("/review", data=form, headers={"origin": "http://elsewhere.example"})
     assert response.status_code == 403 and review.history(root.layout.quality) == before
+
+
+def test_the_serve_command_serves_the_page(served, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root, _ = served
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "quality", "serve", "--root",
+           str(root.path), "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, page = time.monotonic() + 120, None
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert page is not None, server.stderr.read().decode() if server.poll() is not None else "no answer"
+        assert f'name="target" value="{HR}"' in page and "checked " in page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
