@@ -72,5 +72,6 @@ def create_app(root: Path) -> Starlette:
         Route("/reviews.csv", reviews_csv),
         Route("/reviews.json", reviews_json),
         Mount("/gx", app=StaticFiles(directory=site / "gx", html=True, check_dir=False), name="gx"),
+        Mount("/timelines", app=StaticFiles(directory=site / "timelines", check_dir=False), name="timelines"),
     ]
     return Starlette(routes=routes)

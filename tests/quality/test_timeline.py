@@ -162,3 +162,14 @@ def test_a_failing_checks_example_rows_link_to_the_subjects_timeline(tmp_path: P
     assert (site / "timelines" / f"{planted}.html").exists() and (site / "timelines" / f"{planted}.png").exists()
     linked = {int(s) for s in re.findall(r'href="timelines/(\d+)\.html"', index)}
     assert linked and all((site / "timelines" / f"{s}.html").exists() for s in linked)
+
+
+def test_the_served_site_serves_the_timeline_pages(drawn: Path):
+    from starlette.testclient import TestClient
+
+    from quality.serve import create_app
+
+    client = TestClient(create_app(drawn.parents[2]))
+    page = client.get(f"/timelines/{SUBJECT}.html")
+    assert page.status_code == 200 and "vegaEmbed" in page.text
+    assert client.get("/timelines/12345.html").status_code == 404
