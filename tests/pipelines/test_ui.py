@@ -140,3 +140,24 @@ def test_the_instance_config_follows_a_moved_root_and_keeps_a_persons_edits(tmp_
     edited = "telemetry:\n  enabled: false\n"  # the marker line removed: a person's own configuration
     (moved / "dagster.yaml").write_text(edited)
     assert (ensure_dagster_home(Layout(tmp_path / "b")) / "dagster.yaml").read_text() == edited
+
+
+def test_the_executor_estimates_from_the_last_materialization_of_each_step():
+    import dagster as dg
+
+    from pipelines.executor import last_step_seconds, pays_to_fork
+
+    @dg.asset
+    def slow() -> None:
+        time.sleep(0.3)
+
+    @dg.asset
+    def quick() -> None:
+        pass
+
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([slow, quick], instance=instance)
+    seconds = last_step_seconds(instance, ["slow", "quick", "never_run"])
+    assert set(seconds) == {"slow", "quick"} and seconds["slow"] >= 0.3 > seconds["quick"]
+    assert not pays_to_fork([["slow", "quick"]], seconds, workers=2)  # 0.3 s never pays a 3.5 s start-up
+    assert pays_to_fork([["slow", "quick"]], {"slow": 60, "quick": 60}, workers=2)
