@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from pipelines.defs.partitions import shard_partitions
@@ -94,9 +95,30 @@ def test_phi_audit_check_blocks_on_a_hit_and_names_no_value(root: Root, tmp_path
                                     "n": 1, "first_row": 2}]  # fmt: skip
     assert "Kranzhaus" not in str(ev.metadata)
     [stored] = read(root.path)
-    assert stored.rule == "phi_audit/no_phi_outside_phi_zones" and not stored.passed and stored.doc.endswith("#phi_audit")
+    assert (
+        stored.rule == "phi_audit/no_phi_outside_phi_zones"
+        and not stored.passed
+        and stored.doc.endswith("#phi_audit")
+    )
 
 
 @pytest.fixture(autouse=True)
 def _no_env_root(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("LONGITUDE_ROOT", raising=False)
+
+
+def test_a_failure_in_a_phi_table_names_file_row_and_column_never_a_value(root: Root):
+    import pyarrow.parquet as pq
+
+    from quality.suite_checks import conformance_rows
+
+    path = root.layout.raw_shard("fhir", "patients", 0) / "part-0.parquet"
+    table = pq.read_table(path)
+    ids = table.column("source_patient").to_pylist()
+    ids[1] = None  # a patient row that lost its source id
+    pq.write_table(table.set_column(0, pa.field("source_patient", pa.string()), pa.array(ids)), path)
+    [row] = [r for r in conformance_rows(root.path, "fhir_raw", None) if not r.passed]
+    assert row.rule == "raw_patients.schema/source_patient/not_null" and row.failed == 1
+    assert row.examples == [{"file": "raw/fhir/patients/shard=0/part-0.parquet", "row": "1",
+                             "column": "source_patient"}]  # fmt: skip
+    assert "src-" not in str(row.to_json()) and "Orvetta" not in str(row.to_json())
