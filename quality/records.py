@@ -3,9 +3,11 @@
 Paths (relative to the root):
     quality/phi_audit/findings.parquet   one row per PHI audit hit (PHI_FINDINGS_SCHEMA)
     quality/phi_audit/summary.json       counts per kind and table, files and cells scanned
-    quality/results/latest.json          every expectation outcome of the last `longitude quality` run
+    quality/checks/<asset>/<check>/<partition>.parquet   every check's stored result (schemas.checks)
+    quality/results/latest.json          the stored check results as the last report read them, with reviews
     quality/review/log.jsonl             the stewards' review log: append-only, one JSON object a line
-    quality/site/index.html              the stewards' site (GX Data Docs under quality/site/gx/)
+    quality/site/index.html              the stewards' site (GX Data Docs under quality/site/gx/; the review log
+                                         as reviews.csv and reviews.json beside it)
 
 Invariants:
 1. Nothing here holds a value from a PHI zone: findings name the file, row, column and kind of identifier,
