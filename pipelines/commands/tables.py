@@ -63,6 +63,32 @@ def check(mapping: str, data: str | None, rows: int, examples: int) -> None:
                   f"checked on up to {rows} rows per table; {len(report.warnings)} warnings")  # fmt: skip
 
 
+@command.command("draft")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--source", default=None, help="Source name (default: the folder's name, as a slug).")
+@click.option("--rows", default=500, show_default=True, help="Rows read per file to recognize times and numbers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: print).")
+def draft(folder: str, source: str | None, rows: int, output: str | None) -> None:
+    """A first mapping.yaml for an extract: every file a table, the subject key and table, a rule per table
+    with its time column; TODOs for what only the engineer knows. Check it with `longitude tables check`."""
+    import re
+    from pathlib import Path
+
+    from pipelines.defs.tables.draft import draft_mapping
+
+    path = Path(folder)
+    slug = source or re.sub(r"[^a-z0-9_-]+", "-", path.resolve().name.lower()).strip("-") or "source"
+    text = draft_mapping(path, slug, rows)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.exists():
+        raise click.ClickException(f"{target} exists; choose another --output")
+    target.write_text(text, encoding="utf-8")
+    console.print(f"[green]wrote[/] {target}: review its TODOs, then `longitude tables check {path}`")
+
+
 @command.command("shipped")
 def shipped() -> None:
     """List the shipped mappings (name them in landing/tables/<source>/longitude-source.yaml)."""

@@ -417,7 +417,10 @@ def _event_part(
     if part.time is not None:
         df = with_time(df, part.time, _tz(run, spec.table), types)
     else:
-        df = df.with_columns(pl.lit(None, pl.Datetime("us")).alias("__time"), pl.lit(True).alias("__time_present"))
+        # a static fact (no time): nothing to parse, and every row makes its event
+        df = df.with_columns(
+            pl.lit(None, pl.Datetime("us")).alias("__time"), pl.lit(False).alias("__time_present")
+        )
     code = template(part.code, run.m.maps)
     fallback = template(part.code_fallback, run.m.maps) if part.code_fallback else None
     if part.numeric_value is not None:
@@ -448,7 +451,7 @@ def _event_part(
     for cond, reason_code, reason in checks:
         run.reject(df.filter(~bad & cond).select(source_cols), spec.table, reason_code, reason, _rule(loc))
         bad = bad | cond
-    good = df.filter(~bad & pl.col("__time_present"))
+    good = df.filter(~bad & (pl.col("__time_present") | (part.time is None)))
     run.stats[_rule(loc)] = {"name": name, "table": spec.table, "rows": rows_in, "selected": df.height}
     run.events.append(
         good.select(

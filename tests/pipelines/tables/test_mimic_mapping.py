@@ -171,3 +171,20 @@ def test_an_unreadable_table_is_quarantined_and_its_rules_see_no_rows(root: Path
     assert "vitals_wide" in q.filter(pl.col("position") == 0)["resource_type"].to_list()
     assert _raw(Layout(root), "events").filter(pl.col("resource_type") == "vitals_wide").height == 0
     assert summary.subjects == 3
+
+
+def test_a_rule_without_time_makes_static_facts(tmp_path: Path):
+    src = tmp_path / "landing" / "tables" / "clinic"
+    src.mkdir(parents=True)
+    (src / "people.csv").write_text("id\np1\np2\n")
+    (src / "allergy.csv").write_text("pid,substance\np1,PENICILLIN\np2,\n")
+    (src / "mapping.yaml").write_text(
+        "source: clinic\ntables:\n  people: {file: people.csv}\n  allergy: {file: allergy.csv}\n"
+        "subjects: {table: people, key: id}\n"
+        "events:\n  - {table: allergy, subject: pid, code: 'ALLERGY//{substance}'}\n"
+    )
+    [summary] = ingest_tables(Layout(tmp_path), KEYS, 1)
+    ev = _raw_source(Layout(tmp_path), "clinic")
+    assert ev.select("source_patient", "time", "code").rows() == [("p1", None, "ALLERGY//PENICILLIN")]
+    q = pl.read_parquet(Layout(tmp_path).quarantine("tables_raw") / "clinic.parquet")
+    assert q.select("position", "reason_code").rows() == [(3, "MISSING_CODE")] and summary.quarantined == 1
