@@ -1,6 +1,7 @@
 """Rules and the learned tagger together, as one Presidio recognizer: the rules' hits are the tagger's
 features; the tagger adds what it finds over its per-type thresholds; a rule hit below the strong score
-stands only where the tagger gives its tokens enough probability of PHI."""
+stands only where the tagger gives its tokens enough probability of PHI; the plain tagger (the same CRF
+without the rules' hits) adds what it finds with confidence, where the rules have nothing to say."""
 
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -8,7 +9,7 @@ from contextvars import ContextVar
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from deid.text.tagger import PhiTagger, TaggedText, phi_tagger, project_label
+from deid.text.tagger import PLAIN_MODEL_NAME, PhiTagger, TaggedText, phi_tagger, project_label
 from deid.text.tagger_features import Hint
 
 # Off for a call that wants the rules alone (find_phi_batch(tagger=False)).
@@ -72,17 +73,19 @@ class StackedPhiRecognizer(LocalRecognizer):
     a tagger artifact (or with TAGGER_ON false) it returns the rules' hits unchanged."""
 
     def __init__(self, inner: Sequence[EntityRecognizer], tagger: PhiTagger | None = None,
-                 min_score: float = 0.0) -> None:  # fmt: skip
+                 min_score: float = 0.0, plain: PhiTagger | None = None) -> None:  # fmt: skip
         from deid.text.spans import LABELS
 
         self.inner = list(inner)
         self.tagger = tagger
+        self.plain = plain
         self.min_score = min_score
         super().__init__(supported_entities=list(LABELS), name="StackedPhiRecognizer")
 
     def load(self) -> None:
         if self.tagger is None:
             self.tagger = phi_tagger()
+            self.plain = phi_tagger(PLAIN_MODEL_NAME)
 
     def rule_results(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None) -> list:
         return [r for rec in self.inner for r in rec.analyze(text, entities, nlp_artifacts)]
@@ -95,4 +98,7 @@ class StackedPhiRecognizer(LocalRecognizer):
         results = [r for r in results if r.score >= self.min_score]
         tagged = self.tagger.tag(text, hints(results))
         kept = combine(results, tagged, self.tagger.veto, self.tagger.strong)
-        return kept + tagger_results(text, self.tagger, tagged, self.min_score)
+        out = kept + tagger_results(text, self.tagger, tagged, self.min_score)
+        if self.plain is not None:
+            out += tagger_results(text, self.plain, self.plain.tag(text), self.min_score)
+        return out

@@ -61,13 +61,14 @@ def in_check_part(patient: str) -> bool:
 
 
 def select_part(docs: list[AnnotatedDoc], part: str) -> list[AnnotatedDoc]:
-    """The notes of one part (`all`, `tuning`, `check`) by their patient; notes without one are tuning."""
+    """The notes of one part (`all`, `tuning`, `check`) by their patient, or by their own id where they
+    have none (each sentence of a sentence corpus is its own unit)."""
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
     if part == "all":
         return list(docs)
     want = part == "check"
-    return [d for d in docs if (d.subject is not None and in_check_part(d.subject)) == want]
+    return [d for d in docs if in_check_part(d.subject if d.subject is not None else d.doc_id) == want]
 
 
 def _find_file(path: Path, name: str) -> Path:

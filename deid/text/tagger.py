@@ -14,6 +14,8 @@ from deid.text.tagger_features import Hint, features, tokenize
 
 MODEL_DIR = Path(__file__).parent / "models"
 MODEL_NAME = "phi_crf_v1"
+# The same CRF without the rules' hits among its features: evidence of its own, for what the rules miss.
+PLAIN_MODEL_NAME = "phi_crf_v1_plain"
 # The tagger's types; each becomes one of the project's labels (deid.text.spans.LABELS) on output.
 TYPES = ("NAME", "DATE", "LOCATION", "CONTACT", "ID", "AGE")
 # A token is the tagger's PHI of a type when its marginal probability of that type reaches the type's
@@ -175,10 +177,10 @@ def project_label(text: str, start: int, end: int, type_: str) -> str:
     return type_
 
 
-@lru_cache(maxsize=1)
-def phi_tagger() -> PhiTagger | None:
-    """The shipped tagger, loaded once per process; None (the rules work alone) if its artifact is absent."""
+@lru_cache(maxsize=2)
+def phi_tagger(name: str = MODEL_NAME) -> PhiTagger | None:
+    """A shipped tagger, loaded once per process; None (the rules work alone) if its artifact is absent."""
     try:
-        return PhiTagger.load()
+        return PhiTagger.load(name)
     except FileNotFoundError:
         return None

@@ -67,6 +67,12 @@ RECIPE: dict = {
     },
     # no rule hit stands on its score alone: the tuning found none that the tagger's word did not improve
     "strong": 1.01,
+    # The plain tagger: the same data and CRF without the rules' hits; only its confident names and places
+    # are added (a threshold over 1 turns a type off).
+    "plain": {
+        "name": "phi_crf_v1_plain",
+        "thresholds": {"NAME": 0.7, "LOCATION": 0.5, "DATE": 1.01, "CONTACT": 1.01, "ID": 1.01, "AGE": 1.01},
+    },
 }
 _TYPE_OF_GROUP = {"NAME": "NAME", "DATE": "DATE", "LOCATION": "LOCATION", "FACILITY": "LOCATION",
                   "CONTACT": "CONTACT", "ID": "ID", "AGE": "AGE"}  # fmt: skip
@@ -183,6 +189,10 @@ def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict = RECIPE) 
     t0 = time.perf_counter()
     trainer.train(str(model_path))
     return {"sequences": len(docs), "tokens": n_tokens, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def without_hints(docs: Sequence[TrainingDoc]) -> list[TrainingDoc]:
+    return [TrainingDoc(d.text, d.spans, d.source) for d in docs]
 
 
 def data_digest(docs: Sequence[TrainingDoc]) -> str:

@@ -181,6 +181,7 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
         missing_data,
         train,
         with_rule_hints,
+        without_hints,
         write_card,
     )
     from pipelines.synthetic import generate_landing
@@ -203,6 +204,12 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
     with console.status(f"running the rules over {len(docs)} training texts (the tagger's hint features) ..."):
         docs = with_rule_hints(docs)
     directory = out_dir or MODEL_DIR
+    plain = RECIPE["plain"]
+    plain_model = directory / f"{plain['name']}.crfsuite"
+    with console.status(f"training the plain CRF (no rule features) on {len(docs)} sequences ..."):
+        plain_facts = train(without_hints(docs), plain_model)
+    write_card(plain_model, docs, plain_facts, plain["thresholds"], extra={"name": plain["name"], "hints": False})
+    console.print(f"{plain_model} ({plain_model.stat().st_size / 1e6:.2f} MB), {plain_facts['seconds']} s")
     model = directory / f"{RECIPE['name']}.crfsuite"
     with console.status(f"training the CRF on {len(docs)} sequences ..."):
         facts = train(docs, model)

@@ -102,6 +102,12 @@ def test_the_shipped_tagger_loads_and_its_card_matches():
         assert f"| {type_} | {value} |" in doc
     for key, value in card["veto"].items():
         assert f"| `{key}` | {value} |" in doc
+    plain = json.loads((MODEL_DIR / "phi_crf_v1_plain.json").read_text())
+    assert (
+        plain["model_sha256"] == hashlib.sha256((MODEL_DIR / "phi_crf_v1_plain.crfsuite").read_bytes()).hexdigest()
+    )
+    for type_, value in plain["thresholds"].items():
+        assert value > 1 or f"| plain {type_} | {value} |" in doc
     tagged = tagger.tag("HUSBAND JOHN CALLED 7/22, BP 120/80")
     assert len(tagged.tokens) == len(tagged.probs)
 
