@@ -210,6 +210,14 @@ def _make_copy(sources: list[str], out: str, index: int) -> None:
     (out_dir / ".complete").write_text(f"{len(sources)}\n")
 
 
+def _link(src: Path, dest: Path) -> None:
+    """A hard link (a copy across file systems): landing/ symlinks that resolve outside the root are not read."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
 def scaled_landing(data: Path, scale: int) -> tuple[Path, float]:
     """landing/fhir for `scale` x the input: the originals plus scale-1 rewritten copies (cached)."""
     sources = sorted(str(p) for p in data.iterdir() if p.name.endswith((".json", ".json.gz")))
@@ -234,12 +242,12 @@ def scaled_landing(data: Path, scale: int) -> tuple[Path, float]:
     landing = CACHE / f"landing-x{scale}"
     shutil.rmtree(landing, ignore_errors=True)
     (landing / "c000").mkdir(parents=True)
-    for src in sources:  # pathlib's rglob does not descend into symlinked folders: link file by file
-        (landing / "c000" / Path(src).name).symlink_to(src)
+    for src in sources:  # the reader reports (and skips) symlinks that leave the root: hard links instead
+        _link(Path(src), landing / "c000" / Path(src).name)
     for j in range(1, scale):
         (landing / f"c{j:03d}").mkdir()
         for f in sorted((copies / f"c{j:03d}").glob("*.json.gz")):
-            (landing / f"c{j:03d}" / f.name).symlink_to(f)
+            _link(f, landing / f"c{j:03d}" / f.name)
     return landing, time.perf_counter() - started
 
 
@@ -620,7 +628,7 @@ def main() -> None:
         shutil.rmtree(subset, ignore_errors=True)
         subset.mkdir(parents=True)
         for p in sorted(gz_files)[: args.strict_files]:
-            (subset / p.name).symlink_to(p)
+            _link(p, subset / p.name)
         r["strict_files"] = min(args.strict_files, len(gz_files))
         for key, flags in (("strict_fast", []), ("strict", ["--strict"])):
             step(f"Longitude ingest {' '.join(flags) or 'fast path'} on {r['strict_files']} bundles")
