@@ -79,8 +79,8 @@ def _tables(folder: Path, rows: int) -> tuple[list[_Table], list[str]]:
 
 
 def _subject_key(tables: list[_Table]) -> tuple[str | None, _Table | None]:
-    """The column most tables share, and the table that lists subjects: the key unique in its sample, no
-    other column shared with another table (it refers to nothing else), most subjects, then the smallest."""
+    """The column most tables share, and the table that lists subjects: the key unique in its sample, the most
+    subjects, the most columns."""
     counts = Counter(c for t in tables for c in t.sample.columns)
     for column, n in counts.most_common():
         if n < 2:
@@ -96,8 +96,9 @@ def _subject_key(tables: list[_Table]) -> tuple[str | None, _Table | None]:
 
 
 def _subjects_rank(t: _Table, key: str, counts: Counter) -> tuple:
-    shared = sum(1 for c in t.sample.columns if c != key and counts[c] > 1)
-    return shared, -t.sample[key].n_unique(), t.size
+    # the most subjects; then the most columns (a subjects table describes a person; a per-subject summary
+    # such as an observation period has few); then the smallest file
+    return -t.sample[key].n_unique(), -len(t.sample.columns), t.size
 
 
 def _q(text: str) -> str:
@@ -169,6 +170,7 @@ def _event_rule(t: _Table, key: str, shared: Counter, looked_up: set[str]) -> li
         and shared[c] <= 1
     ]  # fmt: skip
     codes = [c for c in others if c in looked_up and c not in times] + repeats
+    codes = [c for c in codes if t.sample[c].drop_nulls().len() >= _SHARE * n]  # a code is rarely empty
     vocab = re.sub(r"[^A-Z0-9_]", "_", t.name.upper())
     lines = [f"  - table: {t.name}", f"    subject: {key}"]
     if codes:

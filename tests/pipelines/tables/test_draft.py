@@ -54,3 +54,19 @@ def test_cli_writes_the_draft_once(tmp_path: Path):
     assert load_mapping(out).source == "hospital-x"
     again = runner.invoke(cli, ["tables", "draft", str(extract), "-o", str(out)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_the_draft_of_an_omop_extract_finds_person_and_checks_clean(tmp_path: Path):
+    import zipfile
+
+    from tests.conftest import shared_dir
+
+    archive = shared_dir("omop-synthea27") / "Synthea27Nj_5.4.zip"
+    extract = tmp_path / "omop"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(extract, [n for n in z.namelist() if not n.startswith("__MACOSX")])
+    (extract / "mapping.yaml").write_text(draft_mapping(extract, "omop-draft"))
+    m = load_mapping(extract / "mapping.yaml")
+    assert (m.subjects.table, m.subjects.key) == ("person", "person_id")
+    report = check_source(m, extract)
+    assert report.ok, report.problems
