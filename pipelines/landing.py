@@ -37,7 +37,9 @@ def scan_landing(
     scan = LandingScan()
     if not folder.exists():
         return scan
-    root_real = Path(os.path.realpath(root))
+    # Inside the root, or inside the landing folder's own location (landing/fhir may itself be a link to a
+    # mounted delivery area, chosen by the operator): links inside a delivery may not leave both.
+    allowed = (Path(os.path.realpath(root)), Path(os.path.realpath(folder)))
     seen_dirs: set[str] = set()
     seen_files: set[str] = set()
 
@@ -65,7 +67,7 @@ def scan_landing(
                 if not target.exists():
                     skip(path, q.BROKEN_SYMLINK, "symlink points to nothing")
                     continue
-                if not target.is_relative_to(root_real):
+                if not any(target.is_relative_to(a) for a in allowed):
                     skip(path, q.SYMLINK_OUTSIDE_ROOT, "symlink resolves outside the root; not followed")
                     continue
             if entry.is_dir(follow_symlinks=True):
