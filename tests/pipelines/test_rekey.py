@@ -42,3 +42,18 @@ def test_rekey_with_a_weak_secret_deletes_nothing(tmp_path: Path):
     run = CliRunner().invoke(rekey, ["--root", str(root), "--yes"], env={"LONGITUDE_SECRET": "z" * 30})
     assert run.exit_code != 0 and "too weak" in run.output
     assert (root / "meds" / "x.parquet").exists()
+
+
+def test_materialize_with_another_secret_stops_with_a_message_not_a_traceback(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    root = _built_root(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
+    env["LONGITUDE_SECRET"] = NEW
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root)]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "different LONGITUDE_SECRET" in run.stderr and "longitude rekey" in run.stderr
+    assert NEW not in run.stderr and (root / "meds" / "x.parquet").exists()  # nothing touched
