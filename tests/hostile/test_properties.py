@@ -195,3 +195,23 @@ def _no_value_quoted(root: Path, asset: str, summary: str) -> None:
     ledger = layout.ledger(asset).read_bytes()
     assert not [r for r in reasons if MARK in r]
     assert MARK.encode() not in ledger and MARK not in summary
+
+
+@FAST
+@given(
+    chunks=st.lists(
+        st.binary(max_size=20) | st.sampled_from([b",", b'"', b"\n", b"\r\n", b"\x00", MARK.encode(), b"\xe9"]),
+        max_size=40,
+    )
+)
+def test_csv_reader_survives_any_bytes(tmp_path_factory, chunks: list[bytes]):
+    from pipelines.defs.tables.mapping import TableSpec
+    from pipelines.defs.tables.read import read_table_checked
+
+    root = tmp_path_factory.mktemp("root")
+    path = root / "t.csv"
+    path.write_bytes(b"a,b,c\n" + b"".join(chunks))
+    read = read_table_checked(path, TableSpec(file="t.csv"), root)
+    positions = read.frame["__position"].to_list() + read.rejects["__position"].to_list()
+    assert len(positions) == len(set(positions))  # a line is a kept row or a rejected one, never both
+    assert not [r for r in read.rejects["reason"].to_list() if MARK in r]
