@@ -14,12 +14,16 @@ def _keyring(root):
     """The root's keyring when a secret is at hand (enables the unshifted-birth check), else None."""
     import os
 
-    from pipelines.settings import SECRET_ENV, demo_secret
+    from pipelines.settings import SECRET_ENV, SettingsError, check_root_secret, demo_secret
 
     secret = os.environ.get(SECRET_ENV)
     raw = secret.encode() if secret else demo_secret(root, create=False)
     if not raw:
         return None
+    try:
+        check_root_secret(root, raw)  # another secret would judge shifted dates against the wrong shifts
+    except SettingsError as err:
+        raise click.ClickException(str(err)) from None
     from deid.pseudonym import Keyring
 
     return Keyring(raw)
