@@ -99,9 +99,14 @@ class PhiTagger:
             xseq = features(text, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
             self._tagger.set(xseq)
             marginal = self._tagger.marginal
+            has_o = "O" in self.labels
             for t in range(len(piece)):
                 p: dict[str, float] = {}
                 b: dict[str, float] = {}
+                if has_o and marginal("O", t) >= 0.9999:
+                    probs.append(p)  # every other label is under 1e-4: nothing to keep
+                    begins.append(b)
+                    continue
                 for label in self.labels:
                     if label == "O":
                         continue

@@ -148,6 +148,16 @@ def word_features(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(own), tuple(ctx)
 
 
+@lru_cache(maxsize=100_000)
+def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
+    """What a word says as the neighbour two before, one before, one after and two after a token (case
+    only from the next-door neighbours)."""
+    ctx = word_features(word)[1]
+    near = [tuple(f"{k}:{c}" for c in ctx) for k in (-1, 1)]
+    far = [tuple(f"{k}:{c}" for c in ctx if not c.startswith("case=")) for k in (-2, 2)]
+    return far[0], near[0], near[1], far[1]
+
+
 def _is_caps_line(line: str) -> bool:
     upper = sum(ch.isupper() for ch in line)
     lower = sum(ch.islower() for ch in line)
@@ -209,14 +219,10 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
             f.append("nl+1")
         if caps[i]:
             f.append("capsline")
-        for k in (-2, -1, 1, 2):
+        for slot, k in enumerate((-2, -1, 1, 2)):
             j = i + k
             if 0 <= j < n:
-                ctx = per[j][1]
-                if abs(k) == 1:
-                    f.extend(f"{k}:{c}" for c in ctx)
-                else:
-                    f.extend(f"{k}:{c}" for c in ctx if not c.startswith("case="))
+                f.extend(_neighbour_features(words[j])[slot])
                 # a space or not between this token and the next ("Dr.X", "7/22")
                 if k == 1 and spans[j][0] == spans[i][1]:
                     f.append("glued+1")
