@@ -25,7 +25,8 @@ from schemas.publish import CRASH_ENV, files_under, versions_dir
 from tests.conftest import TEST_SECRET, write_bundle, write_ndjson
 from tests.fhir_fixtures import condition, encounter, lab, patient
 
-pytestmark = pytest.mark.integration
+# Each materialize has its own 600 s limit; a loaded machine may need more than the suite-wide 900 s for three.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
 REPO = Path(__file__).resolve().parents[2]
 CURATED = ("meds", "notes", "imaging", "tokens", "features")
 # Every asset a data engineer's night run builds, short of training a model and the stewards' site.
