@@ -59,7 +59,7 @@ RECIPE: dict = {
     # cross-validation over its patients (docs/deidentification.md).
     "thresholds": {"NAME": 0.7, "DATE": 0.5, "LOCATION": 0.5, "CONTACT": 0.5, "ID": 0.5, "AGE": 0.5},
     "veto": {
-        "pattern:DATE": 0.3,
+        "pattern:DATE": 0.02,
         "shape:NAME": 0.3,
         "shape:LOCATION": 0.4,
         "spacy:NAME": 0.01,
