@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines import materialize
@@ -74,7 +74,14 @@ def assert_chain_complete(root: Path) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each example is a whole run (minutes): two drawn roots plus the explicit one, and no shrinking, which would
+# rerun the chain dozens of times; a failure reports the root it drew as is.
+@settings(
+    max_examples=2,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     patients=st.integers(1, 5),
     seed=st.integers(0, 2**16),
