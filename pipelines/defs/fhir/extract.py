@@ -229,7 +229,7 @@ def imaging_study(r: dict) -> Extracted:
     """One `IMAGING//<modality>//<body site>` event per series, at the series' (or study's) start."""
     pid = _subject(r, "ImagingStudy")
     study_time = parse_datetime(r["started"], "ImagingStudy.started") if r.get("started") is not None else None
-    series = r.get("series") or ()
+    series = r.get("series") or []  # no series (0..* in R4): one study-level event below
     if not isinstance(series, list):
         raise InvalidRecordError("INVALID_RESOURCE", "ImagingStudy.series is not a list")
     events: list[Event] = []

@@ -308,8 +308,10 @@ class _UnitProcessor:
             self.buffers.add_patient(shard, (pid, birth, death, gender, *patient_identity(r), rel, pos))
 
     def _study_uids(self, r: dict, pid: str, rel: str) -> None:
-        for ident in r.get("identifier") or ():
-            uid = study_uid_from_identifier(ident.get("value")) if isinstance(ident, dict) else None
+        idents = r.get("identifier")
+        for ident in idents if isinstance(idents, list) else ():  # the record is accepted: odd shapes are no UID
+            value = ident.get("value") if isinstance(ident, dict) else None
+            uid = study_uid_from_identifier(value) if isinstance(value, str) else None
             if uid and isinstance(r.get("id"), str):
                 self.buffers.study_uids.append(
                     {"source_patient": pid, "resource_id": r["id"], "study_uid": uid, "source_file": rel}
