@@ -42,9 +42,46 @@ def broken_resource(draw) -> str:
         return draw(marked_text).replace("\n", " ").replace("\r", " ")
     if kind == "value":
         return json.dumps(draw(json_values))
-    r = draw(st.sampled_from([_patient(0), _encounter(0)]))
-    field = draw(st.sampled_from([k for k in r if k != "resourceType"]))
-    return json.dumps({**r, field: draw(json_values)})
+    r = json.loads(json.dumps(draw(st.sampled_from(_TEMPLATES))))
+    node, paths = r, _paths(r)
+    path = draw(st.sampled_from(paths))  # any field at any depth, resourceType aside
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = draw(json_values)
+    return json.dumps(r)
+
+
+_TEMPLATES = [
+    {"resourceType": "Patient", "id": "p0", "birthDate": "1970-01-01", "gender": "female",
+     "name": [{"family": "Lee", "given": ["Ann"]}], "identifier": [{"system": "urn:mrn", "value": "M1"}],
+     "telecom": [{"system": "phone", "value": "555"}], "address": [{"line": ["1 Main"], "postalCode": "02139"}]},
+    {"resourceType": "Observation", "id": "o0", "status": "final", "subject": {"reference": "Patient/p0"},
+     "code": {"coding": [{"system": "http://loinc.org", "code": "2339-0", "display": "Glucose"}], "text": "Glu"},
+     "effectiveDateTime": "2020-01-02T10:00:00Z", "valueQuantity": {"value": 5.1, "unit": "mmol/L"},
+     "component": [{"code": {"coding": [{"code": "x"}]}, "valueInteger": 3}]},
+    {"resourceType": "ImagingStudy", "id": "s0", "status": "available", "subject": {"reference": "Patient/p0"},
+     "started": "2020-01-02T10:00:00Z", "identifier": [{"value": "urn:oid:1.2.3"}],
+     "series": [{"modality": {"code": "CT"}, "bodySite": {"code": "CHEST"}, "started": "2020-01-02T10:00:00Z"}]},
+    {"resourceType": "DocumentReference", "id": "d0", "status": "current", "subject": {"reference": "Patient/p0"},
+     "date": "2020-01-02T10:00:00Z", "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3"}]},
+     "content": [{"attachment": {"contentType": "text/plain", "data": "U2VlbiB0b2RheS4="}}],
+     "context": {"encounter": [{"reference": "Encounter/e0"}]}},
+    {"resourceType": "MedicationRequest", "id": "m0", "status": "active", "subject": {"reference": "Patient/p0"},
+     "authoredOn": "2020-01-02", "medicationReference": {"reference": "#med"},
+     "contained": [{"resourceType": "Medication", "id": "med", "code": {"coding": [{"code": "1"}]}}]},
+    _encounter(0),
+]  # fmt: skip
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    """Every key or index path below a resource (resourceType itself left alone)."""
+    out = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key != "resourceType":
+            out.append((*prefix, key))
+            out += _paths(value, (*prefix, key))
+    return out
 
 
 @FAST
