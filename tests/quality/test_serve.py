@@ -1,5 +1,7 @@
 """`longitude quality serve`: the page shows the stored results with review forms; a POST is a review entry."""
 
+import re
+
 import polars as pl
 import pytest
 from starlette.testclient import TestClient
@@ -35,6 +37,8 @@ def test_page_lists_the_stored_results_with_a_review_form_for_each_failure(serve
     assert f'id="{anchor(HR)}"' in page.text and f'name="target" value="{HR}"' in page.text
     assert 'name="target" value="quarantine:fhir_raw/UNPARSEABLE_DATE"' in page.text
     assert "3 of 17 rows break the rule" in page.text
+    links = set(re.findall(r'href="(timelines/[^"]+)"', page.text))  # example rows link to subject timelines
+    assert links and all(client.get(f"/{link}").status_code == 200 for link in links)
 
 
 def test_a_review_posted_from_the_page_is_stored_and_shown_beside_its_target(served):
