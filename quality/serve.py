@@ -19,7 +19,7 @@ from quality import review
 from quality.plots import plots
 from quality.records import site_dir
 from quality.report import load_report
-from quality.site import anchor, render
+from quality.site import anchor, render, write_page
 from schemas.layout import Layout
 
 MAX_FORM_BYTES = 64 * 1024
@@ -56,6 +56,10 @@ def create_app(root: Path) -> Starlette:
                                   known=load_report(root).targets())  # fmt: skip
         except review.ReviewError as err:
             return page(f"Not recorded: {err}", 400)
+        if (site / "index.html").exists():  # keep the offline hand-off in step with the log
+            if "plots" not in images:
+                images["plots"] = plots(layout)
+            write_page(load_report(root), site, images["plots"])
         done = quote(f"{review.PAST[action]} {entry['target']} ({entry['who']})")
         return RedirectResponse(f"/?done={done}#{anchor(entry['target'])}", status_code=303)
 

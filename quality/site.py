@@ -151,9 +151,15 @@ def write_site(report, site: Path) -> Path:
     """quality/site/index.html, reviews.csv and reviews.json: the offline hand-off."""
     site = Path(site)
     images = plots(Layout(report.root))
-    has_docs = (site / "gx" / "index.html").exists()
     failing = [ex for g in check_groups(report) if not g["passed"] for ex in g["examples"]]
     write_site_timelines(Layout(report.root), subjects_in_examples(failing, MAX_TIMELINES))
+    return write_page(report, site, images)
+
+
+def write_page(report, site: Path, images: dict[str, str]) -> Path:
+    """The static page and the review exports (what `quality serve` refreshes after each review)."""
+    site = Path(site)
+    has_docs = (site / "gx" / "index.html").exists()
     write_text(review.export(report.history, "csv"), site / "reviews.csv")
     write_text(review.export(report.history, "json"), site / "reviews.json")
     return write_text(render(report, images, has_docs), site / "index.html")

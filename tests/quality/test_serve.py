@@ -52,6 +52,10 @@ def test_a_review_posted_from_the_page_is_stored_and_shown_beside_its_target(ser
     assert "accepted check:meds_data.plausibility/value_below_physiological_high (ana)" in page
     assert "<b>accepted</b> by ana" in page
     assert "device test data" in client.get("/reviews.csv").text
+    static = root.path / "quality" / "site"
+    assert (
+        "device test data" in (static / "index.html").read_text() and "ana" in (static / "reviews.csv").read_text()
+    )
     assert client.get("/reviews.json").json()[-1]["who"] == "ana"
 
 
