@@ -14,6 +14,7 @@ _SEASON_MONTH = {"winter": 1, "spring": 4, "summer": 7, "fall": 10, "autumn": 10
 _HOLIDAY = {"christmas": (12, 25), "thanksgiving": (11, 25), "easter": (4, 10)}
 # Dates without a year are placed in a leap year so 2/29 survives the round trip.
 _NO_YEAR = 2000
+_LEAP_YEAR = 2000
 _MONTH_RE = r"(?P<mon>[A-Za-z]{3,9})(?P<dot>\.?)"
 _DAY_RE = r"(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?"
 _YEAR_RE = r"(?P<y>\d{4}|'?\d\d)"
@@ -154,12 +155,13 @@ def _md(m: re.Match[str]) -> ParsedDate:
     fields = (m["a"], m["b"])
     month, day = int(m["a"]), int(m["b"])
     if 1 <= month <= 12 and 28 < day <= 31:  # 2/31 as written: the last day of that month
-        day = min(day, (date(_NO_YEAR + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day)
+        day = min(day, (date(_LEAP_YEAR + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day)
 
     def render(v: date) -> str:
         return _sub(m, {"a": _num(m["a"], v.month, *fields), "b": _num(m["b"], v.day, *fields)})
 
-    return ParsedDate(date(_NO_YEAR, month, day), False, render)
+    year = _LEAP_YEAR if (month, day) == (2, 29) else _NO_YEAR
+    return ParsedDate(date(year, month, day), False, render)
 
 
 def _day(m: re.Match[str]) -> ParsedDate:
@@ -186,7 +188,7 @@ def _named(m: re.Match[str]) -> ParsedDate:
     has_day = m.groupdict().get("d") is not None
     has_year = m.groupdict().get("y") is not None
     day = int(m["d"]) if has_day else 15
-    year = _year(m["y"]) if has_year else _NO_YEAR
+    year = _year(m["y"]) if has_year else _LEAP_YEAR if (month, day) == (2, 29) else _NO_YEAR
 
     def render(v: date) -> str:
         values = {"mon": _month_name(m["mon"], v.month)}

@@ -21,7 +21,7 @@ from deid.text.lexicon import (
     STATE_NAMES,
     SURNAMES,
 )
-from deid.text.vocabulary import all_clinical, clinical_vocabulary, clinical_word
+from deid.text.vocabulary import all_clinical, clinical_register, clinical_vocabulary, clinical_word
 
 _FIRST = frozenset(FIRST_NAMES)
 _NAMES = _FIRST | frozenset(SURNAMES)
@@ -220,13 +220,55 @@ _DATE_SHAPE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 _CLOCK_RANGE = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d[ \t]*-[ \t]*(?:[01]\d|2[0-3])[0-5]\d")
 
 
+_TWO_GROUPS = re.compile(r"(\d+)[ \t]*-[ \t]*(\d+)")
+
+
+def _measure_range(m: re.Match[str]) -> bool:
+    """Two numbers joined by a dash that read as a range of a measure: the second a round number
+    ("575-1000", "250-1000"), or larger than the first in a note written in clinical shorthand."""
+    pair = _TWO_GROUPS.fullmatch(m.group(0).strip())
+    if pair is None:
+        return False
+    low, high = pair.groups()
+    if high.endswith("00"):
+        return True
+    from deid.text.vocabulary import clinical_register
+
+    return int(low) < int(high) and clinical_register(m.string)
+
+
+_PLACE_COMMA = re.compile(r"\p{Lu}[\p{L}.'-]*,\s$")
+
+
+def _zip_after_place(m: re.Match[str]) -> bool:
+    """Five digits after a state code ("MA 01970") or after a town and a comma ("Salem, 01970"), not after
+    a unit ("72.5 kg, 54321 steps")."""
+    if m.group("zip2") is not None:
+        return _PLACE_COMMA.search(m.string, max(0, m.start() - 40), m.start()) is not None
+    return m.string[m.start() - 3 : m.start() - 1] in STATE_CODES
+
+
+_WORD_BEFORE = re.compile(r"([\p{L}][\p{L}'/-]*)[ \t:=]*$")
+
+
+def _after_shorthand(m: re.Match[str]) -> bool:
+    """A number right after a clinical abbreviation is its value ("LOS 12883", "CPK 3932")."""
+    from deid.text.vocabulary import shorthand_token
+
+    before = _WORD_BEFORE.search(m.string, max(0, m.start() - 20), m.start())
+    if before is None:
+        return False
+    word = before.group(1)
+    return shorthand_token(word) or (word.isupper() and len(word) <= 4)
+
+
 def _valid_phone(m: re.Match[str]) -> bool:
     """7 to 15 digits that libphonenumber accepts as a valid number of a common region, and no shift of
     clock times ("1900-0700")."""
     import phonenumbers
 
     text = m.group(0)
-    if _DATE_SHAPE.search(text) or _CLOCK_RANGE.fullmatch(text.strip()):
+    if _DATE_SHAPE.search(text) or _CLOCK_RANGE.fullmatch(text.strip()) or _measure_range(m):
         return False
     n = sum(ch.isdigit() for ch in text)
     if not 7 <= n <= 15:
@@ -478,6 +520,16 @@ RULES: tuple[Rule, ...] = (
         validate=lambda m: sum(ch.isdigit() for ch in m.group("ph")) >= 6,
     ),
     Rule(
+        "pager",  # beeper number 55037, pager # 98765: a pager or an extension has four digits or more
+        "PHONE",
+        _c(
+            r"\b(?i:pager|pgr|beeper|beep|ext|extension)\.?[ \t]*(?i:number|no\.?|\#)?[ \t]*:?[ \t]*"
+            r"(?P<ph>\d{4,6})\b"
+        ),
+        group="ph",
+        score=0.8,
+    ),
+    Rule(
         "email",
         "EMAIL",
         _c(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
@@ -631,8 +683,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "zip_after_state",
         "ZIP",
-        _c(r"(?<=[A-Z]{2}\s)(?P<zip>\d{5}(?:-\d{4})?)\b|(?<=[A-Za-z],\s)(?P<zip2>\d{5}(?:-\d{4})?)\b"),
+        _c(r"(?<=\b[A-Z]{2}\s)(?P<zip>\d{5}(?:-\d{4})?)\b|(?<=[A-Za-z],\s)(?P<zip2>\d{5}(?:-\d{4})?)\b"),
         score=0.9,
+        validate=_zip_after_place,
     ),
     Rule(
         "zip_labelled",
@@ -646,7 +699,13 @@ RULES: tuple[Rule, ...] = (
         score=0.9,
     ),
     Rule("zip_plus4", "ZIP", _c(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"), score=0.8),
-    Rule("five_digits", "ZIP", _c(rf"(?<![\d.,$#-])\d{{5}}(?![\d%-]|[.,]\d|\s*{_UNITS})"), score=0.45),
+    Rule(
+        "five_digits",  # a bare five-digit number is a ZIP in prose, a measure in a note in clinical shorthand
+        "ZIP",
+        _c(rf"(?<![\d.,$#-])\d{{5}}(?![\d%-]|[.,]\d|\s*{_UNITS})"),
+        score=0.45,
+        validate=lambda m: not clinical_register(m.string) and not _after_shorthand(m),
+    ),
     Rule(
         "facility",
         "FACILITY",
@@ -781,6 +840,20 @@ FACILITY_WORDS = frozenset(
 )
 
 
+def _name_run_before(text: str, start: int, end: int) -> tuple[int, int]:
+    """The name before a credential is the run of name words and initials that ends at it: "CXR DONE-AS PER
+    B. KARGAS PA" names B. KARGAS."""
+    tokens = list(_TOKEN.finditer(text, start, end))
+    keep = len(tokens)
+    for i in range(len(tokens) - 1, -1, -1):
+        word = tokens[i].group().rstrip(",")
+        if _INITIAL.fullmatch(word) or not clinical_word(word):
+            keep = i
+        else:
+            break
+    return (tokens[keep].start(), end) if keep < len(tokens) else (start, start)
+
+
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     """A titled or context-marked name ends before the first ordinary word ("DR. ADAMS AT MERCY")."""
     tokens = list(_TOKEN.finditer(text, start, end))
@@ -871,7 +944,7 @@ def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[i
                 before = _NAME_BEFORE.search(text, window, m.start())
                 if before is None:
                     continue
-                start, end = before.span("name")
+                start, end = _name_run_before(text, *before.span("name"))
             elif rule.group == "lexicon":
                 start, end = m.start("first"), _span_end(m)
             elif rule.group == 0 and rule.name == "zip_after_state":

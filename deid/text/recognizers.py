@@ -87,7 +87,7 @@ class ProperNounRecognizer(LocalRecognizer):
             found.extend(
                 (s + line.start(), e + line.start(), label, score)
                 for s, e, label, score in spans
-                if not strict
+                if (not strict and not _clinical_opener(text, s + line.start(), e + line.start(), label))
                 or _plausible(
                     text[s + line.start() : e + line.start()],
                     label,
@@ -165,6 +165,19 @@ class ClinicalNerRecognizer(LocalRecognizer):
 
 
 _HYPHEN_AFTER = re.compile(r"-\p{L}")
+
+
+def _clinical_opener(text: str, start: int, end: int, label: str) -> bool:
+    """A lone clinical word opening a sentence ("Extubated at 2015"), which names nothing in any text."""
+    span = text[start:end]
+    return (
+        label == "NAME"
+        and len(span.split()) == 1
+        and _at_sentence_start(text, start)
+        and all_clinical(span, misspellings=False)
+        and not name_evidence(span)
+        and not _place_word(span)
+    )
 
 
 def _place_word(span: str) -> bool:

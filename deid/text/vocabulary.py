@@ -101,13 +101,15 @@ def clinical_word(token: str) -> bool:
 _WORDS = re.compile(r"[\p{L}\d][\p{L}\p{M}\d'’-]*")
 
 
-def all_clinical(span: str) -> bool:
+def all_clinical(span: str, misspellings: bool = True) -> bool:
     """Every word of `span` is clinical_word (so the span is no name, place or organisation by itself).
 
     >>> all_clinical("SEROSANG DRNG"), all_clinical("Resp Care"), all_clinical("Kozicki")
     (True, True, False)
     """
     words = _WORDS.findall(span)
+    if not misspellings:
+        return bool(words) and all(w.lower().strip("'’.-") in clinical_vocabulary() for w in words)
     return bool(words) and all(clinical_word(w) for w in words)
 
 
@@ -138,10 +140,21 @@ _TOKENS = re.compile(r"[\p{L}\d][\p{L}\d/'’%.-]*[\p{L}\d%]|[\p{L}\d]")
 _MEASURE_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:%|(?i:mg|mcg|cc|ml|meq|units?|u|l)(?:/\w+)?|[xX]\d+.*)")
 
 
-def _shorthand_token(token: str) -> bool:
+def shorthand_token(token: str) -> bool:
+    """A clinical abbreviation, a measure (\"40%\", \"600cc\") or a clipped clinical word (\"abd\")."""
+    from deid.text.engine import english_word
+
     low = token.lower()
     if low in CLINICAL_ACRONYMS or low in CLINICAL_TERMS or _MEASURE_TOKEN.fullmatch(token):
         return True
+    if (
+        (token.islower() or token.isupper())
+        and len(low) <= 5
+        and low.isalpha()
+        and low in clinical_vocabulary()
+        and not english_word(low)
+    ):
+        return True  # a clipped clinical word: "abd", "cont", "tol", "resp"
     letters = [ch for ch in low if ch.isalpha()]
     return len(letters) >= 2 and low.isascii() and not _VOWELS.intersection(letters)
 
@@ -149,12 +162,15 @@ def _shorthand_token(token: str) -> bool:
 def clinical_register(text: str) -> bool:
     """Whether `text` is written in clinical shorthand (a nursing or progress note: "BP 120/80, HR 88, on
     PSV 10/5, 40%"), where a capitalised unknown word is far more often a drug, a device or a misspelling
-    than in general prose: two clinical abbreviations or measures at least, and one word in thirty.
+    than in general prose: three clinical abbreviations or measures at least (one in ALL CAPS), and one
+    word in thirty.
 
     >>> clinical_register("Pt on PSV, HR 88 SR, BP stable, abd soft, NGT to LCWS."), clinical_register(
     ...     "Krisztián listed his top 20 songs.")
     (True, False)
     """
+    from deid.text.engine import is_all_caps
+
     tokens = _TOKENS.findall(text)
-    hits = sum(1 for t in tokens if _shorthand_token(t))
-    return hits >= 2 and hits * 30 >= len(tokens)
+    hits = sum(1 for t in tokens if shorthand_token(t))
+    return hits * 30 >= len(tokens) and (hits >= 3 or (hits >= 1 and is_all_caps(text)))
