@@ -3,6 +3,8 @@
 import json
 import os
 import secrets
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +113,69 @@ def demo_secret(root: Path, create: bool) -> bytes | None:
     return path.read_text().strip().encode()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RootValues:
+    """What a run needs before the secret: the root, its shard count and splits (the root's pinned ones win)."""
+
+    root: Path
+    n_shards: int
+    split_fractions: tuple[float, float, float]
+    strict: bool = False
+    workers: int = 0  # parser processes; 0 = one per available core
+
+
+def resolve_root_values(
+    root: str | Path | None = None,
+    *,
+    n_shards: int | None = None,
+    splits: str | None = None,
+    strict: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RootValues:
+    """The one place that decides root, shards, splits, strictness and workers, for the CLI and for Dagster.
+
+    Order: the root's pinned longitude.json, then explicit arguments, then LONGITUDE_* variables, then defaults.
+    An explicit argument that contradicts the pin stops the run (the user asked for something the root cannot
+    do); an environment variable that contradicts it is overruled with a warning, so `dagster dev` or
+    `longitude ui` started with a stale LONGITUDE_SHARDS never re-shards an existing root."""
+    env = os.environ if environ is None else environ
+    root_path = Path(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT).resolve()
+    pinned = read_pinned(root_path)
+    env_shards = int(env["LONGITUDE_SHARDS"]) if env.get("LONGITUDE_SHARDS") else None
+    env_fractions = parse_splits(env["LONGITUDE_SPLITS"]) if env.get("LONGITUDE_SPLITS") else None
+    asked_fractions = parse_splits(splits) if splits else None
+    if pinned.get("n_shards"):
+        shards = int(pinned["n_shards"])
+        fractions = tuple(pinned.get("split_fractions") or DEFAULT_SPLITS)
+        asked = (n_shards or shards, list(asked_fractions or fractions))
+        if asked != (shards, list(fractions)):
+            raise SettingsError(
+                f"{root_path} was built with {shards} shards and splits {list(fractions)}; this run asks for "
+                f"{asked[0]} shards and splits {asked[1]}. Use the root's settings, or build into a new root "
+                f"(changing them would move subjects between shards and splits)."
+            )
+        _warn_overruled(root_path, "LONGITUDE_SHARDS", env_shards, shards)
+        _warn_overruled(root_path, "LONGITUDE_SPLITS", env_fractions and list(env_fractions), list(fractions))
+    else:
+        shards = n_shards or env_shards or DEFAULT_SHARDS
+        fractions = asked_fractions or env_fractions or DEFAULT_SPLITS
+    return RootValues(
+        root=root_path,
+        n_shards=shards,
+        split_fractions=fractions,  # type: ignore[arg-type]
+        strict=strict if strict is not None else env.get("LONGITUDE_STRICT", "").lower() in ("1", "true", "yes"),
+        workers=int(env.get("LONGITUDE_WORKERS") or 0),
+    )
+
+
+def _warn_overruled(root: Path, variable: str, from_env: object, pinned: object) -> None:
+    if from_env is not None and from_env != pinned:
+        warnings.warn(
+            f"{variable} asks for {from_env} but {root / ROOT_SETTINGS_FILE} pins {pinned}; the root wins.",
+            stacklevel=3,
+        )
+
+
 def settings_from_env(
     root: str | Path | None = None,
     *,
@@ -120,21 +185,10 @@ def settings_from_env(
     strict: bool = False,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """The one place that reads the environment. Explicit arguments win over LONGITUDE_* variables."""
+    """Settings for a CLI run: root values from `resolve_root_values`, then the secret from LONGITUDE_SECRET."""
     env = os.environ if environ is None else environ
-    root_path = Path(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT).resolve()
-    pinned = read_pinned(root_path)
-    shards = n_shards or int(env.get("LONGITUDE_SHARDS") or pinned.get("n_shards") or DEFAULT_SHARDS)
-    split_text = splits or env.get("LONGITUDE_SPLITS")
-    fractions = parse_splits(split_text) if split_text else tuple(pinned.get("split_fractions") or DEFAULT_SPLITS)
-    if pinned.get("n_shards") and (
-        shards != pinned["n_shards"] or list(fractions) != list(pinned["split_fractions"])
-    ):
-        raise SettingsError(
-            f"{root_path} was built with {pinned['n_shards']} shards and splits {pinned['split_fractions']}; "
-            f"this run asks for {shards} shards and splits {list(fractions)}. Use the root's settings, or build "
-            f"into a new root (changing them would move subjects between shards and splits)."
-        )
+    values = resolve_root_values(root, n_shards=n_shards, splits=splits, strict=strict, environ=env)
+    root_path, shards, fractions = values.root, values.n_shards, values.split_fractions
     secret_text = env.get(SECRET_ENV)
     if secret_text:
         secret, is_demo = secret_text.encode(), False

@@ -1,17 +1,18 @@
-"""The `longitude` resource: settings for every asset, chosen once from the environment."""
+"""The `longitude` resource: settings for every asset, resolved once per root (its pinned values win)."""
 
+import functools
 import os
 
 import dagster as dg
 
 from pipelines.settings import (
-    DEFAULT_SHARDS,
     SECRET_ENV,
+    RootValues,
     Settings,
     SettingsError,
     check_root_secret,
     demo_secret,
-    parse_splits,
+    resolve_root_values,
 )
 
 
@@ -19,8 +20,8 @@ class LongitudeResource(dg.ConfigurableResource):
     """Root, sharding, splits and the secret (only ever through dg.EnvVar, or a demo root's own secret)."""
 
     root: str
-    n_shards: int = DEFAULT_SHARDS
-    splits: str = "80/10/10"
+    n_shards: int | None = None  # None: the root's pinned count (else 4)
+    splits: str | None = None  # None: the root's pinned fractions (else 80/10/10)
     strict: bool = False
     secret: str | None = None
     workers: int = 0  # processes for parsing; 0 = one per core
@@ -29,6 +30,8 @@ class LongitudeResource(dg.ConfigurableResource):
         from pathlib import Path
 
         root = Path(self.root).resolve()
+        # A run configured by hand (the UI's launchpad) still may not contradict the root's pinned values.
+        values = resolve_root_values(root, n_shards=self.n_shards, splits=self.splits, environ={})
         secret = self.secret.encode() if self.secret else demo_secret(root, create=False)
         if secret is None:
             raise SettingsError(f"{SECRET_ENV} is not set and {root} is not a demo root; set {SECRET_ENV}.")
@@ -36,8 +39,8 @@ class LongitudeResource(dg.ConfigurableResource):
         return Settings(
             root=root,
             secret=secret,
-            n_shards=self.n_shards,
-            split_fractions=parse_splits(self.splits),
+            n_shards=values.n_shards,
+            split_fractions=values.split_fractions,
             demo=not self.secret,
             strict=self.strict,
         )
@@ -46,21 +49,28 @@ class LongitudeResource(dg.ConfigurableResource):
         return self.workers or os.cpu_count() or 1
 
 
+@functools.cache
+def code_location_values() -> RootValues:
+    """Root values for this code location, resolved once: the partitions and the resource both use these."""
+    return resolve_root_values()
+
+
 def shard_count_from_env() -> int:
-    """Shard count for the partitions definition; must agree with the resource's n_shards."""
-    return int(os.environ.get("LONGITUDE_SHARDS") or DEFAULT_SHARDS)
+    """Shard count for the partitions definition: the root's pinned count, else LONGITUDE_SHARDS, else 4."""
+    return code_location_values().n_shards
 
 
 def longitude_resources() -> dict:
-    """Local resources: filesystem root from LONGITUDE_ROOT, secret from LONGITUDE_SECRET via dg.EnvVar."""
+    """Local resources from the resolved root values; the secret from LONGITUDE_SECRET via dg.EnvVar."""
+    values = code_location_values()
     secret = dg.EnvVar(SECRET_ENV) if os.environ.get(SECRET_ENV) else None
     return {
         "longitude": LongitudeResource(
-            root=os.environ.get("LONGITUDE_ROOT", "./longitude-data"),
-            n_shards=shard_count_from_env(),
-            splits=os.environ.get("LONGITUDE_SPLITS", "80/10/10"),
-            strict=os.environ.get("LONGITUDE_STRICT", "") in ("1", "true", "yes"),
+            root=str(values.root),
+            n_shards=values.n_shards,
+            splits="/".join(str(f) for f in values.split_fractions),
+            strict=values.strict,
             secret=secret,
-            workers=int(os.environ.get("LONGITUDE_WORKERS") or 0),
+            workers=values.workers,
         )
     }

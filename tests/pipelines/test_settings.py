@@ -105,3 +105,61 @@ def test_a_root_built_with_its_demo_secret_keeps_working_as_a_demo_root(tmp_path
     pin(Settings(root=tmp_path.resolve(), secret=secret.encode()))  # pinned before roots were marked demo
     s = settings_from_env(tmp_path, environ={})
     assert s.demo and s.secret == secret.encode()
+
+
+def test_environment_fills_only_what_the_root_has_not_pinned(tmp_path: Path):
+    from pipelines.settings import pin, resolve_root_values
+
+    pin(settings_from_env(tmp_path, n_shards=3, splits="70/20/10", environ={"LONGITUDE_SECRET": STRONG}))
+    env = {"LONGITUDE_SHARDS": "5", "LONGITUDE_SPLITS": "50/25/25", "LONGITUDE_WORKERS": "2"}
+    with pytest.warns(UserWarning) as caught:
+        values = resolve_root_values(tmp_path, environ=env)
+    said = sorted(str(w.message).split(" asks")[0] for w in caught)
+    assert said == ["LONGITUDE_SHARDS", "LONGITUDE_SPLITS"] and "pins 3; the root wins" in str(caught[0].message)
+    assert (values.n_shards, values.split_fractions, values.workers) == (3, (0.7, 0.2, 0.1), 2)
+    fresh = resolve_root_values(tmp_path / "fresh", environ=env)
+    assert (fresh.n_shards, fresh.split_fractions) == (5, (0.5, 0.25, 0.25))
+
+
+_DEFINITIONS_PROBE = """
+import warnings
+warnings.simplefilter("ignore")
+from pipelines.definitions import defs
+import dagster as dg
+node = defs.resolve_asset_graph().get(dg.AssetKey("meds_data"))
+resource = defs.resources["longitude"]
+print(repr((len(node.partitions_def.get_partition_keys()), resource.n_shards, resource.splits)))
+"""
+
+
+def test_the_code_location_uses_the_roots_pinned_shards_not_the_environment(tmp_path: Path):
+    """`dagster dev` / `longitude ui` with a stale LONGITUDE_SHARDS must not re-shard an existing root."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.settings import pin
+
+    pin(settings_from_env(tmp_path, n_shards=3, environ={"LONGITUDE_SECRET": STRONG}))
+    env = {**os.environ, "LONGITUDE_ROOT": str(tmp_path), "LONGITUDE_SHARDS": "5", "LONGITUDE_SECRET": STRONG}
+    out = subprocess.run(
+        [sys.executable, "-c", _DEFINITIONS_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    partitions, resource_shards, splits = eval(out.strip().splitlines()[-1])
+    assert (partitions, resource_shards) == (3, 3)
+    assert splits == "0.8/0.1/0.1"
+
+
+def test_the_resource_refuses_a_shard_count_the_root_did_not_pin(tmp_path: Path):
+    from pipelines.defs.resources import LongitudeResource
+    from pipelines.settings import pin
+
+    pin(settings_from_env(tmp_path, n_shards=3, environ={"LONGITUDE_SECRET": STRONG}))
+    assert LongitudeResource(root=str(tmp_path), n_shards=3, secret=STRONG).settings().n_shards == 3
+    with pytest.raises(SettingsError, match="was built with 3 shards"):
+        LongitudeResource(root=str(tmp_path), n_shards=5, secret=STRONG).settings()
