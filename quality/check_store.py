@@ -208,12 +208,27 @@ def _record(r: CheckRow) -> tuple:
     )
 
 
+class CheckStoreError(RuntimeError):
+    """A stored check result cannot be read; the message names the file and how to recover."""
+
+
+def _read_one(path: Path, root: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.ComputeError) as err:
+        rel = path.relative_to(Path(root).resolve()) if path.is_relative_to(Path(root).resolve()) else path
+        raise CheckStoreError(
+            f"{rel} is not a readable check result ({type(err).__name__}); delete it and re-run its check "
+            "(`longitude quality`, or materialize the asset)"
+        ) from err
+
+
 def read(root: Path) -> list[CheckRow]:
     """Every stored row, sorted by asset, check, partition and rule."""
     files = sorted(checks_dir(Layout(Path(root))).glob("*/*/*.parquet"))
     if not files:
         return []
-    frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
+    frame = pl.concat([_read_one(f, root) for f in files], how="vertical_relaxed")
     rows = []
     for d in frame.sort("asset", "check", "partition", "rule", nulls_last=False).iter_rows(named=True):
         d["examples"], d["breakdown"] = json.loads(d["examples"]), json.loads(d["breakdown"])
