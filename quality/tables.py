@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 import schemas
-from schemas.layout import PHI_ZONES
+from schemas.layout import PHI_ZONES, Layout
 from schemas.publish import locate_under, matches
 
 
@@ -48,10 +48,7 @@ def _stem(rel: Path) -> str | None:
 
 
 def _hive_shard(rel: Path) -> str | None:
-    for part in rel.parts:
-        if part.startswith("shard="):
-            return part.split("=", 1)[1]
-    return None
+    return Layout.shard_of(rel)
 
 
 def _any_shard(rel: Path) -> str | None:

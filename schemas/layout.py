@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PHI_ZONES = ("landing", "raw", "quarantine")
+# Raw tables are hive-partitioned by shard: raw/<source>/<table>/shard=<k>/part-<n>.parquet.
+SHARD_PREFIX = "shard="
+
+
+def shard_dir(shard: int | str) -> str:
+    """The folder name of shard k inside a raw table."""
+    return f"{SHARD_PREFIX}{shard}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +63,41 @@ class Layout:
         return self.raw / source / table
 
     def raw_shard(self, source: str, table: str, shard: int) -> Path:
-        return self.raw_table(source, table) / f"shard={shard}"
+        return self.raw_table(source, table) / shard_dir(shard)
+
+    @staticmethod
+    def source_shard_part(source_dir: Path, table: str, shard: int, part: str = "00000") -> Path:
+        """`<source_dir>/<table>/shard=<k>/part-<part>.parquet`: one file of a raw source's shard.
+
+        `source_dir` is `raw/<source>/` itself or the staging folder of a version being published there.
+
+        >>> Layout.source_shard_part(Path("/s"), "events", 2)
+        PosixPath('/s/events/shard=2/part-00000.parquet')
+        """
+        return source_dir / table / shard_dir(shard) / f"part-{part}.parquet"
+
+    @staticmethod
+    def raw_shard_pattern(table: str, shard: int | str, *, any_source: bool = True) -> str:
+        """Manifest pattern (schemas.publish) for shard k of `table` (`"*"`: every shard): of every source under
+        raw/, or relative to one source's folder.
+
+        >>> Layout.raw_shard_pattern("events", 3)
+        '**/events/shard=3/*.parquet'
+        """
+        rel = f"{table}/{shard_dir(shard)}/*.parquet"
+        return f"**/{rel}" if any_source else rel
+
+    @staticmethod
+    def shard_of(rel: Path) -> str | None:
+        """The shard a raw file belongs to, from its `shard=<k>` folder; None for unsharded files.
+
+        >>> Layout.shard_of(Path("fhir/events/shard=3/part-00000.parquet"))
+        '3'
+        """
+        for part in rel.parts:
+            if part.startswith(SHARD_PREFIX):
+                return part.removeprefix(SHARD_PREFIX)
+        return None
 
     def quarantine(self, asset: str) -> Path:
         return self.root / "quarantine" / asset

@@ -11,7 +11,7 @@ def identifier_crosswalk(layout: Layout, exclude_sources: tuple[str, ...] = ("di
 
     An identifier claimed by two different patients is left out: guessing would merge two people.
     """
-    files = [p for p in files_under(layout.raw, "**/patients/shard=*/*.parquet")
+    files = [p for p in files_under(layout.raw, Layout.raw_shard_pattern("patients", "*"))
              if p.relative_to(layout.raw).parts[0] not in exclude_sources]  # fmt: skip
     if not files:
         return {}

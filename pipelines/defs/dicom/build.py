@@ -25,6 +25,7 @@ from schemas.imaging import (
     raw_patients_path,
 )
 from schemas.io import write_parquet
+from schemas.layout import shard_dir
 from schemas.publish import dataset_files, publishing
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
@@ -103,7 +104,7 @@ def build_events(settings: Settings, shard: int) -> dict:
     in_fhir = raw.filter(pl.col("study_uid").is_in(fhir_uids.implode()))
     raw = raw.filter(~pl.col("study_uid").is_in(fhir_uids.implode()))
     events = transforms.events_table(raw, settings.secret)
-    with publishing(_raw_dicom(layout), keep_except=[f"events/shard={shard}/**"]) as stage:
+    with publishing(_raw_dicom(layout), keep_except=[f"events/{shard_dir(shard)}/**"]) as stage:
         write_parquet(events.to_arrow(), stage.path(raw_events_path(layout, shard)), RAW_EVENTS_SCHEMA)
     return {"events": events.height, "studies": raw["study_uid"].n_unique(), "instances": raw.height,
             "studies_already_in_fhir": in_fhir["study_uid"].n_unique()}  # fmt: skip

@@ -113,7 +113,7 @@ class _Buffers:
         ):
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
-                path = self.out / table / f"shard={shard}" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
+                path = Layout.source_shard_part(self.out, table, shard, f"{self.unit:05d}-{self.seq:03d}")
                 write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema, durable=False)
             buffers.clear()
         if self.study_uids:

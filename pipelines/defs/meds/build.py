@@ -40,7 +40,7 @@ class ShardSummary:
 
 
 def _scan(layout: Layout, table: str, shard: int, schema: pa.Schema) -> pl.DataFrame:
-    files = files_under(layout.raw, f"**/{table}/shard={shard}/*.parquet")
+    files = files_under(layout.raw, Layout.raw_shard_pattern(table, shard))
     if not files:
         return pl.from_arrow(schema.empty_table())  # type: ignore[return-value]
     return pl.read_parquet(files, hive_partitioning=False)

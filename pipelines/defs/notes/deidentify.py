@@ -21,7 +21,7 @@ ASSET = "notes_deidentified"
 
 
 def _read(layout: Layout, table: str, shard: int, schema) -> pl.DataFrame:
-    files = files_under(layout.raw, f"**/{table}/shard={shard}/*.parquet")
+    files = files_under(layout.raw, Layout.raw_shard_pattern(table, shard))
     return pl.read_parquet(files, hive_partitioning=False) if files else pl.from_arrow(schema.empty_table())
 
 
@@ -55,7 +55,7 @@ _POSTAL_CODE = re.compile(r"\d{5}(?:-\d{4})?|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{4}")
 def real_people_values(layout: Layout) -> frozenset[str]:
     """What surrogates must never be: every word of every known subject's names (lower-cased), the last 7
     digits of their phones, and their address parts (street, city, ZIP), over all sources and shards."""
-    files = files_under(layout.raw, "**/patients/shard=*/*.parquet")
+    files = files_under(layout.raw, Layout.raw_shard_pattern("patients", "*"))
     if not files:
         return frozenset()
     people = pl.read_parquet(files, columns=["names", "telecoms", "addresses"], hive_partitioning=False)

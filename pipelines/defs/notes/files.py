@@ -136,9 +136,7 @@ def _write(layout: Layout, keyring: Keyring, n_shards: int, notes: list[dict], r
         frame = frame.with_columns(shards.alias("__shard"))
         for shard in sorted(frame["__shard"].unique()):
             part = frame.filter(pl.col("__shard") == shard).sort("source_patient", "time", "note_id")
-            write_parquet(
-                part.to_arrow(), out / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
-            )
+            write_parquet(part.to_arrow(), Layout.source_shard_part(out, "notes", shard), RAW_NOTES_SCHEMA)
             events = part.select(
                 "source_patient",
                 "time",
@@ -150,9 +148,7 @@ def _write(layout: Layout, keyring: Keyring, n_shards: int, notes: list[dict], r
                 "source_file",
                 "position",
             )
-            write_parquet(
-                events.to_arrow(), out / "events" / f"shard={shard}" / "part-00000.parquet", RAW_EVENTS_SCHEMA
-            )
+            write_parquet(events.to_arrow(), Layout.source_shard_part(out, "events", shard), RAW_EVENTS_SCHEMA)
     swap_dir(out, final)
     qtable = pa.Table.from_pylist(
         [dict(zip(QUARANTINE_SCHEMA.names, r, strict=True)) for r in rejects], schema=QUARANTINE_SCHEMA

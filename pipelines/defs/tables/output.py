@@ -135,7 +135,7 @@ def _write_shards(
         )
         write_parquet(
             ev.to_arrow(),
-            staging / "events" / f"shard={shard}" / "part-00000.parquet",
+            Layout.source_shard_part(staging, "events", shard),
             RAW_EVENTS_SCHEMA,
             durable=False,
         )
@@ -144,14 +144,14 @@ def _write_shards(
             side = ev.select(*_EVENT_KEY, *extra).filter(pl.any_horizontal(pl.col(extra).is_not_null()))
             write_parquet(
                 side.to_arrow(),
-                staging / "extra" / f"shard={shard}" / "part-00000.parquet",
+                Layout.source_shard_part(staging, "extra", shard),
                 _extra_schema(extra),
                 durable=False,
             )
         pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
         write_parquet(
             pts.to_arrow(),
-            staging / "patients" / f"shard={shard}" / "part-00000.parquet",
+            Layout.source_shard_part(staging, "patients", shard),
             RAW_PATIENTS_SCHEMA,
             durable=False,
         )
@@ -173,9 +173,7 @@ def _write_notes(staging: Path, frames: list[pl.DataFrame], shard_of: dict[str, 
     )
     for shard in sorted(notes["__s"].unique()):
         part = notes.filter(pl.col("__s") == shard).sort("source_patient", "time", "note_id")
-        write_parquet(
-            part.to_arrow(), staging / "notes" / f"shard={shard}" / "part-00000.parquet", RAW_NOTES_SCHEMA
-        )
+        write_parquet(part.to_arrow(), Layout.source_shard_part(staging, "notes", shard), RAW_NOTES_SCHEMA)
 
 
 def _ledger(mapped: MappedSource, events: pl.DataFrame, layout: Layout) -> pl.DataFrame:
