@@ -74,6 +74,7 @@ def assert_chain_complete(root: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # three whole runs: ~5 min on an idle 2-core machine, far more on a shared one
 # Each example is a whole run (minutes): two drawn roots plus the explicit one, and no shrinking, which would
 # rerun the chain dozens of times; a failure reports the root it drew as is.
 @settings(
