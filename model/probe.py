@@ -23,7 +23,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from model.tokenizer.encode import US_PER_YEAR
-from schemas.labels import LABELS_DIR, value_column
+from schemas.labels import LABELS_DIR
+from schemas.labels import read_label_table as read_label_table  # public here too (model.evaluate, users)
 from schemas.layout import Layout
 from schemas.meds import SPLITS
 from schemas.tokens import trajectory_shards
@@ -32,25 +33,6 @@ if TYPE_CHECKING:
     import torch
 
 FEATURE_SPEC = "default"  # the feature store's shipped spec, whose tables the baseline reads
-
-
-def read_label_table(path: str | Path) -> tuple[pl.DataFrame, str | None]:
-    """A MEDS label table (a Parquet file or a folder of them): subject_id, prediction_time[, value]."""
-    path = Path(path)
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    if not files or not files[0].exists():
-        raise FileNotFoundError(f"no label table at {path}")
-    frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
-    column = value_column(frame.to_arrow().schema)
-    when = pl.col("prediction_time")
-    dtype = frame.schema["prediction_time"]
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:  # MEDS times are naive UTC
-        when = when.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    return frame.select(
-        pl.col("subject_id").cast(pl.Int64),
-        when.cast(pl.Datetime("us")).alias("prediction_time"),
-        *([pl.col(column)] if column else []),
-    ), column
 
 
 def task_label_dirs(root: str | Path) -> dict[str, Path]:

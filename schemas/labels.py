@@ -13,11 +13,15 @@ Invariants the types cannot express:
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from schemas.layout import Layout
 from schemas.meds import LABEL_VALUE_TYPES, label_schema
+
+if TYPE_CHECKING:
+    import polars as pl
 
 LABELS_DIR = "labels"
 SPLIT_LABELS_DIR = "labels_by_split"
@@ -27,6 +31,7 @@ __all__ = [
     "label_path",
     "label_schema",
     "labels_dir",
+    "read_label_table",
     "split_label_path",
     "split_labels_dir",
     "value_column",
@@ -74,3 +79,33 @@ def value_column(schema: pa.Schema) -> str | None:
     if missing:
         raise ValueError(f"a label table needs subject_id and prediction_time; missing {sorted(missing)}")
     return present[0] if present else None
+
+
+def read_label_table(labels: "pl.DataFrame | str | Path") -> "tuple[pl.DataFrame, str | None]":
+    """Any MEDS label table (a Parquet file, a folder of them, or a frame) as subject_id (Int64),
+    prediction_time (naive UTC, us)[, its one value column]; and that column's name (None if unlabeled).
+
+    The one reader of label tables, for the feature store's offline retrieval and the model's probes alike.
+    Zoned prediction times are converted to UTC and made naive, as MEDS times are. Rows keep their order.
+    """
+    import polars as pl
+
+    if not isinstance(labels, pl.DataFrame):
+        path = Path(labels)
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        if not files or not files[0].exists():
+            raise FileNotFoundError(f"no label table at {path}")
+        labels = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
+    column = value_column(labels.to_arrow().schema)
+    when = pl.col("prediction_time")
+    dtype = labels.schema["prediction_time"]
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        when = when.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    out = labels.select(
+        pl.col("subject_id").cast(pl.Int64),
+        when.cast(pl.Datetime("us")).alias("prediction_time"),
+        *([pl.col(column)] if column else []),
+    )
+    if out.select(pl.col("subject_id").is_null().any() | pl.col("prediction_time").is_null().any()).item():
+        raise ValueError("label rows need a subject_id and a prediction_time (nulls found)")
+    return out, column

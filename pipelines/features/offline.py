@@ -11,7 +11,7 @@ from pipelines.features.engine import compute_long
 from pipelines.features.io import ParquetStream
 from pipelines.features.spec import CompiledSpec, FeatureSpec, compile_spec, load_spec, vocabulary
 from schemas.features import SPARSE_SCHEMA, wide_schema
-from schemas.labels import value_column
+from schemas.labels import read_label_table
 from schemas.layout import Layout
 from schemas.meds import SPLITS
 from schemas.publish import dataset_files
@@ -46,27 +46,9 @@ def compile_for_root(layout: str | Path | Layout, spec: FeatureSpec | str | Path
 
 
 def read_labels(labels: pl.DataFrame | str | Path) -> tuple[pl.DataFrame, str | None]:
-    """A label table (file, folder of files, or frame) with label_index added; and its value column."""
-    if not isinstance(labels, pl.DataFrame):
-        path = Path(labels)
-        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-        if not files or not files[0].exists():
-            raise FileNotFoundError(f"no label table at {path}")
-        labels = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
-    column = value_column(labels.to_arrow().schema)
-    when = labels.schema["prediction_time"]
-    t = pl.col("prediction_time")
-    if isinstance(when, pl.Datetime) and when.time_zone is not None:
-        t = t.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    out = labels.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("label_index"),
-        pl.col("subject_id").cast(pl.Int64),
-        t.cast(pl.Datetime("us")).alias("prediction_time"),
-        *([pl.col(column)] if column else []),
-    )
-    if out.select(pl.col("subject_id").is_null().any() | pl.col("prediction_time").is_null().any()).item():
-        raise ValueError("label rows need a subject_id and a prediction_time (nulls found)")
-    return out, column
+    """A label table (file, folder of files, or frame; `schemas.labels.read_label_table`) with label_index."""
+    table, column = read_label_table(labels)
+    return table.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("label_index"), pl.all()), column
 
 
 def iter_batches(
