@@ -6,7 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 import dagster as dg
 
 # Wall seconds a step process costs before its asset body starts: Python start, `import pipelines.definitions`
-# and Dagster's step setup. Measured 2.9-4.1 s on 2 shared cores (BENCHMARKS.md, "Stewards and UI").
+# (1.6-1.8 s CPU) and Dagster's step setup. A lower bound on an idle machine: on 2 busy cores a forked step
+# cost 40-55 s more wall than in-process (BENCHMARKS.md, "Stewards and UI"), so forking is chosen rarely.
 FORK_SECONDS = 3.5
 # Fork only when the estimate saves at least a quarter: estimates come from one earlier run and are noisy.
 MIN_SAVING = 0.25
