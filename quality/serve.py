@@ -78,6 +78,5 @@ def create_app(root: Path) -> Starlette:
         Mount("/gx", app=StaticFiles(directory=site / "gx", html=True, check_dir=False), name="gx"),
         # subject timelines the static export drew for failing checks' example rows (quality.timeline_chart)
         Mount("/timelines", app=StaticFiles(directory=site / "timelines", check_dir=False), name="timelines"),
-        Mount("/timelines", app=StaticFiles(directory=site / "timelines", check_dir=False), name="timelines"),
     ]
     return Starlette(routes=routes)
