@@ -188,7 +188,7 @@ def _town(m: re.Match[str]) -> bool:
     return not any(shorthand(w) or w.lower() in CLINICAL_ACRONYMS or w.lower() in CLINICAL_TERMS for w in words)
 
 
-_HOSPITAL_ACRONYM = r"(?P<place>[A-Z]{1,4}H|[a-z]{1,4}h(?=\s+(?:er|ed|ew|cath)\b))"
+_HOSPITAL_ACRONYM = r"(?P<place>[A-Z]{1,4}(?:H|MC)|[a-z]{1,4}(?:h|mc)(?=\s+(?:er|ed|ew|cath)\b))"
 # What follows a hospital's initials: its emergency ward, its cath lab, or the end of the clause.
 _HOSPITAL_NEXT = r"(?=[ \t]+(?i:er|ed|ew|cath|icu|ccu|micu|floor|for)\b|[ \t]*(?:[.,;]|$))"
 
@@ -196,8 +196,8 @@ _HOSPITAL_NEXT = r"(?=[ \t]+(?i:er|ed|ew|cath|icu|ccu|micu|floor|for)\b|[ \t]*(?
 def _hospital_initials(m: re.Match[str]) -> bool:
     """Two letters ending in H ("GH": a general hospital) are initials here whatever else they abbreviate;
     longer ones must be no clinical acronym ("OSH", "ICH", "SAH")."""
-    place = m.group("place")
-    return len(place) == 2 or not clinical_word(place)
+    low = m.group("place").lower()
+    return len(low) == 2 or (low not in clinical_vocabulary() and low not in CLINICAL_ACRONYMS)
 
 
 CONTEXT_RULES: tuple[Rule, ...] = (
@@ -318,7 +318,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "FACILITY",
         _c(
             r"(?<=\b(?i:transferred|transfer|admitted|adm|brought|sent|taken|flown|medflight|enroute|"
-            r"retired|returned|came|went|discharged|readmitted|arrived)(?:[ \t]+\p{L}+)?[ \t]+"
+            r"retired|returned|came|went|discharged|readmitted|arrived)(?:[ \t]+[\p{L}\d/]+)?[ \t]+"
             r"(?i:to|at|from|in)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b"
         ),
         group="place",
@@ -332,6 +332,18 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         group="place",
         score=0.55,
         validate=_hospital_initials,
+    ),
+    Rule(
+        "facility_lower_case",  # from lakeshore general hospital, at harford memorial: a facility in lower case
+        "FACILITY",
+        _c(
+            r"(?<=\b(?:from|to|at|in)[ \t]+(?:the[ \t]+)?)"
+            r"(?P<place>(?!the\b)[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+){0,2}"
+            r"[ \t]+(?:hospital|medical center|medical centre|memorial|regional))\b"
+        ),
+        group="place",
+        score=0.6,
+        validate=lambda m: not _stop(m.group("place").split()[0]),
     ),
     Rule(
         "credential_given_name",  # NP JEN AWARE, RN Kathy: a credential, then a given name
@@ -348,7 +360,9 @@ CONTEXT_RULES: tuple[Rule, ...] = (
             r"(?<=\b(?i:lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|"
             r"works|worked|working|employed|retired)[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
             r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
-            r"(?P<place>\p{L}[\p{L}'.-]*\p{L}(?:[ \t]+\p{Lu}[\p{L}'.-]*\p{L}){0,2})"
+            r"(?P<place>\p{L}[\p{L}'.-]*\p{L}"
+            r"(?:[ \t]+(?!(?i:with|and|for|in|at|to|since|from|near|the|who|where)\b)"
+            r"\p{Lu}[\p{L}'.-]*\p{L}){0,2})"
         ),
         group="place",
         score=0.6,
