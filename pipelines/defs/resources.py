@@ -46,7 +46,9 @@ class LongitudeResource(dg.ConfigurableResource):
         )
 
     def worker_count(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        from schemas.cpus import available_cpus  # honours the container's CPU quota, unlike os.cpu_count()
+
+        return self.workers or available_cpus()
 
 
 @functools.cache
