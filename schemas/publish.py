@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 MANIFEST = "_manifest.json"
@@ -82,6 +83,7 @@ def current_version(final: Path) -> Path | None:
 # ---------------------------------------------------------------------------------------------- readers
 
 
+@cache  # a reader lists with a handful of patterns, matched against every file of a root
 def _pattern_regex(pattern: str) -> re.Pattern:
     """A path glob as a regex over '/'-separated relative paths: `*` within a segment, `**/` any depth."""
     out, i = [], 0
