@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--commit", default="HEAD")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--parallel", action="store_true", help="run before and after at the same time (same load)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "publish.json")
     args = ap.parse_args()
     if not DATA.is_dir():
@@ -104,8 +105,16 @@ def main() -> None:
         codes["after"] = _worktree(base, "after", args.commit, legacy=False)
         results: dict[str, list] = {"before": [], "after": []}
         for i in range(args.runs):
-            for variant in ("before", "after"):
-                seconds, steps, _ = _materialize(codes[variant], base / f"root-{variant}", args.workers)
+            if args.parallel:  # on a shared machine, both see the same load
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(2) as pool:
+                    futures = {v: pool.submit(_materialize, codes[v], base / f"root-{v}", args.workers)
+                               for v in ("before", "after")}  # fmt: skip
+                    done = {v: f.result() for v, f in futures.items()}
+            else:
+                done = {v: _materialize(codes[v], base / f"root-{v}", args.workers) for v in ("before", "after")}
+            for variant, (seconds, steps, _) in done.items():
                 results[variant].append({"seconds": round(seconds, 1), "steps": steps})
                 print(f"run {i + 1} {variant}: {seconds:.1f} s", flush=True)
         ops = _protocol_ops(base / "root-after")
