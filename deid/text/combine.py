@@ -6,6 +6,7 @@ without the rules' hits) adds what it finds with confidence, where the rules hav
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 
+import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -37,13 +38,22 @@ def veto_threshold(veto: Mapping[str, float], cls: str, label: str) -> float:
 
 def combine(results: Sequence[RecognizerResult], tagged: TaggedText, veto: Mapping[str, float],
             strong: float = 1.01) -> list:  # fmt: skip
-    """The rule hits that stand: the known record's, those scored `strong` or more, and the others where
-    the highest PHI probability the tagger gives a token they cover reaches their veto threshold."""
+    """The rule hits that stand: the known record's, those scored `strong` or more, a name that both the
+    shape pass and the NER model found, and the others where the highest PHI probability the tagger gives
+    a token they cover reaches their veto threshold."""
+    names = [(r.start, r.end, source_class(r)) for r in results if r.entity_type == "NAME"]
     out = []
     for r in results:
         cls = source_class(r)
         if cls in _ALWAYS or r.score >= strong:
             out.append(r)
+            continue
+        if (
+            r.entity_type == "NAME"
+            and cls in _CONTEXT
+            and any(c in _CONTEXT and c != cls and s < r.end and r.start < e for s, e, c in names)
+        ):
+            out.append(r)  # two independent readings agree ("COPD, Jane M., last seen")
             continue
         v = veto_threshold(veto, cls, r.entity_type)
         if v <= 0 or tagged.phi(r.start, r.end) >= v:
@@ -98,7 +108,43 @@ class StackedPhiRecognizer(LocalRecognizer):
         results = [r for r in results if r.score >= self.min_score]
         tagged = self.tagger.tag(text, hints(results))
         kept = combine(results, tagged, self.tagger.veto, self.tagger.strong)
-        out = kept + tagger_results(text, self.tagger, tagged, self.min_score)
+        added = tagger_results(text, self.tagger, tagged, self.min_score)
         if self.plain is not None:
-            out += tagger_results(text, self.plain, self.plain.tag(text), self.min_score)
-        return out
+            # numbers are the rules' to judge (a number is a ZIP only in a ZIP's place)
+            plain = tagger_results(text, self.plain, self.plain.tag(text), self.min_score)
+            added += [r for r in plain if _LETTER.search(text, r.start, r.end)]
+        return kept + outside(text, added, kept)
+
+
+def outside(text: str, added: Sequence[RecognizerResult], kept: Sequence[RecognizerResult]) -> list:
+    """The parts of the tagger's spans that no kept rule hit covers: where the rules have a hit, its
+    bounds and label stand (they decide the surrogate's kind and shape: a date range stays two dates, a
+    hospital a facility); beside a hit, the tagger adds only a name's other words ("John" of "John Smith"
+    where a rule had "Smith"): the word before a ZIP or the dash in a range is the rule's context."""
+    taken = sorted((r.start, r.end) for r in kept)
+    out = []
+    for r in added:
+        touches = any(s < r.end and r.start < e for s, e in taken)
+        if touches and r.entity_type != "NAME":
+            continue
+        pieces, pos = [], r.start
+        for s, e in taken:
+            if e <= pos or s >= r.end:
+                continue
+            if s > pos:
+                pieces.append((pos, s))
+            pos = max(pos, e)
+        if pos < r.end:
+            pieces.append((pos, r.end))
+        for s, e in pieces:
+            while s < e and not text[s].isalnum():
+                s += 1
+            while e > s and not text[e - 1].isalnum():
+                e -= 1
+            if e - s >= 2 or (e - s == 1 and text[s].isalpha() and (s, e) == (r.start, r.end)):
+                out.append(RecognizerResult(r.entity_type, s, e, r.score, r.analysis_explanation,
+                                            r.recognition_metadata))  # fmt: skip
+    return out
+
+
+_LETTER = re.compile(r"\p{L}")

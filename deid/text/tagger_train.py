@@ -60,7 +60,7 @@ RECIPE: dict = {
     "thresholds": {"NAME": 0.7, "DATE": 0.5, "LOCATION": 0.5, "CONTACT": 0.5, "ID": 0.5, "AGE": 0.5},
     "veto": {
         "pattern:DATE": 0.02,
-        "shape:NAME": 0.3,
+        "shape:NAME": 0.2,
         "shape:LOCATION": 0.4,
         "spacy:NAME": 0.01,
         "spacy:LOCATION": 0.01,

@@ -124,15 +124,40 @@ def test_the_tagger_vetoes_ambiguous_rule_hits_only():
         return RecognizerResult(label, start, end, 0.8, recognition_metadata={"recognizer_name": source})
 
     results = [hit(0, 3, "NAME", "shape"), hit(4, 8, "NAME", "shape"), hit(0, 3, "ZIP", "five_digits"),
-               hit(0, 3, "NAME", "known"), hit(0, 3, "DATE", "date_numeric"), hit(0, 3, "NAME", "spacy")]  # fmt: skip
-    kept = combine(results, tagged, {"shape": 0.2, "pattern:ZIP": 0.3, "spacy:NAME": 0.5})
+               hit(0, 3, "NAME", "known"), hit(0, 3, "DATE", "date_numeric"), hit(9, 12, "NAME", "spacy")]  # fmt: skip
+    veto = {"shape": 0.2, "pattern:ZIP": 0.3, "spacy:NAME": 0.5}
+    kept = combine(results, tagged, veto)
     assert [(r.start, r.entity_type, r.recognition_metadata["recognizer_name"]) for r in kept] == [
         (4, "NAME", "shape"),  # the tagger agrees
         (0, "NAME", "known"),  # the subject's own record always stands
         (0, "DATE", "date_numeric"),  # no veto for dates here
     ]
     # a hit scored `strong` or more stands on its own
-    assert len(combine(results, tagged, {"shape": 0.2, "pattern:ZIP": 0.3, "spacy:NAME": 0.5}, strong=0.8)) == 6
+    assert len(combine(results, tagged, veto, strong=0.8)) == 6
+    # the shape pass and the NER model agreeing on a name: it stands
+    both = [hit(9, 12, "NAME", "spacy"), hit(9, 13, "NAME", "shape")]
+    assert len(combine(both, tagged, veto)) == 2
+
+
+def test_the_tagger_adds_only_what_lies_outside_kept_rule_hits():
+    from presidio_analyzer import RecognizerResult
+
+    from deid.text.combine import outside
+
+    text = "ON 7/22-7/24 seen by John Smith, ZIP 02115"
+
+    def at(value, label, source):
+        s = text.index(value)
+        return RecognizerResult(label, s, s + len(value), 0.9, recognition_metadata={"recognizer_name": source})
+
+    kept = [at("7/22", "DATE", "p"), at("7/24", "DATE", "p"), at("Smith", "NAME", "p"), at("02115", "ZIP", "p")]
+    added = [
+        at("7/22-7/24", "DATE", "tagger"),
+        at("John Smith", "NAME", "tagger"),
+        at("ZIP 02115", "LOCATION", "tagger"),
+    ]
+    got = [(text[r.start : r.end], r.entity_type) for r in outside(text, added, kept)]
+    assert got == [("John", "NAME")]  # a range stays two dates; "ZIP" is the rule's context
 
 
 def test_error_report_groups_misses_by_shape_and_false_alarms_by_class():
