@@ -219,8 +219,10 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "ordinal_day",  # "it's the 11th", "on the 3rd": a day of the month
         "DATE",
         _c(
-            rf"(?<=\b(?i:the|on|since|until|by)[ \t]+){_ORD_DAY}\b(?![ \t]+(?:of[ \t]+)?(?!{_MONTH_ANY}\b)\p{{L}})"
+            rf"\b(?i:the|on|since|until|by)[ \t]+(?P<day>{_ORD_DAY})\b"
+            rf"(?![ \t]+(?:of[ \t]+)?(?!{_MONTH_ANY}\b)\p{{L}})"
         ),
+        group="day",
         score=0.6,
     ),
     Rule(
@@ -306,7 +308,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "ward_number",  # transfer to quartermain 2, PLAN: QUARTERMAIN 2: a ward or floor and its number
         "LOCATION",
         _c(
-            r"(?<=\b(?i:to|from|on|in|at|plan:?)[ \t]+(?:(?i:the)[ \t]+)?)(?P<place>\p{L}[\p{L}'-]{3,})"
+            r"\b(?:(?i:to|from|on|in|at|plan:?)[ \t]+(?:(?i:the)[ \t]+)?)(?P<place>\p{L}[\p{L}'-]{3,})"
             r"(?=[ \t]+\d{1,2}(?![\d/:%]|[.,]\d|[ \t]*(?i:mg|mcg|ml|cc|l|units?|hrs?|hours?|min|days?|x|am|pm)\b))"
         ),
         group="place",
@@ -317,7 +319,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "hospital_acronym",  # TRANSFERRED TO GH, enroute to gh er: a hospital's initials after a move
         "FACILITY",
         _c(
-            r"(?<=\b(?i:transferred|transfer|admitted|adm|brought|sent|taken|flown|medflight|enroute|"
+            r"\b(?:(?i:transferred|transfer|admitted|adm|brought|sent|taken|flown|medflight|enroute|"
             r"retired|returned|came|went|discharged|readmitted|arrived)(?:[ \t]+[\p{L}\d/]+)?[ \t]+"
             r"(?i:to|at|from|in)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b"
         ),
@@ -328,7 +330,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
     Rule(
         "hospital_acronym_at",  # SENT TO ED AT GH., to GH cath lab: initials and where in the hospital
         "FACILITY",
-        _c(r"(?<=\b(?i:to|at|from)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b" + _HOSPITAL_NEXT),
+        _c(r"\b(?:(?i:to|at|from)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b" + _HOSPITAL_NEXT),
         group="place",
         score=0.55,
         validate=_hospital_initials,
@@ -337,7 +339,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "facility_lower_case",  # from lakeshore general hospital, at harford memorial: a facility in lower case
         "FACILITY",
         _c(
-            r"(?<=\b(?:from|to|at|in)[ \t]+(?:the[ \t]+)?)"
+            r"\b(?:(?:from|to|at|in)[ \t]+(?:the[ \t]+)?)"
             r"(?P<place>(?!the\b)[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+){0,2}"
             r"[ \t]+(?:hospital|medical center|medical centre|memorial|regional))\b"
         ),
@@ -357,7 +359,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "town_after_residence",  # lives in ROCKVILLE, who lives in rome, resides in DC
         "LOCATION",
         _c(
-            r"(?<=\b(?i:lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|"
+            r"\b(?:(?i:lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|"
             r"works|worked|working|employed|retired)[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
             r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
             r"(?P<place>\p{L}[\p{L}'.-]*\p{L}"
@@ -372,7 +374,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "town_after_from",  # ARRIVE 9/9 FROM ROME: a known town after from/to/in
         "LOCATION",
         _c(
-            r"(?<=\b(?i:from|to|in|near)[ \t]+)"
+            r"\b(?:(?i:from|to|in|near)[ \t]+)"
             r"(?P<place>\p{L}[\p{L}'.-]*\p{L}(?:[ \t]+\p{Lu}[\p{L}'.-]*\p{L})?)\b"
         ),
         group="place",

@@ -140,6 +140,7 @@ _TOKENS = re.compile(r"[\p{L}\d][\p{L}\d/'’%.-]*[\p{L}\d%]|[\p{L}\d]")
 _MEASURE_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:%|(?i:mg|mcg|cc|ml|meq|units?|u|l)(?:/\w+)?|[xX]\d+.*)")
 
 
+@lru_cache(maxsize=200_000)
 def shorthand_token(token: str) -> bool:
     """A clinical abbreviation, a measure (\"40%\", \"600cc\") or a clipped clinical word (\"abd\")."""
     from deid.text.engine import english_word
@@ -159,6 +160,7 @@ def shorthand_token(token: str) -> bool:
     return len(letters) >= 2 and low.isascii() and not _VOWELS.intersection(letters)
 
 
+@lru_cache(maxsize=256)
 def clinical_register(text: str) -> bool:
     """Whether `text` is written in clinical shorthand (a nursing or progress note: "BP 120/80, HR 88, on
     PSV 10/5, 40%"), where a capitalised unknown word is far more often a drug, a device or a misspelling
