@@ -121,6 +121,8 @@ def run(
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
+    executor: str | None = None,
+    executor_config: dict | None = None,
 ) -> Outcome:
     """Run every step; stop with BlockingCheckError when a blocking check fails.
 
@@ -149,15 +151,18 @@ def run(
                 on_progress(label, done, total)
             crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
             started = time.perf_counter()
-            result = dg.materialize(
-                assets,
-                selection=list(step.keys),
-                partition_key=pkey,
-                resources=resources,
-                instance=instance,
-                run_config=run_config,
-                raise_on_error=False,  # failures become clear messages below, not tracebacks
-            )
+            if executor in (None, "in_process"):
+                result = dg.materialize(
+                    assets,
+                    selection=list(step.keys),
+                    partition_key=pkey,
+                    resources=resources,
+                    instance=instance,
+                    run_config=run_config,
+                    raise_on_error=False,  # failures become clear messages below, not tracebacks
+                )
+            else:
+                result = _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
             outcome.materialized.append((label, time.perf_counter() - started))
             failed = []
             for ev in result.get_asset_check_evaluations():
@@ -174,6 +179,22 @@ def run(
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+def _execute_on(engine: str, config: dict, step: Step, pkey: str | None, instance, run_config: dict):
+    """One step through another engine's executor (a process per step, Celery workers, Kubernetes pods): the
+    job is rebuilt from a pointer in the workers, so the instance must be persistent (the root's)."""
+    from pipelines.engines import reconstructable_job
+
+    with dg.execute_job(
+        reconstructable_job(engine),
+        instance,
+        run_config={**run_config, "execution": {"config": config}},
+        tags={"dagster/partition": pkey} if pkey is not None else None,
+        asset_selection=list(step.keys),
+    ) as result:
+        result.all_events  # noqa: B018 -- read the events while the result's context is open
+        return result
 
 
 def _failure_messages(result) -> str:

@@ -65,7 +65,12 @@ def use_settings(
 
 
 def materialize_with_progress(
-    settings: "Settings", select: list[str] | None, *, verbose: bool = False, partitions: list[str] | None = None
+    settings: "Settings",
+    select: list[str] | None,
+    *,
+    verbose: bool = False,
+    partitions: list[str] | None = None,
+    engine: tuple[str, dict] | None = None,
 ) -> bool:
     """Materialize with a progress bar; True when every blocking check passed. The check summary is read from
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
@@ -93,7 +98,16 @@ def materialize_with_progress(
         try:
             instance = root_instance(settings.layout)  # the UI (`longitude ui`) shows these runs
             with library_output(verbose):
-                outcome = materialize.run(defs, steps, instance=instance, on_progress=on_progress, verbose=verbose)
+                executor, executor_config = engine or (None, None)
+                outcome = materialize.run(
+                    defs,
+                    steps,
+                    instance=instance,
+                    on_progress=on_progress,
+                    verbose=verbose,
+                    executor=executor,
+                    executor_config=executor_config,
+                )
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
     if stopped is not None:

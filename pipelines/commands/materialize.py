@@ -17,11 +17,44 @@ from pipelines.commands.common import root_options, use_settings
     "--partition", "partitions", multiple=True, help="Only these shards of per-shard assets (repeatable)."
 )
 @click.option("--verbose", is_flag=True, help="Show Dagster's and the libraries' logs as the steps run.")
+@click.option(
+    "--executor",
+    type=click.Choice(["in_process", "multiprocess", "celery", "k8s"]),
+    default=None,
+    help="Run each step through this Dagster executor (default: in-process, one step after another).",
+)
+@click.option(
+    "--executor-config",
+    "executor_config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="YAML of the executor's settings (broker, job_image, per_step_k8s_config...); docs/scale-out.md.",
+)
 def command(root: str | None, shards: int | None, splits: str | None, workers: int, select: tuple[str, ...],
-            strict: bool, partitions: tuple[str, ...], verbose: bool) -> None:  # fmt: skip
+            strict: bool, partitions: tuple[str, ...], verbose: bool, executor: str | None,
+            executor_config: str | None) -> None:  # fmt: skip
     """Materialize every asset (or a selection) under the root, in dependency order."""
+    engine = _engine(executor, executor_config)
     settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False)
     from pipelines.commands.common import materialize_with_progress
 
-    ok = materialize_with_progress(settings, list(select) or None, verbose=verbose, partitions=list(partitions))
+    ok = materialize_with_progress(
+        settings, list(select) or None, verbose=verbose, partitions=list(partitions), engine=engine
+    )
     sys.exit(0 if ok else 1)
+
+
+def _engine(executor: str | None, config_file: str | None) -> tuple[str, dict] | None:
+    """(engine, checked settings), or None for today's in-process run; a bad file or an unreachable broker or
+    cluster stops here with one line, before anything runs."""
+    if executor is None and config_file is None:
+        return None
+    from pipelines.engines import EngineError, check_reachable, load_engine_config
+
+    engine = executor or "in_process"
+    try:
+        config = load_engine_config(engine, config_file)
+        check_reachable(engine, config)
+    except EngineError as err:
+        raise click.ClickException(str(err)) from None
+    return engine, config
