@@ -1,4 +1,4 @@
-"""`--executor` engines: Dagster's in-process, multiprocess, Celery and Kubernetes executors, set from a YAML file."""
+"""`--executor` engines: Dagster's in-process, multiprocess, Celery and Kubernetes executors, from YAML."""
 
 from collections.abc import Mapping
 from pathlib import Path
