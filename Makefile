@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-gpu style check bench docs clean
+.PHONY: setup demo test test-fast test-gpu style check bench docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ interop: $(INTEROP)/.installed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not gpu" -q
+
+# The edit-test loop: under 60 s; leaves out tests marked slow (tests/slow_tests.txt), integration and gpu.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not integration and not gpu" -q -p no:cacheprovider
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu -q

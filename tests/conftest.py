@@ -62,3 +62,28 @@ def write_ndjson(path: Path, lines: list[dict | str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
     return path
+
+
+SLOW_TESTS = Path(__file__).with_name("slow_tests.txt")
+
+
+def _slow_entries() -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in SLOW_TESTS.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests listed in tests/slow_tests.txt `slow`: `make test-fast` leaves them out."""
+    entries = _slow_entries()
+    used: set[str] = set()
+    for item in items:
+        for entry in entries:
+            if item.nodeid == entry or item.nodeid.startswith((entry + "[", entry + "::")):
+                item.add_marker(pytest.mark.slow)
+                used.add(entry)
+    files = {item.nodeid.split("::", 1)[0] for item in items}
+    stale = [e for e in entries if e not in used and e.split("::", 1)[0] in files and "::" in e]
+    whole_files = not config.getoption("keyword") and not any("::" in str(a) for a in config.args)
+    if stale and whole_files:
+        raise pytest.UsageError(f"tests/slow_tests.txt names tests that do not exist (renamed?): {stale}")
