@@ -61,12 +61,12 @@ def _step_jobs(tmp_path: Path, monkeypatch) -> dict:
     executor = k8s_executor.k8s_job_executor.executor_creation_fn(
         InitExecutorContext(
             job=job, executor_def=k8s_executor.k8s_job_executor, executor_config=processed, instance=instance
-        )  # fmt: skip
+        )
     )
     launcher = _run_launcher(kubeconfig)
-    handler = executor._step_handler  # noqa: SLF001 -- the real handler, fed a stand-in API client below
+    handler = executor._step_handler  # the real handler, fed a stand-in API client below
     captured = _Captured()
-    handler._api_client = captured  # noqa: SLF001
+    handler._api_client = captured
     # the "step worker starting" event needs a live run; only the Job matters here
     monkeypatch.setattr(k8s_executor, "DagsterEvent", SimpleNamespace(step_worker_starting=lambda *a, **k: None))
 
