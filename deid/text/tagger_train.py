@@ -104,8 +104,9 @@ def with_rule_hints(docs: Sequence[TrainingDoc]) -> list[TrainingDoc]:
     return [TrainingDoc(d.text, d.spans, d.source, found[d.text]) for d in docs]
 
 
-def missing_data(data_root: Path, recipe: dict = RECIPE) -> list[str]:
+def missing_data(data_root: Path, recipe: dict | None = None) -> list[str]:
     """The recipe's corpora that are not under `data_root`."""
+    recipe = recipe or RECIPE
     return [str(data_root / c["path"]) for c in recipe["corpora"] if not (data_root / c["path"]).exists()]
 
 
@@ -132,10 +133,11 @@ def negative_lines(folder: Path, n: int, seed: int) -> list[TrainingDoc]:
 
 
 def load_corpora(
-    data_root: Path, recipe: dict = RECIPE, *, exclude_subjects: Iterable[str] = ()
+    data_root: Path, recipe: dict | None = None, *, exclude_subjects: Iterable[str] = ()
 ) -> list[TrainingDoc]:
     """The recipe's annotated corpora, each restricted to its part; notes of `exclude_subjects` are left
     out (cross-validation within the tuning part)."""
+    recipe = recipe or RECIPE
     excluded = set(exclude_subjects)
     out: list[TrainingDoc] = []
     for c in recipe["corpora"]:
@@ -173,10 +175,11 @@ def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
     return features(doc.text, tokens, doc.hints), labels
 
 
-def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict = RECIPE) -> dict:
+def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = None) -> dict:
     """Train the CRF on `docs` into `model_path`; returns training facts for the card."""
     import pycrfsuite
 
+    recipe = recipe or RECIPE
     trainer = pycrfsuite.Trainer(algorithm=recipe["crf"]["algorithm"], verbose=False)
     trainer.set_params({k: v for k, v in recipe["crf"].items() if k != "algorithm"})
     n_tokens = 0
@@ -204,9 +207,10 @@ def data_digest(docs: Sequence[TrainingDoc]) -> str:
 
 
 def write_card(model_path: Path, docs: Sequence[TrainingDoc], facts: dict, thresholds: dict[str, float],
-               recipe: dict = RECIPE, extra: dict | None = None) -> dict:  # fmt: skip
+               recipe: dict | None = None, extra: dict | None = None) -> dict:  # fmt: skip
     """The model's card beside it: name, recipe, training data digest and counts, the model's sha256,
     the lexicon fingerprint its features were computed with, and the per-type thresholds."""
+    recipe = recipe or RECIPE
     by_source: dict[str, int] = {}
     for d in docs:
         by_source[d.source] = by_source.get(d.source, 0) + 1

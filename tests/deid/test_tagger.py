@@ -196,3 +196,30 @@ def test_cli_train_says_what_it_needs(tmp_path):
     result = CliRunner().invoke(cli, ["deid", "train", "--data", str(tmp_path / "nowhere")])
     assert result.exit_code != 0
     assert "physionet-nursing-dev" in result.output and "--data" in result.output
+
+
+def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monkeypatch):
+    """The whole `deid train` path on a small recipe: corpora by part, negative lines, generator notes,
+    rule hints, the stacked and the plain model with their cards."""
+    import deid.text.tagger_train as tt
+    from pipelines.cli import cli
+
+    data = tmp_path / "data"
+    _physionet_tree(data / "pn")
+    (data / "neg").mkdir()
+    (data / "neg" / "a.txt").write_text("The abdomen is soft and nontender without rebound.\n" * 3)
+    recipe = {**tt.RECIPE, "corpora": [
+        {"name": "pn", "format": "physionet", "path": "pn", "part": "tuning", "repeat": 1},
+        {"name": "neg", "format": "negative-lines", "path": "neg", "part": "all", "lines": 2},
+    ], "generator": {"patients": 1, "seed": 3, "repeat": 1}, "crf": {**tt.RECIPE["crf"], "max_iterations": 5}}  # fmt: skip
+    monkeypatch.setattr(tt, "RECIPE", recipe)
+    out = tmp_path / "models"
+    result = CliRunner().invoke(cli, ["deid", "train", "--data", str(data), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in (recipe["name"], recipe["plain"]["name"]):
+        card = json.loads((out / f"{name}.json").read_text())
+        assert card["name"] == name
+        assert card["model_sha256"] == hashlib.sha256((out / f"{name}.crfsuite").read_bytes()).hexdigest()
+        assert card["training"]["by_source"]["pn"] == 2  # patient 5's two notes: the tuning part only
+        assert card["training"]["by_source"]["negative"] == 2 and card["training"]["by_source"]["generator"] > 0
+    assert json.loads((out / f"{recipe['name']}.json").read_text())["veto"] == recipe["veto"]
