@@ -19,7 +19,8 @@ from quality import review
 from quality.plots import plots
 from quality.records import site_dir
 from quality.report import load_report
-from quality.site import anchor, render, write_page
+from quality.site import render, write_page
+from quality.templating import anchor
 from schemas.layout import Layout
 
 MAX_FORM_BYTES = 64 * 1024

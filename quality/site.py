@@ -1,14 +1,13 @@
 """The stewards' site from a Report, rendered with Jinja2 (quality/templates/site.html): the static export
 (quality/site/index.html plus the review log as CSV and JSON) and the page `longitude quality serve` shows."""
 
-import re
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from quality import review
 from quality.plots import plots
+from quality.templating import environment
 from quality.timeline import drawn_subjects, subjects_in_examples
 from quality.timeline_chart import write_site_timelines
 from schemas.io import write_text
@@ -17,31 +16,6 @@ from schemas.layout import Layout
 _ORDER = {"fail": 0, "warn": 1, "rejected": 2, "accepted": 3, "pass": 4}
 MAX_EXAMPLES = 3
 MAX_TIMELINES = 12  # subject pages drawn per site build (~1 s each once Vega is loaded)
-
-
-@cache
-def environment():
-    """The Jinja2 environment: autoescaped, templates shipped in the quality package."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("quality", "templates"),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["anchor"] = anchor
-    return env
-
-
-def anchor(target: str) -> str:
-    """An HTML id for a review target.
-
-    >>> anchor("check:meds_data.plausibility/no_future_time")
-    't-check-meds_data-plausibility-no_future_time'
-    """
-    return "t-" + re.sub(r"[^A-Za-z0-9_]+", "-", target).strip("-")
 
 
 def _status(passed: bool, severity: str, current: dict | None) -> str:

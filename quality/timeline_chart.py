@@ -118,7 +118,7 @@ def timeline_html(spec: dict, subject_id: int) -> str:
     """The page: the bundle inline and the spec as JSON, from quality/templates/timeline.html (Jinja2)."""
     from markupsafe import Markup
 
-    from quality.site import environment
+    from quality.templating import environment
 
     spec = {k: v for k, v in spec.items() if k != "$schema"}  # an identifier, but an address all the same
     # SVG renderer: markers stay countable elements in the page (what the browser test counts)

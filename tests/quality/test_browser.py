@@ -11,7 +11,7 @@ import pytest
 
 from quality import review
 from quality.serve import create_app
-from quality.site import anchor
+from quality.templating import anchor
 from tests.quality.conftest import Root, build_root
 from tests.quality.test_serve import HR, planted
 

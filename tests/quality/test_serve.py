@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from quality import review
 from quality.report import run_quality
 from quality.serve import create_app
-from quality.site import anchor
+from quality.templating import anchor
 from tests.quality.conftest import KEYRING, Root, build_root
 
 HR = "check:meds_data.plausibility/value_below_physiological_high"
