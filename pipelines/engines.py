@@ -145,3 +145,19 @@ def reconstructable_job(engine: str, container_image: str | None = None):
         __name__, f"{engine}_defs", working_directory=str(Path.cwd()), container_image=container_image
     )
     return repository.get_reconstructable_job("__ASSET_JOB")
+
+
+def celery_config_module(config: Mapping[str, Any], folder: Path) -> Path:
+    """A folder holding `dagster_celery_config.py` from the executor settings: dagster-celery's app reads its
+    broker, backend and Celery options from that module (what `dagster-celery worker start -y` writes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if config.get("broker"):
+        lines.append(f"broker_url = {str(config['broker'])!r}")
+    if config.get("backend"):
+        lines.append(f"result_backend = {str(config['backend'])!r}")
+    lines += [f"{key} = {value!r}" for key, value in (config.get("config_source") or {}).items()]
+    module = folder / "dagster_celery_config.py"
+    module.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    module.chmod(0o600)  # a broker URL may carry a password
+    return folder

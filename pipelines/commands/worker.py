@@ -1,0 +1,51 @@
+"""`longitude worker`: a Celery worker that runs the steps `longitude materialize --executor celery` sends."""
+
+import os
+import subprocess
+import sys
+
+import click
+
+from pipelines.commands.common import root_options, use_settings
+
+
+@click.command("worker")
+@root_options
+@click.option(
+    "--executor-config",
+    "executor_config",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="The YAML given to `materialize --executor celery` (broker, backend, config_source).",
+)
+@click.option("--name", default=None, help="Worker name (default: celery's, from the host name).")
+@click.option("--concurrency", type=int, default=1, help="Steps this worker runs at once.")
+def command(root: str | None, shards: int | None, splits: str | None, workers: int, executor_config: str,
+            name: str | None, concurrency: int) -> None:  # fmt: skip
+    """Start a Celery worker (dagster-celery's app) for this root's code location; stops on Ctrl-C."""
+    from pipelines.engines import EngineError, celery_config_module, check_reachable, load_engine_config
+
+    # the same pinned settings as the driver: the code location the worker rebuilds reads them from the env
+    settings = use_settings(root, shards, splits, workers=workers, demo=False)
+    try:
+        config = load_engine_config("celery", executor_config)
+        check_reachable("celery", config)
+    except EngineError as err:
+        raise click.ClickException(str(err)) from None
+    from pipelines.instance import ensure_dagster_home
+
+    module_dir = celery_config_module(config, ensure_dagster_home(settings.layout) / "celery")
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(module_dir), os.environ.get("PYTHONPATH")) if p)
+    )
+    # Steps run in the worker's own process (solo) or its threads, not in celery's daemonic prefork children:
+    # a step such as fhir_raw starts a process pool of its own, which a daemonic process may not.
+    pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
+    args = [sys.executable, "-m", "celery", "-A", "dagster_celery.app", "worker", "--prefetch-multiplier=1",
+            *pool, "--loglevel", "INFO"]  # fmt: skip
+    if name:
+        args += ["-n", name]
+    try:
+        sys.exit(subprocess.call(args, env=env))
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,91 @@
+"""Two `longitude worker`s on a filesystem broker (kombu's `filesystem://`, no server) run the steps that
+`longitude materialize --executor celery` sends: the step runs in a worker, not in the driver."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+from tests.pipelines.test_cli_materialize import _longitude
+from tests.pipelines.test_cli_materialize import root as root
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytest.importorskip("dagster_celery")
+
+
+def _config(tmp_path: Path) -> Path:
+    queue = tmp_path / "broker"
+    (queue / "out").mkdir(parents=True)
+    (queue / "processed").mkdir()
+    path = tmp_path / "executor.yaml"
+    path.write_text(
+        "celery:\n"
+        "  broker: 'filesystem://'\n"
+        f"  backend: 'file://{tmp_path / 'results'}'\n"
+        "  config_source:\n"
+        "    broker_transport_options:\n"
+        f"      data_folder_in: '{queue / 'out'}'\n"
+        f"      data_folder_out: '{queue / 'out'}'\n"
+        f"      data_folder_processed: '{queue / 'processed'}'\n"
+    )
+    (tmp_path / "results").mkdir()
+    return path
+
+
+def _start_worker(root: Path, config: Path, name: str, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
+    env["LONGITUDE_SECRET"] = TEST_SECRET.decode()
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "worker", "--root", str(root),
+           "--executor-config", str(config), "--name", name]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def _wait_ready(log: Path, worker: subprocess.Popen, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            return False
+        if "ready." in log.read_text(errors="replace"):
+            return True
+        time.sleep(1)
+    return False
+
+
+def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
+    import dagster as dg
+
+    from pipelines.instance import ensure_dagster_home
+    from schemas.layout import Layout
+
+    config = _config(tmp_path)
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [_start_worker(root, config, f"w{i}@%h", logs[i]) for i in range(2)]
+    try:
+        if not all(_wait_ready(log, w, 120) for log, w in zip(logs, workers, strict=True)):
+            pytest.skip("Celery workers did not start: " + " | ".join(log.read_text()[-300:] for log in logs))
+        run = _longitude(
+            "materialize", "--root", str(root), "--executor", "celery", "--executor-config", str(config),
+            "--select", "fhir_raw",
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.killpg(w.pid, signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(w.pid, signal.SIGKILL)
+    instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(Layout(root))))
+    [record] = instance.get_run_records()
+    events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+    driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
+    step = {e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
+    assert driver and step and not driver & step
+    assert any("execute_plan" in log.read_text() and "succeeded" in log.read_text() for log in logs)
