@@ -104,7 +104,7 @@ _WORDS = re.compile(r"[\p{L}\d][\p{L}\p{M}\d'’-]*")
 def all_clinical(span: str, misspellings: bool = True) -> bool:
     """Every word of `span` is clinical_word (so the span is no name, place or organisation by itself).
 
-    >>> all_clinical("SEROSANG DRNG"), all_clinical("Resp Care"), all_clinical("Kozicki")
+    >>> all_clinical("DRSG CHG"), all_clinical("Resp Care"), all_clinical("Kozicki")
     (True, True, False)
     """
     words = _WORDS.findall(span)
