@@ -53,7 +53,7 @@ def combine(results: Sequence[RecognizerResult], tagged: TaggedText, veto: Mappi
             and cls in _CONTEXT
             and any(c in _CONTEXT and c != cls and s < r.end and r.start < e for s, e, c in names)
         ):
-            out.append(r)  # two independent readings agree ("COPD, Jane M., last seen")
+            out.append(r)  # two independent readings agree ("CHF, Mary K., seen today")
             continue
         v = veto_threshold(veto, cls, r.entity_type)
         if v <= 0 or tagged.phi(r.start, r.end) >= v:

@@ -130,7 +130,7 @@ def _titled(m: re.Match[str]) -> bool:
 
 
 def _related(m: re.Match[str]) -> bool:
-    """The word after a relative is a name; a given name that is also a word ("son don reid") counts when a
+    """The word after a relative is a name; a given name that is also a word ("son bill ward") counts when a
     surname follows it."""
     if _name_word(m.group("name"), strict=True):
         return True
@@ -178,7 +178,7 @@ def _residence_place(m: re.Match[str]) -> bool:
 
 def _town(m: re.Match[str]) -> bool:
     """A known town, state or country that is no clinical word, or one written as a name (capitalised in
-    mixed-case text): "from Rome", "in Rockville"."""
+    mixed-case text): "from Rome", "in Dayton"."""
     place = m.group("place")
     if not _gazetteer_place(m):
         return False

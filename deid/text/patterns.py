@@ -964,6 +964,6 @@ def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[i
                 and all_clinical(text[start:end])
                 and not is_city(text[start:end].lower())
             ):
-                continue  # "CALLED HO", "DISCUSSED W DAUGHTER", "NT, ND": shorthand, not a name or a town
+                continue  # "CALLED HO", "SPOKE W SON", "NT, ND": shorthand, not a name or a town
             if start < end:
                 yield start, end, rule.label, rule.score, rule.name

@@ -187,7 +187,7 @@ def _place_word(span: str) -> bool:
 
 def _plausible(span: str, label: str, caps: bool, sentence_start: bool = False) -> bool:
     """A model's or the shape pass's span that could be what it says: a person needs a word of a name
-    lexicon and no span is clinical vocabulary through and through ("SEROSANG DRNG", "Resp Care"). Philter's
+    lexicon and no span is clinical vocabulary through and through ("DRSG CHG", "Resp Care"). Philter's
     non-names list knows towns and companies too ("Rockville", "Kaiser"): in mixed-case text a place or an
     organisation of several words goes unless all its words are our own clinical words, and one word goes
     when it is a known town or no clinical word."""
