@@ -70,7 +70,7 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
             pytest.skip("Celery workers did not start: " + " | ".join(log.read_text()[-300:] for log in logs))
         run = _longitude(
             "materialize", "--root", str(root), "--executor", "celery", "--executor-config", str(config),
-            "--select", "fhir_raw",
+            "--select", "fhir_raw", "--select", "meds_data",
         )  # fmt: skip
         assert run.returncode == 0, run.stderr[-2000:]
     finally:
@@ -83,9 +83,15 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
             except subprocess.TimeoutExpired:
                 os.killpg(w.pid, signal.SIGKILL)
     instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(Layout(root))))
-    [record] = instance.get_run_records()
-    events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
-    driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
-    step = {e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
-    assert driver and step and not driver & step
-    assert any("execute_plan" in log.read_text() and "succeeded" in log.read_text() for log in logs)
+    records = instance.get_run_records()
+    assert len(records) == 5  # fhir_raw, then meds_data for each of the 4 shards
+    steps = 0
+    for record in records:
+        events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
+        step = {e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
+        assert driver and step and not driver & step  # every step ran in a worker, not in the driver
+        steps += sum(e.event_type == dg.DagsterEventType.STEP_START for e in events)
+    ran = [log.read_text().count("] succeeded in") for log in logs]
+    assert sum(ran) == steps, ran  # each step (assets and their checks) once, in one worker or the other
+    assert all(ran), ran  # both workers took steps
