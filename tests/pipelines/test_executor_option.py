@@ -32,6 +32,7 @@ def test_an_unknown_key_or_a_wrong_type_is_refused_naming_the_key(tmp_path: Path
         load_engine_config("k8s", _yaml(tmp_path, "- a\n"))
 
 
+@pytest.mark.integration  # runs the CLI in a subprocess: about 10 s each on a busy machine
 @pytest.mark.parametrize(
     ("engine", "settings", "message"),
     [

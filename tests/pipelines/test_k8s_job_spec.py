@@ -129,9 +129,11 @@ def _portable(job: dict) -> dict:
     return json.loads(text)
 
 
-@pytest.fixture
-def jobs(tmp_path: Path, monkeypatch) -> dict:
-    return _step_jobs(tmp_path, monkeypatch)
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory) -> dict:
+    # built once for the module: loading the code location is the slow part
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _step_jobs(tmp_path_factory.mktemp("k8s"), monkeypatch)
 
 
 def test_step_jobs_match_the_snapshot(jobs: dict):
