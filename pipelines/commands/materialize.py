@@ -47,14 +47,17 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
 def _engine(executor: str | None, config_file: str | None) -> tuple[str, dict] | None:
     """(engine, checked settings), or None for today's in-process run; a bad file or an unreachable broker or
     cluster stops here with one line, before anything runs."""
-    if executor is None and config_file is None:
+    if executor is None:
+        if config_file is not None:
+            raise click.ClickException(
+                "--executor-config needs --executor (in_process, multiprocess, celery or k8s)"
+            )
         return None
     from pipelines.engines import EngineError, check_reachable, load_engine_config
 
-    engine = executor or "in_process"
     try:
-        config = load_engine_config(engine, config_file)
-        check_reachable(engine, config)
+        config = load_engine_config(executor, config_file)
+        check_reachable(executor, config)
     except EngineError as err:
         raise click.ClickException(str(err)) from None
-    return engine, config
+    return executor, config
