@@ -32,6 +32,8 @@ def _config(tmp_path: Path) -> Path:
         f"      data_folder_in: '{queue / 'out'}'\n"
         f"      data_folder_out: '{queue / 'out'}'\n"
         f"      data_folder_processed: '{queue / 'processed'}'\n"
+        # kombu's default control folder is ./control under the working directory: keep it in the test's tmp.
+        f"      control_folder: '{queue / 'control'}'\n"
     )
     (tmp_path / "results").mkdir()
     return path
