@@ -894,7 +894,7 @@ _STRONG_FACILITY = frozenset(
 
 
 def _named_facility(span: str) -> bool:
-    """A facility with a strong head ("Holy Cross Hospital") or a name that is no clinical word ("Resp Care",
+    """A facility with a strong head ("Elm Valley Hospital") or a name that is no clinical word ("Resp Care",
     "AM LABS" and "Supportive Care" name nothing)."""
     words = [w.strip(".,").lower() for w in span.split()]
     if any(w in _STRONG_FACILITY for w in words):
