@@ -70,7 +70,7 @@ def make_labels(root: Path, rows: int, work: Path, seed: int = 0) -> tuple[Path,
 def run_ours(root: Path, labels: Path, work: Path) -> dict:
     py = str(REPO / ".venv" / "bin" / "python")
     code = (
-        "import sys; from pipelines.features.offline import get_features; "
+        "import sys; from featurestore.offline import get_features; "
         "get_features(sys.argv[1], sys.argv[2], sys.argv[3], output=sys.argv[4], out=sys.argv[5])"
     )
     out = {}
@@ -135,7 +135,7 @@ def run_medstab(root: Path, label_dir: Path, work: Path) -> dict:
 
 
 def online_latency(root: Path, n: int = 2000, seed: int = 0) -> dict:
-    from pipelines.features.online import OnlineStore, materialize_online
+    from featurestore.online import OnlineStore, materialize_online
 
     materialize_online(root, "default")
     started = time.perf_counter()
@@ -178,9 +178,9 @@ def baselines(root: Path, work: Path) -> dict:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from pipelines.features.labels import write_labels
-    from pipelines.features.offline import get_features
-    from pipelines.features.tasks import load_task, shipped_tasks
+    from featurestore.labels import write_labels
+    from featurestore.offline import get_features
+    from featurestore.tasks import load_task, shipped_tasks
 
     splits = pl.read_parquet(root / "meds" / "metadata" / "subject_splits.parquet")
     results = {}

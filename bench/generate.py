@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.synthetic import generate_landing
+from synthetic import generate_landing
 
 
 def _cpu() -> float:

@@ -80,7 +80,7 @@ def main() -> None:
         rows.append(("tables: Synthea CSV + OMOP CDM 5.4 (shared)", _measure("tables", tmp / "tables")))
 
         sys.path.insert(0, str(REPO))
-        from pipelines.synthetic import generate_landing
+        from synthetic import generate_landing
 
         gen = tmp / "gen"
         generate_landing(gen / "landing", args.patients, 0)

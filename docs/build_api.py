@@ -12,7 +12,7 @@ import pkgutil
 import warnings
 from pathlib import Path
 
-PACKAGES = ("schemas", "deid", "quality", "model", "pipelines")
+PACKAGES = ("schemas", "deid", "quality", "model", "synthetic", "featurestore", "pipelines")
 REPO = Path(__file__).resolve().parents[1]
 
 

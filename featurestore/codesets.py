@@ -1,4 +1,4 @@
-"""Named code sets (pipelines/features/codesets/*.yaml): one concept across vocabularies, for tasks and specs.
+"""Named code sets (featurestore/codesets/*.yaml): one concept across vocabularies, for tasks and specs.
 
 A code set lists the codes of one clinical concept as each kind of source delivers them: SNOMED CT (FHIR, and
 OMOP standard concepts, which the omop-cdm54 mapping writes as `SNOMED//<concept_code>`), ICD-10-CM and

@@ -10,9 +10,9 @@ features with vectorized as-of lookups, so the cost follows the output size, not
 import numpy as np
 import polars as pl
 
-from pipelines.features.durations import US_PER_DAY
-from pipelines.features.spec import ZERO_DEFAULT_AGGS, CompiledGroup, CompiledSpec
-from pipelines.features.state import GroupState, build_state_frame, keyed_events
+from featurestore.durations import US_PER_DAY
+from featurestore.spec import ZERO_DEFAULT_AGGS, CompiledGroup, CompiledSpec
+from featurestore.state import GroupState, build_state_frame, keyed_events
 from schemas.meds import BIRTH_CODE
 
 T = "prediction_time"

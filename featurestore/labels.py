@@ -6,8 +6,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipelines.features.offline import EVENT_COLUMNS, as_layout, shard_files
-from pipelines.features.tasks import Task, build_labels
+from featurestore.offline import EVENT_COLUMNS, as_layout, shard_files
+from featurestore.tasks import Task, build_labels
 from schemas.io import write_parquet
 from schemas.labels import LABELS_DIR, SPLIT_LABELS_DIR, label_path, label_schema, split_label_path
 from schemas.layout import Layout

@@ -7,9 +7,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from pipelines.features.engine import compute_long
-from pipelines.features.io import ParquetStream
-from pipelines.features.spec import CompiledSpec, FeatureSpec, compile_spec, load_spec, vocabulary
+from featurestore.engine import compute_long
+from featurestore.io import ParquetStream
+from featurestore.spec import CompiledSpec, FeatureSpec, compile_spec, load_spec, vocabulary
 from schemas.features import SPARSE_SCHEMA, wide_schema
 from schemas.labels import read_label_table
 from schemas.layout import Layout

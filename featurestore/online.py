@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.features.durations import US_PER_DAY
-from pipelines.features.engine import empty_long, query_arrays
-from pipelines.features.offline import EVENT_COLUMNS, as_layout, compile_for_root, shard_files, to_wide
-from pipelines.features.spec import CompiledSpec, FeatureSpec
-from pipelines.features.state import NO_TIME, STATE_COLUMNS, GroupState, build_state_frame, keyed_events
+from featurestore.durations import US_PER_DAY
+from featurestore.engine import empty_long, query_arrays
+from featurestore.offline import EVENT_COLUMNS, as_layout, compile_for_root, shard_files, to_wide
+from featurestore.spec import CompiledSpec, FeatureSpec
+from featurestore.state import NO_TIME, STATE_COLUMNS, GroupState, build_state_frame, keyed_events
 from schemas.features import ONLINE_SCHEMA, ONLINE_SPEC_FILE, online_dir, online_path
 from schemas.io import write_parquet, write_text
 from schemas.layout import Layout

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.features.durations import US_PER_DAY
-from pipelines.features.spec import AGE_FEATURE, ZERO_DEFAULT_AGGS, CompiledSpec
+from featurestore.durations import US_PER_DAY
+from featurestore.spec import AGE_FEATURE, ZERO_DEFAULT_AGGS, CompiledSpec
 from schemas.meds import BIRTH_CODE
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from pipelines.features.online import OnlineStore
+from featurestore.online import OnlineStore
 
 
 def respond(store: OnlineStore, url: str) -> tuple[int, dict]:

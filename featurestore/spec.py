@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from pipelines.features.durations import format_duration, parse_duration
+from featurestore.durations import format_duration, parse_duration
 from schemas.meds import DATA_SCHEMA
 
 SPECS_DIR = Path(__file__).parent / "specs"
@@ -31,7 +31,7 @@ GROUP_PREFIX = "GROUP//"
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CodeSelector:
     """Which codes: every code, exact codes, code prefixes and/or one regex (any match selects); `set` names
-    code sets (pipelines/features/codesets/) whose codes, prefixes and regexes are added."""
+    code sets (featurestore/codesets/) whose codes, prefixes and regexes are added."""
 
     every: bool = False
     codes: tuple[str, ...] = ()
@@ -50,8 +50,8 @@ class CodeSelector:
             unknown = set(raw) - {"codes", "prefix", "regex", "set"}
             if unknown:
                 raise ValueError(f"unknown code selector keys {sorted(unknown)}; use codes, prefix, regex, set")
-            if "set" in raw:  # named code sets (pipelines/features/codesets/) expand into the other keys
-                from pipelines.features.codesets import expand_sets
+            if "set" in raw:  # named code sets (featurestore/codesets/) expand into the other keys
+                from featurestore.codesets import expand_sets
 
                 raw = expand_sets(raw)
             prefixes = raw.get("prefix") or ()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from pipelines.features.spec import CompiledGroup
+from featurestore.spec import CompiledGroup
 
 NO_TIME = np.iinfo(np.int64).min
 STATE_COLUMNS = {

@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipelines.features.offline import (
+from featurestore.offline import (
     as_layout,
     compile_for_root,
     iter_batches,

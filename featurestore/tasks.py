@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pipelines.features.durations import parse_duration
-from pipelines.features.spec import CodeSelector
+from featurestore.durations import parse_duration
+from featurestore.spec import CodeSelector
 from schemas.meds import DEATH_CODE
 
 TASKS_DIR = Path(__file__).parent / "tasks"

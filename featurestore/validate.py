@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.features.offline import EVENT_COLUMNS, as_layout, read_labels, shard_files
-from pipelines.features.reference import reference_features
-from pipelines.features.spec import CompiledSpec
+from featurestore.offline import EVENT_COLUMNS, as_layout, read_labels, shard_files
+from featurestore.reference import reference_features
+from featurestore.spec import CompiledSpec
 from quality.integrity import RuleResult
 from schemas.features import COMPILED_SPEC_FILE, TABLES_DIR
 from schemas.labels import label_path, value_column

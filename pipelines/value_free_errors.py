@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Packages whose exception messages are written value-free (and reviewed as such).
-_OWN_PACKAGES = ("pipelines", "schemas", "deid", "quality", "model")
+_OWN_PACKAGES = ("pipelines", "schemas", "deid", "quality", "model", "featurestore", "synthetic")
 
 
 class ReaderError(RuntimeError):

@@ -62,7 +62,7 @@ ONLINE_SCHEMA = pa.schema(
 )
 """Online feature state: per (subject, group, key) one row per distinct event time with the cumulative state
 after it (count, value count/sum/last/min/max so far; min/max at that time). Null state columns mean "none yet".
-Sorted by subject_id, group, key, time. Features as of any T are read from it exactly (see pipelines/features)."""
+Sorted by subject_id, group, key, time. Features as of any T are read from it exactly (see featurestore)."""
 
 
 def wide_schema(feature_names: list[str] | tuple[str, ...], value_column: str | None = None) -> pa.Schema:

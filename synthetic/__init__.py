@@ -4,6 +4,6 @@
 layout contract.
 """
 
-from pipelines.synthetic.landing import generate_landing
+from synthetic.landing import generate_landing
 
 __all__ = ["generate_landing"]

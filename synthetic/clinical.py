@@ -7,11 +7,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipelines.synthetic import vocab
-from pipelines.synthetic.fhir import Record, observation, quantity, ts
-from pipelines.synthetic.people import REGIONS, Organization, Pool, Practitioner
-from pipelines.synthetic.physiology import LAB_QUANTITIES, PANELS, Physiology
-from pipelines.synthetic.timeline import END, Life, Visit, age_at
+from synthetic import vocab
+from synthetic.fhir import Record, observation, quantity, ts
+from synthetic.people import REGIONS, Organization, Pool, Practitioner
+from synthetic.physiology import LAB_QUANTITIES, PANELS, Physiology
+from synthetic.timeline import END, Life, Visit, age_at
 
 LIMIT = datetime(2025, 12, 31, tzinfo=REGIONS[0].tz)  # later dates are cut off: nothing lands after 2025
 VITALS = {"height": vocab.HEIGHT, "weight": vocab.WEIGHT, "bmi": vocab.BMI, "head": vocab.HEAD_CIRC,

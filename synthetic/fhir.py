@@ -8,9 +8,9 @@ import base64
 import random
 from datetime import datetime
 
-from pipelines.synthetic import vocab
-from pipelines.synthetic.ids import new_uuid
-from pipelines.synthetic.people import REGIONS, Organization, Person, Pool, Practitioner
+from synthetic import vocab
+from synthetic.ids import new_uuid
+from synthetic.people import REGIONS, Organization, Person, Pool, Practitioner
 
 _TS: dict[tuple, str] = {}
 

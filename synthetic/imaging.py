@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.synthetic import vocab
-from pipelines.synthetic.fhir import Record, ts
-from pipelines.synthetic.ids import dicom_uid
-from pipelines.synthetic.people import REGIONS, Organization, Person, Practitioner
+from synthetic import vocab
+from synthetic.fhir import Record, ts
+from synthetic.ids import dicom_uid
+from synthetic.people import REGIONS, Organization, Person, Practitioner
 
 ROWS = COLS = 32
 PRIVATE_CREATOR = "LONGITUDE SYNTHETIC"

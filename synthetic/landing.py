@@ -26,10 +26,10 @@ from pathlib import Path
 import orjson
 from isal import igzip
 
-from pipelines.synthetic import fhir
-from pipelines.synthetic.imaging import write_study
-from pipelines.synthetic.patient import PatientData, build_patient
-from pipelines.synthetic.people import make_pool
+from synthetic import fhir
+from synthetic.imaging import write_study
+from synthetic.patient import PatientData, build_patient
+from synthetic.people import make_pool
 
 SUBTREES = ("fhir", "dicom", "notes", "truth")
 MANIFEST = "truth/manifest.json"

@@ -8,9 +8,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipelines.synthetic import vocab
-from pipelines.synthetic.people import Organization, Person, Practitioner
-from pipelines.synthetic.phi_text import FULL_DATE_STYLES, PhiText, format_date, relative_phrase
+from synthetic import vocab
+from synthetic.people import Organization, Person, Practitioner
+from synthetic.phi_text import FULL_DATE_STYLES, PhiText, format_date, relative_phrase
 
 NOTE_TYPES = {
     "progress": ("11506-3", "Progress note"),

@@ -7,8 +7,8 @@ settings, fractions, scores and clock times that are not PHI."""
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipelines.synthetic.people import FAMILY, Person, Pool, make_person, make_pool
-from pipelines.synthetic.phi_text import PhiText
+from synthetic.people import FAMILY, Person, Pool, make_person, make_pool
+from synthetic.phi_text import PhiText
 
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()

@@ -4,14 +4,14 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipelines.synthetic import fhir, vocab
-from pipelines.synthetic.clinical import LIMIT, Chart, VisitFacts
-from pipelines.synthetic.ids import new_uuid
-from pipelines.synthetic.imaging import StudySpec, imaging_study, plan_study
-from pipelines.synthetic.notes import NOTE_TYPES, NoteContext, typographic, write_note
-from pipelines.synthetic.people import Person, Pool, make_person
-from pipelines.synthetic.physiology import Physiology
-from pipelines.synthetic.timeline import Visit, age_at, plan_life
+from synthetic import fhir, vocab
+from synthetic.clinical import LIMIT, Chart, VisitFacts
+from synthetic.ids import new_uuid
+from synthetic.imaging import StudySpec, imaging_study, plan_study
+from synthetic.notes import NOTE_TYPES, NoteContext, typographic, write_note
+from synthetic.people import Person, Pool, make_person
+from synthetic.physiology import Physiology
+from synthetic.timeline import Visit, age_at, plan_life
 
 NDJSON_SHARE = 0.25  # patients delivered as bulk NDJSON; the rest as transaction bundles
 GZIP_SHARE = 1 / 3  # bundles written gzipped

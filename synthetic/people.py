@@ -11,7 +11,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pipelines.synthetic.ids import new_uuid
+from synthetic.ids import new_uuid
 
 MALE = (
     "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony "

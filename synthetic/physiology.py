@@ -11,7 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from pipelines.synthetic import vocab
+from synthetic import vocab
 
 GROWTH = ((0, 0.29), (0.5, 0.38), (1, 0.43), (2, 0.5), (4, 0.59), (6, 0.67), (8, 0.74), (10, 0.8), (12, 0.87),
           (14, 0.94), (16, 0.985), (18, 1.0))  # fmt: skip

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pipelines.synthetic.people import Person
+from synthetic.people import Person
 
 END = date(2025, 12, 20)  # nothing is dated after this (the demo's "now" is 2026-01-01)
 WELL_CHILD_MONTHS = (0, 1, 2, 4, 6, 9, 12, 15, 18, 24, 30, 36)

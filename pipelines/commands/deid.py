@@ -184,7 +184,7 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
         without_hints,
         write_card,
     )
-    from pipelines.synthetic import generate_landing
+    from synthetic import generate_landing
 
     console = Console()
     missing = missing_data(data_root)

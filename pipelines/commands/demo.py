@@ -18,7 +18,7 @@ def command(patients: int, seed: int, root: str | None, shards: int | None, verb
     """Try Longitude end to end on built-in synthetic data, with a generated demo secret."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipelines.synthetic import generate_landing
+    from synthetic import generate_landing
 
     settings = use_settings(root, shards, None, demo=True)
     landing = settings.layout.landing

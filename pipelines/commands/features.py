@@ -39,7 +39,7 @@ def command(
         return
     if not labels or not out:
         raise click.UsageError("give --labels and --out (or a subcommand: labels, online)")
-    from pipelines.features.offline import get_features
+    from featurestore.offline import get_features
 
     started = time.perf_counter()
     try:
@@ -70,9 +70,9 @@ def labels_command(
     ctx: click.Context, task: str | None, root: str | None, out: str | None, list_only: bool
 ) -> None:
     """Build the MEDS label table of a task from the root's MEDS data."""
-    from pipelines.features.codesets import shipped_codesets
-    from pipelines.features.spec import shipped_specs
-    from pipelines.features.tasks import load_task, shipped_tasks
+    from featurestore.codesets import shipped_codesets
+    from featurestore.spec import shipped_specs
+    from featurestore.tasks import load_task, shipped_tasks
 
     if list_only or not task:
         if not list_only:
@@ -81,7 +81,7 @@ def labels_command(
         click.echo("specs: " + ", ".join(shipped_specs()))
         click.echo("code sets: " + ", ".join(shipped_codesets()))
         return
-    from pipelines.features.labels import write_labels
+    from featurestore.labels import write_labels
 
     try:
         summary = write_labels(root_path(root or ctx.obj["root"]), load_task(task), out=out)
@@ -118,7 +118,7 @@ def online_command(
     port: int | None,
 ) -> None:
     """Latest features of SUBJECT_IDS as of now (or --as-of), from the materialized online table, as JSON."""
-    from pipelines.features.online import OnlineStore, materialize_online
+    from featurestore.online import OnlineStore, materialize_online
 
     path = root_path(root or ctx.obj["root"])
     spec = spec or ctx.obj["spec"] or "default"
@@ -128,13 +128,13 @@ def online_command(
             console.print(f"online table for {spec!r}: {sum(counts.values())} state rows in {len(counts)} shards")
         if not subject_ids and port is None:
             return
-        from pipelines.features.spec import load_spec
+        from featurestore.spec import load_spec
 
         store = OnlineStore.open(path, load_spec(spec).name)
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
     if port is not None:
-        from pipelines.features.serve import serve
+        from featurestore.serve import serve
 
         console.print(f"serving {len(store.feature_names)} features on http://127.0.0.1:{port}/features/<id>")
         serve(store, port=port)

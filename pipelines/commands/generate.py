@@ -31,7 +31,7 @@ def command(patients: int, seed: int, out: Path, workers: int | None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from pipelines.synthetic import generate_landing
+    from synthetic import generate_landing
 
     console = Console()
     start = time.perf_counter()

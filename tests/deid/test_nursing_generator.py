@@ -6,7 +6,7 @@ import random
 import regex as re
 
 from deid import find_phi
-from pipelines.synthetic.nursing import nursing_notes
+from synthetic.nursing import nursing_notes
 
 
 def test_every_span_is_exact_and_the_notes_vary():

@@ -2,8 +2,8 @@
 
 import polars as pl
 
-from pipelines.features.labels import write_labels
-from pipelines.features.tasks import load_task
+from featurestore.labels import write_labels
+from featurestore.tasks import load_task
 from schemas.labels import label_path, split_label_path
 from schemas.meds import SPLITS
 from tests.features.conftest import write_root

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.features.engine import compute_long
-from pipelines.features.online import OnlineStore, state_table
-from pipelines.features.reference import reference_features
-from pipelines.features.spec import compile_spec, parse_spec, vocabulary
+from featurestore.engine import compute_long
+from featurestore.online import OnlineStore, state_table
+from featurestore.reference import reference_features
+from featurestore.spec import compile_spec, parse_spec, vocabulary
 from tests.features.helpers import at
 
 T0 = at(2020, 6, 1, 12)

@@ -12,9 +12,9 @@ from pipelines.cli import cli
 from pipelines.defs.features.assets import feature_assets, label_assets, online_features
 from pipelines.defs.features.checks import feature_checks, label_checks
 from pipelines.defs.resources import LongitudeResource
-from pipelines.features.offline import compile_for_root, get_features
-from pipelines.features.online import OnlineStore, materialize_online
-from pipelines.features.spec import load_spec, shipped_specs
+from featurestore.offline import compile_for_root, get_features
+from featurestore.online import OnlineStore, materialize_online
+from featurestore.spec import load_spec, shipped_specs
 from schemas.features import SPARSE_SCHEMA, feature_table_path
 from schemas.io import write_parquet
 from schemas.labels import label_path, label_schema
@@ -156,16 +156,16 @@ def test_shipped_specs_parse():
     for name in shipped_specs():
         assert load_spec(name).name == name
     with pytest.raises(ValueError, match="aggs"):
-        from pipelines.features.spec import parse_spec
+        from featurestore.spec import parse_spec
 
         parse_spec({"name": "x", "groups": [{"codes": "all", "aggs": ["median"]}]})
 
 
 def test_reference_check_passes_wide_and_sparse_tables_and_catches_a_tampered_value(tiny_root):
-    from pipelines.features.labels import write_labels
-    from pipelines.features.tables import write_feature_table
-    from pipelines.features.tasks import load_task
-    from pipelines.features.validate import features_match_reference, labels_valid
+    from featurestore.labels import write_labels
+    from featurestore.tables import write_feature_table
+    from featurestore.tasks import load_task
+    from featurestore.validate import features_match_reference, labels_valid
     from schemas.features import feature_table_path
 
     write_labels(tiny_root, load_task("mortality_1y"))
@@ -182,7 +182,7 @@ def test_reference_check_passes_wide_and_sparse_tables_and_catches_a_tampered_va
 
 
 def test_http_endpoint_answers_features_as_of_and_rejects_bad_requests(tiny_root):
-    from pipelines.features.serve import respond
+    from featurestore.serve import respond
 
     materialize_online(tiny_root, "all_codes")
     store = OnlineStore.open(tiny_root, "all_codes")

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from pipelines.features.tasks import build_labels, load_task, parse_task, shipped_tasks
+from featurestore.tasks import build_labels, load_task, parse_task, shipped_tasks
 from tests.features.helpers import at
 
 

@@ -189,13 +189,13 @@ def _deid_dates(case: Path) -> object:
     return out
 
 
-# --- point-in-time features on tiny MEDS (pipelines.features) ---------------------------------------------------
+# --- point-in-time features on tiny MEDS (featurestore) ---------------------------------------------------
 
 
 def _features(case: Path) -> object:
-    from pipelines.features.engine import compute_long
-    from pipelines.features.offline import read_labels, to_wide
-    from pipelines.features.spec import compile_spec, parse_spec
+    from featurestore.engine import compute_long
+    from featurestore.offline import read_labels, to_wide
+    from featurestore.spec import compile_spec, parse_spec
 
     events = _meds(case / "in.csv")
     labels, value = read_labels(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "deid", "quality", "model", "pipelines")
+PACKAGES = ("schemas", "deid", "quality", "model", "synthetic", "featurestore", "pipelines")
 
 
 @pytest.mark.slow

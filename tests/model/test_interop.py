@@ -15,9 +15,9 @@ from deid.pseudonym import Keyring
 from pipelines.defs.fhir.ingest import ingest_fhir
 from pipelines.defs.meds.build import build_shard
 from pipelines.defs.meds.metadata import write_codes, write_dataset_metadata, write_subject_splits
-from pipelines.features.labels import write_labels
-from pipelines.features.tasks import load_task
-from pipelines.synthetic import generate_landing
+from featurestore.labels import write_labels
+from featurestore.tasks import load_task
+from synthetic import generate_landing
 from schemas.labels import split_labels_dir
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET

@@ -9,10 +9,10 @@ import polars as pl
 
 from model.probe import Trajectories, read_label_table
 from model.tokenizer import TokenizerConfig, fit_vocabulary, tokenize_shard
-from pipelines.features.labels import write_labels
-from pipelines.features.offline import get_features
-from pipelines.features.online import OnlineStore, materialize_online
-from pipelines.features.tasks import load_task
+from featurestore.labels import write_labels
+from featurestore.offline import get_features
+from featurestore.online import OnlineStore, materialize_online
+from featurestore.tasks import load_task
 from schemas.labels import labels_dir, split_labels_dir
 from schemas.meds import SPLITS
 from schemas.tokens import trajectory_shards

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pipelines import materialize
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
-from pipelines.synthetic import generate_landing
+from synthetic import generate_landing
 from schemas.layout import Layout
 from schemas.meds import SPLITS
 from schemas.tokens import trajectory_shards

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from isal import igzip
 
-from pipelines.synthetic import generate_landing
+from synthetic import generate_landing
 
 # Seed 0 with 30 patients covers every form: plain and gzipped bundles, NDJSON, Latin-1/cp1252 notes,
 # deaths, readmissions, imaging with and without .dcm names (checked in test_fixture_covers_every_form).

@@ -4,7 +4,7 @@ import itertools
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from pipelines.synthetic import vocab
+from synthetic import vocab
 from tests.synthetic.conftest import Landing, subject_id
 
 # LOINC -> (UCUM unit, lowest plausible, highest plausible)

@@ -5,7 +5,7 @@ from collections import defaultdict
 import pydicom
 import pytest
 
-from pipelines.synthetic import vocab
+from synthetic import vocab
 from tests.synthetic.conftest import Landing, subject_id
 
 BODY_PART = {im.body_snomed: im.body_part for im in vocab.IMAGING.values()}

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from pipelines.synthetic import generate_landing, landing
-from pipelines.synthetic.fhir import ts
+from synthetic import generate_landing, landing
+from synthetic.fhir import ts
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from pipelines.synthetic.notes import NOTE_TYPES
-from pipelines.synthetic.phi_text import FULL_DATE_STYLES, LABELS, format_date
+from synthetic.notes import NOTE_TYPES
+from synthetic.phi_text import FULL_DATE_STYLES, LABELS, format_date
 from tests.synthetic.conftest import Landing
 
 NOTE_CODES = {code for code, _ in NOTE_TYPES.values()}

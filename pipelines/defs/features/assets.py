@@ -1,6 +1,6 @@
 """Task labels, point-in-time feature tables and the online feature state, each partitioned by shard.
 
-One `labels_<task>` and one `features_<task>` asset per shipped task (pipelines/features/tasks/*.yaml), and
+One `labels_<task>` and one `features_<task>` asset per shipped task (featurestore/tasks/*.yaml), and
 `online_features`. Feature specs are compiled against the train split of every shard, so they depend on all
 meds_data partitions; labels of shard k need only meds_data shard k.
 """
@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
-from pipelines.features.tasks import load_task, shipped_tasks
+from featurestore.tasks import load_task, shipped_tasks
 from schemas.layout import Layout
 
 MEDS_DATA = dg.AssetKey("meds_data")
@@ -39,7 +39,7 @@ def _label_asset(task_name: str) -> dg.AssetsDefinition:
         kinds={"polars", "parquet"},
     )
     def _labels(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
-        from pipelines.features.labels import write_labels
+        from featurestore.labels import write_labels
 
         task = load_task(task_name)
         summary = write_labels(_layout(longitude), task, shard=int(context.partition_key))
@@ -63,7 +63,7 @@ def _feature_asset(task_name: str) -> dg.AssetsDefinition:
     def _features(
         context: dg.AssetExecutionContext, config: FeatureTableConfig, longitude: LongitudeResource
     ) -> dg.MaterializeResult:
-        from pipelines.features.tables import write_feature_table
+        from featurestore.tables import write_feature_table
 
         summary = write_feature_table(
             _layout(longitude), task_name, int(context.partition_key), config.spec, output=config.output
@@ -89,7 +89,7 @@ feature_assets = [_feature_asset(t) for t in _TASKS]
 )
 def online_features(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """Online feature state of the default spec for one shard: what `OnlineStore` serves lookups from."""
-    from pipelines.features.online import materialize_online
+    from featurestore.online import materialize_online
 
     counts = materialize_online(_layout(longitude), "default", shard=int(context.partition_key))
     return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values())})

@@ -14,7 +14,7 @@ def _labels_check(task: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource) -> dg.AssetCheckResult:
         """One non-null value column, unique sorted (subject, prediction_time), only this shard's subjects."""
-        from pipelines.features.validate import labels_valid
+        from featurestore.validate import labels_valid
 
         layout = _layout(longitude)
         return store_rule(context, layout.root, labels_valid(layout, task, int(context.partition_key)))
@@ -28,7 +28,7 @@ def _features_check(task: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, longitude: LongitudeResource) -> dg.AssetCheckResult:
         """No leakage: 20 sampled rows recomputed by the plain-Python reference agree in every column."""
-        from pipelines.features.validate import features_match_reference
+        from featurestore.validate import features_match_reference
 
         layout = _layout(longitude)
         result = features_match_reference(layout, task, int(context.partition_key))

@@ -1,0 +1,83 @@
+"""The online key-value store interface: versioned per-subject values, published by flipping a pointer last.
+
+A feature set (one compiled spec) is written as a new *version*: `begin` stores the compiled spec, `put_many`
+the per-subject values (schemas.online_store), `publish` moves the spec's pointer to it in one atomic write
+and then drops versions older than the one it replaced. `get_many` reads the pointer first and then the
+values of that version, from one consistent view: a reader sees the old version or the new one, never a mix.
+Backends: `SqliteBackend` (the local default, one file under the root) and `RedisBackend` (networked).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+BACKENDS = ("local", "redis")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class StoreError(RuntimeError):
+    """The store is unreachable or not in the state a call needs; the message names the store, never data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one read saw: the published version and its values found by subject id."""
+
+    version: str
+    values: dict[int, bytes]
+
+
+class OnlineBackend(Protocol):
+    """Versioned per-subject values of one or more feature sets (by spec name)."""
+
+    def begin(self, spec: str, compiled: str) -> str:
+        """Start a new, unpublished version of `spec` holding its compiled spec (JSON); returns its id."""
+        ...
+
+    def put_many(self, spec: str, version: str, values: Mapping[int, bytes]) -> None:
+        """Store values of an unpublished version by subject id (each subject once per version)."""
+        ...
+
+    def publish(self, spec: str, version: str, expected: int) -> None:
+        """Check the version holds `expected` subjects, flip the pointer to it, drop all but it and the last."""
+        ...
+
+    def discard(self, spec: str, version: str) -> None:
+        """Drop an unpublished version (a failed materialization)."""
+        ...
+
+    def get_many(self, spec: str, subject_ids: Sequence[int]) -> Snapshot:
+        """The published version's values of these subjects (absent ones left out); StoreError if none."""
+        ...
+
+    def compiled(self, spec: str, version: str) -> str:
+        """The compiled spec (JSON) of a version."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_backend(kind: str, root: Path | None = None, redis_url: str | None = None) -> OnlineBackend:
+    """`local`: the SQLite store under ROOT (schemas.online_store); `redis`: the Redis server at redis_url."""
+    if kind == "local":
+        if root is None:
+            raise StoreError("the local online store needs a root")
+        from featurestore.online_sqlite import SqliteBackend
+        from schemas.layout import Layout
+        from schemas.online_store import local_store_path
+
+        return SqliteBackend(local_store_path(Layout(root)))
+    if kind == "redis":
+        from featurestore.online_redis import RedisBackend
+
+        return RedisBackend(redis_url or DEFAULT_REDIS_URL)
+    raise StoreError(f"unknown online store {kind!r}; use one of {', '.join(BACKENDS)}")
+
+
+def new_version() -> str:
+    """A unique, time-ordered version id: UTC time to the microsecond and 4 random bytes."""
+    import secrets
+    from datetime import UTC, datetime
+
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
