@@ -29,6 +29,14 @@ class Layout:
 
     root: Path
 
+    @property
+    def store_url(self) -> str | None:
+        """The object-store root (`s3://bucket/prefix`) this local root is a run's working copy of, else None:
+        steps read and write `root` either way; schemas.working_copy moves it to and from the store."""
+        from schemas.working_copy import store_url_of
+
+        return store_url_of(self.root)
+
     # landing/ (PHI): files as delivered
     @property
     def landing(self) -> Path:

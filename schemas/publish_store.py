@@ -1,0 +1,168 @@
+"""The publish protocol's object-store backend: write-once version objects, then one pointer object written last.
+
+The same protocol as the local filesystem (schemas.publish, docs/publishing.md), with the one atomic step an
+object store has, a single PUT, in place of the symlink swap:
+
+* The files of version `<vid>` of the dataset `raw/fhir` are objects under `raw/.fhir.versions/<vid>/` (the
+  same relative keys as the local versions, so a working copy maps one to one). A vid is never reused, so a
+  version's objects are written once and never overwritten; its `_manifest.json` is written after them.
+* The *pointer* is the object `raw/fhir.pointer.json`: the current version's id, the previous one's, and the
+  manifest (every file's relative path and size). It is written last; until it is, readers see the previous
+  version whole.
+* Readers GET the pointer and read exactly the files it names: never a listing of a prefix, so a version a
+  crashed writer left half-uploaded is never read.
+* After the pointer moves, the version before the previous one is deleted (the previous one stays for a
+  reader that resolved the pointer a moment ago), by the keys its own manifest lists.
+* `longitude-index.json`, written after the pointers, names the root's datasets and its single files (ledger,
+  check store, models ...), so a working copy finds them without listing either.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from schemas.publish import MANIFEST, matches, read_manifest
+from schemas.store import ObjectStore
+
+POINTER_FORMAT = "longitude-pointer/1"
+POINTER_SUFFIX = ".pointer.json"
+INDEX_KEY = "longitude-index.json"
+INDEX_FORMAT = "longitude-root-index/1"
+
+
+class PointerError(RuntimeError):
+    """A pointer or index object that is not what this protocol writes (names the key, never data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """What a dataset's pointer object says: the current version, the one before it, and its files' sizes."""
+
+    version: str
+    previous: str | None
+    files: dict[str, int]
+
+    def to_bytes(self) -> bytes:
+        doc = {
+            "format": POINTER_FORMAT,
+            "version": self.version,
+            "previous": self.previous,
+            "files": [{"path": p, "bytes": n} for p, n in sorted(self.files.items())],
+        }
+        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+
+def versions_prefix(dataset: str) -> str:
+    """`raw/.fhir.versions`: the prefix every version of the dataset `raw/fhir` lives under.
+
+    >>> versions_prefix("raw/tables/labs")
+    'raw/tables/.labs.versions'
+    """
+    path = PurePosixPath(dataset)
+    return str(path.parent / f".{path.name}.versions") if str(path.parent) != "." else f".{path.name}.versions"
+
+
+def pointer_key(dataset: str) -> str:
+    """`meds.pointer.json`: the key of the dataset's pointer object."""
+    return f"{dataset}{POINTER_SUFFIX}"
+
+
+def version_key(dataset: str, vid: str, rel: str) -> str:
+    """The key of one file of one version."""
+    return f"{versions_prefix(dataset)}/{vid}/{rel}"
+
+
+def read_pointer(store: ObjectStore, dataset: str) -> Pointer | None:
+    """The dataset's pointer, or None when nothing is published there."""
+    key = pointer_key(dataset)
+    body = store.read(key)
+    if body is None:
+        return None
+    try:
+        doc = json.loads(body)
+        if doc.get("format") != POINTER_FORMAT:
+            raise ValueError(doc.get("format"))
+        return Pointer(doc["version"], doc.get("previous"), {f["path"]: int(f["bytes"]) for f in doc["files"]})
+    except (ValueError, KeyError, TypeError) as err:
+        raise PointerError(f"{store.url}/{key}: not a {POINTER_FORMAT} pointer ({type(err).__name__})") from None
+
+
+def dataset_keys(store: ObjectStore, dataset: str, pattern: str = "**") -> dict[str, str]:
+    """{relative path: key} of the published files whose relative path matches `pattern`, from the pointer."""
+    pointer = read_pointer(store, dataset)
+    if pointer is None:
+        return {}
+    return {
+        rel: version_key(dataset, pointer.version, rel) for rel in sorted(pointer.files) if matches(pattern, rel)
+    }
+
+
+def publish_version(store: ObjectStore, dataset: str, version_dir: Path, previous: Pointer | None) -> Pointer:
+    """Upload a local version directory (its manifest's files, then the manifest) and move the pointer to it.
+
+    `previous` is the pointer as the caller last read it; the version before it is deleted afterwards."""
+    vid = Path(version_dir).name
+    files = read_manifest(version_dir)
+    store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files})
+    store.upload({version_key(dataset, vid, MANIFEST): version_dir / MANIFEST})
+    pointer = Pointer(vid, previous.version if previous else None, files)
+    store.write(pointer_key(dataset), pointer.to_bytes())  # the one step that makes the version visible
+    if previous is not None and previous.previous not in (None, vid, previous.version):
+        drop_version(store, dataset, previous.previous)  # type: ignore[arg-type]
+    return pointer
+
+
+def drop_version(store: ObjectStore, dataset: str, vid: str) -> None:
+    """Delete one version's objects, by the keys its manifest lists (no listing); the manifest goes last."""
+    manifest_key = version_key(dataset, vid, MANIFEST)
+    body = store.read(manifest_key)
+    if body is None:
+        return
+    try:
+        files = [f["path"] for f in json.loads(body)["files"]]
+    except (ValueError, KeyError, TypeError):
+        return  # not ours to interpret: left in place
+    store.remove([version_key(dataset, vid, rel) for rel in files])
+    store.remove([manifest_key])
+
+
+def unpublish(store: ObjectStore, dataset: str, pointer: Pointer) -> None:
+    """Remove a dataset: the pointer first (readers stop seeing it at once), then its versions' objects."""
+    store.remove([pointer_key(dataset)])
+    for vid in (pointer.version, pointer.previous):
+        if vid:
+            drop_version(store, dataset, vid)
+
+
+@dataclass(frozen=True, slots=True)
+class RootIndex:
+    """The root's datasets (their pointers) and single files ({relative path: bytes}), for a working copy."""
+
+    datasets: tuple[str, ...]
+    files: dict[str, int]
+
+    def to_bytes(self) -> bytes:
+        doc = {
+            "format": INDEX_FORMAT,
+            "datasets": sorted(self.datasets),
+            "files": dict(sorted(self.files.items())),
+        }
+        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+
+def read_index(store: ObjectStore) -> RootIndex | None:
+    """The root's index, or None for a root nothing was published to yet."""
+    body = store.read(INDEX_KEY)
+    if body is None:
+        return None
+    try:
+        doc = json.loads(body)
+        if doc.get("format") != INDEX_FORMAT:
+            raise ValueError(doc.get("format"))
+        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()})
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise PointerError(f"{store.url}/{INDEX_KEY}: not a {INDEX_FORMAT} index ({type(err).__name__})") from None
+
+
+def write_index(store: ObjectStore, index: RootIndex) -> None:
+    store.write(INDEX_KEY, index.to_bytes())
