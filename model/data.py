@@ -25,12 +25,13 @@ import pyarrow.parquet as pq
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
+from model.kernels.cross_entropy.reference import IGNORE_INDEX
 from model.packing import Packing, Windows, pack_bfd, pack_stream, windows
 from model.tokenizer.vocab import PAD_ID
 from schemas.layout import Layout
 from schemas.tokens import trajectory_shards
 
-IGNORE_INDEX = -100
+__all__ = ["IGNORE_INDEX", "BatchStream", "EpochPlan", "PackedDataset", "TrainingShards"]
 Packer = Literal["bfd", "stream"]
 
 
@@ -51,6 +52,11 @@ class TrainingShards(Dataset):
     order within a shard, through a shuffle buffer of `buffer_size` documents). Either way the split's tokens
     are held in memory (8 bytes per token), loaded on the first batch: load() before forking DataLoader
     workers to share the pages copy-on-write.
+
+    device: where batches are assembled. None (the default): on the host in numpy, the reference. A device
+    (`shards.to("cuda")` or `device="cuda"`): the split's tokens are copied there once and each batch is
+    gathered and packed there by the packing kernel (Triton on CUDA, see model.device_packing), with the same
+    values; iterate in the main process then (CUDA does not cross DataLoader worker forks).
     """
 
     def __init__(
@@ -62,6 +68,7 @@ class TrainingShards(Dataset):
         stride: int | None = None,
         packing: Packer = "bfd",
         buffer_size: int = 2048,
+        device: str | torch.device | None = None,
     ) -> None:
         if packing not in ("bfd", "stream"):
             raise ValueError(f"packing must be 'bfd' or 'stream', got {packing!r}")
@@ -93,6 +100,14 @@ class TrainingShards(Dataset):
         self._plan: EpochPlan | None = None
         self._docs_key: tuple | None = None
         self._docs: Windows | None = None
+        self.device = None if device is None else torch.device(device)
+        self._on_device: Any = None  # model.device_packing.DeviceTokens once loaded with a device set
+
+    def to(self, device: str | torch.device | None) -> "TrainingShards":
+        """Assemble batches on `device` from now on (None: back to the host reference); returns self."""
+        self.device = None if device is None else torch.device(device)
+        self._on_device = None
+        return self
 
     @property
     def num_tokens(self) -> int:
@@ -241,6 +256,8 @@ class TrainingShards(Dataset):
         """Gather documents into one packed batch; vectorized over tokens (no per-token Python)."""
         self.load()
         assert self._ids is not None and self._times is not None
+        if self.device is not None:
+            return self._device_tokens().assemble(docs, budget)
         lens = docs.lengths
         n = int(lens.sum())
         doc_of = np.repeat(np.arange(len(lens)), lens)  # (n,)
@@ -270,6 +287,13 @@ class TrainingShards(Dataset):
             "times": torch.from_numpy(times),  # (T,) years since the subject's origin
             "document_ids": torch.from_numpy(document_ids),  # (T,) -1 on padding
         }
+
+    def _device_tokens(self) -> Any:
+        if self._on_device is None or self._on_device.device != self.device:
+            from model.device_packing import DeviceTokens
+
+            self._on_device = DeviceTokens(self._ids, self._times, self._base, self.device)
+        return self._on_device
 
 
 def _reorder(packing: Packing, batch_order: np.ndarray) -> np.ndarray:
