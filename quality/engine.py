@@ -200,7 +200,10 @@ def _schema_rule(e: Expectation, view: View) -> tuple[int, int]:
     schemas = view.file_schemas
     if e.kind == "columns_match":
         names = [s.names for s in schemas] or [view.frame.columns]
-        return len(names), sum(n != e.args["column_list"] for n in names)
+        want = e.args["column_list"]
+        if e.args.get("extra_ok"):  # the schema's columns first, in order; anything may follow
+            names = [n[: len(want)] for n in names]
+        return len(names), sum(n != want for n in names)
     bad = 0
     for s in schemas:
         idx = s.get_field_index(e.column)

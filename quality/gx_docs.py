@@ -51,6 +51,8 @@ def to_gx_expectation(e: Expectation) -> Any:
 
     a = e.args
     kw: dict[str, Any] = {}
+    if e.kind == "columns_match" and a.get("extra_ok"):  # GX has no ordered prefix rule: the set, not exact
+        return _finish(gxe.ExpectTableColumnsToMatchSet(column_set=a["column_list"], exact_match=False), e)
     if e.kind == "columns_match":
         kw = {"column_list": a["column_list"]}
     elif e.kind == "type_is":

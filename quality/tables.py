@@ -31,6 +31,7 @@ class TableSpec:
     shard: Callable[[Path], str | None] | None = None  # partition key of a file, for per-shard assets
     unique: tuple[str, ...] = ()  # columns that together identify a row
     in_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extra_columns: bool = False  # columns after the schema's are allowed (MEDS data: declared extra columns)
 
     @property
     def phi(self) -> bool:
@@ -81,7 +82,7 @@ def _registry() -> tuple[TableSpec, ...]:
     from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
     return (
-        TableSpec("meds_data", DATA_SCHEMA, "meds/data/*/*.parquet", "meds_data", _stem),
+        TableSpec("meds_data", DATA_SCHEMA, "meds/data/*/*.parquet", "meds_data", _stem, extra_columns=True),
         TableSpec("meds_codes", CODES_SCHEMA, "meds/metadata/codes.parquet", "meds_codes", unique=("code",)),
         TableSpec(
             "meds_subject_splits",

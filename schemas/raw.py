@@ -69,3 +69,14 @@ RAW_FILE_ENCODINGS_SCHEMA = pa.schema(
     ]
 )
 """raw/tables/<source>/files/encodings.parquet: the text encoding detected for each CSV file of the source."""
+
+RAW_EXTRA_COLUMNS_SCHEMA = pa.schema(
+    [
+        pa.field("name", pa.string(), nullable=False),  # the extra column, as the mapping's rules name it
+        pa.field("type", pa.string(), nullable=False),  # string, int, float or datetime
+        pa.field("deid", pa.string(), nullable=False),  # keep, pseudonymize, shift or text (drop never gets here)
+    ]
+)
+"""raw/tables/<source>/meds_extra/columns.parquet: the extra columns a source carries into the MEDS data shards
+(their values per shard in meds_extra/shard=<k>/, keyed to events by source_patient, time, code, source_file,
+position and resource_type), and how the MEDS build de-identifies each."""

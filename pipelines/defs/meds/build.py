@@ -7,6 +7,7 @@ import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
+from pipelines.defs.meds import extra_columns
 from pipelines.defs.meds.derived import with_derived_events
 from pipelines.defs.meds.subjects import subject_map
 from pipelines.ledger import ledger_from_records, write_ledger
@@ -70,12 +71,17 @@ def build_shard(
     # The values policy (schemas.values) for every source at once, and one patient record per subject.
     known, rejected = _reject_values(known, _second_patient_records(all_patients))
     orphans = pl.concat([orphans.with_columns(_reason(q.MISSING_PATIENT, _ORPHAN)), rejected], how="diagonal")
+    extra = extra_columns.declared_extra_columns(layout)  # MEDS allows columns after the six; declared only
+    if extra:
+        known = extra_columns.attach(layout, shard, known, extra)
 
     subjects = subject_map(patients["source_patient"].to_list(), keyring, fractions)
     data = _cap_ages(known.join(patients, on="source_patient", how="left"))
     data = data.join(subjects, on="source_patient", how="left").with_columns(
         pl.col("time") + pl.duration(days=pl.col("shift_days"))
     )
+    if extra:
+        data = extra_columns.deidentify(data, extra, keyring, all_patients)
     # Coded values and birth years as codes of their own, for MEDS tools that never read text_value.
     data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
@@ -84,12 +90,13 @@ def build_shard(
     mine = f"data/*/{shard}.parquet"
     keys, owns = ([str(k) for k in range(n_shards)], "data/**") if n_shards else ([str(shard)], mine)
     stage = partition_stage(layout.meds, ASSET, str(shard), keys, owns=[owns], drop=[mine])
+    schema = pa.schema([*DATA_SCHEMA, *extra_columns.meds_fields(extra)])
     for split in SPLITS:
         part = data.filter(pl.col("split") == split)
         counts[split] = part["subject_id"].n_unique()
         if part.height:  # an empty split has no file: the staged set holds no stale shard to resurrect subjects
-            write_parquet(part.select(DATA_SCHEMA.names).to_arrow(), stage.path(layout.meds_shard(split, shard)),
-                          DATA_SCHEMA)  # fmt: skip
+            write_parquet(part.select(schema.names).to_arrow(), stage.path(layout.meds_shard(split, shard)),
+                          schema)  # fmt: skip
     _write_quarantine(layout, shard, orphans)
     _write_ledger(layout, keyring, shard, known, orphans)
     stage.commit()

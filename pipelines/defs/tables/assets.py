@@ -26,6 +26,7 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
             "unmapped_files": s.unmapped_files,
             "unrecognized_events": s.unrecognized_events,
             "encodings": s.encodings,  # files per detected encoding (a cp1252 extract is read, and said so)
+            "extra_unconverted": s.extra_unconverted,  # extra values not of their declared type (null in MEDS)
         }
         for s in summaries
     }
@@ -34,6 +35,11 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
             context.log.warning(
                 f"tables_raw: {s.source}: {s.unmapped_files} landing files no rule reads, "
                 f"{s.unrecognized_events} events with a fallback code (quality/unmapped/{ASSET}.parquet)"
+            )
+        if s.extra_unconverted:
+            context.log.warning(
+                f"tables_raw: {s.source}: extra column values not of their declared type (null in MEDS): "
+                + ", ".join(f"{k} {n}" for k, n in sorted(s.extra_unconverted.items()))
             )
     return dg.MaterializeResult(
         metadata={

@@ -147,6 +147,13 @@ def _rule_findings(report: CheckReport, mapped: MappedSource) -> None:
             line = f"{where}: {stat['name']} (table {stat['table']!r}): {what} in {n} of {selected} sampled rows"
             mostly = selected and n / selected > _MOSTLY
             (report.problems if mostly else report.warnings).append(line)
+        for name, n in stat.get("extra_unconverted", {}).items():
+            kind = m.extra_columns[name].type
+            line = (f"{m.where('extra_columns', name)}: {stat['name']} (table {stat['table']!r}): extra "
+                    f"column {name!r} is not a {kind} in {n} of {rule_events.height} sampled events "
+                    "(null in MEDS)")  # fmt: skip
+            mostly = rule_events.height and n / rule_events.height > _MOSTLY
+            (report.problems if mostly else report.warnings).append(line)
     subject_rejects = {code: n for (r, code), n in by_rule.items() if r == "subjects"}
     for code, n in subject_rejects.items():
         what = (

@@ -23,6 +23,7 @@ from pipelines.defs.tables.exprs import (
     value_text,
     with_time,
 )
+from pipelines.defs.tables.extras import typed_extras
 from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
 from pipelines.defs.tables.read import FILE, ROW, column_gaps, read_table_checked, table_files
 from pipelines.defs.tables.vocabulary import code_metadata
@@ -453,6 +454,9 @@ def _event_part(
         bad = bad | cond
     good = df.filter(~bad & (pl.col("__time_present") | (part.time is None)))
     run.stats[_rule(loc)] = {"name": name, "table": spec.table, "rows": rows_in, "selected": df.height}
+    good, meds_extra, unconverted = typed_extras(good, extra, run.m.meds_extra(), _tz(run, spec.table), types)
+    if unconverted:
+        run.stats[_rule(loc)]["extra_unconverted"] = unconverted
     run.events.append(
         good.select(
             "source_patient",
@@ -465,6 +469,7 @@ def _event_part(
             pl.lit(name).alias("resource_type"),
             UNRECOGNIZED,
             *(e.alias(k) for k, e in extra.items()),
+            *meds_extra,
             FILE,
             ROW,
         )

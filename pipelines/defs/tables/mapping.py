@@ -190,7 +190,16 @@ class EventSpec(_Strict):
     @field_validator("extra")
     @classmethod
     def _extra_names(cls, v: dict) -> dict:
-        reserved = {"source_patient", "time", "code", "numeric_value", "text_value", "unit", "description"}
+        reserved = {
+            "subject_id",
+            "source_patient",
+            "time",
+            "code",
+            "numeric_value",
+            "text_value",
+            "unit",
+            "description",
+        }
         bad = [k for k in v if k in reserved or not re.fullmatch(r"[a-z][a-z0-9_]*", k)]
         if bad:
             raise ValueError(f"extra column names must be lower_snake_case and not a MEDS column: {bad}")
@@ -211,6 +220,35 @@ class EventSpec(_Strict):
             update["where"] = part.where
             out.append(self.model_copy(update={**update, "each": []}))
         return out
+
+
+EXTRA_TYPES = ("string", "int", "float", "datetime")
+EXTRA_DEID = ("keep", "drop", "pseudonymize", "shift", "text")
+
+
+class ExtraColumn(_Strict):
+    """How an extra column reaches the MEDS data shards: its type and its de-identification.
+
+    drop (the default, also for an extra column not declared here): raw zone only, never in MEDS.
+    keep: as delivered (numbers and codes without identifiers). pseudonymize: a keyed token of the value
+    (an admission id, still joinable within the dataset). shift: a date-time moved with its subject's events.
+    text: free text through the text de-identifier (as notes are).
+    """
+
+    type: Literal["string", "int", "float", "datetime"] = "string"
+    deid: Literal["keep", "drop", "pseudonymize", "shift", "text"] = "drop"
+
+    @model_validator(mode="after")
+    def _deid_fits_type(self) -> "ExtraColumn":
+        if self.type == "datetime" and self.deid not in ("shift", "drop"):
+            raise ValueError(
+                "a datetime extra column is shifted with its subject's events (deid: shift) or dropped"
+            )
+        if self.deid == "shift" and self.type != "datetime":
+            raise ValueError("deid: shift applies to type: datetime")
+        if self.deid in ("pseudonymize", "text") and self.type != "string":
+            raise ValueError(f"deid: {self.deid} gives text: use type: string")
+        return self
 
 
 class ParentTable(_Strict):
@@ -282,10 +320,16 @@ class Mapping(_Strict):
     notes: list[NoteSpec] = Field(default_factory=list)
     vocabulary: list[Vocabulary] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)  # globs of landing files deliberately left unmapped
+    # extra column name (as the rules' `extra` name it) -> type and de-identification for the MEDS shards
+    extra_columns: dict[str, ExtraColumn] = Field(default_factory=dict)
     _path: Path | None = PrivateAttr(default=None)
     _lines: dict = PrivateAttr(default_factory=dict)
 
     _zone = field_validator("default_timezone")(classmethod(lambda cls, v: _zone(v)))
+
+    def meds_extra(self) -> dict[str, ExtraColumn]:
+        """Extra columns that reach the MEDS data shards (declared, and not dropped), in name order."""
+        return {k: v for k, v in sorted(self.extra_columns.items()) if v.deid != "drop"}
 
     def where(self, *loc: str | int) -> str:
         """`file:line` of a place in the mapping (the closest enclosing key that has a line)."""
@@ -325,6 +369,12 @@ class Mapping(_Strict):
                     problems.append(f"{where}: unknown value map {map_name!r}")
         if self.subjects.sex_map and self.subjects.sex_map not in self.maps:
             problems.append(f"subjects.sex_map: unknown value map {self.subjects.sex_map!r}")
+        kept = {k for e in self.events for k in e.extra}
+        problems += [
+            f"extra_columns.{name}: no rule keeps an extra column {name!r} (add it to a rule's `extra`)"
+            for name in self.extra_columns
+            if name not in kept
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -10,7 +10,8 @@ import polars as pl
 
 from deid.pseudonym import Keyring
 from pipelines.defs.tables.engine import ASSET, UNRECOGNIZED, MappedSource
-from pipelines.defs.tables.mapping import Mapping
+from pipelines.defs.tables.extras import MEDS_PREFIX, POLARS_TYPES, write_declarations, write_meds_extra
+from pipelines.defs.tables.mapping import ExtraColumn, Mapping
 from pipelines.defs.tables.read import FILE, ROW
 from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
@@ -38,6 +39,7 @@ class SourceSummary:
     unmapped_files: int = 0
     unrecognized_events: int = 0
     encodings: dict[str, int] = field(default_factory=dict)  # text encoding -> CSV files decoded with it
+    extra_unconverted: dict[str, int] = field(default_factory=dict)  # extra column -> values not of its type
 
 
 def write_source(
@@ -52,7 +54,15 @@ def write_source(
     out = layout.raw_table(f"tables/{mapping.source}", "")
     staging = staging_dir(out)
     try:
-        _write_shards(staging, events, keys, shard_of, mapped.extra_columns)
+        declared = mapping.meds_extra()
+        events = events.with_columns(
+            pl.lit(None, POLARS_TYPES[c.type]).alias(col)
+            for k, c in declared.items()
+            if (col := f"{MEDS_PREFIX}{k}") not in events.columns
+        )
+        _write_shards(staging, events, keys, shard_of, mapped.extra_columns, declared)
+        if declared:
+            write_declarations(staging, declared)
         _write_notes(staging, mapped.notes, shard_of)
         codes = (
             events.group_by("code", "description")
@@ -115,12 +125,18 @@ def write_source(
         len(mapped.unmapped),
         int(unrecognized["n"].sum()),
         dict(Counter(mapped.encodings.values())),
+        dict(sum((Counter(st.get("extra_unconverted", {})) for st in mapped.stats.values()), Counter())),
     )
     return summary, ledger, unrecognized
 
 
 def _write_shards(
-    staging: Path, events: pl.DataFrame, keys: pl.DataFrame, shard_of: dict[str, int], extra: list[str]
+    staging: Path,
+    events: pl.DataFrame,
+    keys: pl.DataFrame,
+    shard_of: dict[str, int],
+    extra: list[str],
+    declared: dict[str, ExtraColumn],
 ) -> None:
     patients = keys.with_columns(
         pl.col("source_patient").replace_strict(shard_of, return_dtype=pl.Int64).alias("__shard")
@@ -148,6 +164,8 @@ def _write_shards(
                 _extra_schema(extra),
                 durable=False,
             )
+        if declared:
+            write_meds_extra(staging, ev, shard, declared)
         pts = patients.filter(pl.col("__shard") == shard).rename({FILE: "source_file", ROW: "position"})
         write_parquet(
             pts.to_arrow(),
