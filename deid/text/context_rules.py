@@ -100,9 +100,9 @@ _STOP_AFTER_TITLE = frozenset(
 
 
 def _stop(low: str) -> bool:
-    from deid.text.engine import analyzer
+    from deid.text.nlp import word_lists
 
-    return low in COMMON_WORDS or low in _STOP_AFTER_TITLE or low in analyzer().nlp_engine.common
+    return low in COMMON_WORDS or low in _STOP_AFTER_TITLE or low in word_lists().common
 
 
 def _name_word(word: str, strict: bool) -> bool:
@@ -116,7 +116,7 @@ def _name_word(word: str, strict: bool) -> bool:
         return True
     if low in _FIRST or (name_lexicon(low) and low not in clinical_vocabulary()):
         return True
-    from deid.text.engine import known_word
+    from deid.text.words import known_word
 
     if low.startswith(("o'", "d'", "o’", "d’")) and len(low) > 3:
         return True  # O'Brien, D'Angelo

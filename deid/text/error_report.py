@@ -74,7 +74,7 @@ def false_alarm_class(text: str, marked: str) -> str:
 
 
 def _dictionary_words(words: list[str]) -> bool:
-    from deid.text.engine import known_word
+    from deid.text.words import known_word
 
     return all(known_word(w) for w in words)
 

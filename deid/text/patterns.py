@@ -127,7 +127,7 @@ def _lexicon_first_name(m: re.Match[str]) -> bool:
     if first not in _FIRST or first in AMBIGUOUS_NAMES or is_eponym(m.string, m.start(), _span_end(m)):
         return False
     if _in_caps_line(m):  # in ALL CAPS a given name that is also a word ("AMBER URINE") needs a surname
-        from deid.text.engine import english_word
+        from deid.text.words import english_word
 
         rest = (m.group("rest") or "").strip()
         return not english_word(first) or (bool(rest) and not clinical_word(rest))
@@ -146,7 +146,7 @@ def _institution_initials(m: re.Match[str]) -> bool:
 
 
 def _in_caps_line(m: re.Match[str]) -> bool:
-    from deid.text.engine import is_all_caps
+    from deid.text.words import is_all_caps
 
     text = m.string
     start = text.rfind("\n", 0, m.start()) + 1

@@ -28,6 +28,7 @@ from deid.text.patterns import RULES, is_eponym, iter_matches
 from deid.text.proper_nouns import find_proper_nouns, followed_by_measure
 from deid.text.spans import LABELS
 from deid.text.vocabulary import all_clinical, clinical_register, name_evidence
+from deid.text.words import dictionary_word, english_word, is_all_caps, known_word
 
 # Single words that end like drug names are never people (spaCy's small model often says they are).
 
@@ -76,8 +77,6 @@ class ProperNounRecognizer(LocalRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
-        from deid.text.engine import english_word, is_all_caps, known_word
-
         found = []
         strict = clinical_register(text)
         for line in _LINE.finditer(text):
@@ -102,8 +101,6 @@ _LINE = re.compile(r"[^\n]+")
 
 
 def _caps_line(text: str, pos: int) -> bool:
-    from deid.text.engine import is_all_caps
-
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     return is_all_caps(text[start : end if end >= 0 else len(text)])
@@ -225,12 +222,6 @@ _OPENER = re.compile(r"(?:^|[.!?:;\-–|>#*•]\s*|\d\.\s+)[\s\"'(\[]*$")
 
 def _at_sentence_start(text: str, start: int) -> bool:
     return _OPENER.search(text, max(0, start - 40), start) is not None
-
-
-def dictionary_word(low: str) -> bool:
-    from deid.text.engine import analyzer, is_dictionary_word
-
-    return is_dictionary_word(low, analyzer().nlp_engine.dictionary)
 
 
 _LAST_WORD = re.compile(r"(\w[\w'’-]*)\W*$")

@@ -118,8 +118,8 @@ def name_evidence(span: str) -> bool:
     a word of a name lexicon that is no clinical word, with an unknown word beside it or alone. A lone
     unknown word ("Carevue", "Aggrestat") is a product or a misspelling far more often than a surname
     written without a title, a relative or an initial before it (those rules catch it there)."""
-    from deid.text.engine import known_word
     from deid.text.lexicon import FIRST_NAMES, SURNAMES
+    from deid.text.words import known_word
 
     known = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
     words = _WORDS.findall(span)
@@ -143,7 +143,7 @@ _MEASURE_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:%|(?i:mg|mcg|cc|ml|meq|units?|u|l)
 @lru_cache(maxsize=200_000)
 def shorthand_token(token: str) -> bool:
     """A clinical abbreviation, a measure (\"40%\", \"600cc\") or a clipped clinical word (\"abd\")."""
-    from deid.text.engine import english_word
+    from deid.text.words import english_word
 
     low = token.lower()
     if low in CLINICAL_ACRONYMS or low in CLINICAL_TERMS or _MEASURE_TOKEN.fullmatch(token):
@@ -171,7 +171,7 @@ def clinical_register(text: str) -> bool:
     ...     "Krisztián listed his top 20 songs.")
     (True, False)
     """
-    from deid.text.engine import is_all_caps
+    from deid.text.words import is_all_caps
 
     tokens = _TOKENS.findall(text)
     hits = sum(1 for t in tokens if shorthand_token(t))
