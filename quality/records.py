@@ -18,18 +18,12 @@ Invariants:
 
 from pathlib import Path
 
-import pyarrow as pa
+from schemas.audit import PHI_FINDINGS_SCHEMA
 
-PHI_FINDINGS_SCHEMA = pa.schema(
-    [
-        pa.field("path", pa.string(), nullable=False),  # file relative to the root
-        pa.field("table", pa.string(), nullable=False),  # registry table name, or the file kind (json, html...)
-        pa.field("row", pa.int64(), nullable=False),  # 0-based row (Parquet) or 1-based line (text)
-        pa.field("field", pa.string(), nullable=False),  # column name, or "line"
-        pa.field("kind", pa.string(), nullable=False),  # what matched: name, identifier, phone, ...
-    ]
-)
-"""One row per (file, row, field, kind) hit of the PHI audit; never the matched value."""
+__all__ = ["CATALOG_KIND", "KNOWN_KINDS", "PATTERN_KINDS", "PHI_FINDINGS_SCHEMA"]
+
+# The findings table's schema lives with every other table's, in schemas/.
+
 
 # What the PHI audit looks for: known identifiers of any subject, and residual patterns of anyone's.
 KNOWN_KINDS = ("name", "identifier", "phone", "address", "birth_date", "birth_time")
