@@ -1,6 +1,7 @@
 """The code location's executor: steps in-process, or a process per step only when history says that pays."""
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
 
 import dagster as dg
 
@@ -79,21 +80,25 @@ class _AutoExecutor(dg.Executor):
         from dagster._core.executor.in_process import InProcessExecutor
         from dagster._core.executor.multiprocess import MultiprocessExecutor
 
-        fork = self._choose(plan_context, execution_plan)
-        why = {"in_process": "configured", "multiprocess": "configured"}.get(
-            self._mode, "estimated from last runs"
-        )
-        yield DagsterEvent.engine_event(
-            plan_context,
-            f"longitude executor: {'a process per step' if fork else 'in-process'} ({why})",
-            EngineEventData(),
-        )
-        chosen = (
-            MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent)
-            if fork
-            else InProcessExecutor(retries=self._retries)
-        )
-        yield from chosen.execute(plan_context, execution_plan)
+        from pipelines.run_start import hold_root
+
+        with ExitStack() as held:  # the root's run lock, for the whole run (released however the run ends)
+            yield from hold_root(plan_context, held)  # lock, then sweep what a crashed run left
+            fork = self._choose(plan_context, execution_plan)
+            why = {"in_process": "configured", "multiprocess": "configured"}.get(
+                self._mode, "estimated from last runs"
+            )
+            yield DagsterEvent.engine_event(
+                plan_context,
+                f"longitude executor: {'a process per step' if fork else 'in-process'} ({why})",
+                EngineEventData(),
+            )
+            chosen = (
+                MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent)
+                if fork
+                else InProcessExecutor(retries=self._retries)
+            )
+            yield from chosen.execute(plan_context, execution_plan)
 
     def _choose(self, plan_context, execution_plan) -> bool:
         from dagster._core.definitions.reconstruct import ReconstructableJob

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from schemas.publish import crash_point, sweep
+from schemas.run_lock import run_lock
 
 # Dagster's per-event log lines are folded into our progress bar; --verbose shows them.
 # A step's failure is reported as its error's own message (StepFailedError), so Dagster's ERROR line with the
@@ -126,14 +127,29 @@ def run(
 ) -> Outcome:
     """Run every step; stop with BlockingCheckError when a blocking check fails.
 
-    First removes what a crashed run left under the root (staging areas; schemas.publish.sweep), so a rerun
+    Holds the root's run lock throughout (schemas.run_lock; RootBusyError at once when another run holds it),
+    and first removes what a crashed run left under the root (staging areas; schemas.publish.sweep), so a rerun
     starts from the last published versions.
     """
+    root = getattr(dict(defs.resources or {}).get("longitude"), "root", None)
+    if not root or not Path(root).is_dir():
+        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
+    with run_lock(Path(root).resolve(), wait=False, command="longitude materialize"):
+        sweep(Path(root).resolve())
+        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
+
+
+def _run_steps(
+    defs: dg.Definitions,
+    steps: list[Step],
+    instance: dg.DagsterInstance | None,
+    on_progress: Callable[[str, int, int], None] | None,
+    verbose: bool,
+    executor: str | None,
+    executor_config: dict | None,
+) -> Outcome:
     assets = list(defs.assets or ()) + list(defs.asset_checks or ())
     resources = dict(defs.resources or {})
-    root = getattr(resources.get("longitude"), "root", None)
-    if root and Path(root).is_dir():
-        sweep(Path(root).resolve())
     # With DAGSTER_HOME set, runs are recorded there, so `dagster dev` shows what the CLI materialized.
     instance = instance or (
         dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()

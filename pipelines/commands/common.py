@@ -75,16 +75,39 @@ def materialize_with_progress(
     """Materialize with a progress bar; True when every blocking check passed. The check summary is read from
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
     from rich.markup import escape
+
+    from pipelines import materialize
+    from pipelines.definitions import defs
+    from schemas.run_lock import RootBusyError, run_lock
+
+    try:
+        steps = materialize.plan(defs, select, partitions or None)
+    except materialize.SelectionError as err:
+        raise click.ClickException(str(err)) from None
+
+    def took_over(dead) -> None:
+        console.print(f"[yellow]Note:[/] took over the run lock of {escape(dead.describe())}, which ended without "
+                      "releasing it; what it left half-done is swept now and rebuilt by this run.")  # fmt: skip
+
+    try:  # one run per root at a time; materialize.run takes the same lock (a no-op inside this one)
+        ctx = click.get_current_context(silent=True)
+        command = f"longitude {ctx.info_name if ctx else 'materialize'}"  # materialize, demo
+        with run_lock(settings.root, wait=False, command=command, on_takeover=took_over):
+            return _materialize_steps(settings, steps, verbose=verbose, engine=engine)
+    except RootBusyError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _materialize_steps(
+    settings: "Settings", steps: list, *, verbose: bool, engine: tuple[str, dict] | None
+) -> bool:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines import materialize
     from pipelines.definitions import defs
     from pipelines.instance import root_instance
 
-    try:
-        steps = materialize.plan(defs, select, partitions or None)
-    except materialize.SelectionError as err:
-        raise click.ClickException(str(err)) from None
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     stopped: Exception | None = None
     with Progress(*columns, console=console, transient=False) as progress:

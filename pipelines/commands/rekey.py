@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from pipelines.commands.common import console, root_path
+from schemas.run_lock import LOCK_FILE, RootBusyError, run_lock
 
 # Kept across a re-key: what was delivered, and the root's pinned settings (shards, splits), re-pinned below.
-_KEPT = frozenset({"landing", "longitude.json"})
+_KEPT = frozenset({"landing", "longitude.json", LOCK_FILE})  # the lock file: held while deleting
 
 
 def derived_paths(root: Path) -> list[Path]:
@@ -45,8 +46,12 @@ def command(root: str | None, yes: bool) -> None:
     if doomed and not yes:
         names = ", ".join(p.name for p in doomed)
         click.confirm(f"Delete {names} under {path} and re-key?", abort=True, err=True)
-    # Delete first, pin last: a crash in between leaves the old pin on an emptied root, and a rerun finishes.
-    for p in doomed:
-        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
-    repin_secret(path, secret.encode())
+    try:  # never while a run writes the root (schemas.run_lock)
+        with run_lock(path, wait=False, command="longitude rekey"):
+            # Delete first, pin last: a crash in between leaves the old pin on an emptied root; a rerun finishes.
+            for p in derived_paths(path):
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            repin_secret(path, secret.encode())
+    except RootBusyError as err:
+        raise click.ClickException(str(err)) from None
     console.print(f"Re-keyed {path}: removed {len(doomed)} derived paths. Run `longitude materialize` to rebuild.")

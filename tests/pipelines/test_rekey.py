@@ -1,5 +1,7 @@
 """`longitude rekey`: the one way to change a root's secret; it deletes everything derived and re-pins."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,7 @@ from click.testing import CliRunner
 
 from pipelines.commands.rekey import command as rekey
 from pipelines.settings import SettingsError, pin, read_pinned, settings_from_env
+from schemas.run_lock import LOCK_FILE, run_lock
 from tests.conftest import TEST_SECRET
 
 NEW = "a-new-secret-for-this-root-5f3c9d"
@@ -28,7 +31,7 @@ def test_rekey_deletes_derived_outputs_keeps_landing_and_pins_the_new_secret(tmp
     old = read_pinned(root)["secret_fingerprint"]
     run = CliRunner().invoke(rekey, ["--root", str(root), "--yes"], env={"LONGITUDE_SECRET": NEW})
     assert run.exit_code == 0, run.output
-    assert sorted(p.name for p in root.iterdir()) == ["landing", "longitude.json"]
+    assert sorted(p.name for p in root.iterdir()) == [LOCK_FILE, "landing", "longitude.json"]  # the lock stays
     assert (root / "landing" / "fhir" / "a.json").exists()
     pinned = read_pinned(root)
     assert pinned["secret_fingerprint"] != old and pinned["n_shards"] == 2
@@ -57,3 +60,15 @@ def test_materialize_with_another_secret_stops_with_a_message_not_a_traceback(tm
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "different LONGITUDE_SECRET" in run.stderr and "longitude rekey" in run.stderr
     assert NEW not in run.stderr and (root / "meds" / "x.parquet").exists()  # nothing touched
+
+
+def test_rekey_while_a_run_holds_the_root_deletes_nothing(tmp_path: Path):
+    root = _built_root(tmp_path)
+    before = sorted(p.name for p in root.iterdir())
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "rekey", "--root", str(root), "--yes"]
+    with run_lock(root, wait=False, command="longitude materialize"):  # a run in this process holds the root
+        run = subprocess.run(cmd, capture_output=True, text=True, env={"LONGITUDE_SECRET": NEW},
+                             cwd=Path(__file__).resolve().parents[2], timeout=120)  # fmt: skip
+    assert run.returncode == 1 and "is being written by" in run.stderr, run.stderr[-2000:]
+    assert sorted(p.name for p in root.iterdir()) == sorted([*before, LOCK_FILE])
+    assert (root / "raw" / "x.parquet").exists() and read_pinned(root)["n_shards"] == 2
