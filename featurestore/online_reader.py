@@ -89,4 +89,3 @@ class OnlineReader:
     def get(self, subject_ids: list[int], as_of: datetime | list[datetime] | None = None) -> pl.DataFrame:
         """Wide features of several subjects, all from one version (OnlineStore.get)."""
         return self.for_subjects(list(subject_ids)).get(subject_ids, as_of)
-

@@ -1,4 +1,4 @@
-"""Online state rows as packed records (schemas.online_store.ONLINE_RECORD): a table to per-subject values, and back."""
+"""Online state rows as packed records (schemas.online_store.ONLINE_RECORD): table to per-subject values, back."""
 
 from collections.abc import Iterator, Mapping
 

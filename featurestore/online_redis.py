@@ -68,7 +68,9 @@ class RedisBackend:
                 f"expected {expected}; not published"
             )
         self._call(self.client.set, k["live"], b"1")
-        previous = self._call(lambda: self.client.set(k["current"], version, get=True))  # the flip: one atomic write, last
+        previous = self._call(
+            lambda: self.client.set(k["current"], version, get=True)
+        )  # the flip: one atomic write, last
         keep = {version.encode(), previous or b""}
         for old in self._call(self.client.smembers, k["versions"]):
             if old not in keep:

@@ -1,4 +1,7 @@
-"""A small HTTP endpoint over OnlineStore (stdlib only): GET /features/<subject_id>[?as_of=ISO][&all=1]."""
+"""A small HTTP endpoint over an online store (stdlib only): GET /features/<subject_id>[?as_of=ISO][&all=1].
+
+The store is the in-memory OnlineStore (every shard loaded at start) or an OnlineReader, which reads each
+request's subject from a key-value store: then the server holds no data and restarts at once."""
 
 import json
 from datetime import datetime
@@ -6,9 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from featurestore.online import OnlineStore
+from featurestore.online_backend import StoreError
+from featurestore.online_reader import OnlineReader
 
 
-def respond(store: OnlineStore, url: str) -> tuple[int, dict]:
+def respond(store: OnlineStore | OnlineReader, url: str) -> tuple[int, dict]:
     """(HTTP status, JSON body) for one request path; no I/O, so it is testable without a socket."""
     parsed = urlparse(url)
     parts = [p for p in parsed.path.split("/") if p]
@@ -20,6 +25,13 @@ def respond(store: OnlineStore, url: str) -> tuple[int, dict]:
     except ValueError:
         return 400, {"error": "as_of must be an ISO time, e.g. 2019-05-01T00:00:00"}
     subject = int(parts[1])
+    if not -(2**63) <= subject < 2**63:
+        return 404, {"error": "subject ids are 64-bit integers"}
+    if isinstance(store, OnlineReader):  # one read: names and values from the same published version
+        try:
+            store = store.for_subjects([subject])
+        except StoreError as err:  # names the store, never data
+            return 503, {"error": str(err)}
     if query.get("all", ["0"])[0] in ("1", "true"):
         vector = store.vector(subject, as_of)
         features = {
@@ -30,8 +42,15 @@ def respond(store: OnlineStore, url: str) -> tuple[int, dict]:
     return 200, {"subject_id": subject, "as_of": as_of.isoformat() if as_of else "now", "features": features}
 
 
-def serve(store: OnlineStore, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until interrupted; one warm store shared by every request."""
+def serve(store: OnlineStore | OnlineReader, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve until interrupted; one store (warm, or a reader of a key-value store) shared by every request."""
+    make_server(store, host, port).serve_forever()
+
+
+def make_server(
+    store: OnlineStore | OnlineReader, host: str = "127.0.0.1", port: int = 8765
+) -> ThreadingHTTPServer:
+    """The server, bound (port 0: a free port, in server_address) but not yet serving."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -46,4 +65,4 @@ def serve(store: OnlineStore, host: str = "127.0.0.1", port: int = 8765) -> None
         def log_message(self, format: str, *args) -> None:  # subject ids in paths stay out of the logs
             return
 
-    ThreadingHTTPServer((host, port), Handler).serve_forever()
+    return ThreadingHTTPServer((host, port), Handler)

@@ -97,7 +97,7 @@ def labels_command(
 @click.option("--root", default=None, help="Data root (default: the group's --root).")
 @click.option("--spec", default=None, help="Feature spec name (default: the group's --spec, else default).")
 @click.option("--as-of", "as_of", default=None, help="ISO time in the data's timeline (default: now, UTC).")
-@click.option("--materialize", is_flag=True, help="(Re)build the online table for the spec first.")
+@click.option("--materialize", is_flag=True, help="(Re)build the online table (or store) for the spec first.")
 @click.option("--all", "show_all", is_flag=True, help="Print every feature, not only the non-default ones.")
 @click.option(
     "--serve",
@@ -105,6 +105,24 @@ def labels_command(
     type=int,
     default=None,
     help="Serve GET /features/<subject_id>?as_of=... on 127.0.0.1:PORT instead of printing.",
+)
+@click.option(
+    "--online-store",
+    "online_store",
+    type=click.Choice(["memory", "local", "redis"]),
+    default="memory",
+    envvar="LONGITUDE_ONLINE_STORE",
+    show_default=True,
+    help="memory: load every shard's online table into this process; local: the SQLite store under the root; "
+    "redis: the Redis server of --redis-url. With local or redis, --materialize writes a new version into "
+    "the store and lookups read only their subjects from it.",
+)
+@click.option(
+    "--redis-url",
+    "redis_url",
+    default=None,
+    envvar="LONGITUDE_REDIS_URL",
+    help="redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0; env LONGITUDE_REDIS_URL).",
 )
 @click.pass_context
 def online_command(
@@ -116,38 +134,68 @@ def online_command(
     materialize: bool,
     show_all: bool,
     port: int | None,
+    online_store: str,
+    redis_url: str | None,
 ) -> None:
     """Latest features of SUBJECT_IDS as of now (or --as-of), from the materialized online table, as JSON."""
     from featurestore.online import OnlineStore, materialize_online
+    from featurestore.online_backend import StoreError
 
     path = root_path(root or ctx.obj["root"])
     spec = spec or ctx.obj["spec"] or "default"
     try:
-        if materialize:
-            counts = materialize_online(path, spec)
-            console.print(f"online table for {spec!r}: {sum(counts.values())} state rows in {len(counts)} shards")
-        if not subject_ids and port is None:
+        if online_store != "memory":
+            store = _store_reader(path, spec, online_store, redis_url, materialize)
+            if not subject_ids and port is None:
+                return
+        else:
+            if materialize:
+                counts = materialize_online(path, spec)
+                console.print(
+                    f"online table for {spec!r}: {sum(counts.values())} state rows in {len(counts)} shards"
+                )
+            if not subject_ids and port is None:
+                return
+            from featurestore.spec import load_spec
+
+            store = OnlineStore.open(path, load_spec(spec).name)
+        if port is not None:
+            from featurestore.serve import serve
+
+            console.print(f"serving {len(store.feature_names)} features on http://127.0.0.1:{port}/features/<id>")
+            serve(store, port=port)
             return
-        from featurestore.spec import load_spec
-
-        store = OnlineStore.open(path, load_spec(spec).name)
-    except (FileNotFoundError, ValueError) as err:
+        view = store if isinstance(store, OnlineStore) else store.for_subjects(list(subject_ids))
+    except (FileNotFoundError, ValueError, StoreError) as err:
         raise click.ClickException(str(err)) from None
-    if port is not None:
-        from featurestore.serve import serve
-
-        console.print(f"serving {len(store.feature_names)} features on http://127.0.0.1:{port}/features/<id>")
-        serve(store, port=port)
-        return
     when = datetime.fromisoformat(as_of) if as_of else None
     result = {}
     for sid in subject_ids:
         if show_all:
-            vec = store.vector(sid, when)
+            vec = view.vector(sid, when)
             result[str(sid)] = {
-                n: None if v != v else float(v) for n, v in zip(store.feature_names, vec.tolist(), strict=True)
+                n: None if v != v else float(v) for n, v in zip(view.feature_names, vec.tolist(), strict=True)
             }
         else:
-            result[str(sid)] = store.lookup(sid, when)
+            result[str(sid)] = view.lookup(sid, when)
     json.dump(result, sys.stdout, indent=1)
     sys.stdout.write("\n")
+
+
+def _store_reader(path, spec: str, kind: str, redis_url: str | None, materialize: bool):
+    """An OnlineReader of the local or Redis store (after pushing a new version with --materialize)."""
+    from featurestore.online_backend import open_backend
+    from featurestore.online_reader import OnlineReader
+    from featurestore.spec import load_spec
+
+    backend = open_backend(kind, path, redis_url)
+    if materialize:
+        from featurestore.online_push import push_online
+
+        started = time.perf_counter()
+        counts = push_online(path, backend, spec)
+        console.print(
+            f"online store ({kind}) for {spec!r}: {sum(counts.values())} subjects in {len(counts)} shards, "
+            f"published in {time.perf_counter() - started:.1f}s"
+        )
+    return OnlineReader(backend, load_spec(spec).name)
