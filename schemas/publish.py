@@ -21,7 +21,8 @@ An object store implements the same calls with write-once objects under `<name>/
 object at a fixed key written last (the pointer); only the local filesystem is implemented here.
 
 `LONGITUDE_CRASH_AT=<point>[#n]` kills the process (SIGKILL) the n-th time it reaches a named `crash_point`,
-for the fault-injection tests; unset, a crash point costs one dictionary lookup.
+for the fault-injection tests (`list:<file>` records every point a run reaches instead); unset, a crash point
+costs one dictionary lookup.
 """
 
 import json
@@ -40,6 +41,9 @@ from pathlib import Path
 MANIFEST = "_manifest.json"
 FORMAT = "longitude-publish/1"
 CRASH_ENV = "LONGITUDE_CRASH_AT"
+BUILD_ENV = "LONGITUDE_BUILD"  # names the build an open partition set belongs to (a UI backfill's runs share one)
+_BUILD = ".build"
+_LIST = "list:"  # LONGITUDE_CRASH_AT=list:<file>: append each point reached to the file, kill nothing
 _STAGING = ".staging"
 _DONE = ".done-"
 _LEGACY = re.compile(r"^\..+\.(staging|old)-[0-9a-f]{8}$")  # swap_dir's leftovers before this protocol
@@ -54,6 +58,10 @@ def crash_point(name: str) -> None:
     """Kill this process with SIGKILL when LONGITUDE_CRASH_AT names this point (fault-injection tests)."""
     wanted = os.environ.get(CRASH_ENV)
     if not wanted:
+        return
+    if wanted.startswith(_LIST):  # the sweep's reference run: record every point reached, in order
+        with open(wanted.removeprefix(_LIST), "a", encoding="utf-8") as log:
+            log.write(name + "\n")
         return
     point, _, nth = wanted.partition("#")
     if point != name:
@@ -402,8 +410,8 @@ class PartitionStage:
         # Renaming the open area away first means a crash from here on leaves no half-consumed open set.
         staged = versions_dir(self.final) / (_new_vid() + _STAGING)
         os.replace(self.dir, staged)
-        for mark in staged.glob(f"{_DONE}*"):  # our own staging area, not a reader's listing
-            mark.unlink()
+        for mark in [*staged.glob(f"{_DONE}*"), staged / _BUILD]:  # our own staging area, not a reader's listing
+            mark.unlink(missing_ok=True)
         current = current_version(self.final)
         if current is not None:
             regexes = [_pattern_regex(p) for p in self.owns]
@@ -421,6 +429,8 @@ def partition_stage(
     current version's other files, once every key in `keys` has committed; until then readers see the old set."""
     open_dir = versions_dir(Path(final)) / f"open-{group}"
     open_dir.mkdir(parents=True, exist_ok=True)
+    if not (open_dir / _BUILD).exists():  # which build opened the set: `sweep(keep_build=...)` spares its own
+        (open_dir / _BUILD).write_text(os.environ.get(BUILD_ENV, ""), encoding="utf-8")
     (open_dir / f"{_DONE}{key}").unlink(missing_ok=True)
     regexes = [_pattern_regex(p) for p in drop]
     for rel in _visible_files(open_dir):
@@ -432,9 +442,18 @@ def partition_stage(
 # ---------------------------------------------------------------------------------------------- recovery
 
 
-def sweep(root: Path, skip: Sequence[str] = ("landing", "models")) -> list[Path]:
+def _opened_by(open_dir: Path) -> str:
+    try:
+        return (open_dir / _BUILD).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def sweep(root: Path, skip: Sequence[str] = ("landing", "models"), *, keep_build: str = "") -> list[Path]:
     """Remove what a crashed run left (staging and open areas, half-made links, the old swap_dir's
-    `.X.staging-*`/`.X.old-*` directories); call at the start of a run. Returns what was removed."""
+    `.X.staging-*`/`.X.old-*` directories); call at the start of a run, holding the root's run lock
+    (schemas.run_lock). `keep_build`: open partition sets that build opened are kept (the earlier partition
+    runs of one UI backfill, which each sweep at their start). Returns what was removed."""
     removed = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -444,6 +463,8 @@ def sweep(root: Path, skip: Sequence[str] = ("landing", "models")) -> list[Path]
             path = here / d
             if d.endswith(".versions") and d.startswith("."):
                 for entry in path.iterdir():
+                    if entry.name.startswith("open-") and keep_build and _opened_by(entry) == keep_build:
+                        continue
                     if entry.name.endswith(_STAGING) or entry.name.startswith("open-"):
                         shutil.rmtree(entry, ignore_errors=True)
                         removed.append(entry)
@@ -452,7 +473,7 @@ def sweep(root: Path, skip: Sequence[str] = ("landing", "models")) -> list[Path]
                 removed.append(path)
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for f in filenames:  # half-made links, and temp files a killed atomic write left (`.<name>.*.tmp`)
-            if f.startswith(".") and (".link-" in f or f.endswith(".tmp")):
+            if f.startswith(".") and (".link-" in f or f.endswith((".tmp", ".tmp.wal"))):  # .wal: DuckDB's
                 (here / f).unlink(missing_ok=True)
                 removed.append(here / f)
     return removed

@@ -2,9 +2,16 @@
 
 The process kills itself at a named point (schemas.publish.crash_point, via LONGITUDE_CRASH_AT), so every
 crash lands at the same place on every machine: `step:<n>` before the n-th step (each asset boundary),
-`write#<n>` after the n-th file is written aside but before its rename (inside the big steps), and the
-publish points. One crash runs in `make test`; LONGITUDE_CRASH_SWEEP=1 runs every step boundary, every publish
-point and seeded random writes (~15 minutes on 2 shared cores).
+`write#<n>` after the n-th file is written aside but before its rename (inside the steps: raw ingest, MEDS,
+ledgers, check results, ...), and the publish points. The reference run lists every point it reaches
+(`LONGITUDE_CRASH_AT=list:<file>`); the sweep draws from that list.
+
+* `make test` (integration tier): one crash inside the MEDS build.
+* `LONGITUDE_CRASH_SWEEP=1`: every step boundary, and a seeded sample inside the steps (writes, publish points,
+  plus a crash while rebuilding a complete root): ~30 points, ~35 min on 2 shared cores.
+  `LONGITUDE_CRASH_SEED=<n>` draws another sample (default 15).
+* `LONGITUDE_CRASH_SWEEP=all`: every point the reference run reached (a few hundred; hours).
+`LONGITUDE_CRASH_REPORT=<file>` writes each point's outcome as JSON (BENCHMARKS.md, issue 15).
 """
 
 import hashlib
@@ -14,6 +21,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +30,7 @@ import pytest
 from quality.integrity import ledger_balances
 from schemas.layout import Layout
 from schemas.publish import CRASH_ENV, files_under, versions_dir
+from schemas.run_lock import holder
 from tests.conftest import TEST_SECRET, write_bundle, write_ndjson
 from tests.fhir_fixtures import condition, encounter, lab, patient
 
@@ -32,7 +41,9 @@ CURATED = ("meds", "notes", "imaging", "tokens", "features")
 # Every asset a data engineer's night run builds, short of training a model and the stewards' site.
 SELECT = ["*catalog", "*trajectories", "*online_features", "*features_readmission_30d", "*imaging_series",
           "*imaging_studies", "*imaging_fhir_links", "*notes_deidentified", "*meds_dataset_metadata"]  # fmt: skip
-SWEEP = os.environ.get("LONGITUDE_CRASH_SWEEP") == "1"
+SWEEP = os.environ.get("LONGITUDE_CRASH_SWEEP", "")
+SEED = int(os.environ.get("LONGITUDE_CRASH_SEED", "15"))
+INNER_SAMPLE = 6  # seeded `write#n` points in the sweep; each publish kind gets 2 (partition-marked: all)
 
 
 def _materialize(root: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
@@ -95,11 +106,44 @@ def _leftovers(root: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], tuple[int, int]]:
     root = _landing(tmp_path_factory.mktemp("reference"))
-    run = _materialize(root)
+    points = root.parent / "points.txt"
+    run = _materialize(root, crash_at=f"list:{points}")  # kills nothing: lists every crash point reached
     assert run.returncode == 0, run.stderr[-3000:]
     curated = _curated(root)
     assert any(k.startswith("meds/data/") for k in curated) and any(k.startswith("tokens/") for k in curated)
     return root, curated, _events(root)
+
+
+def _reached(reference) -> list[str]:
+    """Every crash point of the reference run, as `LONGITUDE_CRASH_AT` names it (`write#7`, `step:3`), in order."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in (reference[0].parent / "points.txt").read_text().split():
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if name.startswith("step:") else f"{name}#{seen[name]}")
+    return out
+
+
+def sweep_points(reached: list[str], mode: str, seed: int) -> list[str]:
+    """The points a sweep kills at: all reached (`all`), or every step boundary and a seeded sample inside.
+
+    >>> pts = ["step:0", "write#1", "write#2", "publish:pointer-swapped#1", "step:1", "write#3"]
+    >>> sweep_points(pts, "all", 0) == pts
+    True
+    >>> [p for p in sweep_points(pts, "1", 0) if p.startswith("step:")]
+    ['step:0', 'step:1']
+    """
+    if mode == "all":
+        return reached
+    rng = random.Random(seed)
+    steps = [p for p in reached if p.startswith("step:")]
+    writes = [p for p in reached if p.startswith("write#")]
+    chosen = rng.sample(writes, min(INNER_SAMPLE, len(writes)))
+    for kind in ("publish:manifest-written", "publish:version-renamed", "publish:pointer-swapped"):
+        hits = [p for p in reached if p.startswith(f"{kind}#")]
+        chosen += rng.sample(hits, min(2, len(hits)))
+    chosen += [p for p in reached if p.startswith("publish:partition-marked#")]
+    return [p for p in reached if p in steps or p in chosen]  # in run order
 
 
 def _crash_then_rerun(reference, tmp_path: Path, point: str, *, may_finish: bool = False) -> bool:
@@ -115,13 +159,16 @@ def _crash_then_rerun(reference, tmp_path: Path, point: str, *, may_finish: bool
     # What a reader sees right after the kill: never more events than a whole run (nothing doubled).
     raw_events, meds_rows = _events(root)
     assert raw_events <= ref_events[0] and meds_rows in (0, ref_events[1]), point  # the MEDS set is whole
+    assert holder(root) is not None and holder(root).pid != os.getpid()  # the killed run's lock is left ...
     rerun = _materialize(root)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "took over the run lock" in rerun.stderr, point  # ... and the rerun takes it over, saying so
     assert _curated(root) == ref_curated, f"{point}: curated output differs from an uninterrupted run"
     assert _events(root) == ref_events
     assert not _leftovers(root)
     ledgers = files_under(Layout(root).quality / "ledger", "**/*.parquet")
     assert ledgers and ledger_balances(ledgers).passed
+    assert holder(root) is None  # released
     return True
 
 
@@ -145,26 +192,30 @@ def test_a_kill_inside_the_meds_build_then_a_rerun_gives_identical_output(refere
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SWEEP, reason="the full crash sweep runs with LONGITUDE_CRASH_SWEEP=1 (~15 min)")
-def test_every_step_boundary(reference, tmp_path_factory: pytest.TempPathFactory):
-    n = 0  # step:<n> past the last step never fires: that run completes and the sweep is done
-    while _crash_then_rerun(reference, tmp_path_factory.mktemp(f"step{n}"), f"step:{n}", may_finish=True):
-        n += 1
-    assert n >= 10
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not SWEEP, reason="the full crash sweep runs with LONGITUDE_CRASH_SWEEP=1 (~15 min)")
-@pytest.mark.parametrize("point", ["publish:manifest-written#3", "publish:version-renamed#5",
-                                   "publish:pointer-swapped#7", "publish:partition-marked#2"])  # fmt: skip
-def test_every_publish_point(reference, tmp_path: Path, point: str):
-    _crash_then_rerun(reference, tmp_path / "a", point)
-    _assert_rerun_over_a_crashed_rebuild(reference, tmp_path / "b", point)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not SWEEP, reason="the full crash sweep runs with LONGITUDE_CRASH_SWEEP=1 (~15 min)")
-@pytest.mark.parametrize("seed", range(4))
-def test_random_points_inside_the_steps(reference, tmp_path: Path, seed: int):
-    nth = random.Random(seed).randint(1, 60)  # ~70 files are written in a run of this root
-    _crash_then_rerun(reference, tmp_path, f"write#{nth}")
+@pytest.mark.timeout(12 * 3600)  # `all`: ~200 points of about a minute each
+@pytest.mark.skipif(SWEEP not in ("1", "all"), reason="the crash sweep runs with LONGITUDE_CRASH_SWEEP=1 or all")
+def test_crash_sweep(reference, tmp_path_factory: pytest.TempPathFactory):
+    reached = _reached(reference)
+    points = sweep_points(reached, SWEEP, SEED)
+    assert sum(p.startswith("step:") for p in points) >= 10 and (SWEEP == "all" or len(points) < len(reached))
+    kinds = {p.partition("#")[0]: p for p in reversed(points) if p.startswith("publish:")}
+    rebuild = set(kinds.values())  # the first point of each publish kind: also crash a rebuild of a whole root
+    outcomes, failed = [], []
+    for i, point in enumerate(points):
+        started = time.perf_counter()
+        where = tmp_path_factory.mktemp(f"point{i}")
+        try:
+            _crash_then_rerun(reference, where, point)
+            if point in rebuild:
+                _assert_rerun_over_a_crashed_rebuild(reference, where / "rebuild", point)
+            result = "identical"
+        except AssertionError as err:
+            result = f"FAILED: {str(err).splitlines()[0][:300]}"
+            failed.append(point)
+        outcomes.append({"point": point, "result": result, "seconds": round(time.perf_counter() - started, 1)})
+        shutil.rmtree(where, ignore_errors=True)
+        print(f"{point}: {result} ({outcomes[-1]['seconds']} s)", flush=True)
+    if report := os.environ.get("LONGITUDE_CRASH_REPORT"):
+        body = {"mode": SWEEP, "seed": SEED, "reached": len(reached), "killed": len(points), "points": outcomes}
+        Path(report).write_text(json.dumps(body, indent=1) + "\n")
+    assert not failed, f"{len(failed)} of {len(points)} crash points did not rerun to identical output: {failed}"
