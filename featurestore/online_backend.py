@@ -4,16 +4,13 @@ A feature set (one compiled spec) is written as a new *version*: `begin` stores 
 the per-subject values (schemas.online_store), `publish` moves the spec's pointer to it in one atomic write
 and then drops versions older than the one it replaced. `get_many` reads the pointer first and then the
 values of that version, from one consistent view: a reader sees the old version or the new one, never a mix.
-Backends: `SqliteBackend` (the local default, one file under the root) and `RedisBackend` (networked).
+Backends: `SqliteBackend` (the local default, one file under the root) and `RedisBackend` (networked),
+opened by name with `featurestore.online_open.open_backend`.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
-
-BACKENDS = ("local", "redis")
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class StoreError(RuntimeError):
@@ -56,23 +53,6 @@ class OnlineBackend(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_backend(kind: str, root: Path | None = None, redis_url: str | None = None) -> OnlineBackend:
-    """`local`: the SQLite store under ROOT (schemas.online_store); `redis`: the Redis server at redis_url."""
-    if kind == "local":
-        if root is None:
-            raise StoreError("the local online store needs a root")
-        from featurestore.online_sqlite import SqliteBackend
-        from schemas.layout import Layout
-        from schemas.online_store import local_store_path
-
-        return SqliteBackend(local_store_path(Layout(root)))
-    if kind == "redis":
-        from featurestore.online_redis import RedisBackend
-
-        return RedisBackend(redis_url or DEFAULT_REDIS_URL)
-    raise StoreError(f"unknown online store {kind!r}; use one of {', '.join(BACKENDS)}")
 
 
 def new_version() -> str:

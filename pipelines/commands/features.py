@@ -184,7 +184,7 @@ def online_command(
 
 def _store_reader(path, spec: str, kind: str, redis_url: str | None, materialize: bool):
     """An OnlineReader of the local or Redis store (after pushing a new version with --materialize)."""
-    from featurestore.online_backend import open_backend
+    from featurestore.online_open import open_backend
     from featurestore.online_reader import OnlineReader
     from featurestore.spec import load_spec
 

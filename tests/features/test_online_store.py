@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from featurestore.offline import get_features
 from featurestore.online import OnlineStore, materialize_online
-from featurestore.online_backend import StoreError, open_backend
+from featurestore.online_backend import StoreError
+from featurestore.online_open import open_backend
 from featurestore.online_push import push_online
 from featurestore.online_reader import OnlineReader
 from featurestore.online_redis import RedisBackend
