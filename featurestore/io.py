@@ -1,13 +1,14 @@
 """A streaming, atomic Parquet writer: schemas.io.write_parquet's rules (conform, write aside, fsync, rename)
 for outputs too large to hold at once."""
 
-import os
-import tempfile
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from schemas.atomic import replacing
 from schemas.io import conform
 
 _OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
@@ -21,10 +22,10 @@ class ParquetStream:
         self.rows = 0
 
     def __enter__(self) -> "ParquetStream":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        self._writer = pq.ParquetWriter(self._tmp, self.schema, **_OPTIONS)
+        with ExitStack() as stack:
+            self._tmp = stack.enter_context(replacing(self.path))  # the one single-file protocol: schemas.atomic
+            self._writer = pq.ParquetWriter(str(self._tmp), self.schema, **_OPTIONS)
+            self._replacing = stack.pop_all()
         return self
 
     def write(self, table: pa.Table) -> None:
@@ -34,12 +35,7 @@ class ParquetStream:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self._writer.close()
-            if exc_type is None:
-                fd = os.open(self._tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(self._tmp, self.path)
-        finally:
-            Path(self._tmp).unlink(missing_ok=True)
+        except BaseException:
+            self._replacing.__exit__(*sys.exc_info())  # the temp file goes; the target is untouched
+            raise
+        self._replacing.__exit__(exc_type, exc, tb)  # clean: fsync and rename over the target; else discard

@@ -157,7 +157,8 @@ def celery_config_module(config: Mapping[str, Any], folder: Path) -> Path:
     if config.get("backend"):
         lines.append(f"result_backend = {str(config['backend'])!r}")
     lines += [f"{key} = {value!r}" for key, value in (config.get("config_source") or {}).items()]
-    module = folder / "dagster_celery_config.py"
-    module.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    module.chmod(0o600)  # a broker URL may carry a password
+    from schemas.atomic import write_text
+
+    module = write_text("\n".join(lines) + "\n", folder / "dagster_celery_config.py")  # mode 0600: a broker URL
+    module.chmod(0o600)  # may carry a password (and a file written before this stays so)
     return folder

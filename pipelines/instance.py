@@ -8,6 +8,7 @@ import dagster as dg
 from dagster._core.storage.event_log.sqlite.consolidated_sqlite_event_log import ConsolidatedSqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 
+from schemas.atomic import write_text
 from schemas.layout import Layout
 
 _MARK = "# Written by longitude for this root; delete the line to keep your own edits.\n"
@@ -36,10 +37,7 @@ def ensure_dagster_home(layout: Layout) -> Path:
     wanted = _dagster_yaml(home)
     current = config.read_text() if config.exists() else None
     if current != wanted and (current is None or current.startswith(_MARK)):
-        home.mkdir(parents=True, exist_ok=True)
-        aside = config.with_name(f".dagster.yaml.{os.getpid()}.tmp")
-        aside.write_text(wanted)
-        aside.replace(config)  # atomic: a concurrent `longitude ui` never reads half a file
+        write_text(wanted, config)  # atomic: a concurrent `longitude ui` never reads half a file
     return home
 
 

@@ -166,9 +166,13 @@ def run_quality(
     site = site_dir(layout.quality)
     if gx:
         t = time.perf_counter()
-        report.gx_outcomes = len(
-            validate_gx(jobs if jobs is not None else plan(layout.root, now=now), site / "gx", progress=verbose)
-        )
+        from schemas.publish import publishing
+
+        with publishing(site / "gx") as docs:  # Data Docs switch whole: a crash mid-build leaves the last site
+            report.gx_outcomes = len(
+                validate_gx(jobs if jobs is not None else plan(layout.root, now=now), docs.dir, progress=verbose)
+            )
+            docs.dir.mkdir(exist_ok=True)  # GX builds the folder afresh; none when nothing was validated
         timings["great_expectations"] = time.perf_counter() - t
     t = time.perf_counter()
     write_results(report, layout)

@@ -138,10 +138,10 @@ def write_timeline(timeline: Timeline, out_dir: Path) -> TimelineFiles:
     files = TimelineFiles(out_dir / f"{timeline.subject_id}.html", out_dir / f"{timeline.subject_id}.png")
     html = timeline_html(spec, timeline.subject_id)
     png = vlc.vegalite_to_png(spec, scale=2, allowed_base_urls=[])  # no URL may be fetched while rendering
+    from schemas.atomic import write_bytes
+
     for path, body in ((files.html, html.encode()), (files.png, png)):
-        aside = path.with_name(f".{path.name}.tmp")
-        aside.write_bytes(body)
-        aside.replace(path)  # atomic: a page being served is never half written
+        write_bytes(body, path)  # atomic: a page being served is never half written
     return files
 
 

@@ -1,13 +1,11 @@
 """Atomic, schema-checked, byte-reproducible Parquet and text writes: the one write boundary."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.publish import crash_point
+from schemas import atomic
 
 # zstd level 3: ~2x smaller than snappy on event data at about the same write speed.
 _PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
@@ -28,13 +26,6 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.cast(schema)
 
 
-def _atomic_target(path: Path) -> tuple[Path, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return path, tmp
-
-
 def write_parquet(
     table: pa.Table, path: Path, schema: pa.Schema, row_group_size: int = 1 << 17, *, durable: bool = True
 ) -> Path:
@@ -53,30 +44,14 @@ def write_parquet(
 
 
 def write_text(text: str, path: Path) -> Path:
-    """Write a text file atomically."""
-    return _write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    """Write a text file atomically (schemas.atomic)."""
+    return atomic.write_text(text, path)
 
 
 def _write_atomically(path: Path, write, durable: bool = True) -> Path:
-    path, tmp = _atomic_target(Path(path))
-    try:
-        write(tmp)
-        if durable:
-            _fsync(tmp)
-        crash_point("write")  # a temp file written, not yet renamed: for the fault-injection tests
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with atomic.replacing(path, durable=durable) as tmp:
+        write(str(tmp))
+    return Path(path)
 
 
 def swap_dir(new: Path, final: Path) -> None:

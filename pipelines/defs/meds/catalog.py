@@ -2,6 +2,7 @@
 
 import duckdb
 
+from schemas.atomic import replacing
 from schemas.layout import Layout
 from schemas.publish import files_under
 
@@ -30,24 +31,22 @@ def write_catalog(layout: Layout) -> list[str]:
     A view names the exact files published when it was built (schemas.publish), never a glob that could
     reach a staging area; the catalog is rebuilt after every MEDS build.
     """
-    tmp = layout.catalog.with_name(".catalog.duckdb.tmp")
-    tmp.unlink(missing_ok=True)
     made = []
-    con = duckdb.connect(str(tmp))
-    try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS phi")
-        for schema, view, pattern in VIEWS:
-            top, _, rest = pattern.partition("/")
-            files = files_under(layout.root / top, rest)
-            if not files:
-                continue
-            paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            con.execute(
-                f"CREATE VIEW {schema}.{view} AS "
-                f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
-            )
-            made.append(f"{schema}.{view}")
-    finally:
-        con.close()
-    tmp.replace(layout.catalog)
+    with replacing(layout.catalog, create=False) as tmp:  # DuckDB makes its own file; closed = checkpointed
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("CREATE SCHEMA IF NOT EXISTS phi")
+            for schema, view, pattern in VIEWS:
+                top, _, rest = pattern.partition("/")
+                files = files_under(layout.root / top, rest)
+                if not files:
+                    continue
+                paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+                con.execute(
+                    f"CREATE VIEW {schema}.{view} AS "
+                    f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+                )
+                made.append(f"{schema}.{view}")
+        finally:
+            con.close()
     return made
