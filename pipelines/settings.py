@@ -106,9 +106,9 @@ def demo_secret(root: Path, create: bool) -> bytes | None:
             f"{root} holds data keyed with a real secret; `longitude demo` needs a new root (pass --root)."
         )
     if not path.exists():
-        from schemas.atomic import write_text
-
-        write_text(secrets.token_hex(32) + "\n", path)  # whole or absent (a torn secret would re-key), mode 0600
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
     _write_pinned(root, {**pinned, DEMO_KEY: True})
     return path.read_text().strip().encode()
 
@@ -139,7 +139,7 @@ def resolve_root_values(
     do); an environment variable that contradicts it is overruled with a warning, so `dagster dev` or
     `longitude ui` started with a stale LONGITUDE_SHARDS never re-shards an existing root."""
     env = os.environ if environ is None else environ
-    root_path = Path(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT).resolve()
+    root_path = _local_root(root or env.get("LONGITUDE_ROOT") or DEFAULT_ROOT)
     pinned = read_pinned(root_path)
     env_shards = int(env["LONGITUDE_SHARDS"]) if env.get("LONGITUDE_SHARDS") else None
     env_fractions = parse_splits(env["LONGITUDE_SPLITS"]) if env.get("LONGITUDE_SPLITS") else None
@@ -166,6 +166,22 @@ def resolve_root_values(
         strict=strict if strict is not None else env.get("LONGITUDE_STRICT", "").lower() in ("1", "true", "yes"),
         workers=int(env.get("LONGITUDE_WORKERS") or 0),
     )
+
+
+def _local_root(text: str | Path) -> Path:
+    """The root as an absolute local path; a URL stops here instead of becoming a local folder named `s3:`."""
+    from schemas.store import RootError, parse_root
+
+    try:
+        parsed = parse_root(text)
+    except RootError as err:
+        raise SettingsError(str(err)) from None
+    if isinstance(parsed, str):
+        raise SettingsError(
+            f"{parsed}: an object-store root runs through `longitude materialize --root {parsed}` (a working copy "
+            f"per run, docs/scale-out.md); this needs a local root"
+        )
+    return parsed
 
 
 def _warn_overruled(root: Path, variable: str, from_env: object, pinned: object) -> None:
@@ -238,9 +254,11 @@ def read_pinned(root: Path) -> dict:
 
 def _write_pinned(root: Path, body: dict) -> None:
     """Write longitude.json atomically (a torn file would unpin the root's secret)."""
-    from schemas.atomic import write_text
-
-    write_text(json.dumps(body, indent=2) + "\n", Path(root) / ROOT_SETTINGS_FILE)
+    path = Path(root) / ROOT_SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(body, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def pin(settings: Settings) -> None:

@@ -36,13 +36,18 @@ def use_settings(
     workers: int = 0,
     strict: bool = False,
     demo: bool = False,
+    object_store: bool = False,
 ) -> "Settings":
     """Resolve settings, pin them for the code location (which reads the environment once), or exit clearly.
 
     Only `longitude demo` may start a new root; anything else needs an existing one (a mistyped --root would
-    otherwise become a new, empty root)."""
+    otherwise become a new, empty root). `object_store`: the command runs steps, so `--root s3://...` is a
+    run's working copy of that root (pipelines.commands.store_root); other commands refuse a URL."""
+    from pipelines.commands import store_root
     from pipelines.settings import SECRET_ENV, SettingsError, pin, settings_from_env
 
+    if object_store:
+        root = store_root.local_root(root, new_root_ok=demo)
     if not demo:
         existing_root(root)
     try:
@@ -105,6 +110,7 @@ def _materialize_steps(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines import materialize
+    from pipelines.commands import store_root
     from pipelines.definitions import defs
     from pipelines.instance import root_instance
 
@@ -115,6 +121,7 @@ def _materialize_steps(
 
         def on_progress(label: str, done: int, total: int) -> None:
             progress.update(task, completed=done, description=label)
+            store_root.push(settings.root)  # an object-store root: what the steps so far published, to the store
 
         from quality.verbosity import library_output
 
@@ -133,6 +140,7 @@ def _materialize_steps(
                 )
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
+            store_root.push(settings.root)  # what the steps before the stop published stays published
     if stopped is not None:
         console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
         failed = getattr(stopped, "failed", [])
@@ -141,7 +149,8 @@ def _materialize_steps(
     for label, seconds in outcome.materialized:
         console.print(f"  {seconds:6.1f}s  {escape(label)}")
     ran = {(asset, check) for asset, check, _, _ in outcome.checks}
-    console.print(f"Materialized {len(outcome.materialized)} steps under {settings.root}; {len(ran)} checks ran.")
+    where = settings.layout.store_url or settings.root
+    console.print(f"Materialized {len(outcome.materialized)} steps under {where}; {len(ran)} checks ran.")
     print_check_rows(settings.root, ran, only_failed=False)
     return True
 
@@ -174,7 +183,14 @@ def print_check_rows(
 
 
 def root_path(root: str | None) -> Path:
-    return Path(root or os.environ.get("LONGITUDE_ROOT") or "./longitude-data").resolve()
+    """A local root; a mistyped URL, or an object-store root for a command that reads a local one, stops here."""
+    from pipelines.commands.store_root import is_working_copy, refuse_object_store
+
+    path = Path(root or os.environ.get("LONGITUDE_ROOT") or "./longitude-data")
+    if not is_working_copy(path):
+        ctx = click.get_current_context(silent=True)
+        refuse_object_store(root, ctx.info_name if ctx else "this command")
+    return path.resolve()
 
 
 def is_root(path: Path) -> bool:

@@ -20,7 +20,7 @@ def command(patients: int, seed: int, root: str | None, shards: int | None, verb
 
     from synthetic import generate_landing
 
-    settings = use_settings(root, shards, None, demo=True)
+    settings = use_settings(root, shards, None, demo=True, object_store=True)
     landing = settings.layout.landing
     started = time.perf_counter()
     columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -32,7 +32,12 @@ def command(patients: int, seed: int, root: str | None, shards: int | None, verb
     if isinstance(summary, dict):
         console.print({k: v for k, v in summary.items() if not isinstance(v, dict | list)})
     ok = materialize_with_progress(settings, None, verbose=verbose)
-    _where_to_look(settings.root)
+    if settings.layout.store_url:  # the working copy goes away with this process: point at the store
+        console.print(
+            f"Published to {settings.layout.store_url} (each dataset's current version: <dataset>.pointer.json)"
+        )
+    else:
+        _where_to_look(settings.root)
     sys.exit(0 if ok else 1)
 
 

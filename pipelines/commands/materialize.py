@@ -34,8 +34,9 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
             strict: bool, partitions: tuple[str, ...], verbose: bool, executor: str | None,
             executor_config: str | None) -> None:  # fmt: skip
     """Materialize every asset (or a selection) under the root, in dependency order."""
+    _refuse_remote_workers(root, executor)  # before the engine's reachability check: no broker needed to refuse
     engine = _engine(executor, executor_config)
-    settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False)
+    settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False, object_store=True)
     from pipelines.commands.common import materialize_with_progress
 
     ok = materialize_with_progress(
@@ -61,3 +62,15 @@ def _engine(executor: str | None, config_file: str | None) -> tuple[str, dict] |
     except EngineError as err:
         raise click.ClickException(str(err)) from None
     return executor, config
+
+
+def _refuse_remote_workers(root: str | None, executor: str | None) -> None:
+    """An object-store root runs its steps on this machine for now: Celery workers and Kubernetes pods run
+    elsewhere and cannot see this run's working copy (docs/scale-out.md, storage)."""
+    from pipelines.commands.store_root import is_object_store
+
+    if executor in ("celery", "k8s") and is_object_store(root):
+        raise click.ClickException(
+            f"--executor {executor} with an object-store root is not supported yet (each step would need its own "
+            f"working copy on its worker); use --executor in_process or multiprocess with it"
+        )
