@@ -106,9 +106,9 @@ def demo_secret(root: Path, create: bool) -> bytes | None:
             f"{root} holds data keyed with a real secret; `longitude demo` needs a new root (pass --root)."
         )
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32) + "\n")
-        path.chmod(0o600)
+        from schemas.atomic import write_text
+
+        write_text(secrets.token_hex(32) + "\n", path)  # whole or absent (a torn secret would re-key), mode 0600
     _write_pinned(root, {**pinned, DEMO_KEY: True})
     return path.read_text().strip().encode()
 
@@ -254,11 +254,9 @@ def read_pinned(root: Path) -> dict:
 
 def _write_pinned(root: Path, body: dict) -> None:
     """Write longitude.json atomically (a torn file would unpin the root's secret)."""
-    path = Path(root) / ROOT_SETTINGS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(body, indent=2) + "\n")
-    os.replace(tmp, path)
+    from schemas.atomic import write_text
+
+    write_text(json.dumps(body, indent=2) + "\n", Path(root) / ROOT_SETTINGS_FILE)
 
 
 def pin(settings: Settings) -> None:
