@@ -30,10 +30,8 @@ def store_from_records(subject_ids: np.ndarray, records: np.ndarray, cs: Compile
             groups.append(None)
             continue
         part = records[mask]
-        frame = pl.DataFrame(
-            {"subject_id": subject_ids[mask], **{c: part[c] for c in STATE_COLUMNS if c != "subject_id"}}
-        )
-        groups.append(GroupState.from_frame(frame))
+        columns = {"subject_id": subject_ids[mask], **{c: part[c] for c in STATE_COLUMNS if c != "subject_id"}}
+        groups.append(GroupState.from_columns(columns))
     birth_mask = records["group"] == BIRTH_GROUP
     birth = dict(zip(subject_ids[birth_mask].tolist(), records["time"][birth_mask].tolist(), strict=True))
     static: dict[int, list[tuple[int, int]]] = {}

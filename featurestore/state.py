@@ -96,8 +96,12 @@ class GroupState:
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> "GroupState":
-        cols = {c: frame[c].to_numpy() for c in STATE_COLUMNS}
-        n = len(frame)
+        return cls.from_columns({c: frame[c].to_numpy() for c in STATE_COLUMNS})
+
+    @classmethod
+    def from_columns(cls, cols: dict[str, np.ndarray]) -> "GroupState":
+        """From STATE_COLUMNS as numpy arrays (sorted by subject_id, key, time; no nulls: NaN / NO_TIME)."""
+        n = len(cols["subject_id"])
         new_seg = np.ones(n, dtype=bool)
         if n:
             new_seg[1:] = (cols["subject_id"][1:] != cols["subject_id"][:-1]) | (
