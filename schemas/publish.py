@@ -17,8 +17,8 @@ The protocol (one for every asset; docs/publishing.md explains the why):
 * Readers call `dataset_files(path, pattern)`: the manifest's files, never a glob. A directory that is not a
   pointer (written by hand, by a test, or a MEDS dataset from another ETL) is read as-is, hidden names skipped.
 
-An object store implements the same calls with write-once objects under `<name>/<vid>/` and a manifest
-object at a fixed key written last (the pointer); only the local filesystem is implemented here.
+An object store has the same protocol with write-once version objects and a pointer object written last:
+schemas.publish_store, the second backend.
 
 `LONGITUDE_CRASH_AT=<point>[#n]` kills the process (SIGKILL) the n-th time it reaches a named `crash_point`,
 for the fault-injection tests (`list:<file>` records every point a run reaches instead); unset, a crash point
