@@ -7,6 +7,7 @@ does not parse, a time format or a numeric column that fails on most sampled row
 per code and a few examples with pseudonymous subjects, times shifted by a random offset, and no text values.
 """
 
+import difflib
 import hashlib
 import secrets
 from collections import Counter
@@ -96,12 +97,31 @@ def check_source(mapping: Mapping, source_dir: Path, sample: int = 1000, n_examp
         ]
         return report
     report.problems += problems
+    _unread_references(report, mapped)
     _rule_findings(report, mapped)
     report.examples = _examples(mapped, anonymous, n_examples)
     report.unmapped = [(str(p.relative_to(source_dir)), _rows(p)) for p in mapped.unmapped]
     for rel, n in report.unmapped:
         report.warnings.append(f"{rel}: no rule reads this landing file ({n} rows); map it or list it in `ignore`")
     return report
+
+
+def _unread_references(report: CheckReport, mapped: MappedSource) -> None:
+    """Each referenced column a table's header lacks, where the rules did not already say so (a rule stops at
+    its first missing column; identity columns are optional at run time, so only a warning)."""
+    from pipelines.defs.tables.references import missing
+
+    m = report.mapping
+    for ref in missing(m, mapped.headers):
+        if any(f"{ref.table!r}" in p and f"{ref.column!r}" in p for p in report.problems):
+            continue
+        close = difflib.get_close_matches(ref.column, mapped.headers[ref.table], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        line = f"{m.where(*ref.loc)}: {ref.field}: table {ref.table!r} has no column {ref.column!r}{hint}"
+        if ref.identity:
+            report.warnings.append(f"{line}; the PHI audit and the text de-identifier will not know it")
+        else:
+            report.problems.append(line)
 
 
 def _rows(path: Path) -> int:

@@ -56,6 +56,7 @@ class MappedSource:
     encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> the encoding it was decoded with
     extra_columns: list[str] = field(default_factory=list)
     stats: dict[str, dict] = field(default_factory=dict)  # per rule: rows seen and selected (for the check)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # per table: its columns as read (before compute)
 
 
 class _Run:
@@ -76,6 +77,7 @@ class _Run:
         self.whole: dict[str, pl.DataFrame] = {}  # in a sampled check: tables read whole (subjects, dictionaries)
         self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
         self.encodings: dict[str, str] = {}
+        self.headers: dict[str, list[str]] = {}
 
     def table(self, name: str, full: bool = False) -> pl.DataFrame:
         """A table as the rules see it; `full` (subjects, dictionaries) is never a sample, even in a check."""
@@ -114,6 +116,7 @@ class _Run:
                 self.absent.add(name)
                 self.tables[name] = df
                 return df
+            self.headers[name] = [c for c in df.columns if c not in (FILE, ROW)]
             self.tables[name] = self.compute(df, spec.compute, ("tables", name, "compute"), name)
         return self.tables[name]
 
@@ -623,4 +626,5 @@ def map_source(
         encodings=run.encodings,
         extra_columns=extra,
         stats=run.stats,
+        headers=run.headers,
     )
