@@ -4,6 +4,7 @@ local root, byte for byte, and nothing written under the working directory or le
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -115,6 +116,7 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
         assert list(cwd.iterdir()) == []
 
 
+@pytest.mark.slow  # a CLI subprocess each: ~2-3 s on 2 shared cores
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -141,4 +143,22 @@ def test_an_empty_bucket_prefix_is_not_a_root(tmp_path: Path):
         run = _longitude("materialize", "--root", f"s3://{BUCKET}/nothing-here", cwd=tmp_path, env_extra=aws)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert f"s3://{BUCKET}/nothing-here holds no Longitude root" in run.stderr.replace("\n", " ")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("root", "says"),
+    [
+        ("s3://bucket/prefix", "needs a local root"),
+        ("s3:/bucket/prefix", "an s3 root is written s3://bucket/prefix"),
+    ],
+)
+def test_the_code_location_refuses_a_url_root_instead_of_making_a_folder_named_s3(
+    tmp_path, monkeypatch, root, says
+):
+    from pipelines.settings import SettingsError, resolve_root_values
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        resolve_root_values(environ={"LONGITUDE_ROOT": root})
     assert list(tmp_path.iterdir()) == []
