@@ -308,3 +308,20 @@ def test_an_unreachable_redis_is_one_line_without_the_password(tiny_root):
         ],
     )
     assert run.exit_code != 0 and "not reachable" in run.output and "hunter2secret" not in run.output
+
+
+def test_push_holds_one_shard_at_a_time(backend, tmp_path, monkeypatch):
+    import featurestore.online_push as push
+
+    layout = write_root(tmp_path / "root", random_events(30, seed=2), n_shards=3)
+    seen: list[set[int]] = []
+    real = push.state_table
+
+    def recording(events, cs):
+        seen.append(set(events["subject_id"].to_list()))
+        return real(events, cs)
+
+    monkeypatch.setattr(push, "state_table", recording)
+    counts = push_online(layout, backend, "all_codes")
+    assert seen == [{s for s in range(1, 31) if s % 3 == k} for k in range(3)]
+    assert counts == {str(k): 10 for k in range(3)}
