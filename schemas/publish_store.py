@@ -18,6 +18,7 @@ object store has, a single PUT, in place of the symlink swap:
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -103,13 +104,31 @@ def publish_version(store: ObjectStore, dataset: str, version_dir: Path, previou
     `previous` is the pointer as the caller last read it; the version before it is deleted afterwards."""
     vid = Path(version_dir).name
     files = read_manifest(version_dir)
-    store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files})
+    kept = _kept_from(version_dir, previous, files)
+    store.copy({version_key(dataset, vid, rel): version_key(dataset, previous.version, rel) for rel in kept})  # type: ignore[union-attr]
+    store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files if rel not in kept})
     store.upload({version_key(dataset, vid, MANIFEST): version_dir / MANIFEST})
     pointer = Pointer(vid, previous.version if previous else None, files)
     store.write(pointer_key(dataset), pointer.to_bytes())  # the one step that makes the version visible
     if previous is not None and previous.previous not in (None, vid, previous.version):
         drop_version(store, dataset, previous.previous)  # type: ignore[arg-type]
     return pointer
+
+
+def _kept_from(version_dir: Path, previous: Pointer | None, files: dict[str, int]) -> set[str]:
+    """Files of the new version that are the previous version's very files (hard links: a partial amend, such
+    as one MEDS shard or the metadata beside the data): copied inside the store instead of uploaded again."""
+    if previous is None:
+        return set()
+    before = Path(version_dir).parent / previous.version  # the local copy of what the store's pointer names
+    kept = set()
+    for rel in files:
+        try:
+            if rel in previous.files and os.path.samefile(before / rel, Path(version_dir) / rel):
+                kept.add(rel)
+        except OSError:  # not in the working copy (pulled before, collected since): upload it
+            continue
+    return kept
 
 
 def drop_version(store: ObjectStore, dataset: str, vid: str) -> None:

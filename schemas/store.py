@@ -126,6 +126,16 @@ class ObjectStore:
         except Exception as err:
             raise self._fail(keys[0] if len(keys) == 1 else f"({len(keys)} objects)", err) from None
 
+    def copy(self, pairs: dict[str, str]) -> None:
+        """Copy objects inside the store ({new key: existing key}), concurrently: the bytes never leave it."""
+        if not pairs:
+            return
+        keys = sorted(pairs)
+        try:
+            self.fs.copy([self._path(pairs[k]) for k in keys], [self._path(k) for k in keys])
+        except Exception as err:
+            raise self._fail(keys[0] if len(keys) == 1 else f"({len(keys)} objects)", err) from None
+
     def download(self, files: dict[str, Path]) -> None:
         """Get objects to local files ({key: local path}), concurrently."""
         if not files:

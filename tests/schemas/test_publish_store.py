@@ -118,8 +118,12 @@ def test_a_working_copy_round_trips_datasets_single_files_and_landing(store, mon
     (first.dir / "landing" / "fhir" / "p1.json").write_text("{}")
     (first.dir / "longitude.json").write_text('{"n_shards": 2}')
     with pub.publishing(first.dir / "raw" / "fhir") as stage:
-        stage.path("events/shard=0/part-0.parquet").parent.mkdir(parents=True)
-        stage.path("events/shard=0/part-0.parquet").write_text("events")
+        for rel, text in {
+            "events/shard=0/part-0.parquet": "events",
+            "patients/shard=0/part-0.parquet": "p",
+        }.items():
+            stage.path(rel).parent.mkdir(parents=True)
+            stage.path(rel).write_text(text)
     assert first.push() == 3  # the dataset, longitude.json, the landing file
     assert first.push() == 0  # nothing changed since
     first.close()
@@ -127,18 +131,25 @@ def test_a_working_copy_round_trips_datasets_single_files_and_landing(store, mon
 
     second = open_working_copy(store.url)
     raw = second.dir / "raw" / "fhir"
-    assert raw.is_symlink() and [p.read_text() for p in pub.dataset_files(raw)] == ["events"]
+    assert raw.is_symlink() and [p.read_text() for p in pub.dataset_files(raw)] == ["events", "p"]
     assert (second.dir / "landing" / "fhir" / "p1.json").read_text() == "{}"
     assert (second.dir / "longitude.json").read_text() == '{"n_shards": 2}'
-    with pub.publishing(raw) as stage:  # a rerun republishes; a single file goes away
+    with pub.publishing(raw, keep_except=["events/**"]) as stage:  # a rerun amends events; a file goes away
         stage.path("events/shard=0/part-0.parquet").parent.mkdir(parents=True)
         stage.path("events/shard=0/part-0.parquet").write_text("events v2")
     (second.dir / "longitude.json").unlink()
+    uploaded: list[str] = []
+    real_upload = ObjectStore.upload
+    monkeypatch.setattr(
+        ObjectStore, "upload", lambda self, files: uploaded.extend(files) or real_upload(self, files)
+    )
     assert second.push() == 2
+    # the amend's kept file (a hard link to the previous version's) is copied inside the store, not uploaded
+    assert [k.split("/", 3)[-1] for k in uploaded if "part-0" in k] == ["events/shard=0/part-0.parquet"]
     second.close()
 
     third = open_working_copy(store.url)
-    assert [p.read_text() for p in pub.dataset_files(third.dir / "raw" / "fhir")] == ["events v2"]
+    assert [p.read_text() for p in pub.dataset_files(third.dir / "raw" / "fhir")] == ["events v2", "p"]
     assert not (third.dir / "longitude.json").exists()
     assert ps.read_index(store) == ps.RootIndex(("raw/fhir",), {})
     third.close()
