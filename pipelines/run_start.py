@@ -24,8 +24,10 @@ def run_root(plan_context) -> Path | None:
     from pipelines.defs.resources import code_location_values
 
     config = (plan_context.run_config.get("resources") or {}).get("longitude") or {}
-    root = (config.get("config") or {}).get("root") or code_location_values().root
-    return Path(root).resolve() if root and Path(root).is_dir() else None
+    root = (config.get("config") or {}).get("root")
+    if not isinstance(root, str | Path) or not root:  # not set in the launchpad (or set from an env var)
+        root = code_location_values().root
+    return Path(root).resolve() if Path(root).is_dir() else None
 
 
 def build_token(run: dg.DagsterRun) -> str:
