@@ -10,6 +10,9 @@ Layout of one run (relative to the root's `models/`):
     <run>/checkpoints/step-<N>/state.json             step, data position, tokens seen
     <run>/checkpoints/latest             the name of the newest complete checkpoint (written last)
 
+A run trained on several ranks writes DCP shards instead (`.metadata`, `__<rank>_0.distcp`, and a state.json
+that also holds the model config and tokenizer fingerprint; model.sharded_checkpoint); load_model reads both.
+
 Invariants:
 1. A checkpoint directory appears under its final name only when complete (written aside, then renamed), and
    `latest` names it only after that, so a crash leaves the previous checkpoint readable.
@@ -44,6 +47,7 @@ LATEST_FILE = "latest"
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 STATE_FILE = "state.json"
+DCP_METADATA = ".metadata"  # torch.distributed.checkpoint's index: a multi-rank run's sharded checkpoint
 
 
 def run_dir(root: str | Path, run: str) -> Path:
@@ -199,17 +203,39 @@ def load_state(checkpoint: Path) -> dict:
 
 
 def load_model(run_or_checkpoint: str | Path, *, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """A TimelineTransformer from a run folder (its latest checkpoint) or a checkpoint folder, in eval mode."""
+    """A TimelineTransformer from a run folder (its latest checkpoint) or a checkpoint folder (safetensors, or
+    a multi-rank run's DCP shards), in eval mode."""
     from model.transformer import TimelineTransformer
 
     path = Path(run_or_checkpoint)
-    checkpoint = path if (path / MODEL_FILE).exists() else latest_checkpoint(path)
+    checkpoint = path if (path / MODEL_FILE).exists() or is_sharded(path) else latest_checkpoint(path)
     if checkpoint is None:
         raise FileNotFoundError(f"no checkpoint under {path}")
+    if is_sharded(checkpoint):  # a multi-rank run's DCP checkpoint (model.sharded_checkpoint), read here alone
+        model = TimelineTransformer(model_config_from_dict(load_state(checkpoint)["model_config"]))
+        _load_sharded_weights(checkpoint, model)
+        return model.to(device).eval()
     weights, config, _ = load_weights(checkpoint)
     model = TimelineTransformer(config)
     model.load_state_dict(weights)
     return model.to(device).eval()
+
+
+def is_sharded(checkpoint: Path) -> bool:
+    return (Path(checkpoint) / DCP_METADATA).exists()
+
+
+def _load_sharded_weights(checkpoint: Path, model: torch.nn.Module) -> None:
+    """The weights of a DCP checkpoint saved by any number of ranks, read by this one process."""
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+
+    weights = {"model": model.state_dict()}
+    with warnings.catch_warnings():  # DCP warns that it reads in one process: that is the intent here
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled", category=UserWarning)
+        dcp.load(weights, checkpoint_id=str(checkpoint), no_dist=True)
+    model.load_state_dict(weights["model"])
 
 
 def load_tokenizer(run: str | Path):

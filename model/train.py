@@ -3,11 +3,14 @@
     from model.train import train, train_config
     result = train("/data/root", train_config("tiny", steps=200))     # outputs under /data/root/models/tiny/
 
-Under `torchrun --nproc_per_node K -m model.train --root R --config tiny --steps N` every process trains on
-its rank's batches (TrainingShards gives rank r the batches r, r+K, ...) and DDP averages gradients (gloo on
-CPU, NCCL on CUDA). The loss of a step is the mean over every target of every micro-batch on every rank:
-each micro-batch contributes its summed loss divided by the step's global target count, so accumulation and
-world size change the batch, never the weighting of tokens.
+Under `torchrun --nproc_per_node K -m model.train --root R --config tiny --steps N` (or `longitude train
+--nnodes N --nproc-per-node K`) every process trains on its rank's batches and DDP averages gradients (gloo on
+CPU, NCCL on CUDA), or FSDP2 shards parameters, gradients and optimizer state (`sharding="fsdp"`). Each rank
+reads only its token-balanced share of the subjects (model.rank_shards; `data_placement="global"`: every
+rank holds the split and takes batches r, r+K, ... of one plan) and checkpoints are DCP shards
+(model.sharded_checkpoint) that resume on any number of ranks. The loss of a step is the mean over every
+target of every micro-batch on every rank: each micro-batch contributes its summed loss divided by the step's
+global target count, so accumulation and world size change the batch, never the weighting of tokens.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -27,11 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from model import checkpoint as ckpt
 from model.config import CONFIGS, ModelConfig, get_config
+from model.sharded_checkpoint import is_sharded, load_sharded, save_sharded
 
 if TYPE_CHECKING:
     import torch
 
     from model.data import TrainingShards
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,6 +60,8 @@ class TrainConfig:
     max_seq_len: int | None = None  # longest document; default: the model's context_length
     stride: int | None = None  # window stride of long subjects; default: max_seq_len (no overlap)
     packing: str = "bfd"
+    data_placement: str = "rank"  # several ranks: "rank" (each reads its share of subjects) or "global"
+    sharding: str = "ddp"  # several ranks: "ddp" (a replica per rank) or "fsdp" (FSDP2, parameters sharded)
     checkpoint_every: int = 500  # 0: only at the end of an invocation
     keep_checkpoints: int = 2
     log_every: int = 1
@@ -72,6 +81,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not (self.lr > 0 and 0 <= self.min_lr_ratio <= 1 and self.grad_clip > 0 and self.weight_decay >= 0):
             raise ValueError("need lr > 0, 0 <= min_lr_ratio <= 1, grad_clip > 0, weight_decay >= 0")
+        if self.data_placement not in ("rank", "global"):
+            raise ValueError(f"data_placement must be 'rank' or 'global', got {self.data_placement!r}")
+        if self.sharding not in ("ddp", "fsdp"):
+            raise ValueError(f"sharding must be 'ddp' or 'fsdp', got {self.sharding!r}")
         if self.max_seq_len is not None and self.max_seq_len > self.tokens_per_batch:
             raise ValueError(f"max_seq_len {self.max_seq_len} exceeds tokens_per_batch {self.tokens_per_batch}")
 
@@ -177,6 +190,7 @@ class _MicroBatches:
     def __init__(self, shards: TrainingShards, config: TrainConfig, dist: _Dist, epoch: int, next_batch: int):
         self.shards, self.config, self.dist = shards, config, dist
         self.epoch, self.next_batch = epoch, next_batch
+        self.layout = data_layout(config, dist.world)
 
     def batches_per_epoch(self) -> int:
         c = self.config
@@ -195,12 +209,50 @@ class _MicroBatches:
         return batch, self.epoch, i * self.dist.world + self.dist.rank
 
     def state(self) -> dict:
-        return {"epoch": self.epoch, "next_batch": self.next_batch, "world_size": self.dist.world}
+        return {"epoch": self.epoch, "next_batch": self.next_batch, "world_size": self.dist.world,
+                "layout": self.layout}  # fmt: skip
+
+
+def data_layout(config: TrainConfig, world_size: int) -> str:
+    """How batches map to ranks: "global" (one plan dealt round-robin; any world size resumes it exactly) or
+    "rank/<world>" (a plan per rank over its own subjects; a data position means something at that size only).
+
+    >>> data_layout(TrainConfig(), 1), data_layout(TrainConfig(), 4)
+    ('global', 'rank/4')
+    >>> data_layout(TrainConfig(data_placement="global"), 4)
+    'global'
+    """
+    return f"rank/{world_size}" if world_size > 1 and config.data_placement == "rank" else "global"
+
+
+def resume_position(data_state: dict, config: TrainConfig, world_size: int) -> tuple[int, int]:
+    """(epoch, this rank's next batch) to continue a saved data position with `world_size` ranks.
+
+    >>> resume_position({"epoch": 1, "next_batch": 3, "world_size": 2}, TrainConfig(), 1)  # global plan
+    (1, 6)
+    >>> resume_position({"epoch": 1, "next_batch": 3, "world_size": 2, "layout": "rank/2"}, TrainConfig(), 2)
+    (1, 3)
+    >>> resume_position({"epoch": 1, "next_batch": 3, "world_size": 2, "layout": "rank/2"}, TrainConfig(), 4)
+    (2, 0)
+    """
+    epoch, next_batch = int(data_state.get("epoch", 0)), int(data_state.get("next_batch", 0))
+    saved, now = data_state.get("layout", "global"), data_layout(config, world_size)
+    if saved == now == "global":
+        return epoch, next_batch * int(data_state.get("world_size", world_size)) // world_size
+    if saved == now or next_batch == 0:
+        return epoch, next_batch
+    # The subjects are cut into ranks differently now, so which of this epoch's documents are left is unknown:
+    # the rest of the epoch is skipped (said, not silent) rather than some documents seen twice.
+    _log.warning(
+        "resuming a %s data position with %s: the rest of epoch %d (%d batches per rank done) is skipped; "
+        "training continues at the start of epoch %d", saved, now, epoch, next_batch, epoch + 1,
+    )  # fmt: skip
+    return epoch + 1, 0
 
 
 def steps_per_epoch(root: str | Path, config: TrainConfig, world_size: int = 1) -> int:
     """Optimizer steps in one epoch of the train split (the Dagster asset's default length)."""
-    shards = _shards(Path(root), config, _max_seq_len(config))
+    shards = _shards(Path(root), config, _max_seq_len(config), dist=_Dist(0, world_size))
     per_rank = shards.batches_per_rank(config.tokens_per_batch, config.seed, 0, world_size)
     return max(-(-per_rank // config.grad_accum), 1)
 
@@ -210,10 +262,17 @@ def _max_seq_len(config: TrainConfig, model_config: ModelConfig | None = None) -
     return min(config.max_seq_len or context, config.tokens_per_batch)
 
 
-def _shards(root: Path, config: TrainConfig, max_seq_len: int, split: str = "train") -> TrainingShards:
+def _shards(root: Path, config: TrainConfig, max_seq_len: int, split: str = "train",
+            dist: _Dist | None = None) -> TrainingShards:  # fmt: skip
+    """The split's trajectories; with several ranks and rank placement, only this rank's share of them."""
     from model.data import TrainingShards
 
-    return TrainingShards(root, split, max_seq_len=max_seq_len, stride=config.stride, packing=config.packing)  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {"max_seq_len": max_seq_len, "stride": config.stride, "packing": config.packing}
+    if dist is not None and data_layout(config, dist.world) != "global":
+        from model.rank_shards import RankShards
+
+        return RankShards(root, split, rank=dist.rank, world_size=dist.world, **kwargs)
+    return TrainingShards(root, split, **kwargs)
 
 
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -230,6 +289,8 @@ def _to_device(batch: dict, device: torch.device) -> dict:
 def weights_digest(model: torch.nn.Module) -> str:
     h = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
+        if hasattr(tensor, "full_tensor"):  # an FSDP2 shard: all-gather (every rank calls this, same order)
+            tensor = tensor.full_tensor()
         h.update(name.encode())
         h.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
@@ -330,33 +391,36 @@ def train(
     tokens_dir = Layout(root).tokens
     tok = Tokenizer.load(tokens_dir)
     model_config = get_config(config.model, vocab_size=tok.size)
-    shards = _shards(root, config, _max_seq_len(config, model_config))
     run_path = ckpt.run_dir(root, run or config.model)
 
     dist = _dist_setup("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
     try:
+        shards = _shards(root, config, _max_seq_len(config, model_config), dist=dist)
         dev = resolve_device(device, dist.local_rank)
+        if dev.type == "cuda":  # batches gathered and packed on the GPU by the Triton kernel (issue 18)
+            shards.to(dev)
         torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         model = TimelineTransformer(model_config).to(dev)
         n_params = sum(p.numel() for p in model.parameters())
         info = _run_info(model_config, config, tok.fingerprint(), shards.fingerprint(), n_params)
+        start, saved_state = _prepare_run(run_path, info, resume, dist, tokens_dir)
+        last = ckpt.latest_checkpoint(run_path) if start > 0 else None
+        opt_state = None
+        if last is not None and not is_sharded(last):  # safetensors: full weights, loaded before any sharding
+            weights, _, _ = ckpt.load_weights(last, expect_fingerprint=tok.fingerprint())
+            model.load_state_dict(weights)
+            opt_state = ckpt.load_optimizer_state(last)
+        ddp = _wrap(model, dist, dev, config)
         optimizer = torch.optim.AdamW(
             _param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas,
             fused=dev.type == "cuda",
         )  # fmt: skip
-        start, saved_state = _prepare_run(run_path, info, resume, dist, tokens_dir)
-        data_state = saved_state.get("data", {})
-        if start > 0:
-            last = ckpt.latest_checkpoint(run_path)
-            assert last is not None
-            weights, _, _ = ckpt.load_weights(last, expect_fingerprint=tok.fingerprint())
-            model.load_state_dict(weights)
-            opt_state = ckpt.load_optimizer_state(last)
-            if opt_state is not None:
-                optimizer.load_state_dict(opt_state)
-        global_next = data_state.get("next_batch", 0) * data_state.get("world_size", dist.world)
-        stream = _MicroBatches(shards, config, dist, data_state.get("epoch", 0), global_next // dist.world)
-        ddp = _wrap(model, dist, dev)
+        if opt_state is not None:
+            _load_full_optimizer_state(model, optimizer, opt_state, config, dist)
+        if last is not None and is_sharded(last):  # DCP: resharded onto this run's ranks and wrapping
+            load_sharded(last, model, optimizer, expect_fingerprint=tok.fingerprint())
+        epoch, next_batch = resume_position(saved_state.get("data", {}), config, dist.world)
+        stream = _MicroBatches(shards, config, dist, epoch, next_batch)
         loop = _Loop(config, model, ddp, optimizer, stream, dist, dev, run_path, tok.fingerprint(), on_log)
         loop.tokens_seen = int(saved_state.get("tokens_seen", 0))
         end = min(config.steps, stop_after) if stop_after is not None else config.steps
@@ -364,7 +428,7 @@ def train(
         if last_record is None:  # nothing left to do: report the finished run, not a missing loss (was nan)
             last_record = _last_record(run_path / ckpt.METRICS_FILE, start)
         saved = None
-        if dist.main:  # an invocation with nothing left to do keeps its checkpoint as it is
+        if dist.main or dist.world > 1:  # an invocation with nothing left to do keeps its checkpoint as it is
             saved = loop.save(end) if end > start else ckpt.latest_checkpoint(run_path)
         if config.record_data:
             loop.write_rank_record()
@@ -398,12 +462,62 @@ def _prepare_run(run_path: Path, info: dict, resume: bool, dist: _Dist, tokens_d
     return 0, {}
 
 
-def _wrap(model: torch.nn.Module, dist: _Dist, device: torch.device) -> torch.nn.Module:
+def _wrap(model: torch.nn.Module, dist: _Dist, device: torch.device, config: TrainConfig) -> torch.nn.Module:
+    """The module the loop calls: the model itself (one process, or FSDP2, which shards it in place) or DDP."""
     if dist.world == 1:
+        return model
+    if config.sharding == "fsdp":
+        import torch
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+        # bf16 compute and fp32 gradient reduction on CUDA (as autocast does for one GPU); fp32 on CPU.
+        cuda = device.type == "cuda"
+        policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16 if cuda else None,
+                                      reduce_dtype=torch.float32 if cuda else None)  # fmt: skip
+        for block in model.blocks:  # type: ignore[union-attr]
+            fully_shard(block, mp_policy=policy)  # one all-gather per block, freed after its forward
+        fully_shard(model, mp_policy=policy)  # embeddings, time encoding, final norm (and head)
         return model
     from torch.nn.parallel import DistributedDataParallel
 
     return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def _load_full_optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
+                               config: TrainConfig, dist: _Dist) -> None:  # fmt: skip
+    """A safetensors checkpoint's optimizer state (full tensors, keyed by parameter index) into this run's."""
+    if dist.world == 1 or config.sharding != "fsdp":
+        optimizer.load_state_dict(state)
+        return
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    # Index i is the i-th parameter in _param_groups' order; FSDP2 takes full tensors by name and shards them.
+    names = [name for group in _named_param_groups(model) for name in group]
+    by_name = {
+        "state": {names[int(i)]: value for i, value in state["state"].items()},
+        "param_groups": [{**g, "params": [names[int(i)] for i in g["params"]]} for g in state["param_groups"]],
+    }
+    set_optimizer_state_dict(model, optimizer, by_name, options=StateDictOptions(full_state_dict=True))
+
+
+def _named_param_groups(model: torch.nn.Module) -> list[list[str]]:
+    """Parameter names in _param_groups' order (decayed, then not)."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [[n for n, p in named if p.dim() >= 2], [n for n, p in named if p.dim() < 2]]
+
+
+@contextlib.contextmanager
+def _gradients_kept_local(module: torch.nn.Module):
+    """A micro-batch that is not the step's last: no gradient all-reduce (DDP) or reduce-scatter (FSDP2)."""
+    if hasattr(module, "no_sync"):
+        with module.no_sync():
+            yield
+        return
+    module.set_requires_gradient_sync(False)  # type: ignore[operator]
+    try:
+        yield
+    finally:
+        module.set_requires_gradient_sync(True)  # type: ignore[operator]
 
 
 class _Loop:
@@ -427,8 +541,8 @@ class _Loop:
             if self.dist.main and (done % self.config.log_every == 0 or done == end):
                 self.log(record)
             every = self.config.checkpoint_every
-            if self.dist.main and every and done % every == 0 and done < end:
-                self.save(done)
+            if (self.dist.main or self.dist.world > 1) and every and done % every == 0 and done < end:
+                self.save(done)  # several ranks: every rank writes its DCP shards
         return record
 
     def step(self, step: int) -> dict:
@@ -453,13 +567,15 @@ class _Loop:
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         for j, (batch, _, _) in enumerate(micro):
             sync = dist.world == 1 or j == len(micro) - 1
-            with contextlib.nullcontext() if sync else self.ddp.no_sync():
+            with contextlib.nullcontext() if sync else _gradients_kept_local(self.ddp):
                 with _autocast(self.device):
                     out = self.ddp(_to_device(batch, self.device), reduction="sum")
                 # DDP averages gradients over ranks, hence * world: the result is sum(all losses) / targets.
                 (out.loss * (dist.world / max(targets, 1.0))).backward()
             loss_sum += out.loss.detach().double()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+        if hasattr(grad_norm, "full_tensor"):  # FSDP2: the norm over every rank's shards
+            grad_norm = grad_norm.full_tensor()
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         if dist.world > 1:
@@ -509,16 +625,26 @@ class _Loop:
 
     def save(self, step: int) -> Path:
         state = {"data": self.stream.state(), "tokens_seen": self.tokens_seen}
+        if self.dist.world > 1:
+            return save_sharded(self.run_path, step, self.model, self.optimizer, state,
+                                tokenizer_fingerprint=self.tok_fp, keep=self.config.keep_checkpoints,
+                                rank=self.dist.rank)  # fmt: skip
         return ckpt.save_checkpoint(
             self.run_path, step, self.model, self.optimizer, state,
             tokenizer_fingerprint=self.tok_fp, keep=self.config.keep_checkpoints,
         )  # fmt: skip
 
     def write_rank_record(self) -> None:
+        import resource
+
         from schemas.io import write_text
 
+        shards = self.stream.shards
         record = {"rank": self.dist.rank, "world_size": self.dist.world, "batches": self.seen,
-                  "weights_sha256": weights_digest(self.model)}  # fmt: skip
+                  "weights_sha256": weights_digest(self.model),
+                  "tokens_loaded": 0 if shards._ids is None else len(shards._ids),
+                  "split_tokens": getattr(shards, "split_tokens", shards.num_tokens),
+                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}  # fmt: skip
         write_text(json.dumps(record) + "\n", self.run_path / "ranks" / f"rank{self.dist.rank}.json")
 
 
@@ -537,12 +663,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--checkpoint-every", type=int, default=None)
+    parser.add_argument("--eval-every", type=int, default=None)
+    parser.add_argument("--sharding", default=None, choices=["ddp", "fsdp"], help="several ranks: DDP or FSDP2")
+    parser.add_argument(
+        "--data-placement",
+        default=None,
+        choices=["rank", "global"],
+        help="several ranks: each reads its share of subjects (rank) or all of them (global)",
+    )
     parser.add_argument("--record-data", action="store_true")
+    parser.add_argument("--stop-after", type=int, default=None, help="stop (and checkpoint) after this step")
     parser.add_argument("--fresh", action="store_true", help="start the run over instead of resuming")
     args = parser.parse_args(argv)
     config = train_config(
         args.config, steps=args.steps, tokens_per_batch=args.tokens_per_batch, grad_accum=args.grad_accum,
         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, record_data=args.record_data or None,
+        eval_every=args.eval_every, sharding=args.sharding, data_placement=args.data_placement,
     )  # fmt: skip
     rank = int(os.environ.get("RANK", "0"))
 
@@ -550,7 +686,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(record), flush=True)
 
     result = train(args.root, config, run=args.run_name, device=args.device, resume=not args.fresh,
-                   on_log=show if rank == 0 else None)  # fmt: skip
+                   stop_after=args.stop_after, on_log=show if rank == 0 else None)  # fmt: skip
     if rank == 0:
         print(f"trained {result.step} steps; checkpoint {result.checkpoint}", flush=True)
 

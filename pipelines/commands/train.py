@@ -23,16 +23,29 @@ _ROOT_HELP = "Data root (env LONGITUDE_ROOT, default ./longitude-data)."
 @click.option("--checkpoint-every", type=int, default=None, help="Steps between checkpoints (0: only at the end).")
 @click.option("--eval-every", type=int, default=None, help="Steps between validation losses on the tuning split.")
 @click.option("--fresh", is_flag=True, help="Start the run over instead of resuming its latest checkpoint.")
+@click.option("--nnodes", type=int, default=1, show_default=True, help="Machines, one torchrun agent each.")
+@click.option("--nproc-per-node", type=int, default=1, show_default=True, help="Ranks (processes) per machine.")
+@click.option("--rdzv-endpoint", default=None, help="HOST:PORT of the c10d rendezvous (one node; same on all).")
+@click.option("--rdzv-id", default=None, help="The job's rendezvous name (default: from root and run name).")
+@click.option("--sharding", type=click.Choice(["ddp", "fsdp"]), default=None,
+              help="Several ranks: DDP replicas (default) or FSDP2 sharded parameters.")  # fmt: skip
+@click.option("--data-placement", type=click.Choice(["rank", "global"]), default=None,
+              help="Several ranks: each reads only its share of subjects (default) or every token.")  # fmt: skip
+@click.option(
+    "--record-data", is_flag=True, help="Write models/<run>/ranks/: batches, tokens, peak memory per rank."
+)
 @click.pass_context
 def command(ctx: click.Context, config_name: str, root: str | None, steps: int | None, device: str,
             run: str | None, tokens_per_batch: int | None, grad_accum: int | None, lr: float | None,
             seed: int | None, checkpoint_every: int | None, eval_every: int | None,
-            fresh: bool) -> None:  # fmt: skip
+            fresh: bool, nnodes: int, nproc_per_node: int, rdzv_endpoint: str | None, rdzv_id: str | None,
+            sharding: str | None, data_placement: str | None, record_data: bool) -> None:  # fmt: skip
     """Train the timeline transformer on ROOT/tokens (resuming models/<run>/ when it has a checkpoint).
 
     \b
     longitude train --config tiny --root DIR --steps 500 [--device cpu|cuda]
-    torchrun --nproc_per_node 2 .venv/bin/longitude train --config small --root DIR --steps 10000
+    longitude train --config small --root DIR --steps 10000 --nproc-per-node 8        (one machine, 8 ranks)
+    longitude train ... --nnodes 2 --nproc-per-node 8 --rdzv-endpoint node0:29400   (run on every machine)
     longitude train evaluate --root DIR --run-name tiny      (held-out loss vs n-grams, linear probes)
     longitude train sample --root DIR --run-name tiny        (a sampled continuation of a held-out timeline)
     """
@@ -45,10 +58,14 @@ def command(ctx: click.Context, config_name: str, root: str | None, steps: int |
     try:
         config = train_config(
             config_name, steps=steps, tokens_per_batch=tokens_per_batch, grad_accum=grad_accum, lr=lr, seed=seed,
-            checkpoint_every=checkpoint_every, eval_every=eval_every,
+            checkpoint_every=checkpoint_every, eval_every=eval_every, sharding=sharding,
+            data_placement=data_placement, record_data=record_data or None,
         )  # fmt: skip
     except (KeyError, ValueError) as err:
         raise click.UsageError(str(err)) from None
+    if nnodes * nproc_per_node > 1 or rdzv_endpoint:
+        _launch_agent(ctx, root, nnodes, nproc_per_node, rdzv_endpoint, rdzv_id)
+        return
     main = int(os.environ.get("RANK", "0")) == 0
     try:
         result = _train_with_progress(train, root_path(root), config, run, device, not fresh, main)
@@ -60,6 +77,38 @@ def command(ctx: click.Context, config_name: str, root: str | None, steps: int |
         done = "" if result.steps_run else f" (already trained to step {result.step}: nothing to do)"
         console.print(f"{result.step} steps of {config.model} ({result.n_params:,} parameters) -> {result.run}; "
                       f"{loss}, checkpoint {result.checkpoint}{done}")  # fmt: skip
+
+
+def _launch_agent(ctx: click.Context, root: str | None, nnodes: int, nproc_per_node: int,
+                  rdzv_endpoint: str | None, rdzv_id: str | None) -> None:  # fmt: skip
+    """Run this machine's torchrun agent (workers: `python -m model.train` with the same flags) to its end."""
+    import subprocess
+
+    from model.distributed import Launch, torchrun_command
+
+    if "TORCHELASTIC_RUN_ID" in os.environ:
+        raise click.UsageError("already a torchrun worker: drop --nnodes/--nproc-per-node/--rdzv-endpoint")
+    try:
+        launch = Launch(nnodes, nproc_per_node, rdzv_endpoint, rdzv_id)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    params = ctx.params
+    resolved = str(root_path(root))
+    args = ["--root", resolved, "--config", params["config_name"], "--steps", str(params["steps"]),
+            "--device", params["device"]]  # fmt: skip
+    for flag, key in (("--run-name", "run"), ("--tokens-per-batch", "tokens_per_batch"),
+                      ("--grad-accum", "grad_accum"), ("--lr", "lr"), ("--seed", "seed"),
+                      ("--checkpoint-every", "checkpoint_every"), ("--eval-every", "eval_every"),
+                      ("--sharding", "sharding"), ("--data-placement", "data_placement")):  # fmt: skip
+        if params[key] is not None:
+            args += [flag, str(params[key])]
+    args += ["--fresh"] * params["fresh"] + ["--record-data"] * params["record_data"]
+    run = params["run"] or params["config_name"]
+    cmd = torchrun_command(launch, args, root=resolved, run=run)
+    console.print(f"torchrun agent: {nnodes} node(s) x {nproc_per_node} rank(s), run {run}")
+    code = subprocess.run(cmd).returncode  # the agent forwards SIGINT/SIGTERM to its workers
+    if code != 0:
+        raise click.ClickException(f"training stopped with exit status {code} (the ranks' errors are above)")
 
 
 def _train_with_progress(train, root, config, run, device, resume, main):

@@ -1,4 +1,6 @@
-"""DDP under torchrun on CPU (gloo, 2 processes): disjoint data per rank, identical weights, exact weighting."""
+"""DDP under torchrun on CPU (gloo, 2 processes) with the global data placement (every rank holds the split and
+takes every other batch of one plan): disjoint data per rank, identical weights, exact weighting. The default
+placement (each rank reads its own subjects) is tested in test_distributed_training."""
 
 import json
 import os
@@ -24,7 +26,8 @@ def ddp_run(tiny_root, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = train_root(tiny_root, tmp_path_factory.mktemp("ddp"))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "model.train", "--root", str(root), "--config", "tiny", "--steps", str(STEPS),
-           "--tokens-per-batch", str(TPB), "--run-name", "ddp", "--device", "cpu", "--record-data"]  # fmt: skip
+           "--tokens-per-batch", str(TPB), "--run-name", "ddp", "--device", "cpu", "--record-data",
+           "--data-placement", "global"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
