@@ -2,12 +2,14 @@
 
 Readers take one read transaction for the pointer and the values, so WAL's snapshot gives them one version
 whole; the pointer moves in its own write transaction after every value of the new version is committed.
-Each thread has its own connection (sqlite3 connections are not shared between threads).
+Connections are pooled: a call takes an idle one (or opens one) and returns it, so a threaded server's
+short-lived request threads reuse connections instead of opening one each; no two threads use one at once.
 """
 
+import queue
 import sqlite3
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from featurestore.online_backend import Snapshot, StoreError, new_version
@@ -28,27 +30,44 @@ class SqliteBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
             try:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
             except sqlite3.Error as err:
                 raise StoreError(f"online store {self.path} cannot be opened ({type(err).__name__})") from None
-            self._local.conn = conn
-        return conn
+        try:
+            yield conn
+        finally:
+            self._idle.put(conn)
+
+    @contextmanager
+    def _transaction(self, kind: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        """One transaction on a pooled connection: IMMEDIATE for writes, DEFERRED for a read snapshot."""
+        with self._conn() as conn:
+            conn.execute(f"BEGIN {kind}")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def begin(self, spec: str, compiled: str) -> str:
         version = new_version()
-        self._conn().execute(
-            "INSERT INTO versions (spec, version, compiled) VALUES (?, ?, ?)", (spec, version, compiled)
-        )
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO versions (spec, version, compiled) VALUES (?, ?, ?)", (spec, version, compiled)
+            )
         return version
 
     def _version_id(self, conn: sqlite3.Connection, spec: str, version: str) -> int:
@@ -58,24 +77,16 @@ class SqliteBackend:
         return row[0]
 
     def put_many(self, spec: str, version: str, values: Mapping[int, bytes]) -> None:
-        conn = self._conn()
-        vid = self._version_id(conn, spec, version)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
+            vid = self._version_id(conn, spec, version)
             conn.executemany(
                 "INSERT INTO subjects (version_id, subject_id, state) VALUES (?, ?, ?)",
                 ((vid, int(s), v) for s, v in values.items()),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def publish(self, spec: str, version: str, expected: int) -> None:
-        conn = self._conn()
-        vid = self._version_id(conn, spec, version)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
+            vid = self._version_id(conn, spec, version)
             (stored,) = conn.execute("SELECT count(*) FROM subjects WHERE version_id = ?", (vid,)).fetchone()
             if stored != expected:
                 raise StoreError(
@@ -84,38 +95,33 @@ class SqliteBackend:
                 )
             previous = conn.execute("SELECT version_id FROM current WHERE spec = ?", (spec,)).fetchone()
             conn.execute("INSERT OR REPLACE INTO current (spec, version_id) VALUES (?, ?)", (spec, vid))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        # Readers already inside a read transaction keep their snapshot; the previous version stays for one
-        # more publish so a reader's pointer never names a dropped version.
+        # Readers inside a read transaction keep their snapshot anyway; the previous version stays until the
+        # next publish, as in the Redis store, so both stores keep the same versions.
         keep = {vid} | ({previous[0]} if previous else set())
-        old = [
-            r[0]
-            for r in conn.execute("SELECT id FROM versions WHERE spec = ?", (spec,)).fetchall()
-            if r[0] not in keep
-        ]
-        for old_id in old:
-            self._drop(conn, old_id)
+        with self._conn() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM versions WHERE spec = ?", (spec,)).fetchall()]
+        for old in (i for i in ids if i not in keep):
+            self._drop(old)
 
-    def _drop(self, conn: sqlite3.Connection, vid: int) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM subjects WHERE version_id = ?", (vid,))
-        conn.execute("DELETE FROM versions WHERE id = ?", (vid,))
-        conn.execute("COMMIT")
+    def _drop(self, vid: int) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM subjects WHERE version_id = ?", (vid,))
+            conn.execute("DELETE FROM versions WHERE id = ?", (vid,))
 
     def discard(self, spec: str, version: str) -> None:
-        conn = self._conn()
-        row = conn.execute("SELECT id FROM versions WHERE spec = ? AND version = ?", (spec, version)).fetchone()
-        live = conn.execute("SELECT 1 FROM current WHERE version_id = ?", (row[0],)).fetchone() if row else None
-        if row and not live:
-            self._drop(conn, row[0])
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT v.id, c.spec FROM versions v LEFT JOIN current c ON c.version_id = v.id "
+                "WHERE v.spec = ? AND v.version = ?",
+                (spec, version),
+            ).fetchone()
+        if row and row[1] is None:  # never drop the published version
+            self._drop(row[0])
 
     def get_many(self, spec: str, subject_ids: Sequence[int]) -> Snapshot:
-        conn = self._conn()
-        conn.execute("BEGIN")  # one read transaction: the pointer and the values from one snapshot
-        try:
+        ids = list(dict.fromkeys(int(s) for s in subject_ids))
+        values: dict[int, bytes] = {}
+        with self._transaction("DEFERRED") as conn:  # the pointer and the values from one snapshot
             row = conn.execute(
                 "SELECT v.id, v.version FROM current c JOIN versions v ON v.id = c.version_id WHERE c.spec = ?",
                 (spec,),
@@ -123,8 +129,6 @@ class SqliteBackend:
             if row is None:
                 raise StoreError(f"online store {self.path}: nothing published for spec {spec!r}")
             vid, version = row
-            ids = list(dict.fromkeys(int(s) for s in subject_ids))
-            values: dict[int, bytes] = {}
             for i in range(0, len(ids), _CHUNK):
                 chunk = ids[i : i + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -134,22 +138,20 @@ class SqliteBackend:
                         (vid, *chunk),
                     ).fetchall()
                 )
-        finally:
-            conn.execute("COMMIT")
         return Snapshot(version, values)
 
     def compiled(self, spec: str, version: str) -> str:
-        row = (
-            self._conn()
-            .execute("SELECT compiled FROM versions WHERE spec = ? AND version = ?", (spec, version))
-            .fetchone()
-        )
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT compiled FROM versions WHERE spec = ? AND version = ?", (spec, version)
+            ).fetchone()
         if row is None:
             raise StoreError(f"online store {self.path}: no version {version} of spec {spec!r}")
         return row[0]
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
