@@ -1,11 +1,12 @@
 """Online state rows as packed records (schemas.online_store.ONLINE_RECORD): table to per-subject values, back."""
 
+import zlib
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 import polars as pl
 
-from schemas.online_store import NO_TIME, ONLINE_RECORD
+from schemas.online_store import NO_TIME, ONLINE_RECORD, VALUE_ZLIB_LEVEL
 
 _TIMES = ("time", "value_last_time")
 
@@ -27,19 +28,19 @@ def to_records(table: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def subject_values(subject_ids: np.ndarray, records: np.ndarray) -> Iterator[tuple[int, bytes]]:
-    """One (subject id, packed rows) per subject of rows sorted by subject id: what the store keeps per key."""
+    """One (subject id, zlib-compressed packed rows) per subject of rows sorted by subject id: a store's values."""
     if not len(subject_ids):
         return
     starts = np.flatnonzero(np.r_[True, subject_ids[1:] != subject_ids[:-1]])
     ends = np.r_[starts[1:], len(subject_ids)]
     for sid, a, b in zip(subject_ids[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-        yield sid, records[a:b].tobytes()
+        yield sid, zlib.compress(records[a:b].tobytes(), VALUE_ZLIB_LEVEL)
 
 
 def from_values(values: Mapping[int, bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(subject id of each row, records) of stored values, subjects in ascending id order (the lookups' order)."""
     sids = sorted(values)
-    parts = [np.frombuffer(values[s], ONLINE_RECORD) for s in sids]
+    parts = [np.frombuffer(zlib.decompress(values[s]), ONLINE_RECORD) for s in sids]
     if not parts:
         return np.empty(0, np.int64), np.empty(0, ONLINE_RECORD)
     lengths = [len(p) for p in parts]
