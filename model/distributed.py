@@ -54,8 +54,9 @@ def default_rdzv_id(root: str, run: str) -> str:
     return "longitude-" + hashlib.blake2b(f"{root}\0{run}".encode(), digest_size=6).hexdigest()
 
 
-def torchrun_command(launch: Launch, train_args: list[str], *, root: str, run: str) -> list[str]:
-    """The agent's argv: torchrun with c10d rendezvous, running `python -m model.train TRAIN_ARGS` per rank."""
+def torchrun_command(launch: Launch, train_args: list[str], *, root: str, run: str,
+                     module: str = "model.train") -> list[str]:  # fmt: skip
+    """The agent's argv: torchrun with c10d rendezvous, running `python -m MODULE TRAIN_ARGS` per rank."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", str(launch.nnodes),
            "--nproc-per-node", str(launch.nproc_per_node), "--max-restarts", str(launch.max_restarts)]  # fmt: skip
     if launch.nnodes == 1 and not launch.rdzv_endpoint:
@@ -63,4 +64,4 @@ def torchrun_command(launch: Launch, train_args: list[str], *, root: str, run: s
     else:
         cmd += ["--rdzv-backend", "c10d", "--rdzv-endpoint", str(launch.rdzv_endpoint),
                 "--rdzv-id", launch.rdzv_id or default_rdzv_id(root, run)]  # fmt: skip
-    return [*cmd, "-m", "model.train", *train_args]
+    return [*cmd, "-m", module, *train_args]

@@ -168,3 +168,27 @@ def train_root_from(root: Path, tmp_path: Path) -> Path:
     (tmp_path / "tokens").symlink_to(root / "tokens", target_is_directory=True)
     (tmp_path / "meds").symlink_to(root / "meds", target_is_directory=True)
     return tmp_path
+
+
+@pytest.mark.slow
+def test_the_model_asset_trains_as_a_torchrun_job_through_dagster_pipes(tiny_root, tmp_path: Path):
+    """nproc_per_node 2: the step launches a torchrun job; rank 0 reports the materialization over Pipes."""
+    import dagster as dg
+
+    from model.train import steps_per_epoch, train_config
+    from pipelines.defs.model.assets import timeline_model
+    from pipelines.defs.resources import LongitudeResource
+
+    root = train_root(tiny_root, tmp_path)
+    config = {"tokens_per_batch": TPB, "run_name": "pipes", "nproc_per_node": 2, "device": "cpu"}
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([timeline_model], resources={"longitude": LongitudeResource(root=str(root))},
+                            run_config={"ops": {"timeline_model": {"config": config}}}, instance=instance)  # fmt: skip
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    epoch = steps_per_epoch(root, train_config("tiny", tokens_per_batch=TPB), world_size=2)
+    assert meta["ranks"].value == 2 and meta["steps"].value == epoch and meta["loss"].value > 0
+    checkpoint = Path(meta["checkpoint"].value)
+    assert is_sharded(checkpoint) and checkpoint.name == ckpt.checkpoint_name(epoch)
+    logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any(f"step {epoch}/{epoch}: loss" in m for m in logs)  # rank 0's progress, relayed to the step
