@@ -325,3 +325,20 @@ def test_push_holds_one_shard_at_a_time(backend, tmp_path, monkeypatch):
     counts = push_online(layout, backend, "all_codes")
     assert seen == [{s for s in range(1, 31) if s % 3 == k} for k in range(3)]
     assert counts == {str(k): 10 for k in range(3)}
+
+
+def test_two_server_replicas_on_one_redis_serve_a_new_version_without_restarting(redis_url, tmp_path):
+    roots = [write_root(tmp_path / f"r{i}", random_events(8, seed=4, shift=100.0 * i)) for i in range(2)]
+    push_online(roots[0], RedisBackend(redis_url), "all_codes")
+    replicas = [_serve(OnlineReader(RedisBackend(redis_url), "all_codes")) for _ in range(2)]
+    try:
+        path = "/features/3?as_of=2030-01-01T00:00:00"
+        first = [_fetch(base + path)["features"] for _, base in replicas]
+        push_online(roots[1], RedisBackend(redis_url), "all_codes")
+        second = [_fetch(base + path)["features"] for _, base in replicas]
+    finally:
+        for server, _ in replicas:
+            server.shutdown()
+            server.server_close()
+    assert first[0] == first[1] and second[0] == second[1]
+    assert first[0]["LOINC//4548-4/all/max"] < 50 < second[0]["LOINC//4548-4/all/max"]
