@@ -164,6 +164,7 @@ def test_a_new_version_is_invisible_until_its_pointer_flips(backend, tmp_path):
     assert after["LOINC//4548-4/all/max"].min() > 50 > before["LOINC//4548-4/all/max"].max()
 
 
+@pytest.mark.slow  # threads through six publishes (~1.5 s a store); the deterministic test above stays fast
 def test_readers_never_see_a_mix_of_versions_while_versions_flip(backend, tmp_path):
     roots = [
         write_root(tmp_path / f"r{i}", random_events(30, seed=3, shift=100.0 * i), n_shards=2) for i in range(2)
