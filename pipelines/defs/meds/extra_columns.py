@@ -96,7 +96,7 @@ def deidentify(
 def _deid_text(data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.DataFrame) -> list[str | None]:
     """Free text through the notes' de-identifier, each value with its subject's known identifiers."""
     from deid.text.surrogates import deidentify_batch
-    from pipelines.defs.notes.deidentify import known_phi
+    from pipelines.defs.known_phi import known_phi
 
     texts = data[col].to_list()
     keys = data["source_patient"].to_list()
