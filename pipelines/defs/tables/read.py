@@ -10,7 +10,7 @@ line and the field count, never a value; a parser's own message (which can quote
 import csv
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +74,7 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
             if name.endswith(".gz"):
                 raw = gzip.decompress(raw)
             sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else spec.separator
-            df, bad, encoding = _parse_fast_bytes(raw, sep), [], "utf-8"
-            if df is None:
-                text, encoding = decode_table_bytes(raw)
-                df, bad = parse_csv(text, sep)
+            df, bad, encoding = _parse_bytes(raw, sep)
             rejects = _rejects([(rel, line, code, reason, record) for line, code, reason, record in bad])
     except _FILE_ERRORS as err:
         reason = f"file could not be read ({type(err).__name__})"
@@ -107,31 +104,30 @@ def decode_table_bytes(raw: bytes) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
+def _parse_bytes(raw: bytes, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]], str]:
+    """(frame, rejected rows, encoding): polars on every line proven well formed, row by row on the others
+    (csv_fast); a file that is not UTF-8 is decoded first (see `decode_table_bytes`) and takes the same path.
+
+    Measured on the shared Synthea CSV x10 (35.7 MB, every line proven): as fast as polars alone plus the byte
+    scan; a quoted extract (MIMIC quotes its text columns) no longer goes row by row (see BENCHMARKS.md)."""
+    from pipelines.defs.tables.csv_fast import parse_bytes
+
+    encoding = "utf-8"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, encoding = raw[3:], "utf-8-sig"
+    parsed = None if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else parse_bytes(raw, sep, parse_csv_part)
+    if parsed is None:
+        text, encoding = decode_table_bytes(raw if encoding == "utf-8" else b"\xef\xbb\xbf" + raw)
+        parsed = parse_bytes(text.encode("utf-8"), sep, parse_csv_part) if encoding != "utf-8" else None
+        parsed = parsed or parse_csv(text, sep)
+    return parsed[0], parsed[1], encoding
+
+
 def _parse_fast(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
-    """`parse_csv`'s result, by polars when the bytes qualify (see `_parse_fast_bytes`)."""
-    fast = _parse_fast_bytes(text.encode(), sep)
-    return (fast, []) if fast is not None else parse_csv(text, sep)
+    """`parse_csv`'s result, by polars on the lines proven well formed (see csv_fast)."""
+    from pipelines.defs.tables.csv_fast import parse_bytes
 
-
-def _parse_fast_bytes(raw: bytes, sep: str) -> pl.DataFrame | None:
-    """polars' reader (5-10x faster than row by row) when the UTF-8 bytes provably hold one well-formed row
-    per line, else None: no quote character, no CR, no byte-order mark; polars refuses a line with too many
-    fields, and the separator count (lines x (fields - 1)) rules out one with too few; one row per line.
-    Measured on 22 MB of the shared Synthea CSV (2 shared cores): 0.9 s, polars alone 0.6 s, row by row 5.2 s."""
-    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-    if not raw or b'"' in raw or b"\r" in raw or raw.startswith(boms):
-        return None  # quotes, CR endings and BOMs are the row-by-row path's
-    try:
-        df = pl.read_csv(raw, separator=sep, infer_schema=False, empty_string_is_null=False, quote_char=None,
-                         truncate_ragged_lines=False, raise_if_empty=False)  # fmt: skip
-    except pl.exceptions.PolarsError:  # not UTF-8, or a line too long: the row-by-row path says which
-        return None
-    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
-    if not df.width or df.height != lines - 1 or raw.count(sep.encode()) != lines * (df.width - 1):
-        return None  # a blank line fails one of the two counts when there are 2+ columns
-    if df.width == 1 and (raw.startswith(b"\n") or b"\n\n" in raw):
-        return None  # ... and this when there is one
-    return df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias(ROW))
+    return parse_bytes(text.encode(), sep, parse_csv_part) or parse_csv(text, sep)
 
 
 def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]]]:
@@ -146,6 +142,17 @@ def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, s
     >>> df.rows(), [(line, code) for line, code, _, _ in bad]
     ([('1', 'a', 2), ('4', 'd', 5)], [(3, 'MALFORMED_ROW'), (4, 'MALFORMED_ROW')])
     """
+    frame, bad, _ = parse_csv_part(text, sep)
+    return frame, bad
+
+
+def parse_csv_part(
+    text: str, sep: str, skipped: int = 0, stop: Callable[[int], bool] | None = None, at_eof: bool = True
+) -> tuple[pl.DataFrame, list[tuple[int, str, str, str]], int | None]:
+    """`parse_csv` on the header and a part of a file (csv_fast): `skipped` lines of the file left out after
+    the header (added to every line number), `stop(line)` ends the part at a row starting on that 0-based file
+    line (returned; None when the text ran out first), `at_eof` says whether the text ends where the file does.
+    """
     lines = _lines(text)
     header, start = _header(lines, sep)
     names = _unique_names(header)
@@ -153,6 +160,7 @@ def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, s
     columns: list[list[str]] = [[] for _ in range(n)]
     positions: list[int] = []
     bad: list[tuple[int, str, str, str]] = []
+    stopped = None
     i = start
     while i < len(lines):
         feed = _Lines(lines, i)
@@ -160,13 +168,16 @@ def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, s
         i = len(lines)  # unless a bad row makes the parser restart on the line after it
         while True:
             first = feed.pos  # the reader pulls lines one by one, only as a row needs them
+            if stop is not None and first < len(lines) and stop(first + skipped):
+                stopped = first + skipped
+                break
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as err:  # its message may quote the row: only its type is kept
-                reason = f"line {first + 1}: row does not parse ({type(err).__name__})"
-                bad.append((first + 1, q.MALFORMED_ROW, reason, _record(lines[first])))
+                reason = f"line {first + 1 + skipped}: row does not parse ({type(err).__name__})"
+                bad.append((first + 1 + skipped, q.MALFORMED_ROW, reason, _record(lines[first])))
                 i = first + 1
                 break
             if not row or (n != 1 and len(row) == 1 and not row[0].strip()):  # a blank line is no record
@@ -174,25 +185,26 @@ def parse_csv(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, str, s
             spanned = feed.pos - first
             # A quote left open swallows lines up to the next quote or the end of the file; balanced quoting
             # always uses quote characters in pairs, so an odd count over a row that ran on is the tell.
-            open_quote = (spanned > 1 or feed.pos == len(lines)) and _odd_quotes(lines, first, feed.pos)
+            at_end = at_eof and feed.pos == len(lines)
+            open_quote = (spanned > 1 or at_end) and _odd_quotes(lines, first, feed.pos)
             if len(row) == n and not open_quote:
                 for col, value in zip(columns, row, strict=True):
                     col.append(value)
-                positions.append(first + 1)
+                positions.append(first + 1 + skipped)
                 continue
             reason = (
-                f"line {first + 1}: unbalanced quote (the row runs over {spanned} line(s) to {len(row)} "
-                f"fields, the header has {n})"
+                f"line {first + 1 + skipped}: unbalanced quote (the row runs over {spanned} line(s) to "
+                f"{len(row)} fields, the header has {n})"
                 if spanned > 1 or open_quote
-                else f"line {first + 1}: row has {len(row)} fields, the header has {n}"
+                else f"line {first + 1 + skipped}: row has {len(row)} fields, the header has {n}"
             )
-            bad.append((first + 1, q.MALFORMED_ROW, reason, _record(lines[first])))
+            bad.append((first + 1 + skipped, q.MALFORMED_ROW, reason, _record(lines[first])))
             i = first + 1
             break
     frame = pl.DataFrame({name: col for name, col in zip(names, columns, strict=True)},
                          schema=dict.fromkeys(names, pl.String))  # fmt: skip
     frame = frame.with_columns(pl.Series(ROW, positions, dtype=pl.Int64))
-    return frame, bad
+    return frame, bad, stopped
 
 
 def column_gaps(frames: list[pl.DataFrame]) -> pl.DataFrame:
