@@ -10,6 +10,7 @@ import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from deid.text.note_names import clinical_only, repeated_names, wordy
 from deid.text.tagger import PLAIN_MODEL_NAME, PhiTagger, TaggedText, phi_tagger, project_label
 from deid.text.tagger_features import Hint
 
@@ -113,7 +114,43 @@ class StackedPhiRecognizer(LocalRecognizer):
             # numbers are the rules' to judge (a number is a ZIP only in a ZIP's place)
             plain = tagger_results(text, self.plain, self.plain.tag(text), self.min_score)
             added += [r for r in plain if _LETTER.search(text, r.start, r.end)]
-        return kept + outside(text, added, kept)
+        out = [r for r in kept + outside(text, added, kept) if not _clinical_reading(text, r)]
+        return out + repeated(text, out)
+
+
+# Readers that judge a span by its look and neighbours; a rule's hit has its own context to stand on.
+_STATISTICAL = frozenset({"tagger", "spacy", "shape"})
+
+
+def _clinical_reading(text: str, r: RecognizerResult) -> bool:
+    """A name or place that only a statistical reader found, made of clinical words (note_names), in a
+    text written in clinical shorthand (in prose, "Flovent" may be a company)."""
+    from deid.text.vocabulary import clinical_register
+
+    name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+    return (
+        name in _STATISTICAL
+        and wordy(r.entity_type)
+        and clinical_only(text[r.start : r.end])
+        and clinical_register(text)
+    )
+
+
+def repeated(text: str, results: Sequence[RecognizerResult]) -> list:
+    """The note's other mentions of the words of its found names (note_names.repeated_names)."""
+    names = [(r.start, r.end) for r in results if r.entity_type == "NAME"]
+    taken = [(r.start, r.end) for r in results]
+    return [
+        RecognizerResult(
+            "NAME", s, e, _REPEATED_SCORE,
+            analysis_explanation=AnalysisExplanation(recognizer="repeated", original_score=_REPEATED_SCORE),
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "repeated"},
+        )
+        for s, e in repeated_names(text, names, taken)
+    ]  # fmt: skip
+
+
+_REPEATED_SCORE = 0.6
 
 
 def outside(text: str, added: Sequence[RecognizerResult], kept: Sequence[RecognizerResult]) -> list:

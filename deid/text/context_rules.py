@@ -11,6 +11,7 @@ from deid.text.lexicon import (
     CLINICAL_TERMS,
     COMMON_WORDS,
     COUNTRIES,
+    EPONYMS,
     FIRST_NAMES,
     STATE_CODES,
     STATE_NAMES,
@@ -61,10 +62,38 @@ _MD = (
 )
 
 
+# A ventilator mode or setting a few words away: "on bipap overnight 10/5", "ON 10/5 BIPAP", "flowby 6/3",
+# "IMV 800x60x10 5/5"; or FiO2 right after ("remained on 5/5, 40%"). Pressures, not a month and day.
+_VENT = re.compile(
+    r"(?i:\b(?:bi-?pap|c-?pap|psv?|peep|s?imv|ips|ipap|epap|flow-?by|vent|ventilator|prvc|pcv|cmv|niv)\b)"
+)
+# the mode right after the numbers, or one word later: "ON 10/5 BIPAP", "FROM 5/5 IPS/CPAP"
+_VENT_NEXT = re.compile(r"[ \t]*(?:[\p{L}\d%]+[ \t]+)?" + _VENT.pattern)
+_FIO2_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:(?i:fio2)[ \t]*)?\d{2,3}[ \t]*%")
+
+
+# Between a ventilator word and m/d, what starts another clause or a date's own story ("VENT VIA TRACH
+# (PLACED 8/14)"): the numbers are no setting of that ventilator.
+_OTHER_CLAUSE = re.compile(
+    r"[.;!?](?:\s|$)|[()]|(?i:\b(?:and|placed|started|since|changed|until|dated|inserted|(?:re)?intubat\w*|"
+    r"extubat\w*|trached|admitted|transferred)\b)"
+)
+
+
+def _near_vent_setting(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    before = [v for v in _VENT.finditer(text, max(line_start, start - 40), start)]
+    if before and _OTHER_CLAUSE.search(text, before[-1].end(), start) is None:
+        return True
+    return _VENT_NEXT.match(text, end) is not None or _FIO2_AFTER.match(text, end) is not None
+
+
 def _not_a_setting(m: re.Match[str]) -> bool:
     text = m.string
     line_start = text.rfind("\n", 0, m.start()) + 1
     if _SETTING_BEFORE.search(text, max(line_start, m.start() - 30), m.start()):
+        return False
+    if _near_vent_setting(text, m.start(), m.end()):
         return False
     if _SETTING_AFTER.match(text, m.end()) is not None:
         return False
@@ -188,6 +217,75 @@ def _town(m: re.Match[str]) -> bool:
     return not any(shorthand(w) or w.lower() in CLINICAL_ACRONYMS or w.lower() in CLINICAL_TERMS for w in words)
 
 
+def _credential_name(m: re.Match[str]) -> bool:
+    """A given name, or a word no dictionary or clinical list knows ("NP DJURIC"), after a credential."""
+    low = m.group("name").lower()
+    if low in CLINICAL_ACRONYMS:
+        return False
+    from deid.text.words import english_word
+
+    return low in _FIRST or (not english_word(low) and _name_word(low, strict=True))
+
+
+def _lexicon_given_name(word: str) -> bool:
+    """A given name by Philter's list that is no English or clinical word, nor one cut short or misspelt
+    ("bair" of Bair Hugger is both a given name and the device)."""
+    low = word.lower()
+    if len(low) < 4 or low not in philter_lists().get("firstnames", ()):
+        return False
+    from deid.text.words import english_word
+
+    return not english_word(low) and not clinical_word(low)
+
+
+_NEXT_WORD = re.compile(r"[ \t]*(\p{L}[\p{L}'’-]*)")
+
+
+def _lower_case_name(m: re.Match[str]) -> bool:
+    """A lexicon given name that no eponym is, before a function word, a name or nothing: before a clinical
+    or content word it names a device, a sign or a drug more often ("bair hugger", "mallory weiss")."""
+    low = m.group().lower()
+    if not _lexicon_given_name(low) or low in EPONYMS:
+        return False
+    nxt = _NEXT_WORD.match(m.string, m.end())
+    if nxt is None:
+        return True
+    word = nxt.group(1).lower()
+    if word in COMMON_WORDS and word not in CLINICAL_ACRONYMS:
+        return True
+    return name_lexicon(word) and not clinical_word(word)
+
+
+def _cued_name(m: re.Match[str]) -> bool:
+    """Before "aware", "notified": name-like words, one at least no English word ("team", "family" and
+    "md" are told too)."""
+    from deid.text.words import english_word
+
+    words = m.group("name").split()
+    if not all(_name_word(w, strict=True) for w in words):
+        return False
+    return any(not english_word(w.lower().strip("'’-")) for w in words)
+
+
+# What says a clause tells history: past medical history, status post, a diagnosis.
+_HISTORY = re.compile(r"(?i:\b(?:pmh|pmhx|hx|history|s/p|dx|diagnosed|h/o)\b)")
+
+
+# A number with a unit or a decimal after it is a measure ("in 24 hrs", "in 30 min"), not a year.
+_NO_MEASURE_AFTER = (
+    r"(?![.,:/%-]\d|[ \t]*(?:%|(?i:units?|mg|mcg|ml|cc|l|hrs?|hours?|min|minutes?|days?|d|weeks?|wks?|"
+    r"months?|mos?|yrs?|years?|x|times|mmhg|bpm|kg|lbs?|cm|mm|percent|degrees?|sec|seconds?|breaths?|am|pm)\b))"
+)
+
+
+def _history_year(m: re.Match[str]) -> bool:
+    """A year no day or hour can be (32 to 99, or 00 to 09 written with its zero) in a line of history."""
+    year = m.group("y")
+    text = m.string
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    return (int(year) >= 32 or year[0] == "0") and _HISTORY.search(text, line_start, m.start()) is not None
+
+
 _HOSPITAL_ACRONYM = r"(?P<place>[A-Z]{1,4}(?:H|MC)|[a-z]{1,4}(?:h|mc)(?=\s+(?:er|ed|ew|cath)\b))"
 # What follows a hospital's initials: its emergency ward, its cath lab, or the end of the clause.
 _HOSPITAL_NEXT = r"(?=[ \t]+(?i:er|ed|ew|cath|icu|ccu|micu|floor|for)\b|[ \t]*(?:[.,;]|$))"
@@ -242,7 +340,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "DATE",
         _c(
             rf"(?i:\b{_DAY}[ \t]+{_MONTH_ANY}\.?(?:,?[ \t]+(?:(?:19|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d])"
-            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:19|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d:/]))"
+            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:1[89]|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d:/]))"
         ),
         score=0.7,
     ),
@@ -330,18 +428,18 @@ CONTEXT_RULES: tuple[Rule, ...] = (
     Rule(
         "hospital_acronym_at",  # SENT TO ED AT GH., to GH cath lab: initials and where in the hospital
         "FACILITY",
-        _c(r"\b(?:(?i:to|at|from)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b" + _HOSPITAL_NEXT),
+        _c(r"\b(?:(?i:to|at|from|by)[ \t]+(?:(?i:the)[ \t]+)?)" + _HOSPITAL_ACRONYM + r"\b" + _HOSPITAL_NEXT),
         group="place",
         score=0.55,
         validate=_hospital_initials,
     ),
     Rule(
-        "facility_lower_case",  # from lakeshore general hospital, at harford memorial: a facility in lower case
+        "facility_lower_case",  # from lakeshore general hospital, from er elmwood campus: a facility in lower case
         "FACILITY",
         _c(
-            r"\b(?:(?:from|to|at|in)[ \t]+(?:the[ \t]+)?)"
+            r"\b(?:(?:from|to|at|in)[ \t]+(?:the[ \t]+)?(?:(?:er|ed|ew|icu)[ \t]+(?:(?:at|of)[ \t]+)?)?)"
             r"(?P<place>(?!the\b)[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+){0,2}"
-            r"[ \t]+(?:hospital|medical center|medical centre|memorial|regional))\b"
+            r"[ \t]+(?:hospital|medical center|medical centre|memorial|regional|campus))\b"
         ),
         group="place",
         score=0.6,
@@ -353,7 +451,62 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         _c(r"\b(?:RN|NP|PA|LPN|RRT|CNA|MD|rn|np)[ \t]+(?P<name>\p{L}[\p{L}'’-]+)"),
         group="name",
         score=0.7,
-        validate=lambda m: m.group("name").lower() in _FIRST and m.group("name").lower() not in CLINICAL_ACRONYMS,
+        validate=_credential_name,
+    ),
+    Rule(
+        "name_before_cue",  # grace dudak aware, DUDAK NOTIFIED: the one told of an event is a person
+        "NAME",
+        _c(
+            r"(?<![\p{L}'’-])(?P<name>\p{L}[\p{L}'’-]+(?:[ \t]+\p{L}[\p{L}'’-]+)?)"
+            r"[ \t]+(?:(?i:made|was|is)[ \t]+)?(?i:aware|notified|paged|informed)\b"
+        ),
+        group="name",
+        score=0.6,
+        validate=_cued_name,
+        overlapped=True,  # "called dudak aware": the one-word reading when the two-word one fails
+    ),
+    Rule(
+        "name_after_talk",  # spoke with suzette, MET WITH KRISSY: the one spoken with, when a name by the lexicon
+        "NAME",
+        _c(
+            r"\b(?i:spoke|speaking|spoken|talked|talking|met|meeting|discussed|discussing|phoned|called|"
+            r"visited|updated|informed)[ \t]+(?:(?i:with|to|by)[ \t]+)?(?P<name>\p{L}[\p{L}'’-]+)"
+        ),
+        group="name",
+        score=0.6,
+        validate=lambda m: _lexicon_given_name(m.group("name")),
+    ),
+    Rule(
+        "lower_case_given_name",  # "suzette and ..." in a note written in lower case: a given name by the lexicon
+        "NAME",
+        _c(r"(?<![\p{L}\d/'’-])\p{Ll}{4,}(?![\p{L}\d/'’-])"),
+        score=0.5,
+        validate=_lower_case_name,
+    ),
+    Rule(
+        "saint_any_case",  # TO GO TO ST. MARY, at st joseph's: a saint's name is a hospital's or a town's
+        "FACILITY",
+        _c(r"\b(?i:st|saint)\.?[ \t]+(?P<saint>\p{L}+)(?:['’]s)?+\b(?![ \t]+(?i:wort)\b)"),
+        score=0.6,
+        validate=lambda m: (
+            m.group("saint").lower() in _FIRST and m.group("saint").lower() not in CLINICAL_ACRONYMS
+        ),
+    ),
+    Rule(
+        "year_in_history",  # PMHX CVA in 94, MI since 03: a two-digit year that no day, month or hour can be
+        "DATE",
+        _c(r"\b(?i:in|since)[ \t]+(?P<y>\d\d)\b" + _NO_MEASURE_AFTER),
+        group="y",
+        score=0.6,
+        validate=_history_year,
+    ),
+    Rule(
+        "year_in_history_and",  # the 00 of "CVA in 94 and 00"
+        "DATE",
+        _c(r"(?<=\b(?i:in|since)[ \t]+\d\d[ \t]*(?:,|&|(?i:and))[ \t]*)(?P<y>\d\d)\b" + _NO_MEASURE_AFTER),
+        group="y",
+        score=0.6,
+        validate=_history_year,
     ),
     Rule(
         "town_after_residence",  # lives in ROCKVILLE, who lives in rome, resides in DC

@@ -262,6 +262,10 @@ def _after_shorthand(m: re.Match[str]) -> bool:
     return shorthand_token(word) or (word.isupper() and len(word) <= 4)
 
 
+# A decimal: a digit, a point and one or two digits that end the group (a phone's groups are longer).
+_DECIMAL = re.compile(r"\d\.\d{1,2}(?!\d)")
+
+
 def _valid_phone(m: re.Match[str]) -> bool:
     """7 to 15 digits that libphonenumber accepts as a valid number of a common region, and no shift of
     clock times ("1900-0700")."""
@@ -270,6 +274,8 @@ def _valid_phone(m: re.Match[str]) -> bool:
     text = m.group(0)
     if _DATE_SHAPE.search(text) or _CLOCK_RANGE.fullmatch(text.strip()) or _measure_range(m):
         return False
+    if _DECIMAL.search(text):
+        return False  # "7.38 47 72" (a blood gas), "100-100.4" (a temperature): measures with decimals
     n = sum(ch.isdigit() for ch in text)
     if not 7 <= n <= 15:
         return False
@@ -486,7 +492,9 @@ RULES: tuple[Rule, ...] = (
         "phone_us",
         "PHONE",
         _c(
-            r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}(?:[\s.-]|-[ \t]))\d{3}(?:[\s.-]|-[ \t])\d{4}"
+            # after a dash that ends no number: "DAUGHTER---301 944-5032"
+            r"(?<!\w)(?<!\d[ \t]?-)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}(?:[\s.-]|-[ \t]))"
+            r"\d{3}(?:[\s.-]|-[ \t])\d{4}"
             r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
         ),
         score=0.9,
@@ -903,6 +911,11 @@ def _named_facility(span: str) -> bool:
     return bool(names) and not all_clinical(" ".join(names))
 
 
+_CLAUSE_END = re.compile(r"[.:;]$|--")
+# Words written with a full stop inside a facility's name.
+_ABBREVIATED = frozenset("st mt ft dr mr mrs".split())
+
+
 def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
     """A facility starts after the last ordinary word before its own name ("SEEN BY ... MERCY HOSPITAL"),
     and must have a name: a bare "Hospital" or "Family Medicine" names no one."""
@@ -913,6 +926,12 @@ def _trim_facility(text: str, start: int, end: int) -> tuple[int, int]:
     keep = first_fac
     for i in range(first_fac - 1, -1, -1):
         word = tokens[i].group()
+        if (
+            _CLAUSE_END.search(word)
+            and word.rstrip(".:;").lower() not in _ABBREVIATED
+            and not _INITIAL.fullmatch(word)
+        ):
+            break  # a name runs on no clause end: "...TO MAINT ADEQ UO. CK AM LABS" names nothing
         if (
             word in _KEEP_LOWER
             or not _is_stop(word)

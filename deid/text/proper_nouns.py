@@ -486,7 +486,13 @@ def _looks_like_name(item: str, is_word: Callable[[str], bool]) -> bool:
     return all(not _is_clinical(_word_of(w)) and not is_word(_word_of(w)) for w in words)
 
 
-_ITEM = re.compile(r"\p{L}[\p{L}\p{M}'’-]*(?:[ ](?!(?:and|or|the|a|an|his|her|their|my)\b)\p{L}[\p{L}\p{M}'’-]*)?")
+# One- or two-word items; no item starts inside a word, or with a word that opens a clause ("Both Suzette and
+# Hank are ...": the items are "Suzette" and "Hank"), and no function word is an item's second word.
+_ITEM = re.compile(
+    r"(?<![\p{L}\p{M}'’-])(?!(?i:both|either|neither|and|or)\b)\p{L}[\p{L}\p{M}'’-]*"
+    r"(?:[ ](?!(?i:and|or|the|a|an|his|her|their|my|are|is|was|were|will|have|has|had|to|in|at|on|of|for|with)\b)"
+    r"\p{L}[\p{L}\p{M}'’-]*)?"
+)
 
 
 def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -86,7 +86,7 @@ def shorthand(token: str) -> bool:
 
 def clinical_word(token: str) -> bool:
     """A word that says nothing about a person or a place: clinical or English vocabulary, shorthand, or a
-    misspelling of a clinical word that is no known name."""
+    misspelling or clipped form of a clinical word that is no known name."""
     if "-" in token.strip("-"):
         return all(clinical_word(part) for part in token.split("-") if part)
     token = token.strip(".,;:()'’\"-")
@@ -95,7 +95,7 @@ def clinical_word(token: str) -> bool:
         return True
     if low in clinical_vocabulary() or shorthand(token):
         return True
-    return not name_lexicon(low) and misspelt(low)
+    return not name_lexicon(low) and (misspelt(low) or clinical_lookalike(low))
 
 
 _WORDS = re.compile(r"[\p{L}\d][\p{L}\p{M}\d'’-]*")
@@ -176,3 +176,43 @@ def clinical_register(text: str) -> bool:
     tokens = _TOKENS.findall(text)
     hits = sum(1 for t in tokens if shorthand_token(t))
     return hits * 30 >= len(tokens) and (hits >= 3 or (hits >= 1 and is_all_caps(text)))
+
+
+@lru_cache(maxsize=1)
+def _sorted_vocabulary() -> tuple[str, ...]:
+    return tuple(sorted(clinical_vocabulary()))
+
+
+@lru_cache(maxsize=100_000)
+def clinical_lookalike(low: str) -> bool:
+    """A word no name list has that is a clinical word cut short ("amiod", "dobuta": nurses clip drug
+    names) or, for five or six letters, one swap, drop or added letter away from one ("nuero", "trache");
+    `misspelt` covers the longer words.
+
+    >>> clinical_lookalike("dobuta"), clinical_lookalike("nuero"), clinical_lookalike("djuric")
+    (True, True, False)
+    """
+    import bisect
+
+    if len(low) < 4 or not low.isalpha() or name_lexicon(low) or low in clinical_vocabulary():
+        return False
+    vocab = _sorted_vocabulary()
+    i = bisect.bisect_left(vocab, low)
+    # a cut of at least five letters, of a word at least two letters longer
+    if len(low) >= 5 and any(w.startswith(low) and len(w) >= len(low) + 2 for w in vocab[i : i + 50]):
+        return True
+    if len(low) < 5:
+        return False
+    if misspelt(low):
+        return True
+    words = clinical_vocabulary()
+    # the first letter stays: a slip of the pen rarely starts a word ("argas" is no slip for "kargas")
+    for k in range(1, len(low) + 1):
+        a, b = low[:k], low[k:]
+        if len(b) > 1 and a + b[1] + b[0] + b[2:] in words:  # two letters swapped
+            return True
+        if b and len(low) >= 6 and a + b[1:] in words:  # a letter too many
+            return True
+        if any(a + ch + b in words for ch in _LETTERS):  # a letter left out
+            return True
+    return False
