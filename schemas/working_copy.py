@@ -30,8 +30,9 @@ from schemas.store import ObjectStore
 
 MARKER = ".longitude-store.json"  # in the working copy: which URL it mirrors (read by Layout.store_url)
 LANDING = "landing"
-# Not pushed: the run's own Dagster instance (run history stays with the working copy; docs/scale-out.md).
-LOCAL_ONLY = ("dagster",)
+# Not pushed, top-level names: the run's own Dagster instance (its history stays with the working copy), and
+# the DuckDB catalog, whose views name the working copy's local paths (docs/scale-out.md).
+LOCAL_ONLY = ("dagster", "catalog.duckdb")
 
 
 def store_url_of(root: Path) -> str | None:
@@ -94,7 +95,7 @@ class WorkingCopy:
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not os.path.islink(here / d))
             for f in filenames:
                 path = here / f
-                if f.startswith(".") or path.is_symlink():
+                if f.startswith(".") or path.is_symlink() or (rel_dir == Path(".") and f in LOCAL_ONLY):
                     continue
                 st = path.stat()
                 files[(rel_dir / f).as_posix()] = (st.st_size, st.st_mtime_ns)

@@ -112,7 +112,7 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
         assert "longitude/root/dagster" not in {
             k.rsplit("/", 1)[0] for k in keys
         }  # the run's instance stays local
-        assert not any("/dagster/" in k or k.endswith(".staging") for k in keys)
+        assert not any("/dagster/" in k or k.endswith((".staging", "catalog.duckdb")) for k in keys)
         assert list(cwd.iterdir()) == []
 
 
