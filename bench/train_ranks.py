@@ -5,7 +5,8 @@
 Writes (once) a synthetic tokenized root (tests/model/synthetic_meds.py: log-normal timelines, median ~1k
 events), then measures
 1. loading alone, each in a fresh process: TrainingShards (what every rank held before) and RankShards for
-   world sizes 1 and 2 (each rank): tokens loaded, RSS before and after load(), peak RSS;
+   world sizes 1 and 2 (each rank): tokens loaded, RSS before and after load(), peak RSS (VmHWM: the
+   process's own peak, which ru_maxrss is not after exec);
 2. training, `longitude train` for --steps steps of the tiny model on CPU with 1 rank (one process) and with
    --nproc-per-node 2 (torchrun, gloo): each rank's tokens loaded and peak RSS from models/<run>/ranks/.
 """
@@ -21,10 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 _LOAD = """
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {repo!r})
 from model.data import TrainingShards
 from model.rank_shards import RankShards
+from model.train import peak_rss_bytes
 def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096
 kind, rank, world = {kind!r}, {rank}, {world}
 if kind == "TrainingShards":
@@ -34,7 +36,7 @@ else:
 before = rss(); s.load(); after = rss()
 print(json.dumps({{"kind": kind, "rank": rank, "world": world, "tokens_loaded": len(s._ids),
     "split_tokens": getattr(s, "split_tokens", s.num_tokens), "rss_before_load": before, "rss_after_load": after,
-    "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}))
+    "peak_rss": peak_rss_bytes()}}))
 """
 
 

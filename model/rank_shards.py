@@ -22,11 +22,12 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.data import TrainingShards
 
-_ROWS_PER_READ = 1024  # subjects decoded at a time while streaming a row group (bounds the transient memory)
+_ROWS_PER_READ = 128  # subjects decoded at a time while streaming a row group (bounds the transient memory)
 
 
 def token_balanced_cuts(lengths: np.ndarray, world_size: int) -> np.ndarray:
@@ -109,6 +110,7 @@ class RankShards(TrainingShards):
         if at != n:
             raise ValueError("trajectory token counts disagree with their `length` column")
         self._ids, self._times = ids, times
+        pa.default_memory_pool().release_unused()  # the row groups' decode buffers go back to the OS
 
     def batches_per_rank(self, tokens_per_batch: int, seed: int, epoch: int, world_size: int) -> int:
         """The largest plan of any rank this epoch: every rank serves that many batches."""

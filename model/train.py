@@ -506,6 +506,21 @@ def _named_param_groups(model: torch.nn.Module) -> list[list[str]]:
     return [[n for n, p in named if p.dim() >= 2], [n for n, p in named if p.dim() < 2]]
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory: VmHWM on Linux (ru_maxrss would count the peak of the process
+    that exec'd this one, e.g. a launcher that had built the data)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
 @contextlib.contextmanager
 def _gradients_kept_local(module: torch.nn.Module):
     """A micro-batch that is not the step's last: no gradient all-reduce (DDP) or reduce-scatter (FSDP2)."""
@@ -635,8 +650,6 @@ class _Loop:
         )  # fmt: skip
 
     def write_rank_record(self) -> None:
-        import resource
-
         from schemas.io import write_text
 
         shards = self.stream.shards
@@ -644,7 +657,7 @@ class _Loop:
                   "weights_sha256": weights_digest(self.model),
                   "tokens_loaded": 0 if shards._ids is None else len(shards._ids),
                   "split_tokens": getattr(shards, "split_tokens", shards.num_tokens),
-                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}  # fmt: skip
+                  "peak_rss_bytes": peak_rss_bytes()}  # fmt: skip
         write_text(json.dumps(record) + "\n", self.run_path / "ranks" / f"rank{self.dist.rank}.json")
 
 

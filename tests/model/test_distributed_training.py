@@ -137,13 +137,14 @@ def test_ranks_partition_the_subjects_and_one_rank_is_the_single_process_data(ti
 
 @pytest.mark.slow
 def test_resuming_dcp_checkpoints_continues_the_step_count_on_any_number_of_ranks(two_agents: Path, tmp_path):
-    """Same world size: stopped at step 2 and resumed, two ranks end where the uninterrupted agents did.
+    """Same world size: stopped at step 2 (DDP) and resumed with FSDP2, two ranks end where the uninterrupted
+    DDP agents did (DCP reshards the weights and optimizer moments onto FSDP2's parameter shards).
     Another world size: one process picks up the two-rank checkpoint and continues its step count."""
     root = train_root_from(two_agents, tmp_path)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                 "-m", "model.train", "--root", str(root), *TRAIN, "--run-name", "resumed"]  # fmt: skip
-    for stop in (["--stop-after", "2"], []):
-        ((code, out),) = run_agents([torchrun + stop])
+    for then in (["--stop-after", "2"], ["--sharding", "fsdp"]):  # DDP's DCP shards resumed by FSDP2
+        ((code, out),) = run_agents([torchrun + then])
         assert code == 0, out[-4000:]
     run = root / "models" / "resumed"
     steps = [json.loads(line)["step"] for line in (run / ckpt.METRICS_FILE).read_text().splitlines()]
