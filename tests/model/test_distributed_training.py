@@ -193,3 +193,20 @@ def test_the_model_asset_trains_as_a_torchrun_job_through_dagster_pipes(tiny_roo
     assert is_sharded(checkpoint) and checkpoint.name == ckpt.checkpoint_name(epoch)
     logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any(f"step {epoch}/{epoch}: loss" in m for m in logs)  # rank 0's progress, relayed to the step
+
+
+def test_agents_of_one_job_get_the_same_rendezvous_and_several_nodes_need_an_endpoint(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from model.distributed import Launch, torchrun_command
+    from pipelines.cli import cli
+
+    launch = Launch(nnodes=2, nproc_per_node=4, rdzv_endpoint="node0:29400")
+    a, b = (torchrun_command(launch, ["--steps", "5"], root="/r", run="tiny") for _ in range(2))
+    assert a == b  # every node computes the same command, so the same rendezvous id
+    assert a[a.index("--rdzv-backend") + 1] == "c10d" and a[a.index("--rdzv-endpoint") + 1] == "node0:29400"
+    assert a[a.index("--nproc-per-node") + 1] == "4" and a[-4:] == ["-m", "model.train", "--steps", "5"]
+    single = torchrun_command(Launch(nproc_per_node=2), [], root="/r", run="tiny")
+    assert "--standalone" in single and "--rdzv-endpoint" not in single
+    out = CliRunner().invoke(cli, ["train", "--root", str(tmp_path), "--steps", "1", "--nnodes", "2"])
+    assert out.exit_code == 2 and "--rdzv-endpoint" in out.output
