@@ -15,7 +15,7 @@ from deid.text.lexicon import (
     FIRST_NAMES,
     SURNAMES,
 )
-from deid.text.nlp import SPACY_MODEL, spacy_pipeline, word_lists
+from deid.text.nlp import SPACY_MODEL, one_blas_thread, spacy_pipeline, word_lists
 from deid.text.patterns import FACILITY_WORDS
 from deid.text.proper_nouns import spread_over_lists
 from deid.text.spans import PhiSpan, resolve
@@ -158,8 +158,9 @@ class GatedSpacyNlpEngine:
                 pieces.append(truecase(segment, self.dictionary) if is_all_caps(segment) else segment)
                 owners.append((i, offset))
         entities: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-        for (i, offset), doc in zip(owners, self.nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
-            entities[i].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+        with one_blas_thread():
+            for (i, offset), doc in zip(owners, self.nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
+                entities[i].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
         for text, ents in zip(texts, entities, strict=True):
             yield text, NlpArtifacts(entities=ents, tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None,
                                      language=language)  # fmt: skip

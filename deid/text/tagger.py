@@ -10,7 +10,7 @@ from pathlib import Path
 
 import regex as re
 
-from deid.text.tagger_features import Hint, features, tokenize
+from deid.text.tagger_features import Hint, base_features, tokenize, with_hints
 
 MODEL_DIR = Path(__file__).parent / "models"
 MODEL_NAME = "phi_crf_v1"
@@ -88,18 +88,19 @@ class PhiTagger:
 
     def tag(self, text: str, hints: Sequence[Hint] = ()) -> TaggedText:
         """Marginal probabilities per token; `hints` are the rules' hits on the text (features)."""
-        tokens = tokenize(text)
+        tokens, pieces = token_features(text)
         if not tokens:
             return TaggedText([], [], [])
         probs: list[dict[str, float]] = []
         begins: list[dict[str, float]] = []
-        for lo, hi in _pieces(text, tokens):
+        others = [(label, label[2:], label[0] == "B") for label in self.labels if label != "O"]
+        has_o = "O" in self.labels
+        for lo, hi, base in pieces:
             piece = tokens[lo:hi]
             lo_char, hi_char = piece[0][0], piece[-1][1]
-            xseq = features(text, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
+            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
             self._tagger.set(xseq)
             marginal = self._tagger.marginal
-            has_o = "O" in self.labels
             for t in range(len(piece)):
                 p: dict[str, float] = {}
                 b: dict[str, float] = {}
@@ -107,15 +108,12 @@ class PhiTagger:
                     probs.append(p)  # every other label is under 1e-4: nothing to keep
                     begins.append(b)
                     continue
-                for label in self.labels:
-                    if label == "O":
-                        continue
+                for label, type_, begin in others:
                     m = marginal(label, t)
                     if m < 1e-4:
                         continue
-                    type_ = label[2:]
                     p[type_] = p.get(type_, 0.0) + m
-                    if label[0] == "B":
+                    if begin:
                         b[type_] = m
                 probs.append(p)
                 begins.append(b)
@@ -153,6 +151,16 @@ class PhiTagger:
             run.append(i)
         close()
         return out
+
+
+@lru_cache(maxsize=4)
+def token_features(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
+    """A text's tokens and, per piece of at most about MAX_TOKENS tokens, (first, end, features without the
+    rules' hits): computed once for the two taggers that read the same text one after the other."""
+    tokens = tokenize(text)
+    if not tokens:
+        return tokens, []
+    return tokens, [(lo, hi, base_features(text, tokens[lo:hi])) for lo, hi in _pieces(text, tokens)]
 
 
 def _pieces(text: str, tokens: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

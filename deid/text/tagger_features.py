@@ -1,6 +1,8 @@
 """Tokens and CRF features for the learned PHI tagger: the word, its shape, its neighbours, and what the
 lexicons say of it (given name, surname, dictionary word, town, clinical word, month, title, relative)."""
 
+import bisect
+import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -158,9 +160,18 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
     return far[0], near[0], near[1], far[1]
 
 
+_ASCII_UPPER = bytes(range(65, 91))
+_ASCII_LOWER = bytes(range(97, 123))
+
+
 def _is_caps_line(line: str) -> bool:
-    upper = sum(ch.isupper() for ch in line)
-    lower = sum(ch.islower() for ch in line)
+    if line.isascii():  # counted in C: a line is one call, not one per character
+        data = line.encode()
+        upper = len(data) - len(data.translate(None, _ASCII_UPPER))
+        lower = len(data) - len(data.translate(None, _ASCII_LOWER))
+    else:
+        upper = sum(map(str.isupper, line))
+        lower = sum(map(str.islower, line))
     return upper >= 6 and upper > 0.7 * (upper + lower)
 
 
@@ -193,51 +204,71 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
     """One feature list per token: its own features, its neighbours' (two either side), whether a line
     starts before it, whether its line is ALL CAPS (where case says nothing), and the rules' hits on it
     and its neighbours."""
-    words = [text[s:e] for s, e in spans]
-    rule = hint_features(spans, hints)
-    per = [word_features(w) for w in words]
+    return with_hints(base_features(text, spans), spans, hints)
+
+
+def base_features(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
+    """The features of `features` that do not depend on the rules' hits, in the same order; the taggers
+    with and without the rules' hits share them (with_hints adds the rest)."""
     n = len(spans)
-    # line breaks before each token, and each token's line being ALL CAPS
-    newline = [True] * n
-    caps = [False] * n
+    if not n:
+        return []
+    words = [text[s:e] for s, e in spans]
+    own = [word_features(w)[0] for w in words]
+    near = [_neighbour_features(w) for w in words]
+    lows = [w.lower() for w in words]
+    # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
+    breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
+    line_of = [bisect.bisect_left(breaks, s) for s, _ in spans]
     line_caps: dict[int, bool] = {}
-    for i, (s, _) in enumerate(spans):
-        prev_end = spans[i - 1][1] if i else 0
-        newline[i] = i == 0 or "\n" in text[prev_end:s]
-        line_start = text.rfind("\n", 0, s) + 1
-        if line_start not in line_caps:
-            line_end = text.find("\n", s)
-            line_caps[line_start] = _is_caps_line(text[line_start : line_end if line_end >= 0 else len(text)])
-        caps[i] = line_caps[line_start]
+    for line in set(line_of):
+        start = breaks[line - 1] + 1 if line else 0
+        end = text.find("\n", start)
+        line_caps[line] = _is_caps_line(text[start : end if end >= 0 else len(text)])
+    starts_line = [True, *(a != b for a, b in itertools.pairwise(line_of))]
+    flags = [
+        _LINE_FLAGS[first, next_first, line_caps[line]]
+        for first, next_first, line in zip(starts_line, [*starts_line[1:], False], line_of, strict=True)
+    ]
+    glued = [spans[i + 1][0] == spans[i][1] for i in range(n - 1)]
+    left2 = [_NONE[-2]] * min(2, n) + [near[i][0] for i in range(n - 2)]
+    left1 = [_NONE[-1], *(near[i][1] + _GLUED[-1] if glued[i] else near[i][1] for i in range(n - 1))]
+    right1 = [*(near[i + 1][2] + _GLUED[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), _NONE[1]]
+    right2 = [near[i + 2][3] for i in range(n - 2)] + [_NONE[2]] * min(2, n)
+    pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
+    return [
+        ("b", *o, *f, *l2, *l1, *r1, *r2, *bi)
+        for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
+    ]
+
+
+def with_hints(base: Sequence[tuple[str, ...]], spans: Sequence[tuple[int, int]],
+               hints: Sequence[Hint]) -> list[list[str]]:  # fmt: skip
+    """`base` (base_features) with the rules' hits on each token and its next-door neighbours."""
+    if not hints:
+        return [[*b, "r=none"] for b in base]
+    rule = hint_features(spans, hints)
+    n = len(base)
     out: list[list[str]] = []
     for i in range(n):
-        own, _ = per[i]
-        f = ["b", *own]
-        if newline[i]:
-            f.append("nl")
-        if i + 1 < n and newline[i + 1]:
-            f.append("nl+1")
-        if caps[i]:
-            f.append("capsline")
-        for slot, k in enumerate((-2, -1, 1, 2)):
-            j = i + k
-            if 0 <= j < n:
-                f.extend(_neighbour_features(words[j])[slot])
-                # a space or not between this token and the next ("Dr.X", "7/22")
-                if k == 1 and spans[j][0] == spans[i][1]:
-                    f.append("glued+1")
-                if k == -1 and spans[i][0] == spans[j][1]:
-                    f.append("glued-1")
-            else:
-                f.append(f"{k}:none")
-        if i > 0:
-            f.append(f"bi={words[i - 1].lower()}|{words[i].lower()}")
-        if rule[i]:
-            f.extend(rule[i])
-        else:
-            f.append("r=none")
-        for k in (-1, 1):
-            if 0 <= i + k < n:
-                f.extend(f"{k}:{r}" for r in rule[i + k] if r.startswith("r="))
+        f = [*base[i], *(rule[i] or _NO_HIT)]
+        if i > 0 and rule[i - 1]:
+            f.extend(f"-1:{r}" for r in rule[i - 1] if r.startswith("r="))
+        if i + 1 < n and rule[i + 1]:
+            f.extend(f"1:{r}" for r in rule[i + 1] if r.startswith("r="))
         out.append(f)
     return out
+
+
+_LINE_FLAGS = {
+    (first, next_first, caps): tuple(
+        name for name, on in (("nl", first), ("nl+1", next_first), ("capsline", caps)) if on
+    )
+    for first in (False, True)
+    for next_first in (False, True)
+    for caps in (False, True)
+}
+_NONE = {k: (f"{k}:none",) for k in (-2, -1, 1, 2)}
+_GLUED = {-1: ("glued-1",), 1: ("glued+1",)}
+_NO_HIT = ["r=none"]
+_NEWLINE = re.compile(r"\n")
