@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
@@ -50,7 +51,7 @@ class TrainingShards(Dataset):
     long subject (defaults to max_seq_len, i.e. no overlap); packing: "bfd" (best-fit decreasing over the whole
     epoch, then packs in random order) or "stream" (documents shard by shard, in random shard order and random
     order within a shard, through a shuffle buffer of `buffer_size` documents). Either way the split's tokens
-    are held in memory (8 bytes per token), loaded on the first batch: load() before forking DataLoader
+    are held in memory (12 bytes per token), loaded on the first batch: load() before forking DataLoader
     workers to share the pages copy-on-write.
 
     device: where batches are assembled. None (the default): on the host in numpy, the reference. A device
@@ -120,18 +121,21 @@ class TrainingShards(Dataset):
         return h.hexdigest()
 
     def load(self) -> None:
-        """Read all token ids and times (8 bytes per token) into memory; done on first use."""
+        """Read all token ids and times (12 bytes per token) into memory; done on first use. Files stream into
+        arrays sized from the `length` column, so the peak is the arrays plus one small batch."""
         if self._ids is not None:
             return
-        ids, times = [], []
+        from model.token_reader import read_rows
+
+        ids, times = np.empty(self.num_tokens, np.int64), np.empty(self.num_tokens, np.float32)
+        at = 0
         for _, path in self._files:
-            t = pq.read_table(path, columns=["input_ids", "times"])
-            ids.append(t.column("input_ids").combine_chunks().flatten().to_numpy())
-            times.append(t.column("times").combine_chunks().flatten().to_numpy())
-        self._ids = np.concatenate(ids).astype(np.int64)
-        self._times = np.concatenate(times).astype(np.float32)
-        if len(self._ids) != self.num_tokens:
+            f = pq.ParquetFile(path)
+            at = read_rows(f, 0, f.metadata.num_rows, ids, times, at)
+        if at != self.num_tokens:
             raise ValueError("trajectory token counts disagree with their `length` column")
+        self._ids, self._times = ids, times
+        pa.default_memory_pool().release_unused()  # the decode buffers go back to the OS
 
     # ---- map-style: one document per item, for DataLoader(shards, batch_size=B) ------------------------------
     def _documents(self) -> tuple[Windows, int]:
