@@ -231,6 +231,7 @@ def _to_spans(results: list, offset: int = 0) -> list[PhiSpan]:
 
 
 def _analyze(text: str, artifacts, known: KnownPhi | None, use_tagger: bool = True) -> list[PhiSpan]:
+    from deid.text.clinical_guard import drop_clinical
     from deid.text.combine import TAGGER_ON
     from deid.text.recognizers import KnownPhiRecognizer
 
@@ -240,6 +241,7 @@ def _analyze(text: str, artifacts, known: KnownPhi | None, use_tagger: bool = Tr
         results = analyzer().analyze(text, language="en", nlp_artifacts=artifacts, ad_hoc_recognizers=ad_hoc)
     finally:
         TAGGER_ON.reset(token)
+    results = drop_clinical(text, results)  # the final filter: hits that are clinical language go
     spans = [_with_initial(text, s) for s in _to_spans(results)]
     found = [(s.start, s.end, s.label, s.score) for s in spans]
     listed = spread_over_lists(text, found, known_word)

@@ -1,0 +1,290 @@
+"""The last word before a hit becomes PHI: a hit that is clinical language by its grammar or by a maintained
+lexicon (an eponym before a clinical head noun, a drug, a product after its size, a section header, a score
+or fraction read as a date, a procedure code read as a ZIP) is dropped, whatever recognizer made it."""
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import regex as re
+
+# Hits that stand whatever their text looks like: the subject's own record says they are PHI.
+_ALWAYS = frozenset({"known"})
+# Labels whose surrogate is a word (a name, a place): the ones clinical words are mistaken for.
+_WORDY = frozenset({"NAME", "LOCATION", "FACILITY", "ORGANIZATION"})
+
+# Heads of eponymous terms: a capitalised word right before one of these names a disease, a sign, a test,
+# an instrument or a procedure after a person ("Tinel sign", "Jackson-Pratt drain", "Austin osteotomy"), not
+# a person in the note. Classes of clinical nouns, not names: what is named after someone in medicine.
+_HEADS = frozenset(
+    """disease diseases syndrome syndromes sign signs score scores scale scales criteria criterion test tests
+    testing maneuver maneuvers manoeuvre reflex reflexes phenomenon palsy ulcer fracture fractures
+    classification classifications rule rules procedure procedures operation operations repair index
+    triad law effect disorder anomaly malformation contracture node nodes block stain pouch lesion
+    lesions nodule nodules murmur cyst cysts canal duct ducts ligament tubercle space fascia gland glands
+    membrane line lines body bodies cell cells capsule angle area point points position positioning
+    incision approach technique method protocol regimen dressing splint cast brace bandage stocking
+    stockings boot drain drains tube tubes catheter catheters cannula needle needles clamp clamps forceps
+    retractor retractors scissors elevator elevators rongeur rongeurs curette curettes dilator dilators
+    hook hooks knife blade blades saw burr burrs drill retractors speculum scope mask valve valves shunt
+    shunts stent stents graft grafts plate plates screw screws nail nails pin pins wire wires rod rods
+    suture sutures stitch stitches mesh pump filter filters balloon device monitor hose gag bed chair frame
+    cage cages apparatus hemostat knot knots wedge sponge sponges pack packing solution
+    formula equation view views projection staging grading stage grade type variant
+    osteotomy bunionectomy fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles
+    nerve nerves artery arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes ring
+    collar stand roll wand punch punches scalpel cautery electrocautery sheath loop spoon tongs table
+    tourniquet diet""".split()
+)
+# Word endings that make a noun a procedure, an imaging study or a condition ("-ectomy", "-itis").
+_HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scopy", "graphy", "gram", "itis",
+                 "osis", "opathy", "oma", "omas", "plasia", "algia", "emia", "uria")  # fmt: skip
+# The words after a span: its head noun, maybe after "-type", a modifier ("soft mesh"), or a coordinated
+# second eponym ("Weber and Rinne tests").
+_AFTER_SPAN = re.compile(
+    r"(?:['’]s)?(?:-?\s*(?:type|style|like)\b)?[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)"
+    r"(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)(?:['’]s)?)?(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*))?"
+)
+# A title or a relative right before a name makes it a person whatever follows ("Dr. Austin", "wife Ella").
+_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|sister|rn|np|pa|md)\.?"
+    r"|\b(?:wife|husband|spouse|partner|son|daughter|mother|father|sister|brother|aunt|uncle|friend|niece|"
+    r"nephew|cousin|granddaughter|grandson|grandmother|grandfather|named|name))[ \t,:]*$"
+)
+# A size or a count right before a capitalised word makes it a product: "4-0 Vicryl", "16-mm Contegra",
+# "#10 Jackson-Pratt", "a 2.5 French Cook".
+_SIZE_BEFORE = re.compile(
+    r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch|in))"
+    r"(?:[ \t]+\p{Ll}+){0,2}[ \t]+$"
+)
+_MEASURE_AFTER = re.compile(
+    r"(?:[ \t]+\p{L}[\p{L}-]*){0,2}[ \t]*[:=]?[ \t]*\(?\d+(?:[.,]\d+)?[ \t]*(?i:mg|mcg|µg|ug|g|kg|ml|l|units?|u|"
+    r"iu|meq|mmol|µmol|umol|ng|pg|%|tabs?|tablets?|caps?|puffs?|mm|cm|bpm|mmhg)(?![\p{L}])"
+)
+# A dose right after a word: an amount with its unit, or a combination strength with a form or frequency
+# ("Lotrel 10/20 one tablet daily", "Percocet 5/325 q.4h."): what follows a drug, never a person.
+_DOSE_AFTER = re.compile(
+    r"[ \t]+\d+(?:\.\d+)?(?:[ \t]*(?i:mg|mcg|µg|g|ml|units?|meq|%)\b"
+    r"|/\d+(?:\.\d+)?[ \t]+(?i:(?:one|two|half|\d)[ \t]+)?"
+    r"(?i:tabs?|tablets?|caps?|capsules?|daily|once|twice|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?\d+h|p\.?o|mg)\b)"
+)
+# A header: the span opens its line and a colon closes it ("IMMUNIZATIONS:", "Diagnostic & Lab Orders:").
+_HEADER_AFTER = re.compile(r"[ \t]*:")
+_LINE_START_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\dIVX]+[.)][ \t]*)?$")
+_WORDS = re.compile(r"\p{L}[\p{L}'’-]*")
+
+# Fractions that the date rules read as month/day: a score, a grade, a strength, a dose or a size in inches,
+# known by the measured thing named near it ("grade 2/6 murmur", "5/5 motor strength", "Pupils 4/2").
+_FRACTION = re.compile(r"\d{1,2}\+?/\d{1,2}")
+_MEASURED = re.compile(
+    r"(?i:\b(?:grade[ds]?|score[ds]?|scoring|scale|rate[sd]?|rating|strength|power|murmurs?|reflex(?:es)?|dtrs?|"
+    r"recall|objects|words|out of|gcs|mmse|moca|apgars?|pain|motor|tone|acuity|vision|pupils?|prep|"
+    r"difficulty|quality|inch|inches|diameter|ratio|dilution|titer|daily|bid|tid|qid|b\.i\.d|t\.i\.d|"
+    r"q\.i\.d|tablets?|tabs?|mg)\b)"
+)
+_SCORE_BEFORE = re.compile(r"(?i:\b(?:about|approximately|measuring|measures|measured|as a)[ \t]*$)")
+_SCORE_AFTER = re.compile(r"[ \t]*(?i:(?:th|ths|rd|rds|nd|nds)?[ \t-]*(?:inch|inches|in\.|cm|mm|of an inch)\b)")
+_CLAUSE_END = re.compile(r"[.;]\s|\n\s*\n")
+# A date reading needs a date word before it; a fraction after "on"/"since"/"dated" stays a date.
+_DATE_CUE_BEFORE = re.compile(r"(?i:\b(?:on|since|dated|from|until|till|by|in|of[ \t]+(?:last|this)|date)[ \t]*$)")
+# A five-digit number is a ZIP only after a town or state, or a ZIP label.
+_ZIP_PLACE_BEFORE = re.compile(r"(?:\p{Lu}\p{L}+|\b\p{Lu}{2})[ \t.,]*$|(?i:zip|postal|post code|postcode)\W*$")
+_CODE_CONTEXT = re.compile(r"(?i:\b(?:code|codes|cpt|icd|procedure|billing|modifier)\b)")
+
+
+@lru_cache(maxsize=1)
+def drug_names() -> frozenset[str]:
+    """Lower-case one-word drug names and brands of the drug-named-entity-recognition package's dictionary
+    (DrugBank, MedlinePlus, Wikipedia: about 100,000 variants), less the common given names and surnames of
+    our name lexicon ("Allegra" is both): those need a dose after them. Empty when the package is absent."""
+    import bz2
+    import importlib.util
+    import pickle
+    from pathlib import Path
+
+    from deid.text.lexicon import FIRST_NAMES, SURNAMES
+
+    # found without importing the package: its import loads the dictionary and more (tens of seconds)
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "drug_ner_dictionary.pkl.bz2"
+    if not path.exists():
+        return frozenset()
+    with bz2.open(path, "rb") as f:
+        data = pickle.load(f)  # the package's own shipped dictionary, read as its loader reads it
+    names = {v for v in data.get("drug_variant_to_canonical", {}) if v.isalpha() and len(v) >= 4}
+    return frozenset(names - frozenset(FIRST_NAMES) - frozenset(SURNAMES))
+
+
+def clinical_head(word: str) -> bool:
+    """A noun that heads a clinical term named after someone: a sign, a test, an instrument, a procedure."""
+    low = word.lower().strip("-")
+    return low in _HEADS or (len(low) >= 6 and low.endswith(_HEAD_ENDINGS))
+
+
+def eponym_before_head(text: str, start: int, end: int) -> bool:
+    """The span is followed by a clinical head noun, maybe after one modifier ("Jackson-Pratt drain", "Bruce
+    protocol", "Austin-type bunionectomy", "Prolene soft mesh"), or ends in one itself ("Synthes Small
+    Stature Plate"), and no title or relative stands before it."""
+    if _cued(text, start):
+        return False
+    words = _WORDS.findall(text, start, end)
+    if len(words) > 1 and clinical_head(words[-1]):
+        return True
+    m = _AFTER_SPAN.match(text, end)
+    if m is None:
+        return False
+    first, second, third = m.groups()
+    if clinical_head(first):
+        return True
+    if first.islower() and second is not None and clinical_head(second):
+        return True  # "Prolene soft mesh", "Bovie cautery tip"
+    # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
+    return (
+        first.lower() in ("and", "or")
+        and second is not None
+        and second[:1].isupper()
+        and (third is not None and clinical_head(third))
+    )
+
+
+def _cued(text: str, start: int) -> bool:
+    return _CUE_BEFORE.search(text, max(0, start - 30), start) is not None
+
+
+def drug_span(text: str, start: int, end: int) -> bool:
+    """Every word of the span is a drug name of the dictionary, or a dose follows it."""
+    words = [w.lower().removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text, start, end)]
+    if not words:
+        return False
+    drugs = drug_names()
+    if any(w in drugs for w in words) and all(w in drugs or _form_suffix(w, text, start, end) for w in words):
+        return True  # "Septra DS", "Toprol XL": a drug and its formulation
+    if _MEASURE_AFTER.match(text, end) is not None and any(w in drugs for w in words):
+        return True
+    return len(words) == 1 and _DOSE_AFTER.match(text, end) is not None and not _common_name(words[0])
+
+
+def _form_suffix(low: str, text: str, start: int, end: int) -> bool:
+    """A formulation suffix after a drug name: two or three capitals ("DS", "XL", "ER")."""
+    return len(low) <= 3 and re.search(rf"\b{re.escape(low.upper())}\b", text[start:end]) is not None
+
+
+def _common_name(low: str) -> bool:
+    from deid.text.lexicon import FIRST_NAMES, SURNAMES
+
+    return low in FIRST_NAMES or low in SURNAMES
+
+
+def product_after_size(text: str, start: int) -> bool:
+    """A size, gauge or count right before it: a suture, an implant, a catheter ("4-0 Vicryl")."""
+    return _SIZE_BEFORE.search(text, max(0, start - 30), start) is not None
+
+
+def section_header(text: str, start: int, end: int) -> bool:
+    """The span opens its line, a colon follows, and its words are vocabulary (a note's section title)."""
+    from deid.text.vocabulary import all_clinical
+
+    return (
+        _LINE_START_BEFORE.search(text, max(0, start - 12), start) is not None
+        and _HEADER_AFTER.match(text, end) is not None
+        and all_clinical(text[start:end])
+    )
+
+
+def fraction_not_date(text: str, start: int, end: int) -> bool:
+    """A bare d/d with no date word before it, that a measured thing stands near in its clause (a grade, a
+    strength, reflexes, pupils, a pain score, a dose) or a size in inches follows ("grade 2/6", "5/5 motor
+    strength", "7/8 inch", "2/3 recall", "Lotrel 10/20 daily")."""
+    if _FRACTION.fullmatch(text, start, end) is None:
+        return False
+    if _DATE_CUE_BEFORE.search(text, max(0, start - 20), start) is not None:
+        return False
+    if _SCORE_AFTER.match(text, end) is not None or _SCORE_BEFORE.search(text, max(0, start - 25), start):
+        return True
+    lo = max(0, start - 40)
+    before = [m.end() for m in _CLAUSE_END.finditer(text, lo, start)]
+    lo = before[-1] if before else lo
+    after = _CLAUSE_END.search(text, end, min(len(text), end + 30))
+    hi = after.start() if after else min(len(text), end + 30)
+    if _MEASURED.search(text, lo, start) or _MEASURED.search(text, end, hi):
+        return True
+    m = re.search(r"(\p{L}+)[ \t]+$", text[max(0, start - 30) : start])
+    return m is not None and m.group(1).lower() in drug_names()  # a dose: "Diovan 320/12.5"
+
+
+def code_not_zip(text: str, start: int, end: int) -> bool:
+    """A five-digit number with no town, state or ZIP label before it, in a list of such numbers or
+    beside a word for codes (CPT and procedure codes: "(63075, 63076)")."""
+    if not re.fullmatch(r"\d{5}", text[start:end]):
+        return False
+    if _ZIP_PLACE_BEFORE.search(text, max(0, start - 30), start) is not None:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return (
+        len(re.findall(r"(?<!\d)\d{5}(?!\d)", line)) >= 2
+        or _CODE_CONTEXT.search(line) is not None
+        or (text[max(0, start - 1) : start] == "(" and text[end : end + 1] in ");,")
+    )
+
+
+# Readers that judge a span by its look and neighbours, without a cue of their own.
+_STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
+
+
+def clinical_jargon(text: str, start: int, end: int) -> bool:
+    """Every word is clinical vocabulary that no English dictionary has (products, instruments,
+    jargon: "Xeroform", "Steri-Strips", "Metzenbaum"), with no sign of a name or a place."""
+    from deid.text.vocabulary import clinical_word, name_evidence
+    from deid.text.words import known_word
+
+    span = text[start:end]
+    words = _WORDS.findall(span)
+    return (
+        bool(words)
+        and all(clinical_word(w) and not known_word(w.lower().strip("'’-").removesuffix("'s")) for w in words)
+        and not name_evidence(span)
+        and not _place(span)
+    )
+
+
+def _place(span: str) -> bool:
+    from deid.text.gazetteer import is_city
+    from deid.text.lexicon import COUNTRIES, STATE_NAMES
+
+    low = span.lower()
+    return low in COUNTRIES or low in STATE_NAMES or is_city(low)
+
+
+def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
+    """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
+    if label in _WORDY:
+        if eponym_before_head(text, start, end):
+            return "eponym"
+        if not _cued(text, start):
+            if drug_span(text, start, end):
+                return "drug"
+            if product_after_size(text, start):
+                return "product"
+            if section_header(text, start, end):
+                return "header"
+            if source in _STATISTICAL and clinical_jargon(text, start, end):
+                return "jargon"
+    elif label == "DATE" and fraction_not_date(text, start, end):
+        return "fraction"
+    elif label == "ZIP" and code_not_zip(text, start, end):
+        return "code"
+    return None
+
+
+def drop_clinical(text: str, results: Sequence) -> list:
+    """The analyzer's results less the hits that are clinical language (clinical_reason); the subject's
+    own record's hits always stand."""
+    out = []
+    for r in results:
+        source = (r.recognition_metadata or {}).get("recognizer_name", "")
+        if source in _ALWAYS or clinical_reason(text, r.start, r.end, r.entity_type, source) is None:
+            out.append(r)
+    return out
