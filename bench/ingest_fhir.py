@@ -156,7 +156,10 @@ def child_ours(root: str, n_shards: int, workers: int, strict: bool, ingest_only
     t1 = time.perf_counter()
     meds_events = 0
     if not ingest_only:
-        meds_events = sum(build_shard(layout, keyring, s, FRACTIONS).events_out for s in range(n_shards))
+        # MEDS rows as the CLI's count reads them from the shards: source events kept plus the rows derived from
+        # them (coded-value companions, BIRTH//YEAR; pipelines.defs.meds.derived), so both paths count alike.
+        summaries = [build_shard(layout, keyring, s, FRACTIONS, n_shards) for s in range(n_shards)]
+        meds_events = sum(x.events_out + x.derived_events for x in summaries)
     t2 = time.perf_counter()
     if not ingest_only:
         metadata.write_codes(layout)
@@ -602,6 +605,8 @@ def main() -> None:
         ]
         cli = measure(cmd, env={**os.environ, "LONGITUDE_SECRET": SECRET}, log=work / "cli.log")
         r["cli"], r["cli_events"] = asdict(cli), meds_rows(root) if cli.rc == 0 else f"failed (rc {cli.rc})"
+        if cli.rc == 0 and r["cli_events"] != ours.out["meds_events"]:
+            sys.exit(f"the CLI wrote {r['cli_events']:,} MEDS rows, the library path {ours.out['meds_events']:,}")
 
     if not args.skip_peer:
         import fhir2meds_peer as peer

@@ -6,14 +6,17 @@ the PHI zone at raw/_file_labels/, so a steward with PHI access can find the fil
 """
 
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.ledger import FILE_LABELS_SCHEMA, LEDGER_SCHEMA
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Only these name endings survive into a label; anything else in a file name could be an identifier.
 _EXTENSIONS = {".json", ".ndjson", ".jsonl", ".gz", ".csv", ".tsv", ".parquet", ".txt", ".dcm", ".xml", ".zip"}
@@ -33,8 +36,10 @@ def file_label(rel: str, keyring: Keyring) -> str:
     return f"{folder}/{keyring.token('file', rel)[:12]}{''.join(suffixes)}"
 
 
-def write_ledger(ledger: pa.Table | pl.DataFrame, path: Path, layout: Layout, keyring: Keyring) -> Path:
+def write_ledger(ledger: "pa.Table | pl.DataFrame", path: Path, layout: Layout, keyring: Keyring) -> Path:
     """Write a ledger with labelled file names, and the label map into the PHI zone."""
+    import polars as pl  # not at the top: the FHIR parser processes import this module and never need polars
+
     df = ledger if isinstance(ledger, pl.DataFrame) else pl.from_arrow(ledger)
     files = sorted(set(df["source_file"].to_list())) if df.height else []
     labels = {f: file_label(f, keyring) for f in files}
@@ -47,12 +52,14 @@ def write_ledger(ledger: pa.Table | pl.DataFrame, path: Path, layout: Layout, ke
 
 
 def ledger_from_records(
-    asset: str, kept: pl.DataFrame, rejected: pl.DataFrame, record_type: str | pl.Expr
-) -> pl.DataFrame:
+    asset: str, kept: "pl.DataFrame", rejected: "pl.DataFrame", record_type: "str | pl.Expr"
+) -> "pl.DataFrame":
     """Ledger rows per (source_file, record_type) from the records kept and the records quarantined.
 
     `record_type` is a column name of both frames, or a literal expression. Each kept record is one event.
     """
+    import polars as pl
+
     rtype = pl.col(record_type) if isinstance(record_type, str) else record_type
     both = pl.concat(
         [

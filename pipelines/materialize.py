@@ -155,6 +155,7 @@ def _run_steps(
         dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     )
     outcome = Outcome()
+    jobs = _StepJobs()
     total = sum(len(s.partition_keys) for s in steps)
     done = 0
     logging.getLogger("dagster").setLevel(logging.INFO if verbose else logging.WARNING)
@@ -168,13 +169,10 @@ def _run_steps(
             crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
             started = time.perf_counter()
             if executor in (None, "in_process"):
-                result = dg.materialize(
-                    assets,
-                    selection=list(step.keys),
-                    partition_key=pkey,
-                    resources=resources,
-                    instance=instance,
+                result = jobs.get(assets, resources, step.keys).execute_in_process(
                     run_config=run_config,
+                    instance=instance,
+                    partition_key=pkey,
                     raise_on_error=False,  # failures become clear messages below, not tracebacks
                 )
             else:
@@ -195,6 +193,32 @@ def _run_steps(
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+class _StepJobs:
+    """The job `dg.materialize` would build for a step's assets, built once per selection and reused for every
+    partition of the step; the whole asset graph and its resources are validated once per run, not per step
+    (dg.materialize resolves every job of a fresh Definitions on each call: ~0.1 s of CPU a step)."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[dg.AssetKey, ...], dg.JobDefinition] = {}
+        self._validated = False
+
+    def get(self, assets: list, resources: dict, keys: tuple[dg.AssetKey, ...]) -> dg.JobDefinition:
+        job = self._jobs.get(keys)
+        if job is None:
+            from dagster._core.definitions.materialize import EPHEMERAL_JOB_NAME  # the name dg.materialize gives
+
+            defs = dg.Definitions(
+                jobs=[dg.define_asset_job(name=EPHEMERAL_JOB_NAME, selection=list(keys))],
+                assets=assets,
+                resources=resources,
+            )
+            if not self._validated:
+                defs.resolve_all_job_defs()  # the asset graph and its resources, as dg.materialize checks them
+                self._validated = True
+            job = self._jobs[keys] = defs.resolve_job_def(EPHEMERAL_JOB_NAME)
+        return job
 
 
 def _execute_on(engine: str, config: dict, step: Step, pkey: str | None, instance, run_config: dict):

@@ -85,11 +85,16 @@ def inventory(root: Path) -> Inventory:
     # Through manifests (no staging, no old version); a MEDS set mid-build as staged, so a shard's checks
     # check the shard that will be published (schemas.publish.pending_files).
     published = locate_under(root, skip=("landing",), pending=True)
-    for spec in REGISTRY:
-        for logical, path in published.items():
-            rel = logical.relative_to(root)
-            if path not in claimed and matches(spec.pattern, rel.as_posix()) and not path.name.startswith("."):
-                claimed[path] = TableFile(spec, path, rel)
+    # Each file once, claimed by the first registry entry that matches it (a check calls this per asset and
+    # shard: spec x file with a path made per pair was most of a MEDS shard's check time).
+    for logical, path in published.items():
+        if path in claimed or path.name.startswith("."):
+            continue
+        rel = logical.relative_to(root)
+        posix = rel.as_posix()
+        spec = next((spec for spec in REGISTRY if matches(spec.pattern, posix)), None)
+        if spec is not None:
+            claimed[path] = TableFile(spec, path, rel)
     unregistered: list[Path] = []
     artifacts: list[Path] = []
     dir_schema: dict[tuple[Path, str], str] = {}  # (folder, schema) -> table name, so one folder never mixes two
