@@ -184,12 +184,12 @@ def print_check_rows(
 
 def root_path(root: str | None) -> Path:
     """A local root; a mistyped URL, or an object-store root for a command that reads a local one, stops here."""
-    from pipelines.commands.store_root import is_working_copy, refuse_object_store
+    from pipelines.commands.store_root import command_root, is_working_copy
 
     path = Path(root or os.environ.get("LONGITUDE_ROOT") or "./longitude-data")
     if not is_working_copy(path):
         ctx = click.get_current_context(silent=True)
-        refuse_object_store(root, ctx.info_name if ctx else "this command")
+        path = command_root(root, ctx.command_path if ctx else "longitude") or path
     return path.resolve()
 
 

@@ -16,7 +16,12 @@ if TYPE_CHECKING:
     from schemas.working_copy import WorkingCopy
 
 DEFAULT_ROOT = "./longitude-data"  # pipelines.settings.DEFAULT_ROOT, without importing it for --help
+# Commands that read a root (and write at most single files and datasets into it) and so may run on a working
+# copy, pushed when they end. `ui` and `worker` serve runs for as long as they live, `rekey` and `train` (its
+# agents may be on other nodes) have not been checked on a working copy: they refuse a URL.
+WORKING_COPY_COMMANDS = ("features", "quality", "timeline")
 _copies: dict[Path, "WorkingCopy"] = {}
+_by_url: dict[str, Path] = {}
 
 
 def _parsed(root: str | None) -> Path | str:
@@ -38,8 +43,8 @@ def refuse_object_store(root: str | None, command: str) -> None:
     parsed = _parsed(root)
     if isinstance(parsed, str):
         raise click.ClickException(
-            f"{parsed}: `longitude {command}` reads a local root; object-store roots run with `longitude "
-            f"materialize` and `longitude demo` so far (docs/scale-out.md, storage)"
+            f"{parsed}: `longitude {command}` needs a local root; object-store roots work with materialize, "
+            f"demo, {', '.join(WORKING_COPY_COMMANDS)} so far (docs/scale-out.md, storage)"
         )
 
 
@@ -66,6 +71,32 @@ def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
     _copies[copy.dir] = copy
     atexit.register(copy.close)
     return str(copy.dir)
+
+
+def command_root(root: str | None, command_path: str) -> Path | None:
+    """For a command of WORKING_COPY_COMMANDS given an object-store root: its working copy (one per URL per
+    process), pushed when the process ends. None for a local root; other commands refuse a URL here."""
+    if not is_object_store(root):
+        return None
+    words = command_path.split()
+    if not any(w in WORKING_COPY_COMMANDS for w in words[1:2]):
+        refuse_object_store(root, " ".join(words[1:]) or "this command")
+    url = _parsed(root)
+    assert isinstance(url, str)
+    if url not in _by_url:
+        _by_url[url] = Path(local_root(root, new_root_ok=False))
+        atexit.register(_push_at_exit, _by_url[url], url)  # runs before the copy's removal (atexit is LIFO)
+    return _by_url[url]
+
+
+def _push_at_exit(root: Path, url: str) -> None:
+    from schemas.store import StoreError
+
+    try:
+        if _copies[root].push():
+            click.echo(f"Published what this command wrote to {url}.", err=True)
+    except StoreError as err:  # one line, as every other error; the working copy goes with the process
+        click.echo(f"Error: not published to {url}: {err}", err=True)
 
 
 def push(root: Path) -> None:

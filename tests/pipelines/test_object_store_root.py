@@ -107,6 +107,20 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
         assert after.version != before.version and after.previous == before.version
         assert _store_curated(store) == expected
 
+        # A command that reads the root (features) gets the same answer from the bucket as from the local root.
+        task = ("features", "labels", "--task", "readmission_30d")
+        for where, name in ((str(local), "local"), (URL, "s3")):
+            run = _longitude(*task, "--root", where, "--out", str(tmp_path / f"labels_{name}.parquet"), cwd=cwd,
+                             env_extra=aws)  # fmt: skip
+            assert run.returncode == 0, run.stderr[-3000:]
+            run = _longitude("features", "--root", where, "--labels", str(tmp_path / f"labels_{name}.parquet"),
+                             "--out", str(tmp_path / f"features_{name}.parquet"), cwd=cwd, env_extra=aws)  # fmt: skip
+            assert run.returncode == 0, run.stderr[-3000:]
+        for made in ("labels", "features"):
+            assert (tmp_path / f"{made}_s3.parquet").read_bytes() == (
+                tmp_path / f"{made}_local.parquet"
+            ).read_bytes()
+
         keys = list_keys(aws, BUCKET)
         assert all(k.startswith("longitude/root/") for k in keys)
         assert "longitude/root/dagster" not in {
@@ -122,7 +136,7 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
     [
         (("materialize", "--root", "s3:/bucket/prefix"), "an s3 root is written s3://bucket/prefix"),
         (("materialize", "--root", "ftp://host/prefix"), "unsupported scheme ftp://"),
-        (("quality", "--root", "s3://bucket/prefix"), "object-store roots run with `longitude materialize`"),
+        (("rekey", "--root", "s3://bucket/prefix"), "`longitude rekey` needs a local root"),
         (
             ("materialize", "--root", "s3://bucket/p", "--executor", "k8s"),
             "--executor k8s with an object-store root",
