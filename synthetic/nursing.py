@@ -43,12 +43,24 @@ def _md(rng: random.Random, d: datetime) -> str:
 def _phone(rng: random.Random, number: str) -> str:
     a, b, c = number.split("-")
     return rng.choice(
-        (f"{a}-{b}-{c}", f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"{a} {b} {c}", f"{a}- {b}- {c}", f"{a}{b}{c}")
+        (
+            f"{a}-{b}-{c}",
+            f"({a}) {b}-{c}",
+            f"{a}.{b}.{c}",
+            f"{a} {b} {c}",
+            f"{a}- {b}- {c}",
+            f"{a}{b}{c}",
+            f"{a} {b}-{c}",
+        )
     )
 
 
 def _title_name(rng: random.Random, family: str, given: str) -> list:
-    style = rng.randrange(5)
+    style = rng.randrange(7)
+    if style == 5:
+        return [(f"{given} {family}", "NAME")]  # "... aware": told by name, no title
+    if style == 6:
+        return [f"{rng.choice(('NP', 'PA'))} ", (family, "NAME")]
     if style == 0:
         return ["Dr. ", (family, "NAME")]
     if style == 1:
@@ -116,8 +128,12 @@ def _events(t: PhiText, n: _Note) -> None:
         t.line("transferred from ", (n.hospital.name, "FACILITY"), " on ", (_md(rng, admitted), "DATE"),
                f" s/p cath, stent to LAD. hct {rng.randint(25, 38)}.{rng.randint(0, 9)}.")  # fmt: skip
     yy = rng.randint(60, 99)
-    t.line("PMH: CAD S/P MI ", (f"{yy}'", "DATE"), ", CVA ", (f"'{rng.randint(60, 99)}", "DATE"),
-           ", HTN, DM2, CABG ", (str(rng.randint(1985, 2015)), "DATE"), ".")  # fmt: skip
+    if rng.random() < 0.6:
+        t.line("PMH: CAD S/P MI ", (f"{yy}'", "DATE"), ", CVA ", (f"'{rng.randint(60, 99)}", "DATE"),
+               ", HTN, DM2, CABG ", (str(rng.randint(1985, 2015)), "DATE"), ".")  # fmt: skip
+    else:
+        t.line("PMHX CVA in ", (str(yy), "DATE"), " and ", (f"{rng.randint(0, 9):02d}", "DATE"),
+               f", HTN, DM2. TMAX {rng.randint(99, 101)}-{rng.randint(99, 101)}.{rng.randint(1, 9)}.")  # fmt: skip
     t.line()
 
 
@@ -130,15 +146,21 @@ def _systems(t: PhiText, n: _Note) -> None:
            f"{rng.randint(10, 80)} MCG/MIN, HEPARIN @ {rng.randint(6, 14)}00 U/HR, "
            f"PTT DUE @ {rng.choice(('2000', '2200', '0200', '0400'))}.")  # fmt: skip
     abg = f"7.{rng.randint(30, 45)}/{rng.randint(35, 50)}/{rng.randint(70, 140)}"
-    t.line(f"RESP: ON PSV {rng.choice((5, 8, 10, 12, 15))}/5, FIO2 {rng.choice((40, 50))}%, SATS 95-98%. "
-           f"ABG {abg}. LS COARSE, CRACKLES 1/2 UP.")  # fmt: skip
+    mode = rng.choice(("ON PSV", "ON BIPAP OVERNIGHT", "ON CPAP WITH FLOWBY", "REMAINS ON"))
+    t.line(f"RESP: {mode} {rng.choice((5, 8, 10, 12, 15))}/{rng.choice((3, 5, 8))}, FIO2 {rng.choice((40, 50))}%, "
+           f"SATS 95-98%. ABG {abg}. LS COARSE, CRACKLES 1/2 UP.")  # fmt: skip
     t.line(f"GI: ABD SOFT +BS. TF @ {rng.randint(20, 60)}CC/HR, 1/2 STRENGTH. NGT TO LCWS.")
     t.line(f"GU: FOLEY DRAINING CLEAR AMBER URINE {rng.randint(30, 90)}-{rng.randint(100, 250)}CC/HR. "
            f"K {rng.randint(30, 50) / 10} REPLETED, CR {rng.randint(7, 25) / 10}.")  # fmt: skip
     t.add("ID: TMAX 100.", str(rng.randint(1, 9)), ", WBC ", str(rng.randint(8, 19)), ". CX SENT ")
     t.line((_md(rng, n.days_ago(0, 3)), "DATE"), ".")
-    t.add("MD AWARE: ")
-    t.line(*n.clinician(), " UPDATED ON LABS.")
+    if rng.random() < 0.5:
+        t.add("MD AWARE: ")
+        t.line(*n.clinician(), " UPDATED ON LABS.")
+    else:
+        told = rng.choice(("AWARE", "MADE AWARE", "NOTIFIED"))
+        t.line(f"BP DOWN TO {rng.randint(70, 89)}/{rng.randint(35, 50)}. ", *n.clinician(),
+               f" {told}, {rng.randint(250, 500)}CC NS BOLUS GIVEN.")  # fmt: skip
 
 
 def _social(t: PhiText, n: _Note) -> None:
@@ -148,10 +170,16 @@ def _social(t: PhiText, n: _Note) -> None:
         rel = rng.choice(p.relatives)
         word = rng.choice(_RELATIONS.get(rel.relation, (rel.relation,)))
         name = rel.given if rng.random() < 0.6 else f"{rel.given} {rel.family}"
-        t.add(f"{word} ", (name, "NAME"), " IN TO VISIT")
-        if rng.random() < 0.6:
-            t.add(", CAN BE REACHED AT ", (_phone(rng, p.phone), "PHONE"))
-        t.add(". ")
+        style = rng.random()
+        if style < 0.2:
+            t.add(f"{word}-", (rel.given, "NAME"), "---", (_phone(rng, p.phone), "PHONE"), ". ")
+        elif style < 0.35:
+            t.add("CASE MANAGER SPOKE WITH ", (rel.given, "NAME"), " TODAY RE: REHAB SCREENING. ")
+        else:
+            t.add(f"{word} ", (name, "NAME"), " IN TO VISIT")
+            if rng.random() < 0.6:
+                t.add(", CAN BE REACHED AT ", (_phone(rng, p.phone), "PHONE"))
+            t.add(". ")
     if rng.random() < 0.6:
         t.add("PT LIVES IN ", (p.city, "CITY"), " WITH FAMILY. ")
     if rng.random() < 0.4:
@@ -162,8 +190,19 @@ def _social(t: PhiText, n: _Note) -> None:
 def _plan(t: PhiText, n: _Note) -> None:
     rng = n.rng
     surgery = _md(rng, n.when + timedelta(days=rng.randint(1, 5)))
+    if rng.random() < 0.2:
+        saint = rng.choice(n.staff).given
+        t.line("PLAN: TITRATE LASIX GTT TO KEEP UO ADEQ. CK AM LABS. TO GO TO ", (f"ST. {saint}", "FACILITY"),
+               " ON ", (rng.choice(_WEEKDAYS), "DATE"), " PER CASE WORKER.")  # fmt: skip
+        _signature(t, n)
+        return
     t.line("PLAN: WEAN NTG AS TOL, CHECK LABS @ 2000, CONT PSV, TRANSFER TO ", (n.ward, "FACILITY"),
            f" {rng.randint(2, 12)} WHEN STABLE, ?CABG ", (surgery, "DATE"), ".")  # fmt: skip
+    _signature(t, n)
+
+
+def _signature(t: PhiText, n: _Note) -> None:
+    rng = n.rng
     nurse = rng.choice(n.staff)
     t.line()
     t.line((f"{nurse.given} {nurse.family}", "NAME"), f", {rng.choice(_CREDENTIALS)}")

@@ -10,7 +10,7 @@ import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from deid.text.note_names import clinical_only, repeated_names, wordy
+from deid.text.note_names import clinical_only, medical_text, repeated_names, wordy
 from deid.text.tagger import PLAIN_MODEL_NAME, PhiTagger, TaggedText, phi_tagger, project_label
 from deid.text.tagger_features import Hint
 
@@ -124,15 +124,13 @@ _STATISTICAL = frozenset({"tagger", "spacy", "shape"})
 
 def _clinical_reading(text: str, r: RecognizerResult) -> bool:
     """A name or place that only a statistical reader found, made of clinical words (note_names), in a
-    text written in clinical shorthand (in prose, "Flovent" may be a company)."""
-    from deid.text.vocabulary import clinical_register
-
+    text about medicine (elsewhere "Flovent" may be a company's name)."""
     name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
     return (
         name in _STATISTICAL
         and wordy(r.entity_type)
         and clinical_only(text[r.start : r.end])
-        and clinical_register(text)
+        and medical_text(text)
     )
 
 

@@ -59,3 +59,23 @@ def repeated_names(
 
 def wordy(label: str) -> bool:
     return label in _WORDY
+
+
+def medical_text(text: str) -> bool:
+    """Whether `text` is about medicine: clinical shorthand (vocabulary.clinical_register), or prose with one
+    word in forty at least (and three in all) that only the clinic uses, no everyday English word ("stent",
+    "Vicryl", "hyperlipidemia"); a sentence about a company or a trip has none."""
+    from deid.text.vocabulary import clinical_register
+
+    if clinical_register(text):
+        return True
+    words = _WORD.findall(text)
+    clinic = sum(1 for w in words if len(w) >= 4 and _clinic_word(w.lower()))
+    return clinic >= 3 and clinic * 40 >= len(words)
+
+
+def _clinic_word(low: str) -> bool:
+    from deid.text.vocabulary import clinical_vocabulary
+    from deid.text.words import english_word
+
+    return low in clinical_vocabulary() and not english_word(low)
