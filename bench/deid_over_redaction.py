@@ -38,6 +38,9 @@ def main() -> None:
     ap.add_argument("--offset", type=int, default=0, help="skip the first N notes of the part")
     ap.add_argument("--examples", type=int, default=0, help="print up to N marked texts per class")
     ap.add_argument("--no-tagger", action="store_true", help="the rules alone")
+    ap.add_argument(
+        "--no-guard", action="store_true", help="without the final filter (clinical_guard): the before"
+    )
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--dump", type=Path, default=None, help="write every marked span (JSON lines) here")
     args = ap.parse_args()
@@ -46,16 +49,28 @@ def main() -> None:
 
     from deid.text.corpora import read_corpus, select_part
 
+    if args.no_guard:
+        import deid.text.clinical_guard as guard
+
+        guard.drop_clinical = lambda text, results: list(results)
     docs = select_part(read_corpus(args.corpus, "brat"), args.part)[args.offset :]
     docs = docs[: args.limit] if args.limit else docs
-    report = measure([d.text for d in docs], tagger=not args.no_tagger, examples=args.examples, dump=args.dump)
-    report.update(corpus=str(args.corpus), part=args.part, offset=args.offset)
+    report = measure(
+        [d.text for d in docs],
+        tagger=not args.no_tagger,
+        examples=args.examples,
+        dump=args.dump,
+        guard_on=not args.no_guard,
+    )
+    report.update(corpus=str(args.corpus), part=args.part, offset=args.offset, guard=not args.no_guard)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
 
-def measure(texts: list[str], tagger: bool = True, examples: int = 0, dump: Path | None = None) -> dict:
+def measure(
+    texts: list[str], tagger: bool = True, examples: int = 0, dump: Path | None = None, guard_on: bool = True
+) -> dict:
     from deid.text.clinical_guard import clinical_reason
     from deid.text.engine import analyzer, chunks, find_phi_batch
     from deid.text.error_report import false_alarm_class, shape
@@ -87,7 +102,7 @@ def measure(texts: list[str], tagger: bool = True, examples: int = 0, dump: Path
         for s, e in chunks(text):
             raw += [(r.start + s, r.end + s, _source(r), r.entity_type) for r in recorded.get(text[s:e], [])]
         for s, e, src, label in raw:
-            reason = clinical_reason(text, s, e, label, src) if src != "known" else None
+            reason = clinical_reason(text, s, e, label, src) if src != "known" and guard_on else None
             if reason is not None:
                 dropped[f"{reason} ({src} {label})"] += 1
         raw = [(s, e, src) for s, e, src, _ in raw]

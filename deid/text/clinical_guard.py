@@ -230,6 +230,17 @@ def code_not_zip(text: str, start: int, end: int) -> bool:
     )
 
 
+# Word endings of medical terms (procedures, studies, organisms, specialties, conditions): a lone word that
+# ends so is no one's name ("Colonoscopy", "Staphylococcus", "Hematology", "Postanesthesia").
+_TERM_ENDINGS = (*_HEAD_ENDINGS, "coccus", "cocci", "bacter", "ology", "ologist", "iatrics", "iatric", "esthesia",
+                 "ectomies", "otomies", "scopies", "ograms")  # fmt: skip
+# A hospital's generic departments: capitalised dictionary words ending in one of these ("Intensive Care
+# Unit", "Operating Room", "Postanesthesia Care Unit") name a kind of place in every hospital.
+_DEPARTMENT_AFTER = re.compile(
+    r"(?:[ \t]*\n?[ \t]*\p{Lu}\p{Ll}+){0,2}[ \t]*\n?[ \t]*"
+    r"(?:Unit|Units|Room|Rooms|Department|Suite|Service|Services|Bay|Floor|Ward)\b"
+)
+
 # Readers that judge a span by its look and neighbours, without a cue of their own.
 _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
 
@@ -258,6 +269,24 @@ def _place(span: str) -> bool:
     return low in COUNTRIES or low in STATE_NAMES or is_city(low)
 
 
+def medical_term(text: str, start: int, end: int) -> bool:
+    """One word with the ending of a medical term, longer than six letters."""
+    words = _WORDS.findall(text, start, end)
+    return len(words) == 1 and len(words[0]) > 6 and words[0].lower().endswith(_TERM_ENDINGS)
+
+
+def generic_department(text: str, start: int, end: int) -> bool:
+    """The span and the capitalised words after it are dictionary words that end in a department noun
+    ("Intensive Care Unit"): a kind of place, not a named one."""
+    from deid.text.words import known_word
+
+    m = _DEPARTMENT_AFTER.match(text, end)
+    if m is None:
+        return False
+    words = _WORDS.findall(text, start, m.end())
+    return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
+
+
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
@@ -272,6 +301,10 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                 return "header"
             if source in _STATISTICAL and clinical_jargon(text, start, end):
                 return "jargon"
+            if source in _STATISTICAL and medical_term(text, start, end):
+                return "medical term"
+            if source in _STATISTICAL and generic_department(text, start, end):
+                return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
     elif label == "ZIP" and code_not_zip(text, start, end):

@@ -73,6 +73,12 @@ CLINICAL_SENTENCES = {
         "Medications were given at 10:40 PM.",
         "Vital signs every 4 hours overnight.",
     ],
+    "terms and departments": [
+        "Blood cultures grew Staphylococcus aureus.",
+        "She was transferred to the Postanesthesia Care Unit in stable condition.",
+        "He was admitted to the Intensive Care Unit overnight.",
+        "Colonoscopy was negative for polyps.",
+    ],
     "codes": [
         "Procedure codes: 63075, 63076 and 22554.",
         "Anterior interbody fusion at C5-C6 (22554, 22585).",
