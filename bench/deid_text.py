@@ -3,6 +3,12 @@ configuration on the same notes, in the same run; rules alone against rules + th
 PhysioNet development notes and Synthea notes.
 
     .venv/bin/python bench/deid_text.py [--notes 1215] [--presidio-notes 300] [--processes 2] [--tagger-only]
+    .venv/bin/python bench/deid_text.py --speed [--repeat 2] [--code DIR]
+
+`--speed`: find_phi_batch (rules + tagger) on the 771 PhysioNet development notes, notes per second of this
+process's CPU time (one core): the first pass (words new to the caches) and the best of the passes after
+it. `--code DIR` times the deid package of another checkout (e.g. `git archive COMMIT | tar -x -C DIR`),
+for a before/after pair run alternately on the same machine.
 
 Notes: the 1,215 Synthea clinical notes of ../shared/data/synthea-fhir-bulk-ndjson (≈1.3k characters each),
 base64 DocumentReference attachments. The machine is shared, so compare the ratio, not the absolute rates.
@@ -95,13 +101,36 @@ def tagger_speed(synthea: list[str]) -> None:
         print(f"| {name} | {len(texts)} | {mean:.0f} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
 
 
+def speed(repeat: int) -> None:
+    """find_phi_batch on the development notes, CPU notes/s: after a warm-up on 20 Synthea notes (models
+    loaded), the first pass over the notes (new words for spaCy's vocabulary and the per-word caches, as
+    on notes never seen), then `repeat - 1` passes over the same notes again (warm caches)."""
+    from deid.text import find_phi_batch
+
+    texts = physionet_notes()
+    if not texts:
+        sys.exit("../shared/data/phi-annotated/physionet-nursing-dev not found")
+    find_phi_batch(load_notes(20))
+    rates = [cpu_rate(find_phi_batch, texts) for _ in range(repeat)]
+    load = os.getloadavg()[0]
+    warm = f"{max(rates[1:]):.1f}" if len(rates) > 1 else "-"
+    print(f"| {len(texts)} notes | first pass {rates[0]:.1f} | best warm pass {warm} | load {load:.1f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--notes", type=int, default=1215)
     ap.add_argument("--presidio-notes", type=int, default=300, help="Presidio default is slow: time a subset.")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--tagger-only", action="store_true", help="Only the rules vs rules + tagger table.")
+    ap.add_argument("--speed", action="store_true", help="Only find_phi_batch's CPU notes/s on the dev notes.")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--code", type=Path, default=ROOT, help="The checkout whose deid package is timed.")
     args = ap.parse_args()
+    if args.speed:
+        sys.path.insert(0, str(args.code.resolve()))
+        speed(args.repeat)
+        return
     if not NOTES.exists():
         sys.exit(f"{NOTES} not found: the benchmark needs ../shared/data")
     sys.path.insert(0, str(ROOT))
