@@ -69,3 +69,27 @@ def test_batches_give_what_single_notes_give_on_the_development_notes(analyzer):
     texts = [d.text for d in read_corpus(path, "physionet")][::8]
     batched = find_phi_batch(texts)
     assert [_spans(find_phi(t)) for t in texts] == [_spans(s) for s in batched]
+
+
+def test_the_ner_finds_the_same_entities_with_numpys_blas_as_with_thinc_s_own(analyzer):
+    """deid.text.nlp multiplies the NER's layers with numpy (OpenBLAS), not thinc's BLIS: same entities."""
+    from thinc.api import NumpyOps
+
+    engine = analyzer.nlp_engine
+    ner = engine.nlp.get_pipe("ner").model
+    texts = [note["text"] for note in json.loads(GOLDEN.read_text())]
+
+    def entities() -> list:
+        return [artifacts.entities for _, artifacts in engine.process_batch(texts)]
+
+    ours = ner.ops
+    assert type(ours).__name__ == "BlasOps"
+    fast = entities()
+    try:
+        for node in ner.walk():
+            node.ops = NumpyOps()
+        reference = entities()
+    finally:
+        for node in ner.walk():
+            node.ops = ours
+    assert fast == reference and sum(map(len, fast)) > 50
