@@ -73,3 +73,10 @@ def test_a_field_spanning_lines_stays_whole_between_proven_lines():
     text = 'a,b,c\n1,2,3\n4,"first\nx,y,z\nend",6\n7,8,9\n'
     df, bad = _same(text, fast_only=True)
     assert bad == [] and df.rows() == [("1", "2", "3", 2), ("4", "first\nx,y,z\nend", "6", 3), ("7", "8", "9", 6)]
+
+
+def test_a_last_line_with_a_field_too_many_and_no_newline_is_rejected():
+    # polars alone takes `a,b,` as two fields when no newline ends the file; the counts balance with `c`
+    for text, rejected in (("h1,h2\nc\na,b,", [2, 3]), ('"h1",h2\n \na," ",', [3])):  # ` `: a blank line
+        _, bad = _same(text, fast_only=True)
+        assert [line for line, *_ in bad] == rejected
