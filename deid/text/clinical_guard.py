@@ -18,22 +18,20 @@ _WORDY = frozenset({"NAME", "LOCATION", "FACILITY", "ORGANIZATION"})
 _HEADS = frozenset(
     """disease diseases syndrome syndromes sign signs score scores scale scales criteria criterion test tests
     testing maneuver maneuvers manoeuvre reflex reflexes phenomenon palsy ulcer fracture fractures
-    classification classifications rule rules procedure procedures operation operations repair index
-    triad law effect disorder anomaly malformation contracture node nodes block stain pouch lesion
-    lesions nodule nodules murmur cyst cysts canal duct ducts ligament tubercle space fascia gland glands
-    membrane line lines body bodies cell cells capsule angle area point points position positioning
-    incision approach technique method protocol regimen dressing splint cast brace bandage stocking
-    stockings boot drain drains tube tubes catheter catheters cannula needle needles clamp clamps forceps
-    retractor retractors scissors elevator elevators rongeur rongeurs curette curettes dilator dilators
-    hook hooks knife blade blades saw burr burrs drill retractors speculum scope mask valve valves shunt
-    shunts stent stents graft grafts plate plates screw screws nail nails pin pins wire wires rod rods
-    suture sutures stitch stitches mesh pump filter filters balloon device monitor hose gag bed chair frame
-    cage cages apparatus hemostat knot knots wedge sponge sponges pack packing solution
-    formula equation view views projection staging grading stage grade type variant
-    osteotomy bunionectomy fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles
-    nerve nerves artery arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes ring
-    collar stand roll wand punch punches scalpel cautery electrocautery sheath loop spoon tongs table
-    tourniquet diet""".split()
+    classification classifications rule rules procedure procedures operation operations repair index triad
+    law effect disorder anomaly malformation contracture node nodes block stain pouch lesion lesions
+    nodule nodules murmur cyst cysts canal duct ducts ligament tubercle fascia gland glands membrane
+    capsule angle position positioning incision approach technique method protocol regimen dressing
+    splint cast brace bandage stocking stockings boot drain drains tube tubes catheter catheters cannula
+    needle needles clamp clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs
+    curette curettes dilator dilators hook hooks knife blade blades saw burr burrs drill retractors
+    speculum scope mask valve valves shunt shunts stent stents graft grafts plate plates screw screws nail
+    nails pin pins wire wires rod rods suture sutures stitch stitches mesh pump filter filters balloon
+    device monitor hose gag cage cages apparatus hemostat knot knots wedge sponge sponges packing solution
+    formula equation view views projection staging grading stage grade type variant osteotomy bunionectomy
+    fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles nerve nerves artery
+    arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes collar stand roll wand
+    punch punches scalpel cautery electrocautery sheath spoon tongs tourniquet diet""".split()
 )
 # Word endings that make a noun a procedure, an imaging study or a condition ("-ectomy", "-itis").
 _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scopy", "graphy", "gram", "itis",
@@ -77,11 +75,14 @@ _WORDS = re.compile(r"\p{L}[\p{L}'’-]*")
 _FRACTION = re.compile(r"\d{1,2}\+?/\d{1,2}")
 _MEASURED = re.compile(
     r"(?i:\b(?:grade[ds]?|score[ds]?|scoring|scale|rate[sd]?|rating|strength|power|murmurs?|reflex(?:es)?|dtrs?|"
-    r"recall|objects|words|out of|gcs|mmse|moca|apgars?|pain|motor|tone|acuity|vision|pupils?|prep|"
+    r"recall|objects|words|out of|gcs|mmse|moca|apgars?|motor|tone|acuity|vision|pupils?|prep|"
     r"difficulty|quality|inch|inches|diameter|ratio|dilution|titer|daily|bid|tid|qid|b\.i\.d|t\.i\.d|"
     r"q\.i\.d|tablets?|tabs?|mg)\b)"
 )
-_SCORE_BEFORE = re.compile(r"(?i:\b(?:about|approximately|measuring|measures|measured|as a)[ \t]*$)")
+_SCORE_BEFORE = re.compile(
+    r"(?i:\b(?:about|approximately|measuring|measures|measured|as a|pain(?:[ \t]+(?:score|level|scale|rating))?"
+    r"(?:[ \t]+(?:of|at|is|was))?)[ \t:]*$)"
+)
 _SCORE_AFTER = re.compile(r"[ \t]*(?i:(?:th|ths|rd|rds|nd|nds)?[ \t-]*(?:inch|inches|in\.|cm|mm|of an inch)\b)")
 _CLAUSE_END = re.compile(r"[.;]\s|\n\s*\n")
 # A date reading needs a date word before it; a fraction after "on"/"since"/"dated" stays a date.
@@ -135,9 +136,9 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     if m is None:
         return False
     first, second, third = m.groups()
-    if clinical_head(first):
-        return True
-    if first.islower() and second is not None and clinical_head(second):
+    if clinical_head(first) and not _LABEL_AFTER.match(text, m.end(1)):
+        return True  # "cell#", "home:" label a number, no eponym
+    if first.islower() and first not in _FUNCTION and second is not None and second.lower() in _HEADS:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (
@@ -146,6 +147,12 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         and second[:1].isupper()
         and (third is not None and clinical_head(third))
     )
+
+
+# After a head noun, what makes it a label ("cell# 410-...", "Home: ..."), not a thing named after someone.
+_LABEL_AFTER = re.compile(r"[ \t]*[#:]")
+# Words between a name and a clinical noun that end the name's phrase ("Harbor Hospital for pancreatitis").
+_FUNCTION = frozenset("for to with from at in on of by and or after before since per via".split())
 
 
 def _cued(text: str, start: int) -> bool:
@@ -192,10 +199,11 @@ def section_header(text: str, start: int, end: int) -> bool:
     )
 
 
-def fraction_not_date(text: str, start: int, end: int) -> bool:
+def fraction_not_date(text: str, start: int, end: int, siblings: bool = True) -> bool:
     """A bare d/d with no date word before it, that a measured thing stands near in its clause (a grade, a
-    strength, reflexes, pupils, a pain score, a dose) or a size in inches follows ("grade 2/6", "5/5 motor
-    strength", "7/8 inch", "2/3 recall", "Lotrel 10/20 daily")."""
+    strength, reflexes, pupils, a dose) or a size in inches follows, or a pain score stands right before it
+    ("grade 2/6", "5/5 motor strength", "7/8 inch", "2/3 recall", "Lotrel 10/20 daily", "pain 7/10"), or a
+    fraction of the same denominator so judged comes before it in the clause ("pain 7/10, now 3/10")."""
     if _FRACTION.fullmatch(text, start, end) is None:
         return False
     if _DATE_CUE_BEFORE.search(text, max(0, start - 20), start) is not None:
@@ -209,8 +217,12 @@ def fraction_not_date(text: str, start: int, end: int) -> bool:
     hi = after.start() if after else min(len(text), end + 30)
     if _MEASURED.search(text, lo, start) or _MEASURED.search(text, end, hi):
         return True
-    m = re.search(r"(\p{L}+)[ \t]+$", text[max(0, start - 30) : start])
-    return m is not None and m.group(1).lower() in drug_names()  # a dose: "Diovan 320/12.5"
+    # a score's second reading in the clause: "pain 7/10, improved to 3/10"
+    denominator = text[start:end].split("/")[1]
+    return siblings and any(
+        fraction_not_date(text, m.start(), m.end(), siblings=False)
+        for m in re.compile(rf"(?<![\d/])\d{{1,2}}\+?/{denominator}(?![\d/])").finditer(text, lo, start)
+    )
 
 
 def code_not_zip(text: str, start: int, end: int) -> bool:
@@ -253,8 +265,11 @@ def clinical_jargon(text: str, start: int, end: int) -> bool:
 
     span = text[start:end]
     words = _WORDS.findall(span)
+    if all(len(w) <= 3 for w in words):
+        return False  # a hospital's initials are as short as shorthand ("GH", "MGH"): no evidence either way
     return (
         bool(words)
+        and all(len(w) >= 4 for w in words)  # short capitals are a place's or a hospital's initials as often
         and all(clinical_word(w) and not known_word(w.lower().strip("'’-").removesuffix("'s")) for w in words)
         and not name_evidence(span)
         and not _place(span)
