@@ -1,8 +1,9 @@
-"""`--root s3://bucket/prefix` for the commands that run steps: a working copy per run, pushed after each step.
+"""`--root s3://bucket/prefix` on the CLI: a working copy per command, pushed after each step or at the end.
 
-The steps themselves only know local roots (schemas.working_copy says why); this module opens the working
-copy before settings are resolved, publishes what each step published back to the store, and removes the
-copy when the process ends. Other commands refuse an object-store root in one line (`refuse_object_store`).
+The steps and readers only know local roots (schemas.working_copy says why); this module opens the working
+copy before settings are resolved, publishes back to the store what each step published (materialize, demo)
+or what a command wrote when it ends (WORKING_COPY_COMMANDS), and removes the copy when the process ends.
+Other commands refuse an object-store root in one line (`refuse_object_store`).
 """
 
 import atexit
