@@ -2,11 +2,13 @@
 (computed columns, 120/80 splitting, unpivot, expressions, extra columns, dictionaries, a DST zone), and the
 shared Synthea CSV + OMOP CDM 5.4 sets with the shipped mappings. Each measurement runs in a child process.
 
-Usage: .venv/bin/python bench/tables.py [--rows 1000000] [--skip-shared] [--baseline DIR]
+Usage: .venv/bin/python bench/tables.py [--rows 1000000] [--skip-shared] [--baseline DIR] [--quoted]
 
 `--baseline DIR` also runs the shared sets with the code of another checkout (e.g. `git archive <commit>`
 unpacked in DIR) in the same run. Both wall time and CPU time (user + system, all threads) are reported: on a
-machine shared with other work the wall time mostly measures waiting.
+machine shared with other work the wall time mostly measures waiting. `--quoted` also measures the generated
+extract with every field quoted (`"..."`, as extracts that quote their text columns write them, here all of
+them: the worst case for the reader), with the walkthrough mapping, and against --baseline.
 """
 
 import argparse
@@ -220,10 +222,13 @@ def _measure(root: Path, code: Path = REPO) -> dict:
 
 
 def main() -> None:
+    import polars as pl
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--skip-shared", action="store_true")
     ap.add_argument("--baseline", type=Path)
+    ap.add_argument("--quoted", action="store_true")
     ap.add_argument("--child")
     ap.add_argument("--code", default=str(REPO))
     args = ap.parse_args()
@@ -236,6 +241,17 @@ def main() -> None:
         gen = tmp / "gen"
         generate(gen / "landing" / "tables" / "mimic", args.rows)
         results.append((f"MIMIC-style, walkthrough mapping (~{args.rows:,} rows generated)", _measure(gen)))
+        if args.quoted:
+            quoted = tmp / "quoted"
+            shutil.copytree(gen / "landing", quoted / "landing")
+            for f in (quoted / "landing").rglob("*.csv"):
+                pl.read_csv(f, infer_schema=False).write_csv(f, quote_style="non_numeric")
+            results.append(("same extract, every field quoted, walkthrough mapping", _measure(quoted)))
+            if args.baseline:
+                for out in ("raw", "quality", "quarantine"):
+                    shutil.rmtree(quoted / out, ignore_errors=True)
+                base = _measure(quoted, args.baseline.resolve())
+                results.append((f"same quoted extract, baseline code ({args.baseline.name})", base))
         _plain(gen, tmp / "plain")
         results.append(("same extract's plain tables, plain mapping", _measure(tmp / "plain")))
         if args.baseline:
