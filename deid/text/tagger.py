@@ -101,11 +101,13 @@ class PhiTagger:
             xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
             self._tagger.set(xseq)
             marginal = self._tagger.marginal
-            for t in range(len(piece)):
+            # where O is all but certain every other label is under 1e-4: nothing to keep
+            certain = [marginal("O", t) >= 0.9999 for t in range(len(piece))] if has_o else [False] * len(piece)
+            for t, o_certain in enumerate(certain):
                 p: dict[str, float] = {}
                 b: dict[str, float] = {}
-                if has_o and marginal("O", t) >= 0.9999:
-                    probs.append(p)  # every other label is under 1e-4: nothing to keep
+                if o_certain:
+                    probs.append(p)
                     begins.append(b)
                     continue
                 for label, type_, begin in others:
@@ -141,7 +143,8 @@ class PhiTagger:
         for i, p in enumerate(tagged.probs):
             best = max(p, key=p.get) if p else None
             if best is None or p[best] < thresholds.get(best, 0.5):
-                close()
+                if run:  # most tokens are no PHI: nothing to close
+                    close()
                 run_type = None
                 continue
             new_entity = tagged.begins[i].get(best, 0.0) > p[best] - tagged.begins[i].get(best, 0.0)
