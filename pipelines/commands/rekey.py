@@ -7,17 +7,20 @@ from pathlib import Path
 import click
 
 from pipelines.commands.common import console, root_path
-from schemas.run_lock import LOCK_FILE, RootBusyError, run_lock
 
 # Kept across a re-key: what was delivered, and the root's pinned settings (shards, splits), re-pinned below.
-_KEPT = frozenset({"landing", "longitude.json", LOCK_FILE})  # the lock file: held while deleting
+# The lock file stays too: it is held while deleting. (schemas is imported in the functions, so `--help` stays
+# free of pyarrow and numpy.)
+_KEPT = frozenset({"landing", "longitude.json"})
 
 
 def derived_paths(root: Path) -> list[Path]:
     """Everything under the root that the secret keyed (pseudonyms, shifts, splits, labels): all but landing/."""
+    from schemas.run_lock import LOCK_FILE
+
     if not root.exists():
         return []
-    return sorted(p for p in root.iterdir() if p.name not in _KEPT)
+    return sorted(p for p in root.iterdir() if p.name not in _KEPT | {LOCK_FILE})
 
 
 @click.command("rekey")
@@ -31,6 +34,7 @@ def command(root: str | None, yes: bool) -> None:
     """
     from pipelines.secret_policy import WeakSecretError, check_secret
     from pipelines.settings import SECRET_ENV, read_pinned, repin_secret
+    from schemas.run_lock import RootBusyError, run_lock
 
     path = root_path(root)
     secret = os.environ.get(SECRET_ENV)
