@@ -86,7 +86,8 @@ def shorthand(token: str) -> bool:
 
 def clinical_word(token: str) -> bool:
     """A word that says nothing about a person or a place: clinical or English vocabulary, shorthand, or a
-    misspelling or clipped form of a clinical word that is no known name."""
+    misspelling of a clinical word that is no known name (clipped forms, which unknown names resemble more
+    often, are note_names' to judge, in medical text only)."""
     if "-" in token.strip("-"):
         return all(clinical_word(part) for part in token.split("-") if part)
     token = token.strip(".,;:()'’\"-")
@@ -95,7 +96,7 @@ def clinical_word(token: str) -> bool:
         return True
     if low in clinical_vocabulary() or shorthand(token):
         return True
-    return not name_lexicon(low) and (misspelt(low) or clinical_lookalike(low))
+    return not name_lexicon(low) and misspelt(low)
 
 
 _WORDS = re.compile(r"[\p{L}\d][\p{L}\p{M}\d'’-]*")
