@@ -88,7 +88,10 @@ _CLAUSE_END = re.compile(r"[.;]\s|\n\s*\n")
 # A date reading needs a date word before it; a fraction after "on"/"since"/"dated" stays a date.
 _DATE_CUE_BEFORE = re.compile(r"(?i:\b(?:on|since|dated|from|until|till|by|in|of[ \t]+(?:last|this)|date)[ \t]*$)")
 # A five-digit number is a ZIP only after a town or state, or a ZIP label.
-_ZIP_PLACE_BEFORE = re.compile(r"(?:\p{Lu}\p{L}+|\b\p{Lu}{2})[ \t.,]*$|(?i:zip|postal|post code|postcode)\W*$")
+_ZIP_PLACE_BEFORE = re.compile(
+    r"(?:\p{Lu}\p{L}+|\b\p{Lu}{2})[ \t.,]*$|(?i:zip|postal|post code|postcode)\b[^\n]{0,15}$"
+)
+_CODE_LIST = re.compile(r"(?<![\d-])\d{5}[ \t]*[,;][ \t]*\d{5}(?![\d-])")
 _CODE_CONTEXT = re.compile(r"(?i:\b(?:code|codes|cpt|icd|procedure|billing|modifier)\b)")
 
 
@@ -136,6 +139,8 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     if m is None:
         return False
     first, second, third = m.groups()
+    if "\n" in text[end : m.start(1)] and not first.islower():
+        return False  # a capitalised word on the next line starts something else (an address line)
     if clinical_head(first) and not _LABEL_AFTER.match(text, m.end(1)):
         return True  # "cell#", "home:" label a number, no eponym
     if first.islower() and first not in _FUNCTION and second is not None and second.lower() in _HEADS:
@@ -195,7 +200,8 @@ def section_header(text: str, start: int, end: int) -> bool:
     return (
         _LINE_START_BEFORE.search(text, max(0, start - 12), start) is not None
         and _HEADER_AFTER.match(text, end) is not None
-        and all_clinical(text[start:end])
+        and all_clinical(text[start:end], misspellings=False)
+        and (text[start:end].isupper() or len(_WORDS.findall(text, start, end)) > 1)  # "Vinka:" is a speaker
     )
 
 
@@ -236,7 +242,7 @@ def code_not_zip(text: str, start: int, end: int) -> bool:
     line_end = text.find("\n", end)
     line = text[line_start : line_end if line_end >= 0 else len(text)]
     return (
-        len(re.findall(r"(?<!\d)\d{5}(?!\d)", line)) >= 2
+        _CODE_LIST.search(line) is not None
         or _CODE_CONTEXT.search(line) is not None
         or (text[max(0, start - 1) : start] == "(" and text[end : end + 1] in ");,")
     )
@@ -250,7 +256,7 @@ _TERM_ENDINGS = (*_HEAD_ENDINGS, "coccus", "cocci", "bacter", "ology", "ologist"
 # Unit", "Operating Room", "Postanesthesia Care Unit") name a kind of place in every hospital.
 _DEPARTMENT_AFTER = re.compile(
     r"(?:[ \t]*\n?[ \t]*\p{Lu}\p{Ll}+){0,2}[ \t]*\n?[ \t]*"
-    r"(?:Unit|Units|Room|Rooms|Department|Suite|Service|Services|Bay|Floor|Ward)\b"
+    r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward)\b"
 )
 
 # Readers that judge a span by its look and neighbours, without a cue of their own.
@@ -260,8 +266,7 @@ _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
 def clinical_jargon(text: str, start: int, end: int) -> bool:
     """Every word is clinical vocabulary that no English dictionary has (products, instruments,
     jargon: "Xeroform", "Steri-Strips", "Metzenbaum"), with no sign of a name or a place."""
-    from deid.text.vocabulary import clinical_word, name_evidence
-    from deid.text.words import known_word
+    from deid.text.vocabulary import name_evidence
 
     span = text[start:end]
     words = _WORDS.findall(span)
@@ -270,10 +275,23 @@ def clinical_jargon(text: str, start: int, end: int) -> bool:
     return (
         bool(words)
         and all(len(w) >= 4 for w in words)  # short capitals are a place's or a hospital's initials as often
-        and all(clinical_word(w) and not known_word(w.lower().strip("'’-").removesuffix("'s")) for w in words)
+        and all(_jargon_word(w) for w in words)
         and not name_evidence(span)
         and not _place(span)
     )
+
+
+def _jargon_word(word: str) -> bool:
+    """In the clinical vocabulary as it is written (no misspelling, no clipped form), no English word and no
+    name of the name lexicons: a product, an instrument, a term."""
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+    from deid.text.words import known_word
+
+    low = word.lower().strip("'’-").removesuffix("'s").removesuffix("’s")
+    if "-" in low:  # "Steri-Strips": jargon with an English part
+        parts = [p for p in low.split("-") if p]
+        return any(_jargon_word(p) for p in parts) and all(_jargon_word(p) or known_word(p) for p in parts)
+    return (low in clinical_vocabulary() or low in drug_names()) and not known_word(low) and not name_lexicon(low)
 
 
 def _place(span: str) -> bool:
@@ -286,8 +304,16 @@ def _place(span: str) -> bool:
 
 def medical_term(text: str, start: int, end: int) -> bool:
     """One word with the ending of a medical term, longer than six letters."""
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+    from deid.text.words import known_word
+
     words = _WORDS.findall(text, start, end)
-    return len(words) == 1 and len(words[0]) > 6 and words[0].lower().endswith(_TERM_ENDINGS)
+    if len(words) != 1 or len(words[0]) <= 6 or "-" in words[0]:
+        return False
+    low = words[0].lower()
+    return (
+        low.endswith(_TERM_ENDINGS) and (low in clinical_vocabulary() or known_word(low)) and not name_lexicon(low)
+    )
 
 
 def generic_department(text: str, start: int, end: int) -> bool:
@@ -302,6 +328,20 @@ def generic_department(text: str, start: int, end: int) -> bool:
     return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
 
 
+@lru_cache(maxsize=256)
+def clinical_text(text: str) -> bool:
+    """A clinical note, in shorthand or in prose: clinical_register, or one word in a hundred at least (three
+    at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology")."""
+    from deid.text.vocabulary import clinical_register
+
+    if clinical_register(text):
+        return True
+    words = _WORDS.findall(text)
+    drugs = drug_names()
+    hits = sum(1 for w in words if len(w) > 6 and (w.lower() in drugs or w.lower().endswith(_TERM_ENDINGS)))
+    return hits >= 3 and hits * 100 >= len(words)
+
+
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
@@ -314,12 +354,13 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                 return "product"
             if section_header(text, start, end):
                 return "header"
-            if source in _STATISTICAL and clinical_jargon(text, start, end):
-                return "jargon"
-            if source in _STATISTICAL and medical_term(text, start, end):
-                return "medical term"
-            if source in _STATISTICAL and generic_department(text, start, end):
-                return "department"
+            if source in _STATISTICAL and clinical_text(text):
+                if clinical_jargon(text, start, end):
+                    return "jargon"
+                if medical_term(text, start, end):
+                    return "medical term"
+                if generic_department(text, start, end):
+                    return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
     elif label == "ZIP" and code_not_zip(text, start, end):

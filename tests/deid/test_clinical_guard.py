@@ -7,6 +7,9 @@ from deid import find_phi
 from deid.text.clinical_guard import clinical_reason, drug_names
 from tests.deid.conftest import SHARED
 
+# A lone product, term or department is judged in a clinical text (clinical_guard.clinical_text): a sentence
+# of one is prefixed with one of a note's.
+_NOTE = "After the arthroscopy, vancomycin and ceftriaxone were continued; the cholecystectomy is planned. "
 # Written for this test (none is taken from a corpus): each kind of clinical fact a de-identifier must leave
 # as it is, in the shapes notes write them.
 CLINICAL_SENTENCES = {
@@ -52,9 +55,9 @@ CLINICAL_SENTENCES = {
         "The hand was tested with the Allen test before the arterial line.",
     ],
     "products": [
-        "The skin was closed with 4-0 Monocryl and Steri-Strips.",
+        _NOTE + "The skin was closed with 4-0 Monocryl and Steri-Strips.",
         "A 16-mm Contegra valve was placed in the pulmonary position.",
-        "The wound was dressed with Xeroform and Kerlix.",
+        _NOTE + "The wound was dressed with Xeroform and Kerlix.",
         "Hemostasis was obtained with Bovie electrocautery.",
     ],
     "scores": [
@@ -74,10 +77,10 @@ CLINICAL_SENTENCES = {
         "Vital signs every 4 hours overnight.",
     ],
     "terms and departments": [
-        "Blood cultures grew Staphylococcus aureus.",
-        "She was transferred to the Postanesthesia Care Unit in stable condition.",
-        "He was admitted to the Intensive Care Unit overnight.",
-        "Colonoscopy was negative for polyps.",
+        _NOTE + "Blood cultures grew Staphylococcus aureus.",
+        _NOTE + "She was transferred to the Postanesthesia Care Unit in stable condition.",
+        _NOTE + "He was admitted to the Intensive Care Unit overnight.",
+        _NOTE + "Colonoscopy was negative for polyps.",
     ],
     "codes": [
         "Procedure codes: 63075, 63076 and 22554.",
