@@ -108,8 +108,8 @@ def _parse_bytes(raw: bytes, sep: str) -> tuple[pl.DataFrame, list[tuple[int, st
     """(frame, rejected rows, encoding): polars on every line proven well formed, row by row on the others
     (csv_fast); a file that is not UTF-8 is decoded first (see `decode_table_bytes`) and takes the same path.
 
-    Measured on the shared Synthea CSV x10 (35.7 MB, every line proven): as fast as polars alone plus the byte
-    scan; a quoted extract (MIMIC quotes its text columns) no longer goes row by row (see BENCHMARKS.md)."""
+    Measured (BENCHMARKS.md, issue 16, bench/csv_reader.py): the shared Synthea CSV x10 at 186 MB per CPU-s
+    (polars alone, before issue 15: 136); the same files with every field quoted at 80 (row by row: 38)."""
     from pipelines.defs.tables.csv_fast import parse_bytes
 
     encoding = "utf-8"
