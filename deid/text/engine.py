@@ -231,7 +231,7 @@ def _to_spans(results: list, offset: int = 0) -> list[PhiSpan]:
 
 
 def _analyze(text: str, artifacts, known: KnownPhi | None, use_tagger: bool = True) -> list[PhiSpan]:
-    from deid.text.clinical_guard import drop_clinical
+    from deid.text.clinical_guard import clinical_reason, drop_clinical
     from deid.text.combine import TAGGER_ON
     from deid.text.recognizers import KnownPhiRecognizer
 
@@ -245,6 +245,7 @@ def _analyze(text: str, artifacts, known: KnownPhi | None, use_tagger: bool = Tr
     spans = [_with_initial(text, s) for s in _to_spans(results)]
     found = [(s.start, s.end, s.label, s.score) for s in spans]
     listed = spread_over_lists(text, found, known_word)
+    listed = [x for x in listed if clinical_reason(text, x[0], x[1], x[2], "list") is None]
     return spans + [PhiSpan(s, e, label, score) for s, e, label, score in listed]
 
 

@@ -2,6 +2,7 @@
 in clinical sentences come back unmarked, the guard keeps what is PHI, and MTSamples' over-redaction."""
 
 import pytest
+import regex as re
 
 from deid import find_phi
 from deid.text.clinical_guard import clinical_reason, drug_names
@@ -155,21 +156,30 @@ def test_the_subjects_own_record_is_never_dropped():
 MTSAMPLES = SHARED / "notes-mtsamples" / "curated"
 
 
+_TITLE_BEFORE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Doctor)\.?\s*$")
+_WORD = re.compile(r"[^\W_]+")
+
+
 @pytest.mark.skipif(not MTSAMPLES.is_dir(), reason="../shared/data/notes-mtsamples is not here")
 def test_over_redaction_on_mtsamples_check_notes():
-    """The first 60 notes of MTSamples' check part (sha256 of the file name % 3 == 0; never tuned on): few
-    words marked, and none of them a drug, an eponym before its head noun, a product, a score or a code."""
+    """The first 60 notes of MTSamples' check part (sha256 of the file name % 3 == 0; never tuned on). The
+    notes hold real-looking dates and "Dr. X" names, which must stay marked; the words marked outside them
+    (clinical words taken for PHI) stay few, and no marked span is a drug, an eponym before its head noun, a
+    product after its size, a score or a code."""
     from deid.text.corpora import read_corpus, select_part
     from deid.text.engine import find_phi_batch
-    from deid.text.evaluation import over_redaction
-    from deid.text.scoring import Span
 
     docs = select_part(read_corpus(MTSAMPLES, "brat"), "check")[:60]
     found = find_phi_batch([d.text for d in docs])
-    pred = [[Span(s.start, s.end, s.label) for s in spans] for spans in found]
-    share = over_redaction([d.text for d in docs], [[] for _ in docs], pred)["share"]
-    # the notes hold real dates and "Dr. X" names, which must stay marked: 0 is not the floor
-    assert share <= 0.006, share
+    words = clinical_marked = 0
     for d, spans in zip(docs, found, strict=True):
+        words += len(_WORD.findall(d.text))
         for s in spans:
             assert clinical_reason(d.text, s.start, s.end, s.label) is None
+            phi_shaped = s.label in ("DATE", "AGE") or (
+                s.label == "NAME" and _TITLE_BEFORE.search(d.text, max(0, s.start - 12), s.start) is not None
+            )
+            if not phi_shaped:
+                clinical_marked += len(_WORD.findall(d.text, s.start, s.end))
+    # 0.31 % on the whole check part (BENCHMARKS.md, issue 14); 0.52 % without the guard
+    assert clinical_marked / words <= 0.005, clinical_marked / words
