@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 
 from deid.pseudonym import Keyring
-from pipelines.defs.meds.build import build_shard
-from pipelines.defs.tables.ingest import ingest_tables
 from featurestore.codesets import load_codeset, shipped_codesets
 from featurestore.labels import write_labels
 from featurestore.spec import CodeSelector
 from featurestore.tasks import build_labels, load_task, shipped_tasks
+from pipelines.defs.meds.build import build_shard
+from pipelines.defs.tables.ingest import ingest_tables
 from schemas.labels import labels_dir
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET, shared_dir

@@ -8,13 +8,13 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from featurestore.offline import compile_for_root, get_features
+from featurestore.online import OnlineStore, materialize_online
+from featurestore.spec import load_spec, shipped_specs
 from pipelines.cli import cli
 from pipelines.defs.features.assets import feature_assets, label_assets, online_features
 from pipelines.defs.features.checks import feature_checks, label_checks
 from pipelines.defs.resources import LongitudeResource
-from featurestore.offline import compile_for_root, get_features
-from featurestore.online import OnlineStore, materialize_online
-from featurestore.spec import load_spec, shipped_specs
 from schemas.features import SPARSE_SCHEMA, feature_table_path
 from schemas.io import write_parquet
 from schemas.labels import label_path, label_schema

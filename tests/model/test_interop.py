@@ -12,14 +12,14 @@ import polars as pl
 import pytest
 
 from deid.pseudonym import Keyring
+from featurestore.labels import write_labels
+from featurestore.tasks import load_task
 from pipelines.defs.fhir.ingest import ingest_fhir
 from pipelines.defs.meds.build import build_shard
 from pipelines.defs.meds.metadata import write_codes, write_dataset_metadata, write_subject_splits
-from featurestore.labels import write_labels
-from featurestore.tasks import load_task
-from synthetic import generate_landing
 from schemas.labels import split_labels_dir
 from schemas.layout import Layout
+from synthetic import generate_landing
 from tests.conftest import TEST_SECRET
 from tests.model.synthetic_meds import SyntheticSpec, write_synthetic_meds
 

@@ -7,12 +7,12 @@ subjects or changes their ids, and every check below fails.
 import numpy as np
 import polars as pl
 
-from model.probe import Trajectories, read_label_table
-from model.tokenizer import TokenizerConfig, fit_vocabulary, tokenize_shard
 from featurestore.labels import write_labels
 from featurestore.offline import get_features
 from featurestore.online import OnlineStore, materialize_online
 from featurestore.tasks import load_task
+from model.probe import Trajectories, read_label_table
+from model.tokenizer import TokenizerConfig, fit_vocabulary, tokenize_shard
 from schemas.labels import labels_dir, split_labels_dir
 from schemas.meds import SPLITS
 from schemas.tokens import trajectory_shards

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from pipelines import materialize
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
-from synthetic import generate_landing
 from schemas.layout import Layout
 from schemas.meds import SPLITS
 from schemas.tokens import trajectory_shards
+from synthetic import generate_landing
 from tests.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.integration

@@ -60,7 +60,12 @@ def test_reject_and_comment_keep_a_warning_open_and_revoke_clears_the_state(root
     assert review.state(q)[target]["action"] == "reject" and review.accepted(q) == {}
     review.record(q, target, "revoke", "mapping fixed", who="cy")
     assert review.state(q) == {}
-    assert [e["action"] for e in review.by_target(review.history(q))[target]] == ["accept", "comment", "reject", "revoke"]
+    assert [e["action"] for e in review.by_target(review.history(q))[target]] == [
+        "accept",
+        "comment",
+        "reject",
+        "revoke",
+    ]
 
 
 def test_a_mistyped_target_is_refused_with_the_closest_known_ones(root: Root):

@@ -58,8 +58,8 @@ def test_bad_tables_are_refused_without_quoting_values(tmp_path: Path):
 
 
 def test_the_probes_and_offline_retrieval_read_labels_through_it():
-    from model.probe import read_label_table as probe_reader
     from featurestore.offline import read_labels
+    from model.probe import read_label_table as probe_reader
 
     assert probe_reader is read_label_table
     frame, column = read_labels(_labels())

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from featurestore.tasks import load_task, shipped_tasks
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
-from featurestore.tasks import load_task, shipped_tasks
 from schemas.layout import Layout
 
 MEDS_DATA = dg.AssetKey("meds_data")
