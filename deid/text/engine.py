@@ -192,6 +192,7 @@ def analyzer():
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
+    from deid.text.clinical_guard import drug_names
     from deid.text.combine import StackedPhiRecognizer
     from deid.text.gazetteer import city_names
     from deid.text.recognizers import (
@@ -205,6 +206,7 @@ def analyzer():
     engine = GatedSpacyNlpEngine()
     engine.load()
     city_names()  # loaded here, once: forked workers inherit it
+    drug_names()  # the clinical guard's drug dictionary (seconds to load): likewise once, before any fork
     registry = RecognizerRegistry(
         recognizers=[
             # the rules, with the learned PHI tagger reading their hits and deciding with them
