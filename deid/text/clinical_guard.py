@@ -154,9 +154,10 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     )
 
 
-# After a head noun, what makes it a label ("cell# 410-...", "Home: ..."), not a thing named after someone.
+# After a head noun, what makes it a label (a head noun followed by "#" or ":" then a value), not a thing named
+# after someone.
 _LABEL_AFTER = re.compile(r"[ \t]*[#:]")
-# Words between a name and a clinical noun that end the name's phrase ("Harbor Hospital for pancreatitis").
+# Words between a name and a clinical noun that end the name's phrase (<Name> Hospital for <condition>).
 _FUNCTION = frozenset("for to with from at in on of by and or after before since per via".split())
 
 

@@ -213,7 +213,7 @@ def _town(m: re.Match[str]) -> bool:
         return False
     words = place.split()
     if not place[0].isupper():
-        return False  # "from central line", "to tire": a town after from/to is written with a capital
+        return False  # from/to + a lower-case noun: a town after from/to is written with a capital
     return not any(shorthand(w) or w.lower() in CLINICAL_ACRONYMS or w.lower() in CLINICAL_TERMS for w in words)
 
 
@@ -243,7 +243,7 @@ _NEXT_WORD = re.compile(r"[ \t]*(\p{L}[\p{L}'’-]*)")
 
 def _lower_case_name(m: re.Match[str]) -> bool:
     """A lexicon given name that no eponym is, before a function word, a name or nothing: before a clinical
-    or content word it names a device, a sign or a drug more often ("bair hugger", "mallory weiss")."""
+    or content word it names a device, a sign or a drug more often (an eponymous device or sign in lower case)."""
     low = m.group().lower()
     if not _lexicon_given_name(low) or low in EPONYMS:
         return False
