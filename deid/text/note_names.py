@@ -1,7 +1,7 @@
 """What a note says of its own names: a word found as a name in a note is a name wherever the note writes it
-again, in any case ("Suzette" with a cue, "suzette" later without one); and a span that only a statistical
-reader (the tagger, the NER, the shape pass) took for a name or place, made of clinical words or their cut
-or misspelt forms ("Given Combivent", "Amiod", "Nuero"), is no PHI."""
+again, in any case (a name found after a cue, then the same word later, lower case, without one); and a span
+that only a statistical reader (the tagger, the NER, the shape pass) took for a name or place, made of clinical
+words or their cut or misspelt forms (a drug after a verb, a drug or specialty cut short), is no PHI."""
 
 from collections.abc import Iterable, Sequence
 
@@ -16,7 +16,7 @@ def clinical_only(span: str) -> bool:
     """Every word of `span` is a clinical word or a clinical word cut short or misspelt, and one at least is
     no everyday English word.
 
-    >>> clinical_only("Given Flovent"), clinical_only("Dobuta"), clinical_only("Grace Dudak")
+    >>> clinical_only("Given Flovent"), clinical_only("Dobutam"), clinical_only("Grace Dudak")
     (True, True, False)
     """
     from deid.text.patterns import FACILITY_WORDS
@@ -30,7 +30,7 @@ def clinical_only(span: str) -> bool:
         return False
     from deid.text.words import english_word
 
-    # one word at least of the clinic's own vocabulary: "Rapid Cycle Solutions" is English words, a name
+    # one word at least of the clinic's own vocabulary: a company named by English words is a name
     return any(clinical_lookalike(w.lower()) or not english_word(w.lower()) for w in words)
 
 
