@@ -620,7 +620,7 @@ RULES: tuple[Rule, ...] = (
         validate=_lexicon_first_name,
     ),
     Rule(
-        "lexicon_pair",  # two capitalised known names in a row: "Johns Hopkins", "Hawkins Barbara"
+        "lexicon_pair",  # two capitalised known names in a row: "Adams Morgan", "Collins Sarah"
         "NAME",
         _c(r"\b(?P<first>\p{Lu}[\p{L}'’-]+)(?=(?P<rest>[ \t]+\p{Lu}[\p{L}'’-]+))"),
         group="lexicon",
@@ -903,7 +903,7 @@ _STRONG_FACILITY = frozenset(
 
 def _named_facility(span: str) -> bool:
     """A facility with a strong head ("Elm Valley Hospital") or a name that is no clinical word ("Resp Care",
-    "AM LABS" and "Supportive Care" name nothing)."""
+    "AM LABS" and "Comfort Care" name nothing)."""
     words = [w.strip(".,").lower() for w in span.split()]
     if any(w in _STRONG_FACILITY for w in words):
         return True

@@ -1,7 +1,7 @@
 """Proper nouns by their shape: capitalised words that no English or clinical dictionary knows ("Kowalczyk",
 "Tjæreborg", "Zillow"), ALL-CAPS and non-Latin place names in mixed-case text, runs of such words with
-initials and particles ("Willemine ten Pas", "Ravil G Yefimov"), given names in lower case before an
-unknown word ("patricia desrosiers"), and every member of a list whose other members are names."""
+initials and particles ("Annelot van Dijk", "Tomas K Varga"), given names in lower case before an
+unknown word ("marguerite vanhollebeke"), and every member of a list whose other members are names."""
 
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -29,7 +29,7 @@ _LATIN_BASIC = re.compile(r"[A-Za-z'’.-]+")
 # Given names, less those that are also words or clinical abbreviations ("will", "Gerd" and GERD).
 _FIRST = (frozenset(FIRST_NAMES) | WORLD_GIVEN_NAMES) - AMBIGUOUS_NAMES - CLINICAL_ACRONYMS - COMMON_WORDS
 _NAMES = frozenset(FIRST_NAMES) | frozenset(SURNAMES)
-# Name particles that sit inside a run between capitalised words ("ten Pas", "de la Frontera").
+# Name particles that sit inside a run between capitalised words ("van Dijk", "de la Vega").
 _PARTICLES = frozenset("van von de del della der den ten ter da di du le la al el bin ibn dos das do y".split())
 # Words that say the run before them is an organisation.
 _COMPANY_TAIL = frozenset(
@@ -230,7 +230,7 @@ def find_proper_nouns(
     found: list[tuple[int, int, str, float]] = []
     i = 0
     k = 0
-    while k < len(toks):  # countries first: a title in capitals ("Carry Me Back To Canada") may hold one
+    while k < len(toks):  # countries first: a title in capitals ("Letters Home From Norway") may hold one
         country = _country(text, toks, k) if _word_of(toks[k].text) in _COUNTRY_FIRST_WORDS else None
         if country is not None:
             found.append(country[0])
@@ -260,7 +260,7 @@ _COUNTRY_FIRST_WORDS = frozenset(c.split()[0] for c in COUNTRIES)
 
 def _country(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, str, float], int] | None:
     """A country of one to four words ("Estonia", "United Kingdom", "Papua New Guinea"); in lower case only
-    after "in", "from" or "to" ("moved here from tunisia")."""
+    after "in", "from" or "to" ("came over from latvia")."""
     first = toks[i]
     if first.text[0].islower() and _LOCATIVE.search(text, max(0, first.start - 24), first.start) is None:
         return None
@@ -285,7 +285,7 @@ def _joins(text: str, toks: list[Token], j: int) -> bool:
         return False
     if nxt.kind in _CAP_KINDS:
         return True
-    # a particle inside a name: "Willemine ten Pas", "Chiclana de la Frontera"
+    # a particle inside a name: "Annelot van Dijk", "Puerto de la Cruz"
     k = j + 1
     while k < len(toks) and toks[k].kind == "particle" and _gap_ok(text, toks[k - 1], toks[k]):
         k += 1
@@ -305,7 +305,7 @@ def _ordinary(t: Token) -> bool:
 
 def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
     # Leading titles, ordinary words and a sentence-initial known word are no part of the name ("Dr.",
-    # "The Propublica"); a capitalised dictionary word mid-sentence is ("Lending Club", "Roadify Transit").
+    # "The Gazette"); a capitalised dictionary word mid-sentence is ("Summit Lending", "Beacon Transit").
     while run and (
         _ordinary(run[0])
         or run[0].kind == "particle"
@@ -328,7 +328,7 @@ def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
         if len(bare) < 3 or (t.kind == "unknown" and len(bare) <= 4 and sum(c.isupper() for c in bare) >= 2):
             return None  # SpO, HbA: mixed-case abbreviations
     label = _label(text, run, start, end)
-    # Below the rules' 0.7, so a rule that covers the same words names them ("St. Vincent's" a facility).
+    # Below the rules' 0.7, so a rule that covers the same words names them ("St. Agatha's" a facility).
     score = 0.65 if len(signals) > 1 or len(run) > 1 else 0.6 if not _at_start(text, start) else 0.5
     return start, end, label, score
 
@@ -350,7 +350,7 @@ def _label(text: str, run: list[Token], start: int, end: int) -> str:
     return "NAME"
 
 
-# Function words: never the surname after a lower-case given name ("bertram has been").
+# Function words: never the surname after a lower-case given name ("oswin has been").
 _FUNCTION_WORDS = frozenset(
     """is was has had have be been being are were do does did will would can could should may might must shall
     not and or but if of in on at by for with to from as that this these those it its he she his her him they
@@ -389,9 +389,9 @@ _LOWER_KINDS = frozenset(("lower_name", "lower_unknown"))
 
 def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, str, float], int] | None:
     """Names and places in lower-case text, and the index after them: a title and a word ("mr. elliott"),
-    a given name and an unknown word ("eva kleist", "benjamin a seiler"), two unknown words around an
-    initial ("codey m ross"), words with letters English does not use ("monika žilková", "višeslav"), and
-    a town after "in", "to" or "from" ("returned to kiel")."""
+    a given name and an unknown word ("ida marchetti", "felix r oberg"), two unknown words around an
+    initial ("jarek t lund"), words with letters English does not use ("zdeňka dvořáková", "radoslavů"), and
+    a town after "in", "to" or "from" ("flew back to bergen")."""
     t = toks[i]
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     spaced = nxt is not None and text[t.end : nxt.start] == " "
@@ -426,7 +426,7 @@ def _lower_case(text: str, toks: list[Token], i: int) -> tuple[tuple[int, int, s
     if t.kind == "lower":
         return None
     if t.kind == "lower_name" and len(t.text) >= 4:
-        return (t.start, _word_end(t), "NAME", 0.55), i + 1  # "the true gender of bertram", "call me borna"
+        return (t.start, _word_end(t), "NAME", 0.55), i + 1  # "the birthday of oswin", "just call me tamsin"
     if (
         t.kind == "lower_unknown"
         and _LOCATIVE.search(text, max(0, t.start - 24), t.start)
@@ -452,8 +452,8 @@ def spread_over_lists(
     kind of its named members. A list qualifies when half its members are names (found already, or known
     given names), or when it has a name and three quarters of it are names or words no dictionary knows;
     then its other members that look like names (capitalised and not clinical vocabulary, or unknown
-    words) are names too. The last member follows "and", "or" or "&": "liver disease, John P." and "Cedar
-    Lane, Wilmette, IL" are no lists."""
+    words) are names too. The last member follows "and", "or" or "&": "renal failure, Mark T." and "Birch
+    Road, Evanston, IL" are no lists."""
     names = [(s, e) for s, e, label, _ in spans if label == "NAME"]
     extra: list[tuple[int, int, str, float]] = []
     for line in re.finditer(r"[^\n]+", text):

@@ -81,7 +81,7 @@ def _merge(group: list[PhiSpan]) -> PhiSpan:
     if len(group) == 1:
         return group[0]
     start, end = min(s.start for s in group), max(s.end for s in group)
-    # A confident span that covers all the others names the whole ("St. Vincent's" over "Vincent").
+    # A confident span that covers all the others names the whole ("St. Agatha's" over "Agatha").
     covering = [s for s in group if s.start == start and s.end == end and s.score >= 0.7] or group
     best = max(covering, key=lambda s: (_PRIORITY[s.label], s.end - s.start, s.score))
     return PhiSpan(start, end, best.label, best.score)

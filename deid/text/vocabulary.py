@@ -76,7 +76,7 @@ def shorthand(token: str) -> bool:
     if not letters:
         return True
     if not all(ch.isascii() for ch in letters):
-        return False  # "ΛΕΥΚΩΣΙΑ", "višeslav": a word of another script or with accents is no English shorthand
+        return False  # "ΘΕΣΣΑΛΟΝΙΚΗ", "dvořák": a word of another script or with accents is no English shorthand
     if any(ch.isdigit() for ch in token):
         return True
     if not _VOWELS.intersection(letters):
