@@ -6,6 +6,10 @@ the working directory), downloads the root's published datasets through their po
 files through the index, and `landing/` (files as delivered: the one prefix that is listed). After each step
 `push` uploads every dataset version the step published with the object-store backend (schemas.publish_store:
 version objects, then the pointer) and the single files it changed, then the index. `close` removes the copy.
+
+A pull takes the immutable objects (version files and manifests, delivered landing/ files) from the persistent
+cache where it holds them (schemas.object_cache), so a second run downloads only versions it has not seen,
+plus the pointers, the index and the single files.
 """
 
 import json
@@ -15,9 +19,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.publish import MANIFEST, versions_dir
+from schemas.object_cache import ObjectCache, PullStats, Wanted, cache_from_env, fetch_uncached
+from schemas.publish import MANIFEST, read_manifest, versions_dir
 from schemas.publish_store import (
     Pointer,
+    PointerError,
     RootIndex,
     publish_version,
     read_index,
@@ -49,6 +55,8 @@ class WorkingCopy:
 
     store: ObjectStore
     dir: Path
+    cache: ObjectCache | None = None
+    stats: PullStats = field(default_factory=PullStats)  # what the last pull took from the store and the cache
     _pointers: dict[str, Pointer] = field(default_factory=dict)  # the store's, as of the last pull or push
     _files: dict[str, tuple[int, int]] = field(default_factory=dict)  # single files in sync: (size, mtime)
 
@@ -58,25 +66,41 @@ class WorkingCopy:
         return not self._pointers and not self._files
 
     def pull(self) -> None:
-        """Download what the store publishes: datasets by pointer, single files by index, landing/ by listing."""
+        """Download what the store publishes: datasets by pointer, single files by index, landing/ by listing;
+        the immutable ones through the cache when there is one."""
         index = read_index(self.store) or RootIndex((), {})
-        wanted: dict[str, Path] = {}
+        wanted: list[Wanted] = []
         for dataset in index.datasets:
             pointer = read_pointer(self.store, dataset)
             if pointer is None:  # unpublished since the index was written
                 continue
             version = versions_dir(self.dir / dataset) / pointer.version
-            for rel in [*pointer.files, MANIFEST]:
-                wanted[version_key(dataset, pointer.version, rel)] = version / rel
+            for rel, size in pointer.files.items():
+                key = version_key(dataset, pointer.version, rel)
+                digest = pointer.sha256.get(rel)
+                identity = f"sha256:{digest}" if digest else f"{self.store.url}/{key}"  # a vid is never reused
+                wanted.append(Wanted(key, version / rel, identity, size))
+            key = version_key(dataset, pointer.version, MANIFEST)
+            wanted.append(Wanted(key, version / MANIFEST, f"{self.store.url}/{key}"))  # checked below
             self._pointers[dataset] = pointer
-        wanted |= {rel: self.dir / rel for rel in index.files}
-        landing = self.store.list_files(LANDING)
-        wanted |= {key: self.dir / key for key in landing if not Path(key).name.startswith(".")}
-        self.store.download(wanted)
+        wanted += [Wanted(rel, self.dir / rel) for rel in index.files]  # single files change in place: no cache
+        for key, (size, tag) in self.store.list_objects(LANDING).items():
+            if not Path(key).name.startswith("."):  # a delivered file changes its entity tag with its bytes
+                wanted.append(
+                    Wanted(key, self.dir / key, f"{self.store.url}/{key}@{tag}#{size}" if tag else None, size)
+                )
+        if self.cache is not None:
+            self.stats = self.cache.fetch(self.store, wanted)
+        else:
+            self.stats = fetch_uncached(self.store, wanted)
         for dataset, pointer in self._pointers.items():
+            version = versions_dir(self.dir / dataset) / pointer.version
+            if read_manifest(version) != pointer.files:  # the manifest a cache or the store gave is the pointer's
+                key = version_key(dataset, pointer.version, MANIFEST)
+                raise PointerError(f"{self.store.url}/{key}: does not list the files its pointer names")
             link = self.dir / dataset
             link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(os.path.relpath(versions_dir(link) / pointer.version, link.parent))
+            link.symlink_to(os.path.relpath(version, link.parent))
         self._files = self._scan()[1]
 
     def _scan(self) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
@@ -132,10 +156,17 @@ class WorkingCopy:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def open_working_copy(url: str, temp_dir: str | Path | None = None) -> WorkingCopy:
-    """A fresh working copy of the root at `url`, pulled, in the system temp dir (TMPDIR) unless told."""
+def open_working_copy(
+    url: str, temp_dir: str | Path | None = None, cache: ObjectCache | str | None = "env"
+) -> WorkingCopy:
+    """A fresh working copy of the root at `url`, pulled, in the system temp dir (TMPDIR) unless told; through
+    the cache LONGITUDE_CACHE_DIR names (the user's cache dir by default; schemas.object_cache) unless told."""
+    if cache == "env":
+        cache = cache_from_env()
+        if cache is not None and not cache.usable():
+            cache = None  # a read-only home (a pod): the pull goes uncached, and the CLI says so
     where = Path(tempfile.mkdtemp(prefix="longitude-root-", dir=temp_dir))
-    copy = WorkingCopy(ObjectStore(url), where)
+    copy = WorkingCopy(ObjectStore(url), where, cache)  # type: ignore[arg-type]
     try:
         copy.pull()
     except BaseException:
