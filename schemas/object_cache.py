@@ -175,6 +175,28 @@ class ObjectCache:
             for temp in temps.values():
                 temp.unlink(missing_ok=True)
 
+    def adopt(self, files: dict[str, Path]) -> None:
+        """Make entries of local files just published to the store ({identity: path}), so the next pull on this
+        machine downloads none of them. A published version is immutable: its files become read-only in place
+        (hard links; copies across filesystems)."""
+        if not files:
+            return
+        tmp_dir = self.dir / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        for identity, path in files.items():
+            entry = self.entry(identity)
+            if entry.exists():
+                continue
+            temp = tmp_dir / f"{uuid.uuid4().hex}.part"
+            try:
+                _link_or_copy(path, temp)
+                temp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, entry)
+            finally:
+                temp.unlink(missing_ok=True)
+        self.collect()
+
     def size(self) -> int:
         """Bytes the entries hold."""
         return sum(st.st_size for _, st in self._entries())

@@ -135,7 +135,13 @@ class WorkingCopy:
             if current is not None and current.version == vid:
                 continue
             version = versions_dir(self.dir / dataset) / vid
-            self._pointers[dataset] = publish_version(self.store, dataset, version, current)
+            self._pointers[dataset] = pointer = publish_version(self.store, dataset, version, current)
+            if self.cache is not None:  # what this run published, the next pull on this machine need not get
+                manifest = f"{self.store.url}/{version_key(dataset, vid, MANIFEST)}"
+                self.cache.adopt(
+                    {f"sha256:{h}": version / rel for rel, h in pointer.sha256.items()}
+                    | {manifest: version / MANIFEST}
+                )
             changed += 1
         for dataset in sorted(set(self._pointers) - set(datasets)):
             unpublish(self.store, dataset, self._pointers.pop(dataset))

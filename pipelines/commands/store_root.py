@@ -52,6 +52,7 @@ def refuse_object_store(root: str | None, command: str) -> None:
 def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
     """`root` unchanged for a local root; for an object-store URL, the path of a fresh working copy of it
     (pulled by pointers into the system temp dir), which `push` publishes back and the process end removes."""
+    from schemas.object_cache import CACHE_ENV, CacheError
     from schemas.publish_store import PointerError
     from schemas.store import RootError, StoreError
     from schemas.working_copy import open_working_copy
@@ -61,8 +62,10 @@ def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
         return root
     try:
         copy = open_working_copy(url)
-    except (StoreError, PointerError, RootError) as err:
+    except (StoreError, PointerError, RootError, CacheError) as err:
         raise click.ClickException(str(err)) from None
+    where = f"the cache at {copy.cache.dir}" if copy.cache else f"no cache ({CACHE_ENV} off or not writable)"
+    click.echo(f"Pulled {url} through {where}: {copy.stats.describe()}.", err=True)
     if copy.empty and not new_root_ok:
         copy.close()
         raise click.ClickException(
