@@ -163,17 +163,23 @@ def unpublish(store: ObjectStore, dataset: str, pointer: Pointer) -> None:
 
 @dataclass(frozen=True, slots=True)
 class RootIndex:
-    """The root's datasets (their pointers) and single files ({relative path: bytes}), for a working copy."""
+    """The root's datasets (their pointers) and single files ({relative path: bytes}), for a working copy; and
+    the open partition sets ({`raw/.x.versions/open-<group>`: {relative path: bytes}}) that steps in separate
+    working copies (Celery workers) build together: staged partitions and their done marks, not yet published
+    (schemas.publish.partition_stage). A run sweeps them at its start, as it sweeps a local root's."""
 
     datasets: tuple[str, ...]
     files: dict[str, int]
+    open: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        doc = {
+        doc: dict = {
             "format": INDEX_FORMAT,
             "datasets": sorted(self.datasets),
             "files": dict(sorted(self.files.items())),
         }
+        if self.open:  # absent when there is none: an index of a root that never had one keeps its bytes
+            doc["open"] = {area: dict(sorted(files.items())) for area, files in sorted(self.open.items())}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -186,7 +192,8 @@ def read_index(store: ObjectStore) -> RootIndex | None:
         doc = json.loads(body)
         if doc.get("format") != INDEX_FORMAT:
             raise ValueError(doc.get("format"))
-        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()})
+        areas = {a: {k: int(v) for k, v in files.items()} for a, files in (doc.get("open") or {}).items()}
+        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()}, areas)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise PointerError(f"{store.url}/{INDEX_KEY}: not a {INDEX_FORMAT} index ({type(err).__name__})") from None
 
