@@ -4,7 +4,8 @@ has not seen.
 What may be cached is what never changes under its identity (schemas.publish_store): a version's files, keyed
 by their content (the sha256 the pointer records) or, for a pointer written without hashes, by the version key
 (a vid is never reused); a version's manifest by its version key; a delivered landing/ file by its key, ETag and
-size. Pointers, the index and single files (ledger, check store) are mutable and always read from the store.
+size; a single file (ledger, check store) by the sha256 the index records for it, copied rather than linked
+(its writer may change it in place). Pointers and the index are mutable and always read from the store.
 
 * Where: `LONGITUDE_CACHE_DIR` (an absolute path; `off` disables the cache), else the user's cache dir
   (platformdirs: `$XDG_CACHE_HOME/longitude`, `~/.cache/longitude`); never the working directory.
@@ -52,6 +53,7 @@ class Wanted:
     dest: Path
     identity: str | None = None  # "sha256:<hex>" (content) or any string naming immutable bytes
     size: int | None = None  # the bytes the pointer, manifest or listing records
+    copy: bool = False  # a single file, which its writer may change in place: a copy, never a link
 
 
 @dataclass(slots=True)
@@ -136,6 +138,10 @@ class ObjectCache:
             entry.unlink(missing_ok=True)  # written to, or not ours: never used; fetched again
             return False
         w.dest.parent.mkdir(parents=True, exist_ok=True)
+        if w.copy:
+            shutil.copyfile(entry, w.dest)
+            os.utime(entry, ns=(time.time_ns(), st.st_mtime_ns))
+            return True
         try:
             os.link(entry, w.dest)  # also marks the entry used: linking changes its inode's ctime
         except FileNotFoundError:  # collected by another process a moment ago
@@ -165,7 +171,10 @@ class ObjectCache:
                 temp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             for w in misses:
                 w.dest.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(temps[w.identity], w.dest)  # before the rename: no collection can race it
+                if w.copy:
+                    shutil.copyfile(temps[w.identity], w.dest)
+                else:
+                    _link_or_copy(temps[w.identity], w.dest)  # before the rename: no collection can race it
             for identity, temp in temps.items():
                 entry = self.entry(identity)  # type: ignore[arg-type]
                 entry.parent.mkdir(parents=True, exist_ok=True)

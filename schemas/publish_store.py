@@ -171,6 +171,7 @@ class RootIndex:
     datasets: tuple[str, ...]
     files: dict[str, int]
     open: dict[str, dict[str, int]] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict, compare=False)  # of single files: a cache's key
 
     def to_bytes(self) -> bytes:
         doc: dict = {
@@ -180,6 +181,8 @@ class RootIndex:
         }
         if self.open:  # absent when there is none: an index of a root that never had one keeps its bytes
             doc["open"] = {area: dict(sorted(files.items())) for area, files in sorted(self.open.items())}
+        if self.sha256:
+            doc["sha256"] = {rel: h for rel, h in sorted(self.sha256.items()) if rel in self.files}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -193,7 +196,8 @@ def read_index(store: ObjectStore) -> RootIndex | None:
         if doc.get("format") != INDEX_FORMAT:
             raise ValueError(doc.get("format"))
         areas = {a: {k: int(v) for k, v in files.items()} for a, files in (doc.get("open") or {}).items()}
-        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()}, areas)
+        hashes = {str(k): str(v) for k, v in (doc.get("sha256") or {}).items()}
+        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()}, areas, hashes)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise PointerError(f"{store.url}/{INDEX_KEY}: not a {INDEX_FORMAT} index ({type(err).__name__})") from None
 

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.object_cache import ObjectCache, PullStats, Wanted, cache_from_env, fetch_uncached
+from schemas.object_cache import ObjectCache, PullStats, Wanted, cache_from_env, fetch_uncached, sha256_of
 from schemas.publish import MANIFEST, read_manifest, versions_dir
 from schemas.publish_store import (
     Pointer,
@@ -87,7 +87,9 @@ class WorkingCopy:
             self._pointers[dataset] = pointer
             if not self.light:
                 wanted += self._version_objects(dataset, pointer)
-        wanted += [Wanted(rel, self.dir / rel) for rel in index.files]  # single files change in place: no cache
+        for rel, size in index.files.items():  # by content when the index has its hash; copied, never linked
+            digest = index.sha256.get(rel)
+            wanted.append(Wanted(rel, self.dir / rel, f"sha256:{digest}" if digest else None, size, copy=True))
         landing = self.store.list_objects(LANDING)
         self._landing = bool(landing)
         if self.light:
@@ -150,7 +152,13 @@ class WorkingCopy:
         for rel in self._files:
             if rel not in index.files and not rel.startswith(f"{LANDING}/"):
                 (self.dir / rel).unlink(missing_ok=True)
-        self.store.download({rel: self.dir / rel for rel in index.files})
+        wanted = [
+            Wanted(
+                rel, self.dir / rel, f"sha256:{index.sha256[rel]}" if rel in index.sha256 else None, n, copy=True
+            )
+            for rel, n in index.files.items()
+        ]
+        self.stats = self.cache.fetch(self.store, wanted) if self.cache else fetch_uncached(self.store, wanted)
         self._files = self._scan()[1]
 
     def _scan(self) -> tuple[dict[str, str], _State, dict[str, _State]]:
@@ -213,14 +221,19 @@ class WorkingCopy:
             # The store's index with this push's changes applied, not this copy's view: steps in other working
             # copies (a sibling check in another worker, the driver) may have pushed since this one pulled.
             index = read_index(self.store) or RootIndex((), {})
+            written = [rel for rel in new if not rel.startswith(f"{LANDING}/")]
             singles = {rel: n for rel, n in index.files.items() if rel not in gone} | {
-                rel: files[rel][0] for rel in new if not rel.startswith(f"{LANDING}/")
+                rel: files[rel][0] for rel in written
             }
+            hashes = {rel: h for rel, h in index.sha256.items() if rel in singles and rel not in written}
+            hashes |= {rel: sha256_of(self.dir / rel) for rel in written}
             areas = {a: fs for a, fs in index.open.items() if a not in touched} | {
                 a: {rel: size for rel, (size, _) in self._open[a].items()} for a in touched if a in self._open
             }
-            datasets_now = (set(index.datasets) | published) - removed
-            write_index(self.store, RootIndex(tuple(sorted(datasets_now)), singles, areas))
+            # this copy's datasets too: one whose index write failed is named again (one unpublished elsewhere
+            # since this copy pulled is named in vain: a reader finds no pointer and skips it)
+            datasets_now = (set(index.datasets) | set(self._pointers) | published) - removed
+            write_index(self.store, RootIndex(tuple(sorted(datasets_now)), singles, areas, hashes))
         self._files = files
         return changed
 
@@ -251,7 +264,7 @@ class WorkingCopy:
         if not index.open:
             return 0
         keys = [f"{area}/{rel}" for area, fs in index.open.items() for rel in fs]
-        write_index(self.store, RootIndex(index.datasets, index.files))  # first: no step reads them again
+        write_index(self.store, RootIndex(index.datasets, index.files, {}, index.sha256))  # first: none reads them
         self.store.remove(keys)
         self._open = {}
         return len(keys)

@@ -93,7 +93,7 @@ def test_celery_workers_run_each_step_in_their_own_working_copy_of_an_s3_root(
             singles = len(ps.read_index(store).files)
             run = _longitude("materialize", "--root", URL, *celery, "--select", "meds_codes", env=driver, cwd=cwd)
             assert run.returncode == 0, run.stderr[-3000:]
-            assert _pulled(run.stderr) == (singles, 0)
+            assert sum(_pulled(run.stderr)) == singles  # from the bucket or the cache: no dataset, no landing
         finally:
             for w in workers:
                 if w.poll() is None:
