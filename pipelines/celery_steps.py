@@ -34,7 +34,8 @@ def _working_copy() -> WorkingCopy:
         if url is None:
             raise RuntimeError(f"{root}: not a working copy of an object-store root (no store marker)")
         cache = cache_from_env()
-        _copy = WorkingCopy(ObjectStore(url), root, cache if cache is not None and cache.usable() else None)
+        usable = cache if cache is not None and cache.usable() else None
+        _copy = WorkingCopy(ObjectStore(url), root, usable, share_open=True)  # shards of a set in other workers
     return _copy
 
 

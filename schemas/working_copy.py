@@ -58,12 +58,16 @@ class WorkingCopy:
 
     `light`: the driver of a run whose steps run elsewhere (Celery workers, each with its own working copy):
     single files only (settings, ledger, check results), no dataset and no landing file; it never publishes
-    a dataset and `refresh` brings its single files up to what the steps pushed."""
+    a dataset and `refresh` brings its single files up to what the steps pushed.
+    `share_open`: a step's copy on a worker also pulls and pushes the open partition sets (the shards of one
+    set run in different copies); a run's only copy keeps them to itself (uploading staged shards would
+    upload them twice)."""
 
     store: ObjectStore
     dir: Path
     cache: ObjectCache | None = None
     light: bool = False
+    share_open: bool = False
     stats: PullStats = field(default_factory=PullStats)  # what the last pull took from the store and the cache
     _pointers: dict[str, Pointer] = field(default_factory=dict)  # the store's, as of the last pull or push
     _files: _State = field(default_factory=dict)  # single files in sync
@@ -96,9 +100,8 @@ class WorkingCopy:
             if landing:  # what marks a root to start from (`longitude materialize` checks for it)
                 (self.dir / LANDING).mkdir(exist_ok=True)
         else:
-            wanted += [
-                Wanted(f"{area}/{rel}", self.dir / area / rel) for area, fs in index.open.items() for rel in fs
-            ]
+            shared = index.open.items() if self.share_open else ()
+            wanted += [Wanted(f"{area}/{rel}", self.dir / area / rel) for area, fs in shared for rel in fs]
             for key, (size, tag) in landing.items():
                 if not Path(key).name.startswith("."):  # a delivered file changes its entity tag with its bytes
                     identity = f"{self.store.url}/{key}@{tag}#{size}" if tag else None
@@ -215,7 +218,7 @@ class WorkingCopy:
         # a step that removed a single file (not landing/: delivered files are the user's) removes its object
         gone = [rel for rel in self._files if rel not in files and not rel.startswith(f"{LANDING}/")]
         self.store.remove(gone)
-        touched = self._push_open(opened) if not self.light else {}
+        touched = self._push_open(opened) if self.share_open else {}
         changed = len(published) + len(removed) + len(new) + len(gone) + sum(touched.values())
         if changed:
             # The store's index with this push's changes applied, not this copy's view: steps in other working
@@ -288,7 +291,12 @@ def _remove_tree(path: Path) -> None:
 
 
 def open_working_copy(
-    url: str, temp_dir: str | Path | None = None, cache: ObjectCache | str | None = "env", *, light: bool = False
+    url: str,
+    temp_dir: str | Path | None = None,
+    cache: ObjectCache | str | None = "env",
+    *,
+    light: bool = False,
+    share_open: bool = False,
 ) -> WorkingCopy:
     """A fresh working copy of the root at `url`, pulled, in the system temp dir (TMPDIR) unless told; through
     the cache LONGITUDE_CACHE_DIR names (the user's cache dir by default; schemas.object_cache) unless told."""
@@ -297,7 +305,7 @@ def open_working_copy(
         if cache is not None and not cache.usable():
             cache = None  # a read-only home (a pod): the pull goes uncached, and the CLI says so
     where = Path(tempfile.mkdtemp(prefix="longitude-root-", dir=temp_dir))
-    copy = WorkingCopy(ObjectStore(url), where, cache, light)  # type: ignore[arg-type]
+    copy = WorkingCopy(ObjectStore(url), where, cache, light, share_open)  # type: ignore[arg-type]
     try:
         copy.pull()
     except BaseException:

@@ -39,14 +39,16 @@ def _stage_shard(copy, key: str) -> None:
 @pytest.mark.slow  # moto's server and an S3 client per test: ~4 s on 2 shared cores
 def test_a_partition_set_staged_in_two_working_copies_publishes_once_whole(store, s3_env, tmp_path):
     cache = ObjectCache(tmp_path / "cache")
-    first = open_working_copy(store.url, cache=cache)
+    first = open_working_copy(store.url, cache=cache, share_open=True)
     _stage_shard(first, "0")
     first.push()
     first.close()
     assert ps.read_pointer(store, "meds") is None  # half a set: nothing published
     assert list(ps.read_index(store).open) == [".meds.versions/open-build"]
 
-    second = open_working_copy(store.url, cache=cache)  # another worker's copy: it sees shard 0 staged
+    second = open_working_copy(
+        store.url, cache=cache, share_open=True
+    )  # another worker's copy: it sees shard 0 staged
     _stage_shard(second, "1")
     second.push()
     second.close()
@@ -62,7 +64,9 @@ def test_a_partition_set_staged_in_two_working_copies_publishes_once_whole(store
 def test_concurrent_pushes_keep_each_others_index_entries_and_the_driver_sweeps_open_sets(store, tmp_path):
     cache = ObjectCache(tmp_path / "cache")
     a = open_working_copy(store.url, cache=cache)
-    b = open_working_copy(store.url, cache=cache)  # pulled before `a` pushes: its view lacks what `a` adds
+    b = open_working_copy(
+        store.url, cache=cache, share_open=True
+    )  # pulled before `a` pushes: its view lacks what `a` adds
     (a.dir / "quality").mkdir()
     (a.dir / "quality" / "a.parquet").write_text("a")
     with pub.publishing(a.dir / "notes") as stage:
@@ -77,12 +81,15 @@ def test_concurrent_pushes_keep_each_others_index_entries_and_the_driver_sweeps_
     assert list(index.open) == [".meds.versions/open-build"]
     a.close()
     b.close()
+    run_copy = open_working_copy(store.url, cache=cache)  # a run's only copy: open sets are not its business
+    assert not list(run_copy.dir.glob(".meds.versions/*"))
+    run_copy.close()
 
     driver = open_working_copy(store.url, cache=cache, light=True)  # a new run's driver: single files only
     assert not (driver.dir / "notes").exists() and (driver.dir / "quality" / "b.parquet").exists()
     assert driver.sweep_open() == 3  # the shard, its done mark, the build mark the crashed run left
     assert ps.read_index(store).open == {}
     driver.close()
-    worker = open_working_copy(store.url, cache=cache)
+    worker = open_working_copy(store.url, cache=cache, share_open=True)
     assert not (worker.dir / "meds").exists() and not list((worker.dir / "meds").parent.glob(".meds.versions/*"))
     worker.close()
