@@ -29,6 +29,11 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
     # the same pinned settings as the driver: the code location the worker rebuilds reads them from the env.
     # On an object-store root the worker's root is a light working copy, which each step refills for itself.
     remote = is_object_store(root)
+    if remote and concurrency > 1:  # one root directory per worker process, which every step empties and refills
+        raise click.ClickException(
+            "--concurrency above 1 with an object-store root: each step refills the worker's one working copy; "
+            "start more workers instead"
+        )
     settings = use_settings(root, shards, splits, workers=workers, demo=False, object_store=remote,
                             steps_elsewhere="worker" if remote else None)  # fmt: skip
     try:

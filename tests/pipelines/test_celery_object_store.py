@@ -111,3 +111,11 @@ def test_celery_workers_run_each_step_in_their_own_working_copy_of_an_s3_root(
     assert (steps.count("fhir_raw"), steps.count("meds_data"), steps.count("meds_codes")) == (1, 4, 1), steps
     assert all(ran), ran  # both workers took steps
     assert list(cwd.iterdir()) == []
+
+
+def test_a_worker_on_an_s3_root_runs_one_step_at_a_time(tmp_path: Path):
+    config = _config(tmp_path)
+    run = _longitude("worker", "--root", URL, "--executor-config", str(config), "--concurrency", "2",
+                     env=_env({}), cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "--concurrency above 1 with an object-store root" in run.stderr.replace("\n", " ")
