@@ -7,8 +7,9 @@ object store has, a single PUT, in place of the symlink swap:
   same relative keys as the local versions, so a working copy maps one to one). A vid is never reused, so a
   version's objects are written once and never overwritten; its `_manifest.json` is written after them.
 * The *pointer* is the object `raw/fhir.pointer.json`: the current version's id, the previous one's, and the
-  manifest (every file's relative path and size). It is written last; until it is, readers see the previous
-  version whole.
+  manifest (every file's relative path and size, and its sha256: what lets a reader's cache keep a file by
+  its content across versions, schemas.object_cache). It is written last; until it is, readers see the
+  previous version whole.
 * Readers GET the pointer and read exactly the files it names: never a listing of a prefix, so a version a
   crashed writer left half-uploaded is never read.
 * After the pointer moves, the version before the previous one is deleted (the previous one stays for a
@@ -19,9 +20,10 @@ object store has, a single PUT, in place of the symlink swap:
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from schemas.object_cache import sha256_of
 from schemas.publish import MANIFEST, matches, read_manifest
 from schemas.store import ObjectStore
 
@@ -37,19 +39,19 @@ class PointerError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Pointer:
-    """What a dataset's pointer object says: the current version, the one before it, and its files' sizes."""
+    """What a dataset's pointer object says: the current version, the one before it, and its files' sizes
+    and hashes (a pointer written before hashes has none: its files are cached by version key instead)."""
 
     version: str
     previous: str | None
     files: dict[str, int]
+    sha256: dict[str, str] = field(default_factory=dict, compare=False)
 
     def to_bytes(self) -> bytes:
-        doc = {
-            "format": POINTER_FORMAT,
-            "version": self.version,
-            "previous": self.previous,
-            "files": [{"path": p, "bytes": n} for p, n in sorted(self.files.items())],
-        }
+        files = []
+        for p, n in sorted(self.files.items()):
+            files.append({"path": p, "bytes": n} | ({"sha256": self.sha256[p]} if p in self.sha256 else {}))
+        doc = {"format": POINTER_FORMAT, "version": self.version, "previous": self.previous, "files": files}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -83,7 +85,9 @@ def read_pointer(store: ObjectStore, dataset: str) -> Pointer | None:
         doc = json.loads(body)
         if doc.get("format") != POINTER_FORMAT:
             raise ValueError(doc.get("format"))
-        return Pointer(doc["version"], doc.get("previous"), {f["path"]: int(f["bytes"]) for f in doc["files"]})
+        files = {f["path"]: int(f["bytes"]) for f in doc["files"]}
+        hashes = {f["path"]: str(f["sha256"]) for f in doc["files"] if "sha256" in f}
+        return Pointer(doc["version"], doc.get("previous"), files, hashes)
     except (ValueError, KeyError, TypeError) as err:
         raise PointerError(f"{store.url}/{key}: not a {POINTER_FORMAT} pointer ({type(err).__name__})") from None
 
@@ -108,7 +112,11 @@ def publish_version(store: ObjectStore, dataset: str, version_dir: Path, previou
     store.copy({version_key(dataset, vid, rel): version_key(dataset, previous.version, rel) for rel in kept})  # type: ignore[union-attr]
     store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files if rel not in kept})
     store.upload({version_key(dataset, vid, MANIFEST): version_dir / MANIFEST})
-    pointer = Pointer(vid, previous.version if previous else None, files)
+    hashes = {
+        rel: (previous.sha256.get(rel) if previous and rel in kept else None) or sha256_of(version_dir / rel)
+        for rel in files
+    }
+    pointer = Pointer(vid, previous.version if previous else None, files, hashes)
     store.write(pointer_key(dataset), pointer.to_bytes())  # the one step that makes the version visible
     if previous is not None and previous.previous not in (None, vid, previous.version):
         drop_version(store, dataset, previous.previous)  # type: ignore[arg-type]
@@ -155,17 +163,26 @@ def unpublish(store: ObjectStore, dataset: str, pointer: Pointer) -> None:
 
 @dataclass(frozen=True, slots=True)
 class RootIndex:
-    """The root's datasets (their pointers) and single files ({relative path: bytes}), for a working copy."""
+    """The root's datasets (their pointers) and single files ({relative path: bytes}), for a working copy; and
+    the open partition sets ({`raw/.x.versions/open-<group>`: {relative path: bytes}}) that steps in separate
+    working copies (Celery workers) build together: staged partitions and their done marks, not yet published
+    (schemas.publish.partition_stage). A run sweeps them at its start, as it sweeps a local root's."""
 
     datasets: tuple[str, ...]
     files: dict[str, int]
+    open: dict[str, dict[str, int]] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict, compare=False)  # of single files: a cache's key
 
     def to_bytes(self) -> bytes:
-        doc = {
+        doc: dict = {
             "format": INDEX_FORMAT,
             "datasets": sorted(self.datasets),
             "files": dict(sorted(self.files.items())),
         }
+        if self.open:  # absent when there is none: an index of a root that never had one keeps its bytes
+            doc["open"] = {area: dict(sorted(files.items())) for area, files in sorted(self.open.items())}
+        if self.sha256:
+            doc["sha256"] = {rel: h for rel, h in sorted(self.sha256.items()) if rel in self.files}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -178,7 +195,9 @@ def read_index(store: ObjectStore) -> RootIndex | None:
         doc = json.loads(body)
         if doc.get("format") != INDEX_FORMAT:
             raise ValueError(doc.get("format"))
-        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()})
+        areas = {a: {k: int(v) for k, v in files.items()} for a, files in (doc.get("open") or {}).items()}
+        hashes = {str(k): str(v) for k, v in (doc.get("sha256") or {}).items()}
+        return RootIndex(tuple(doc["datasets"]), {k: int(v) for k, v in doc["files"].items()}, areas, hashes)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise PointerError(f"{store.url}/{INDEX_KEY}: not a {INDEX_FORMAT} index ({type(err).__name__})") from None
 

@@ -162,13 +162,22 @@ class ObjectStore:
     def list_files(self, prefix: str) -> list[str]:
         """Keys of every object below `prefix`, sorted. Only for files as delivered (landing/): published
         datasets are found through their pointer objects, never by listing (schemas.publish_store)."""
+        return sorted(self.list_objects(prefix))
+
+    def list_objects(self, prefix: str) -> dict[str, tuple[int, str | None]]:
+        """{key: (bytes, entity tag or None)} of every object below `prefix` (the listing `list_files` is)."""
         base = self._path(prefix).rstrip("/")
         self.fs.invalidate_cache()  # another writer may have added files since this process last listed
         try:
-            found = self.fs.find(base)
+            found = self.fs.find(base, detail=True)
         except FileNotFoundError:
-            return []
+            return {}
         except Exception as err:
             raise self._fail(prefix, err) from None
         root = self._path("").rstrip("/") + "/"
-        return sorted(p.removeprefix(root) for p in found if p.startswith(root))
+        out = {}
+        for path, info in sorted(found.items()):
+            if path.startswith(root) and info.get("type", "file") != "directory":
+                tag = info.get("ETag") or info.get("etag") or info.get("md5Hash")  # s3fs, adlfs, gcsfs
+                out[path.removeprefix(root)] = (int(info.get("size") or 0), str(tag) if tag else None)
+        return out

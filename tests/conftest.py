@@ -24,6 +24,15 @@ def shared_dir(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _object_cache_dir(tmp_path_factory):
+    """Working copies of object-store roots cache into the session's temp dir, never the user's cache dir."""
+    import os
+
+    if "LONGITUDE_CACHE_DIR" not in os.environ:
+        os.environ["LONGITUDE_CACHE_DIR"] = str(tmp_path_factory.mktemp("object-cache"))
+
+
 @pytest.fixture
 def secret() -> bytes:
     return TEST_SECRET

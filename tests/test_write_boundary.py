@@ -20,6 +20,7 @@ ALLOWED = {
     "schemas/publish.py": "the dataset protocol itself: manifest, version rename, pointer swap, partition marks",
     "schemas/run_lock.py": "the root's run lock file and its holder record",
     "schemas/working_copy.py": "an object-store root's working copy in the system temp dir, not a root",
+    "schemas/object_cache.py": "the object cache in the user's cache dir (temp, verify, rename), not a root",
     "pipelines/commands/deid.py": "reports at a path the user names (--out), outside the root",
     "pipelines/commands/quality.py": "a report at a path the user names (--out), outside the root",
     "pipelines/commands/tables.py": "a draft mapping at a path the user names, outside the root",

@@ -37,17 +37,22 @@ def use_settings(
     strict: bool = False,
     demo: bool = False,
     object_store: bool = False,
+    steps_elsewhere: str | None = None,
 ) -> "Settings":
     """Resolve settings, pin them for the code location (which reads the environment once), or exit clearly.
 
     Only `longitude demo` may start a new root; anything else needs an existing one (a mistyped --root would
     otherwise become a new, empty root). `object_store`: the command runs steps, so `--root s3://...` is a
-    run's working copy of that root (pipelines.commands.store_root); other commands refuse a URL."""
+    run's working copy of that root (pipelines.commands.store_root); other commands refuse a URL.
+    `steps_elsewhere` ("driver" or "worker"): the steps run in Celery workers, each in a working copy of its
+    own, so this process holds a light one (single files only)."""
     from pipelines.commands import store_root
     from pipelines.settings import SECRET_ENV, SettingsError, pin, settings_from_env
 
     if object_store:
-        root = store_root.local_root(root, new_root_ok=demo)
+        root = store_root.local_root(
+            root, new_root_ok=demo, light=steps_elsewhere is not None, driver=steps_elsewhere == "driver"
+        )
     if not demo:
         existing_root(root)
     try:

@@ -36,7 +36,9 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
     """Materialize every asset (or a selection) under the root, in dependency order."""
     _refuse_remote_workers(root, executor)  # before the engine's reachability check: no broker needed to refuse
     engine = _engine(executor, executor_config)
-    settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False, object_store=True)
+    elsewhere = "driver" if executor == "celery" else None  # each step in a worker's own working copy
+    settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False, object_store=True,
+                            steps_elsewhere=elsewhere)  # fmt: skip
     from pipelines.commands.common import materialize_with_progress
 
     ok = materialize_with_progress(
@@ -65,12 +67,12 @@ def _engine(executor: str | None, config_file: str | None) -> tuple[str, dict] |
 
 
 def _refuse_remote_workers(root: str | None, executor: str | None) -> None:
-    """An object-store root runs its steps on this machine for now: Celery workers and Kubernetes pods run
-    elsewhere and cannot see this run's working copy (docs/scale-out.md, storage)."""
+    """An object-store root runs its steps on this machine, or in Celery workers that each pull a working copy
+    of their own (`longitude worker --root URL`); Kubernetes step pods do not yet (docs/scale-out.md)."""
     from pipelines.commands.store_root import is_object_store
 
-    if executor in ("celery", "k8s") and is_object_store(root):
+    if executor == "k8s" and is_object_store(root):
         raise click.ClickException(
-            f"--executor {executor} with an object-store root is not supported yet (each step would need its own "
-            f"working copy on its worker); use --executor in_process or multiprocess with it"
+            f"--executor {executor} with an object-store root is not supported yet (each step pod would need its "
+            f"own working copy); use --executor celery, multiprocess or in_process with it"
         )

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 DEFAULT_ROOT = "./longitude-data"  # pipelines.settings.DEFAULT_ROOT, without importing it for --help
 # Commands that read a root (and write at most single files and datasets into it) and so may run on a working
-# copy, pushed when they end. `ui` and `worker` serve runs for as long as they live, `rekey` and `train` (its
-# agents may be on other nodes) have not been checked on a working copy: they refuse a URL.
+# copy, pushed when they end. `worker` takes a URL through its own path (a working copy per step:
+# pipelines.celery_steps); `ui` serves runs for as long as it lives, `rekey` and `train` (its agents may be on
+# other nodes) have not been checked on a working copy: they refuse a URL.
 WORKING_COPY_COMMANDS = ("features", "quality", "timeline")
 _copies: dict[Path, "WorkingCopy"] = {}
 _by_url: dict[str, Path] = {}
@@ -49,9 +50,13 @@ def refuse_object_store(root: str | None, command: str) -> None:
         )
 
 
-def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
+def local_root(root: str | None, *, new_root_ok: bool, light: bool = False, driver: bool = False) -> str | None:
     """`root` unchanged for a local root; for an object-store URL, the path of a fresh working copy of it
-    (pulled by pointers into the system temp dir), which `push` publishes back and the process end removes."""
+    (pulled by pointers into the system temp dir), which `push` publishes back and the process end removes.
+    `light`: the steps run in Celery workers, each in a working copy of its own; this process (the run's
+    driver, or a worker between steps) holds the single files only. The `driver` sweeps the open partition
+    sets a crashed run left, as a local run sweeps its root at its start."""
+    from schemas.object_cache import CACHE_ENV, CacheError
     from schemas.publish_store import PointerError
     from schemas.store import RootError, StoreError
     from schemas.working_copy import open_working_copy
@@ -60,9 +65,11 @@ def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
     if not isinstance(url, str):
         return root
     try:
-        copy = open_working_copy(url)
-    except (StoreError, PointerError, RootError) as err:
+        copy = open_working_copy(url, light=light)
+    except (StoreError, PointerError, RootError, CacheError) as err:
         raise click.ClickException(str(err)) from None
+    where = f"the cache at {copy.cache.dir}" if copy.cache else f"no cache ({CACHE_ENV} off or not writable)"
+    click.echo(f"Pulled {url} through {where}: {copy.stats.describe()}.", err=True)
     if copy.empty and not new_root_ok:
         copy.close()
         raise click.ClickException(
@@ -71,6 +78,8 @@ def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
         )
     _copies[copy.dir] = copy
     atexit.register(copy.close)
+    if driver and (swept := copy.sweep_open()):
+        click.echo(f"Swept {swept} objects of partition sets a crashed run left open in {url}.", err=True)
     return str(copy.dir)
 
 
@@ -101,10 +110,13 @@ def _push_at_exit(root: Path, url: str) -> None:
 
 
 def push(root: Path) -> None:
-    """Publish to the store what the steps so far published in the working copy at `root` (no-op if local)."""
+    """Publish to the store what the steps so far published in the working copy at `root` (no-op if local);
+    a light copy then takes the single files the steps in the workers wrote (check results, ledger)."""
     copy = _copies.get(Path(root))
     if copy is not None:
         copy.push()
+        if copy.light:
+            copy.refresh()
 
 
 def is_working_copy(root: Path) -> bool:

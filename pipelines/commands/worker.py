@@ -23,10 +23,19 @@ from pipelines.commands.common import root_options, use_settings
 def command(root: str | None, shards: int | None, splits: str | None, workers: int, executor_config: str,
             name: str | None, concurrency: int) -> None:  # fmt: skip
     """Start a Celery worker (dagster-celery's app) for this root's code location; stops on Ctrl-C."""
+    from pipelines.commands.store_root import is_object_store
     from pipelines.engines import EngineError, celery_config_module, check_reachable, load_engine_config
 
-    # the same pinned settings as the driver: the code location the worker rebuilds reads them from the env
-    settings = use_settings(root, shards, splits, workers=workers, demo=False)
+    # the same pinned settings as the driver: the code location the worker rebuilds reads them from the env.
+    # On an object-store root the worker's root is a light working copy, which each step refills for itself.
+    remote = is_object_store(root)
+    if remote and concurrency > 1:  # one root directory per worker process, which every step empties and refills
+        raise click.ClickException(
+            "--concurrency above 1 with an object-store root: each step refills the worker's one working copy; "
+            "start more workers instead"
+        )
+    settings = use_settings(root, shards, splits, workers=workers, demo=False, object_store=remote,
+                            steps_elsewhere="worker" if remote else None)  # fmt: skip
     try:
         config = load_engine_config("celery", executor_config)
         check_reachable("celery", config)
@@ -41,7 +50,8 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
     # Steps run in the worker's own process (solo) or its threads, not in celery's daemonic prefork children:
     # a step such as fhir_raw starts a process pool of its own, which a daemonic process may not.
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
-    args = [sys.executable, "-m", "celery", "-A", "dagster_celery.app", "worker", "--prefetch-multiplier=1",
+    app = "pipelines.celery_steps" if remote else "dagster_celery.app"  # the former: a working copy per step
+    args = [sys.executable, "-m", "celery", "-A", app, "worker", "--prefetch-multiplier=1",
             *pool, "--loglevel", "INFO"]  # fmt: skip
     if name:
         args += ["-n", name]

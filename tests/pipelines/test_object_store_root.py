@@ -84,6 +84,7 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
     with s3_server(BUCKET) as aws:
         for key, value in aws.items():
             monkeypatch.setenv(key, value)
+        aws = {**aws, "LONGITUDE_CACHE_DIR": str(tmp_path / "cache")}
         store = ObjectStore(URL)
         store.upload(
             {f"landing/{p.relative_to(landing).as_posix()}": p for p in landing.rglob("*") if p.is_file()}
@@ -100,9 +101,13 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
         assert _store_curated(store) == expected
 
         # A second run starts from what the store publishes: meds_codes reads the MEDS data through its pointer.
-        before = ps.read_pointer(store, "meds")
+        before, singles = ps.read_pointer(store, "meds"), len(ps.read_index(store).files)
         run = _longitude("materialize", "--root", URL, "--select", "meds_codes", cwd=cwd, env_extra=aws)
         assert run.returncode == 0, run.stderr[-3000:]
+        # ... and downloads single files at most (those whose bytes the cache has not seen): every version the
+        # first run pushed, and the landing it pulled, are in the cache
+        pulled = re.search(r"Pulled .*?: (\d+) objects .*? downloaded, (\d+) ", run.stderr.replace("\n", " "))
+        assert pulled and int(pulled[1]) <= singles and int(pulled[2]) > len(expected)
         after = ps.read_pointer(store, "meds")
         assert after.version != before.version and after.previous == before.version
         assert _store_curated(store) == expected

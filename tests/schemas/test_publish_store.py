@@ -107,9 +107,9 @@ def test_a_pointer_that_is_not_ours_is_named_not_trusted(store):
 @pytest.mark.slow  # moto's server and an S3 client per test: ~4 s on 2 shared cores
 def test_a_working_copy_round_trips_datasets_single_files_and_landing(store, monkeypatch):
     listed: list[str] = []
-    real_list = ObjectStore.list_files
+    real_list = ObjectStore.list_objects
     monkeypatch.setattr(
-        ObjectStore, "list_files", lambda self, prefix: listed.append(prefix) or real_list(self, prefix)
+        ObjectStore, "list_objects", lambda self, prefix: listed.append(prefix) or real_list(self, prefix)
     )
     first = open_working_copy(store.url)
     assert first.empty and Path(first.dir).parent == Path(tempfile.gettempdir())
