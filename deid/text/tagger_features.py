@@ -160,6 +160,14 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
     return far[0], near[0], near[1], far[1]
 
 
+@lru_cache(maxsize=100_000)
+def _known_features(word: str, known: frozenset[str]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """word_features' own part and _neighbour_features of a word, each without what `known` lacks."""
+    own = tuple(f for f in word_features(word)[0] if f in known)
+    near = tuple(tuple(f for f in side if f in known) for side in _neighbour_features(word))
+    return own, near
+
+
 _ASCII_UPPER = bytes(range(65, 91))
 _ASCII_LOWER = bytes(range(97, 123))
 
@@ -207,15 +215,23 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
     return with_hints(base_features(text, spans), spans, hints)
 
 
-def base_features(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
+def base_features(text: str, spans: Sequence[tuple[int, int]],
+                  known: frozenset[str] | None = None) -> list[tuple[str, ...]]:  # fmt: skip
     """The features of `features` that do not depend on the rules' hits, in the same order; the taggers
-    with and without the rules' hits share them (with_hints adds the rest)."""
+    with and without the rules' hits share them (with_hints adds the rest). With `known` (the attributes a
+    model has weights for), a word's and a word pair's features outside it are left out: CRFsuite skips an
+    attribute it does not know, so the model reads the same sequence, with less to convert and look up."""
     n = len(spans)
     if not n:
         return []
     words = [text[s:e] for s, e in spans]
-    own = [word_features(w)[0] for w in words]
-    near = [_neighbour_features(w) for w in words]
+    if known is None:
+        own = [word_features(w)[0] for w in words]
+        near = [_neighbour_features(w) for w in words]
+    else:
+        both = [_known_features(w, known) for w in words]
+        own = [b[0] for b in both]
+        near = [b[1] for b in both]
     lows = [w.lower() for w in words]
     # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
     breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
@@ -236,6 +252,8 @@ def base_features(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str
     right1 = [*(near[i + 1][2] + _GLUED[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), _NONE[1]]
     right2 = [near[i + 2][3] for i in range(n - 2)] + [_NONE[2]] * min(2, n)
     pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
+    if known is not None:
+        pairs = [p if not p or p[0] in known else () for p in pairs]
     return [
         ("b", *o, *f, *l2, *l1, *r1, *r2, *bi)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
