@@ -167,7 +167,8 @@ class PhiTagger:
         return out
 
 
-@lru_cache(maxsize=4)
+# One text: the two taggers read it one after the other; a long note's chunks are not all kept.
+@lru_cache(maxsize=1)
 def token_features(
     text: str, known: frozenset[str] | None = None
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:

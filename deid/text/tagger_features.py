@@ -160,12 +160,17 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
     return far[0], near[0], near[1], far[1]
 
 
-@lru_cache(maxsize=100_000)
-def _known_features(word: str, known: frozenset[str]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """word_features' own part and _neighbour_features of a word, each without what `known` lacks."""
-    own = tuple(f for f in word_features(word)[0] if f in known)
-    near = tuple(tuple(f for f in side if f in known) for side in _neighbour_features(word))
-    return own, near
+@lru_cache(maxsize=8)
+def _known_features(known: frozenset[str]):
+    """A word's (own features, _neighbour_features) without what `known` lacks, cached per word (one cache
+    per set: a one-argument cache is the quick kind)."""
+
+    @lru_cache(maxsize=100_000)
+    def of(word: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        own = tuple(f for f in word_features(word)[0] if f in known)
+        return own, tuple(tuple(f for f in side if f in known) for side in _neighbour_features(word))
+
+    return of
 
 
 _ASCII_UPPER = bytes(range(65, 91))
@@ -229,9 +234,8 @@ def base_features(text: str, spans: Sequence[tuple[int, int]],
         own = [word_features(w)[0] for w in words]
         near = [_neighbour_features(w) for w in words]
     else:
-        both = [_known_features(w, known) for w in words]
-        own = [b[0] for b in both]
-        near = [b[1] for b in both]
+        of = _known_features(known)
+        own, near = zip(*map(of, words), strict=True)
     lows = [w.lower() for w in words]
     # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
     breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
@@ -251,9 +255,10 @@ def base_features(text: str, spans: Sequence[tuple[int, int]],
     left1 = [_NONE[-1], *(near[i][1] + _GLUED[-1] if glued[i] else near[i][1] for i in range(n - 1))]
     right1 = [*(near[i + 1][2] + _GLUED[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), _NONE[1]]
     right2 = [near[i + 2][3] for i in range(n - 2)] + [_NONE[2]] * min(2, n)
-    pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
-    if known is not None:
-        pairs = [p if not p or p[0] in known else () for p in pairs]
+    if known is None:
+        pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
+    else:
+        pairs = [(), *((p,) if (p := f"bi={a}|{b}") in known else () for a, b in itertools.pairwise(lows))]
     return [
         ("b", *o, *f, *l2, *l1, *r1, *r2, *bi)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
