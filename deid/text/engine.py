@@ -1,6 +1,8 @@
 """The analyzer: Presidio's AnalyzerEngine over an explicitly configured, offline spaCy model whose NER
 runs only on the lines that need it, plus the clinical recognizers; built once per process."""
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
@@ -30,6 +32,10 @@ CHUNK_OVERLAP = 1_000
 # A line longer than this is split at sentence ends before NER (the NER's window is local anyway).
 _SEGMENT_CHARS = 5_000
 MIN_SCORE = 0.4
+# The NER's entities of this many recent pieces (lines) are kept, for pieces of at most _CACHED_CHARS:
+# notes repeat lines (templates, headers); a few MB at most.
+_CACHED_PIECES = 20_000
+_CACHED_CHARS = 1_000
 
 _CAP_TOKEN = re.compile(r"(?<![\w'])[A-Z][A-Za-z'’-]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -123,6 +129,9 @@ class GatedSpacyNlpEngine:
         self.common: frozenset[str] = frozenset()
         self.dictionary: frozenset[str] = frozenset()
         self.english: frozenset[str] = frozenset()
+        # The NER's entities of recently read pieces, least recently used first.
+        self._cache: OrderedDict[str, tuple[tuple[int, int, str], ...]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def load(self) -> None:
         lists = word_lists(self.model)
@@ -157,13 +166,47 @@ class GatedSpacyNlpEngine:
             for offset, segment in self.segments(text):
                 pieces.append(truecase(segment, self.dictionary) if is_all_caps(segment) else segment)
                 owners.append((i, offset))
+        found = self.entities(pieces)
         entities: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-        with one_blas_thread():
-            for (i, offset), doc in zip(owners, self.nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
-                entities[i].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+        for (i, offset), piece in zip(owners, pieces, strict=True):
+            entities[i].extend((offset + s, offset + e, label) for s, e, label in found[piece])
         for text, ents in zip(texts, entities, strict=True):
             yield text, NlpArtifacts(entities=ents, tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None,
                                      language=language)  # fmt: skip
+
+    def entities(self, pieces: Sequence[str]) -> dict[str, tuple[tuple[int, int, str], ...]]:
+        """The NER's (start, end, label) entities of each distinct piece: a piece seen before (a template's
+        line, a header that names someone) comes from the cache, the others go through nlp.pipe once each.
+        The model reads each piece on its own, so where a piece is read and with which others in the batch
+        does not change its entities (tests/deid/test_find_phi_golden.py: one note at a time and batched)."""
+        found: dict[str, tuple[tuple[int, int, str], ...]] = {}
+        todo: list[str] = []
+        with self._cache_lock:  # threads may share the analyzer
+            for piece in pieces:
+                if piece in found:
+                    continue
+                cached = self._cache.get(piece)
+                if cached is None:
+                    found[piece] = ()  # a placeholder: read below, once however often it occurs
+                    todo.append(piece)
+                else:
+                    self._cache.move_to_end(piece)
+                    found[piece] = cached
+        if not todo:
+            return found
+        with one_blas_thread():
+            for piece, doc in zip(todo, self.nlp.pipe(todo, batch_size=self.batch_size), strict=True):
+                found[piece] = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+        with self._cache_lock:
+            self._cache.update((piece, found[piece]) for piece in todo if len(piece) <= _CACHED_CHARS)
+            while len(self._cache) > _CACHED_PIECES:
+                self._cache.popitem(last=False)
+        return found
+
+    def clear_cache(self) -> None:
+        """Forget the entities read so far (to compare the model with itself under other settings)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     def segments(self, text: str) -> Iterator[tuple[int, str]]:
         for m in _LINE.finditer(text):

@@ -76,6 +76,9 @@ class PhiTagger:
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_path))
         self.labels = list(self._tagger.labels())
+        # The attributes the model has weights for (CRFsuite drops any other from a sequence it reads).
+        self.attributes = frozenset(attr for attr, _ in self._tagger.info().state_features)
+        self._known: frozenset[str] | None = None
 
     @classmethod
     def load(cls, name: str = MODEL_NAME, directory: Path = MODEL_DIR) -> "PhiTagger":
@@ -88,7 +91,7 @@ class PhiTagger:
 
     def tag(self, text: str, hints: Sequence[Hint] = ()) -> TaggedText:
         """Marginal probabilities per token; `hints` are the rules' hits on the text (features)."""
-        tokens, pieces = token_features(text)
+        tokens, pieces = token_features(text, self.known_attributes())
         if not tokens:
             return TaggedText([], [], [])
         probs: list[dict[str, float]] = []
@@ -120,6 +123,14 @@ class PhiTagger:
                 probs.append(p)
                 begins.append(b)
         return TaggedText(tokens, probs, begins)
+
+    def known_attributes(self) -> frozenset[str]:
+        """The attributes worth building for this model: those of both shipped models when it is one of
+        them (one set, so the two share a text's features), else its own."""
+        if self._known is None:
+            shipped = _shipped_attributes()
+            self._known = shipped if self.attributes <= shipped else self.attributes
+        return self._known
 
     def spans(self, text: str, tagged: TaggedText | None = None,
               thresholds: dict[str, float] | None = None) -> list[tuple[int, int, str, float]]:  # fmt: skip
@@ -156,14 +167,28 @@ class PhiTagger:
         return out
 
 
-@lru_cache(maxsize=4)
-def token_features(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
+# One text: the two taggers read it one after the other; a long note's chunks are not all kept.
+@lru_cache(maxsize=1)
+def token_features(
+    text: str, known: frozenset[str] | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
     """A text's tokens and, per piece of at most about MAX_TOKENS tokens, (first, end, features without the
-    rules' hits): computed once for the two taggers that read the same text one after the other."""
+    rules' hits, those outside `known` left out): computed once for the two taggers that read the same text
+    one after the other."""
     tokens = tokenize(text)
     if not tokens:
         return tokens, []
-    return tokens, [(lo, hi, base_features(text, tokens[lo:hi])) for lo, hi in _pieces(text, tokens)]
+    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known)) for lo, hi in _pieces(text, tokens)]
+
+
+@lru_cache(maxsize=1)
+def _shipped_attributes() -> frozenset[str]:
+    """The attributes of the shipped taggers together (an empty set when none is there)."""
+    out: set[str] = set()
+    for name in (MODEL_NAME, PLAIN_MODEL_NAME):
+        if (tagger := phi_tagger(name)) is not None:
+            out |= tagger.attributes
+    return frozenset(out)
 
 
 def _pieces(text: str, tokens: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

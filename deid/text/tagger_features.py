@@ -160,6 +160,19 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
     return far[0], near[0], near[1], far[1]
 
 
+@lru_cache(maxsize=8)
+def _known_features(known: frozenset[str]):
+    """A word's (own features, _neighbour_features) without what `known` lacks, cached per word (one cache
+    per set: a one-argument cache is the quick kind)."""
+
+    @lru_cache(maxsize=100_000)
+    def of(word: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        own = tuple(f for f in word_features(word)[0] if f in known)
+        return own, tuple(tuple(f for f in side if f in known) for side in _neighbour_features(word))
+
+    return of
+
+
 _ASCII_UPPER = bytes(range(65, 91))
 _ASCII_LOWER = bytes(range(97, 123))
 
@@ -207,15 +220,22 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
     return with_hints(base_features(text, spans), spans, hints)
 
 
-def base_features(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
+def base_features(text: str, spans: Sequence[tuple[int, int]],
+                  known: frozenset[str] | None = None) -> list[tuple[str, ...]]:  # fmt: skip
     """The features of `features` that do not depend on the rules' hits, in the same order; the taggers
-    with and without the rules' hits share them (with_hints adds the rest)."""
+    with and without the rules' hits share them (with_hints adds the rest). With `known` (the attributes a
+    model has weights for), a word's and a word pair's features outside it are left out: CRFsuite skips an
+    attribute it does not know, so the model reads the same sequence, with less to convert and look up."""
     n = len(spans)
     if not n:
         return []
     words = [text[s:e] for s, e in spans]
-    own = [word_features(w)[0] for w in words]
-    near = [_neighbour_features(w) for w in words]
+    if known is None:
+        own = [word_features(w)[0] for w in words]
+        near = [_neighbour_features(w) for w in words]
+    else:
+        of = _known_features(known)
+        own, near = zip(*map(of, words), strict=True)
     lows = [w.lower() for w in words]
     # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
     breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
@@ -235,7 +255,10 @@ def base_features(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str
     left1 = [_NONE[-1], *(near[i][1] + _GLUED[-1] if glued[i] else near[i][1] for i in range(n - 1))]
     right1 = [*(near[i + 1][2] + _GLUED[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), _NONE[1]]
     right2 = [near[i + 2][3] for i in range(n - 2)] + [_NONE[2]] * min(2, n)
-    pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
+    if known is None:
+        pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
+    else:
+        pairs = [(), *((p,) if (p := f"bi={a}|{b}") in known else () for a, b in itertools.pairwise(lows))]
     return [
         ("b", *o, *f, *l2, *l1, *r1, *r2, *bi)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)

@@ -1,6 +1,7 @@
 """What must be caught and what must survive: a literal corpus, as datatrove keeps for PII."""
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -156,6 +157,46 @@ def test_long_note_is_chunked_not_crashed(analyzer, monkeypatch):
     spans = find_phi(short)
     found = [short[s.start : s.end] for s in spans]
     assert found.count("Jonathan Whitfield") == 4 and found.count("3/4/2021") == 4 and found.count("99887766") == 4
+
+
+@pytest.mark.slow
+def test_a_200k_character_note_is_read_in_bounded_pieces_with_each_part_s_own_spans(analyzer):
+    """A note twice the chunk size is read in overlapping chunks: the memory its reading takes (traced
+    peak) stays that of one chunk, and every copy of a note inside it gets the spans the note gets alone
+    (the note has PHI throughout; chunk borders fall on the blank lines between copies or inside copies
+    that lie whole in the overlap)."""
+    import json
+    import tracemalloc
+
+    from deid.text import engine
+
+    golden = Path(__file__).parent / "fixtures" / "find_phi_golden.json"
+    note = json.loads(golden.read_text())[3]["text"]
+    alone = [(s.start, s.end, s.label, s.score) for s in find_phi(note)]
+    assert len(alone) >= 5
+
+    def read(size: int) -> tuple[str, list, int]:
+        copies = size // (len(note) + 2) + 1
+        text = "\n\n".join([note] * copies)
+        tracemalloc.start()
+        try:
+            spans = find_phi(text)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return text, spans, peak
+
+    _, _, one_chunk = read(engine.CHUNK_CHARS - 5_000)
+    text, spans, two_chunks = read(200_000)
+    assert len(text) >= 200_000 and len(engine.chunks(text)) == 3
+    assert two_chunks < 1.25 * one_chunk  # not twice the memory for twice the text
+    step = len(note) + 2
+    for k in range(len(text) // step + 1):
+        start = k * step
+        copy = [
+            (s.start - start, s.end - start, s.label, s.score) for s in spans if start <= s.start < start + step
+        ]
+        assert copy == alone, f"copy {k} at {start}"
 
 
 def test_batch_and_processes_match_single(analyzer):

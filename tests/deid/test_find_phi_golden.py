@@ -80,6 +80,7 @@ def test_the_ner_finds_the_same_entities_with_numpys_blas_as_with_thinc_s_own(an
     texts = [note["text"] for note in json.loads(GOLDEN.read_text())]
 
     def entities() -> list:
+        engine.clear_cache()  # the model reads every line again
         return [artifacts.entities for _, artifacts in engine.process_batch(texts)]
 
     ours = ner.ops
@@ -93,3 +94,27 @@ def test_the_ner_finds_the_same_entities_with_numpys_blas_as_with_thinc_s_own(an
         for node in ner.walk():
             node.ops = ours
     assert fast == reference and sum(map(len, fast)) > 50
+
+
+def test_the_ner_reads_a_repeated_line_once_and_gives_it_the_same_entities(analyzer, monkeypatch):
+    """The NER's entities per line are cached: a line seen before, in this batch or an earlier one, is not
+    read again, and its entities are those a fresh read gives."""
+    engine = analyzer.nlp_engine
+    texts = [note["text"] for note in json.loads(GOLDEN.read_text())][:12]
+    engine.clear_cache()
+    fresh = [artifacts.entities for _, artifacts in engine.process_batch(texts)]
+    read: list[str] = []
+    pipe = engine.nlp.pipe
+
+    def counting(pieces, **kwargs):
+        pieces = list(pieces)
+        read.extend(pieces)
+        return pipe(pieces, **kwargs)
+
+    monkeypatch.setattr(engine.nlp, "pipe", counting)
+    again = [artifacts.entities for _, artifacts in engine.process_batch(texts + texts[:3])]
+    assert again == fresh + fresh[:3] and read == []  # all from the cache
+    engine.clear_cache()
+    twice = [artifacts.entities for _, artifacts in engine.process_batch(texts[:3] + texts[:3])]
+    assert twice == fresh[:3] * 2 and sum(map(len, twice)) > 0
+    assert len(read) == len(set(read)) > 0  # each distinct line read once

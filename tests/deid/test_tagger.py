@@ -112,6 +112,30 @@ def test_the_shipped_tagger_loads_and_its_card_matches():
     assert len(tagged.tokens) == len(tagged.probs)
 
 
+def test_the_tagger_reads_the_same_with_only_the_attributes_it_knows(analyzer, monkeypatch):
+    """Features the models have no weight for are not built (CRFsuite skips them): the same marginals,
+    to the last bit, as with every feature, with and without the rules' hits."""
+    from deid.text.combine import hints
+    from deid.text.recognizers import ClinicalRuleRecognizer
+    from deid.text.tagger import PLAIN_MODEL_NAME, phi_tagger, token_features
+
+    golden = Path(__file__).parent / "fixtures" / "find_phi_golden.json"
+    texts = [note["text"] for note in json.loads(golden.read_text())][:10]
+    rule_hits = [hints(ClinicalRuleRecognizer().analyze(t, [])) for t in texts]
+    assert sum(map(len, rule_hits)) > 10
+    for tagger in (phi_tagger(), phi_tagger(PLAIN_MODEL_NAME)):
+        known = tagger.known_attributes()
+        assert tagger.attributes <= known
+        kept = sum(len(f) for t in texts for _, _, base in token_features(t, known)[1] for f in base)
+        every = sum(len(f) for t in texts for _, _, base in token_features(t)[1] for f in base)
+        assert kept < 0.9 * every  # something is left out
+        lean = [tagger.tag(t, h) for t, h in zip(texts, rule_hits, strict=True)]
+        monkeypatch.setattr(tagger, "known_attributes", lambda: None)
+        full = [tagger.tag(t, h) for t, h in zip(texts, rule_hits, strict=True)]
+        monkeypatch.undo()
+        assert lean == full and any(p for tagged in full for p in tagged.probs)
+
+
 def test_the_tagger_vetoes_ambiguous_rule_hits_only():
     from presidio_analyzer import RecognizerResult
 
