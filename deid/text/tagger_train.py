@@ -14,7 +14,7 @@ import regex as re
 from deid.text.corpora import AnnotatedDoc, in_check_part, read_corpus
 from deid.text.scoring import group_of
 from deid.text.tagger import MODEL_DIR, MODEL_NAME, TYPES
-from deid.text.tagger_features import Hint, features, lexicon_fingerprint, tokenize
+from deid.text.tagger_features import Hint, base_features, features, lexicon_fingerprint, tokenize
 
 # The pinned recipe. Paths are relative to the shared data folder (../shared/data from the project root).
 # Each corpus is used by its `part` only: development corpora keep their check part for scoring.
@@ -176,9 +176,11 @@ def load_corpora(
     return out
 
 
-def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
+def bio(doc: TrainingDoc, rule_features: bool = True) -> tuple[list[list[str]], list[str]]:
     """Features and BIO labels of a document's tokens; a token takes the type of the first gold span it
-    overlaps."""
+    overlaps. Without `rule_features` (the plain model) no feature says anything of the rules, not even
+    that they found nothing (`r=none`, which would be on every token: a per-label bias the shipped plain
+    model was trained without; at run time the tagger ignores the attribute it never saw)."""
     tokens = tokenize(doc.text)
     labels = []
     spans = sorted(doc.spans)
@@ -191,10 +193,13 @@ def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
             continue
         labels.append(("I-" if hit == prev_span else "B-") + hit[2])
         prev_span = hit
+    if not rule_features:
+        return [list(f) for f in base_features(doc.text, tokens)], labels
     return features(doc.text, tokens, doc.hints), labels
 
 
-def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = None) -> dict:
+def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = None, *,
+          rule_features: bool = True) -> dict:  # fmt: skip
     """Train the CRF on `docs` into `model_path`; returns training facts for the card, among them a digest
     of exactly what the CRF was given (features and labels of every sequence, in order): the same input,
     hyperparameters and python-crfsuite give the same model file, byte for byte."""
@@ -206,7 +211,7 @@ def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = N
     n_tokens = 0
     given = hashlib.sha256()
     for doc in docs:
-        xseq, yseq = bio(doc)
+        xseq, yseq = bio(doc, rule_features)
         given.update(json.dumps([xseq, yseq]).encode())
         if xseq:
             trainer.append(xseq, yseq)

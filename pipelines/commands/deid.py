@@ -179,7 +179,6 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
         missing_data,
         train,
         with_rule_hints,
-        without_hints,
         write_card,
     )
 
@@ -205,20 +204,19 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
     with console.status(f"running the rules over {len(docs)} training texts (the tagger's hint features) ..."):
         docs = with_rule_hints(docs)
     shipped = MODEL_DIR / f"{RECIPE['name']}.json"
-    shipped_hints = (
-        json.loads(shipped.read_text())["training"].get("hints_sha256_16") if shipped.exists() else None
-    )
-    if shipped_hints and hints_digest(docs) != shipped_hints:
+    recorded = json.loads(shipped.read_text())["training"].get("hints_sha256_16") if shipped.exists() else None
+    if hints_digest(docs) != recorded:
+        # the rules are the stacked model's features: other hits, another model (the plain one does not read them)
         console.print(
-            f"note: the rules' hits on the training texts differ from those {shipped.name} was trained with "
-            "(the rules changed since): the stacked model will differ from the shipped one; judge it inside "
-            "the system on the tuning part before shipping it (bench/deid_tagger_ab.py)."
+            f"note: the rules' hits on the training texts ({hints_digest(docs)}) are not those {shipped.name} "
+            f"was trained with ({recorded or 'not recorded'}): the stacked model will differ from the shipped "
+            "one; judge it inside the system on the tuning part before shipping it (bench/deid_tagger_ab.py)."
         )
     directory = out_dir or MODEL_DIR
     plain = RECIPE["plain"]
     plain_model = directory / f"{plain['name']}.crfsuite"
     with console.status(f"training the plain CRF (no rule features) on {len(docs)} sequences ..."):
-        plain_facts = train(without_hints(docs), plain_model)
+        plain_facts = train(docs, plain_model, rule_features=False)
     write_card(plain_model, docs, plain_facts, plain["thresholds"], extra={"name": plain["name"], "hints": False})
     console.print(f"{plain_model} ({plain_model.stat().st_size / 1e6:.2f} MB), {plain_facts['seconds']} s")
     model = directory / f"{RECIPE['name']}.crfsuite"

@@ -2,6 +2,7 @@
 (per source and in all), the lexicons the features read, and a documented threshold for every type; a card
 the code contradicts warns when the model loads."""
 
+import hashlib
 import json
 import shutil
 import warnings
@@ -12,7 +13,16 @@ import pytest
 from deid.text.tagger import MODEL_DIR, MODEL_NAME, PLAIN_MODEL_NAME, TYPES, PhiTagger
 from deid.text.tagger_card import TaggerCardWarning, card_problems
 from deid.text.tagger_features import lexicon_fingerprint
-from deid.text.tagger_train import RECIPE, THRESHOLDS_DOC, TrainingDoc, data_digest, drifted, load_corpora, sources
+from deid.text.tagger_train import (
+    RECIPE,
+    THRESHOLDS_DOC,
+    TrainingDoc,
+    bio,
+    data_digest,
+    drifted,
+    load_corpora,
+    sources,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "deidentification.md"
@@ -56,6 +66,12 @@ def test_the_recipe_makes_the_shipped_training_data():
     assert data_digest(docs) == training["data_sha256_16"] == CARDS[PLAIN_MODEL_NAME]["training"]["data_sha256_16"]
     assert len(docs) == training["sequences"]
     assert sum(len(tokenize(d.text)) for d in docs) == training["tokens"]
+    # the plain model reads no rule: the recipe's data and feature code give exactly its CRF input, so a
+    # change to the features (or the lexicons) that would make another model fails here
+    given = hashlib.sha256()
+    for d in docs:
+        given.update(json.dumps(bio(d, rule_features=False)).encode())
+    assert given.hexdigest()[:16] == CARDS[PLAIN_MODEL_NAME]["training"]["input_sha256_16"]
 
 
 def test_drift_names_the_source_and_digests_only():
