@@ -30,11 +30,12 @@ def main() -> None:
     ap.add_argument("corpus")
     ap.add_argument("part", choices=("tuning", "check", "all"))
     ap.add_argument("models", nargs="+", help="model folders, or `shipped`")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N notes of the part")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
-    docs = select_part(read_corpus(args.corpus, args.format), args.part)
+    docs = select_part(read_corpus(args.corpus, args.format), args.part)[: args.limit]
     stacked = next(r for r in analyzer().registry.recognizers if isinstance(r, StackedPhiRecognizer))
     out: dict[str, list] = {}
     for _ in range(args.rounds):
