@@ -10,6 +10,7 @@ from pathlib import Path
 
 import regex as re
 
+from deid.text.tagger_card import check_card
 from deid.text.tagger_features import Hint, base_features, tokenize, with_hints
 
 MODEL_DIR = Path(__file__).parent / "models"
@@ -87,6 +88,7 @@ class PhiTagger:
         if not model.exists():
             raise FileNotFoundError(f"PHI tagger model {model} is missing: run `longitude deid train`")
         card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        check_card(card, card_path, TYPES)  # a card the code contradicts warns (TaggerCardWarning), never silently
         return cls(model, card)
 
     def tag(self, text: str, hints: Sequence[Hint] = ()) -> TaggedText:

@@ -14,7 +14,7 @@ import regex as re
 from deid.text.corpora import AnnotatedDoc, in_check_part, read_corpus
 from deid.text.scoring import group_of
 from deid.text.tagger import MODEL_DIR, MODEL_NAME, TYPES
-from deid.text.tagger_features import Hint, features, lexicon_fingerprint, tokenize
+from deid.text.tagger_features import Hint, base_features, features, lexicon_fingerprint, tokenize
 
 # The pinned recipe. Paths are relative to the shared data folder (../shared/data from the project root).
 # Each corpus is used by its `part` only: development corpora keep their check part for scoring.
@@ -46,6 +46,17 @@ RECIPE: dict = {
     ],
     # The generator's notes with their PHI truth (`longitude generate`), made afresh by the train command.
     "generator": {"patients": 40, "seed": 14, "repeat": 1},
+    # What each source of training texts makes (data_digest of its texts and gold spans, repeats included;
+    # keyed like the card's `by_source`). `longitude deid train` checks them before it trains and stops on
+    # a difference, so a change to a corpus, its reader, the negative-line filter or the generator's notes
+    # cannot change the training data silently. Changing the data on purpose means new pins, a retrain and
+    # the new model judged inside the system against the shipped one (bench/deid_tagger_ab.py).
+    "data_sha256_16": {
+        "physionet-nursing-dev": "c2b5d0c3ad58912b",
+        "general-pii-sentences": "95f92e8bd8f678d9",
+        "negative": "e1e8a70b3fcdb853",
+        "generator": "03834677b7c6849c",
+    },
     "crf": {
         "algorithm": "lbfgs",
         "c1": 0.05,
@@ -74,6 +85,14 @@ RECIPE: dict = {
         "thresholds": {"NAME": 0.7, "LOCATION": 0.5, "DATE": 1.01, "CONTACT": 1.01, "ID": 1.01, "AGE": 1.01},
     },
 }
+# What the card's thresholds mean and how they were set (the card carries it beside them; the values, type
+# by type, are also tabled in docs/deidentification.md).
+THRESHOLDS_DOC = (
+    "A token is PHI of a type when the tagger's marginal probability of that type (B and I together) reaches "
+    "the type's threshold; a run of such tokens is one span. Chosen on the tuning part of the development "
+    "split by two-fold cross-validation over its patients, maximising recall while precision stays at or "
+    "above 0.86 (docs/deidentification.md, the learned PHI tagger). A threshold over 1 turns a type off."
+)
 _TYPE_OF_GROUP = {"NAME": "NAME", "DATE": "DATE", "LOCATION": "LOCATION", "FACILITY": "LOCATION",
                   "CONTACT": "CONTACT", "ID": "ID", "AGE": "AGE"}  # fmt: skip
 # A line that may go in as all-O: no digit (dates, times, numbers), no title before a name.
@@ -157,9 +176,11 @@ def load_corpora(
     return out
 
 
-def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
+def bio(doc: TrainingDoc, rule_features: bool = True) -> tuple[list[list[str]], list[str]]:
     """Features and BIO labels of a document's tokens; a token takes the type of the first gold span it
-    overlaps."""
+    overlaps. Without `rule_features` (the plain model) no feature says anything of the rules, not even
+    that they found nothing (`r=none`, which would be on every token: a per-label bias the shipped plain
+    model was trained without; at run time the tagger ignores the attribute it never saw)."""
     tokens = tokenize(doc.text)
     labels = []
     spans = sorted(doc.spans)
@@ -172,26 +193,34 @@ def bio(doc: TrainingDoc) -> tuple[list[list[str]], list[str]]:
             continue
         labels.append(("I-" if hit == prev_span else "B-") + hit[2])
         prev_span = hit
+    if not rule_features:
+        return [list(f) for f in base_features(doc.text, tokens)], labels
     return features(doc.text, tokens, doc.hints), labels
 
 
-def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = None) -> dict:
-    """Train the CRF on `docs` into `model_path`; returns training facts for the card."""
+def train(docs: Sequence[TrainingDoc], model_path: Path, recipe: dict | None = None, *,
+          rule_features: bool = True) -> dict:  # fmt: skip
+    """Train the CRF on `docs` into `model_path`; returns training facts for the card, among them a digest
+    of exactly what the CRF was given (features and labels of every sequence, in order): the same input,
+    hyperparameters and python-crfsuite give the same model file, byte for byte."""
     import pycrfsuite
 
     recipe = recipe or RECIPE
     trainer = pycrfsuite.Trainer(algorithm=recipe["crf"]["algorithm"], verbose=False)
     trainer.set_params({k: v for k, v in recipe["crf"].items() if k != "algorithm"})
     n_tokens = 0
+    given = hashlib.sha256()
     for doc in docs:
-        xseq, yseq = bio(doc)
+        xseq, yseq = bio(doc, rule_features)
+        given.update(json.dumps([xseq, yseq]).encode())
         if xseq:
             trainer.append(xseq, yseq)
             n_tokens += len(xseq)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     trainer.train(str(model_path))
-    return {"sequences": len(docs), "tokens": n_tokens, "seconds": round(time.perf_counter() - t0, 1)}
+    return {"sequences": len(docs), "tokens": n_tokens, "seconds": round(time.perf_counter() - t0, 1),
+            "input_sha256_16": given.hexdigest()[:16]}  # fmt: skip
 
 
 def without_hints(docs: Sequence[TrainingDoc]) -> list[TrainingDoc]:
@@ -199,6 +228,7 @@ def without_hints(docs: Sequence[TrainingDoc]) -> list[TrainingDoc]:
 
 
 def data_digest(docs: Sequence[TrainingDoc]) -> str:
+    """The first 16 hex digits of the sha256 of the documents' texts and gold spans, in order."""
     h = hashlib.sha256()
     for d in docs:
         h.update(d.text.encode())
@@ -206,22 +236,70 @@ def data_digest(docs: Sequence[TrainingDoc]) -> str:
     return h.hexdigest()[:16]
 
 
+def hints_digest(docs: Sequence[TrainingDoc]) -> str:
+    """The same over the rules' hits on each document: what the rules said when the model was trained."""
+    h = hashlib.sha256()
+    for d in docs:
+        h.update(json.dumps(d.hints).encode())
+    return h.hexdigest()[:16]
+
+
+def sources(docs: Sequence[TrainingDoc]) -> dict[str, dict]:
+    """{source: {"sequences", "sha256_16"}} of the training texts, each source's documents in order."""
+    parts: dict[str, list[TrainingDoc]] = {}
+    for d in docs:
+        parts.setdefault(d.source, []).append(d)
+    return {name: {"sequences": len(part), "sha256_16": data_digest(part)} for name, part in sorted(parts.items())}
+
+
+_DRIFT_CAUSE = {
+    "generator": "the generator's notes changed (synthetic/, or deid.text.corpora.read_generator)",
+    "negative": "the MTSamples lines or the negative-line filter (negative_lines) changed",
+}
+
+
+def drifted(docs: Sequence[TrainingDoc], recipe: dict | None = None) -> list[str]:
+    """One line per source whose texts and gold spans differ from the recipe's pin (digests and counts
+    only, never a text); empty when the recipe pins nothing (a recipe under test)."""
+    recipe = recipe or RECIPE
+    pins: dict[str, str] = recipe.get("data_sha256_16") or {}
+    if not pins:
+        return []
+    made = sources(docs)
+    out = []
+    for name in sorted(set(pins) | set(made)):
+        got = made.get(name, {"sequences": 0, "sha256_16": None})
+        if got["sha256_16"] == pins.get(name):
+            continue
+        cause = _DRIFT_CAUSE.get(
+            name, "the corpus, its reader (deid.text.corpora) or the label mapping (deid.text.scoring) changed"
+        )
+        out.append(f"{name}: {got['sequences']} sequences, sha256 {got['sha256_16']}, the recipe pins "
+                   f"{pins.get(name)} ({cause})")  # fmt: skip
+    return out
+
+
 def write_card(model_path: Path, docs: Sequence[TrainingDoc], facts: dict, thresholds: dict[str, float],
                recipe: dict | None = None, extra: dict | None = None) -> dict:  # fmt: skip
-    """The model's card beside it: name, recipe, training data digest and counts, the model's sha256,
-    the lexicon fingerprint its features were computed with, and the per-type thresholds."""
+    """The model's card beside it: name, recipe, training data digests (all, per source, the rules' hits
+    when the model reads them, the CRF's input) and counts, the model's sha256, the lexicon fingerprint its
+    features were computed with, and the per-type thresholds."""
     recipe = recipe or RECIPE
     by_source: dict[str, int] = {}
     for d in docs:
         by_source[d.source] = by_source.get(d.source, 0) + 1
+    training = {**facts, "by_source": by_source, "data_sha256_16": data_digest(docs), "sources": sources(docs)}
+    if any(d.hints for d in docs) and (extra or {}).get("hints", True):
+        training["hints_sha256_16"] = hints_digest(docs)
     card = {
         "name": recipe["name"],
         "types": list(TYPES),
         "recipe": recipe,
-        "training": {**facts, "by_source": by_source, "data_sha256_16": data_digest(docs)},
+        "training": training,
         "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "lexicon_fingerprint": lexicon_fingerprint(),
         "thresholds": thresholds,
+        "thresholds_doc": THRESHOLDS_DOC,
         **(extra or {}),
     }
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")

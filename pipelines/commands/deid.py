@@ -170,21 +170,17 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
     """Rebuild the learned PHI tagger from its pinned recipe (deid.text.tagger_train.RECIPE): the tuning
     part of the PhysioNet development notes, the general PII sentences' tuning part, PHI-free MTSamples
     lines, and the generator's notes with their PHI truth; writes `<name>.crfsuite` and its JSON card."""
-    import tempfile
-
-    from deid.text.corpora import read_corpus
     from deid.text.tagger import MODEL_DIR
     from deid.text.tagger_train import (
         RECIPE,
-        labelled,
+        drifted,
+        hints_digest,
         load_corpora,
         missing_data,
         train,
         with_rule_hints,
-        without_hints,
         write_card,
     )
-    from synthetic import generate_landing
 
     console = Console()
     missing = missing_data(data_root)
@@ -196,18 +192,31 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
     with console.status("reading the recipe's corpora ..."):
         docs = load_corpora(data_root)
     gen = RECIPE["generator"]
-    with tempfile.TemporaryDirectory() as tmp, console.status(f"generating {gen['patients']} patients' notes ..."):
-        landing = Path(tmp) / "landing"
-        generate_landing(landing, gen["patients"], gen["seed"], workers=1)
-        notes = [labelled(d, "generator") for d in read_corpus(landing, "generator")]
-    docs += notes * gen.get("repeat", 1)
+    with console.status(f"generating {gen['patients']} patients' notes ..."):
+        docs += recipe_generator_notes(gen)
+    drift = drifted(docs)
+    if drift:
+        raise click.ClickException(
+            "the recipe made other training data than it pins (deid.text.tagger_train.RECIPE"
+            "['data_sha256_16']), so the model would not be the recipe's; nothing was trained:\n  "
+            + "\n  ".join(drift)
+        )
     with console.status(f"running the rules over {len(docs)} training texts (the tagger's hint features) ..."):
         docs = with_rule_hints(docs)
+    shipped = MODEL_DIR / f"{RECIPE['name']}.json"
+    recorded = json.loads(shipped.read_text())["training"].get("hints_sha256_16") if shipped.exists() else None
+    if hints_digest(docs) != recorded:
+        # the rules are the stacked model's features: other hits, another model (the plain one does not read them)
+        console.print(
+            f"note: the rules' hits on the training texts ({hints_digest(docs)}) are not those {shipped.name} "
+            f"was trained with ({recorded or 'not recorded'}): the stacked model will differ from the shipped "
+            "one; judge it inside the system on the tuning part before shipping it (bench/deid_tagger_ab.py)."
+        )
     directory = out_dir or MODEL_DIR
     plain = RECIPE["plain"]
     plain_model = directory / f"{plain['name']}.crfsuite"
     with console.status(f"training the plain CRF (no rule features) on {len(docs)} sequences ..."):
-        plain_facts = train(without_hints(docs), plain_model)
+        plain_facts = train(docs, plain_model, rule_features=False)
     write_card(plain_model, docs, plain_facts, plain["thresholds"], extra={"name": plain["name"], "hints": False})
     console.print(f"{plain_model} ({plain_model.stat().st_size / 1e6:.2f} MB), {plain_facts['seconds']} s")
     model = directory / f"{RECIPE['name']}.crfsuite"
@@ -220,3 +229,19 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
         f"{facts['sequences']} sequences, {facts['tokens']} tokens, {facts['seconds']} s"
     )
     console.print(f"card: {model.with_suffix('.json')}")
+
+
+def recipe_generator_notes(gen: dict) -> list:
+    """The recipe's generator part: the notes of `gen["patients"]` patients of seed `gen["seed"]` with
+    their PHI truth, as training documents (`gen["repeat"]` times)."""
+    import tempfile
+
+    from deid.text.corpora import read_corpus
+    from deid.text.tagger_train import labelled
+    from synthetic import generate_landing
+
+    with tempfile.TemporaryDirectory() as tmp:
+        landing = Path(tmp) / "landing"
+        generate_landing(landing, gen["patients"], gen["seed"], workers=1)
+        notes = [labelled(d, "generator") for d in read_corpus(landing, "generator")]
+    return notes * gen.get("repeat", 1)

@@ -78,7 +78,7 @@ def test_a_small_crf_trains_loads_and_tags_offline(tmp_path):
     model = tmp_path / "m.crfsuite"
     facts = train(docs, model)
     assert facts["sequences"] == len(docs) and model.stat().st_size > 0
-    card = write_card(model, docs, facts, {"NAME": 0.5})
+    card = write_card(model, docs, facts, dict.fromkeys(("NAME", "DATE", "LOCATION", "CONTACT", "ID", "AGE"), 0.5))
     assert card["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
     tagger = PhiTagger.load("m", tmp_path)
     text = "Seen by Dr. Petrov on 9/14. BP 118/76, HR 72."
@@ -227,6 +227,7 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
     rule hints, the stacked and the plain model with their cards."""
     import deid.text.tagger_train as tt
     from pipelines.cli import cli
+    from pipelines.commands.deid import recipe_generator_notes
 
     data = tmp_path / "data"
     _physionet_tree(data / "pn")
@@ -236,8 +237,15 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
         {"name": "pn", "format": "physionet", "path": "pn", "part": "tuning", "repeat": 1},
         {"name": "neg", "format": "negative-lines", "path": "neg", "part": "all", "lines": 2},
     ], "generator": {"patients": 1, "seed": 3, "repeat": 1}, "crf": {**tt.RECIPE["crf"], "max_iterations": 5}}  # fmt: skip
-    monkeypatch.setattr(tt, "RECIPE", recipe)
+    made = tt.load_corpora(data, recipe) + recipe_generator_notes(recipe["generator"])
+    pins = {k: v["sha256_16"] for k, v in tt.sources(made).items()}
     out = tmp_path / "models"
+    # data other than the recipe pins: it says which source moved and trains nothing
+    monkeypatch.setattr(tt, "RECIPE", {**recipe, "data_sha256_16": {**pins, "pn": "0" * 16}})
+    result = CliRunner().invoke(cli, ["deid", "train", "--data", str(data), "--out-dir", str(out)])
+    assert result.exit_code != 0 and "pn: 2 sequences" in result.output and not out.exists()
+    recipe["data_sha256_16"] = pins
+    monkeypatch.setattr(tt, "RECIPE", recipe)
     result = CliRunner().invoke(cli, ["deid", "train", "--data", str(data), "--out-dir", str(out)])
     assert result.exit_code == 0, result.output
     for name in (recipe["name"], recipe["plain"]["name"]):
@@ -246,4 +254,5 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
         assert card["model_sha256"] == hashlib.sha256((out / f"{name}.crfsuite").read_bytes()).hexdigest()
         assert card["training"]["by_source"]["pn"] == 2  # patient 5's two notes: the tuning part only
         assert card["training"]["by_source"]["negative"] == 2 and card["training"]["by_source"]["generator"] > 0
+        assert {k: v["sha256_16"] for k, v in card["training"]["sources"].items()} == pins
     assert json.loads((out / f"{recipe['name']}.json").read_text())["veto"] == recipe["veto"]
