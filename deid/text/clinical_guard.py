@@ -26,16 +26,29 @@ _HEADS = frozenset(
     needle needles clamp clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs
     curette curettes dilator dilators hook hooks knife blade blades saw burr burrs drill retractors
     speculum scope mask valve valves shunt shunts stent stents graft grafts plate plates screw screws nail
-    nails pin pins wire wires rod rods suture sutures stitch stitches mesh pump filter filters balloon
+    nails pin pins wire wires rod rods suture sutures line lines space triangle circle loop pouch tetralogy
+    stitch stitches mesh pump filter filters balloon
     device monitor hose gag cage cages apparatus hemostat knot knots wedge sponge sponges packing solution
     formula equation view views projection staging grading stage grade type variant osteotomy bunionectomy
     fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles nerve nerves artery
     arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes collar stand roll wand
-    punch punches scalpel cautery electrocautery sheath spoon tongs tourniquet diet""".split()
+    punch punches scalpel cautery electrocautery sheath spoon tongs tourniquet diet probe probes holder
+    holders frame frames scissor applicator applicators dissector dissectors tenaculum clip clips ring rings
+    tape tapes pledget pledgets fixator headrest loupe loupes tip tips lens fashion table attachment silk
+    gauze pad pads wrap
+    inventory inventories battery batteries questionnaire questionnaires assessment assessments examination
+    exam edition pegboard task tasks checklist survey subtest subtests""".split()
+)
+# Heads that name a standardised instrument of assessment: anywhere in a capitalised run after its first word
+# they make the run a test's title ("<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>").
+_INSTRUMENT_HEADS = frozenset(
+    """test tests scale scales inventory inventories battery questionnaire assessment examination exam
+    edition pegboard subtest index criteria classification score""".split()
 )
 # Word endings that make a noun a procedure, an imaging study or a condition ("-ectomy", "-itis").
 _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scopy", "graphy", "gram", "itis",
-                 "osis", "opathy", "oma", "omas", "plasia", "algia", "emia", "uria")  # fmt: skip
+                 "osis", "opathy", "oma", "omas", "plasia", "algia", "emia", "uria", "scope", "scopes",
+                 "otome", "otomes")  # fmt: skip
 # The words after a span: its head noun, maybe after "-type", a modifier ("soft mesh"), or a coordinated
 # second eponym ("Weber and Rinne tests").
 _AFTER_SPAN = re.compile(
@@ -132,9 +145,21 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     Stature Plate"), and no title or relative stands before it."""
     if _cued(text, start):
         return False
+    if (of := _HEAD_OF_BEFORE.search(text, max(0, start - 30), start)) is not None and clinical_head(of.group(1)):
+        return True  # "the line of <Name>", "tetralogy of <Name>": an eponym after its head noun
+    if (joined := _HYPHENATED.match(text, end)) is not None:
+        end = joined.end()  # "<Name>-<Name> drain": the hit is the first half of a double eponym
     words = _WORDS.findall(text, start, end)
-    if len(words) > 1 and clinical_head(words[-1]):
-        return True
+    if len(words) > 1 and (clinical_head(words[-1]) or clinical_head(words[-1].rsplit("-", 1)[-1])):
+        return True  # "<Name> Small Stature Plate", "<Place> T-tube"
+    if text[start:end].isupper():
+        pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
+    elif any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
+        return True  # "<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>"
+    elif (run := _CAPITALISED_RUN.match(text, end)) is not None and any(
+        w.lower().rstrip(",") in _INSTRUMENT_HEADS for w in run.group().split()
+    ):
+        return True  # "<Name> Auditory-Verbal Learning Test", "<Name> Pegboard": the title runs on to its head
     m = _AFTER_SPAN.match(text, end)
     if m is None:
         return False
@@ -154,6 +179,11 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     )
 
 
+_HEAD_OF_BEFORE = re.compile(r"(\p{L}+)[ \t\n]+of[ \t\n]+$")
+_HYPHENATED = re.compile(r"-\p{Lu}\p{Ll}+(?:['’]s)?(?![\p{L}-])")
+# The capitalised words that continue a span on its line (a title of several words: "Minnesota Multiphasic
+# Personality Inventory"), up to five.
+_CAPITALISED_RUN = re.compile(r"(?:[ \t]+(?:of|for|the|and|&)?[ \t]*\p{Lu}[\p{L}'’-]*,?){1,5}")
 # After a head noun, what makes it a label (a head noun followed by "#" or ":" then a value), not a thing named
 # after someone.
 _LABEL_AFTER = re.compile(r"[ \t]*[#:]")
@@ -260,6 +290,80 @@ _DEPARTMENT_AFTER = re.compile(
     r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward)\b"
 )
 
+# Redaction placeholders: a text de-identified before us writes a removed name or place as a run of X's
+# ("X", "XXX", "Xxxxx") or of the alphabet's first or last letters in order ("ABC", "ABCD", "XYZ").
+_PLACEHOLDER = re.compile(r"(?i:x+|abcd?e?f?|xyz)")
+
+
+def placeholder(text: str, start: int, end: int) -> bool:
+    """The span's proper part is a redaction placeholder: each word is one ("Dr. X", "Mr. XYZ") or a generic
+    word of a facility's name around one ("ABCD General Hospital", "XYZ Medical Center"); nothing is left
+    to hide. A lone letter other than X ("Dr. B") may be a real initial and stands."""
+    from deid.text.patterns import FACILITY_WORDS
+
+    words = [w.removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text, start, end)]
+    held = [w for w in words if _PLACEHOLDER.fullmatch(w) and (w.isupper() or w[1:].islower())]
+    return bool(held) and all(w in held or w.lower() in FACILITY_WORDS for w in words)
+
+
+# A brand's shape: a capital inside a word after a lower-case letter, joining two parts of at least two
+# letters ("DuraSeal", "NexGen", "InterStim"); names written so start with a particle ("McDonald",
+# "DeShawn", "LaToya", "MacArthur", "VanBuren", "O'Neil" has no lower-case letter before its capital).
+_INNER_CAPITAL = re.compile(r"\p{Lu}\p{Ll}+\p{Lu}\p{Ll}+")
+_NAME_PARTICLE = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Vander|Ver|St|Fitz|Ben|Al|El)\p{Lu}")
+
+
+def brand_shape(text: str, start: int, end: int) -> bool:
+    """One word of two capitalised parts joined without a space, the first no name particle: a product."""
+    from deid.text.lexicon import FIRST_NAMES
+    from deid.text.vocabulary import name_lexicon
+
+    words = _WORDS.findall(text, start, end)
+    if len(words) != 1 or _INNER_CAPITAL.fullmatch(words[0].removesuffix("'s")) is None:
+        return False
+    word = words[0].removesuffix("'s")
+    parts = re.findall(r"\p{Lu}\p{Ll}+", word)
+    return (
+        _NAME_PARTICLE.match(word) is None
+        and not name_lexicon(word.lower())
+        and not any(part.lower() in FIRST_NAMES for part in parts)  # "JoAnn", "MaryBeth"
+    )
+
+
+# A list item: a comma, "and" or "or" (or the clause's edge) on both sides of the span.
+_ITEM_BEFORE = re.compile(r"(?:,|\band|\bor|^|\n|:)[ \t\n]*(?:and[ \t\n]+|or[ \t\n]+)?$")
+_ITEM_AFTER = re.compile(r"[ \t\n]*(?:,|\band\b|\bor\b|\.(?:\s|$)|$)")
+_LIST_CLAUSE = re.compile(r"[^.;:\n]*(?:\n(?!\s*\n)[^.;:\n]*)*")
+_ITEM_SPLIT = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*")
+
+
+def listed_with_supplies(text: str, start: int, end: int) -> bool:
+    """The span is an item of a list in its clause, and two other items at least are clinical by their
+    words alone: a drug of the dictionary, vocabulary no English dictionary or name lexicon has, or
+    shorthand with a digit ("4x4s, <Word>, Kerlix and Coban"): a supply among supplies, not a person."""
+    if _ITEM_BEFORE.search(text, max(0, start - 8), start) is None or _ITEM_AFTER.match(text, end) is None:
+        return False
+    lo = max(text.rfind(ch, 0, start) for ch in ".;:")
+    lo = max(lo, text.rfind("\n\n", 0, start)) + 1
+    clause = _LIST_CLAUSE.match(text, lo)
+    hi = max(clause.end() if clause is not None else end, end)
+    items = [i.strip() for i in _ITEM_SPLIT.split(text[lo:hi]) if i.strip()]
+    span = text[start:end]
+    others = [i for i in items if i != span]
+    return len(others) < len(items) and sum(_supply(i) for i in others) >= 2
+
+
+def _supply(item: str) -> bool:
+    words = _WORDS.findall(item)
+    if not words:
+        return False
+    drugs = drug_names()
+    ends = {words[0], words[-1]} if len(words) > 3 else set(words)  # a long item: its head or its tail
+    return any(w.lower() in drugs or _jargon_word(w) for w in ends) or (
+        re.fullmatch(r"\d+[ \t]*x[ \t]*\d+s?", item) is not None
+    )
+
+
 # Readers that judge a span by its look and neighbours, without a cue of their own.
 _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
 
@@ -280,6 +384,32 @@ def clinical_jargon(text: str, start: int, end: int) -> bool:
         and not name_evidence(span)
         and not _place(span)
     )
+
+
+# A place preposition before a span of several words makes it a named place whatever its words ("moved to
+# <Adjective> <Noun>", "at the <Word> <Word>").
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:at|to|from|in|into|near|toward|towards)(?:[ \t]+the)?)[ \t]+$")
+
+
+def clinical_vocabulary_span(text: str, start: int, end: int) -> bool:
+    """Every word is in the clinical vocabulary as it is written (Philter's non-names and our clinical
+    lists: "Demerol", "Fahrenheit", "Thoracic"), none reads as a name of the name lexicons or a place, and
+    neither a facility's word nor a place preposition stands in it or beside it (where English words name
+    a facility: "at the general hospital")."""
+    from deid.text.patterns import FACILITY_WORDS
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+
+    found = _WORDS.findall(text, start, end)
+    words = [w.lower().strip("'’-").removesuffix("'s").removesuffix("’s") for w in found]
+    vocab = clinical_vocabulary()
+    if not words or not all(w in vocab and len(w) >= 4 and not name_lexicon(w) for w in words):
+        return False
+    if _place(text[start:end]) or any(w in FACILITY_WORDS for w in words):
+        return False
+    after = _WORDS.search(text, end, min(len(text), end + 20))
+    if after is not None and after.group().lower() in FACILITY_WORDS:
+        return False  # "<Word> Hospital", "<Word> Medical Center": the start of a facility's name
+    return _PLACE_BEFORE.search(text, max(0, start - 15), start) is None
 
 
 def _jargon_word(word: str) -> bool:
@@ -346,6 +476,8 @@ def clinical_text(text: str) -> bool:
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
+        if placeholder(text, start, end):
+            return "placeholder"
         if eponym_before_head(text, start, end):
             return "eponym"
         if not _cued(text, start):
@@ -356,8 +488,14 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             if section_header(text, start, end):
                 return "header"
             if source in _STATISTICAL and clinical_text(text):
+                if brand_shape(text, start, end):
+                    return "brand"
                 if clinical_jargon(text, start, end):
                     return "jargon"
+                if clinical_vocabulary_span(text, start, end):
+                    return "vocabulary"
+                if listed_with_supplies(text, start, end):
+                    return "supply list"
                 if medical_term(text, start, end):
                     return "medical term"
                 if generic_department(text, start, end):

@@ -87,6 +87,29 @@ CLINICAL_SENTENCES = {
         "Procedure codes: 63075, 63076 and 22554.",
         "Anterior interbody fusion at C5-C6 (22554, 22585).",
     ],
+    "instruments and devices": [
+        "A Deaver retractor and a Frazier suction tip were used.",
+        "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
+        "The white line of the colon was incised and a Gelpi retractor placed.",
+        "A fresh Malecot catheter and a Foley T-tube were placed.",
+        _NOTE + "Hemostasis was completed with FloSeal and the dura closed with DuraGen.",
+        _NOTE + "The tube was tunnelled with a NeoTract device and secured with StatLock.",
+    ],
+    "assessments": [
+        "The Kaufman Brief Intelligence Test and the Halstead Category Test were given.",
+        "Hamilton Anxiety Rating Scale 12; Geriatric Depression Scale 3.",
+        "Tests given: Boston Naming Test, Trail Making Test, Benton Judgment of Line Orientation.",
+        "Her scores on the Millon Clinical Multiaxial Inventory were valid.",
+    ],
+    "placeholders of an already de-identified note": [
+        "She was seen by Dr. X, who referred her to ABC Regional Hospital.",
+        "Mr. XYZ was discharged to the care of XYZ Medical Center.",
+        "Dictated by Dr. Xxxxx for Ms. Abc.",
+    ],
+    "ages, durations": [
+        "A 67-year-old man with a 3-year history of angina for 10 days.",
+        "Aged 45, she has had diabetes for 12 years and smoked for 20 years.",
+    ],
 }
 
 
@@ -111,6 +134,15 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         ("The patient lives in Boston, MA 02115.", "02115"),
         ("Her husband Tomas Okafor visited today.", "Okafor"),
         ("Surgery was performed on March 3, 2021.", "March 3, 2021"),
+        # HIPAA Safe Harbor: ages over 89 and years are PHI (both gold standards mark years), ages under 90 not
+        ("A 93-year-old woman with a stroke in 2008.", "93"),
+        ("A 93-year-old woman with a stroke in 2008.", "2008"),
+        # a lone initial may be a real one; a placeholder beside a real name does not hide it
+        ("Seen by Dr. B in clinic today.", "B"),
+        ("Dr. X asked Dr. Okafor to see her.", "Okafor"),
+        # English words after a place preposition name a facility; a test's name does not hide a person's
+        ("She was transferred to Holy Family Hospital.", "Holy Family"),
+        ("Her sister Maryann Okafor gave the Boston Naming Test.", "Maryann Okafor"),
     ],
 )
 def test_phi_next_to_clinical_words_stays_marked(text, phi):
@@ -130,6 +162,18 @@ def test_the_reasons_the_guard_gives():
     at = text.index("63075")
     assert clinical_reason(text, at, at + 5, "ZIP") == "code"
     # cued by a title, a name before a head noun is a person; a date after "on" stays a date
+    text = "Dr. XYZ used a NexGen knee and Demerol; the Beery Developmental Test of Motor Coordination."
+    assert clinical_reason(text, 4, 7, "NAME") == "placeholder"
+    at = text.index("NexGen")
+    assert clinical_reason(text, at, at + 6, "ORGANIZATION", "spacy") == "brand"
+    assert clinical_reason(text, at, at + 6, "ORGANIZATION", "known") is not None  # drop_clinical keeps known
+    at = text.index("Demerol")
+    assert clinical_reason(text + _NOTE, at, at + 7, "ORGANIZATION", "spacy") == "vocabulary"
+    at = text.index("Beery")
+    assert clinical_reason(text, at, at + 5, "NAME") == "eponym"
+    # a name shaped like a brand is no brand: particles and given names
+    for name in ("McDonald", "DeShawn", "MaryAnn"):
+        assert clinical_reason(name + " was seen. " + _NOTE, 0, len(name), "NAME", "spacy") is None
     cued = "Dr. Austin procedure was on 2/6 grade review."
     assert clinical_reason(cued, 4, 10, "NAME") is None
     assert clinical_reason(cued, cued.index("2/6"), cued.index("2/6") + 3, "DATE") is None
