@@ -332,16 +332,16 @@ def brand_shape(text: str, start: int, end: int) -> bool:
 
 # A list item: a comma, "and" or "or" (or the clause's edge) on both sides of the span.
 _ITEM_BEFORE = re.compile(r"(?:,|\band|\bor|^|\n|:)[ \t\n]*(?:and[ \t\n]+|or[ \t\n]+)?$")
-_ITEM_AFTER = re.compile(r"[ \t\n]*(?:,|\band\b|\bor\b|\.(?:\s|$)|$)")
 _LIST_CLAUSE = re.compile(r"[^.;:\n]*(?:\n(?!\s*\n)[^.;:\n]*)*")
 _ITEM_SPLIT = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*")
 
 
 def listed_with_supplies(text: str, start: int, end: int) -> bool:
-    """The span is an item of a list in its clause, and two other items at least are clinical by their
-    words alone: a drug of the dictionary, vocabulary no English dictionary or name lexicon has, or
-    shorthand with a digit ("4x4s, <Word>, Kerlix and Coban"): a supply among supplies, not a person."""
-    if _ITEM_BEFORE.search(text, max(0, start - 8), start) is None or _ITEM_AFTER.match(text, end) is None:
+    """The span is an item of a list in its clause (or opens one), and two other items at least are clinical
+    by their words alone: a drug of the dictionary, vocabulary no English dictionary or name lexicon has,
+    shorthand with a digit, a test's title ("4x4s, <Word>, Kerlix and Coban", "<Name> Naming Test, <Name>
+    Judgment of ..."): a supply or a test among others, not a person."""
+    if _ITEM_BEFORE.search(text, max(0, start - 8), start) is None:
         return False
     lo = max(text.rfind(ch, 0, start) for ch in ".;:")
     lo = max(lo, text.rfind("\n\n", 0, start)) + 1
@@ -349,7 +349,7 @@ def listed_with_supplies(text: str, start: int, end: int) -> bool:
     hi = max(clause.end() if clause is not None else end, end)
     items = [i.strip() for i in _ITEM_SPLIT.split(text[lo:hi]) if i.strip()]
     span = text[start:end]
-    others = [i for i in items if i != span]
+    others = [i for i in items if i != span and not i.startswith(span + " ")]
     return len(others) < len(items) and sum(_supply(i) for i in others) >= 2
 
 
@@ -359,6 +359,8 @@ def _supply(item: str) -> bool:
         return False
     drugs = drug_names()
     ends = {words[0], words[-1]} if len(words) > 3 else set(words)  # a long item: its head or its tail
+    if len(words) > 1 and any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
+        return True  # "<Name> Naming Test": a test in a list of tests
     return any(w.lower() in drugs or _jargon_word(w) for w in ends) or (
         re.fullmatch(r"\d+[ \t]*x[ \t]*\d+s?", item) is not None
     )
