@@ -366,6 +366,55 @@ def _supply(item: str) -> bool:
     )
 
 
+# A lab value with its reference range ("210 (87-280"), or a row of a score table's ranges ("25-75 90-110
+# 8-12"): the phone rule's digit groups, that no phone has (an ascending pair of short groups, twice).
+_REFERENCE_RANGE = re.compile(r"\d+(?:\.\d+)?[ \t]*\([ \t]*\d+(?:\.\d+)?[ \t]*-[ \t]*\d+(?:\.\d+)?\)?")
+_RANGE = re.compile(r"(\d{1,3})-(\d{1,3})")
+
+
+def measure_range(text: str, start: int, end: int) -> bool:
+    """Digit groups read as a phone number that are a value and its reference range, or two ascending
+    ranges at least with nothing but numbers beside them."""
+    span = text[start:end].strip()
+    if _REFERENCE_RANGE.fullmatch(span):
+        return True
+    tokens = span.split()
+    if not all(re.fullmatch(r"\d+(?:-\d+)?", t) for t in tokens):
+        return False
+    ranges = [m for t in tokens if (m := _RANGE.fullmatch(t)) is not None]
+    return len(ranges) >= 2 and all(int(m.group(1)) < int(m.group(2)) for m in ranges)
+
+
+# Words that make a number after them a product's, not a person's or a device's own: "model #4470".
+_PRODUCT_NUMBER_BEFORE = re.compile(r"(?i:\b(?:model|catalog|catalogue|cat|product|style|part|ref|reference)\.?)"
+                                    r"[ \t]*(?:(?i:no|number)\.?)?[ \t]*[#:]?[ \t]*$")  # fmt: skip
+# A room of the hospital by the procedure done there ("operating suite #2", "endoscopy suite #4").
+_ROOM_BEFORE = re.compile(
+    r"(?i:\b(?:operating|operative|procedure|procedural|surgical|surgery|treatment|recovery|exam|examination|"
+    r"delivery|labor|\p{L}+scopy|\p{L}+ation)[ \t]+)$"
+)
+
+
+def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | None:
+    """Why a number read as an address, a phone or an ID is none: a placeholder's digits ("serial #12345",
+    "123-4567"), a lab value's reference range, a product's model number, a hospital room after the
+    procedure done in it, a clock time read as a house number ("10:40 PM Dr. X")."""
+    span = text[start:end]
+    digits = "".join(ch for ch in span if ch.isdigit())
+    letters = "".join(ch for ch in span if ch.isalpha())
+    if len(digits) >= 4 and digits in "1234567890" and (not letters or _PLACEHOLDER.fullmatch(letters)):
+        return "placeholder"
+    if label in ("PHONE", "ID") and measure_range(text, start, end):
+        return "range"
+    if label == "ID" and _PRODUCT_NUMBER_BEFORE.search(text, max(0, start - 25), start) is not None:
+        return "model number"
+    if label == "ADDRESS" and span[:1].isdigit() and re.search(r"\d:$", text[max(0, start - 2) : start]):
+        return "time"
+    if label == "ADDRESS" and _ROOM_BEFORE.search(text, max(0, start - 30), start) is not None:
+        return "room"
+    return None
+
+
 # Readers that judge a span by its look and neighbours, without a cue of their own.
 _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
 
@@ -504,6 +553,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
+    elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
+        return why
     elif label == "ZIP" and code_not_zip(text, start, end):
         return "code"
     return None
