@@ -220,8 +220,14 @@ def _common_name(low: str) -> bool:
 
 
 def product_after_size(text: str, start: int) -> bool:
-    """A size, gauge or count right before it: a suture, an implant, a catheter ("4-0 Vicryl")."""
-    return _SIZE_BEFORE.search(text, max(0, start - 30), start) is not None
+    """A size, gauge or count right before it: a suture, an implant, a catheter ("4-0 Vicryl"), or the
+    span opens with the size's unit after its number ("an 18-French <Name>")."""
+    if _SIZE_BEFORE.search(text, max(0, start - 30), start) is not None:
+        return True
+    return _UNIT_OPENS.match(text, start) is not None and re.search(r"\d[ \t-]*$", text[max(0, start - 4) : start])
+
+
+_UNIT_OPENS = re.compile(r"(?i:french|fr|gauge)\b")
 
 
 def section_header(text: str, start: int, end: int) -> bool:
@@ -349,7 +355,9 @@ def listed_with_supplies(text: str, start: int, end: int) -> bool:
     hi = max(clause.end() if clause is not None else end, end)
     items = [i.strip() for i in _ITEM_SPLIT.split(text[lo:hi]) if i.strip()]
     span = text[start:end]
-    others = [i for i in items if i != span and not i.startswith(span + " ")]
+    if not span[:1].isupper():
+        return False  # supplies and tests are written with capitals; a note in lower case lists anything
+    others = [i for i in items if i != span and not re.match(rf"{re.escape(span)} (?:\p{{Lu}}|of\b)", i)]
     return len(others) < len(items) and sum(_supply(i) for i in others) >= 2
 
 
@@ -415,6 +423,14 @@ def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | N
     return None
 
 
+def lower_case_in_cased_prose(text: str, start: int, end: int) -> bool:
+    """No capital in the span, where the sentences around start with capitals: a name or a place would
+    have one ("to the colon", "the suture marks")."""
+    from deid.text.context_rules import cased_prose
+
+    return not any(ch.isupper() for ch in text[start:end]) and cased_prose(text, start)
+
+
 # Readers that judge a span by its look and neighbours, without a cue of their own.
 _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
 
@@ -453,7 +469,9 @@ def clinical_vocabulary_span(text: str, start: int, end: int) -> bool:
     found = _WORDS.findall(text, start, end)
     words = [w.lower().strip("'’-").removesuffix("'s").removesuffix("’s") for w in found]
     vocab = clinical_vocabulary()
-    if not words or not all(w in vocab and len(w) >= 4 and not name_lexicon(w) for w in words):
+    if not words or not all(w in vocab and not name_lexicon(w) for w in words if len(w) >= 4 or len(words) == 1):
+        return False
+    if all(len(w) < 4 for w in words):
         return False
     if _place(text[start:end]) or any(w in FACILITY_WORDS for w in words):
         return False
@@ -527,6 +545,8 @@ def clinical_text(text: str) -> bool:
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
+        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()):
+            return "number"  # a list of small numbers ("teeth 11, 12, 13") read as a place
         if placeholder(text, start, end):
             return "placeholder"
         if eponym_before_head(text, start, end):
@@ -539,6 +559,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             if section_header(text, start, end):
                 return "header"
             if source in _STATISTICAL and clinical_text(text):
+                if lower_case_in_cased_prose(text, start, end):
+                    return "lower case"
                 if brand_shape(text, start, end):
                     return "brand"
                 if clinical_jargon(text, start, end):

@@ -244,7 +244,7 @@ _NEXT_WORD = re.compile(r"[ \t]*(\p{L}[\p{L}'’-]*)")
 _SENTENCE_START = re.compile(r"[.!?][ \t]+(\p{L})")
 
 
-def _cased_prose(text: str, at: int) -> bool:
+def cased_prose(text: str, at: int) -> bool:
     """The text around `at` is written with capitals: three sentences at least start there, every one with a
     capital letter (a note written in lower case starts them in lower case: ". pt stable. wife in")."""
     starts = [m.group(1) for m in _SENTENCE_START.finditer(text, max(0, at - 400), min(len(text), at + 400))]
@@ -257,7 +257,7 @@ def _lower_case_name(m: re.Match[str]) -> bool:
     low = m.group().lower()
     if not _lexicon_given_name(low) or low in EPONYMS:
         return False
-    if _cased_prose(m.string, m.start()):
+    if cased_prose(m.string, m.start()):
         return False  # where sentences start with capitals, a name has one too ("fascia lata", "linea alba")
     nxt = _NEXT_WORD.match(m.string, m.end())
     if nxt is None:

@@ -22,6 +22,8 @@ CLINICAL_SENTENCES = {
         "TSH 2.35 mIU/L with a free T4 of 1.1 ng/dL.",
         "ABG 7.38/42/88 on 2 L nasal cannula.",
         "Urinalysis showed 2+ protein and trace ketones.",
+        "Vitamin B12 905 (211-911), CPK 226 (0-200) and ferritin 40 (15-150).",
+        _NOTE + "Norms by band: Normal 20-80 85-115 7-13 40-60; Low 10-19 70-84 4-6 30-39.",
     ],
     "doses": [
         "Started metoprolol 25 mg p.o. b.i.d. and lisinopril 10 mg daily.",
@@ -106,6 +108,12 @@ CLINICAL_SENTENCES = {
         "Mr. XYZ was discharged to the care of XYZ Medical Center.",
         "Dictated by Dr. Xxxxx for Ms. Abc.",
     ],
+    "device numbers, rooms and times": [
+        "A dual-chamber pacemaker, model #5076, was placed through the left subclavian vein.",
+        "She was taken to operating suite #3 and placed supine.",
+        "At 11:20 PM Dr. X was called to the bedside.",
+        "Lens implanted, serial number 123456, power 21.0 diopters.",
+    ],
     "ages, durations": [
         "A 67-year-old man with a 3-year history of angina for 10 days.",
         "Aged 45, she has had diabetes for 12 years and smoked for 20 years.",
@@ -139,6 +147,9 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         ("A 93-year-old woman with a stroke in 2008.", "2008"),
         # a lone initial may be a real one; a placeholder beside a real name does not hide it
         ("Seen by Dr. B in clinic today.", "B"),
+        ("Call 410-555-0199 for the results.", "410-555-0199"),
+        ("The pump, serial number 84721936, was replaced.", "84721936"),
+        ("She lives at 41 Birch Road, Apt 12, in Salem.", "Apt 12"),
         ("Dr. X asked Dr. Okafor to see her.", "Okafor"),
         # English words after a place preposition name a facility; a test's name does not hide a person's
         ("She was transferred to Holy Family Hospital.", "Holy Family"),
