@@ -64,7 +64,8 @@ _CUE_BEFORE = re.compile(
 # A size or a count right before a capitalised word makes it a product: "4-0 Vicryl", "16-mm Contegra",
 # "#10 Jackson-Pratt", "a 2.5 French Cook".
 _SIZE_BEFORE = re.compile(
-    r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch|in))"
+    r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch)"
+    r"|\b\d{1,2}(?:\.\d+)?[ \t-]*(?i:in))"  # "2 in", never a year before "in"
     r"(?:[ \t]+\p{Ll}+){0,2}[ \t]+$"
 )
 _MEASURE_AFTER = re.compile(
@@ -293,7 +294,10 @@ _TERM_ENDINGS = (*_HEAD_ENDINGS, "coccus", "cocci", "bacter", "ology", "ologist"
 # Unit", "Operating Room", "Postanesthesia Care Unit") name a kind of place in every hospital.
 _DEPARTMENT_AFTER = re.compile(
     r"(?:[ \t]*\n?[ \t]*\p{Lu}\p{Ll}+){0,2}[ \t]*\n?[ \t]*"
-    r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward)\b"
+    r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward|Suite|Suites|Nursery)\b"
+)
+_DEPARTMENT_ENDS = re.compile(
+    r"(?:\A|[ \t\n])(?:Unit|Units|Room|Rooms|Department|Floor|Ward|Suite|Suites|Nursery)\Z"
 )
 
 # Redaction placeholders: a text de-identified before us writes a removed name or place as a run of X's
@@ -404,14 +408,11 @@ _ROOM_BEFORE = re.compile(
 
 
 def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | None:
-    """Why a number read as an address, a phone or an ID is none: a placeholder's digits ("serial #12345",
-    "123-4567"), a lab value's reference range, a product's model number, a hospital room after the
-    procedure done in it, a clock time read as a house number ("10:40 PM Dr. X")."""
+    """Why a number read as an address, a phone or an ID is none: a lab value's reference range, a product's
+    model number, a hospital room after the procedure done in it, a clock time read as a house number
+    ("10:40 PM Dr. X"). Placeholder digits ("MRN 12345678", "123-456-7890") stay: the gold standards mark
+    them."""
     span = text[start:end]
-    digits = "".join(ch for ch in span if ch.isdigit())
-    letters = "".join(ch for ch in span if ch.isalpha())
-    if len(digits) >= 4 and digits in "1234567890" and (not letters or _PLACEHOLDER.fullmatch(letters)):
-        return "placeholder"
     if label in ("PHONE", "ID") and measure_range(text, start, end):
         return "range"
     if label == "ID" and _PRODUCT_NUMBER_BEFORE.search(text, max(0, start - 25), start) is not None:
@@ -522,9 +523,11 @@ def generic_department(text: str, start: int, end: int) -> bool:
     from deid.text.words import known_word
 
     m = _DEPARTMENT_AFTER.match(text, end)
-    if m is None:
-        return False
-    words = _WORDS.findall(text, start, m.end())
+    if m is not None:
+        end = m.end()
+    elif _DEPARTMENT_ENDS.search(text[start:end]) is None or start == end:
+        return False  # neither ends in a department noun nor runs on to one ("Endoscopy Suite")
+    words = _WORDS.findall(text, start, end)
     return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
 
 
