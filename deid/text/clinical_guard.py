@@ -43,7 +43,8 @@ _HEADS = frozenset(
 # they make the run a test's title ("<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>").
 _INSTRUMENT_HEADS = frozenset(
     """test tests scale scales inventory inventories battery questionnaire assessment examination exam
-    edition pegboard subtest index criteria classification score""".split()
+    edition pegboard subtest index criteria classification score guide guides fluency comprehension
+    system""".split()
 )
 # Word endings that make a noun a procedure, an imaging study or a condition ("-ectomy", "-itis").
 _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scopy", "graphy", "gram", "itis",
@@ -67,6 +68,7 @@ _SIZE_BEFORE = re.compile(
     r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch)"
     r"|\b\d{1,2}(?:\.\d+)?[ \t-]*(?i:in))"  # "2 in", never a year before "in"
     r"(?:[ \t]+\p{Ll}+){0,2}[ \t]+$"
+    r"|(?:\b\d+-0|#\s?\d+-0)[ \t]*\n[ \t]*$"  # a suture's size ends the line before its name
 )
 _MEASURE_AFTER = re.compile(
     r"(?:[ \t]+\p{L}[\p{L}-]*){0,2}[ \t]*[:=]?[ \t]*\(?\d+(?:[.,]\d+)?[ \t]*(?i:mg|mcg|µg|ug|g|kg|ml|l|units?|u|"
@@ -144,6 +146,8 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     """The span is followed by a clinical head noun, maybe after one modifier ("Jackson-Pratt drain", "Bruce
     protocol", "Austin-type bunionectomy", "Prolene soft mesh"), or ends in one itself ("Synthes Small
     Stature Plate"), and no title or relative stands before it."""
+    from deid.text.patterns import FACILITY_WORDS
+
     if _cued(text, start):
         return False
     if (of := _HEAD_OF_BEFORE.search(text, max(0, start - 30), start)) is not None and clinical_head(of.group(1)):
@@ -155,10 +159,14 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return True  # "<Name> Small Stature Plate", "<Place> T-tube"
     if text[start:end].isupper():
         pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
+    elif any(w.lower() in FACILITY_WORDS - {"system"} for w in words):
+        pass  # "<Name> Health System", "<Name> Medical Center": a facility, whatever heads it
     elif any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
         return True  # "<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>"
-    elif (run := _CAPITALISED_RUN.match(text, end)) is not None and any(
-        w.lower().rstrip(",") in _INSTRUMENT_HEADS for w in run.group().split()
+    elif (
+        (run := _CAPITALISED_RUN.match(text, end)) is not None
+        and any(w.lower().rstrip(",") in _INSTRUMENT_HEADS for w in run.group().split())
+        and not any(w.lower().rstrip(",") in FACILITY_WORDS - {"system"} for w in run.group().split())
     ):
         return True  # "<Name> Auditory-Verbal Learning Test", "<Name> Pegboard": the title runs on to its head
     m = _AFTER_SPAN.match(text, end)
