@@ -432,6 +432,23 @@ def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | N
     return None
 
 
+# An article before a capitalised word makes it a thing of its kind ("grasped with a <Name>", "another <Name>
+# was placed": an instrument named after its maker); a person or a place takes none.
+# A capital "A" may be an initial ("A Smith"): only the lower-case article counts.
+_ARTICLE_BEFORE = re.compile(r"(?:\ba|\b(?i:an|another))[ \t\n]+$")
+
+
+def thing_after_article(text: str, start: int, end: int) -> bool:
+    """One capitalised word right after "a", "an" or "another", that no gazetteer knows as a place."""
+    words = _WORDS.findall(text, start, end)
+    return (
+        len(words) == 1
+        and words[0][:1].isupper()
+        and _ARTICLE_BEFORE.search(text, max(0, start - 10), start) is not None
+        and not _place(words[0].removesuffix("'s").removesuffix("’s"))
+    )
+
+
 def lower_case_in_cased_prose(text: str, start: int, end: int) -> bool:
     """No capital in the span, where the sentences around start with capitals: a name or a place would
     have one ("to the colon", "the suture marks")."""
@@ -572,6 +589,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             if source in _STATISTICAL and clinical_text(text):
                 if lower_case_in_cased_prose(text, start, end):
                     return "lower case"
+                if thing_after_article(text, start, end):
+                    return "article"
                 if brand_shape(text, start, end):
                     return "brand"
                 if clinical_jargon(text, start, end):

@@ -94,6 +94,8 @@ CLINICAL_SENTENCES = {
         "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
         "The white line of the colon was incised and a Gelpi retractor placed.",
         "A fresh Malecot catheter and a Foley T-tube were placed.",
+        _NOTE + "The appendix was held up with a Babcock while another Kitner swept the fat away.",
+        _NOTE + "The wound was closed with 3-0 Vicryl, then a running 4-0\nMonocryl.",
         _NOTE + "Hemostasis was completed with FloSeal and the dura closed with DuraGen.",
         _NOTE + "The tube was tunnelled with a NeoTract device and secured with StatLock.",
     ],
@@ -146,6 +148,8 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         ("A 93-year-old woman with a stroke in 2008.", "2008"),
         # a lone initial may be a real one; a placeholder beside a real name does not hide it
         ("Seen by Dr. B in clinic today.", "B"),
+        ("Seen by A Okafor, then by an intern.", "Okafor"),
+        ("Furosemide 40 mg\nTomas Okafor, RN", "Okafor"),
         ("Call 410-555-0199 for the results.", "410-555-0199"),
         ("The pump, serial number 84721936, was replaced.", "84721936"),
         ("She lives at 41 Birch Road, Apt 12, in Salem.", "Apt 12"),
