@@ -18,26 +18,29 @@ _WORDY = frozenset({"NAME", "LOCATION", "FACILITY", "ORGANIZATION"})
 _HEADS = frozenset(
     """disease diseases syndrome syndromes sign signs score scores scale scales criteria criterion test tests
     testing maneuver maneuvers manoeuvre reflex reflexes phenomenon palsy ulcer fracture fractures
-    classification classifications rule rules procedure procedures operation operations repair index triad
-    law effect disorder anomaly malformation contracture node nodes block stain pouch lesion lesions
-    nodule nodules murmur cyst cysts canal duct ducts ligament tubercle fascia gland glands membrane
-    capsule angle position positioning incision approach technique method protocol regimen dressing
-    splint cast brace bandage stocking stockings boot drain drains tube tubes catheter catheters cannula
-    needle needles clamp clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs
-    curette curettes dilator dilators hook hooks knife blade blades saw burr burrs drill retractors
-    speculum scope mask valve valves shunt shunts stent stents graft grafts plate plates screw screws nail
-    nails pin pins wire wires rod rods suture sutures line lines space triangle circle loop pouch tetralogy
-    stitch stitches mesh pump filter filters balloon
-    device monitor hose gag cage cages apparatus hemostat knot knots wedge sponge sponges packing solution
-    formula equation view views projection staging grading stage grade type variant osteotomy bunionectomy
-    fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles nerve nerves artery
-    arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes collar stand roll wand
-    punch punches scalpel cautery electrocautery sheath spoon tongs tourniquet diet probe probes holder
-    holders frame frames scissor applicator applicators dissector dissectors tenaculum clip clips ring rings
-    tape tapes pledget pledgets fixator headrest loupe loupes tip tips lens fashion table attachment silk
-    gauze pad pads wrap
-    inventory inventories battery batteries questionnaire questionnaires assessment assessments examination
-    exam edition pegboard task tasks checklist survey subtest subtests""".split()
+    classification classifications rule rules procedure procedures operation operations repair index triad law
+    effect disorder anomaly malformation contracture node nodes block stain pouch lesion lesions nodule
+    nodules murmur cyst cysts canal duct ducts ligament tubercle fascia gland glands membrane capsule angle
+    position positioning incision approach technique method protocol regimen dressing splint cast brace
+    bandage stocking stockings boot drain drains tube tubes catheter catheters cannula needle needles clamp
+    clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs curette curettes dilator
+    dilators hook hooks knife blade blades saw burr burrs drill retractors speculum scope mask valve valves
+    shunt shunts stent stents graft grafts plate plates screw screws nail nails pin pins wire wires rod rods
+    suture sutures stitch stitches mesh pump filter filters balloon device monitor hose gag cage cages
+    apparatus hemostat knot knots wedge sponge sponges packing solution formula equation view views projection
+    staging grading stage grade type variant osteotomy bunionectomy fundoplication anastomosis tenodesis
+    arthroplasty tendon tendons muscle muscles nerve nerves artery arteries vein veins bone bones joint joints
+    fossa foramen sinus lobe lobes collar stand roll wand punch punches scalpel cautery electrocautery sheath
+    spoon tongs tourniquet diet""".split()
+)
+# Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
+# eponym only in a clinical text ("<Name> Van Lines" is a company).
+_PLAIN_HEADS = frozenset(
+    """line lines space triangle circle loop tetralogy probe probes holder holders frame frames scissor
+    applicator applicators dissector dissectors tenaculum clip clips ring rings tape tapes pledget pledgets
+    fixator headrest loupe loupes tip tips lens fashion table attachment silk gauze pad pads wrap inventory
+    inventories battery batteries questionnaire questionnaires assessment assessments examination exam edition
+    pegboard task tasks checklist survey subtest subtests""".split()
 )
 # Heads that name a standardised instrument of assessment: anywhere in a capitalised run after its first word
 # they make the run a test's title ("<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>").
@@ -136,10 +139,11 @@ def drug_names() -> frozenset[str]:
     return frozenset(names - frozenset(FIRST_NAMES) - frozenset(SURNAMES))
 
 
-def clinical_head(word: str) -> bool:
-    """A noun that heads a clinical term named after someone: a sign, a test, an instrument, a procedure."""
+def clinical_head(word: str, plain: bool = False) -> bool:
+    """A noun that heads a clinical term named after someone: a sign, a test, an instrument, a procedure;
+    with `plain`, the ordinary nouns that do so in a clinical text too."""
     low = word.lower().strip("-")
-    return low in _HEADS or (len(low) >= 6 and low.endswith(_HEAD_ENDINGS))
+    return low in _HEADS or (plain and low in _PLAIN_HEADS) or (len(low) >= 6 and low.endswith(_HEAD_ENDINGS))
 
 
 def eponym_before_head(text: str, start: int, end: int) -> bool:
@@ -150,14 +154,16 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
 
     if _cued(text, start):
         return False
-    if (of := _HEAD_OF_BEFORE.search(text, max(0, start - 30), start)) is not None and clinical_head(of.group(1)):
+    plain = clinical_text(text)  # ordinary nouns and test titles count as heads in a clinical text only
+    of = _HEAD_OF_BEFORE.search(text, max(0, start - 30), start) if plain else None
+    if of is not None and clinical_head(of.group(1), plain):
         return True  # "the line of <Name>", "tetralogy of <Name>": an eponym after its head noun
     if (joined := _HYPHENATED.match(text, end)) is not None:
         end = joined.end()  # "<Name>-<Name> drain": the hit is the first half of a double eponym
     words = _WORDS.findall(text, start, end)
-    if len(words) > 1 and (clinical_head(words[-1]) or clinical_head(words[-1].rsplit("-", 1)[-1])):
+    if len(words) > 1 and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain)):
         return True  # "<Name> Small Stature Plate", "<Place> T-tube"
-    if text[start:end].isupper():
+    if text[start:end].isupper() or not plain:
         pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
     elif any(w.lower() in FACILITY_WORDS - {"system"} for w in words):
         pass  # "<Name> Health System", "<Name> Medical Center": a facility, whatever heads it
@@ -175,7 +181,7 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     first, second, third = m.groups()
     if "\n" in text[end : m.start(1)] and not first.islower():
         return False  # a capitalised word on the next line starts something else (an address line)
-    if clinical_head(first) and not _LABEL_AFTER.match(text, m.end(1)):
+    if clinical_head(first, plain) and not _LABEL_AFTER.match(text, m.end(1)):
         return True  # "cell#", "home:" label a number, no eponym
     if first.islower() and first not in _FUNCTION and second is not None and second.lower() in _HEADS:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
@@ -184,7 +190,7 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         first.lower() in ("and", "or")
         and second is not None
         and second[:1].isupper()
-        and (third is not None and clinical_head(third))
+        and (third is not None and clinical_head(third, plain))
     )
 
 
@@ -366,10 +372,14 @@ def listed_with_supplies(text: str, start: int, end: int) -> bool:
     clause = _LIST_CLAUSE.match(text, lo)
     hi = max(clause.end() if clause is not None else end, end)
     items = [i.strip() for i in _ITEM_SPLIT.split(text[lo:hi]) if i.strip()]
+    from deid.text.vocabulary import name_evidence
+
     span = text[start:end]
     if not span[:1].isupper():
         return False  # supplies and tests are written with capitals; a note in lower case lists anything
     others = [i for i in items if i != span and not re.match(rf"{re.escape(span)} (?:\p{{Lu}}|of\b)", i)]
+    if span in items and len(_WORDS.findall(span)) > 1 and name_evidence(span):
+        return False  # "<Given> <Surname>" in apposition between commas is a person
     return len(others) < len(items) and sum(_supply(i) for i in others) >= 2
 
 
@@ -378,7 +388,7 @@ def _supply(item: str) -> bool:
     if not words:
         return False
     drugs = drug_names()
-    ends = {words[0], words[-1]} if len(words) > 3 else set(words)  # a long item: its head or its tail
+    ends = {words[0]} if len(words) > 3 else set(words)  # a long item: the supply it opens with
     if len(words) > 1 and any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
         return True  # "<Name> Naming Test": a test in a list of tests
     return any(w.lower() in drugs or _jargon_word(w) for w in ends) or (

@@ -150,6 +150,9 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         ("Seen by Dr. B in clinic today.", "B"),
         ("Seen by A Okafor, then by an intern.", "Okafor"),
         ("Furosemide 40 mg\nTomas Okafor, RN", "Okafor"),
+        # a name in apposition between commas, beside drugs; a company named with a head noun, in plain text
+        ("Atrial fibrillation on apixaban and metoprolol, Maryann Okafor, who takes warfarin too.", "Okafor"),
+        ("Arpin Van Lines moved her furniture in 2019.", "Arpin Van Lines"),
         ("Call 410-555-0199 for the results.", "410-555-0199"),
         ("The pump, serial number 84721936, was replaced.", "84721936"),
         ("She lives at 41 Birch Road, Apt 12, in Salem.", "Apt 12"),
