@@ -8,8 +8,9 @@ from deid import find_phi
 from deid.text.clinical_guard import clinical_reason, drug_names
 from tests.deid.conftest import SHARED
 
-# A lone product, term or department is judged in a clinical text (clinical_guard.clinical_text): a sentence
-# of one is prefixed with one of a note's.
+# A lone product, term or department, and a head noun that is an ordinary English word too ("holder",
+# "Inventory"), are judged in a clinical text (clinical_guard.clinical_text): a sentence of one is prefixed
+# with one of a note's.
 _NOTE = "After the arthroscopy, vancomycin and ceftriaxone were continued; the cholecystectomy is planned. "
 # Written for this test (none is taken from a corpus): each kind of clinical fact a de-identifier must leave
 # as it is, in the shapes notes write them.
@@ -91,7 +92,7 @@ CLINICAL_SENTENCES = {
     ],
     "instruments and devices": [
         "A Deaver retractor and a Frazier suction tip were used.",
-        "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
+        _NOTE + "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
         "The white line of the colon was incised and a Gelpi retractor placed.",
         "A fresh Malecot catheter and a Foley T-tube were placed.",
         _NOTE + "The appendix was held up with a Babcock while another Kitner swept the fat away.",
@@ -103,7 +104,7 @@ CLINICAL_SENTENCES = {
         "The Kaufman Brief Intelligence Test and the Halstead Category Test were given.",
         "Hamilton Anxiety Rating Scale 12; Geriatric Depression Scale 3.",
         _NOTE + "Tests given: Boston Naming Test, Trail Making Test, Benton Judgment of Line Orientation.",
-        "Her scores on the Millon Clinical Multiaxial Inventory were valid.",
+        _NOTE + "Her scores on the Millon Clinical Multiaxial Inventory were valid.",
     ],
     "placeholders of an already de-identified note": [
         "She was seen by Dr. X, who referred her to ABC Regional Hospital.",
@@ -183,7 +184,7 @@ def test_the_reasons_the_guard_gives():
     assert clinical_reason(text, at, at + 5, "ZIP") == "code"
     # cued by a title, a name before a head noun is a person; a date after "on" stays a date
     # the NER's and the shape pass's readings of lone words are judged in a clinical text
-    text = _NOTE + "Dr. XYZ used a NexGen knee and Demerol; the Beery Developmental Test of Motor Coordination."
+    text = _NOTE + "Dr. XYZ used two NexGen knees and Demerol; the Beery Developmental Test of Motor Coordination."
     at = text.index("XYZ")
     assert clinical_reason(text, at, at + 3, "NAME") == "placeholder"
     at = text.index("NexGen")
