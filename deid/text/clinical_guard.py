@@ -18,24 +18,41 @@ _WORDY = frozenset({"NAME", "LOCATION", "FACILITY", "ORGANIZATION"})
 _HEADS = frozenset(
     """disease diseases syndrome syndromes sign signs score scores scale scales criteria criterion test tests
     testing maneuver maneuvers manoeuvre reflex reflexes phenomenon palsy ulcer fracture fractures
-    classification classifications rule rules procedure procedures operation operations repair index triad
-    law effect disorder anomaly malformation contracture node nodes block stain pouch lesion lesions
-    nodule nodules murmur cyst cysts canal duct ducts ligament tubercle fascia gland glands membrane
-    capsule angle position positioning incision approach technique method protocol regimen dressing
-    splint cast brace bandage stocking stockings boot drain drains tube tubes catheter catheters cannula
-    needle needles clamp clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs
-    curette curettes dilator dilators hook hooks knife blade blades saw burr burrs drill retractors
-    speculum scope mask valve valves shunt shunts stent stents graft grafts plate plates screw screws nail
-    nails pin pins wire wires rod rods suture sutures stitch stitches mesh pump filter filters balloon
-    device monitor hose gag cage cages apparatus hemostat knot knots wedge sponge sponges packing solution
-    formula equation view views projection staging grading stage grade type variant osteotomy bunionectomy
-    fundoplication anastomosis tenodesis arthroplasty tendon tendons muscle muscles nerve nerves artery
-    arteries vein veins bone bones joint joints fossa foramen sinus lobe lobes collar stand roll wand
-    punch punches scalpel cautery electrocautery sheath spoon tongs tourniquet diet""".split()
+    classification classifications rule rules procedure procedures operation operations repair index triad law
+    effect disorder anomaly malformation contracture node nodes block stain pouch lesion lesions nodule
+    nodules murmur cyst cysts canal duct ducts ligament tubercle fascia gland glands membrane capsule angle
+    position positioning incision approach technique method protocol regimen dressing splint cast brace
+    bandage stocking stockings boot drain drains tube tubes catheter catheters cannula needle needles clamp
+    clamps forceps retractor retractors scissors elevator elevators rongeur rongeurs curette curettes dilator
+    dilators hook hooks knife blade blades saw burr burrs drill retractors speculum scope mask valve valves
+    shunt shunts stent stents graft grafts plate plates screw screws nail nails pin pins wire wires rod rods
+    suture sutures stitch stitches mesh pump filter filters balloon device monitor hose gag cage cages
+    apparatus hemostat knot knots wedge sponge sponges packing solution formula equation view views projection
+    staging grading stage grade type variant osteotomy bunionectomy fundoplication anastomosis tenodesis
+    arthroplasty tendon tendons muscle muscles nerve nerves artery arteries vein veins bone bones joint joints
+    fossa foramen sinus lobe lobes collar stand roll wand punch punches scalpel cautery electrocautery sheath
+    spoon tongs tourniquet diet""".split()
+)
+# Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
+# eponym only in a clinical text ("<Name> Van Lines" is a company).
+_PLAIN_HEADS = frozenset(
+    """line lines space triangle circle loop tetralogy probe probes holder holders frame frames scissor
+    applicator applicators dissector dissectors tenaculum clip clips ring rings tape tapes pledget pledgets
+    fixator headrest loupe loupes tip tips lens fashion table attachment silk gauze pad pads wrap inventory
+    inventories battery batteries questionnaire questionnaires assessment assessments examination exam edition
+    pegboard task tasks checklist survey subtest subtests""".split()
+)
+# Heads that name a standardised instrument of assessment: anywhere in a capitalised run after its first word
+# they make the run a test's title ("<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>").
+_INSTRUMENT_HEADS = frozenset(
+    """test tests scale scales inventory inventories battery questionnaire assessment examination exam
+    edition pegboard subtest index criteria classification score guide guides fluency comprehension
+    system""".split()
 )
 # Word endings that make a noun a procedure, an imaging study or a condition ("-ectomy", "-itis").
 _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scopy", "graphy", "gram", "itis",
-                 "osis", "opathy", "oma", "omas", "plasia", "algia", "emia", "uria")  # fmt: skip
+                 "osis", "opathy", "oma", "omas", "plasia", "algia", "emia", "uria", "scope", "scopes",
+                 "otome", "otomes")  # fmt: skip
 # The words after a span: its head noun, maybe after "-type", a modifier ("soft mesh"), or a coordinated
 # second eponym ("Weber and Rinne tests").
 _AFTER_SPAN = re.compile(
@@ -51,8 +68,10 @@ _CUE_BEFORE = re.compile(
 # A size or a count right before a capitalised word makes it a product: "4-0 Vicryl", "16-mm Contegra",
 # "#10 Jackson-Pratt", "a 2.5 French Cook".
 _SIZE_BEFORE = re.compile(
-    r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch|in))"
+    r"(?:\b\d+-0|#\s?\d+|\b\d+(?:\.\d+)?[ \t-]*(?i:mm|cm|fr|french|gauge|g|ga|mg|mcg|ml|cc|%|inch)"
+    r"|\b\d{1,2}(?:\.\d+)?[ \t-]*(?i:in))"  # "2 in", never a year before "in"
     r"(?:[ \t]+\p{Ll}+){0,2}[ \t]+$"
+    r"|(?:\b\d+-0|#\s?\d+-0)[ \t]*\n[ \t]*$"  # a suture's size ends the line before its name
 )
 _MEASURE_AFTER = re.compile(
     r"(?:[ \t]+\p{L}[\p{L}-]*){0,2}[ \t]*[:=]?[ \t]*\(?\d+(?:[.,]\d+)?[ \t]*(?i:mg|mcg|µg|ug|g|kg|ml|l|units?|u|"
@@ -120,28 +139,49 @@ def drug_names() -> frozenset[str]:
     return frozenset(names - frozenset(FIRST_NAMES) - frozenset(SURNAMES))
 
 
-def clinical_head(word: str) -> bool:
-    """A noun that heads a clinical term named after someone: a sign, a test, an instrument, a procedure."""
+def clinical_head(word: str, plain: bool = False) -> bool:
+    """A noun that heads a clinical term named after someone: a sign, a test, an instrument, a procedure;
+    with `plain`, the ordinary nouns that do so in a clinical text too."""
     low = word.lower().strip("-")
-    return low in _HEADS or (len(low) >= 6 and low.endswith(_HEAD_ENDINGS))
+    return low in _HEADS or (plain and low in _PLAIN_HEADS) or (len(low) >= 6 and low.endswith(_HEAD_ENDINGS))
 
 
 def eponym_before_head(text: str, start: int, end: int) -> bool:
     """The span is followed by a clinical head noun, maybe after one modifier ("Jackson-Pratt drain", "Bruce
     protocol", "Austin-type bunionectomy", "Prolene soft mesh"), or ends in one itself ("Synthes Small
     Stature Plate"), and no title or relative stands before it."""
+    from deid.text.patterns import FACILITY_WORDS
+
     if _cued(text, start):
         return False
+    plain = clinical_text(text)  # ordinary nouns and test titles count as heads in a clinical text only
+    of = _HEAD_OF_BEFORE.search(text, max(0, start - 30), start) if plain else None
+    if of is not None and clinical_head(of.group(1), plain):
+        return True  # "the line of <Name>", "tetralogy of <Name>": an eponym after its head noun
+    if (joined := _HYPHENATED.match(text, end)) is not None:
+        end = joined.end()  # "<Name>-<Name> drain": the hit is the first half of a double eponym
     words = _WORDS.findall(text, start, end)
-    if len(words) > 1 and clinical_head(words[-1]):
-        return True
+    if len(words) > 1 and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain)):
+        return True  # "<Name> Small Stature Plate", "<Place> T-tube"
+    if text[start:end].isupper() or not plain:
+        pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
+    elif any(w.lower() in FACILITY_WORDS - {"system"} for w in words):
+        pass  # "<Name> Health System", "<Name> Medical Center": a facility, whatever heads it
+    elif any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
+        return True  # "<Name> Developmental Test of <Skill>", "<Name> Scale for <Trait>"
+    elif (
+        (run := _CAPITALISED_RUN.match(text, end)) is not None
+        and any(w.lower().rstrip(",") in _INSTRUMENT_HEADS for w in run.group().split())
+        and not any(w.lower().rstrip(",") in FACILITY_WORDS - {"system"} for w in run.group().split())
+    ):
+        return True  # "<Name> Auditory-Verbal Learning Test", "<Name> Pegboard": the title runs on to its head
     m = _AFTER_SPAN.match(text, end)
     if m is None:
         return False
     first, second, third = m.groups()
     if "\n" in text[end : m.start(1)] and not first.islower():
         return False  # a capitalised word on the next line starts something else (an address line)
-    if clinical_head(first) and not _LABEL_AFTER.match(text, m.end(1)):
+    if clinical_head(first, plain) and not _LABEL_AFTER.match(text, m.end(1)):
         return True  # "cell#", "home:" label a number, no eponym
     if first.islower() and first not in _FUNCTION and second is not None and second.lower() in _HEADS:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
@@ -150,10 +190,15 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         first.lower() in ("and", "or")
         and second is not None
         and second[:1].isupper()
-        and (third is not None and clinical_head(third))
+        and (third is not None and clinical_head(third, plain))
     )
 
 
+_HEAD_OF_BEFORE = re.compile(r"(\p{L}+)[ \t\n]+of[ \t\n]+$")
+_HYPHENATED = re.compile(r"-\p{Lu}\p{Ll}+(?:['’]s)?(?![\p{L}-])")
+# The capitalised words that continue a span on its line (a title of several words: "Minnesota Multiphasic
+# Personality Inventory"), up to five.
+_CAPITALISED_RUN = re.compile(r"(?:[ \t]+(?:of|for|the|and|&)?[ \t]*\p{Lu}[\p{L}'’-]*,?){1,5}")
 # After a head noun, what makes it a label (a head noun followed by "#" or ":" then a value), not a thing named
 # after someone.
 _LABEL_AFTER = re.compile(r"[ \t]*[#:]")
@@ -190,8 +235,14 @@ def _common_name(low: str) -> bool:
 
 
 def product_after_size(text: str, start: int) -> bool:
-    """A size, gauge or count right before it: a suture, an implant, a catheter ("4-0 Vicryl")."""
-    return _SIZE_BEFORE.search(text, max(0, start - 30), start) is not None
+    """A size, gauge or count right before it: a suture, an implant, a catheter ("4-0 Vicryl"), or the
+    span opens with the size's unit after its number ("an 18-French <Name>")."""
+    if _SIZE_BEFORE.search(text, max(0, start - 30), start) is not None:
+        return True
+    return _UNIT_OPENS.match(text, start) is not None and re.search(r"\d[ \t-]*$", text[max(0, start - 4) : start])
+
+
+_UNIT_OPENS = re.compile(r"(?i:french|fr|gauge)\b")
 
 
 def section_header(text: str, start: int, end: int) -> bool:
@@ -257,8 +308,164 @@ _TERM_ENDINGS = (*_HEAD_ENDINGS, "coccus", "cocci", "bacter", "ology", "ologist"
 # Unit", "Operating Room", "Postanesthesia Care Unit") name a kind of place in every hospital.
 _DEPARTMENT_AFTER = re.compile(
     r"(?:[ \t]*\n?[ \t]*\p{Lu}\p{Ll}+){0,2}[ \t]*\n?[ \t]*"
-    r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward)\b"
+    r"(?:Unit|Units|Room|Rooms|Department|Floor|Ward|Suite|Suites|Nursery)\b"
 )
+_DEPARTMENT_ENDS = re.compile(
+    r"(?:\A|[ \t\n])(?:Unit|Units|Room|Rooms|Department|Floor|Ward|Suite|Suites|Nursery)\Z"
+)
+
+# Redaction placeholders: a text de-identified before us writes a removed name or place as a run of X's
+# ("X", "XXX", "Xxxxx") or of the alphabet's first or last letters in order ("ABC", "ABCD", "XYZ").
+_PLACEHOLDER = re.compile(r"(?i:x+|abcd?e?f?|xyz)")
+
+
+def placeholder(text: str, start: int, end: int) -> bool:
+    """The span's proper part is a redaction placeholder: each word is one ("Dr. X", "Mr. XYZ") or a generic
+    word of a facility's name around one ("ABCD General Hospital", "XYZ Medical Center"); nothing is left
+    to hide. A lone letter other than X ("Dr. B") may be a real initial and stands."""
+    from deid.text.patterns import FACILITY_WORDS
+
+    words = [w.removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text, start, end)]
+    held = [w for w in words if _PLACEHOLDER.fullmatch(w) and (w.isupper() or w[1:].islower())]
+    return bool(held) and all(w in held or w.lower() in FACILITY_WORDS for w in words)
+
+
+# A brand's shape: a capital inside a word after a lower-case letter, joining two parts of at least two
+# letters ("DuraSeal", "NexGen", "InterStim"); names written so start with a particle ("McDonald",
+# "DeShawn", "LaToya", "MacArthur", "VanBuren", "O'Neil" has no lower-case letter before its capital).
+_INNER_CAPITAL = re.compile(r"\p{Lu}\p{Ll}+\p{Lu}\p{Ll}+")
+_NAME_PARTICLE = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Vander|Ver|St|Fitz|Ben|Al|El)\p{Lu}")
+
+
+def brand_shape(text: str, start: int, end: int) -> bool:
+    """One word of two capitalised parts joined without a space, the first no name particle: a product."""
+    from deid.text.lexicon import FIRST_NAMES
+    from deid.text.vocabulary import name_lexicon
+
+    words = _WORDS.findall(text, start, end)
+    if len(words) != 1 or _INNER_CAPITAL.fullmatch(words[0].removesuffix("'s")) is None:
+        return False
+    word = words[0].removesuffix("'s")
+    parts = re.findall(r"\p{Lu}\p{Ll}+", word)
+    return (
+        _NAME_PARTICLE.match(word) is None
+        and not name_lexicon(word.lower())
+        and not any(part.lower() in FIRST_NAMES for part in parts)  # "JoAnn", "MaryBeth"
+    )
+
+
+# A list item: a comma, "and" or "or" (or the clause's edge) on both sides of the span.
+_ITEM_BEFORE = re.compile(r"(?:,|\band|\bor|^|\n|:)[ \t\n]*(?:and[ \t\n]+|or[ \t\n]+)?$")
+_LIST_CLAUSE = re.compile(r"[^.;:\n]*(?:\n(?!\s*\n)[^.;:\n]*)*")
+_ITEM_SPLIT = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*")
+
+
+def listed_with_supplies(text: str, start: int, end: int) -> bool:
+    """The span is an item of a list in its clause (or opens one), and two other items at least are clinical
+    by their words alone: a drug of the dictionary, vocabulary no English dictionary or name lexicon has,
+    shorthand with a digit, a test's title ("4x4s, <Word>, Kerlix and Coban", "<Name> Naming Test, <Name>
+    Judgment of ..."): a supply or a test among others, not a person."""
+    if _ITEM_BEFORE.search(text, max(0, start - 8), start) is None:
+        return False
+    lo = max(text.rfind(ch, 0, start) for ch in ".;:")
+    lo = max(lo, text.rfind("\n\n", 0, start)) + 1
+    clause = _LIST_CLAUSE.match(text, lo)
+    hi = max(clause.end() if clause is not None else end, end)
+    items = [i.strip() for i in _ITEM_SPLIT.split(text[lo:hi]) if i.strip()]
+    from deid.text.vocabulary import name_evidence
+
+    span = text[start:end]
+    if not span[:1].isupper():
+        return False  # supplies and tests are written with capitals; a note in lower case lists anything
+    others = [i for i in items if i != span and not re.match(rf"{re.escape(span)} (?:\p{{Lu}}|of\b)", i)]
+    if span in items and len(_WORDS.findall(span)) > 1 and name_evidence(span):
+        return False  # "<Given> <Surname>" in apposition between commas is a person
+    return len(others) < len(items) and sum(_supply(i) for i in others) >= 2
+
+
+def _supply(item: str) -> bool:
+    words = _WORDS.findall(item)
+    if not words:
+        return False
+    drugs = drug_names()
+    ends = {words[0]} if len(words) > 3 else set(words)  # a long item: the supply it opens with
+    if len(words) > 1 and any(w.lower() in _INSTRUMENT_HEADS for w in words[1:]):
+        return True  # "<Name> Naming Test": a test in a list of tests
+    return any(w.lower() in drugs or _jargon_word(w) for w in ends) or (
+        re.fullmatch(r"\d+[ \t]*x[ \t]*\d+s?", item) is not None
+    )
+
+
+# A lab value with its reference range ("210 (87-280"), or a row of a score table's ranges ("25-75 90-110
+# 8-12"): the phone rule's digit groups, that no phone has (an ascending pair of short groups, twice).
+_REFERENCE_RANGE = re.compile(r"\d+(?:\.\d+)?[ \t]*\([ \t]*\d+(?:\.\d+)?[ \t]*-[ \t]*\d+(?:\.\d+)?\)?")
+_RANGE = re.compile(r"(\d{1,3})-(\d{1,3})")
+
+
+def measure_range(text: str, start: int, end: int) -> bool:
+    """Digit groups read as a phone number that are a value and its reference range, or two ascending
+    ranges at least with nothing but numbers beside them."""
+    span = text[start:end].strip()
+    if _REFERENCE_RANGE.fullmatch(span):
+        return True
+    tokens = span.split()
+    if not all(re.fullmatch(r"\d+(?:-\d+)?", t) for t in tokens):
+        return False
+    ranges = [m for t in tokens if (m := _RANGE.fullmatch(t)) is not None]
+    return len(ranges) >= 2 and all(int(m.group(1)) < int(m.group(2)) for m in ranges)
+
+
+# Words that make a number after them a product's, not a person's or a device's own: "model #4470".
+_PRODUCT_NUMBER_BEFORE = re.compile(r"(?i:\b(?:model|catalog|catalogue|cat|product|style|part|ref|reference)\.?)"
+                                    r"[ \t]*(?:(?i:no|number)\.?)?[ \t]*[#:]?[ \t]*$")  # fmt: skip
+# A room of the hospital by the procedure done there ("operating suite #2", "endoscopy suite #4").
+_ROOM_BEFORE = re.compile(
+    r"(?i:\b(?:operating|operative|procedure|procedural|surgical|surgery|treatment|recovery|exam|examination|"
+    r"delivery|labor|\p{L}+scopy|\p{L}+ation)[ \t]+)$"
+)
+
+
+def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | None:
+    """Why a number read as an address, a phone or an ID is none: a lab value's reference range, a product's
+    model number, a hospital room after the procedure done in it, a clock time read as a house number
+    ("10:40 PM Dr. X"). Placeholder digits ("MRN 12345678", "123-456-7890") stay: the gold standards mark
+    them."""
+    span = text[start:end]
+    if label in ("PHONE", "ID") and measure_range(text, start, end):
+        return "range"
+    if label == "ID" and _PRODUCT_NUMBER_BEFORE.search(text, max(0, start - 25), start) is not None:
+        return "model number"
+    if label == "ADDRESS" and span[:1].isdigit() and re.search(r"\d:$", text[max(0, start - 2) : start]):
+        return "time"
+    if label == "ADDRESS" and _ROOM_BEFORE.search(text, max(0, start - 30), start) is not None:
+        return "room"
+    return None
+
+
+# An article before a capitalised word makes it a thing of its kind ("grasped with a <Name>", "another <Name>
+# was placed": an instrument named after its maker); a person or a place takes none.
+# A capital "A" may be an initial ("A Smith"): only the lower-case article counts.
+_ARTICLE_BEFORE = re.compile(r"(?:\ba|\b(?i:an|another))[ \t\n]+$")
+
+
+def thing_after_article(text: str, start: int, end: int) -> bool:
+    """One capitalised word right after "a", "an" or "another", that no gazetteer knows as a place."""
+    words = _WORDS.findall(text, start, end)
+    return (
+        len(words) == 1
+        and words[0][:1].isupper()
+        and _ARTICLE_BEFORE.search(text, max(0, start - 10), start) is not None
+        and not _place(words[0].removesuffix("'s").removesuffix("’s"))
+    )
+
+
+def lower_case_in_cased_prose(text: str, start: int, end: int) -> bool:
+    """No capital in the span, where the sentences around start with capitals: a name or a place would
+    have one ("to the colon", "the suture marks")."""
+    from deid.text.context_rules import cased_prose
+
+    return not any(ch.isupper() for ch in text[start:end]) and cased_prose(text, start)
+
 
 # Readers that judge a span by its look and neighbours, without a cue of their own.
 _STATISTICAL = frozenset({"tagger", "spacy", "shape", "repeated"})
@@ -280,6 +487,34 @@ def clinical_jargon(text: str, start: int, end: int) -> bool:
         and not name_evidence(span)
         and not _place(span)
     )
+
+
+# A place preposition before a span of several words makes it a named place whatever its words ("moved to
+# <Adjective> <Noun>", "at the <Word> <Word>").
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:at|to|from|in|into|near|toward|towards)(?:[ \t]+the)?)[ \t]+$")
+
+
+def clinical_vocabulary_span(text: str, start: int, end: int) -> bool:
+    """Every word is in the clinical vocabulary as it is written (Philter's non-names and our clinical
+    lists: "Demerol", "Fahrenheit", "Thoracic"), none reads as a name of the name lexicons or a place, and
+    neither a facility's word nor a place preposition stands in it or beside it (where English words name
+    a facility: "at the general hospital")."""
+    from deid.text.patterns import FACILITY_WORDS
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+
+    found = _WORDS.findall(text, start, end)
+    words = [w.lower().strip("'’-").removesuffix("'s").removesuffix("’s") for w in found]
+    vocab = clinical_vocabulary()
+    if not words or not all(w in vocab and not name_lexicon(w) for w in words if len(w) >= 4 or len(words) == 1):
+        return False
+    if all(len(w) < 4 for w in words):
+        return False
+    if _place(text[start:end]) or any(w in FACILITY_WORDS for w in words):
+        return False
+    after = _WORDS.search(text, end, min(len(text), end + 20))
+    if after is not None and after.group().lower() in FACILITY_WORDS:
+        return False  # "<Word> Hospital", "<Word> Medical Center": the start of a facility's name
+    return _PLACE_BEFORE.search(text, max(0, start - 15), start) is None
 
 
 def _jargon_word(word: str) -> bool:
@@ -323,9 +558,11 @@ def generic_department(text: str, start: int, end: int) -> bool:
     from deid.text.words import known_word
 
     m = _DEPARTMENT_AFTER.match(text, end)
-    if m is None:
-        return False
-    words = _WORDS.findall(text, start, m.end())
+    if m is not None:
+        end = m.end()
+    elif _DEPARTMENT_ENDS.search(text[start:end]) is None or start == end:
+        return False  # neither ends in a department noun nor runs on to one ("Endoscopy Suite")
+    words = _WORDS.findall(text, start, end)
     return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
 
 
@@ -346,6 +583,10 @@ def clinical_text(text: str) -> bool:
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
+        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()):
+            return "number"  # a list of small numbers ("teeth 11, 12, 13") read as a place
+        if placeholder(text, start, end):
+            return "placeholder"
         if eponym_before_head(text, start, end):
             return "eponym"
         if not _cued(text, start):
@@ -356,14 +597,26 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             if section_header(text, start, end):
                 return "header"
             if source in _STATISTICAL and clinical_text(text):
+                if lower_case_in_cased_prose(text, start, end):
+                    return "lower case"
+                if thing_after_article(text, start, end):
+                    return "article"
+                if brand_shape(text, start, end):
+                    return "brand"
                 if clinical_jargon(text, start, end):
                     return "jargon"
+                if clinical_vocabulary_span(text, start, end):
+                    return "vocabulary"
+                if listed_with_supplies(text, start, end):
+                    return "supply list"
                 if medical_term(text, start, end):
                     return "medical term"
                 if generic_department(text, start, end):
                     return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
+    elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
+        return why
     elif label == "ZIP" and code_not_zip(text, start, end):
         return "code"
     return None

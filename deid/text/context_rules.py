@@ -241,12 +241,24 @@ def _lexicon_given_name(word: str) -> bool:
 _NEXT_WORD = re.compile(r"[ \t]*(\p{L}[\p{L}'’-]*)")
 
 
+_SENTENCE_START = re.compile(r"[.!?][ \t]+(\p{L})")
+
+
+def cased_prose(text: str, at: int) -> bool:
+    """The text around `at` is written with capitals: three sentences at least start there, every one with a
+    capital letter (a note written in lower case starts them in lower case: ". pt stable. wife in")."""
+    starts = [m.group(1) for m in _SENTENCE_START.finditer(text, max(0, at - 400), min(len(text), at + 400))]
+    return len(starts) >= 3 and all(ch.isupper() for ch in starts)
+
+
 def _lower_case_name(m: re.Match[str]) -> bool:
     """A lexicon given name that no eponym is, before a function word, a name or nothing: before a clinical
     or content word it names a device, a sign or a drug more often (an eponymous device or sign in lower case)."""
     low = m.group().lower()
     if not _lexicon_given_name(low) or low in EPONYMS:
         return False
+    if cased_prose(m.string, m.start()):
+        return False  # where sentences start with capitals, a name has one too ("fascia lata", "linea alba")
     nxt = _NEXT_WORD.match(m.string, m.end())
     if nxt is None:
         return True

@@ -8,8 +8,9 @@ from deid import find_phi
 from deid.text.clinical_guard import clinical_reason, drug_names
 from tests.deid.conftest import SHARED
 
-# A lone product, term or department is judged in a clinical text (clinical_guard.clinical_text): a sentence
-# of one is prefixed with one of a note's.
+# A lone product, term or department, and a head noun that is an ordinary English word too ("holder",
+# "Inventory"), are judged in a clinical text (clinical_guard.clinical_text): a sentence of one is prefixed
+# with one of a note's.
 _NOTE = "After the arthroscopy, vancomycin and ceftriaxone were continued; the cholecystectomy is planned. "
 # Written for this test (none is taken from a corpus): each kind of clinical fact a de-identifier must leave
 # as it is, in the shapes notes write them.
@@ -22,6 +23,8 @@ CLINICAL_SENTENCES = {
         "TSH 2.35 mIU/L with a free T4 of 1.1 ng/dL.",
         "ABG 7.38/42/88 on 2 L nasal cannula.",
         "Urinalysis showed 2+ protein and trace ketones.",
+        "Vitamin B12 905 (211-911), CPK 226 (0-200) and ferritin 40 (15-150).",
+        _NOTE + "Norms by band: Normal 20-80 85-115 7-13 40-60; Low 10-19 70-84 4-6 30-39.",
     ],
     "doses": [
         "Started metoprolol 25 mg p.o. b.i.d. and lisinopril 10 mg daily.",
@@ -87,6 +90,36 @@ CLINICAL_SENTENCES = {
         "Procedure codes: 63075, 63076 and 22554.",
         "Anterior interbody fusion at C5-C6 (22554, 22585).",
     ],
+    "instruments and devices": [
+        "A Deaver retractor and a Frazier suction tip were used.",
+        _NOTE + "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
+        "The white line of the colon was incised and a Gelpi retractor placed.",
+        "A fresh Malecot catheter and a Foley T-tube were placed.",
+        _NOTE + "The appendix was held up with a Babcock while another Kitner swept the fat away.",
+        _NOTE + "The wound was closed with 3-0 Vicryl, then a running 4-0\nMonocryl.",
+        _NOTE + "Hemostasis was completed with FloSeal and the dura closed with DuraGen.",
+        _NOTE + "The tube was tunnelled with a NeoTract device and secured with StatLock.",
+    ],
+    "assessments": [
+        "The Kaufman Brief Intelligence Test and the Halstead Category Test were given.",
+        "Hamilton Anxiety Rating Scale 12; Geriatric Depression Scale 3.",
+        _NOTE + "Tests given: Boston Naming Test, Trail Making Test, Benton Judgment of Line Orientation.",
+        _NOTE + "Her scores on the Millon Clinical Multiaxial Inventory were valid.",
+    ],
+    "placeholders of an already de-identified note": [
+        "She was seen by Dr. X, who referred her to ABC Regional Hospital.",
+        "Mr. XYZ was discharged to the care of XYZ Medical Center.",
+        "Dictated by Dr. Xxxxx for Ms. Abc.",
+    ],
+    "device numbers, rooms and times": [
+        "A dual-chamber pacemaker, model #5076, was placed through the left subclavian vein.",
+        "She was taken to operating suite #3 and placed supine.",
+        "At 11:20 PM Dr. X was called to the bedside.",
+    ],
+    "ages, durations": [
+        "A 67-year-old man with a 3-year history of angina for 10 days.",
+        "Aged 45, she has had diabetes for 12 years and smoked for 20 years.",
+    ],
 }
 
 
@@ -111,6 +144,26 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         ("The patient lives in Boston, MA 02115.", "02115"),
         ("Her husband Tomas Okafor visited today.", "Okafor"),
         ("Surgery was performed on March 3, 2021.", "March 3, 2021"),
+        # HIPAA Safe Harbor: ages over 89 and years are PHI (both gold standards mark years), ages under 90 not
+        ("A 93-year-old woman with a stroke in 2008.", "93"),
+        ("A 93-year-old woman with a stroke in 2008.", "2008"),
+        # a lone initial may be a real one; a placeholder beside a real name does not hide it
+        ("Seen by Dr. B in clinic today.", "B"),
+        ("Seen by A Okafor, then by an intern.", "Okafor"),
+        ("Furosemide 40 mg\nTomas Okafor, RN", "Okafor"),
+        # a name in apposition between commas, beside drugs; a company named with a head noun, in plain text
+        ("Atrial fibrillation on apixaban and metoprolol, Maryann Okafor, who takes warfarin too.", "Okafor"),
+        ("Arpin Van Lines moved her furniture in 2019.", "Arpin Van Lines"),
+        ("Call 410-555-0199 for the results.", "410-555-0199"),
+        ("The pump, serial number 84721936, was replaced.", "84721936"),
+        ("She lives at 41 Birch Road, Apt 12, in Salem.", "Apt 12"),
+        # digits that look like a placeholder are marked: the gold standards mark them
+        ("Seen on 4/2/2022, MRN 12345678.", "12345678"),
+        ("A biopsy on 02/14/2024 in Boston General Hospital.", "Boston General Hospital"),
+        ("Dr. X asked Dr. Okafor to see her.", "Okafor"),
+        # English words after a place preposition name a facility; a test's name does not hide a person's
+        ("She was transferred to Holy Family Hospital.", "Holy Family"),
+        ("Her sister Maryann Okafor gave the Boston Naming Test.", "Maryann Okafor"),
     ],
 )
 def test_phi_next_to_clinical_words_stays_marked(text, phi):
@@ -130,6 +183,20 @@ def test_the_reasons_the_guard_gives():
     at = text.index("63075")
     assert clinical_reason(text, at, at + 5, "ZIP") == "code"
     # cued by a title, a name before a head noun is a person; a date after "on" stays a date
+    # the NER's and the shape pass's readings of lone words are judged in a clinical text
+    text = _NOTE + "Dr. XYZ used two NexGen knees and Demerol; the Beery Developmental Test of Motor Coordination."
+    at = text.index("XYZ")
+    assert clinical_reason(text, at, at + 3, "NAME") == "placeholder"
+    at = text.index("NexGen")
+    assert clinical_reason(text, at, at + 6, "ORGANIZATION", "spacy") == "brand"
+    at = text.index("Demerol")
+    assert clinical_reason(text, at, at + 7, "ORGANIZATION", "spacy") == "vocabulary"
+    assert clinical_reason(text, at, at + 7, "ORGANIZATION", "ward_number") is None  # a rule's hit: no
+    at = text.index("Beery")
+    assert clinical_reason(text, at, at + 5, "NAME") == "eponym"
+    # a name shaped like a brand is no brand: particles and given names
+    for name in ("McDonald", "DeShawn", "MaryAnn"):
+        assert clinical_reason(name + " was seen. " + _NOTE, 0, len(name), "NAME", "spacy") is None
     cued = "Dr. Austin procedure was on 2/6 grade review."
     assert clinical_reason(cued, 4, 10, "NAME") is None
     assert clinical_reason(cued, cued.index("2/6"), cued.index("2/6") + 3, "DATE") is None
