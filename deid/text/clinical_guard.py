@@ -183,7 +183,7 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return False  # a capitalised word on the next line starts something else (an address line)
     if clinical_head(first, plain) and not _LABEL_AFTER.match(text, m.end(1)):
         return True  # "cell#", "home:" label a number, no eponym
-    if first.islower() and first not in _FUNCTION and second is not None and second.lower() in _HEADS:
+    if first.islower() and first not in _FUNCTION and second is not None and clinical_head(second, plain):
         return True  # "Prolene soft mesh", "Bovie cautery tip"
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (

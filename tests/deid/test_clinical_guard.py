@@ -91,7 +91,7 @@ CLINICAL_SENTENCES = {
         "Anterior interbody fusion at C5-C6 (22554, 22585).",
     ],
     "instruments and devices": [
-        "A Deaver retractor and a Frazier suction tip were used.",
+        _NOTE + "A Deaver retractor and a Frazier suction tip were used.",  # "tip" heads an eponym in a note
         _NOTE + "The head was fixed in a Mayfield holder and the Kocher clamps were removed.",
         "The white line of the colon was incised and a Gelpi retractor placed.",
         "A fresh Malecot catheter and a Foley T-tube were placed.",
