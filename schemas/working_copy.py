@@ -27,6 +27,7 @@ from schemas.publish_store import (
     write_index,
 )
 from schemas.store import ObjectStore
+from schemas.store_lease import Lease
 
 MARKER = ".longitude-store.json"  # in the working copy: which URL it mirrors (read by Layout.store_url)
 LANDING = "landing"
@@ -51,6 +52,7 @@ class WorkingCopy:
     dir: Path
     _pointers: dict[str, Pointer] = field(default_factory=dict)  # the store's, as of the last pull or push
     _files: dict[str, tuple[int, int]] = field(default_factory=dict)  # single files in sync: (size, mtime)
+    lease: Lease | None = None  # the run's lease on the root (schemas.store_lease): checked before each push
 
     @property
     def empty(self) -> bool:
@@ -104,6 +106,8 @@ class WorkingCopy:
     def push(self) -> int:
         """Publish to the store what changed locally since the last pull or push; returns datasets and files
         written. Order: each dataset's version objects then its pointer, then single files, then the index."""
+        if self.lease is not None:
+            self.lease.check()  # a run that lost the root to another never publishes over it
         datasets, files = self._scan()
         changed = 0
         for dataset, vid in sorted(datasets.items()):
