@@ -58,6 +58,7 @@ def _assert_serves_the_tables(reader: OnlineReader, root) -> None:
     assert reader.feature_names == memory.feature_names
 
 
+@pytest.mark.slow  # Dagster runs: ~2-3 CPU s each
 def test_the_asset_publishes_the_online_tables_to_the_local_store_and_a_rerun_changes_nothing(tiny_root):
     resource = LongitudeResource(root=str(tiny_root.root), n_shards=2)
     run = _materialize(resource)
@@ -81,6 +82,7 @@ def test_the_asset_publishes_the_online_tables_to_the_local_store_and_a_rerun_ch
     backend.close()
 
 
+@pytest.mark.slow  # Dagster runs: ~2-3 CPU s each
 def test_the_asset_publishes_to_redis_when_the_settings_name_it(tiny_root, redis_url):  # noqa: F811
     resource = LongitudeResource(root=str(tiny_root.root), n_shards=2, online_store="redis", redis_url=redis_url)
     run = _materialize(resource)
@@ -107,6 +109,7 @@ def test_new_tables_flip_to_a_new_version_and_the_previous_one_is_kept_until_the
     backend.close()
 
 
+@pytest.mark.slow  # Dagster runs: ~2-3 CPU s each
 def test_the_check_fails_when_the_store_serves_other_rows(tiny_root):
     resource = LongitudeResource(root=str(tiny_root.root), n_shards=2)
     assert _materialize(resource).success
