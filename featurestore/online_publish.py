@@ -112,13 +112,14 @@ def store_matches_tables(
     current = backend.published(name)
     if current is None:
         return RuleResult(False, "nothing is published in the online store for this spec")
-    version, stored = current
+    stored = current[1]
     sids = np.concatenate([pl.read_parquet(p, columns=["subject_id"])["subject_id"].to_numpy() for p in files]
                           or [np.empty(0, np.int64)])  # fmt: skip
     subjects = np.unique(sids)
     picked = np.unique(subjects[np.linspace(0, len(subjects) - 1, min(sample, len(subjects))).astype(int)])
     want = _by_subject(*_sampled_rows(files, picked))
-    got = _by_subject(*from_values(backend.get_many(name, picked.tolist()).values))
+    snap = backend.get_many(name, picked.tolist())
+    got = _by_subject(*from_values(snap.values))
     mismatched = sum(got.get(s) != want.get(s) for s in picked.tolist())  # a missing subject is a mismatch
     counts = {
         "subjects": len(subjects),
@@ -126,7 +127,7 @@ def store_matches_tables(
         "sampled_subjects": len(picked),
         "sampled_rows": sum(len(v) for v in want.values()) // ONLINE_RECORD.itemsize,
         "mismatches": mismatched,
-        "stale_version": int(version_tag(version) != content_tag(layout, spec)),
+        "stale_version": int(version_tag(snap.version) != content_tag(layout, spec)),
     }
     if stored != len(subjects):
         return RuleResult(False, "the store holds a different number of subjects than the online table", counts)

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import replace
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from featurestore.online import OnlineStore, materialize_online
@@ -20,6 +21,7 @@ from pipelines.defs.features.assets import online_feature_store, online_features
 from pipelines.defs.features.checks import store_matches_online_features
 from pipelines.defs.resources import LongitudeResource
 from schemas.online_store import local_store_path
+from tests.features.conftest import read_tiny_meds, write_root
 from tests.features.helpers import at
 from tests.features.test_online_store import redis_url  # noqa: F401 - the fixture: a Redis server per test
 
@@ -137,3 +139,26 @@ def test_an_unknown_store_setting_stops_the_asset_in_one_line(tiny_root):
     resource = LongitudeResource(root=str(tiny_root.root), n_shards=2, online_store="memcache")
     with pytest.raises(Exception, match="LONGITUDE_ONLINE_STORE='memcache' names no online store"):
         resource.online_backend()
+
+
+def test_a_publish_that_fails_midway_leaves_the_previous_version_serving(tiny_root, tmp_path):
+    from featurestore.online_sqlite import SqliteBackend
+
+    class FailingAfterOnePut(SqliteBackend):
+        def put_many(self, spec, version, values):
+            super().put_many(spec, version, values)
+            raise OSError("disk full")  # after some values of the new version were stored
+
+    materialize_online(tiny_root, "default")
+    path = tmp_path / "store.sqlite"
+    first = publish_online_tables(tiny_root, SqliteBackend(path))
+    materialize_online(
+        write_root(tmp_path / "other", read_tiny_meds().filter(pl.col("subject_id") != 3), n_shards=2), "default"
+    )
+    failing = FailingAfterOnePut(path)
+    with pytest.raises(OSError, match="disk full"):
+        publish_online_tables(tmp_path / "other", failing)
+    assert failing.published("default") == (first.version, len(SUBJECTS))
+    with sqlite3.connect(path) as conn:  # the half-written version was discarded
+        assert conn.execute("SELECT count(*) FROM versions").fetchone() == (1,)
+    assert store_matches_tables(tiny_root, failing).passed
