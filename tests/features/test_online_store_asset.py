@@ -162,3 +162,13 @@ def test_a_publish_that_fails_midway_leaves_the_previous_version_serving(tiny_ro
     with sqlite3.connect(path) as conn:  # the half-written version was discarded
         assert conn.execute("SELECT count(*) FROM versions").fetchone() == (1,)
     assert store_matches_tables(tiny_root, failing).passed
+
+
+def test_the_code_location_publishes_the_store_after_every_shard_of_online_features():
+    from pipelines.definitions import defs
+
+    node = defs.resolve_asset_graph().get(dg.AssetKey("online_feature_store"))
+    assert node.partitions_def is None and dg.AssetKey("online_features") in node.parent_keys
+    specs = {spec.key: spec for c in defs.asset_checks for spec in c.check_specs}
+    check = specs[dg.AssetCheckKey(dg.AssetKey("online_feature_store"), "store_matches_online_features")]
+    assert check.blocking
