@@ -66,6 +66,9 @@ def local_root(root: str | None, *, new_root_ok: bool) -> str | None:
     except (StoreError, PointerError, RootError) as err:
         _release(lease, url)
         raise click.ClickException(str(err)) from None
+    except BaseException:  # interrupted while pulling: the lease goes now, not a ttl later
+        _release(lease, url)
+        raise
     if copy.empty and not new_root_ok:
         copy.close()
         _release(lease, url)
@@ -88,7 +91,7 @@ def _take_lease(url: str):
     store = ObjectStore(url)
     if not store.conditional:
         click.echo(f"Note: {url}: {store.scheme}:// roots take no run lease yet; run one command at a time on it "
-                   "(docs/scale-out.md, one run per root).", err=True)  # fmt: skip
+                   "(docs/scale-out.md, one run per prefix).", err=True)  # fmt: skip
         return None
     ctx = click.get_current_context(silent=True)
 
