@@ -28,8 +28,9 @@ class Snapshot:
 class OnlineBackend(Protocol):
     """Versioned per-subject values of one or more feature sets (by spec name)."""
 
-    def begin(self, spec: str, compiled: str) -> str:
-        """Start a new, unpublished version of `spec` holding its compiled spec (JSON); returns its id."""
+    def begin(self, spec: str, compiled: str, tag: str | None = None) -> str:
+        """Start a new, unpublished version of `spec` holding its compiled spec (JSON); returns its id, which
+        ends in `tag` when given (a content digest: see `version_tag`)."""
         ...
 
     def put_many(self, spec: str, version: str, values: Mapping[int, bytes]) -> None:
@@ -44,6 +45,10 @@ class OnlineBackend(Protocol):
         """Drop an unpublished version (a failed materialization)."""
         ...
 
+    def published(self, spec: str) -> tuple[str, int] | None:
+        """The published version of `spec` and how many subjects it holds; None when nothing is published."""
+        ...
+
     def get_many(self, spec: str, subject_ids: Sequence[int]) -> Snapshot:
         """The published version's values of these subjects (absent ones left out); StoreError if none."""
         ...
@@ -55,9 +60,18 @@ class OnlineBackend(Protocol):
     def close(self) -> None: ...
 
 
-def new_version() -> str:
-    """A unique, time-ordered version id: UTC time to the microsecond and 4 random bytes."""
+def new_version(tag: str | None = None) -> str:
+    """A unique, time-ordered version id: UTC time to the microsecond, then `tag` or 4 random bytes."""
     import secrets
     from datetime import UTC, datetime
 
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{tag or secrets.token_hex(4)}"
+
+
+def version_tag(version: str) -> str:
+    """What follows the time in a version id: its content tag, or the random part of an untagged one.
+
+    >>> version_tag("20261207T074500123456-0123456789abcdef")
+    '0123456789abcdef'
+    """
+    return version.split("-", 1)[1] if "-" in version else ""

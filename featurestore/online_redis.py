@@ -41,8 +41,8 @@ class RedisBackend:
     def _keys(self, spec: str, version: str | None = None) -> dict[str, str]:
         return redis_keys(self.prefix, spec, version)
 
-    def begin(self, spec: str, compiled: str) -> str:
-        version = new_version()
+    def begin(self, spec: str, compiled: str, tag: str | None = None) -> str:
+        version = new_version(tag)
         k = self._keys(spec, version)
         pipe = self.client.pipeline(transaction=True)
         pipe.set(k["spec"], compiled).set(k["count"], 0).sadd(k["versions"], version)
@@ -94,6 +94,17 @@ class RedisBackend:
         current = self._call(self.client.get, self._keys(spec)["current"])
         if current is None or current.decode() != version:
             self._drop(spec, version)
+
+    def published(self, spec: str) -> tuple[str, int] | None:
+        for _ in range(_RETRIES):
+            current = self._call(self.client.get, self._keys(spec)["current"])
+            if current is None:
+                return None
+            k = self._keys(spec, current.decode())
+            live, count = self._call(self.client.mget, [k["live"], k["count"]])  # one atomic read, as get_many
+            if live is not None and count is not None:
+                return current.decode(), int(count)
+        raise StoreError(f"Redis at {self.where}: the pointer of {spec!r} kept moving; read not completed")
 
     def get_many(self, spec: str, subject_ids: Sequence[int]) -> Snapshot:
         ids = list(dict.fromkeys(int(s) for s in subject_ids))

@@ -62,8 +62,8 @@ class SqliteBackend:
                 raise
             conn.execute("COMMIT")
 
-    def begin(self, spec: str, compiled: str) -> str:
-        version = new_version()
+    def begin(self, spec: str, compiled: str, tag: str | None = None) -> str:
+        version = new_version(tag)
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO versions (spec, version, compiled) VALUES (?, ?, ?)", (spec, version, compiled)
@@ -117,6 +117,17 @@ class SqliteBackend:
             ).fetchone()
         if row and row[1] is None:  # never drop the published version
             self._drop(row[0])
+
+    def published(self, spec: str) -> tuple[str, int] | None:
+        with self._transaction("DEFERRED") as conn:  # the pointer and its count from one snapshot
+            row = conn.execute(
+                "SELECT v.id, v.version FROM current c JOIN versions v ON v.id = c.version_id WHERE c.spec = ?",
+                (spec,),
+            ).fetchone()
+            if row is None:
+                return None
+            (subjects,) = conn.execute("SELECT count(*) FROM subjects WHERE version_id = ?", (row[0],)).fetchone()
+        return row[1], subjects
 
     def get_many(self, spec: str, subject_ids: Sequence[int]) -> Snapshot:
         ids = list(dict.fromkeys(int(s) for s in subject_ids))

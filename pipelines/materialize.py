@@ -83,13 +83,21 @@ def plan(
         _check_partitions(graph, wanted, partitions)
     steps: list[Step] = []
     for level in graph.toposorted_asset_keys_by_level:
-        for key in sorted(k for k in level if k in wanted):
+        by_key = {}
+        for key in (k for k in level if k in wanted):
             pdef = graph.get(key).partitions_def
             pkeys = tuple(pdef.get_partition_keys()) if pdef else (None,)
             if pdef and partitions:
                 pkeys = tuple(k for k in pkeys if k in partitions)
                 if not pkeys:
                     continue
+            by_key[key] = pkeys
+        # Assets of one level never depend on each other: first those that can join the previous step, then
+        # each partitioning together, so an unpartitioned asset between shard-partitioned ones (by name) does
+        # not split them into two rounds of per-shard steps.
+        last = steps[-1].partition_keys if steps else None
+        for key in sorted(by_key, key=lambda k: (by_key[k] != last, repr(by_key[k]), k.to_user_string())):
+            pkeys = by_key[key]
             if steps and steps[-1].partition_keys == pkeys and not _depends_on(graph, key, steps[-1].keys):
                 steps[-1] = Step((*steps[-1].keys, key), pkeys)
             else:

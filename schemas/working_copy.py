@@ -33,6 +33,7 @@ from schemas.publish_store import (
     write_index,
 )
 from schemas.store import ObjectStore
+from schemas.store_lease import Lease
 
 MARKER = ".longitude-store.json"  # in the working copy: which URL it mirrors (read by Layout.store_url)
 LANDING = "landing"
@@ -73,6 +74,7 @@ class WorkingCopy:
     _files: _State = field(default_factory=dict)  # single files in sync
     _open: dict[str, _State] = field(default_factory=dict)  # open partition sets in sync, by area
     _landing: bool = False  # the store has delivered files (a light copy lists them, downloads none)
+    lease: Lease | None = None  # the run's lease on the root (schemas.store_lease): checked before each push
 
     @property
     def empty(self) -> bool:
@@ -195,6 +197,8 @@ class WorkingCopy:
         """Publish to the store what changed locally since the last pull or push; returns datasets and files
         written. Order: each dataset's version objects then its pointer, then single files, then open
         partition sets (a set a step published is removed only after its pointer moved), then the index."""
+        if self.lease is not None:
+            self.lease.check()  # a run that lost the root to another never publishes over it
         datasets, files, opened = self._scan()
         published, removed = set(), set()
         for dataset, vid in sorted(datasets.items()) if not self.light else ():

@@ -55,7 +55,9 @@ def local_root(root: str | None, *, new_root_ok: bool, light: bool = False, driv
     (pulled by pointers into the system temp dir), which `push` publishes back and the process end removes.
     `light`: the steps run in Celery workers, each in a working copy of its own; this process (the run's
     driver, or a worker between steps) holds the single files only. The `driver` sweeps the open partition
-    sets a crashed run left, as a local run sweeps its root at its start."""
+    sets a crashed run left, as a local run sweeps its root at its start. The run (a local one, or the driver
+    of a distributed one; not a worker, which serves the driver's run) holds the root's lease
+    (schemas.store_lease) from before the pull until the process ends."""
     from schemas.object_cache import CACHE_ENV, CacheError
     from schemas.publish_store import PointerError
     from schemas.store import RootError, StoreError
@@ -64,23 +66,65 @@ def local_root(root: str | None, *, new_root_ok: bool, light: bool = False, driv
     url = _parsed(root)
     if not isinstance(url, str):
         return root
+    lease = _take_lease(url) if driver or not light else None  # a worker serves the driver's run
     try:
         copy = open_working_copy(url, light=light)
     except (StoreError, PointerError, RootError, CacheError) as err:
+        _release(lease, url)
         raise click.ClickException(str(err)) from None
+    except BaseException:  # interrupted while pulling: the lease goes now, not a ttl later
+        _release(lease, url)
+        raise
     where = f"the cache at {copy.cache.dir}" if copy.cache else f"no cache ({CACHE_ENV} off or not writable)"
     click.echo(f"Pulled {url} through {where}: {copy.stats.describe()}.", err=True)
     if copy.empty and not new_root_ok:
         copy.close()
+        _release(lease, url)
         raise click.ClickException(
             f"{url} holds no Longitude root (no landing/, longitude.json or published data). Upload source "
             f"files under {url}/landing/ first, or run `longitude demo --root {url}`."
         )
+    copy.lease = lease
     _copies[copy.dir] = copy
+    atexit.register(_release, lease, url)  # registered before the copy's removal and push: runs after both
     atexit.register(copy.close)
     if driver and (swept := copy.sweep_open()):
         click.echo(f"Swept {swept} objects of partition sets a crashed run left open in {url}.", err=True)
     return str(copy.dir)
+
+
+def _take_lease(url: str):
+    """This run's lease on the root at `url`, or a one-line refusal when another run holds it."""
+    from schemas.store import ObjectStore, RootError, StoreError
+    from schemas.store_lease import RootLeasedError, take_lease
+
+    store = ObjectStore(url)
+    if not store.conditional:
+        click.echo(f"Note: {url}: {store.scheme}:// roots take no run lease yet; run one command at a time on it "
+                   "(docs/scale-out.md, one run per prefix).", err=True)  # fmt: skip
+        return None
+    ctx = click.get_current_context(silent=True)
+
+    def took_over(holder, age_s: float) -> None:
+        who = holder.describe() if holder else "a run"
+        click.echo(f"Note: took over the lease of {url} from {who}, which stopped renewing it {age_s:.0f} s ago "
+                   "(it ended without releasing it).", err=True)  # fmt: skip
+
+    try:
+        return take_lease(store, command=ctx.command_path if ctx else None, on_takeover=took_over)
+    except (RootLeasedError, StoreError, RootError) as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _release(lease, url: str) -> None:
+    from schemas.store import StoreError
+
+    if lease is None:
+        return
+    try:
+        lease.release()
+    except StoreError as err:  # the lease then expires on its own, a ttl after its last heartbeat
+        click.echo(f"Error: the lease of {url} was not released: {err}", err=True)
 
 
 def command_root(root: str | None, command_path: str) -> Path | None:

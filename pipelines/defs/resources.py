@@ -15,6 +15,9 @@ from pipelines.settings import (
     resolve_root_values,
 )
 
+# The environment variables of `longitude features online --online-store/--redis-url`: one setting, both doors.
+ONLINE_STORE_ENV, REDIS_URL_ENV = "LONGITUDE_ONLINE_STORE", "LONGITUDE_REDIS_URL"
+
 
 class LongitudeResource(dg.ConfigurableResource):
     """Root, sharding, splits and the secret (only ever through dg.EnvVar, or a demo root's own secret)."""
@@ -25,6 +28,11 @@ class LongitudeResource(dg.ConfigurableResource):
     strict: bool = False
     secret: str | None = None
     workers: int = 0  # processes for parsing; 0 = one per core
+    # The key-value store online_feature_store publishes to: `local` (SQLite under the root) or `redis` (the
+    # server at redis_url, which may carry a password: only ever through dg.EnvVar). `memory` serves the
+    # Parquet tables themselves; the asset then keeps the local store current.
+    online_store: str = "local"
+    redis_url: str | None = None
 
     def settings(self) -> Settings:
         from pathlib import Path
@@ -50,6 +58,19 @@ class LongitudeResource(dg.ConfigurableResource):
 
         return self.workers or available_cpus()
 
+    def online_backend(self):
+        """The configured online store, opened (featurestore.online_open); the caller closes it."""
+        from featurestore.online_open import BACKENDS, open_backend
+
+        kind = "local" if self.online_store == "memory" else self.online_store
+        if kind not in BACKENDS:
+            raise SettingsError(
+                f"{ONLINE_STORE_ENV}={self.online_store!r} names no online store; use memory, local or redis"
+            )
+        from pathlib import Path
+
+        return kind, open_backend(kind, Path(self.root).resolve(), self.redis_url)
+
 
 @functools.cache
 def code_location_values() -> RootValues:
@@ -66,6 +87,7 @@ def longitude_resources() -> dict:
     """Local resources from the resolved root values; the secret from LONGITUDE_SECRET via dg.EnvVar."""
     values = code_location_values()
     secret = dg.EnvVar(SECRET_ENV) if os.environ.get(SECRET_ENV) else None
+    redis_url = dg.EnvVar(REDIS_URL_ENV) if os.environ.get(REDIS_URL_ENV) else None
     return {
         "longitude": LongitudeResource(
             root=str(values.root),
@@ -74,5 +96,7 @@ def longitude_resources() -> dict:
             strict=values.strict,
             secret=secret,
             workers=values.workers,
+            online_store=os.environ.get(ONLINE_STORE_ENV) or "local",
+            redis_url=redis_url,
         )
     }

@@ -15,6 +15,7 @@ import pytest
 from schemas import publish_store as ps
 from schemas.publish import files_under
 from schemas.store import ObjectStore
+from schemas.store_lease import LEASE_KEY
 from tests.conftest import TEST_SECRET
 from tests.s3_server import TEST_AWS_ENV, list_keys, s3_server
 
@@ -128,6 +129,7 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
 
         keys = list_keys(aws, BUCKET)
         assert all(k.startswith("longitude/root/") for k in keys)
+        assert f"longitude/root/{LEASE_KEY}" not in keys  # every run released its lease (schemas.store_lease)
         assert "longitude/root/dagster" not in {
             k.rsplit("/", 1)[0] for k in keys
         }  # the run's instance stays local
@@ -160,6 +162,8 @@ def test_a_mistyped_or_unsupported_root_url_is_one_line_and_creates_nothing(tmp_
 def test_an_empty_bucket_prefix_is_not_a_root(tmp_path: Path):
     with s3_server(BUCKET) as aws:
         run = _longitude("materialize", "--root", f"s3://{BUCKET}/nothing-here", cwd=tmp_path, env_extra=aws)
+        left = list_keys(aws, BUCKET)
+    assert left == []  # its lease released after the refusal: nothing left at the prefix
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert f"s3://{BUCKET}/nothing-here holds no Longitude root" in run.stderr.replace("\n", " ")
     assert list(tmp_path.iterdir()) == []

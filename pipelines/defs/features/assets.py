@@ -1,7 +1,8 @@
 """Task labels, point-in-time feature tables and the online feature state, each partitioned by shard.
 
 One `labels_<task>` and one `features_<task>` asset per shipped task (featurestore/tasks/*.yaml), and
-`online_features`. Feature specs are compiled against the train split of every shard, so they depend on all
+`online_features`, then `online_feature_store` (the online tables published to the configured key-value
+store). Feature specs are compiled against the train split of every shard, so they depend on all
 meds_data partitions; labels of shard k need only meds_data shard k.
 """
 
@@ -93,3 +94,30 @@ def online_features(context: dg.AssetExecutionContext, longitude: LongitudeResou
 
     counts = materialize_online(_layout(longitude), "default", shard=int(context.partition_key))
     return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values())})
+
+
+@dg.asset(
+    deps=[dg.AssetDep(online_features, partition_mapping=ALL_SHARDS)],
+    group_name="features",
+    kinds={"sqlite", "redis"},
+)
+def online_feature_store(longitude: LongitudeResource) -> dg.MaterializeResult:
+    """The default spec's online tables, published to the configured online store (local SQLite or Redis) as
+    one version whose pointer flips atomically; unchanged tables leave the store as it is."""
+    from featurestore.online_publish import publish_online_tables
+
+    kind, backend = longitude.online_backend()
+    try:
+        done = publish_online_tables(_layout(longitude), backend, "default")
+    finally:
+        backend.close()
+    return dg.MaterializeResult(
+        metadata={  # counts, the store's kind and the version id (time and content digest): no value, no id
+            "dagster/row_count": done.subjects,
+            "state_rows": done.rows,
+            "shards": done.shards,
+            "store": kind,
+            "version": done.version,
+            "written": done.written,
+        }
+    )

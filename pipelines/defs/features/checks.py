@@ -1,9 +1,10 @@
-"""Blocking checks: label tables are well-formed; feature tables agree with the slow reference on a sample."""
+"""Blocking checks: label tables are well-formed; feature tables agree with the slow reference on a sample; the
+online store serves the online tables."""
 
 import dagster as dg
 
 from pipelines.defs.checks_util import store_rule
-from pipelines.defs.features.assets import _TASKS, _layout
+from pipelines.defs.features.assets import _TASKS, _layout, online_feature_store
 from pipelines.defs.partitions import shard_partitions
 from pipelines.defs.resources import LongitudeResource
 
@@ -39,3 +40,19 @@ def _features_check(task: str) -> dg.AssetChecksDefinition:
 
 label_checks = [_labels_check(t) for t in _TASKS]
 feature_checks = [_features_check(t) for t in _TASKS]
+
+
+@dg.asset_check(asset=online_feature_store, name="store_matches_online_features", blocking=True)
+def store_matches_online_features(
+    context: dg.AssetCheckExecutionContext, longitude: LongitudeResource
+) -> dg.AssetCheckResult:
+    """The store's published version holds every subject of the online tables, and 20 sampled subjects' rows
+    read back through the store equal the tables' rows."""
+    from featurestore.online_publish import store_matches_tables
+
+    _, backend = longitude.online_backend()
+    try:
+        result = store_matches_tables(_layout(longitude), backend, "default")
+    finally:
+        backend.close()
+    return store_rule(context, longitude.root, result, failed_key="mismatches", checked_key="sampled_subjects")
