@@ -6,23 +6,19 @@ from collections.abc import Callable
 
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir.ingest import (
+    BEGUN,
     IngestSummary,
     ParseJob,
     _run_unit,
     begin_parse,
     discard_parse,
+    parse_key,
     parser_pool,
     publish_parse,
     record_parse,
+    take_begun,
 )
 from schemas.layout import Layout
-
-# At most one parse begun per process; `ingest_fhir` takes it when its arguments match, else it is cancelled.
-_begun: "HeadStart | None" = None
-
-
-def _key(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> tuple:
-    return str(layout.root.resolve()), keyring.secret, n_shards, strict, workers
 
 
 class HeadStart:
@@ -75,10 +71,9 @@ class HeadStart:
 
 def begin(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> bool:
     """Start the parse `ingest_fhir(layout, keyring, n_shards, strict=strict, workers=workers)` would run, in
-    parser processes, now; the caller holds the root's run lock and has swept the root (schemas.publish.sweep
-    removes staging areas). Only a parse with a pool is begun (one process, or one unit, parses in the step).
-    True when begun."""
-    global _begun
+    parser processes, now; `ingest_fhir` with exactly these arguments takes it over (any other cancels it). The
+    caller holds the root's run lock and has swept the root (schemas.publish.sweep removes staging areas).
+    Only a parse with a pool is begun (one process, or one unit, parses in the step). True when begun."""
     cancel()
     if workers <= 1:
         return False
@@ -86,25 +81,10 @@ def begin(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers
     if len(job.units) <= 1:
         discard_parse(job)
         return False
-    _begun = HeadStart(job, _key(layout, keyring, n_shards, strict, workers), workers)
+    BEGUN["parse"] = HeadStart(job, parse_key(layout, keyring, n_shards, strict, workers), workers)
     return True
-
-
-def claim(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> HeadStart | None:
-    """The parse begun for exactly these arguments, now the caller's to finish; any other begun parse is
-    cancelled (a step never publishes a parse of other settings)."""
-    global _begun
-    begun, _begun = _begun, None
-    if begun is not None and begun.key == _key(layout, keyring, n_shards, strict, workers):
-        return begun
-    if begun is not None:
-        begun.cancel()
-    return None
 
 
 def cancel() -> None:
     """Cancel a parse begun and not taken (the run stopped before its step, or the step is not in the run)."""
-    global _begun
-    begun, _begun = _begun, None
-    if begun is not None:
-        begun.cancel()
+    take_begun(None)

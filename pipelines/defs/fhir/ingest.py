@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -440,9 +441,7 @@ def ingest_fhir(
     on_unit_done: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
     """Parse every file under landing/fhir/ into raw/fhir/ and quarantine/fhir_raw/, replacing both whole."""
-    from pipelines.defs.fhir.head_start import claim
-
-    started = claim(layout, keyring, n_shards, strict, workers)
+    started = take_begun(parse_key(layout, keyring, n_shards, strict, workers))
     if started is not None:  # the CLI began this very parse before Dagster loaded (pipelines.defs.fhir.head_start)
         return started.finish(on_unit_done)
     job = begin_parse(layout, keyring, n_shards, strict)
@@ -465,6 +464,27 @@ def ingest_fhir(
     finally:
         discard_parse(job)
     return record_parse(job, ledger, bytes_read)
+
+
+# The parse begun ahead of its step in this process, if any (pipelines.defs.fhir.head_start puts it here): an
+# object with `key`, `finish(on_unit_done)` and `cancel()`. Held here so this module never imports that one.
+BEGUN: dict[str, Any] = {}
+
+
+def parse_key(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> tuple:
+    """What makes two parses the same parse."""
+    return str(layout.root.resolve()), keyring.secret, n_shards, strict, workers
+
+
+def take_begun(key: tuple | None) -> Any:
+    """The parse begun for exactly `key`, now the caller's to finish; any other begun parse is cancelled (a step
+    never publishes a parse of other settings)."""
+    begun = BEGUN.pop("parse", None)
+    if begun is not None and begun.key == key:
+        return begun
+    if begun is not None:
+        begun.cancel()
+    return None
 
 
 @dataclass(frozen=True, slots=True)
