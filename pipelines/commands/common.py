@@ -81,8 +81,11 @@ def materialize_with_progress(
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
     from rich.markup import escape
 
+    from schemas.pandas_probe import settle_without_pandas
     from schemas.publish import sweep
     from schemas.run_lock import RootBusyError, run_lock
+
+    settle_without_pandas()  # the steps' first `pa.array` would import pandas for nothing (schemas.pandas_probe)
 
     def took_over(dead) -> None:
         console.print(f"[yellow]Note:[/] took over the run lock of {escape(dead.describe())}, which ended without "
