@@ -132,18 +132,21 @@ def run(
     verbose: bool = False,
     executor: str | None = None,
     executor_config: dict | None = None,
+    swept: bool = False,
 ) -> Outcome:
     """Run every step; stop with BlockingCheckError when a blocking check fails.
 
     Holds the root's run lock throughout (schemas.run_lock; RootBusyError at once when another run holds it),
     and first removes what a crashed run left under the root (staging areas; schemas.publish.sweep), so a rerun
-    starts from the last published versions.
+    starts from the last published versions. `swept`: the caller holds the lock and swept already (the CLI,
+    whose FHIR parse may be staging by now).
     """
     root = getattr(dict(defs.resources or {}).get("longitude"), "root", None)
     if not root or not Path(root).is_dir():
         return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
     with run_lock(Path(root).resolve(), wait=False, command="longitude materialize"):
-        sweep(Path(root).resolve())
+        if not swept:
+            sweep(Path(root).resolve())
         return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
 
 

@@ -86,14 +86,11 @@ def materialize_with_progress(
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
     from rich.markup import escape
 
-    from pipelines import materialize
-    from pipelines.definitions import defs
+    from schemas.pandas_probe import settle_without_pandas
+    from schemas.publish import sweep
     from schemas.run_lock import RootBusyError, run_lock
 
-    try:
-        steps = materialize.plan(defs, select, partitions or None)
-    except materialize.SelectionError as err:
-        raise click.ClickException(str(err)) from None
+    settle_without_pandas()  # the steps' first `pa.array` would import pandas for nothing (schemas.pandas_probe)
 
     def took_over(dead) -> None:
         console.print(f"[yellow]Note:[/] took over the run lock of {escape(dead.describe())}, which ended without "
@@ -103,9 +100,48 @@ def materialize_with_progress(
         ctx = click.get_current_context(silent=True)
         command = f"longitude {ctx.info_name if ctx else 'materialize'}"  # materialize, demo
         with run_lock(settings.root, wait=False, command=command, on_takeover=took_over):
-            return _materialize_steps(settings, steps, verbose=verbose, engine=engine)
+            sweep(settings.root)  # what a crashed run left, before anything of this run is staged
+            head_start = _begin_fhir_parse(settings, select, engine)
+            try:
+                from pipelines import materialize
+                from pipelines.definitions import defs
+
+                try:
+                    steps = materialize.plan(defs, select, partitions or None)
+                except materialize.SelectionError as err:
+                    raise click.ClickException(str(err)) from None
+                if head_start and not any(k.to_user_string() == "fhir_raw" for s in steps for k in s.keys):
+                    _cancel_fhir_parse()
+                return _materialize_steps(settings, steps, verbose=verbose, engine=engine)
+            finally:
+                if head_start:
+                    _cancel_fhir_parse()  # begun and never taken: the run stopped before its step
     except RootBusyError as err:
         raise click.ClickException(str(err)) from None
+
+
+def _begin_fhir_parse(settings: "Settings", select: list[str] | None, engine: tuple[str, dict] | None) -> bool:
+    """Start the FHIR parse before Dagster and the code location load (2-3 s of CPU before the first step), so
+    its parser processes work meanwhile; the `fhir_raw` step takes it over (pipelines.defs.fhir.head_start).
+    Only where that step likely runs here: an in-process run whose selection is everything, names fhir_raw, or
+    asks for what is upstream of an asset (`*catalog`); a plan without the step cancels it. True when begun."""
+    if engine is not None and engine[0] != "in_process":
+        return False
+    if select and not any("fhir_raw" in s or s.strip().startswith("*") for s in select):
+        return False
+    if not settings.layout.landing_fhir.is_dir():
+        return False
+    from pipelines.defs.fhir.head_start import begin
+    from schemas.cpus import available_cpus  # as LongitudeResource.worker_count
+
+    workers = int(os.environ.get("LONGITUDE_WORKERS") or 0) or available_cpus()
+    return begin(settings.layout, settings.keyring, settings.n_shards, settings.strict, workers)
+
+
+def _cancel_fhir_parse() -> None:
+    from pipelines.defs.fhir.head_start import cancel
+
+    cancel()
 
 
 def _materialize_steps(
@@ -137,6 +173,7 @@ def _materialize_steps(
                 outcome = materialize.run(
                     defs,
                     steps,
+                    swept=True,  # above, before the FHIR parse began staging
                     instance=instance,
                     on_progress=on_progress,
                     verbose=verbose,

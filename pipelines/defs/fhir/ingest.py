@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -22,6 +23,7 @@ from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
+from pipelines.landing import LandingScan
 from pipelines.ledger import write_ledger
 from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
@@ -439,47 +441,109 @@ def ingest_fhir(
     on_unit_done: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
     """Parse every file under landing/fhir/ into raw/fhir/ and quarantine/fhir_raw/, replacing both whole."""
-    scan = reader.scan_files(layout.landing_fhir, layout.root)
-    files = scan.files
-    units = plan_units(layout.root, files)
-    final_out, final_q = layout.raw / SOURCE, layout.quarantine(ASSET)
-    out, qdir = staging_dir(final_out), staging_dir(final_q)
-    args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(files))
+    started = take_begun(parse_key(layout, keyring, n_shards, strict, workers))
+    if started is not None:  # the CLI began this very parse before Dagster loaded (pipelines.defs.fhir.head_start)
+        return started.finish(on_unit_done)
+    job = begin_parse(layout, keyring, n_shards, strict)
+    units = job.units
     results: list[UnitResult | None] = [None] * len(units)
     try:
         if workers <= 1 or len(units) <= 1:
-            _init_worker(*args)
+            _init_worker(*job.args)
             for i, unit in enumerate(units):
                 results[i] = _run_unit(unit)
                 if on_unit_done:
                     on_unit_done(i + 1, len(units))
         else:
-            # spawn, not fork: the caller (Dagster, polars) may hold threads that fork would copy mid-lock.
-            ctx = get_context("spawn")
-            with ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_init_pool_worker, initargs=args
-            ) as pool:
+            with parser_pool(job, workers) as pool:
                 for i, res in enumerate(pool.map(_run_unit, units)):
                     results[i] = res
                     if on_unit_done:
                         on_unit_done(i + 1, len(units))
-        ledger, descriptions, bytes_read = Counter(), Counter(), 0
-        for res in results:
-            assert res is not None
-            ledger.update(res.ledger)
-            descriptions.update(res.descriptions)
-            bytes_read += res.bytes_read
-        _report_skipped(scan.skipped, ledger, qdir)
-        _write_codes(out, descriptions)
-        swap_dir(out, final_out)
-        qdir.mkdir(parents=True, exist_ok=True)
-        swap_dir(qdir, final_q)
+        ledger, bytes_read = publish_parse(job, results)
     finally:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(qdir, ignore_errors=True)
+        discard_parse(job)
+    return record_parse(job, ledger, bytes_read)
+
+
+# The parse begun ahead of its step in this process, if any (pipelines.defs.fhir.head_start puts it here): an
+# object with `key`, `finish(on_unit_done)` and `cancel()`. Held here so this module never imports that one.
+BEGUN: dict[str, Any] = {}
+
+
+def parse_key(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> tuple:
+    """What makes two parses the same parse."""
+    return str(layout.root.resolve()), keyring.secret, n_shards, strict, workers
+
+
+def take_begun(key: tuple | None) -> Any:
+    """The parse begun for exactly `key`, now the caller's to finish; any other begun parse is cancelled (a step
+    never publishes a parse of other settings)."""
+    begun = BEGUN.pop("parse", None)
+    if begun is not None and begun.key == key:
+        return begun
+    if begun is not None:
+        begun.cancel()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """One parse: what the landing scan found, its work units, the staging areas the parsers write into, and the
+    arguments each parser process starts with."""
+
+    layout: Layout
+    keyring: Keyring
+    scan: LandingScan
+    units: list[Unit]
+    out: Path
+    qdir: Path
+    args: tuple
+
+
+def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool) -> ParseJob:
+    """Scan landing/fhir/, plan the work units and open fresh staging areas for raw/fhir/ and the quarantine."""
+    scan = reader.scan_files(layout.landing_fhir, layout.root)
+    units = plan_units(layout.root, scan.files)
+    out, qdir = staging_dir(layout.raw / SOURCE), staging_dir(layout.quarantine(ASSET))
+    args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(scan.files))
+    return ParseJob(layout, keyring, scan, units, out, qdir, args)
+
+
+def parser_pool(job: ParseJob, workers: int) -> ProcessPoolExecutor:
+    """The parser processes of a job."""
+    # spawn, not fork: the caller (Dagster, polars) may hold threads that fork would copy mid-lock.
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_pool_worker,
+                               initargs=job.args)  # fmt: skip
+
+
+def publish_parse(job: ParseJob, results: list) -> tuple[Counter, int]:
+    """Merge the units' counts, write the code texts, publish both staging areas; (ledger counts, bytes read)."""
+    ledger, descriptions, bytes_read = Counter(), Counter(), 0
+    for res in results:
+        assert res is not None
+        ledger.update(res.ledger)
+        descriptions.update(res.descriptions)
+        bytes_read += res.bytes_read
+    _report_skipped(job.scan.skipped, ledger, job.qdir)
+    _write_codes(job.out, descriptions)
+    swap_dir(job.out, job.layout.raw / SOURCE)
+    job.qdir.mkdir(parents=True, exist_ok=True)
+    swap_dir(job.qdir, job.layout.quarantine(ASSET))
+    return ledger, bytes_read
+
+
+def discard_parse(job: ParseJob) -> None:
+    """Remove what is left of the staging areas (all of them, unless the parse was not published)."""
+    shutil.rmtree(job.out, ignore_errors=True)
+    shutil.rmtree(job.qdir, ignore_errors=True)
+
+
+def record_parse(job: ParseJob, ledger: Counter, bytes_read: int) -> IngestSummary:
+    """Write the ledger of a published parse and summarize it."""
     ledger_table = _ledger_table(ledger)
-    write_ledger(ledger_table, layout.ledger(ASSET), layout, keyring)
-    return _summary(len(files), ledger_table, bytes_read)
+    write_ledger(ledger_table, job.layout.ledger(ASSET), job.layout, job.keyring)
+    return _summary(len(job.scan.files), ledger_table, bytes_read)
 
 
 def _report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:
