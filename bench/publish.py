@@ -101,6 +101,7 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"shared data not found: {DATA}")
+    commit = _short(args.commit)  # now: the worktrees are made of it, and HEAD may move during a long run
     base = Path(tempfile.mkdtemp(prefix="longitude-publish-bench-"))
     codes = {}
     try:
@@ -131,7 +132,7 @@ def main() -> None:
     med = {v: statistics.median(r["seconds"] for r in rs) for v, rs in results.items()}
     cpu = {v: statistics.median(r["cpu_seconds"] for r in rs) for v, rs in results.items()}
     report = {
-        "commit": _short(args.commit),
+        "commit": commit,
         "runs": results,
         "median_seconds": med,
         "overhead": round(med["after"] / med["before"] - 1, 4),
