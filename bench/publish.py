@@ -38,25 +38,28 @@ def _worktree(base: Path, name: str, commit: str, legacy: bool) -> Path:
     return path
 
 
-def _materialize(code: Path, root: Path, workers: int) -> tuple[float, dict[str, float], str]:
+def _materialize(code: Path, root: Path, workers: int) -> tuple[float, float, dict[str, float], str]:
     if root.exists():
         shutil.rmtree(root)
     (root / "landing").mkdir(parents=True)
     (root / "landing" / "fhir").symlink_to(DATA)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
     env.update(LONGITUDE_SECRET=SECRET, PYTHONPATH=str(code))
-    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root),
+    cpu_file = root.parent / f"{root.name}.cpu"  # GNU time: this run's user and system CPU, children included
+    cmd = ["/usr/bin/time", "-f", "%U %S", "-o", str(cpu_file),
+           sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root),
            "--workers", str(workers)]  # fmt: skip
     started = time.perf_counter()
     run = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - started
     if run.returncode != 0:
         raise SystemExit(f"materialize failed in {code}:\n{run.stderr[-4000:]}")
+    user, system = (float(x) for x in cpu_file.read_text().split()[-2:])
     steps: dict[str, float] = {}
     for line in (run.stdout + run.stderr).splitlines():
         if m := STEP.match(line):  # a wrapped label keeps its first line: enough to name the step
             steps[m.group(2).strip()] = steps.get(m.group(2).strip(), 0.0) + float(m.group(1))
-    return seconds, steps, run.stderr[-400:]
+    return seconds, user + system, steps, run.stderr[-400:]
 
 
 def _protocol_ops(root: Path) -> dict:
@@ -98,6 +101,7 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"shared data not found: {DATA}")
+    commit = _short(args.commit)  # now: the worktrees are made of it, and HEAD may move during a long run
     base = Path(tempfile.mkdtemp(prefix="longitude-publish-bench-"))
     codes = {}
     try:
@@ -114,9 +118,11 @@ def main() -> None:
                     done = {v: f.result() for v, f in futures.items()}
             else:
                 done = {v: _materialize(codes[v], base / f"root-{v}", args.workers) for v in ("before", "after")}
-            for variant, (seconds, steps, _) in done.items():
-                results[variant].append({"seconds": round(seconds, 1), "steps": steps})
-                print(f"run {i + 1} {variant}: {seconds:.1f} s", flush=True)
+            for variant, (seconds, cpu, steps, _) in done.items():
+                results[variant].append(
+                    {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "steps": steps}
+                )
+                print(f"run {i + 1} {variant}: {seconds:.1f} s wall, {cpu:.1f} CPU-s", flush=True)
         ops = _protocol_ops(base / "root-after")
     finally:
         for name in ("before", "after"):
@@ -124,17 +130,28 @@ def main() -> None:
                 subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base / name)])
         shutil.rmtree(base, ignore_errors=True)
     med = {v: statistics.median(r["seconds"] for r in rs) for v, rs in results.items()}
+    cpu = {v: statistics.median(r["cpu_seconds"] for r in rs) for v, rs in results.items()}
     report = {
-        "commit": _short(args.commit),
+        "commit": commit,
         "runs": results,
         "median_seconds": med,
         "overhead": round(med["after"] / med["before"] - 1, 4),
+        "median_cpu_seconds": cpu,
+        "cpu_overhead": round(cpu["after"] / cpu["before"] - 1, 4),
         "protocol_ops": ops,
         "load_average": os.getloadavg(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({k: report[k] for k in ("median_seconds", "overhead", "protocol_ops")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: report[k]
+                for k in ("median_seconds", "overhead", "median_cpu_seconds", "cpu_overhead", "protocol_ops")
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

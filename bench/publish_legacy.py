@@ -17,6 +17,7 @@ from pathlib import Path
 
 MANIFEST = "_manifest.json"
 CRASH_ENV = "LONGITUDE_CRASH_AT"
+BUILD_ENV = "LONGITUDE_BUILD"  # today's names, so today's importers load (pipelines.run_start); unused here
 
 
 class PublishError(RuntimeError):
@@ -25,6 +26,12 @@ class PublishError(RuntimeError):
 
 def crash_point(name: str) -> None:
     return None
+
+
+def read_manifest(version: Path) -> dict[str, int]:
+    # Imported by schemas.publish_store (the object-store backend, not on a local root's path); there were no
+    # manifests before the protocol, so a call is an error, never a silent empty listing.
+    raise PublishError(f"{version}: no manifests before the publishing protocol")
 
 
 def versions_dir(final: Path) -> Path:
@@ -149,5 +156,5 @@ def partition_stage(final, group, key, keys, owns, drop) -> PartitionStage:
     return PartitionStage(final, final)
 
 
-def sweep(root: Path, skip: Sequence[str] = ()) -> list[Path]:
-    return []
+def sweep(root: Path, skip: Sequence[str] = (), *, keep_build: str = "") -> list[Path]:
+    return []  # before the protocol a run started without removing anything (keep_build: today's signature)
