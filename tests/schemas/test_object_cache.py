@@ -13,23 +13,9 @@ from schemas import publish_store as ps
 from schemas.object_cache import CacheError, ObjectCache, cache_from_env
 from schemas.store import ObjectStore, StoreError
 from schemas.working_copy import open_working_copy
-from tests.s3_server import s3_server
 
 BUCKET = "longitude-cache-test"
 SHARDS = {f"data/train/{i}.parquet": f"shard {i} " * 200 for i in range(4)}
-
-
-@pytest.fixture(scope="module")
-def s3_env():
-    with s3_server(BUCKET) as env:
-        yield env
-
-
-@pytest.fixture
-def store(s3_env, monkeypatch: pytest.MonkeyPatch, request) -> ObjectStore:
-    for key, value in s3_env.items():
-        monkeypatch.setenv(key, value)
-    return ObjectStore(f"s3://{BUCKET}/{request.node.name}")
 
 
 @pytest.fixture

@@ -13,22 +13,9 @@ import pytest
 from schemas.store import ObjectStore
 from schemas.store_lease import LEASE_KEY, LeaseLostError, RootLeasedError, hold_lease, take_lease
 from tests.conftest import TEST_SECRET
-from tests.s3_server import list_keys, s3_server
+from tests.s3_server import list_keys
 
 BUCKET = "longitude-lease"
-
-
-@pytest.fixture(scope="module")
-def s3_env():
-    with s3_server(BUCKET) as env:
-        yield env
-
-
-@pytest.fixture
-def store(s3_env, monkeypatch: pytest.MonkeyPatch, request) -> ObjectStore:
-    for key, value in s3_env.items():
-        monkeypatch.setenv(key, value)
-    return ObjectStore(f"s3://{BUCKET}/{request.node.name}")
 
 
 def _lease_key(store: ObjectStore) -> str:

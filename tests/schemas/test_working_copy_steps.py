@@ -7,25 +7,11 @@ import pytest
 from schemas import publish as pub
 from schemas import publish_store as ps
 from schemas.object_cache import ObjectCache
-from schemas.store import ObjectStore
 from schemas.working_copy import open_working_copy
-from tests.s3_server import list_keys, s3_server
+from tests.s3_server import list_keys
 
 BUCKET = "longitude-steps-test"
 KEYS = ("0", "1")
-
-
-@pytest.fixture(scope="module")
-def s3_env():
-    with s3_server(BUCKET) as env:
-        yield env
-
-
-@pytest.fixture
-def store(s3_env, monkeypatch: pytest.MonkeyPatch, request) -> ObjectStore:
-    for key, value in s3_env.items():
-        monkeypatch.setenv(key, value)
-    return ObjectStore(f"s3://{BUCKET}/{request.node.name}")
 
 
 def _stage_shard(copy, key: str) -> None:
