@@ -16,7 +16,8 @@ import polars as pl
 
 from featurestore.offline import as_layout
 from featurestore.online_backend import OnlineBackend, version_tag
-from featurestore.online_records import from_values, subject_values, to_records
+from featurestore.online_push import put_subjects
+from featurestore.online_records import from_values, to_records
 from featurestore.spec import CompiledSpec
 from quality.integrity import RuleResult
 from schemas.features import ONLINE_SPEC_FILE, online_dir
@@ -24,7 +25,6 @@ from schemas.layout import Layout
 from schemas.online_store import ONLINE_RECORD
 from schemas.publish import dataset_files
 
-_PUT_BATCH = 5000  # subjects per put_many call, as push_online
 _TAG_HEX = 16  # 64 bits of sha256: a digest of the content, never a value of it
 
 
@@ -85,15 +85,7 @@ def publish_online_tables(root: str | Path | Layout, backend: OnlineBackend, spe
         for path in files:
             sids, records = _records(path)
             rows += len(sids)
-            batch: dict[int, bytes] = {}
-            for sid, value in subject_values(sids, records):
-                batch[sid] = value
-                if len(batch) >= _PUT_BATCH:
-                    backend.put_many(name, version, batch)
-                    subjects, batch = subjects + len(batch), {}
-            if batch:
-                backend.put_many(name, version, batch)
-                subjects += len(batch)
+            subjects += put_subjects(backend, name, version, sids, records)
         backend.publish(name, version, expected=subjects)
     except BaseException:
         backend.discard(name, version)

@@ -34,19 +34,24 @@ def push_online(
             events = pl.concat([pl.read_parquet(f, columns=EVENT_COLUMNS) for f in shard_files(layout, shard)])
             sids, records = to_records(state_table(events, cs))
             del events
-            batch: dict[int, bytes] = {}
-            n = 0
-            for sid, value in subject_values(sids, records):
-                batch[sid] = value
-                if len(batch) >= _PUT_BATCH:
-                    backend.put_many(name, version, batch)
-                    n, batch = n + len(batch), {}
-            if batch:
-                backend.put_many(name, version, batch)
-                n += len(batch)
-            counts[str(shard)] = n
+            counts[str(shard)] = put_subjects(backend, name, version, sids, records)
         backend.publish(name, version, expected=sum(counts.values()))
     except BaseException:
         backend.discard(name, version)
         raise
     return counts
+
+
+def put_subjects(backend: OnlineBackend, name: str, version: str, sids, records) -> int:
+    """Put each subject's encoded state into the unpublished `version`, _PUT_BATCH subjects a call; returns
+    the subjects put."""
+    n, batch = 0, {}
+    for sid, value in subject_values(sids, records):
+        batch[sid] = value
+        if len(batch) >= _PUT_BATCH:
+            backend.put_many(name, version, batch)
+            n, batch = n + len(batch), {}
+    if batch:
+        backend.put_many(name, version, batch)
+        n += len(batch)
+    return n

@@ -498,7 +498,7 @@ def clinical_vocabulary_span(text: str, start: int, end: int) -> bool:
     """Every word is in the clinical vocabulary as it is written (Philter's non-names and our clinical
     lists: "Demerol", "Fahrenheit", "Thoracic"), none reads as a name of the name lexicons or a place, and
     neither a facility's word nor a place preposition stands in it or beside it (where English words name
-    a facility: "at the general hospital")."""
+    a facility: "at the city infirmary")."""
     from deid.text.patterns import FACILITY_WORDS
     from deid.text.vocabulary import clinical_vocabulary, name_lexicon
 
