@@ -6,15 +6,10 @@ object cache), runs the step there, and pushes what the step published before th
 fails fails the task, so the driver never counts a step whose output did not reach the store.
 """
 
-import os
-from pathlib import Path
-
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_execute_job_task, create_resume_job_task, create_task
 
-from schemas.object_cache import cache_from_env
-from schemas.store import ObjectStore
-from schemas.working_copy import WorkingCopy, store_url_of
+from pipelines.step_copy import step_working_copy
 
 app = make_app()
 execute_plan = create_task(app)
@@ -22,25 +17,10 @@ execute_job = create_execute_job_task(app)
 resume_job = create_resume_job_task(app)
 
 _run_step = execute_plan.run  # dagster-celery's own task body
-_copy: WorkingCopy | None = None
-
-
-def _working_copy() -> WorkingCopy:
-    """The worker's root directory (`longitude worker` made it, LONGITUDE_ROOT names it) as a working copy."""
-    global _copy
-    if _copy is None:
-        root = Path(os.environ["LONGITUDE_ROOT"])
-        url = store_url_of(root)
-        if url is None:
-            raise RuntimeError(f"{root}: not a working copy of an object-store root (no store marker)")
-        cache = cache_from_env()
-        usable = cache if cache is not None and cache.usable() else None
-        _copy = WorkingCopy(ObjectStore(url), root, usable, share_open=True)  # shards of a set in other workers
-    return _copy
 
 
 def _step_in_its_working_copy(*args, **kwargs):
-    copy = _working_copy()
+    copy = step_working_copy()
     copy.reset()
     events = _run_step(*args, **kwargs)
     copy.push()

@@ -1,5 +1,6 @@
 """`--executor` engines: Dagster's in-process, multiprocess, Celery and Kubernetes executors, from YAML."""
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,39 @@ def reconstructable_job(engine: str, container_image: str | None = None):
         __name__, f"{engine}_defs", working_directory=str(Path.cwd()), container_image=container_image
     )
     return repository.get_reconstructable_job("__ASSET_JOB")
+
+
+def k8s_step_config(config: Mapping[str, Any], url: str, pinned: Mapping[str, str]) -> dict[str, Any]:
+    """The k8s executor's settings for a run on the object-store root at `url`: every step pod's command is
+    the step wrapper (pipelines.k8s_steps: a working copy per step, pushed before the step succeeds) and its
+    environment names the root's URL and the run's settings (`pinned`: LONGITUDE_SHARDS...), in place of any
+    the file gives: the driver's own LONGITUDE_ROOT is its local working copy, which no pod can see.
+    Credentials stay what the file makes them: references (`env_secrets`), never values."""
+    from pipelines.k8s_steps import STEP_COMMAND
+
+    out = copy.deepcopy(dict(config))
+    ours = {"LONGITUDE_ROOT": url, **pinned}
+    kept = [e for e in out.get("env_vars") or [] if e.split("=", 1)[0] not in ours]
+    out["env_vars"] = kept + [f"{key}={value}" for key, value in ours.items()]
+    container = out.setdefault("step_k8s_config", {}).setdefault("container_config", {})
+    container["command"] = list(STEP_COMMAND)  # the handler's args (`dagster api execute_step`) follow it
+    return out
+
+
+def k8s_run_launcher(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The run launcher of the driver's instance for `--executor k8s`: dagster-k8s's step handler reads the
+    cluster settings, DAGSTER_HOME and the Postgres password secret of step pods from the instance's
+    K8sRunLauncher, so the driver needs one even though it launches no run pod. The Helm chart's names."""
+    launcher: dict[str, Any] = {
+        "instance_config_map": "dagster-instance",  # the chart's; a step pod is given its instance by reference
+        "dagster_home": "/opt/dagster/dagster_home",  # the pods' DAGSTER_HOME: deploy/Dockerfile's (and the chart's)
+        "job_namespace": config.get("job_namespace") or "default",
+        "load_incluster_config": config.get("load_incluster_config", True),
+        "service_account_name": config.get("service_account_name") or "default",  # the namespace's own
+    }
+    if config.get("kubeconfig_file"):
+        launcher["kubeconfig_file"] = config["kubeconfig_file"]
+    return {"module": "dagster_k8s", "class": "K8sRunLauncher", "config": launcher}
 
 
 def celery_config_module(config: Mapping[str, Any], folder: Path) -> Path:

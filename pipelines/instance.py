@@ -1,4 +1,8 @@
-"""The root's own Dagster instance (`<root>/dagster/`): where CLI and UI runs and materializations are kept."""
+"""The root's own Dagster instance (`<root>/dagster/`): where CLI and UI runs and materializations are kept.
+
+With LONGITUDE_DAGSTER_PG_URL set, runs and events are kept in that Postgres database (dagster-postgres)
+instead of the root's SQLite files: the instance every step worker or pod on another machine reaches.
+"""
 
 import os
 from contextlib import contextmanager
@@ -13,37 +17,53 @@ from schemas.layout import Layout
 
 _MARK = "# Written by longitude for this root; delete the line to keep your own edits.\n"
 _BUSY_TIMEOUT_S = 30  # the CLI, the web server and the daemon may write at once
+# A postgresql:// URL (it holds the password): dagster.yaml names the variable, never its value, and so does
+# the instance reference Dagster hands every step process, which reads it from its own environment.
+PG_URL_ENV = "LONGITUDE_DAGSTER_PG_URL"
 
 
-def _dagster_yaml(home: Path) -> str:
+def _dagster_yaml(home: Path, history: Path | None = None, run_launcher: dict | None = None) -> str:
     """Telemetry off: nothing reads the network at run time (README guarantee 5). No compute-log capture: it
     starts two `tail` and two Python watcher processes per run (the CLI makes one run per step), and stdout a
     library prints is not ours to vouch for as PHI-free; our logs are events, with counts and hashes only.
-    One event database and one engine per process (the classes below), not a database per run."""
-    history = home / "history"
-    return (
+    One event database and one engine per process (the classes below), not a database per run; or, with
+    PG_URL_ENV set, Dagster's Postgres storage. `run_launcher`: {module, class, config} of one."""
+    import yaml
+
+    history = history or home / "history"
+    text = (
         f"{_MARK}telemetry:\n  enabled: false\n"
         "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n  class: NoOpComputeLogManager\n"
-        f"event_log_storage:\n  module: pipelines.instance\n  class: EventLogStorage\n"
-        f"  config:\n    base_dir: {history}\n"
-        f"run_storage:\n  module: pipelines.instance\n  class: RunStorage\n  config:\n    base_dir: {history}\n"
     )
+    if os.environ.get(PG_URL_ENV):
+        text += f"storage:\n  postgres:\n    postgres_url:\n      env: {PG_URL_ENV}\n"
+    else:
+        text += (
+            f"event_log_storage:\n  module: pipelines.instance\n  class: EventLogStorage\n"
+            f"  config:\n    base_dir: {history}\n"
+            f"run_storage:\n  module: pipelines.instance\n  class: RunStorage\n  config:\n    base_dir: {history}\n"
+        )
+    if run_launcher:
+        text += yaml.safe_dump({"run_launcher": run_launcher}, sort_keys=False)
+    return text
 
 
-def ensure_dagster_home(layout: Layout) -> Path:
-    """`<root>/dagster/` with our dagster.yaml (rewritten if the root moved; kept if a person edited it)."""
-    home = layout.dagster_home
+def ensure_dagster_home(layout: Layout, run_launcher: dict | None = None) -> Path:
+    """`<root>/dagster/` with our dagster.yaml (rewritten if the root moved; kept if a person edited it). With
+    a `run_launcher` (`--executor k8s`: dagster-k8s needs a K8sRunLauncher), `<root>/dagster/k8s/`, whose
+    instance keeps its runs in the same history (or Postgres) as the root's, so `longitude ui` shows them."""
+    home = layout.dagster_home if run_launcher is None else layout.dagster_home / "k8s"
     config = home / "dagster.yaml"
-    wanted = _dagster_yaml(home)
+    wanted = _dagster_yaml(home, layout.dagster_home / "history", run_launcher)
     current = config.read_text() if config.exists() else None
     if current != wanted and (current is None or current.startswith(_MARK)):
         write_text(wanted, config)  # atomic: a concurrent `longitude ui` never reads half a file
     return home
 
 
-def root_instance(layout: Layout) -> dg.DagsterInstance:
+def root_instance(layout: Layout, run_launcher: dict | None = None) -> dg.DagsterInstance:
     """The persistent instance of this root, so `longitude ui` opens with the CLI's runs already in it."""
-    return dg.DagsterInstance.from_config(str(ensure_dagster_home(layout)))
+    return dg.DagsterInstance.from_config(str(ensure_dagster_home(layout, run_launcher)))
 
 
 def _engine(conn_string: str):

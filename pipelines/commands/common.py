@@ -153,6 +153,7 @@ def _materialize_steps(
     from pipelines import materialize
     from pipelines.commands import store_root
     from pipelines.definitions import defs
+    from pipelines.engines import k8s_run_launcher
     from pipelines.instance import root_instance
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -167,9 +168,10 @@ def _materialize_steps(
         from quality.verbosity import library_output
 
         try:
-            instance = root_instance(settings.layout)  # the UI (`longitude ui`) shows these runs
+            executor, executor_config = engine or (None, None)
+            launcher = k8s_run_launcher(executor_config or {}) if executor == "k8s" else None
+            instance = root_instance(settings.layout, launcher)  # the UI (`longitude ui`) shows these runs
             with library_output(verbose):
-                executor, executor_config = engine or (None, None)
                 outcome = materialize.run(
                     defs,
                     steps,

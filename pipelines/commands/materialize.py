@@ -1,5 +1,6 @@
 """`longitude materialize`: run the assets in-process with progress, for a root."""
 
+import os
 import sys
 
 import click
@@ -34,11 +35,15 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
             strict: bool, partitions: tuple[str, ...], verbose: bool, executor: str | None,
             executor_config: str | None) -> None:  # fmt: skip
     """Materialize every asset (or a selection) under the root, in dependency order."""
-    _refuse_remote_workers(root, executor)  # before the engine's reachability check: no broker needed to refuse
     engine = _engine(executor, executor_config)
-    elsewhere = "driver" if executor == "celery" else None  # each step in a worker's own working copy
+    # each step in a Celery worker's or a Kubernetes pod's own working copy; this process holds a light one
+    elsewhere = "driver" if executor in ("celery", "k8s") else None
     settings = use_settings(root, shards, splits, workers=workers, strict=strict, demo=False, object_store=True,
                             steps_elsewhere=elsewhere)  # fmt: skip
+    if engine is not None and engine[0] == "k8s" and settings.layout.store_url:
+        from pipelines.engines import k8s_step_config
+
+        engine = ("k8s", k8s_step_config(engine[1], settings.layout.store_url, _pinned_env()))
     from pipelines.commands.common import materialize_with_progress
 
     ok = materialize_with_progress(
@@ -66,13 +71,7 @@ def _engine(executor: str | None, config_file: str | None) -> tuple[str, dict] |
     return executor, config
 
 
-def _refuse_remote_workers(root: str | None, executor: str | None) -> None:
-    """An object-store root runs its steps on this machine, or in Celery workers that each pull a working copy
-    of their own (`longitude worker --root URL`); Kubernetes step pods do not yet (docs/scale-out.md)."""
-    from pipelines.commands.store_root import is_object_store
-
-    if executor == "k8s" and is_object_store(root):
-        raise click.ClickException(
-            f"--executor {executor} with an object-store root is not supported yet (each step pod would need its "
-            f"own working copy); use --executor celery, multiprocess or in_process with it"
-        )
+def _pinned_env() -> dict[str, str]:
+    """The run's settings as `use_settings` pinned them in this process's environment, for the step pods."""
+    names = ("LONGITUDE_SHARDS", "LONGITUDE_SPLITS", "LONGITUDE_STRICT")  # parser processes: the pod's own CPUs
+    return {name: os.environ[name] for name in names if name in os.environ}

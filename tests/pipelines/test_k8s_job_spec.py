@@ -1,5 +1,7 @@
 """The Kubernetes Job that dagster-k8s's step handler would create for one step of our graph, built by the real
-K8sStepHandler from deploy/executor.yaml (no cluster) and compared with a checked-in snapshot.
+K8sStepHandler (no cluster) and compared with a checked-in snapshot: from deploy/executor.yaml (the root on a
+shared volume) and from deploy/executor-s3.yaml as `longitude materialize --root s3://...` completes it (each
+pod its own working copy: pipelines.k8s_steps).
 
 Regenerate after an intended change: LONGITUDE_UPDATE_SNAPSHOTS=1 pytest tests/pipelines/test_k8s_job_spec.py
 """
@@ -17,6 +19,9 @@ pytest.importorskip("dagster_k8s")
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT = Path(__file__).parent / "snapshots" / "k8s_step_jobs.yaml"
+SNAPSHOT_S3 = Path(__file__).parent / "snapshots" / "k8s_step_jobs_s3.yaml"
+URL = "s3://bucket/prefix"
+PINNED = {"LONGITUDE_SHARDS": "4", "LONGITUDE_SPLITS": "0.8/0.1/0.1", "LONGITUDE_STRICT": ""}
 RUN_ID = "0b5e7d2c-0000-4000-8000-000000000019"
 STEPS = ("fhir_raw", "meds_data")  # one whole-landing step with its own resources, one per-shard step
 
@@ -39,7 +44,7 @@ class _Captured:
         self.jobs.append((namespace, body))
 
 
-def _step_jobs(tmp_path: Path, monkeypatch) -> dict:
+def _step_jobs(tmp_path: Path, monkeypatch, s3: bool = False) -> dict:
     import dagster as dg
     import dagster_k8s.executor as k8s_executor
     from dagster._core.executor.init import InitExecutorContext
@@ -47,12 +52,14 @@ def _step_jobs(tmp_path: Path, monkeypatch) -> dict:
     from kubernetes.client import ApiClient
 
     from pipelines.definitions import defs
-    from pipelines.engines import load_engine_config, reconstructable_job
+    from pipelines.engines import k8s_run_launcher, k8s_step_config, load_engine_config, reconstructable_job
 
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
-    config = load_engine_config("k8s", REPO / "deploy" / "executor.yaml")
+    config = load_engine_config("k8s", REPO / "deploy" / ("executor-s3.yaml" if s3 else "executor.yaml"))
     config.update(load_incluster_config=False, kubeconfig_file=str(kubeconfig))
+    if s3:  # what `longitude materialize --root s3://bucket/prefix --executor k8s` hands the executor
+        config = k8s_step_config(config, URL, PINNED)
     from dagster._config import process_config
 
     processed = process_config(k8s_executor.k8s_job_executor.config_schema.as_field().config_type, config).value
@@ -63,7 +70,12 @@ def _step_jobs(tmp_path: Path, monkeypatch) -> dict:
             job=job, executor_def=k8s_executor.k8s_job_executor, executor_config=processed, instance=instance
         )
     )
-    launcher = _run_launcher(kubeconfig)
+    if s3:  # the driver's instance: the run launcher the CLI gives it (pipelines.engines.k8s_run_launcher)
+        from dagster_k8s import K8sRunLauncher
+
+        launcher = K8sRunLauncher(**k8s_run_launcher(config)["config"])
+    else:
+        launcher = _run_launcher(kubeconfig)
     handler = executor._step_handler  # the real handler, fed a stand-in API client below
     captured = _Captured()
     handler._api_client = captured
@@ -136,11 +148,19 @@ def jobs(tmp_path_factory) -> dict:
         return _step_jobs(tmp_path_factory.mktemp("k8s"), monkeypatch)
 
 
-def test_step_jobs_match_the_snapshot(jobs: dict):
+@pytest.fixture(scope="module")
+def s3_jobs(tmp_path_factory) -> dict:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _step_jobs(tmp_path_factory.mktemp("k8s-s3"), monkeypatch, s3=True)
+
+
+@pytest.mark.parametrize("which", ["jobs", "s3_jobs"])
+def test_step_jobs_match_the_snapshot(which: str, request):
+    built, snapshot = request.getfixturevalue(which), SNAPSHOT if which == "jobs" else SNAPSHOT_S3
     if os.environ.get("LONGITUDE_UPDATE_SNAPSHOTS"):
-        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
-        SNAPSHOT.write_text(yaml.safe_dump(jobs, sort_keys=True, width=200))
-    assert jobs == yaml.safe_load(SNAPSHOT.read_text())
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_text(yaml.safe_dump(built, sort_keys=True, width=200))
+    assert built == yaml.safe_load(snapshot.read_text())
 
 
 def test_a_step_pod_runs_that_step_with_the_root_and_the_secret(jobs: dict):
@@ -164,3 +184,31 @@ def test_per_step_resources_come_from_the_executor_config(jobs: dict):
 
     assert requests("fhir_raw") == {"cpu": "4", "memory": "8Gi"}  # per_step_k8s_config
     assert requests("meds_data") == {"cpu": "1", "memory": "2Gi"}  # step_k8s_config, every other step
+
+
+def test_on_an_s3_root_a_step_pod_runs_the_step_wrapper_with_the_url_and_secrets_by_reference(s3_jobs: dict):
+    from pipelines.k8s_steps import STEP_COMMAND
+
+    for step, spec in s3_jobs.items():
+        pod = spec["job"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["image"] == "registry.example.org/longitude:0.1.0"
+        # the wrapper, then what the step handler asks for: k8s runs command + args
+        assert container["command"] == list(STEP_COMMAND) == ["python", "-m", "pipelines.k8s_steps"]
+        assert container["args"] == ["dagster", "api", "execute_step"]
+        values = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+        assert values["DAGSTER_COMPRESSED_EXECUTE_STEP_ARGS"]["step_keys_to_execute"] == [step]
+        # the root's URL (the file's /data/longitude would be the driver's local copy), the run's settings
+        assert values["LONGITUDE_ROOT"] == URL and "/data/longitude" not in str(container)
+        assert {k: values[k] for k in PINNED} == PINNED
+        # the pseudonymisation key, the cloud credentials and the instance's database URL: Secrets only
+        refs = [e["secretRef"]["name"] for e in container["envFrom"]]
+        assert refs == ["longitude-secret", "longitude-aws", "longitude-dagster-pg"]
+        named = {e["name"] for e in container["env"]}
+        assert not named & {"LONGITUDE_SECRET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LONGITUDE_DAGSTER_PG_URL"}
+        assert [v["name"] for v in pod["volumes"]] == ["scratch"]  # no shared volume of the root
+        assert values["TMPDIR"] == "/scratch" and values["LONGITUDE_CACHE_DIR"] == "/scratch/cache"
+        assert spec["namespace"] == "longitude"
+    resources = {s: j["job"]["spec"]["template"]["spec"]["containers"][0]["resources"] for s, j in s3_jobs.items()}
+    assert resources["fhir_raw"]["requests"] == {"cpu": "4", "memory": "8Gi"}
+    assert resources["meds_data"]["requests"] == {"cpu": "1", "memory": "2Gi"}
