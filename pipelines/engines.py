@@ -171,7 +171,7 @@ def k8s_run_launcher(config: Mapping[str, Any]) -> dict[str, Any]:
     K8sRunLauncher, so the driver needs one even though it launches no run pod. The Helm chart's names."""
     launcher: dict[str, Any] = {
         "instance_config_map": "dagster-instance",  # the chart's; a step pod is given its instance by reference
-        "dagster_home": "/opt/dagster/dagster_home",  # the pods' DAGSTER_HOME: deploy/Dockerfile's (and the chart's)
+        "dagster_home": "/opt/dagster/dagster_home",  # the pods' DAGSTER_HOME: deploy/Dockerfile's, the chart's
         "job_namespace": config.get("job_namespace") or "default",
         "load_incluster_config": config.get("load_incluster_config", True),
         "service_account_name": config.get("service_account_name") or "default",  # the namespace's own

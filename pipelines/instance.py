@@ -20,6 +20,22 @@ _BUSY_TIMEOUT_S = 30  # the CLI, the web server and the daemon may write at once
 # A postgresql:// URL (it holds the password): dagster.yaml names the variable, never its value, and so does
 # the instance reference Dagster hands every step process, which reads it from its own environment.
 PG_URL_ENV = "LONGITUDE_DAGSTER_PG_URL"
+# dagster-postgres installs psycopg2; SQLAlchemy 2.1 reads a bare postgresql:// URL as psycopg 3, which it does not
+PG_SCHEME = "postgresql+psycopg2://"
+
+
+class InstanceConfigError(Exception):
+    """A one-line reason the shared instance's settings cannot work (never the URL: it holds a password)."""
+
+
+def _pg_url_checked() -> None:
+    url = os.environ[PG_URL_ENV]
+    if not url.startswith(PG_SCHEME):
+        scheme = url.split("://", 1)[0] if "://" in url else "(none)"
+        raise InstanceConfigError(
+            f"{PG_URL_ENV}: a URL of scheme {scheme}://; write it {PG_SCHEME}user:password@host:5432/db "
+            "(the driver dagster-postgres installs)"
+        )
 
 
 def _dagster_yaml(home: Path, history: Path | None = None, run_launcher: dict | None = None) -> str:
@@ -36,12 +52,14 @@ def _dagster_yaml(home: Path, history: Path | None = None, run_launcher: dict | 
         "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n  class: NoOpComputeLogManager\n"
     )
     if os.environ.get(PG_URL_ENV):
+        _pg_url_checked()
         text += f"storage:\n  postgres:\n    postgres_url:\n      env: {PG_URL_ENV}\n"
     else:
         text += (
             f"event_log_storage:\n  module: pipelines.instance\n  class: EventLogStorage\n"
             f"  config:\n    base_dir: {history}\n"
-            f"run_storage:\n  module: pipelines.instance\n  class: RunStorage\n  config:\n    base_dir: {history}\n"
+            f"run_storage:\n  module: pipelines.instance\n  class: RunStorage\n"
+            f"  config:\n    base_dir: {history}\n"
         )
     if run_launcher:
         text += yaml.safe_dump({"run_launcher": run_launcher}, sort_keys=False)

@@ -69,7 +69,9 @@ class LocalCluster:
                 found = _JOBS.match(self.path)
                 pod = cluster._pod(found[2]) if found and found[2] else None
                 if pod is None:
-                    return self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404})
+                    return self._send(
+                        404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404}
+                    )
                 code = pod.returncode
                 status = {"active": 1} if code is None else ({"succeeded": 1} if code == 0 else {"failed": 1})
                 return self._send(200, {**pod.job, "status": status})

@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from pipelines.engines import k8s_run_launcher
-from pipelines.instance import PG_URL_ENV, ensure_dagster_home
+from pipelines.instance import PG_SCHEME, PG_URL_ENV, InstanceConfigError, ensure_dagster_home
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET
 from tests.pipelines.test_cli_materialize import root as root
 
-SECRET_URL = "postgresql://dagster:not-a-real-password@db.example.org:5432/dagster"
+SECRET_URL = "postgresql+psycopg2://dagster:not-a-real-password@db.example.org:5432/dagster"
 
 
 def test_the_instance_names_the_variable_never_the_url(tmp_path: Path, monkeypatch):
@@ -32,6 +32,13 @@ def test_the_instance_names_the_variable_never_the_url(tmp_path: Path, monkeypat
     shared = yaml.safe_load(text)
     assert shared["storage"] == {"postgres": {"postgres_url": {"env": PG_URL_ENV}}}
     assert "run_storage" not in shared and "event_log_storage" not in shared
+
+    # a bare postgresql:// URL would need psycopg 3: refused in one line, naming the variable, not the URL
+    monkeypatch.setenv(PG_URL_ENV, SECRET_URL.replace(PG_SCHEME, "postgresql://"))
+    with pytest.raises(InstanceConfigError, match=f"{PG_URL_ENV}: a URL of scheme postgresql://") as refused:
+        ensure_dagster_home(layout)
+    assert "not-a-real-password" not in str(refused.value)
+    monkeypatch.setenv(PG_URL_ENV, SECRET_URL)
 
     # --executor k8s: a home of its own with the run launcher dagster-k8s's step handler reads, same storage
     k8s = {"job_namespace": "longitude", "load_incluster_config": False, "kubeconfig_file": "/k/config"}
@@ -55,7 +62,7 @@ def test_runs_and_step_events_land_in_postgres(root: Path, tmp_path: Path):
     data = Path(tempfile.mkdtemp(prefix="longitude-pg-"))
     server = pgserver.get_server(str(data), cleanup_mode="delete")
     try:
-        url = server.get_uri()
+        url = server.get_uri().replace("postgresql://", PG_SCHEME, 1)  # dagster-postgres's driver
         env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
         env |= {"LONGITUDE_SECRET": TEST_SECRET.decode(), PG_URL_ENV: url, "COLUMNS": "300"}
         cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root),

@@ -205,7 +205,12 @@ def test_on_an_s3_root_a_step_pod_runs_the_step_wrapper_with_the_url_and_secrets
         refs = [e["secretRef"]["name"] for e in container["envFrom"]]
         assert refs == ["longitude-secret", "longitude-aws", "longitude-dagster-pg"]
         named = {e["name"] for e in container["env"]}
-        assert not named & {"LONGITUDE_SECRET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LONGITUDE_DAGSTER_PG_URL"}
+        assert not named & {
+            "LONGITUDE_SECRET",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "LONGITUDE_DAGSTER_PG_URL",
+        }
         assert [v["name"] for v in pod["volumes"]] == ["scratch"]  # no shared volume of the root
         assert values["TMPDIR"] == "/scratch" and values["LONGITUDE_CACHE_DIR"] == "/scratch/cache"
         assert spec["namespace"] == "longitude"

@@ -2,17 +2,20 @@
 local stand-in for the Kubernetes API (tests/pipelines/k8s_local_cluster.py), which runs each Job's container
 command as a subprocess with only the Job's environment and its secrets; against a local S3 API server (moto),
 each step pod pulls its own working copy, runs its step and pushes before the step counts as done, and the
-curated output is byte for byte a local single-process run's."""
+curated output is byte for byte a local single-process run's. The run's Dagster instance is a real local
+Postgres (pgserver) that the driver and the pods reach by LONGITUDE_DAGSTER_PG_URL, the pods from a Secret."""
 
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from pipelines.instance import PG_SCHEME, PG_URL_ENV
 from schemas.store import ObjectStore
 from tests.conftest import TEST_SECRET
 from tests.pipelines.k8s_local_cluster import LocalCluster, image_env
@@ -22,6 +25,8 @@ from tests.s3_server import s3_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 pytest.importorskip("dagster_k8s")
+pytest.importorskip("dagster_postgres")
+pgserver = pytest.importorskip("pgserver")
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "k8s-root"
@@ -52,7 +57,39 @@ def _executor_config(tmp_path: Path, kubeconfig: Path) -> Path:
     return path
 
 
-def test_step_pods_run_each_step_in_their_own_working_copy_of_an_s3_root(root: Path, tmp_path: Path, monkeypatch):
+@pytest.fixture
+def postgres_url():
+    # its data under the temp dir: run as root, pgserver runs Postgres as a user that cannot enter tmp_path
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="longitude-pg-"), cleanup_mode="delete")
+    try:
+        yield server.get_uri().replace("postgresql://", PG_SCHEME, 1)
+    finally:
+        server.cleanup()
+
+
+def _step_starts(url: str, home: Path) -> list[tuple[str, int]]:
+    """(step key, pid) of every step start the shared instance recorded, for every run."""
+    import dagster as dg
+
+    home.mkdir()
+    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url:\n      env: {PG_URL_ENV}\n")
+    os.environ[PG_URL_ENV] = url
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            out = []
+            for run in instance.get_runs():
+                for record in instance.get_records_for_run(run.run_id).records:
+                    event = record.event_log_entry.dagster_event
+                    if event is not None and event.event_type == dg.DagsterEventType.STEP_START:
+                        out.append((event.step_key, event.pid))
+            return out
+    finally:
+        del os.environ[PG_URL_ENV]
+
+
+def test_step_pods_run_each_step_in_their_own_working_copy_of_an_s3_root(
+    root: Path, tmp_path: Path, monkeypatch, postgres_url: str
+):
     local = tmp_path / "local"
     local.mkdir()
     (root / "landing").rename(local / "landing")
@@ -68,14 +105,17 @@ def test_step_pods_run_each_step_in_their_own_working_copy_of_an_s3_root(root: P
             monkeypatch.setenv(key, value)
         store = ObjectStore(URL)
         landing = local / "landing"
-        store.upload({f"landing/{p.relative_to(landing).as_posix()}": p for p in landing.rglob("*") if p.is_file()})
+        store.upload(
+            {f"landing/{p.relative_to(landing).as_posix()}": p for p in landing.rglob("*") if p.is_file()}
+        )
         secrets = {"longitude-secret": {"LONGITUDE_SECRET": TEST_SECRET.decode()}, "longitude-aws": dict(aws),
-                   "longitude-dagster-pg": {}}  # the run's instance here: the driver's SQLite, on this machine
+                   "longitude-dagster-pg": {PG_URL_ENV: postgres_url}}  # fmt: skip
         cluster = LocalCluster(tmp_path / "cluster", secrets, image_env(REPO))
         cluster.start()
         try:
             config = _executor_config(tmp_path, cluster.kubeconfig(tmp_path / "kubeconfig", "longitude"))
-            driver = _env({**aws, "LONGITUDE_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(temp)})
+            driver = _env({**aws, "LONGITUDE_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(temp),
+                           PG_URL_ENV: postgres_url})  # fmt: skip
             k8s = ("--executor", "k8s", "--executor-config", str(config))
             run = _longitude("materialize", "--root", URL, *k8s, *SELECT, env=driver, cwd=cwd)
             logs = "\n".join(f"--- {p.name}\n{p.log.read_text()[-1500:]}" for p in cluster.pods if p.log.exists())
@@ -98,7 +138,44 @@ def test_step_pods_run_each_step_in_their_own_working_copy_of_an_s3_root(root: P
         # the root's URL and the run's settings by value, the credentials only by reference to secrets
         assert pod.env["LONGITUDE_ROOT"] == URL and pod.env["LONGITUDE_SHARDS"] == "2"
         job = json.dumps(pod.job)
-        assert TEST_SECRET.decode() not in job and aws["AWS_SECRET_ACCESS_KEY"] not in job
+        assert (
+            TEST_SECRET.decode() not in job and aws["AWS_SECRET_ACCESS_KEY"] not in job and postgres_url not in job
+        )
         container = pod.job["spec"]["template"]["spec"]["containers"][0]
         assert {"secretRef": {"name": "longitude-aws"}} in container["envFrom"]
     assert "Pushed" not in run.stderr  # the driver published no step's output: the pods did
+    # the shared instance saw every step start in a pod's process, none in the driver's
+    starts = _step_starts(postgres_url, tmp_path / "reader")
+    pods = {p.process.pid for p in cluster.pods if p.process is not None}
+    assert sorted(k for k, _ in starts) == sorted(steps) and {pid for _, pid in starts} <= pods, (starts, pods)
+
+
+def test_step_pods_on_a_shared_volume_run_dagsters_own_step_command(root: Path, tmp_path: Path):
+    """A local root every pod mounts (deploy/executor.yaml): the pods run `dagster api execute_step` as the
+    step handler gives it, with the root's path; the driver's instance has the run launcher dagster-k8s needs."""
+    cluster = LocalCluster(tmp_path / "cluster", {"longitude-secret": {"LONGITUDE_SECRET": TEST_SECRET.decode()}},
+                           image_env(REPO))  # fmt: skip
+    cluster.start()
+    try:
+        config = yaml.safe_load((REPO / "deploy" / "executor.yaml").read_text())["k8s"]
+        config.update(load_incluster_config=False, max_concurrent=2, env_vars=[f"LONGITUDE_ROOT={root}"],
+                      kubeconfig_file=str(cluster.kubeconfig(tmp_path / "kubeconfig", "longitude")))  # fmt: skip
+        config.pop("volumes"), config.pop("volume_mounts")  # the "volume": this machine's filesystem
+        path = tmp_path / "executor.yaml"
+        path.write_text(yaml.safe_dump({"k8s": config}))
+        k8s = ("--executor", "k8s", "--executor-config", str(path))
+        run = _longitude(
+            "materialize", "--root", str(root), *k8s, "--select", "fhir_raw", env=_env({}), cwd=tmp_path
+        )
+        logs = "\n".join(f"--- {p.name}\n{p.log.read_text()[-1500:]}" for p in cluster.pods if p.log.exists())
+        assert run.returncode == 0, run.stderr[-3000:] + logs[-4000:]
+    finally:
+        cluster.stop()
+    steps = [p.env["DAGSTER_RUN_STEP_KEY"] for p in cluster.pods]
+    assert steps.count("fhir_raw") == 1 and len(steps) > 1, steps  # the asset and its checks, each a pod
+    for pod in cluster.pods:
+        assert pod.command == ["dagster", "api", "execute_step"] and pod.returncode == 0, pod.log.read_text()[
+            -2000:
+        ]
+        assert pod.env["LONGITUDE_ROOT"] == str(root) and "Pulled" not in pod.log.read_text()
+    assert (root / "raw" / "fhir").exists()  # published into the shared root by the pod

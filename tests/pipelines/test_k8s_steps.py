@@ -1,0 +1,63 @@
+"""The step pods' command (pipelines.k8s_steps) and the executor settings the driver gives them on an
+object-store root (pipelines.engines.k8s_step_config): what runs, with which root, and what passes through."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dagster_k8s")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _entrypoint(*args: str, root: str, **extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LONGITUDE_", "AWS_"))}
+    env |= {"LONGITUDE_ROOT": root, **extra}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(REPO)
+    cmd = [sys.executable, "-m", "pipelines.k8s_steps", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_other_commands_and_local_roots_run_as_given(tmp_path: Path):
+    # the image's entrypoint: the Helm chart's code server and run pods pass whole command lines as args
+    run = _entrypoint("dagster", "--version", root="s3://bucket/prefix")
+    assert run.returncode == 0 and "dagster, version 1.13.27" in run.stdout, run.stderr[-1000:]
+    # a step on a local root (a shared volume) is dagster's own command: here it stops for want of its step
+    run = _entrypoint("dagster", "api", "execute_step", root=str(tmp_path))
+    assert run.returncode != 0 and "Pulled" not in run.stderr
+    assert "Must provide one of input_json or compressed_input_json" in run.stderr
+    run = _entrypoint(root=str(tmp_path))
+    assert run.returncode == 2 and "usage:" in run.stderr
+
+
+def test_a_step_on_an_unreachable_store_fails_in_one_line(tmp_path: Path):
+    from tests.s3_server import TEST_AWS_ENV
+
+    env_root = "s3://no-such-bucket-longitude/prefix"
+    # an S3 endpoint on a local port nothing listens on: the pull fails before the step, which never runs
+    closed = {**TEST_AWS_ENV, "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}
+    run = _entrypoint("dagster", "api", "execute_step", root=env_root, **closed)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert run.stderr.startswith("Error: ") and env_root in run.stderr
+
+
+def test_the_driver_gives_pods_the_url_its_settings_and_the_wrapper():
+    from pipelines.engines import k8s_step_config
+    from pipelines.k8s_steps import STEP_COMMAND
+
+    config = {
+        "env_vars": ["LONGITUDE_ROOT=/data/longitude", "TMPDIR=/scratch", "LONGITUDE_SHARDS=9"],
+        "env_secrets": ["longitude-aws"],
+        "step_k8s_config": {"container_config": {"resources": {"requests": {"cpu": "1"}}}},
+    }
+    out = k8s_step_config(config, "s3://b/p", {"LONGITUDE_SHARDS": "4", "LONGITUDE_SPLITS": "0.8/0.1/0.1"})
+    assert out["env_vars"] == ["TMPDIR=/scratch", "LONGITUDE_ROOT=s3://b/p", "LONGITUDE_SHARDS=4",
+                               "LONGITUDE_SPLITS=0.8/0.1/0.1"]  # fmt: skip
+    container = out["step_k8s_config"]["container_config"]
+    assert container["command"] == list(STEP_COMMAND) and container["resources"] == {"requests": {"cpu": "1"}}
+    assert out["env_secrets"] == ["longitude-aws"]
+    assert config["env_vars"][0] == "LONGITUDE_ROOT=/data/longitude" and "command" not in str(config)  # a copy
