@@ -19,6 +19,8 @@ unchanged.
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 STEP_COMMAND = ("python", "-m", "pipelines.k8s_steps")  # the pod's command; the handler's args follow it
 _STEP_ARGS = ["dagster", "api", "execute_step"]
@@ -39,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
 def _step_in_its_working_copy(args: list[str]) -> int:
     import click
     from dagster._cli import ENV_PREFIX, cli
-    from dagster._core.events import DagsterEvent
 
     from pipelines.commands.common import use_settings
     from pipelines.step_copy import step_working_copy
+    from schemas.publish_store import PointerError
+    from schemas.store import StoreError
 
     try:
         # a light copy of the root under TMPDIR (removed when the process ends), the settings pinned for the
@@ -52,30 +55,49 @@ def _step_in_its_working_copy(args: list[str]) -> int:
         sys.stderr.write(f"Error: {err.format_message()}\n")
         return 1
     copy = step_working_copy()
-    copy.reset()
     url = copy.store.url
+    try:
+        copy.reset()
+    except (StoreError, PointerError) as err:  # one line naming the URL and key, never a credential
+        sys.stderr.write(f"Error: {err}\n")
+        return 1
     sys.stderr.write(f"Pulled {url} for this step: {copy.stats.describe()}.\n")
     pushed: list[str] = []
+    with push_before_success(copy, pushed):
+        try:
+            cli.main(args=args[1:], prog_name="dagster", auto_envvar_prefix=ENV_PREFIX)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    if not pushed:  # the step failed (or never started): what it published stays published, as locally
+        try:
+            copy.push()
+        except (StoreError, PointerError) as err:
+            sys.stderr.write(f"Error: not published to {url}: {err}\n")
+            return code or 1
+    return code
+
+
+@contextmanager
+def push_before_success(copy, pushed: list[str]) -> Iterator[None]:
+    """While open, every step this process runs pushes `copy` just before its success event is made (and so
+    before the instance records it); the keys of steps pushed go to `pushed`. A push that raises fails the
+    step: Dagster's step error handling turns the exception into the step's failure event."""
+    from dagster._core.events import DagsterEvent
+
     success_event = DagsterEvent.step_success_event
 
     def push_then_succeed(step_context, success):
-        # raising here fails the step (dagster's step error handling turns it into the step's failure event)
         n = copy.push()
         pushed.append(step_context.step.key)
-        sys.stderr.write(f"Pushed {n} objects of step {step_context.step.key} to {url}.\n")
+        sys.stderr.write(f"Pushed {n} objects of step {step_context.step.key} to {copy.store.url}.\n")
         return success_event(step_context, success)
 
     DagsterEvent.step_success_event = staticmethod(push_then_succeed)  # type: ignore[method-assign]
     try:
-        cli.main(args=args[1:], prog_name="dagster", auto_envvar_prefix=ENV_PREFIX)
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        yield
     finally:
         DagsterEvent.step_success_event = staticmethod(success_event)  # type: ignore[method-assign]
-    if not pushed:  # the step failed (or never started): what it published stays published, as locally
-        copy.push()
-    return code
 
 
 if __name__ == "__main__":

@@ -61,3 +61,53 @@ def test_the_driver_gives_pods_the_url_its_settings_and_the_wrapper():
     assert container["command"] == list(STEP_COMMAND) and container["resources"] == {"requests": {"cpu": "1"}}
     assert out["env_secrets"] == ["longitude-aws"]
     assert config["env_vars"][0] == "LONGITUDE_ROOT=/data/longitude" and "command" not in str(config)  # a copy
+
+
+class _Copy:
+    """Stands in for a step's working copy: records what the instance held when each push happened."""
+
+    def __init__(self, instance, fail: bool = False) -> None:
+        self.instance, self.fail, self.seen = instance, fail, []
+        self.store = type("Store", (), {"url": "s3://b/p"})()
+
+    def push(self) -> int:
+        import dagster as dg
+
+        records = self.instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.STEP_SUCCESS))
+        self.seen.append(len(records))
+        if self.fail:
+            raise OSError("s3://b/p/meds.pointer.json: PermissionError from the object store")
+        return 3
+
+
+def _run(copy_fail: bool):
+    import dagster as dg
+
+    from pipelines.k8s_steps import push_before_success
+
+    @dg.asset
+    def published() -> None:
+        return None
+
+    instance = dg.DagsterInstance.ephemeral()
+    copy, pushed = _Copy(instance, fail=copy_fail), []
+    with push_before_success(copy, pushed):
+        result = dg.materialize([published], instance=instance, raise_on_error=False)
+    return result, copy, pushed
+
+
+def test_a_step_pushes_before_its_success_is_recorded():
+    result, copy, pushed = _run(copy_fail=False)
+    assert result.success and pushed == ["published"]
+    assert copy.seen == [0]  # when the push ran, the instance had no success of the step yet
+
+
+def test_a_push_that_fails_fails_the_step():
+    import dagster as dg
+
+    result, copy, pushed = _run(copy_fail=True)
+    assert not result.success and pushed == [] and copy.seen == [0]
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "PermissionError from the object store" in str(failure.step_failure_data.error)
+    # and the hook is gone once the block ends: a step outside it pushes nothing
+    assert dg.materialize([dg.asset(lambda: None, name="later")]).success and copy.seen == [0]
