@@ -10,6 +10,8 @@ import dagster as dg
 ENGINES = ("in_process", "multiprocess", "celery", "k8s")
 # the package each engine needs, pinned to the release of dagster 1.13.27 (pyproject.toml)
 _PACKAGES = {"celery": "dagster-celery==0.29.27", "k8s": "dagster-k8s==0.29.27"}
+# a step pod's command on an object-store root (pipelines/k8s_steps.py); the step handler's args follow it
+STEP_COMMAND = ("python", "-m", "pipelines.k8s_steps")
 # seconds to wait for a broker or a cluster before saying it is unreachable
 REACH_TIMEOUT_S = 5
 
@@ -154,8 +156,6 @@ def k8s_step_config(config: Mapping[str, Any], url: str, pinned: Mapping[str, st
     environment names the root's URL and the run's settings (`pinned`: LONGITUDE_SHARDS...), in place of any
     the file gives: the driver's own LONGITUDE_ROOT is its local working copy, which no pod can see.
     Credentials stay what the file makes them: references (`env_secrets`), never values."""
-    from pipelines.k8s_steps import STEP_COMMAND
-
     out = copy.deepcopy(dict(config))
     ours = {"LONGITUDE_ROOT": url, **pinned}
     kept = [e for e in out.get("env_vars") or [] if e.split("=", 1)[0] not in ours]

@@ -2,7 +2,7 @@
 
 dagster-k8s's step handler gives a step pod the arguments `dagster api execute_step` (the step itself travels
 in an environment variable). On an `s3://` root the driver makes the container's command
-`python -m pipelines.k8s_steps` (STEP_COMMAND, pipelines.engines.k8s_step_config), so the pod runs:
+`python -m pipelines.k8s_steps` (pipelines.engines.STEP_COMMAND and k8s_step_config), so the pod runs:
 
     python -m pipelines.k8s_steps dagster api execute_step
 
@@ -22,7 +22,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-STEP_COMMAND = ("python", "-m", "pipelines.k8s_steps")  # the pod's command; the handler's args follow it
 _STEP_ARGS = ["dagster", "api", "execute_step"]
 
 

@@ -187,7 +187,7 @@ def test_per_step_resources_come_from_the_executor_config(jobs: dict):
 
 
 def test_on_an_s3_root_a_step_pod_runs_the_step_wrapper_with_the_url_and_secrets_by_reference(s3_jobs: dict):
-    from pipelines.k8s_steps import STEP_COMMAND
+    from pipelines.engines import STEP_COMMAND
 
     for step, spec in s3_jobs.items():
         pod = spec["job"]["spec"]["template"]["spec"]

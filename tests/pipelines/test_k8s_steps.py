@@ -46,8 +46,7 @@ def test_a_step_on_an_unreachable_store_fails_in_one_line(tmp_path: Path):
 
 
 def test_the_driver_gives_pods_the_url_its_settings_and_the_wrapper():
-    from pipelines.engines import k8s_step_config
-    from pipelines.k8s_steps import STEP_COMMAND
+    from pipelines.engines import STEP_COMMAND, k8s_step_config
 
     config = {
         "env_vars": ["LONGITUDE_ROOT=/data/longitude", "TMPDIR=/scratch", "LONGITUDE_SHARDS=9"],
