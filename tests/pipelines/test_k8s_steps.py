@@ -22,6 +22,7 @@ def _entrypoint(*args: str, root: str, **extra: str) -> subprocess.CompletedProc
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow  # a few Python and Dagster start-ups
 def test_other_commands_and_local_roots_run_as_given(tmp_path: Path):
     # the image's entrypoint: the Helm chart's code server and run pods pass whole command lines as args
     run = _entrypoint("dagster", "--version", root="s3://bucket/prefix")
@@ -34,6 +35,7 @@ def test_other_commands_and_local_roots_run_as_given(tmp_path: Path):
     assert run.returncode == 2 and "usage:" in run.stderr
 
 
+@pytest.mark.slow
 def test_a_step_on_an_unreachable_store_fails_in_one_line(tmp_path: Path):
     from tests.s3_server import TEST_AWS_ENV
 
