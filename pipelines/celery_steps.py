@@ -3,7 +3,9 @@
 dagster-celery's app (`dagster_celery.app`) with one change: its step task first empties the worker's root
 directory and pulls the root as the store has it now (schemas.working_copy; mostly hard links from the
 object cache), runs the step there, and pushes what the step published before the task returns. A push that
-fails fails the task, so the driver never counts a step whose output did not reach the store.
+fails fails the task, so the driver never counts a step whose output did not reach the store. The push is
+fenced by the token of the driver's lease, which the run carries (pipelines.run_fence): a step of a run that
+lost the root to another is refused before it starts and at every pointer and index PUT of its push.
 """
 
 import os
@@ -12,6 +14,7 @@ from pathlib import Path
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_execute_job_task, create_resume_job_task, create_task
 
+from pipelines.run_fence import fence_of_run
 from schemas.object_cache import cache_from_env
 from schemas.store import ObjectStore
 from schemas.working_copy import WorkingCopy, store_url_of
@@ -39,8 +42,23 @@ def _working_copy() -> WorkingCopy:
     return _copy
 
 
+def _run_tags(execute_step_args_packed) -> dict[str, str]:
+    """The tags of the step's run, read from the run's Dagster instance (as the task body reads the run)."""
+    from dagster import DagsterInstance
+    from dagster._grpc.types import ExecuteStepArgs
+    from dagster._serdes import unpack_value
+
+    args = unpack_value(execute_step_args_packed, as_type=ExecuteStepArgs)
+    with DagsterInstance.from_ref(args.instance_ref) as instance:  # type: ignore[arg-type]
+        run = instance.get_run_by_id(args.run_id)
+    return dict(run.tags) if run is not None else {}
+
+
 def _step_in_its_working_copy(*args, **kwargs):
     copy = _working_copy()
+    packed = args[0] if args else kwargs["execute_step_args_packed"]
+    copy.lease = fence_of_run(copy.store, _run_tags(packed))
+    copy.lease.check()  # a run that lost the root spends no step on it
     copy.reset()
     events = _run_step(*args, **kwargs)
     copy.push()

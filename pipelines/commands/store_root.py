@@ -163,5 +163,14 @@ def push(root: Path) -> None:
             copy.refresh()
 
 
+def run_tags(root: Path) -> dict[str, str]:
+    """The tags of the Dagster runs this command launches on `root`: the token of its lease, for the steps that
+    push from working copies of their own (Celery workers; pipelines.run_fence). None for a local root."""
+    from pipelines.run_fence import lease_tags
+
+    copy = _copies.get(Path(root))
+    return lease_tags(copy.lease) if copy is not None else {}  # type: ignore[arg-type]
+
+
 def is_working_copy(root: Path) -> bool:
     return Path(root) in _copies
