@@ -93,7 +93,7 @@ def test_a_push_checked_just_before_a_takeover_is_refused_by_the_conditional_poi
     with pytest.raises(ps.PublishConflictError) as refused:
         late.push()
     assert "\n" not in str(refused.value) and str(refused.value).startswith(f"{store.url}/meds.pointer.json: ")
-    with pytest.raises(ps.PublishConflictError, match="notes.pointer.json"):  # its PUT was If-None-Match: *
+    with pytest.raises(ps.PublishConflictError, match=r"notes\.pointer\.json"):  # its PUT was If-None-Match: *
         other.push()
     late.close()
     other.close()
