@@ -14,7 +14,7 @@ from pathlib import Path
 
 # scheme -> the fsspec implementation package that serves it (imported only when a root of it is opened)
 SCHEMES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "abfss": "adlfs", "az": "adlfs"}
-# scheme -> (module, class) of its conditional requests
+# scheme -> (module, class) of its conditional requests: every scheme of SCHEMES has one
 _CONDITIONS = {
     "s3": ("schemas.store_s3", "S3Conditions"),
     **dict.fromkeys(("gs", "gcs"), ("schemas.store_gcs", "GCSConditions")),
@@ -169,11 +169,6 @@ class ObjectStore:
     # the index's compare-and-swap. A tag names one state of one object (S3's and Azure's ETag, GCS's
     # generation); a backend per store makes the requests (schemas.store_s3, store_gcs, store_azure). Each
     # returns None (or False) when its condition fails, and raises StoreError otherwise.
-
-    @property
-    def conditional(self) -> bool:
-        """Whether this store's requests can be conditional (every scheme of SCHEMES has a backend)."""
-        return self.scheme in _CONDITIONS
 
     @cached_property
     def _conditions(self):

@@ -98,11 +98,7 @@ def _take_lease(url: str):
     from schemas.store import ObjectStore, RootError, StoreError
     from schemas.store_lease import RootLeasedError, take_lease
 
-    store = ObjectStore(url)
-    if not store.conditional:
-        click.echo(f"Note: {url}: {store.scheme}:// roots take no run lease yet; run one command at a time on it "
-                   "(docs/scale-out.md, one run per prefix).", err=True)  # fmt: skip
-        return None
+    store = ObjectStore(url)  # every scheme takes one (S3, GCS and Azure Blob each with their own conditions)
     ctx = click.get_current_context(silent=True)
 
     def took_over(holder, age_s: float) -> None:
