@@ -7,8 +7,12 @@ method then returns None (or False) and lets any other error through, for Object
 """
 
 import json
+import random
 import secrets
+import time
 from email.utils import parsedate_to_datetime
+
+_READ_TRIES = 8
 
 
 class GCSConditions:
@@ -46,13 +50,21 @@ class GCSConditions:
 
     def read_tagged(self, path: str) -> tuple[bytes, str, float] | None:
         bucket, key = self._split(path)
-        try:
-            headers, meta = self.fs.call("GET", "b/{}/o/{}", bucket, key)
+        for _ in range(_READ_TRIES):
+            try:
+                headers, meta = self.fs.call("GET", "b/{}/o/{}", bucket, key)
+            except FileNotFoundError:
+                return None
             doc = json.loads(meta)
             generation = str(doc["generation"])
-            _, data = self.fs.call("GET", "b/{}/o/{}", bucket, key, alt="media", generation=generation)
-        except FileNotFoundError:  # gone, or replaced between the two GETs (that generation is no more)
-            return None
+            try:  # that very generation's bytes: the tag and the bytes always belong together
+                _, data = self.fs.call("GET", "b/{}/o/{}", bucket, key, alt="media", generation=generation)
+                break
+            except FileNotFoundError:  # rewritten between the two GETs (a lease's heartbeat): read it again
+                time.sleep(random.uniform(0, 0.05))
+                continue
+        else:
+            raise RuntimeError(f"rewritten on each of {_READ_TRIES} reads")
         date = headers.get("Date")
         if date:
             now = parsedate_to_datetime(date)
@@ -67,7 +79,6 @@ class GCSConditions:
         return self._upload(path, data, tag)
 
     def remove_if(self, path: str, tag: str) -> bool:
-
         bucket, key = self._split(path)
         try:
             # The precondition is what makes the DELETE safe on GCS; the read before it spares a request that

@@ -103,3 +103,25 @@ def test_concurrent_index_updates_are_all_kept(store):
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(update, range(writers)))
     assert ps.read_index(store).files == {f"quality/{i}.json": i for i in range(writers)}
+
+
+@pytest.mark.slow
+def test_a_fence_check_racing_with_the_holders_heartbeats_never_fails(store):
+    """A worker checks the lease while the driver renews it: the tag and the bytes read must belong together
+    (GCS reads the generation, then that generation's bytes; a rewrite in between is read again)."""
+    with hold_lease(store, ttl_s=60.0) as lease:
+        done = threading.Event()
+
+        def beat() -> None:  # every 20 ms (the real ones come every ttl/4 = 30 s)
+            while not done.wait(0.02):
+                lease.renew()
+
+        beating = threading.Thread(target=beat)
+        beating.start()
+        try:
+            for _ in range(40):
+                Fence(store, lease.token).check()
+        finally:
+            done.set()
+            beating.join()
+        lease.check()
