@@ -11,7 +11,8 @@ process, in a working copy of the root pulled for it (pipelines.step_copy, the C
 what it published is pushed *before* its success event is written: the driver's executor counts a step done,
 and starts the steps after it, when it reads that event, so a step whose push failed fails, and a later step
 never pulls before an earlier one's output is in the store. A step that failed still pushes what it published
-(a local root keeps it too). The pod takes no lease: the driver holds the root's for the whole run.
+(a local root keeps it too). The pod takes no lease: the driver holds the root's for the whole run, and
+the pod pushes only under its token, which the run carries (pipelines.run_fence).
 
 Any other arguments (a run pod's `dagster api execute_run`, the gRPC server), or a local root, are executed
 unchanged.
@@ -42,6 +43,7 @@ def _step_in_its_working_copy(args: list[str]) -> int:
     from dagster._cli import ENV_PREFIX, cli
 
     from pipelines.commands.common import use_settings
+    from pipelines.run_fence import MissingFenceError, fence_of_run, step_args_json, tags_of_step_run
     from pipelines.step_copy import step_working_copy
     from schemas.publish_store import PointerError
     from schemas.store import StoreError
@@ -56,8 +58,11 @@ def _step_in_its_working_copy(args: list[str]) -> int:
     copy = step_working_copy()
     url = copy.store.url
     try:
+        # the driver's lease token, which the run carries, fences every push of this pod (pipelines.run_fence)
+        copy.lease = fence_of_run(copy.store, tags_of_step_run(serialized=step_args_json(args[3:], os.environ)))
+        copy.lease.check()  # a run that lost the root spends no step on it
         copy.reset()
-    except (StoreError, PointerError) as err:  # one line naming the URL and key, never a credential
+    except (StoreError, PointerError, MissingFenceError) as err:  # one line: the URL and key, no credential
         sys.stderr.write(f"Error: {err}\n")
         return 1
     sys.stderr.write(f"Pulled {url} for this step: {copy.stats.describe()}.\n")

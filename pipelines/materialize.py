@@ -133,21 +133,23 @@ def run(
     executor: str | None = None,
     executor_config: dict | None = None,
     swept: bool = False,
+    tags: dict[str, str] | None = None,
 ) -> Outcome:
     """Run every step; stop with BlockingCheckError when a blocking check fails.
 
     Holds the root's run lock throughout (schemas.run_lock; RootBusyError at once when another run holds it),
     and first removes what a crashed run left under the root (staging areas; schemas.publish.sweep), so a rerun
     starts from the last published versions. `swept`: the caller holds the lock and swept already (the CLI,
-    whose FHIR parse may be staging by now).
+    whose FHIR parse may be staging by now). `tags`: added to the runs of other engines (the lease token of an
+    object-store root, pipelines.run_fence).
     """
     root = getattr(dict(defs.resources or {}).get("longitude"), "root", None)
     if not root or not Path(root).is_dir():
-        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
+        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config, tags)
     with run_lock(Path(root).resolve(), wait=False, command="longitude materialize"):
         if not swept:
             sweep(Path(root).resolve())
-        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config)
+        return _run_steps(defs, steps, instance, on_progress, verbose, executor, executor_config, tags)
 
 
 def _run_steps(
@@ -158,6 +160,7 @@ def _run_steps(
     verbose: bool,
     executor: str | None,
     executor_config: dict | None,
+    tags: dict[str, str] | None = None,
 ) -> Outcome:
     assets = list(defs.assets or ()) + list(defs.asset_checks or ())
     resources = dict(defs.resources or {})
@@ -187,7 +190,7 @@ def _run_steps(
                     raise_on_error=False,  # failures become clear messages below, not tracebacks
                 )
             else:
-                result = _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
+                result = _execute_on(executor, executor_config or {}, step, pkey, instance, run_config, tags)
             outcome.materialized.append((label, time.perf_counter() - started))
             failed = []
             for ev in result.get_asset_check_evaluations():
@@ -232,7 +235,9 @@ class _StepJobs:
         return job
 
 
-def _execute_on(engine: str, config: dict, step: Step, pkey: str | None, instance, run_config: dict):
+def _execute_on(
+    engine: str, config: dict, step: Step, pkey: str | None, instance, run_config: dict, tags: dict | None = None
+):
     """One step through another engine's executor (a process per step, Celery workers, Kubernetes pods): the
     job is rebuilt from a pointer in the workers, so the instance must be persistent (the root's)."""
     from pipelines.engines import reconstructable_job
@@ -241,7 +246,7 @@ def _execute_on(engine: str, config: dict, step: Step, pkey: str | None, instanc
         reconstructable_job(engine),
         instance,
         run_config={**run_config, "execution": {"config": config}},
-        tags={"dagster/partition": pkey} if pkey is not None else None,
+        tags=({"dagster/partition": pkey} if pkey is not None else {}) | (tags or {}) or None,
         asset_selection=list(step.keys),
     ) as result:
         result.all_events  # noqa: B018 -- read the events while the result's context is open

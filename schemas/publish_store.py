@@ -10,31 +10,47 @@ object store has, a single PUT, in place of the symlink swap:
   manifest (every file's relative path and size, and its sha256: what lets a reader's cache keep a file by
   its content across versions, schemas.object_cache). It is written last; until it is, readers see the
   previous version whole.
+* The pointer PUT is conditional on the pointer the writer read (If-Match on its tag; If-None-Match: * for a
+  dataset's first), and a fenced writer checks the root's lease right before it (schemas.store_lease.Fence):
+  a writer whose run lost the root, or whose read is stale, is refused and removes the version it uploaded.
 * Readers GET the pointer and read exactly the files it names: never a listing of a prefix, so a version a
   crashed writer left half-uploaded is never read.
 * After the pointer moves, the version before the previous one is deleted (the previous one stays for a
   reader that resolved the pointer a moment ago), by the keys its own manifest lists.
 * `longitude-index.json`, written after the pointers, names the root's datasets and its single files (ledger,
-  check store, models ...), so a working copy finds them without listing either.
+  check store, models ...), so a working copy finds them without listing either. Writers update it by
+  compare-and-swap (`update_index`): reread and reapply on a failed If-Match, so no writer's update is lost.
 """
 
 import json
 import os
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from schemas.object_cache import sha256_of
 from schemas.publish import MANIFEST, matches, read_manifest
-from schemas.store import ObjectStore
+from schemas.store import ObjectStore, StoreError
+from schemas.store_lease import LEASE_KEY, Fence, Lease, LeaseLostError
 
 POINTER_FORMAT = "longitude-pointer/1"
 POINTER_SUFFIX = ".pointer.json"
 INDEX_KEY = "longitude-index.json"
 INDEX_FORMAT = "longitude-root-index/1"
+# The index's compare-and-swap: a writer that loses the race rereads and reapplies its change, after a random
+# wait that doubles with each try (up to INDEX_WAIT_S), so writers that collided spread out.
+INDEX_TRIES = 40
+INDEX_WAIT_S = 0.5
 
 
 class PointerError(RuntimeError):
     """A pointer or index object that is not what this protocol writes (names the key, never data)."""
+
+
+class PublishConflictError(StoreError):
+    """A conditional PUT of a pointer or the index was refused: another writer changed it since it was read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +62,7 @@ class Pointer:
     previous: str | None
     files: dict[str, int]
     sha256: dict[str, str] = field(default_factory=dict, compare=False)
+    tag: str | None = field(default=None, compare=False)  # the pointer object's, as read or written
 
     def to_bytes(self) -> bytes:
         files = []
@@ -78,16 +95,17 @@ def version_key(dataset: str, vid: str, rel: str) -> str:
 def read_pointer(store: ObjectStore, dataset: str) -> Pointer | None:
     """The dataset's pointer, or None when nothing is published there."""
     key = pointer_key(dataset)
-    body = store.read(key)
-    if body is None:
+    found = store.read_tagged(key)
+    if found is None:
         return None
+    body, tag = found[0], found[1]
     try:
         doc = json.loads(body)
         if doc.get("format") != POINTER_FORMAT:
             raise ValueError(doc.get("format"))
         files = {f["path"]: int(f["bytes"]) for f in doc["files"]}
         hashes = {f["path"]: str(f["sha256"]) for f in doc["files"] if "sha256" in f}
-        return Pointer(doc["version"], doc.get("previous"), files, hashes)
+        return Pointer(doc["version"], doc.get("previous"), files, hashes, tag)
     except (ValueError, KeyError, TypeError) as err:
         raise PointerError(f"{store.url}/{key}: not a {POINTER_FORMAT} pointer ({type(err).__name__})") from None
 
@@ -102,25 +120,59 @@ def dataset_keys(store: ObjectStore, dataset: str, pattern: str = "**") -> dict[
     }
 
 
-def publish_version(store: ObjectStore, dataset: str, version_dir: Path, previous: Pointer | None) -> Pointer:
+def publish_version(
+    store: ObjectStore,
+    dataset: str,
+    version_dir: Path,
+    previous: Pointer | None,
+    fence: Lease | Fence | None = None,
+) -> Pointer:
     """Upload a local version directory (its manifest's files, then the manifest) and move the pointer to it.
 
-    `previous` is the pointer as the caller last read it; the version before it is deleted afterwards."""
+    `previous` is the pointer as the caller last read it: the PUT is conditional on it (a dataset another
+    writer published since is refused) and the version before it is deleted afterwards. `fence`, the run's
+    lease or token, is checked right before the PUT. Refused either way, the uploaded version is removed."""
     vid = Path(version_dir).name
     files = read_manifest(version_dir)
     kept = _kept_from(version_dir, previous, files)
-    store.copy({version_key(dataset, vid, rel): version_key(dataset, previous.version, rel) for rel in kept})  # type: ignore[union-attr]
-    store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files if rel not in kept})
-    store.upload({version_key(dataset, vid, MANIFEST): version_dir / MANIFEST})
-    hashes = {
-        rel: (previous.sha256.get(rel) if previous and rel in kept else None) or sha256_of(version_dir / rel)
-        for rel in files
-    }
-    pointer = Pointer(vid, previous.version if previous else None, files, hashes)
-    store.write(pointer_key(dataset), pointer.to_bytes())  # the one step that makes the version visible
+    uploaded = [version_key(dataset, vid, rel) for rel in sorted(files)]
+    key = pointer_key(dataset)
+    try:
+        store.copy({version_key(dataset, vid, rel): version_key(dataset, previous.version, rel) for rel in kept})  # type: ignore[union-attr]
+        store.upload({version_key(dataset, vid, rel): version_dir / rel for rel in files if rel not in kept})
+        store.upload({version_key(dataset, vid, MANIFEST): version_dir / MANIFEST})
+        uploaded.append(version_key(dataset, vid, MANIFEST))
+        hashes = {
+            rel: (previous.sha256.get(rel) if previous and rel in kept else None) or sha256_of(version_dir / rel)
+            for rel in files
+        }
+        pointer = Pointer(vid, previous.version if previous else None, files, hashes)
+        if fence is not None:
+            fence.check()
+        body = pointer.to_bytes()  # the one step that makes the version visible:
+        seen = None if previous is None else previous.tag or _tag_of(store, dataset, previous.version)
+        tag = store.create(key, body) if previous is None else seen and store.replace(key, body, seen)
+        if tag is None:
+            raise _conflict(store, key, "its version was not published")
+    except (LeaseLostError, PublishConflictError):
+        store.remove(uploaded)  # nothing of a refused version stays: no reader could ever reach it anyway
+        raise
     if previous is not None and previous.previous not in (None, vid, previous.version):
         drop_version(store, dataset, previous.previous)  # type: ignore[arg-type]
-    return pointer
+    return Pointer(vid, pointer.previous, files, hashes, tag)
+
+
+def _tag_of(store: ObjectStore, dataset: str, vid: str) -> str | None:
+    """The pointer's tag while it still names `vid` (a Pointer made by hand has none), else None."""
+    now = read_pointer(store, dataset)
+    return now.tag if now is not None and now.version == vid else None
+
+
+def _conflict(store: ObjectStore, key: str, what: str) -> PublishConflictError:
+    return PublishConflictError(
+        f"{store.url}/{key}: changed by another writer since this run read it ({LEASE_KEY} may name another "
+        f"run now); {what}"
+    )
 
 
 def _kept_from(version_dir: Path, previous: Pointer | None, files: dict[str, int]) -> set[str]:
@@ -153,9 +205,17 @@ def drop_version(store: ObjectStore, dataset: str, vid: str) -> None:
     store.remove([manifest_key])
 
 
-def unpublish(store: ObjectStore, dataset: str, pointer: Pointer) -> None:
-    """Remove a dataset: the pointer first (readers stop seeing it at once), then its versions' objects."""
-    store.remove([pointer_key(dataset)])
+def unpublish(store: ObjectStore, dataset: str, pointer: Pointer, fence: Lease | Fence | None = None) -> None:
+    """Remove a dataset: the pointer first (readers stop seeing it at once; only if it is still the one read),
+    then its versions' objects."""
+    key = pointer_key(dataset)
+    if fence is not None:
+        fence.check()
+    if pointer.tag is not None:
+        if not store.remove_if(key, pointer.tag) and store.read_tagged(key) is not None:
+            raise _conflict(store, key, "it was not removed")
+    else:
+        store.remove([key])
     for vid in (pointer.version, pointer.previous):
         if vid:
             drop_version(store, dataset, vid)
@@ -189,8 +249,10 @@ class RootIndex:
 def read_index(store: ObjectStore) -> RootIndex | None:
     """The root's index, or None for a root nothing was published to yet."""
     body = store.read(INDEX_KEY)
-    if body is None:
-        return None
+    return None if body is None else _index_from(store, body)
+
+
+def _index_from(store: ObjectStore, body: bytes) -> RootIndex:
     try:
         doc = json.loads(body)
         if doc.get("format") != INDEX_FORMAT:
@@ -202,5 +264,22 @@ def read_index(store: ObjectStore) -> RootIndex | None:
         raise PointerError(f"{store.url}/{INDEX_KEY}: not a {INDEX_FORMAT} index ({type(err).__name__})") from None
 
 
-def write_index(store: ObjectStore, index: RootIndex) -> None:
-    store.write(INDEX_KEY, index.to_bytes())
+def update_index(
+    store: ObjectStore, change: Callable[[RootIndex], RootIndex], fence: Lease | Fence | None = None
+) -> RootIndex:
+    """Apply `change` to the index as the store has it, by compare-and-swap: PUT with If-Match on the tag read
+    (If-None-Match: * when there is none); when another writer got in between, reread and reapply. Returns
+    the index written. `fence` is checked before every PUT."""
+    for attempt in range(INDEX_TRIES):
+        found = store.read_tagged(INDEX_KEY)
+        index = _index_from(store, found[0]) if found else RootIndex((), {})
+        new = change(index)
+        if fence is not None:
+            fence.check()
+        body = new.to_bytes()
+        if (
+            store.create(INDEX_KEY, body) if found is None else store.replace(INDEX_KEY, body, found[1])
+        ) is not None:
+            return new
+        time.sleep(random.uniform(0, min(INDEX_WAIT_S, 0.01 * 2**attempt)))  # jitter: collided writers spread out
+    raise _conflict(store, INDEX_KEY, f"gave up after {INDEX_TRIES} tries; this push's index entries are missing")

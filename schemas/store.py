@@ -14,6 +14,12 @@ from pathlib import Path
 
 # scheme -> the fsspec implementation package that serves it (imported only when a root of it is opened)
 SCHEMES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "abfss": "adlfs", "az": "adlfs"}
+# scheme -> (module, class) of its conditional requests: every scheme of SCHEMES has one
+_CONDITIONS = {
+    "s3": ("schemas.store_s3", "S3Conditions"),
+    **dict.fromkeys(("gs", "gcs"), ("schemas.store_gcs", "GCSConditions")),
+    **dict.fromkeys(("abfs", "abfss", "az"), ("schemas.store_azure", "AzureConditions")),
+}
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
 _LOOKS_LIKE_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):(?!//)")
 # a bucket/container name: letters, digits, dot, dash, underscore (Azure's `container@account` too)
@@ -159,77 +165,43 @@ class ObjectStore:
         except Exception as err:
             raise self._fail(keys[0], err) from None
 
-    # Conditional requests, for the run lease (schemas.store_lease): S3's If-None-Match: * on PUT and If-Match on
-    # PUT and DELETE. Each returns None (or False) when its condition fails, and raises StoreError otherwise.
+    # Conditional requests: the run lease (schemas.store_lease), fenced pointer PUTs (schemas.publish_store) and
+    # the index's compare-and-swap. A tag names one state of one object (S3's and Azure's ETag, GCS's
+    # generation); a backend per store makes the requests (schemas.store_s3, store_gcs, store_azure). Each
+    # returns None (or False) when its condition fails, and raises StoreError otherwise.
 
-    @property
-    def conditional(self) -> bool:
-        """Whether this store's requests can be conditional (S3 and S3 API servers; not gs:// or abfs:// yet)."""
-        return self.scheme == "s3"
+    @cached_property
+    def _conditions(self):
+        import importlib
 
-    def _bucket_key(self, key: str) -> tuple[str, str]:
-        bucket, _, prefix = self._path(key).partition("/")
-        return bucket, prefix
+        module, name = _CONDITIONS[self.scheme]
+        return getattr(importlib.import_module(module), name)(self.fs)
+
+    def _conditional(self, key: str, request: str, *args):
+        try:
+            return getattr(self._conditions, request)(self._path(key), *args)
+        except RootError:
+            raise
+        except Exception as err:
+            raise self._fail(key, err) from None
 
     def create(self, key: str, data: bytes) -> str | None:
-        """PUT only if no object is at `key` (If-None-Match: *); its ETag, or None when one already is."""
-        bucket, name = self._bucket_key(key)
-        try:
-            return self.fs.call_s3("put_object", Bucket=bucket, Key=name, Body=data, IfNoneMatch="*")["ETag"]
-        except Exception as err:
-            if _failed_condition(err):
-                return None
-            raise self._fail(key, err) from None
+        """PUT only if no object is at `key` (If-None-Match: *); its tag, or None when one already is."""
+        return self._conditional(key, "create", data)
 
     def read_tagged(self, key: str) -> tuple[bytes, str, float] | None:
-        """(bytes, ETag, age in seconds by the store's own clock) of the object, or None when there is none.
+        """(bytes, tag, age in seconds by the store's own clock) of the object, or None when there is none.
 
         The age is the response's Date less the object's Last-Modified, both the server's: no client clock."""
-        from email.utils import parsedate_to_datetime
+        return self._conditional(key, "read_tagged")
 
-        from fsspec.asyn import sync
+    def replace(self, key: str, data: bytes, tag: str) -> str | None:
+        """PUT only if the object is still the one with `tag` (If-Match); the new tag, or None when it is not."""
+        return self._conditional(key, "replace", data, tag)
 
-        bucket, name = self._bucket_key(key)
-        try:
-            got = self.fs.call_s3("get_object", Bucket=bucket, Key=name)
-            data = sync(self.fs.loop, got["Body"].read)
-        except FileNotFoundError:
-            return None
-        except Exception as err:
-            raise self._fail(key, err) from None
-        date = got.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-        if date:
-            now = parsedate_to_datetime(date)
-        else:  # a server that sends no Date: this machine's clock, the one fallback
-            from datetime import UTC, datetime
-
-            now = datetime.now(UTC)
-        return data, got["ETag"], (now - got["LastModified"]).total_seconds()
-
-    def replace(self, key: str, data: bytes, etag: str) -> str | None:
-        """PUT only if the object is still the one with `etag` (If-Match); the new ETag, or None when it is not."""
-        bucket, name = self._bucket_key(key)
-        try:
-            return self.fs.call_s3("put_object", Bucket=bucket, Key=name, Body=data, IfMatch=etag)["ETag"]
-        except FileNotFoundError:
-            return None
-        except Exception as err:
-            if _failed_condition(err):
-                return None
-            raise self._fail(key, err) from None
-
-    def remove_if(self, key: str, etag: str) -> bool:
-        """DELETE only if the object is still the one with `etag` (If-Match); False when it is not (or gone)."""
-        bucket, name = self._bucket_key(key)
-        try:
-            self.fs.call_s3("delete_object", Bucket=bucket, Key=name, IfMatch=etag)
-        except FileNotFoundError:
-            return False
-        except Exception as err:
-            if _failed_condition(err):
-                return False
-            raise self._fail(key, err) from None
-        return True
+    def remove_if(self, key: str, tag: str) -> bool:
+        """DELETE only if the object is still the one with `tag` (If-Match); False when it is not (or gone)."""
+        return bool(self._conditional(key, "remove_if", tag))
 
     def list_files(self, prefix: str) -> list[str]:
         """Keys of every object below `prefix`, sorted. Only for files as delivered (landing/): published
@@ -253,15 +225,3 @@ class ObjectStore:
                 tag = info.get("ETag") or info.get("etag") or info.get("md5Hash")  # s3fs, adlfs, gcsfs
                 out[path.removeprefix(root)] = (int(info.get("size") or 0), str(tag) if tag else None)
         return out
-
-
-def _failed_condition(err: BaseException) -> bool:
-    """Whether a request failed only because its condition did not hold: 412, or S3's 409 for two conditional
-    writes racing on one key (s3fs turns both into OSError; the botocore error is the cause)."""
-    if isinstance(err, FileExistsError):  # s3fs's translation of a failed If-None-Match
-        return True
-    cause = err.__cause__ or err
-    response = getattr(cause, "response", None) or {}
-    code = str(response.get("Error", {}).get("Code", ""))
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)

@@ -1,7 +1,7 @@
 """One run at a time per object-store root: a lease object at `<root>/.longitude.lease.json`, renewed while held.
 
 The local run lock (schemas.run_lock) is a kernel file lock; a bucket prefix has none, so a run takes a lease
-object instead, with conditional requests (S3's, schemas.store.ObjectStore):
+object instead, with conditional requests (schemas.store.ObjectStore: S3's and Azure's ETags, GCS's generations):
 - take: PUT with If-None-Match: * creates it only if absent, so of two runs exactly one gets it;
 - heartbeat: every ttl/4 the holder rewrites it with If-Match on the ETag it last wrote (Last-Modified moves on);
 - stale: a lease whose Last-Modified is more than its ttl behind the store's Date (both the server's clock, so
@@ -10,6 +10,13 @@ object instead, with conditional requests (S3's, schemas.store.ObjectStore):
 - release: DELETE with If-Match, so a holder that lost its lease never removes its successor's.
 A holder whose heartbeat failed for a ttl, or found its lease replaced, has lost it: `check` raises before the
 run publishes anything more (schemas.working_copy calls it before each push).
+
+Fencing: the lease's `owner` (random per acquisition) is the run's token. Processes that publish for the run
+without holding the lease themselves (a Celery worker's or a step pod's working copy) get the token with the
+step and hold a `Fence`: its `check` reads the lease object and passes only while it is still this token's
+and fresh by the store's clock. Every push checks it right before each pointer PUT and the index PUT, and those
+PUTs are conditional on what the copy read (schemas.publish_store), so a run that lost its lease between the
+check and the PUT is still refused wherever the new holder published since.
 """
 
 import json
@@ -69,6 +76,33 @@ def _parse(data: bytes) -> LeaseHolder | None:
         return None  # not ours to read: treated as a lease with the default ttl
 
 
+def _lost(store: ObjectStore, why: str) -> LeaseLostError:
+    return LeaseLostError(
+        f"{store.url}: this run's lease ({LEASE_KEY}) {why}; nothing more is published by this run"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A run's fencing token on a root, for a process that publishes for the run without holding its lease."""
+
+    store: ObjectStore
+    token: str  # the holder's `owner`
+    margin_s: float = 5.0  # refused this long before the store would call the lease stale: a PUT takes ms
+
+    def check(self) -> None:
+        """Raise LeaseLostError unless the root's lease is still this token's and fresh (one GET)."""
+        found = self.store.read_tagged(LEASE_KEY)
+        if found is None:
+            raise _lost(self.store, "was released or taken over")
+        data, _, age = found
+        holder = _parse(data)
+        if holder is None or holder.owner != self.token:
+            raise _lost(self.store, "was taken over by another run")
+        if age > holder.ttl_s - min(self.margin_s, holder.ttl_s / 4):
+            raise _lost(self.store, "was not renewed within its ttl and may be taken over")
+
+
 class Lease:
     """A held lease: renewed by a daemon thread until `release`."""
 
@@ -97,14 +131,22 @@ class Lease:
         else:
             self._etag, self._renewed = etag, time.monotonic()
 
+    @property
+    def token(self) -> str:
+        """The fencing token of this run (schemas.store_lease.Fence), given to the processes that push for it."""
+        return self.me.owner
+
     def check(self) -> None:
-        """Raise LeaseLostError when this run no longer holds the lease (taken over, or not renewed for a ttl)."""
+        """Raise LeaseLostError when this run no longer holds the lease (taken over, or not renewed for a ttl),
+        by its own record first, then by the lease object itself (the fence a worker checks too)."""
         if self._lost or time.monotonic() - self._renewed > self.me.ttl_s:
             self._lost = True
-            raise LeaseLostError(
-                f"{self.store.url}: this run's lease ({LEASE_KEY}) expired or was taken over by another run; "
-                f"nothing more is published by this run"
-            )
+            raise _lost(self.store, "expired or was taken over by another run")
+        try:
+            Fence(self.store, self.me.owner).check()
+        except LeaseLostError:
+            self._lost = True
+            raise
 
     def release(self) -> None:
         """Stop renewing and delete the lease if it is still ours (a successor's is left alone). Idempotent."""

@@ -29,11 +29,11 @@ from schemas.publish_store import (
     read_index,
     read_pointer,
     unpublish,
+    update_index,
     version_key,
-    write_index,
 )
 from schemas.store import ObjectStore
-from schemas.store_lease import Lease
+from schemas.store_lease import Fence, Lease
 
 MARKER = ".longitude-store.json"  # in the working copy: which URL it mirrors (read by Layout.store_url)
 LANDING = "landing"
@@ -74,7 +74,9 @@ class WorkingCopy:
     _files: _State = field(default_factory=dict)  # single files in sync
     _open: dict[str, _State] = field(default_factory=dict)  # open partition sets in sync, by area
     _landing: bool = False  # the store has delivered files (a light copy lists them, downloads none)
-    lease: Lease | None = None  # the run's lease on the root (schemas.store_lease): checked before each push
+    # The run's lease on the root (the driver's), or its fencing token (a worker's or a step pod's copy, which
+    # push for the driver's run): checked before each push and right before each pointer and index PUT.
+    lease: Lease | Fence | None = None
 
     @property
     def empty(self) -> bool:
@@ -206,7 +208,7 @@ class WorkingCopy:
             if current is not None and current.version == vid:
                 continue
             version = versions_dir(self.dir / dataset) / vid
-            self._pointers[dataset] = pointer = publish_version(self.store, dataset, version, current)
+            self._pointers[dataset] = pointer = publish_version(self.store, dataset, version, current, self.lease)
             if self.cache is not None:  # what this run published, the next pull on this machine need not get
                 manifest = f"{self.store.url}/{version_key(dataset, vid, MANIFEST)}"
                 self.cache.adopt(
@@ -215,32 +217,38 @@ class WorkingCopy:
                 )
             published.add(dataset)
         for dataset in sorted(set(self._pointers) - set(datasets)) if not self.light else ():
-            unpublish(self.store, dataset, self._pointers.pop(dataset))
+            unpublish(self.store, dataset, self._pointers.pop(dataset), self.lease)
             removed.add(dataset)
         new = {rel: self.dir / rel for rel, state in files.items() if self._files.get(rel) != state}
+        gone = [rel for rel in self._files if rel not in files and not rel.startswith(f"{LANDING}/")]
+        if self.lease is not None and (new or gone or (self.share_open and opened != self._open)):
+            self.lease.check()  # single files and open sets are plain PUTs: the fence right before them
         self.store.upload(new)
         # a step that removed a single file (not landing/: delivered files are the user's) removes its object
-        gone = [rel for rel in self._files if rel not in files and not rel.startswith(f"{LANDING}/")]
         self.store.remove(gone)
         touched = self._push_open(opened) if self.share_open else {}
         changed = len(published) + len(removed) + len(new) + len(gone) + sum(touched.values())
         if changed:
-            # The store's index with this push's changes applied, not this copy's view: steps in other working
-            # copies (a sibling check in another worker, the driver) may have pushed since this one pulled.
-            index = read_index(self.store) or RootIndex((), {})
             written = [rel for rel in new if not rel.startswith(f"{LANDING}/")]
-            singles = {rel: n for rel, n in index.files.items() if rel not in gone} | {
-                rel: files[rel][0] for rel in written
-            }
-            hashes = {rel: h for rel, h in index.sha256.items() if rel in singles and rel not in written}
-            hashes |= {rel: sha256_of(self.dir / rel) for rel in written}
-            areas = {a: fs for a, fs in index.open.items() if a not in touched} | {
-                a: {rel: size for rel, (size, _) in self._open[a].items()} for a in touched if a in self._open
-            }
-            # this copy's datasets too: one whose index write failed is named again (one unpublished elsewhere
-            # since this copy pulled is named in vain: a reader finds no pointer and skips it)
-            datasets_now = (set(index.datasets) | set(self._pointers) | published) - removed
-            write_index(self.store, RootIndex(tuple(sorted(datasets_now)), singles, areas, hashes))
+            written_hashes = {rel: sha256_of(self.dir / rel) for rel in written}
+
+            def apply(index: RootIndex) -> RootIndex:
+                # The store's index with this push's changes applied, not this copy's view: steps in other
+                # working copies (a sibling check in another worker, the driver) may have pushed since this
+                # one pulled, and may push while this one does (update_index rereads and reapplies).
+                singles = {rel: n for rel, n in index.files.items() if rel not in gone} | {
+                    rel: files[rel][0] for rel in written
+                }
+                hashes = {rel: h for rel, h in index.sha256.items() if rel in singles and rel not in written}
+                areas = {a: fs for a, fs in index.open.items() if a not in touched} | {
+                    a: {rel: size for rel, (size, _) in self._open[a].items()} for a in touched if a in self._open
+                }
+                # this copy's datasets too: one whose index write failed is named again (one unpublished
+                # elsewhere since this copy pulled is named in vain: a reader finds no pointer and skips it)
+                datasets_now = (set(index.datasets) | set(self._pointers) | published) - removed
+                return RootIndex(tuple(sorted(datasets_now)), singles, areas, hashes | written_hashes)
+
+            update_index(self.store, apply, self.lease)
         self._files = files
         return changed
 
@@ -271,7 +279,14 @@ class WorkingCopy:
         if not index.open:
             return 0
         keys = [f"{area}/{rel}" for area, fs in index.open.items() for rel in fs]
-        write_index(self.store, RootIndex(index.datasets, index.files, {}, index.sha256))  # first: none reads them
+        # the index first: nothing reads them after. Only these areas: a set opened since is not this sweep's
+        update_index(
+            self.store,
+            lambda now: RootIndex(
+                now.datasets, now.files, {a: f for a, f in now.open.items() if a not in index.open}, now.sha256
+            ),
+            self.lease,
+        )
         self.store.remove(keys)
         self._open = {}
         return len(keys)

@@ -181,6 +181,7 @@ def _materialize_steps(
                     verbose=verbose,
                     executor=executor,
                     executor_config=executor_config,
+                    tags=store_root.run_tags(settings.root),  # an object-store root: its lease's token
                 )
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err

@@ -98,11 +98,7 @@ def _take_lease(url: str):
     from schemas.store import ObjectStore, RootError, StoreError
     from schemas.store_lease import RootLeasedError, take_lease
 
-    store = ObjectStore(url)
-    if not store.conditional:
-        click.echo(f"Note: {url}: {store.scheme}:// roots take no run lease yet; run one command at a time on it "
-                   "(docs/scale-out.md, one run per prefix).", err=True)  # fmt: skip
-        return None
+    store = ObjectStore(url)  # every scheme takes one (S3, GCS and Azure Blob each with their own conditions)
     ctx = click.get_current_context(silent=True)
 
     def took_over(holder, age_s: float) -> None:
@@ -161,6 +157,15 @@ def push(root: Path) -> None:
         copy.push()
         if copy.light:
             copy.refresh()
+
+
+def run_tags(root: Path) -> dict[str, str]:
+    """The tags of the Dagster runs this command launches on `root`: the token of its lease, for the steps that
+    push from working copies of their own (Celery workers; pipelines.run_fence). None for a local root."""
+    from pipelines.run_fence import lease_tags
+
+    copy = _copies.get(Path(root))
+    return lease_tags(copy.lease) if copy is not None else {}  # type: ignore[arg-type]
 
 
 def is_working_copy(root: Path) -> bool:
