@@ -121,7 +121,8 @@ def truecase(segment: str, dictionary: frozenset[str]) -> str:
 
 class GatedSpacyNlpEngine:
     """A Presidio NlpEngine that runs only spaCy's NER, and only on lines that need it, in batches
-    (deid.text.ner_decode steps the model's transitions for a whole batch at once). Entities come back as (start, end, label) character spans of the whole text."""
+    (deid.text.ner_decode steps the model's transitions for a whole batch at once). Entities come back as
+    (start, end, label) character spans of the whole text."""
 
     def __init__(self, model: str = SPACY_MODEL, batch_size: int = 256) -> None:
         self.model = model

@@ -7,6 +7,9 @@ import numpy as np
 
 Entity = tuple[int, int, str]  # (start char, end char, label)
 _MOVES = "BILUO"
+# Tokens whose transitions are stepped together: their precomputed features take 1.5 kB each, so a batch of
+# long lines is decoded in parts of about 25 MB (short lines, the usual case, a batch at a time).
+_DECODE_TOKENS = 16_384
 
 
 def fast_decoder_fits(nlp) -> bool:
@@ -84,30 +87,37 @@ class GreedyNer:
         sub_size = max(batch_size // 4, 2)
         for start in range(0, len(texts), batch_size):
             docs = [self._nlp.make_doc(t) for t in texts[start : start + batch_size]]
+            found: list[tuple[Entity, ...]] = [()] * len(docs)
             order = sorted(range(len(docs)), key=lambda i: len(docs[i]))  # spaCy's sub-batches
+            group: list[int] = []
             rows = [self._pad]
             for s in range(0, len(order), sub_size):
-                sub = [docs[i] for i in order[s : s + sub_size] if len(docs[i])]
+                sub = [i for i in order[s : s + sub_size] if len(docs[i])]
                 if sub:  # rows 1.. of the sub-batch's (tokens + 1, 3, hidden, pieces); row 0 is the padding
-                    rows.append(self._lower.predict(self._tok2vec.predict(sub))[1:])
-            yield from self._read(docs, order, np.concatenate(rows))
+                    rows.append(self._lower.predict(self._tok2vec.predict([docs[i] for i in sub]))[1:])
+                    group.extend(sub)
+                if group and (sum(len(r) for r in rows) >= _DECODE_TOKENS or s + sub_size >= len(order)):
+                    for i, ents in zip(
+                        group, self._read([docs[i] for i in group], np.concatenate(rows)), strict=True
+                    ):
+                        found[i] = ents
+                    group, rows = [], [self._pad]
+            yield from found
 
-    def _read(self, docs: list, order: list[int], cached: np.ndarray) -> list[tuple[Entity, ...]]:
-        """The entities of `docs`, whose tokens' precomputed features are the rows of `cached` after the
-        padding row, doc by doc in `order` (empty docs have none)."""
-        lengths = np.array([len(docs[i]) for i in order])
-        out: list[tuple[Entity, ...]] = [()] * len(docs)
-        if not lengths.any():
-            return out
-        tokens = np.concatenate([docs[i].to_array(self._attrs) for i in order if len(docs[i])]).astype(np.int64)
+    def _read(self, docs: list, cached: np.ndarray) -> list[tuple[Entity, ...]]:
+        """The entities of `docs` (none empty), whose tokens' precomputed features are the rows of `cached`
+        after the padding row, doc after doc."""
+        lengths = np.array([len(d) for d in docs])
+        tokens = np.concatenate([d.to_array(self._attrs) for d in docs]).astype(np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         spans = self._decode(cached, lengths, offsets, tokens[:, 2].astype(bool), tokens[:, 3] == 1)
-        for i, offset, ents in zip(order, offsets, spans, strict=True):
+        out: list[tuple[Entity, ...]] = []
+        for offset, ents in zip(offsets, spans, strict=True):
             row = []
             for first, end, label in ents:
                 a, b = offset + first, offset + end - 1
                 row.append((int(tokens[a, 0]), int(tokens[b, 0] + tokens[b, 1]), self._label_names[label]))
-            out[i] = tuple(row)
+            out.append(tuple(row))
         return out
 
     def _decode(self, cached, lengths, offsets, is_space, sent_start) -> list[list[tuple[int, int, int]]]:
