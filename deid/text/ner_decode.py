@@ -74,7 +74,6 @@ class GreedyNer:
         names = _class_names(ner)
         kinds = np.array([_MOVES.index(n[0]) for n in names])
         labels = [n[2:] if n != "O" else "" for n in names]
-        self._labels = labels
         label_ids = {label: i for i, label in enumerate(sorted(set(labels)))}
         self._label_of_move = np.array([label_ids[label] for label in labels])
         self._label_names = sorted(label_ids, key=label_ids.__getitem__)
