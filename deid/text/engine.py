@@ -17,6 +17,7 @@ from deid.text.lexicon import (
     FIRST_NAMES,
     SURNAMES,
 )
+from deid.text.ner_decode import GreedyNer, fast_decoder_fits
 from deid.text.nlp import SPACY_MODEL, one_blas_thread, spacy_pipeline, word_lists
 from deid.text.patterns import FACILITY_WORDS
 from deid.text.proper_nouns import spread_over_lists
@@ -119,13 +120,15 @@ def truecase(segment: str, dictionary: frozenset[str]) -> str:
 
 
 class GatedSpacyNlpEngine:
-    """A Presidio NlpEngine that runs only spaCy's NER, and only on lines that need it, batched through
-    nlp.pipe. Entities come back as (start, end, label) character spans of the whole text."""
+    """A Presidio NlpEngine that runs only spaCy's NER, and only on lines that need it, in batches
+    (deid.text.ner_decode steps the model's transitions for a whole batch at once). Entities come back as
+    (start, end, label) character spans of the whole text."""
 
     def __init__(self, model: str = SPACY_MODEL, batch_size: int = 256) -> None:
         self.model = model
         self.batch_size = batch_size
         self.nlp = None
+        self._greedy = None  # the NER's decoder for all states at once, where the model allows it
         self.common: frozenset[str] = frozenset()
         self.dictionary: frozenset[str] = frozenset()
         self.english: frozenset[str] = frozenset()
@@ -137,6 +140,7 @@ class GatedSpacyNlpEngine:
         lists = word_lists(self.model)
         self.english, self.dictionary, self.common = lists.english, lists.dictionary, lists.common
         self.nlp = spacy_pipeline(self.model)
+        self._greedy = GreedyNer(self.nlp) if fast_decoder_fits(self.nlp) else None
 
     def is_loaded(self) -> bool:
         return self.nlp is not None
@@ -195,13 +199,22 @@ class GatedSpacyNlpEngine:
         if not todo:
             return found
         with one_blas_thread():
-            for piece, doc in zip(todo, self.nlp.pipe(todo, batch_size=self.batch_size), strict=True):
-                found[piece] = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+            found.update(zip(todo, self.read(todo), strict=True))
         with self._cache_lock:
             self._cache.update((piece, found[piece]) for piece in todo if len(piece) <= _CACHED_CHARS)
             while len(self._cache) > _CACHED_PIECES:
                 self._cache.popitem(last=False)
         return found
+
+    def read(self, pieces: list[str]) -> Iterator[tuple[tuple[int, int, str], ...]]:
+        """The NER's entities of each piece, no cache: spaCy's model with its transitions decoded for all
+        pieces of a batch at once (deid.text.ner_decode, the same entities as spaCy's own loop), or spaCy's
+        pipe where the model is not of the kind that decoder reads."""
+        if self._greedy is not None:
+            yield from self._greedy(pieces, batch_size=self.batch_size)
+            return
+        for doc in self.nlp.pipe(pieces, batch_size=self.batch_size):
+            yield tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
 
     def clear_cache(self) -> None:
         """Forget the entities read so far (to compare the model with itself under other settings)."""
@@ -339,7 +352,7 @@ def find_phi_batch(
     texts: Sequence[str], knowns: Sequence[KnownPhi | dict | None] | None = None, *, n_process: int = 1,
     batch_size: int = 64, tagger: bool = True,
 ) -> list[list[PhiSpan]]:  # fmt: skip
-    """find_phi over many texts: NER batched through nlp.pipe; `n_process` > 1 fans out over processes.
+    """find_phi over many texts: NER in batches; `n_process` > 1 fans out over processes.
     `tagger=False` runs the rules alone, without the learned tagger (for comparison)."""
     knowns = list(knowns) if knowns is not None else [None] * len(texts)
     if len(knowns) != len(texts):

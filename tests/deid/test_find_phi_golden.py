@@ -104,14 +104,13 @@ def test_the_ner_reads_a_repeated_line_once_and_gives_it_the_same_entities(analy
     engine.clear_cache()
     fresh = [artifacts.entities for _, artifacts in engine.process_batch(texts)]
     read: list[str] = []
-    pipe = engine.nlp.pipe
+    model = engine.read
 
-    def counting(pieces, **kwargs):
-        pieces = list(pieces)
+    def counting(pieces):
         read.extend(pieces)
-        return pipe(pieces, **kwargs)
+        return model(pieces)
 
-    monkeypatch.setattr(engine.nlp, "pipe", counting)
+    monkeypatch.setattr(engine, "read", counting)
     again = [artifacts.entities for _, artifacts in engine.process_batch(texts + texts[:3])]
     assert again == fresh + fresh[:3] and read == []  # all from the cache
     engine.clear_cache()
