@@ -158,3 +158,44 @@ def test_a_kill_inside_one_chunk_keeps_the_others_and_the_rerun_completes(tmp_pa
         assert summary.reused == (k == 0)
     assert current_version(first) == kept
     assert _outputs(layout) == reference
+
+
+def _materialize(root: Path, *args: str, chunks_env: int | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
+    env["LONGITUDE_SECRET"] = TEST_SECRET.decode()
+    if chunks_env is not None:
+        env["LONGITUDE_INGEST_CHUNKS"] = str(chunks_env)
+    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root),
+           "--shards", "2", "--workers", "1", "--select", "fhir_raw", *args]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_multiprocess_runs_each_chunk_in_its_own_process_with_the_output_of_one_chunk(tmp_path):
+    import dagster as dg
+
+    from pipelines.instance import ensure_dagster_home
+
+    # A process per step costs ~10-40 s on a busy machine: the map alone here, the reduce (MEDS shards) after.
+    one, three = _landing(tmp_path / "one"), _landing(tmp_path / "three")
+    run = _materialize(one)
+    assert run.returncode == 0, run.stderr[-3000:]
+    run = _materialize(three, "--executor", "multiprocess", chunks_env=3)
+    assert run.returncode == 0, run.stderr[-3000:]
+    instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(Layout(three))))
+    chunk_pids: dict[str, int] = {}
+    for record in instance.get_run_records():
+        events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
+        steps = [e for e in events if e.event_type == dg.DagsterEventType.STEP_START and e.step_key == ASSET]
+        for step in steps:
+            assert step.pid not in driver  # the chunk ran in a process of its own, not the driver
+            chunk_pids[record.dagster_run.tags["dagster/partition"]] = step.pid
+    assert sorted(chunk_pids) == ["c0", "c1", "c2"] and len(set(chunk_pids.values())) == 3
+    # A second run with the same landing reuses every chunk: no dataset version changes, no ledger rewritten.
+    before = _versions(Layout(three))
+    run = _materialize(three, chunks_env=3)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _versions(Layout(three)) == before
+    assert _outputs(Layout(one)) == _outputs(Layout(three))
