@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 SELECT=(--select '*catalog' --select '*trajectories' --select '*online_features' --select '*features_readmission_30d'
         --select '*imaging_series' --select '*imaging_studies' --select '*imaging_fhir_links'
         --select '*notes_deidentified' --select '*meds_dataset_metadata' --select '*vocabulary')
-SHARED=$(cd "$(dirname "$0")/.." && pwd)/../shared/data/synthea-fhir-r4/bundles
+SHARED=${SHARED:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data/synthea-fhir-r4/bundles}
 export LONGITUDE_SECRET=chunks-bench-secret-0123456789abcdef
 
 demo_root() {  # a fresh root with the demo's landing (hard links) and settings
@@ -25,10 +25,13 @@ build() {  # label src root chunks [args...]
         /work/main/.venv/bin/longitude materialize --root "$root" "$@" > "$OUT/$label.log" 2>&1 )
     echo "$label rc=$? $(uptime | sed 's/.*load/load/')" >> "$OUT/times.txt"
 }
-for kind in demo shared; do
-    ${kind}_root "$OUT/$kind-base"; build "$kind-base" "$BASE" "$OUT/$kind-base" 1 "${SELECT[@]}"
-    ${kind}_root "$OUT/$kind-c1"; build "$kind-c1" "$NEW" "$OUT/$kind-c1" 1 "${SELECT[@]}"
-    ${kind}_root "$OUT/$kind-c3"; build "$kind-c3" "$NEW" "$OUT/$kind-c3" 3 "${SELECT[@]}" --executor multiprocess
-    build "$kind-c3-rerun" "$NEW" "$OUT/$kind-c3" 3 "${SELECT[@]}"
+# What was run for BENCHMARKS.md (load 12-16 on 2 cores): each build in process, one after another.
+STEPS=${STEPS:-"demo-base demo-c1 shared-base shared-c1 shared-c3 shared-c3-rerun demo-c3"}
+for step in $STEPS; do
+    kind=${step%%-*} rest=${step#*-}
+    case $rest in
+        base) ${kind}_root "$OUT/$step"; build "$step" "$BASE" "$OUT/$step" 1 "${SELECT[@]}" ;;
+        c[0-9]) ${kind}_root "$OUT/$step"; build "$step" "$NEW" "$OUT/$step" "${rest#c}" "${SELECT[@]}" ;;
+        c[0-9]-rerun) c=${rest%-rerun}; build "$step" "$NEW" "$OUT/$kind-$c" "${c#c}" "${SELECT[@]}" ;;
+    esac
 done
-demo_root "$OUT/demo-c2"; build "demo-c2" "$NEW" "$OUT/demo-c2" 2 "${SELECT[@]}"
