@@ -66,7 +66,7 @@ def code_version() -> str:
     h = hashlib.sha256(pa.__version__.encode())
     for entry in _CODE:
         path = _REPO / entry
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []:
             h.update(f.relative_to(_REPO).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 
