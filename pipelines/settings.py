@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # deid and schemas pull in numpy and pyarrow: `longitude --he
 DEFAULT_ROOT = "./longitude-data"
 DEFAULT_SHARDS = 4
 DEFAULT_SPLITS = (0.8, 0.1, 0.1)
+DEFAULT_INGEST_CHUNKS = 1  # one map step: a default run costs what one unpartitioned ingest did
+INGEST_CHUNKS_ENV, INGEST_CHUNKS_KEY = "LONGITUDE_INGEST_CHUNKS", "ingest_chunks"
 # The demo secret lives in the root so a demo root re-materializes identically; real runs never use it.
 DEMO_SECRET_FILE = "demo-secret.txt"
 SECRET_ENV = "LONGITUDE_SECRET"
@@ -122,6 +124,20 @@ class RootValues:
     split_fractions: tuple[float, float, float]
     strict: bool = False
     workers: int = 0  # parser processes; 0 = one per available core
+    ingest_chunks: int = DEFAULT_INGEST_CHUNKS  # partitions of the FHIR ingest (map steps)
+
+
+def ingest_chunks_of(pinned: Mapping, env: Mapping[str, str]) -> int:
+    """How many chunk partitions ingest runs as: LONGITUDE_INGEST_CHUNKS, else the root's `ingest_chunks` in
+    longitude.json, else 1. Not pinned: any count gives the same output (a chunk holds whole files)."""
+    raw = env.get(INGEST_CHUNKS_ENV) or pinned.get(INGEST_CHUNKS_KEY) or DEFAULT_INGEST_CHUNKS
+    try:
+        chunks = int(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{INGEST_CHUNKS_ENV} or {INGEST_CHUNKS_KEY} must be a whole number >= 1") from None
+    if chunks < 1:
+        raise SettingsError(f"ingest chunk count must be >= 1, got {chunks}")
+    return chunks
 
 
 def resolve_root_values(
@@ -165,6 +181,7 @@ def resolve_root_values(
         split_fractions=fractions,  # type: ignore[arg-type]
         strict=strict if strict is not None else env.get("LONGITUDE_STRICT", "").lower() in ("1", "true", "yes"),
         workers=int(env.get("LONGITUDE_WORKERS") or 0),
+        ingest_chunks=ingest_chunks_of(pinned, env),
     )
 
 

@@ -18,7 +18,13 @@ def ledger_balances(paths: list[Path]) -> RuleResult:
     """Every ledger row has n_in == n_out + n_quarantined."""
     if not paths:
         return RuleResult(False, "no ledger was written")
-    ledger = pl.read_parquet(paths, hive_partitioning=False)
+    return ledger_frame_balances(pl.read_parquet(paths, hive_partitioning=False))
+
+
+def ledger_frame_balances(ledger: pl.DataFrame | None) -> RuleResult:
+    """`ledger_balances` of ledger rows already read (source_file keyed labels, never delivered paths)."""
+    if ledger is None:
+        return RuleResult(False, "no ledger was written")
     bad = ledger.filter(pl.col("n_in") != pl.col("n_out") + pl.col("n_quarantined"))
     counts = {"rows": ledger.height, "unbalanced_rows": bad.height, "records_in": int(ledger["n_in"].sum())}
     if bad.height:

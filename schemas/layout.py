@@ -1,15 +1,15 @@
 """Where each table lives under the root: the storage layout of docs/design.md, as code.
 
 Invariants:
-1. Only `landing/`, `raw/` and `quarantine/` hold PHI (`dagster/` holds run records whose logs and metadata
-   carry counts, hashes and paths only).
+1. Only `landing/`, `raw/`, `quarantine/` and `chunks/` hold PHI (`dagster/` holds run records whose logs and
+   metadata carry counts, hashes and paths only).
 2. MEDS data shards are `meds/data/<split>/<shard>.parquet`; shard numbers are shared across splits.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-PHI_ZONES = ("landing", "raw", "quarantine")
+PHI_ZONES = ("landing", "raw", "quarantine", "chunks")
 # Raw tables are hive-partitioned by shard: raw/<source>/<table>/shard=<k>/part-<n>.parquet.
 SHARD_PREFIX = "shard="
 
@@ -109,6 +109,15 @@ class Layout:
 
     def quarantine(self, asset: str) -> Path:
         return self.root / "quarantine" / asset
+
+    # chunks/ (PHI): an ingest chunk's parse, published on its own; the gather links every chunk's into raw/
+    @property
+    def chunks(self) -> Path:
+        return self.root / "chunks"
+
+    def ingest_chunk(self, asset: str, chunk: int) -> Path:
+        """`chunks/<asset>/<k>`: the dataset chunk k of an ingest publishes (raw parts, quarantine, ledger)."""
+        return self.chunks / asset / str(chunk)
 
     # meds/: the de-identified MEDS dataset
     @property

@@ -254,6 +254,13 @@ class Stage:
         rel = target.relative_to(self.final) if target.is_absolute() else target
         return self.dir / rel
 
+    def link(self, source: Path, target: Path | str) -> None:
+        """Stage a published file (of any dataset: published files are never written in place) as `target`,
+        by a hard link: a dataset gathered from others' files costs one link per file, not a copy."""
+        dest = self.path(target)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, dest)
+
     def publish(self) -> Path:
         self._published = True
         return publish(self.dir, self.final, sync=self.sync)

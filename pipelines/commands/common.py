@@ -132,10 +132,12 @@ def _begin_fhir_parse(settings: "Settings", select: list[str] | None, engine: tu
     if not settings.layout.landing_fhir.is_dir():
         return False
     from pipelines.defs.fhir.head_start import begin
+    from pipelines.settings import ingest_chunks_of, read_pinned
     from schemas.cpus import available_cpus  # as LongitudeResource.worker_count
 
     workers = int(os.environ.get("LONGITUDE_WORKERS") or 0) or available_cpus()
-    return begin(settings.layout, settings.keyring, settings.n_shards, settings.strict, workers)
+    n_chunks = ingest_chunks_of(read_pinned(settings.root), os.environ)  # as the code location's partitions
+    return begin(settings.layout, settings.keyring, settings.n_shards, settings.strict, workers, n_chunks)
 
 
 def _cancel_fhir_parse() -> None:

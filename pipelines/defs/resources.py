@@ -83,6 +83,11 @@ def shard_count_from_env() -> int:
     return code_location_values().n_shards
 
 
+def chunk_count_from_env() -> int:
+    """Ingest chunk count for its partitions definition: LONGITUDE_INGEST_CHUNKS, else the root's, else 1."""
+    return code_location_values().ingest_chunks
+
+
 def longitude_resources() -> dict:
     """Local resources from the resolved root values; the secret from LONGITUDE_SECRET via dg.EnvVar."""
     values = code_location_values()

@@ -5,7 +5,7 @@ import time
 
 import dagster as dg
 
-from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.partitions import after_every_chunk, shard_partitions
 from pipelines.defs.resources import LongitudeResource
 from pipelines.value_free_errors import value_free_errors
 from schemas.imaging import INSTANCES_ASSET
@@ -27,7 +27,7 @@ def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResou
     return dg.MaterializeResult(metadata={**summary, "files_per_s": round(summary["files"] / max(seconds, 1e-9))})
 
 
-@dg.asset(partitions_def=shard_partitions, deps=[INSTANCES_ASSET, "fhir_raw"], group_name=GROUP,
+@dg.asset(partitions_def=shard_partitions, deps=[INSTANCES_ASSET, after_every_chunk("fhir_raw")], group_name=GROUP,
           kinds={"polars", "parquet"})  # fmt: skip
 def dicom_events(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """One event per study (`IMAGING_STUDY//<modality>//<body part>`) and per series
@@ -53,7 +53,7 @@ def imaging_studies(context: dg.AssetExecutionContext, longitude: LongitudeResou
     return dg.MaterializeResult(metadata=build_rollup(longitude.settings(), int(context.partition_key), "studies"))
 
 
-@dg.asset(deps=[INSTANCES_ASSET, "fhir_raw"], group_name=GROUP, kinds={"polars", "parquet"})
+@dg.asset(deps=[INSTANCES_ASSET, after_every_chunk("fhir_raw")], group_name=GROUP, kinds={"polars", "parquet"})
 def imaging_fhir_links(longitude: LongitudeResource) -> dg.MaterializeResult:
     """DICOM studies whose Study Instance UID a FHIR ImagingStudy names: imaging/fhir_links.parquet."""
     from pipelines.defs.dicom.build import build_links

@@ -12,10 +12,9 @@ from pipelines.defs.fhir.ingest import (
     _run_unit,
     begin_parse,
     discard_parse,
+    finish_parse,
     parse_key,
     parser_pool,
-    publish_parse,
-    record_parse,
     take_begun,
 )
 from schemas.layout import Layout
@@ -57,10 +56,9 @@ class HeadStart:
             self._pool.shutdown()
             if self.error is not None:
                 raise self.error
-            ledger, bytes_read = publish_parse(self.job, self.results)
+            return finish_parse(self.job, self.results)
         finally:
             discard_parse(self.job)
-        return record_parse(self.job, ledger, bytes_read)
 
     def cancel(self) -> None:
         """Stop the parsers (units already running finish) and remove the staging areas."""
@@ -69,19 +67,20 @@ class HeadStart:
         discard_parse(self.job)
 
 
-def begin(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> bool:
-    """Start the parse `ingest_fhir(layout, keyring, n_shards, strict=strict, workers=workers)` would run, in
-    parser processes, now; `ingest_fhir` with exactly these arguments takes it over (any other cancels it). The
-    caller holds the root's run lock and has swept the root (schemas.publish.sweep removes staging areas).
-    Only a parse with a pool is begun (one process, or one unit, parses in the step). True when begun."""
+def begin(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int, n_chunks: int = 1) -> bool:
+    """Start the parse of the first ingest chunk that `ingest_fhir(layout, keyring, n_shards, strict=strict,
+    workers=workers, chunk=0, n_chunks=n_chunks)` would run, in parser processes, now; `ingest_fhir` with exactly
+    these arguments takes it over (any other cancels it). The caller holds the root's run lock and has swept the
+    root (schemas.publish.sweep removes staging areas). Only a parse with a pool is begun (one process, or one
+    unit, parses in the step), and not for a chunk whose published parse is current. True when begun."""
     cancel()
     if workers <= 1:
         return False
-    job = begin_parse(layout, keyring, n_shards, strict)
-    if len(job.units) <= 1:
+    job = begin_parse(layout, keyring, n_shards, strict, 0, n_chunks)
+    if job.stage is None or len(job.units) <= 1:
         discard_parse(job)
         return False
-    BEGUN["parse"] = HeadStart(job, parse_key(layout, keyring, n_shards, strict, workers), workers)
+    BEGUN["parse"] = HeadStart(job, parse_key(layout, keyring, n_shards, strict, workers, 0, n_chunks), workers)
     return True
 
 

@@ -1,15 +1,18 @@
 """Landing FHIR files -> raw events, patients and code texts per shard, with quarantine and ledger.
 
-Work is split into units of whole files, processed in a process pool; each unit writes its own parts, so the
-output depends only on the files, never on the worker count.
+The landing is split into chunks (pipelines.defs.fhir.chunks: the map, one partition each), a chunk's files into
+units of whole files, processed in a process pool; each unit writes its own parts, so the output depends only
+on the files, never on the worker or chunk count. A chunk publishes its parts as its own dataset; when every
+chunk is current, they are gathered into raw/fhir, quarantine/fhir_raw and the ledger.
 """
 
 import gc
-import shutil
+import json
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -18,20 +21,21 @@ import orjson
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
+from pipelines.defs.fhir import chunks as ch
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
 from pipelines.landing import LandingScan
-from pipelines.ledger import write_ledger
 from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
-from schemas.io import staging_dir, swap_dir, write_parquet
+from schemas.io import write_parquet, write_text
 from schemas.layout import Layout
-from schemas.ledger import LANDING_FILE, UNKNOWN_TYPE, UNPARSED
+from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
+from schemas.publish import Stage, stage
 from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
@@ -52,6 +56,12 @@ _RECORD_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, O
 class Unit:
     index: int
     files: tuple[str, ...]  # relative to the root
+    chunk: int = 0
+
+    @property
+    def part(self) -> str:
+        """The unit's part-file id, unique across the chunks a gather links together."""
+        return f"{self.chunk:03d}-{self.index:05d}"
 
 
 @dataclass(slots=True)
@@ -69,12 +79,14 @@ class IngestSummary:
     quarantined: int
     bytes_read: int
     per_type: dict[str, dict[str, int]]
+    reused: bool = False  # the chunk's published parse was current: nothing parsed, nothing written
+    gathered: bool | None = None  # raw/fhir published from every chunk (False: already was; None: set incomplete)
 
 
 class _Buffers:
-    """Column lists per shard, flushed to `part-<unit>-<seq>.parquet` files."""
+    """Column lists per shard, flushed to `part-<chunk>-<unit>-<seq>.parquet` files."""
 
-    def __init__(self, out: Path, unit: int, n_shards: int) -> None:
+    def __init__(self, out: Path, unit: str, n_shards: int) -> None:
         self.out, self.unit, self.n_shards = out, unit, n_shards
         self.events: dict[int, list[list]] = {}
         self.patients: dict[int, list[list]] = {}
@@ -115,12 +127,12 @@ class _Buffers:
         ):
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
-                path = Layout.source_shard_part(self.out, table, shard, f"{self.unit:05d}-{self.seq:03d}")
+                path = Layout.source_shard_part(self.out, table, shard, f"{self.unit}-{self.seq:03d}")
                 write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema, durable=False)
             buffers.clear()
         if self.study_uids:
             table = pa.Table.from_pylist(self.study_uids, schema=FHIR_IMAGING_STUDY_UIDS_SCHEMA)
-            path = self.out / "imaging_study_uids" / f"part-{self.unit:05d}-{self.seq:03d}.parquet"
+            path = self.out / "imaging_study_uids" / f"part-{self.unit}-{self.seq:03d}.parquet"
             write_parquet(table, path, FHIR_IMAGING_STUDY_UIDS_SCHEMA, durable=False)
             self.study_uids = []
         self.n_buffered = 0
@@ -130,9 +142,7 @@ class _Buffers:
         if self.quarantine[0]:
             arrays = [pa.array(c, type=f.type) for c, f in zip(self.quarantine, QUARANTINE_SCHEMA, strict=True)]
             table = pa.Table.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
-            write_parquet(
-                table, quarantine_dir / f"part-{self.unit:05d}.parquet", QUARANTINE_SCHEMA, durable=False
-            )
+            write_parquet(table, quarantine_dir / f"part-{self.unit}.parquet", QUARANTINE_SCHEMA, durable=False)
 
 
 class _UnitProcessor:
@@ -143,7 +153,7 @@ class _UnitProcessor:
         self.unit, self.root, self.qdir = unit, root, qdir
         self.keyring, self.n_shards, self.strict = keyring, n_shards, strict
         self.medications = medications
-        self.buffers = _Buffers(out, unit.index, n_shards)
+        self.buffers = _Buffers(out, unit.part, n_shards)
         self.result = UnitResult()
         self.shards: dict[str, int] = {}
 
@@ -389,45 +399,49 @@ def _run_unit(unit: Unit) -> UnitResult:
     processor = _UnitProcessor(unit, w["root"], w["out"], w["qdir"], w["keyring"], w["n_shards"], w["strict"],
                                w["medications"])  # fmt: skip
     # Records are isolated one by one; this is the last boundary, for what a writer or a library raises.
-    with value_free_errors(f"{ASSET}: work unit {unit.index}"):
+    with value_free_errors(f"{ASSET}: chunk {unit.chunk} work unit {unit.index}"):
         return processor.run()
 
 
-def plan_units(root: Path, files: list[Path]) -> list[Unit]:
-    """Group files into units: each NDJSON file alone, bundles together up to UNIT_BYTES compressed."""
+def plan_units(root: Path, files: list[Path] | tuple[Path, ...], chunk: int = 0) -> list[Unit]:
+    """Group a chunk's files into units: each NDJSON file alone, bundles together up to UNIT_BYTES compressed."""
     units: list[Unit] = []
     batch: list[str] = []
     size = 0
     for path in files:
         rel = str(path.relative_to(root))
         if reader.kind_of(path) == "ndjson":
-            units.append(Unit(len(units), (rel,)))
+            units.append(Unit(len(units), (rel,), chunk))
             continue
         batch.append(rel)
         size += path.stat().st_size * (1 if path.name.endswith(".gz") else 0.1)  # ~10x gzip ratio on FHIR
         if size >= UNIT_BYTES:
-            units.append(Unit(len(units), tuple(batch)))
+            units.append(Unit(len(units), tuple(batch), chunk))
             batch, size = [], 0
     if batch:
-        units.append(Unit(len(units), tuple(batch)))
+        units.append(Unit(len(units), tuple(batch), chunk))
     return units
 
 
+def _medication_files(files: list[Path]) -> list[Path]:
+    """Bulk exports put Medication resources in their own file; MedicationRequests elsewhere refer to them, so
+    every chunk reads these files (and its key depends on them)."""
+    return [p for p in files if reader.kind_of(p) == "ndjson" and p.name.startswith("Medication.")]
+
+
 def _load_medications(files: list[Path]) -> dict[str, dict]:
-    """Bulk exports put Medication resources in their own file; MedicationRequests elsewhere refer to them."""
     meds: dict[str, dict] = {}
     for path in files:
-        if reader.kind_of(path) == "ndjson" and path.name.startswith("Medication."):
-            try:
-                for _, line in reader.iter_ndjson_lines(path):
-                    try:
-                        r = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        continue  # quarantined when the file itself is processed
-                    if isinstance(r, dict) and isinstance(r.get("id"), str):
-                        meds[f"Medication/{r['id']}"] = r
-            except (OSError, EOFError, ValueError):
-                continue  # a truncated file: what was read stands; the file itself is quarantined later
+        try:
+            for _, line in reader.iter_ndjson_lines(path):
+                try:
+                    r = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # quarantined when the file itself is processed
+                if isinstance(r, dict) and isinstance(r.get("id"), str):
+                    meds[f"Medication/{r['id']}"] = r
+        except (OSError, EOFError, ValueError):
+            continue  # a truncated file: what was read stands; the file itself is quarantined later
     return meds
 
 
@@ -439,12 +453,23 @@ def ingest_fhir(
     strict: bool = False,
     workers: int = 1,
     on_unit_done: Callable[[int, int], None] | None = None,
+    chunk: int | None = None,
+    n_chunks: int = 1,
 ) -> IngestSummary:
-    """Parse every file under landing/fhir/ into raw/fhir/ and quarantine/fhir_raw/, replacing both whole."""
-    started = take_begun(parse_key(layout, keyring, n_shards, strict, workers))
+    """Parse chunk `chunk` of `n_chunks` of landing/fhir/ into its dataset, and gather raw/fhir/ and
+    quarantine/fhir_raw/ when every chunk is current. `chunk=None`: every chunk, one after another (the summary
+    is then of the whole landing, as one parse)."""
+    if chunk is None:
+        for i in range(n_chunks):
+            ingest_fhir(layout, keyring, n_shards, strict=strict, workers=workers, on_unit_done=on_unit_done,
+                        chunk=i, n_chunks=n_chunks)  # fmt: skip
+        return whole_summary(layout)
+    started = take_begun(parse_key(layout, keyring, n_shards, strict, workers, chunk, n_chunks))
     if started is not None:  # the CLI began this very parse before Dagster loaded (pipelines.defs.fhir.head_start)
         return started.finish(on_unit_done)
-    job = begin_parse(layout, keyring, n_shards, strict)
+    job = begin_parse(layout, keyring, n_shards, strict, chunk, n_chunks)
+    if job.stage is None:  # the chunk's published parse is current: nothing to parse
+        return finish_parse(job, [])
     units = job.units
     results: list[UnitResult | None] = [None] * len(units)
     try:
@@ -460,10 +485,9 @@ def ingest_fhir(
                     results[i] = res
                     if on_unit_done:
                         on_unit_done(i + 1, len(units))
-        ledger, bytes_read = publish_parse(job, results)
+        return finish_parse(job, results)
     finally:
         discard_parse(job)
-    return record_parse(job, ledger, bytes_read)
 
 
 # The parse begun ahead of its step in this process, if any (pipelines.defs.fhir.head_start puts it here): an
@@ -471,9 +495,10 @@ def ingest_fhir(
 BEGUN: dict[str, Any] = {}
 
 
-def parse_key(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int) -> tuple:
+def parse_key(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers: int, chunk: int = 0,
+              n_chunks: int = 1) -> tuple:  # fmt: skip
     """What makes two parses the same parse."""
-    return str(layout.root.resolve()), keyring.secret, n_shards, strict, workers
+    return str(layout.root.resolve()), keyring.secret, n_shards, strict, workers, chunk, n_chunks
 
 
 def take_begun(key: tuple | None) -> Any:
@@ -489,25 +514,36 @@ def take_begun(key: tuple | None) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class ParseJob:
-    """One parse: what the landing scan found, its work units, the staging areas the parsers write into, and the
-    arguments each parser process starts with."""
+    """One chunk's parse: what the landing scan found, every chunk's plan, this chunk's work units, the staging
+    version of its dataset the parsers write into (None: its published parse is current), and the arguments
+    each parser process starts with."""
 
     layout: Layout
     keyring: Keyring
     scan: LandingScan
+    plans: list[ch.ChunkPlan]
+    chunk: int
     units: list[Unit]
-    out: Path
-    qdir: Path
+    stage: Stage | None
     args: tuple
 
 
-def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool) -> ParseJob:
-    """Scan landing/fhir/, plan the work units and open fresh staging areas for raw/fhir/ and the quarantine."""
+def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, chunk: int = 0,
+                n_chunks: int = 1) -> ParseJob:  # fmt: skip
+    """Scan landing/fhir/, plan the chunks; unless the chunk's published parse is current, plan its work units
+    and open a fresh staging version of its dataset."""
     scan = reader.scan_files(layout.landing_fhir, layout.root)
-    units = plan_units(layout.root, scan.files)
-    out, qdir = staging_dir(layout.raw / SOURCE), staging_dir(layout.quarantine(ASSET))
-    args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(scan.files))
-    return ParseJob(layout, keyring, scan, units, out, qdir, args)
+    med_files = _medication_files(scan.files)
+    plans = ch.plan_chunks(layout.root, scan.files, med_files, keyring.secret, n_shards, strict, n_chunks)
+    plan = plans[chunk]
+    final = layout.ingest_chunk(ASSET, chunk)
+    if ch.is_current(final, plan):
+        return ParseJob(layout, keyring, scan, plans, chunk, [], None, ())
+    units = plan_units(layout.root, plan.files, chunk)
+    st = stage(final, sync=True)  # parts are written without their own fsync
+    out, qdir = st.dir, st.dir / ch.QUARANTINE_PART
+    args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(med_files))
+    return ParseJob(layout, keyring, scan, plans, chunk, units, st, args)
 
 
 def parser_pool(job: ParseJob, workers: int) -> ProcessPoolExecutor:
@@ -517,36 +553,58 @@ def parser_pool(job: ParseJob, workers: int) -> ProcessPoolExecutor:
                                initargs=job.args)  # fmt: skip
 
 
-def publish_parse(job: ParseJob, results: list) -> tuple[Counter, int]:
-    """Merge the units' counts, write the code texts, publish both staging areas; (ledger counts, bytes read)."""
-    ledger, descriptions, bytes_read = Counter(), Counter(), 0
-    for res in results:
-        assert res is not None
-        ledger.update(res.ledger)
-        descriptions.update(res.descriptions)
-        bytes_read += res.bytes_read
-    _report_skipped(job.scan.skipped, ledger, job.qdir)
-    _write_codes(job.out, descriptions)
-    swap_dir(job.out, job.layout.raw / SOURCE)
-    job.qdir.mkdir(parents=True, exist_ok=True)
-    swap_dir(job.qdir, job.layout.quarantine(ASSET))
-    return ledger, bytes_read
+def finish_parse(job: ParseJob, results: list) -> IngestSummary:
+    """Publish the chunk's parse (its units' parts, its ledger and code texts, its key: manifest last), then
+    gather raw/fhir if every chunk is now current; summarize the chunk."""
+    plan = job.plans[job.chunk]
+    final = job.layout.ingest_chunk(ASSET, job.chunk)
+    if job.stage is not None:
+        ledger, descriptions, bytes_read = Counter(), Counter(), 0
+        for res in results:
+            assert res is not None
+            ledger.update(res.ledger)
+            descriptions.update(res.descriptions)
+            bytes_read += res.bytes_read
+        write_parquet(ledger_table(ledger), job.stage.path(ch.LEDGER_PART), LEDGER_SCHEMA, durable=False)
+        write_codes(job.stage.dir, descriptions, ch.CODES_PART)
+        meta = {"format": ch.FORMAT, "key": plan.key, "chunk": plan.index, "chunks": plan.count,
+                "files": len(plan.files), "bytes_read": bytes_read}  # fmt: skip
+        write_text(json.dumps(meta, indent=1) + "\n", job.stage.path(ch.CHUNK_META))
+        job.stage.publish()
+    meta = ch.chunk_meta(final) or {}
+    gathered = ch.gather(job.layout, job.keyring, ASSET, SOURCE, job.plans, job.scan.skipped,
+                         partial(_write_summed, skipped=job.scan.skipped))  # fmt: skip
+    summary = _summary(len(plan.files), ch.chunk_table(final, ch.LEDGER_PART), int(meta.get("bytes_read", 0)))
+    return replace(summary, reused=job.stage is None, gathered=None if gathered is None else gathered.published)
 
 
 def discard_parse(job: ParseJob) -> None:
-    """Remove what is left of the staging areas (all of them, unless the parse was not published)."""
-    shutil.rmtree(job.out, ignore_errors=True)
-    shutil.rmtree(job.qdir, ignore_errors=True)
+    """Remove the chunk's staging version, unless it was published."""
+    if job.stage is not None and not job.stage._published:
+        job.stage.discard()
 
 
-def record_parse(job: ParseJob, ledger: Counter, bytes_read: int) -> IngestSummary:
-    """Write the ledger of a published parse and summarize it."""
-    ledger_table = _ledger_table(ledger)
-    write_ledger(ledger_table, job.layout.ledger(ASSET), job.layout, job.keyring)
-    return _summary(len(job.scan.files), ledger_table, bytes_read)
+def whole_summary(layout: Layout) -> IngestSummary:
+    """The summary of the whole landing, from the gathered ledger (skipped landing paths included)."""
+    import pyarrow.parquet as pq
+
+    path = layout.ledger(ASSET)
+    chunks = [ch.chunk_meta(f) or {} for f in ch.chunk_datasets(layout.chunks / ASSET)]
+    ledger = pq.read_table(path) if path.exists() else None
+    files = sum(int(m.get("files", 0)) for m in chunks)
+    return _summary(files, ledger, sum(int(m.get("bytes_read", 0)) for m in chunks))
 
 
-def _report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:
+def _write_summed(
+    raw: Stage, quarantine: Stage, ledger: Counter, descriptions: Counter, *, skipped: list
+) -> pa.Table:
+    """What the gather stages from every chunk's counts: the code texts, the landing paths not read; the ledger."""
+    report_skipped(skipped, ledger, quarantine.dir)
+    write_codes(raw.dir, descriptions)
+    return ledger_table(ledger)
+
+
+def report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:
     """Landing paths not read (unsupported, symlinked outside the root, ...): one quarantined file record each."""
     if not skipped:
         return
@@ -559,7 +617,7 @@ def _report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:
     write_parquet(table, qdir / "part-landing.parquet", QUARANTINE_SCHEMA, durable=False)
 
 
-def _write_codes(out: Path, descriptions: Counter) -> None:
+def write_codes(out: Path, descriptions: Counter, rel: str = "codes/codes.parquet") -> None:
     codes = sorted(descriptions.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     table = pa.table(
         {
@@ -568,10 +626,10 @@ def _write_codes(out: Path, descriptions: Counter) -> None:
             "n": [n for _, n in codes],
         }
     )
-    write_parquet(table, out / "codes" / "codes.parquet", RAW_CODES_SCHEMA)
+    write_parquet(table, out / rel, RAW_CODES_SCHEMA)
 
 
-def _ledger_table(ledger: Counter) -> pa.Table:
+def ledger_table(ledger: Counter) -> pa.Table:
     keys = sorted({(f, t) for f, t, _ in ledger})
     return pa.table(
         {
@@ -586,9 +644,9 @@ def _ledger_table(ledger: Counter) -> pa.Table:
     )
 
 
-def _summary(n_files: int, ledger: pa.Table, bytes_read: int) -> IngestSummary:
+def _summary(n_files: int, ledger: pa.Table | None, bytes_read: int) -> IngestSummary:
     per_type: dict[str, dict[str, int]] = {}
-    for row in ledger.to_pylist():
+    for row in ledger.to_pylist() if ledger is not None else ():
         t = per_type.setdefault(row["record_type"], {"in": 0, "out": 0, "quarantined": 0, "events": 0})
         t["in"] += row["n_in"]
         t["out"] += row["n_out"]

@@ -2,8 +2,10 @@
 
 import dagster as dg
 
+from pipelines.defs.partitions import after_every_chunk
+
 RAW_SOURCE_ASSETS = [
-    dg.AssetKey("fhir_raw"),
+    after_every_chunk("fhir_raw"),  # partitioned by ingest chunk: shard k reads every chunk's parts
     dg.AssetKey("tables_raw"),
     dg.AssetKey("notes_files_raw"),
     dg.AssetKey("dicom_events"),  # partitioned like meds_data: shard k feeds shard k

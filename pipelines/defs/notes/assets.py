@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.notes import deidentify, files
-from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.partitions import after_every_chunk, shard_partitions
 from pipelines.defs.resources import LongitudeResource
 from pipelines.value_free_errors import value_free_errors
 
@@ -22,7 +22,7 @@ def notes_files_raw(longitude: LongitudeResource) -> dg.MaterializeResult:
     partitions_def=shard_partitions,
     group_name="notes",
     kinds={"presidio", "parquet"},
-    deps=["fhir_raw", files.ASSET, "tables_raw"],
+    deps=[after_every_chunk("fhir_raw"), files.ASSET, "tables_raw"],
 )
 def notes_deidentified(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """One shard of notes: PHI replaced by consistent surrogates, dates shifted like the subject's events."""
