@@ -90,6 +90,12 @@ _SCORED = frozenset(
     corrected uncorrected pinhole gcs mmse moca nihss recall recalled registration registered objects words
     items""".split()
 )
+# The heads a grade names right after it ("2/6 murmur", "5/5 strength", "2/4 pulses"): they outweigh a
+# date's cue before it.
+_HEAD_AFTER = frozenset(
+    """murmur murmurs systolic diastolic holosystolic pansystolic ejection sem strength power motor pulse
+    pulses reflex reflexes dtrs""".split()
+)
 # Counted things after a fraction (a share of a sample): "1/5 lymph nodes", "2/12 cores positive", "3/3
 # objects"; up to two modifiers between ("lymph", "positive").
 _COUNTED = frozenset(
@@ -158,8 +164,8 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
             any(w in _SCALE for w in _clause_words(text, start, end)) or _sibling(text, start, end, "score")
         ):
             return "score"
-    if cue and not (after_words and after_words[0].lower() in _EXAM | _SCORED):
-        return None
+    if cue and not (after_words and after_words[0] in _HEAD_AFTER):
+        return None  # "on 4/5", unless what it grades follows ("on 4/5 strength")
     if num <= 5 and den <= 5 and any(w in _EXAM for w in near):
         return "grade"
     if any(w in _SCORED for w in _clause_words(text, start, end)):

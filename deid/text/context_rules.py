@@ -222,13 +222,16 @@ def _residence_place(m: re.Match[str]) -> bool:
     lead = m.string[m.start() : m.start("place")]
     if _WORK_VERB.match(lead) and _PREPOSITION_BEFORE.search(lead) is None:
         return False  # an occupation: "retired teacher", "Retired Dock Hand"
-    if _gazetteer_place(m):
-        return True
     from deid.text.words import known_word
 
-    if place.islower() and all(known_word(w) for w in place.split()):
-        return False  # a common noun: "works in the mill", "worked at the bank"; a town has a capital or a
-        # gazetteer entry
+    common = place.islower() and all(known_word(w) for w in place.split())
+    if common and re.search(r"(?i:\bthe)[ \t]+$", lead):
+        return False  # a common noun after an article: "worked at the bank", "works in the mill" (a town
+        # takes none, whatever a gazetteer holds)
+    if _gazetteer_place(m):
+        return True
+    if common:
+        return False  # a common noun in lower case: "works in construction"
     return not all_clinical(place) and not _stop(place.lower())
 
 
