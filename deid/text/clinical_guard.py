@@ -378,7 +378,7 @@ def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | N
         return "ratio"
     if label == "ID" and sequence_number(text, start, end):
         return "sequence number"
-    if label == "ADDRESS" and size_not_address(text, start, end):
+    if label == "ADDRESS" and size_not_address(text, start, end, _jargon_word):
         return "size"
     if label == "ID" and _PRODUCT_NUMBER_BEFORE.search(text, max(0, start - 25), start) is not None:
         return "model number"

@@ -3,6 +3,8 @@ or a pair of lab values written d/d (read as a month/day), a dilution ratio or a
 number read as an ID, a suture's or a catheter's size read as a house number; each known by the grammar
 around it (what it measures, the unit after it, its denominator), never by the note it came from."""
 
+from collections.abc import Callable
+
 import regex as re
 
 # ---- fractions read as month/day ----------------------------------------------------------------------
@@ -321,10 +323,8 @@ _SIZE_OPENS = re.compile(r"#?[ \t]*(?:\d{1,3}(?:\.\d+)?|\d-0)[ \t\n]*(?P<word>\p
 _SIZE_UNITS = frozenset("french fr gauge g ga cc ml mg mcg mm cm l units unit percent inch inches".split())
 
 
-def size_not_address(text: str, start: int, end: int) -> bool:
-    """An address that opens with a small number (maybe after "#") and then a unit or a product's name of
-    the clinical vocabulary ("#0 Vicryl", "#23 French", "100 cc Optiray"): a size, not a house number."""
-    from deid.text.clinical_guard import _jargon_word
-
+def size_not_address(text: str, start: int, end: int, product: Callable[[str], bool]) -> bool:
+    """An address that opens with a small number (maybe after "#") and then a unit or a word `product` takes
+    for a product's name ("#0 Vicryl", "#23 French", "100 cc Optiray"): a size, not a house number."""
     m = _SIZE_OPENS.match(text, start, end)
-    return m is not None and (m.group("word").lower() in _SIZE_UNITS or _jargon_word(m.group("word")))
+    return m is not None and (m.group("word").lower() in _SIZE_UNITS or product(m.group("word")))
