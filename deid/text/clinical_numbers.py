@@ -88,7 +88,7 @@ _SCALE = frozenset(
 # a prostate's Gleason grading, an acuity ("grade 2/6 murmur", "BPP 8/8", "vision 6/9").
 _SCORED = frozenset(
     """grade graded grades murmur murmurs systolic diastolic holosystolic pansystolic ejection sem rub
-    gallop apgar apgars bpp biophysical profile afi gleason gleason's acuity vision visual va snellen
+    gallop apgar apgars bpp biophysical profile afi amniotic gleason gleason's acuity vision visual va snellen
     corrected uncorrected pinhole gcs mmse moca nihss recall recalled registration registered objects words
     items""".split()
 )
