@@ -317,14 +317,20 @@ def sequence_number(text: str, start: int, end: int) -> bool:
     return _SEQUENCE_BEFORE.search(text, max(0, start - 25), start) is not None
 
 
-# A size before a product: a suture's ("#0 Vicryl", "2-0 silk"), a catheter's or a volume's ("#23 French",
-# "100 cc Optiray"): the number a house number was taken for, then a unit or a product word.
-_SIZE_OPENS = re.compile(r"#?[ \t]*(?:\d{1,3}(?:\.\d+)?|\d-0)[ \t\n]*(?P<word>\p{L}[\p{L}-]*)")
-_SIZE_UNITS = frozenset("french fr gauge g ga cc ml mg mcg mm cm l units unit percent inch inches".split())
+# A size before a product: a suture's or a catheter's after "#" ("#0 Vicryl", "#23 French"), a suture's
+# gauge ("2-0 silk"), or a number with its unit ("100 cc Optiray", "18 gauge"): the number a house number was
+# taken for. A bare number before a word is a house number's shape too ("541 Avenida ..."): not enough.
+_SIZE_OPENS = re.compile(
+    r"(?P<hash>#[ \t]*)?(?:\d{1,3}(?:\.\d+)?|(?P<gauge>\d-0))[ \t\n]*(?P<word>\p{L}[\p{L}-]*)"
+)
+_SIZE_UNITS = frozenset("french fr gauge ga cc ml mg mcg mm cm units percent inch inches".split())
 
 
 def size_not_address(text: str, start: int, end: int, product: Callable[[str], bool]) -> bool:
-    """An address that opens with a small number (maybe after "#") and then a unit or a word `product` takes
-    for a product's name ("#0 Vicryl", "#23 French", "100 cc Optiray"): a size, not a house number."""
+    """An address that opens with a number and its unit ("100 cc Optiray", "23 French"), or with a size marked
+    as one ("#0", "2-0") and a word `product` takes for a product's name ("#0 Vicryl"): no house number."""
     m = _SIZE_OPENS.match(text, start, end)
-    return m is not None and (m.group("word").lower() in _SIZE_UNITS or product(m.group("word")))
+    if m is None:
+        return False
+    marked = m.group("gauge") or m.group("hash") or text[max(0, start - 1) : start] == "#"
+    return m.group("word").lower() in _SIZE_UNITS or (bool(marked) and product(m.group("word")))
