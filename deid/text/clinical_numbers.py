@@ -31,14 +31,15 @@ def _event_before(before: str) -> bool:
     if m is None:
         return False
     low = m.group(1).lower()
-    return low not in _CHANGE and low not in _SCALE and low not in _SCORED and low not in _EXAM
+    return low not in _CHANGE and low not in _SCALE and low not in _SCORED and low not in _EXAM | _LIMB
 
 
 # Units and counted things that make the number before them an amount: "1/2 inch", "3/4 L", "1/2-mile",
-# "2 1/2 years", "10/12 trocar", "1/8th of a cc" (an ordinal suffix reads the fraction aloud).
+# "2 1/2 years", "10/12 trocar", "1/8th of a cc" (an ordinal suffix reads the fraction aloud). No letter
+# alone but "L of": nursing writes "L" and "R" for the sides ("PICC 3/4 L arm" is a date).
 _UNIT = (
-    r"(?:inch(?:es)?|in\.|cm|mm|m|miles?|foot|feet|ft|yards?|blocks?|flights?|cc|ml|l|liters?|litres?|oz|"
-    r"ounces?|lbs?|pounds?|kg|g|mg|mcg|tabs?|tablets?|pills?|caps?|capsules?|cups?|glass(?:es)?|bottles?|"
+    r"(?:inch(?:es)?|in\.|cm|mm|miles?|foot|feet|ft|yards?|blocks?|flights?|cc|ml|l(?=\s+of\b)|liters?|litres?|"
+    r"oz|ounces?|lbs?|pounds?|kg|mg|mcg|tabs?|tablets?|pills?|caps?|capsules?|cups?|glass(?:es)?|bottles?|"
     r"cans?|packs?|ppd|teaspoons?|tsp|tablespoons?|tbsp|doses?|strength|ns|normal[ \t]+saline|hours?|hrs?|"
     r"minutes?|mins?|days?|weeks?|wks?|months?|mos?|years?|yrs?|year-old|years-old|y/?o|times|breaths?|"
     r"french|fr|gauge|trocars?|ports?|cannulas?|cannulae|sheaths?|of[ \t]+(?:an?|the|one)[ \t]+\p{L}+|"
@@ -60,8 +61,8 @@ _SIGN_BEFORE = re.compile(r"(?:^|(?<=[\s(,:;]))[+-]$")
 _SIGN_AFTER = re.compile(r"\+(?!\d)|-(?=[ \t]*[,;)/]|[ \t]*$)", re.MULTILINE)
 
 # What a small grade (both numbers 5 or less) is given for in an examination: strength, reflexes, pulses,
-# by muscle, movement, reflex site, limb or side ("hip flexion 4/5", "2/2 LE", "1/1 at Achilles", "pulses
-# are 2/4", "4/5 on the left"). Classes of anatomy and examination, not phrases of a note.
+# by muscle, movement or reflex site, or how it spreads ("hip flexion 4/5", "1/1 at Achilles", "pulses are
+# 2/4", "5/5 throughout"). Classes of anatomy and examination, not phrases of a note.
 _EXAM = frozenset(
     """strength str motor power mmt grip grips pinch muscle muscles flexion extension abduction adduction
     rotation dorsiflexion plantarflexion eversion inversion pronation supination elevation depression
@@ -70,12 +71,16 @@ _EXAM = frozenset(
     iliopsoas psoas gluteus gluteal glutes gastrocnemius gastroc gastrocs soleus tibialis peroneus peronei
     peroneal peroneals interossei intrinsics lumbricals ehl fhl edc brachioradialis trapezius traps
     supraspinatus infraspinatus rhomboids pectoralis pecs reflex reflexes dtr dtrs jerk jerks patella patellae
-    patellar patellars achilles achilles' ankle ankles knee knees pulse pulses radial radials femoral femorals
-    popliteal popliteals pedal pedals dorsalis pedis tibial brachial brachials carotid carotids extremity
-    extremities ue le ues les bue ble bues bles rue lue rle lle arm arms leg legs hip hips foot feet toe toes
-    shoulder shoulders elbow elbows wrist wrists hand hands finger fingers forearm forearms thigh thighs
-    upper lower proximal proximally distal distally left right bilateral bilaterally bilat symmetric
-    symmetrical symmetrically throughout globally grossly side sides""".split()
+    patellar patellars achilles achilles' pulse pulses radial radials femoral femorals popliteal popliteals
+    pedal pedals dorsalis pedis tibial brachial brachials carotid carotids proximal proximally distal distally
+    symmetric symmetrical symmetrically throughout globally grossly""".split()
+)
+# Limbs and sides: a grade's place in an examination, but also where a line or a drain was placed on a
+# date ("PICC 2/3 L arm"): they make a grade of a strength's x/5, or beside an examination word in the clause.
+_LIMB = frozenset(
+    """ankle ankles knee knees extremity extremities ue le ues les bue ble bues bles rue lue rle lle arm arms
+    leg legs hip hips foot feet toe toes shoulder shoulders elbow elbows wrist wrists hand hands finger
+    fingers forearm forearms thigh thighs upper lower left right bilateral bilaterally bilat side sides""".split()
 )
 # What a score out of ten is given for: pain and its kin, a level or a scale ("pain 7/10", "6-7/10 at
 # rest", "10/10 for worst pain", "rated 4/10").
@@ -170,6 +175,9 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
         return None  # "on 4/5", unless what it grades follows ("on 4/5 strength")
     if num <= 5 and den <= 5 and any(w in _EXAM for w in near):
         return "grade"
+    limb = num <= 5 and den <= 5 and any(w in _LIMB for w in near)
+    if limb and (den == 5 or any(w in _EXAM for w in _clause_words(text, start, end))):
+        return "grade"  # "the left leg is 3/5", "reflexes: ... 2/2 in the legs"
     if any(w in _SCORED for w in _clause_words(text, start, end)):
         return "score"
     if num <= 5 and den <= 5 and _sibling(text, start, end, "grade"):

@@ -61,6 +61,7 @@ DATES = [
     ("Seen on 4/5 in clinic; strength was normal.", "4/5"),
     ("Admitted 3/4 for a knee replacement on the left.", "3/4"),
     ("PICC placed 3/2 in the right arm.", "3/2"),
+    ("PICC 2/4 L arm, dressing intact.", "2/4"),  # a side and a limb alone grade nothing
     ("Last pain medication given on 7/10 at 1400.", "7/10"),
     ("Pain 4/10, foley removed 6/10.", "6/10"),
     ("Next visit 1/5, labs 1/3 and 1/4.", "1/5"),
