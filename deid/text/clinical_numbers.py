@@ -141,10 +141,9 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
     # the grammar of the number itself: a sign, a range of numerators, a whole part, a unit after
     if num <= den <= 6 and (_SIGN_BEFORE.search(before) or _SIGN_AFTER.match(text, end) or "+" in m.group()):
         return "grade"
+    # "36 and 4/7 weeks", "39 and 1/7th", "10-and-4/12": sevenths of a week, twelfths of a year
     if num < den and den in (7, 12) and _AND_BEFORE.search(before):
-        return (
-            "amount"  # "36 and 4/7 weeks", "39 and 1/7th", "10-and-4/12": sevenths of a week, twelfths of a year
-        )
+        return "amount"
     if num < den and _UNIT_AFTER.match(text, end):
         return "amount"
     if num < den and _ORDINAL_AFTER.match(text, end):
@@ -162,8 +161,7 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
     after_words = _words_after(text, end, 4)
     if num <= den and _counted_after(after_words):
         return "count"
-    near_before = _words_before(text, start, 4)
-    near = [w.lower() for w in near_before + after_words]
+    near = _words_before(text, start, 4) + after_words
     if den == 10 and num <= 10:
         if after_words[:1] and after_words[0] in _SCALE:
             return "score"  # "7/10 pain", whatever came before
@@ -178,8 +176,8 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
     limb = num <= 5 and den <= 5 and any(w in _LIMB for w in near)
     if limb and (den == 5 or any(w in _EXAM for w in _clause_words(text, start, end))):
         return "grade"  # "the left leg is 3/5", "reflexes: ... 2/2 in the legs"
-    if any(w in _SCORED for w in _clause_words(text, start, end)):
-        return "score"
+    if num <= den and any(w in _SCORED for w in _clause_words(text, start, end)):
+        return "score"  # no score is over its maximum
     if num <= 5 and den <= 5 and _sibling(text, start, end, "grade"):
         return "grade"  # "Reflexes: 2+/2+ BUE. 2/2 archilles": a list of grades
     return None
