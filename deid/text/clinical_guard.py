@@ -7,6 +7,14 @@ from functools import lru_cache
 
 import regex as re
 
+from deid.text.clinical_numbers import (
+    code_not_zip,
+    fraction_not_date,
+    ratio_term,
+    sequence_number,
+    size_not_address,
+)
+
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
 # Labels whose surrogate is a word (a name, a place): the ones clinical words are mistaken for.
@@ -88,30 +96,6 @@ _DOSE_AFTER = re.compile(
 _HEADER_AFTER = re.compile(r"[ \t]*:")
 _LINE_START_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\dIVX]+[.)][ \t]*)?$")
 _WORDS = re.compile(r"\p{L}[\p{L}'’-]*")
-
-# Fractions that the date rules read as month/day: a score, a grade, a strength, a dose or a size in inches,
-# known by the measured thing named near it ("grade 2/6 murmur", "5/5 motor strength", "Pupils 4/2").
-_FRACTION = re.compile(r"\d{1,2}\+?/\d{1,2}")
-_MEASURED = re.compile(
-    r"(?i:\b(?:grade[ds]?|score[ds]?|scoring|scale|rate[sd]?|rating|strength|power|murmurs?|reflex(?:es)?|dtrs?|"
-    r"recall|objects|words|out of|gcs|mmse|moca|apgars?|motor|tone|acuity|vision|pupils?|prep|"
-    r"difficulty|quality|inch|inches|diameter|ratio|dilution|titer|daily|bid|tid|qid|b\.i\.d|t\.i\.d|"
-    r"q\.i\.d|tablets?|tabs?|mg)\b)"
-)
-_SCORE_BEFORE = re.compile(
-    r"(?i:\b(?:about|approximately|measuring|measures|measured|as a|pain(?:[ \t]+(?:score|level|scale|rating))?"
-    r"(?:[ \t]+(?:of|at|is|was))?)[ \t:]*$)"
-)
-_SCORE_AFTER = re.compile(r"[ \t]*(?i:(?:th|ths|rd|rds|nd|nds)?[ \t-]*(?:inch|inches|in\.|cm|mm|of an inch)\b)")
-_CLAUSE_END = re.compile(r"[.;]\s|\n\s*\n")
-# A date reading needs a date word before it; a fraction after "on"/"since"/"dated" stays a date.
-_DATE_CUE_BEFORE = re.compile(r"(?i:\b(?:on|since|dated|from|until|till|by|in|of[ \t]+(?:last|this)|date)[ \t]*$)")
-# A five-digit number is a ZIP only after a town or state, or a ZIP label.
-_ZIP_PLACE_BEFORE = re.compile(
-    r"(?:\p{Lu}\p{L}+|\b\p{Lu}{2})[ \t.,]*$|(?i:zip|postal|post code|postcode)\b[^\n]{0,15}$"
-)
-_CODE_LIST = re.compile(r"(?<![\d-])\d{5}[ \t]*[,;][ \t]*\d{5}(?![\d-])")
-_CODE_CONTEXT = re.compile(r"(?i:\b(?:code|codes|cpt|icd|procedure|billing|modifier)\b)")
 
 
 @lru_cache(maxsize=1)
@@ -257,49 +241,6 @@ def section_header(text: str, start: int, end: int) -> bool:
     )
 
 
-def fraction_not_date(text: str, start: int, end: int, siblings: bool = True) -> bool:
-    """A bare d/d with no date word before it, that a measured thing stands near in its clause (a grade, a
-    strength, reflexes, pupils, a dose) or a size in inches follows, or a pain score stands right before it
-    ("grade 2/6", "5/5 motor strength", "7/8 inch", "2/3 recall", "Lotrel 10/20 daily", "pain 7/10"), or a
-    fraction of the same denominator so judged comes before it in the clause ("pain 7/10, now 3/10")."""
-    if _FRACTION.fullmatch(text, start, end) is None:
-        return False
-    if _DATE_CUE_BEFORE.search(text, max(0, start - 20), start) is not None:
-        return False
-    if _SCORE_AFTER.match(text, end) is not None or _SCORE_BEFORE.search(text, max(0, start - 25), start):
-        return True
-    lo = max(0, start - 40)
-    before = [m.end() for m in _CLAUSE_END.finditer(text, lo, start)]
-    lo = before[-1] if before else lo
-    after = _CLAUSE_END.search(text, end, min(len(text), end + 30))
-    hi = after.start() if after else min(len(text), end + 30)
-    if _MEASURED.search(text, lo, start) or _MEASURED.search(text, end, hi):
-        return True
-    # a score's second reading in the clause: "pain 7/10, improved to 3/10"
-    denominator = text[start:end].split("/")[1]
-    return siblings and any(
-        fraction_not_date(text, m.start(), m.end(), siblings=False)
-        for m in re.compile(rf"(?<![\d/])\d{{1,2}}\+?/{denominator}(?![\d/])").finditer(text, lo, start)
-    )
-
-
-def code_not_zip(text: str, start: int, end: int) -> bool:
-    """A five-digit number with no town, state or ZIP label before it, in a list of such numbers or
-    beside a word for codes (CPT and procedure codes: "(63075, 63076)")."""
-    if not re.fullmatch(r"\d{5}", text[start:end]):
-        return False
-    if _ZIP_PLACE_BEFORE.search(text, max(0, start - 30), start) is not None:
-        return False
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    return (
-        _CODE_LIST.search(line) is not None
-        or _CODE_CONTEXT.search(line) is not None
-        or (text[max(0, start - 1) : start] == "(" and text[end : end + 1] in ");,")
-    )
-
-
 # Word endings of medical terms (procedures, studies, organisms, specialties, conditions): a lone word that
 # ends so is no one's name ("Colonoscopy", "Staphylococcus", "Hematology", "Postanesthesia").
 _TERM_ENDINGS = (*_HEAD_ENDINGS, "coccus", "cocci", "bacter", "ology", "ologist", "iatrics", "iatric", "esthesia",
@@ -433,6 +374,12 @@ def not_an_address_or_id(text: str, start: int, end: int, label: str) -> str | N
     span = text[start:end]
     if label in ("PHONE", "ID") and measure_range(text, start, end):
         return "range"
+    if label in ("PHONE", "ID") and ratio_term(text, start, end):
+        return "ratio"
+    if label == "ID" and sequence_number(text, start, end):
+        return "sequence number"
+    if label == "ADDRESS" and size_not_address(text, start, end, _jargon_word):
+        return "size"
     if label == "ID" and _PRODUCT_NUMBER_BEFORE.search(text, max(0, start - 25), start) is not None:
         return "model number"
     if label == "ADDRESS" and span[:1].isdigit() and re.search(r"\d:$", text[max(0, start - 2) : start]):
@@ -619,6 +566,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         return why
     elif label == "ZIP" and code_not_zip(text, start, end):
         return "code"
+    elif label == "ZIP" and ratio_term(text, start, end):
+        return "ratio"
     return None
 
 

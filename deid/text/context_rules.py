@@ -153,9 +153,19 @@ def _name_word(word: str, strict: bool) -> bool:
 
 
 def _titled(m: re.Match[str]) -> bool:
-    """Any word after dr, mr or mrs; after "ms" (also mental status, morphine sulfate) a name-like word."""
+    """Any word after dr, mr or mrs; after "ms" (also mental status, morphine sulfate) a name-like word; a
+    title written without its full stop takes no clinical noun ("MR angiography", "MR myelogram": magnetic
+    resonance, not Mr)."""
     title = m.group(0)[:2].lower()
+    if m.group(0)[2:3] != "." and _clinical_noun(m.group("name").split()[0]):
+        return False
     return _name_word(m.group("name"), strict=title == "ms")
+
+
+def _clinical_noun(word: str) -> bool:
+    """A word of the clinical vocabulary that no name lexicon has: a study, a procedure, a finding."""
+    low = word.lower().strip("'’.-").removesuffix("'s")
+    return clinical_word(word) and low not in _FIRST and not name_lexicon(low)
 
 
 def _related(m: re.Match[str]) -> bool:
@@ -199,10 +209,51 @@ def _gazetteer_place(m: re.Match[str]) -> bool:
     return False
 
 
+# Verbs of work: what follows them without a preposition is an occupation ("retired machinist", "works
+# construction"), and after one a lower-case word is a trade or a workplace ("works in the mill").
+_WORK_VERB = re.compile(r"(?i:works|worked|working|employed|retired)\b")
+_PREPOSITION_BEFORE = re.compile(r"(?i:\b(?:in|to|at|from|near|for)[ \t]+(?:the[ \t]+)?)$")
+
+
 def _residence_place(m: re.Match[str]) -> bool:
-    if m.group("place") in STATE_CODES:
+    place = m.group("place")
+    if place in STATE_CODES:
         return True  # "lives in DC"
-    return _gazetteer_place(m) or (not all_clinical(m.group("place")) and not _stop(m.group("place").lower()))
+    lead = m.string[m.start() : m.start("place")]
+    if _WORK_VERB.match(lead) and _PREPOSITION_BEFORE.search(lead) is None:
+        return False  # an occupation: "retired teacher", "Retired Dock Hand"
+    from deid.text.words import known_word
+
+    common = place.islower() and all(known_word(w) for w in place.split())
+    if common and re.search(r"(?i:\bthe)[ \t]+$", lead):
+        return False  # a common noun after an article: "worked at the bank", "works in the mill" (a town
+        # takes none, whatever a gazetteer holds)
+    if _gazetteer_place(m):
+        return True
+    if common:
+        return False  # a common noun in lower case: "works in construction"
+    return not all_clinical(place) and not _stop(place.lower())
+
+
+# Words that say which hospital by its relation to the patient or the writer, not by its name ("the outside
+# hospital", "a local hospital", "the closest hospital"): determiners and adjectives of place and order.
+_RELATIONAL = frozenset(
+    """outside other another local nearby nearest closest close near same this that these our your their his
+    her its previous prior original referring receiving sending different new old first second third next
+    last small smaller large larger big community rural private public teaching area""".split()
+)
+_PHRASE_WORDS = frozenset("of the a an and to in for with at by on".split())
+
+
+def _named_facility(m: re.Match[str]) -> bool:
+    """Lower-case words before "hospital" (or "campus", "medical center") that name one: no phrase of
+    function words ("the safety of the hospital") and no words of relation alone ("the outside hospital")."""
+    words = m.group("place").split()
+    head = 2 if words[-2:] in (["medical", "center"], ["medical", "centre"]) else 1
+    modifiers = words[: len(words) - head]
+    if not modifiers or _stop(modifiers[0]) or any(w in _PHRASE_WORDS for w in modifiers):
+        return False
+    return not all(w in _RELATIONAL for w in modifiers)
 
 
 def _town(m: re.Match[str]) -> bool:
@@ -455,7 +506,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         ),
         group="place",
         score=0.6,
-        validate=lambda m: not _stop(m.group("place").split()[0]),
+        validate=_named_facility,
     ),
     Rule(
         "credential_given_name",  # NP JEN AWARE, RN Kathy: a credential, then a given name

@@ -140,8 +140,9 @@ def _institution_initials(m: re.Match[str]) -> bool:
     fac = m.group("fac")
     if fac.endswith("U") or _in_caps_line(m) or fac.lower() in CLINICAL_ACRONYMS or fac.lower() in COMMON_WORDS:
         return False
-    if fac.startswith("U"):
-        return True  # a university's initials (UCSF, UCLA, UW): Philter's word list has them
+    if fac.startswith("U") and m.start("fac") == m.start():
+        return True  # a university's initials (UCSF, UCLA, UW): Philter's word list has them; "up to the
+        # UPJ" is anatomy (an article before initials takes a thing, an institution's stand alone)
     return not clinical_word(fac)
 
 

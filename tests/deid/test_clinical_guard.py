@@ -75,6 +75,24 @@ CLINICAL_SENTENCES = {
         "Apgars 8 and 9.",
         "A flat 3/8 inch scar is present on the abdomen.",
     ],
+    "grades, scores, counts and amounts written as fractions": [
+        "Hip flexion 4/5 on the left, knee extension 4+/5 and ankle dorsiflexion 5/5 on the right.",
+        "Biceps and triceps reflexes 2/4, knee jerks 1/1 and ankle jerks 0/2.",
+        "Pedal pulses are 1/4 bilaterally.",
+        "Pain 3-4/10 at rest, 8/10 with walking and 10/10 for the worst pain.",
+        "She describes the pain as a 6/10.",
+        "A harsh grade 3/6 pansystolic murmur radiates to the axilla.",
+        "Biophysical profile 8/8; Apgars 8/9.",
+        "Visual acuity 6/12 in the left eye.",
+        "Tumour in 2/14 lymph nodes and 4/12 cores.",
+        "A 32 and 5/7 weeks intrauterine pregnancy; the sibling is a 4-and-3/12-year-old boy.",
+        "A 10/12 trocar was placed at the umbilicus and a 1/2 inch incision made below it.",
+        "H&H 9/27 this morning, Hgb/Hct 10/30 last night.",
+        "Injected with 1% lidocaine with epinephrine 1:100000 and 1/4th of a cc of dye.",
+        "Closed with #0 Vicryl and 4-0 Monocryl; see image #212 for the final view.",
+        "MR angiography and MR venography were normal.",
+        "Records were requested from the outside hospital.",
+    ],
     "times": [
         "Extubated at 0930 and transferred to the floor at 14:30.",
         "Medications were given at 10:40 PM.",
@@ -164,6 +182,11 @@ def test_clinical_sentences_are_not_marked(kind, sentence):
         # English words after a place preposition name a facility; a test's name does not hide a person's
         ("She was transferred to Holy Family Hospital.", "Holy Family"),
         ("Her sister Maryann Okafor gave the Boston Naming Test.", "Maryann Okafor"),
+        # dates written like the fractions above, beside the same clinical words
+        ("Strength 5/5 throughout; seen on 4/5 by the team.", "4/5"),
+        ("Pain controlled; admitted 7/10 after a fall on the left hip.", "7/10"),
+        ("MI in 8/92 and CABG 4/93, pain free since.", "8/92"),
+        ("Heparin 7/22-7/24; reflexes 2+.", "7/22"),
     ],
 )
 def test_phi_next_to_clinical_words_stays_marked(text, phi):
