@@ -165,8 +165,8 @@ class Workers:
         self.procs, self.logs = [], []
         for i in range(n):
             log = config.parent / f"worker{i}.log"
-            cmd = _longitude("worker", "--root", str(root), "--shards", str(shards), "--executor-config", str(config),
-                             "--name", f"w{i}@bench", "--concurrency", "1")  # fmt: skip
+            cmd = _longitude("worker", "--root", str(root), "--shards", str(shards), "--executor-config",
+                             str(config), "--name", f"w{i}@bench", "--concurrency", "1")  # fmt: skip
             self.logs.append(log)
             self.procs.append(
                 subprocess.Popen(
@@ -266,9 +266,16 @@ def summarize(ev: dict) -> dict:
     for s in ev["steps"]:
         per_worker[s["worker"]] = per_worker.get(s["worker"], 0.0) + (s.get("end", s["start"]) - s["start"])
     latency = sorted(s["start"] - s["submitted"] for s in ev["steps"] if s.get("submitted"))
+    by_step: dict[str, list] = {}
+    for s in ev["steps"]:
+        entry = by_step.setdefault(s["step"], [0.0, 0])
+        entry[0] += s.get("end", s["start"]) - s["start"]
+        entry[1] += 1
     return {
         "runs": len(runs),
         "steps": len(ev["steps"]),
+        "serial_steps": sum(s["partition"] is None for s in ev["steps"]),
+        "step_seconds_by_asset": {k: [round(v[0], 1), v[1]] for k, v in sorted(by_step.items())},
         "per_shard_wall_s": round(shard, 2),
         "serial_wall_s": round(serial, 2),
         "step_seconds_by_worker": {k: round(v, 1) for k, v in sorted(per_worker.items())},
@@ -340,29 +347,79 @@ def celery_run(work: Path, land: Path, n: int, label: str, args) -> dict:
 
 
 def amdahl(one: dict) -> dict:
-    """The bound the one-worker run's serial share puts on the two-worker ratio: the serial part (serial steps
-    and whatever the driver does outside runs) does not shrink; the per-shard part at best halves."""
+    """What the one-worker runs' serial part allows two workers: the serial steps and whatever the driver does
+    outside runs (start-up, checks between steps) do not shrink; the per-shard part at best halves."""
     shard = one["per_shard_wall_s"]
     serial = one["wall_s"] - shard
     bound = one["wall_s"] / (serial + shard / 2)
     return {"serial_s": round(serial, 1), "per_shard_s": round(shard, 1),
-            "serial_share": round(serial / one["wall_s"], 3), "bound_2_workers": round(bound, 2)}  # fmt: skip
+            "serial_share": round(serial / one["wall_s"], 3), "bound_2_workers": round(bound, 2),
+            # the serial share that still allows 1.6x: s + (1 - s) / 2 = 1 / 1.6
+            "serial_share_for_1_6x": 0.25}  # fmt: skip
+
+
+def estimate(doc: dict, patients: int, shards: int) -> dict:
+    """CPU-s at another size, from this run: the in-process reference's CPU per patient, plus what a Celery step
+    costs beyond it (the 1-worker run's extra CPU over the reference, per step; steps per shard are constant).
+    A guide for choosing a size, not a measurement."""
+    one = next(x for x in doc["runs"] if x["workers"] == 1)
+    per_step = max(0.0, one["driver_cpu_s"] + one["worker_cpu_s"] - doc["reference"]["cpu_s"]) / one["steps"]
+    shard_steps = (one["steps"] - one["serial_steps"]) / doc["shards"]
+    ref_cpu = doc["reference"]["cpu_s"] / doc["patients"] * patients
+    run_cpu = ref_cpu + per_step * (one["serial_steps"] + shard_steps * shards)
+    gen_cpu = doc["generate"]["cpu_s"] / doc["patients"] * patients
+    return {"patients": patients, "shards": shards, "celery_step_overhead_cpu_s": round(per_step, 2),
+            "celery_run_cpu_s": round(run_cpu), "reference_cpu_s": round(ref_cpu),
+            "generate_cpu_s": round(gen_cpu)}  # fmt: skip
+
+
+def report(doc: dict) -> None:
+    """The table of runs and the ratios, as Markdown for BENCHMARKS.md."""
+    print("| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | step s by worker "
+          "| dispatch median/max s | identical |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for x in doc["runs"]:
+        by = ", ".join(f"{k} {v}" for k, v in x["step_seconds_by_worker"].items())
+        d = x["dispatch_latency_s"]
+        cells = [x["workers"], x["wall_s"], x["per_shard_wall_s"], x["serial_wall_s"], x["steps"],
+                 x["driver_cpu_s"], x["worker_cpu_s"], by, f"{d['median']}/{d['max']}", x["identical"]]  # fmt: skip
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    a = doc["amdahl"]
+    print(
+        f"\nratio 1->2 workers: overall x{doc['ratio_overall']}, per-shard part x{doc['ratio_per_shard']}; "
+        f"Amdahl bound from the 1-worker run's serial share {a['serial_share']:.0%} ({a['serial_s']} s serial, "
+        f"{a['per_shard_s']} s per-shard): x{a['bound_2_workers']} (1.6x needs a serial share <= 25%); "
+        f"curated output identical to the in-process run: {doc['all_identical']} ({doc['curated_files']} files); "
+        f"total {doc['total_wall_s']} s"
+    )
+    one = next(x for x in doc["runs"] if x["workers"] == 1)
+    top = sorted(one["step_seconds_by_asset"].items(), key=lambda kv: -kv[1][0])[:10]
+    print("1-worker step seconds by step (total over shards, count): "
+          + "; ".join(f"{k} {v[0]} ({v[1]})" for k, v in top))  # fmt: skip
+    for e in doc["estimates"]:
+        print(
+            f"estimate at {e['patients']} patients, {e['shards']} shards: a celery run ~{e['celery_run_cpu_s']} "
+            f"CPU-s, the in-process reference ~{e['reference_cpu_s']}, generation ~{e['generate_cpu_s']}"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--patients", type=int, default=2000)
-    ap.add_argument("--shards", type=int, default=16)
+    ap.add_argument("--patients", type=int, default=600)
+    ap.add_argument("--shards", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1, help="rounds of (1 worker, 2 workers), alternating")
     ap.add_argument("--select", action="append", default=None, help="asset selection (default: a night run's)")
     ap.add_argument("--poll", type=float, default=0.1, help="broker polling interval of the workers, seconds")
-    ap.add_argument("--threads-per-worker", type=int, default=1, choices=(0, 1),
-                    help="1: each worker keeps to one core (parser pool and thread pools of 1); 0: library defaults")  # fmt: skip
-    ap.add_argument("--work", type=Path, default=Path("/tmp/celery-scaling"))
     ap.add_argument(
-        "--cache", type=Path, default=None, help="where generated landings are kept (default: WORK/cache)"
+        "--threads-per-worker",
+        type=int,
+        default=1,
+        choices=(0, 1),
+        help="1: each worker keeps to one core (a parser, thread pools of 1); 0: library defaults",
     )
+    ap.add_argument("--work", type=Path, default=Path("/tmp/celery-scaling"))
+    ap.add_argument("--cache", type=Path, default=None, help="generated landings kept here (default: WORK/cache)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds for any one run")
     ap.add_argument("--keep", action="store_true", help="keep each run's root, broker and logs")
     ap.add_argument("--json", type=Path, default=None, help="also write the JSON document here")
@@ -375,10 +432,7 @@ def main() -> None:
     load0 = os.getloadavg()
 
     land, gen = landing(cache, args.patients, args.seed)
-    print(
-        f"landing: {args.patients} patients (generated in {gen['wall_s']:.0f} s, {gen['cpu_s']:.0f} CPU-s)",
-        flush=True,
-    )
+    print(f"landing: {args.patients} patients (generated in {gen['wall_s']:.0f} s, {gen['cpu_s']:.0f} CPU-s)")
     ref = reference(args.work, land, args)
     print(f"in-process reference: {ref['wall_s']} s wall, {ref['cpu_s']} CPU-s", flush=True)
     runs = []
@@ -387,17 +441,15 @@ def main() -> None:
             res = celery_run(args.work, land, n, f"r{r}-w{n}", args)
             res["identical"] = res.pop("hashes") == ref["hashes"]
             runs.append(res)
-            print(f"  {n} worker(s): {res['wall_s']} s wall, per-shard {res['per_shard_wall_s']} s, identical "
-                  f"{res['identical']}", flush=True)  # fmt: skip
+            print(f"  {n} worker(s): {res['wall_s']} s wall, per-shard {res['per_shard_wall_s']} s, "
+                  f"identical {res['identical']}", flush=True)  # fmt: skip
 
-    def mean(n, key):
+    def mean(n: int, key: str) -> float:
         vals = [x[key] for x in runs if x["workers"] == n]
         return sum(vals) / len(vals)
 
-    one, two = (
-        {k: mean(1, k) for k in ("wall_s", "per_shard_wall_s")},
-        {k: mean(2, k) for k in ("wall_s", "per_shard_wall_s")},
-    )
+    one = {k: mean(1, k) for k in ("wall_s", "per_shard_wall_s")}
+    two = {k: mean(2, k) for k in ("wall_s", "per_shard_wall_s")}
     doc = {
         "patients": args.patients, "shards": args.shards, "seed": args.seed, "select": args.select,
         "threads_per_worker": args.threads_per_worker, "poll_s": args.poll, "cpus": os.cpu_count(),
@@ -406,25 +458,13 @@ def main() -> None:
         "curated_files": len(ref["hashes"]), "runs": runs,
         "ratio_overall": round(one["wall_s"] / two["wall_s"], 2),
         "ratio_per_shard": round(one["per_shard_wall_s"] / two["per_shard_wall_s"], 2),
-        "amdahl": amdahl({"wall_s": one["wall_s"], "per_shard_wall_s": one["per_shard_wall_s"]}),
+        "amdahl": amdahl(one),
         "all_identical": all(x["identical"] for x in runs),
         "total_wall_s": round(time.perf_counter() - t0, 1),
     }  # fmt: skip
+    doc["estimates"] = [estimate(doc, n, s) for n, s in ((20000, 16), (2000, 16), (1000, 8))]
     print()
-    print(
-        "| workers | wall s | per-shard s | serial s | driver CPU-s | worker CPU-s | steps by worker (s) | dispatch median/max s | identical |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for x in runs:
-        by = ", ".join(f"{k} {v}" for k, v in x["step_seconds_by_worker"].items())
-        d = x["dispatch_latency_s"]
-        print(f"| {x['workers']} | {x['wall_s']} | {x['per_shard_wall_s']} | {x['serial_wall_s']} | {x['driver_cpu_s']} "
-              f"| {x['worker_cpu_s']} | {by} | {d['median']}/{d['max']} | {x['identical']} |")  # fmt: skip
-    a = doc["amdahl"]
-    print(f"\nratio 1->2 workers: overall x{doc['ratio_overall']}, per-shard part x{doc['ratio_per_shard']}; "
-          f"Amdahl bound from the 1-worker run's serial share {a['serial_share']:.0%} ({a['serial_s']} s of "
-          f"{one['wall_s']:.1f}): x{a['bound_2_workers']}; curated output identical to in-process: {doc['all_identical']} "
-          f"({doc['curated_files']} files); total {doc['total_wall_s']} s")  # fmt: skip
+    report(doc)
     text = json.dumps(doc, indent=1)
     print(text)
     if args.json:

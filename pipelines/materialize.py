@@ -20,7 +20,8 @@ from schemas.run_lock import run_lock
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 _VERBOSE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # Engines whose steps run elsewhere (Celery workers, Kubernetes pods): the partitions of a step are submitted
-# together, one run each, so that shards run side by side. A process per step (multiprocess) stays one at a
+# together, one run each, so that shards run side by side (on a root every worker mounts; an object-store
+# root's shards stay one at a time: _object_store_copy). A process per step (multiprocess) stays one at a
 # time: on one machine, N shards at once would hold N shards in memory.
 SIDE_BY_SIDE = ("celery", "k8s")
 MAX_RUNS_AT_ONCE = 64  # driver threads, each polling its run's steps (dagster-celery: once a second)
@@ -177,6 +178,7 @@ def _run_steps(
     done = 0
     logging.getLogger("dagster").setLevel(logging.INFO if verbose else logging.WARNING)
     run_config = _VERBOSE if verbose else _QUIET
+    side_by_side = executor in SIDE_BY_SIDE and not _object_store_copy(resources)
     for step in steps:
         names = ", ".join(k.to_user_string() for k in step.keys)
         labels = {pkey: names if pkey is None else f"{names} [shard {pkey}]" for pkey in step.partition_keys}
@@ -191,7 +193,7 @@ def _run_steps(
                 )
             return _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
 
-        if executor in SIDE_BY_SIDE and len(step.partition_keys) > 1:
+        if side_by_side and len(step.partition_keys) > 1:
             with _log_handlers_built_once(instance):
                 ran = _side_by_side(execute, step.partition_keys, names, labels, on_progress, done, total)
         else:
@@ -223,6 +225,16 @@ def _run_steps(
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+def _object_store_copy(resources: dict) -> bool:
+    """The root is a working copy of an object-store root: each Celery step pulls the store, runs, and pushes,
+    so shards side by side would each miss the others' open partition files and amends (a set nobody
+    completes); their shards stay one at a time until the store's push merges concurrent writers."""
+    from schemas.working_copy import store_url_of
+
+    root = getattr(resources.get("longitude"), "root", None)
+    return bool(root) and store_url_of(Path(root)) is not None
 
 
 def _stops(result) -> bool:

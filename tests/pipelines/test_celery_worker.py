@@ -1,5 +1,6 @@
 """Two `longitude worker`s on a filesystem broker (kombu's `filesystem://`, no server) run the steps that
-`longitude materialize --executor celery` sends: the step runs in a worker, not in the driver."""
+`longitude materialize --executor celery` sends: the step runs in a worker, not in the driver, and the shards of
+a per-shard asset run side by side."""
 
 import os
 import signal
@@ -88,12 +89,21 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
     records = instance.get_run_records()
     assert len(records) == 5  # fhir_raw, then meds_data for each of the 4 shards
     steps = 0
+    shards = []  # (start, end, pid) of each meds_data step
     for record in records:
-        events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        logs = [e for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        events = [e.dagster_event for e in logs]
         driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
         step = {e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
         assert driver and step and not driver & step  # every step ran in a worker, not in the driver
         steps += sum(e.event_type == dg.DagsterEventType.STEP_START for e in events)
+        at = {(e.dagster_event.event_type, e.dagster_event.step_key): e for e in logs}
+        if (start := at.get((dg.DagsterEventType.STEP_START, "meds_data"))) is not None:
+            end = at[(dg.DagsterEventType.STEP_SUCCESS, "meds_data")]
+            shards.append((start.timestamp, end.timestamp, start.dagster_event.pid))
+    assert len(shards) == 4
+    # the driver submits the shards together: two of them ran at the same time, in the two workers
+    assert any(a[0] < b[1] and b[0] < a[1] and a[2] != b[2] for a in shards for b in shards if a != b), shards
     ran = [log.read_text().count("] succeeded in") for log in logs]
     assert sum(ran) == steps, ran  # each step (assets and their checks) once, in one worker or the other
     assert all(ran), ran  # both workers took steps
