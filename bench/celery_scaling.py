@@ -16,6 +16,7 @@ fhir_raw is split into chunks) are simply more partitioned runs: they count as p
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -266,6 +267,11 @@ def summarize(ev: dict) -> dict:
     for s in ev["steps"]:
         per_worker[s["worker"]] = per_worker.get(s["worker"], 0.0) + (s.get("end", s["start"]) - s["start"])
     latency = sorted(s["start"] - s["submitted"] for s in ev["steps"] if s.get("submitted"))
+    gaps = []  # a worker's idle time between the end of one step and the start of its next
+    for name in {s["worker"] for s in ev["steps"]}:
+        spans = sorted((s["start"], s.get("end", s["start"])) for s in ev["steps"] if s["worker"] == name)
+        gaps += [b[0] - a[1] for a, b in itertools.pairwise(spans) if b[0] >= a[1]]
+    gaps.sort()
     by_step: dict[str, list] = {}
     for s in ev["steps"]:
         entry = by_step.setdefault(s["step"], [0.0, 0])
@@ -279,7 +285,11 @@ def summarize(ev: dict) -> dict:
         "per_shard_wall_s": round(shard, 2),
         "serial_wall_s": round(serial, 2),
         "step_seconds_by_worker": {k: round(v, 1) for k, v in sorted(per_worker.items())},
-        "dispatch_latency_s": {
+        "worker_gap_s": {  # step end -> next step start in the same worker: task hand-off and step setup
+            "median": round(gaps[len(gaps) // 2], 2) if gaps else None,
+            "sum": round(sum(gaps), 1),
+        },
+        "dispatch_latency_s": {  # submitted by the driver -> started in a worker (includes waiting in the queue)
             "median": round(latency[len(latency) // 2], 2) if latency else None,
             "max": round(latency[-1], 2) if latency else None,
             "sum": round(sum(latency), 1),
@@ -376,13 +386,14 @@ def estimate(doc: dict, patients: int, shards: int) -> dict:
 def report(doc: dict) -> None:
     """The table of runs and the ratios, as Markdown for BENCHMARKS.md."""
     print("| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | step s by worker "
-          "| dispatch median/max s | identical |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| worker gap median/sum s | queue+dispatch median/max s | identical |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for x in doc["runs"]:
         by = ", ".join(f"{k} {v}" for k, v in x["step_seconds_by_worker"].items())
-        d = x["dispatch_latency_s"]
+        d, g = x["dispatch_latency_s"], x["worker_gap_s"]
+        gap, wait = f"{g['median']}/{g['sum']}", f"{d['median']}/{d['max']}"
         cells = [x["workers"], x["wall_s"], x["per_shard_wall_s"], x["serial_wall_s"], x["steps"],
-                 x["driver_cpu_s"], x["worker_cpu_s"], by, f"{d['median']}/{d['max']}", x["identical"]]  # fmt: skip
+                 x["driver_cpu_s"], x["worker_cpu_s"], by, gap, wait, x["identical"]]  # fmt: skip
         print("| " + " | ".join(str(c) for c in cells) + " |")
     a = doc["amdahl"]
     print(

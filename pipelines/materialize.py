@@ -4,8 +4,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +18,12 @@ from schemas.run_lock import run_lock
 # stack trace only shows with --verbose.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 _VERBOSE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-# Engines whose steps run elsewhere (Celery workers, Kubernetes pods): the partitions of a step are submitted
-# together, one run each, so that shards run side by side (on a root every worker mounts; an object-store
-# root's shards stay one at a time: _object_store_copy). A process per step (multiprocess) stays one at a
+# Engines whose steps run elsewhere (Celery workers, Kubernetes pods): each step's partitions are submitted
+# together, one run each, as soon as the steps holding its inputs have ended (pipelines.side_by_side), so that
+# shards run side by side, and beside independent steps (on a root every worker mounts; an object-store
+# root's steps stay one at a time: _object_store_copy). A process per step (multiprocess) stays one at a
 # time: on one machine, N shards at once would hold N shards in memory.
 SIDE_BY_SIDE = ("celery", "k8s")
-MAX_RUNS_AT_ONCE = 64  # driver threads, each polling its run's steps (dagster-celery: once a second)
 
 
 class StepFailedError(RuntimeError):
@@ -178,53 +177,61 @@ def _run_steps(
     done = 0
     logging.getLogger("dagster").setLevel(logging.INFO if verbose else logging.WARNING)
     run_config = _VERBOSE if verbose else _QUIET
-    side_by_side = executor in SIDE_BY_SIDE and not _object_store_copy(resources)
-    for step in steps:
-        names = ", ".join(k.to_user_string() for k in step.keys)
-        labels = {pkey: names if pkey is None else f"{names} [shard {pkey}]" for pkey in step.partition_keys}
 
-        def execute(pkey: str | None, step: Step = step):
-            if executor in (None, "in_process"):
-                return jobs.get(assets, resources, step.keys).execute_in_process(
-                    run_config=run_config,
-                    instance=instance,
-                    partition_key=pkey,
-                    raise_on_error=False,  # failures become clear messages below, not tracebacks
-                )
-            return _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
+    def execute(step: Step, pkey: str | None):
+        if executor in (None, "in_process"):
+            return jobs.get(assets, resources, step.keys).execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                partition_key=pkey,
+                raise_on_error=False,  # failures become clear messages below, not tracebacks
+            )
+        return _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
 
-        if side_by_side and len(step.partition_keys) > 1:
-            with _log_handlers_built_once(instance):
-                ran = _side_by_side(execute, step.partition_keys, names, labels, on_progress, done, total)
-        else:
-            ran = []
-            for i, pkey in enumerate(step.partition_keys):
+    if executor in SIDE_BY_SIDE and not _object_store_copy(resources):
+        from pipelines.side_by_side import log_handlers_built_once, run_as_ready, step_inputs
+
+        inputs = step_inputs(defs.resolve_asset_graph(), steps)
+        with log_handlers_built_once(instance):
+            ran = run_as_ready(steps, inputs, execute, _stops, on_progress, _label)
+        for i, pkey, result, seconds in ran:  # in plan order, whichever finished first
+            _record(outcome, _label(steps[i], pkey), result, seconds)
+        done = len(ran)
+    else:
+        for step in steps:
+            for pkey in step.partition_keys:
+                label = _label(step, pkey)
                 if on_progress:
-                    on_progress(labels[pkey], done + i, total)
-                crash_point(f"step:{done + i}")  # every asset boundary, for the fault-injection tests
+                    on_progress(label, done, total)
+                crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
                 started = time.perf_counter()
-                result = execute(pkey)
-                ran.append((pkey, result, time.perf_counter() - started))
-                if _stops(result):
-                    break
-        for pkey, result, seconds in ran:  # in partition order, whichever finished first
-            label = labels[pkey]
-            outcome.materialized.append((label, seconds))
-            failed = []
-            for ev in result.get_asset_check_evaluations():
-                severity = ev.severity.value if ev.severity else "ERROR"
-                outcome.checks.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, severity))
-                if not ev.passed and severity == "ERROR":
-                    failed.append((ev.asset_key.to_user_string(), ev.check_name))
-            done += 1
-            if failed:
-                names = ", ".join(f"{a}:{c}" for a, c in failed)
-                raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
-            if not result.success:
-                raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
+                result = execute(step, pkey)
+                done += 1
+                _record(outcome, label, result, time.perf_counter() - started)
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+def _record(outcome: Outcome, label: str, result, seconds: float) -> None:
+    """Add a run's time and checks to the outcome; raise when a blocking check or the step failed."""
+    outcome.materialized.append((label, seconds))
+    failed = []
+    for ev in result.get_asset_check_evaluations():
+        severity = ev.severity.value if ev.severity else "ERROR"
+        outcome.checks.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, severity))
+        if not ev.passed and severity == "ERROR":
+            failed.append((ev.asset_key.to_user_string(), ev.check_name))
+    if failed:
+        names = ", ".join(f"{a}:{c}" for a, c in failed)
+        raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
+    if not result.success:
+        raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
+
+
+def _label(step: Step, pkey: str | None) -> str:
+    names = ", ".join(k.to_user_string() for k in step.keys)
+    return names if pkey is None else f"{names} [shard {pkey}]"
 
 
 def _object_store_copy(resources: dict) -> bool:
@@ -245,56 +252,6 @@ def _stops(result) -> bool:
         not ev.passed and (ev.severity.value if ev.severity else "ERROR") == "ERROR"
         for ev in result.get_asset_check_evaluations()
     )
-
-
-@contextmanager
-def _log_handlers_built_once(instance: dg.DagsterInstance) -> Iterator[None]:
-    """Every run builds the instance's YAML log handlers with `logging.config.dictConfig`, which holds logging's
-    module lock while it takes each handler's lock; a run in another thread that holds its event handler's
-    lock while storing an event wants the module lock (SQLAlchemy asks a logger's level): runs started side by
-    side deadlock. So the handlers are built once, here, and every run of the step gets the same ones."""
-    handlers = instance.get_yaml_python_handlers()
-    instance.get_yaml_python_handlers = lambda: handlers  # an attribute of this object, shadowing the method
-    try:
-        yield
-    finally:
-        del instance.get_yaml_python_handlers
-
-
-def _side_by_side(
-    execute: Callable[[str | None], object],
-    pkeys: tuple[str | None, ...],
-    names: str,
-    labels: dict,
-    on_progress: Callable[[str, int, int], None] | None,
-    done: int,
-    total: int,
-) -> list[tuple[str | None, object, float]]:
-    """Every partition of a step submitted at once, a Dagster run each (the workers or the cluster decide how
-    many run at a time); returns (partition, result, seconds) in partition order once all have ended.
-
-    A failure does not stop the partitions already submitted (they are on the broker's queue): the caller
-    reports the first failure in partition order, and nothing downstream runs."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    for i in range(len(pkeys)):
-        crash_point(f"step:{done + i}")
-    started = time.perf_counter()
-    ended: dict[str | None, tuple[object, float]] = {}
-
-    def timed(pkey):
-        result = execute(pkey)
-        return pkey, result, time.perf_counter() - started
-
-    if on_progress:
-        on_progress(f"{names} [{len(pkeys)} shards at once]", done, total)
-    with ThreadPoolExecutor(max_workers=min(len(pkeys), MAX_RUNS_AT_ONCE), thread_name_prefix="shard") as pool:
-        for future in as_completed([pool.submit(timed, pkey) for pkey in pkeys]):
-            pkey, result, seconds = future.result()
-            ended[pkey] = (result, seconds)
-            if on_progress:
-                on_progress(labels[pkey], done + len(ended), total)
-    return [(pkey, *ended[pkey]) for pkey in pkeys]
 
 
 class _StepJobs:
