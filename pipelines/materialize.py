@@ -189,11 +189,16 @@ def _run_steps(
         return _execute_on(executor, executor_config or {}, step, pkey, instance, run_config)
 
     if executor in SIDE_BY_SIDE and not _object_store_copy(resources):
-        from pipelines.side_by_side import log_handlers_built_once, run_as_ready, step_inputs
+        from pipelines.side_by_side import (
+            log_handlers_built_once,
+            run_as_ready,
+            sets_switching_together,
+            step_inputs,
+        )
 
         inputs = step_inputs(defs.resolve_asset_graph(), steps)
         with log_handlers_built_once(instance):
-            ran = run_as_ready(steps, inputs, execute, _stops, on_progress, _label)
+            ran = run_as_ready(steps, inputs, execute, _stops, on_progress, _label, sets_switching_together)
         for i, pkey, result, seconds in ran:  # in plan order, whichever finished first
             _record(outcome, _label(steps[i], pkey), result, seconds)
         done = len(ran)

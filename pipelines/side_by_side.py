@@ -27,6 +27,15 @@ def log_handlers_built_once(instance: dg.DagsterInstance) -> Iterator[None]:
         del instance.get_yaml_python_handlers
 
 
+def sets_switching_together(step) -> bool:
+    """A step holding `meds_data`, whose shards publish as one set (schemas.publish.partition_stage): the shard
+    that completes the set moves its open area, which the checks of a shard still running beside it read, so
+    its shards go one at a time."""
+    from pipelines.defs.meds.build import ASSET
+
+    return any(key.to_user_string() == ASSET for key in step.keys)
+
+
 def step_inputs(graph, steps: Sequence) -> list[set[int]]:
     """For each step of the plan, the earlier steps holding a parent of one of its assets."""
     where = {key: i for i, step in enumerate(steps) for key in step.keys}
@@ -43,10 +52,12 @@ def run_as_ready(
     stops: Callable[[Any], bool],
     on_progress: Callable[[str, int, int], None] | None,
     label: Callable[[Any, str | None], str],
+    one_at_a_time: Callable[[Any], bool] = lambda step: False,
 ) -> list[tuple[int, str | None, Any, float]]:
     """Run every partition of a step, a Dagster run each, as soon as the steps holding its inputs have ended
     well: shards side by side, and a step beside the shards of another it does not depend on (the workers
-    decide how many run at once). When a run fails (or its blocking check does), nothing more is submitted;
+    decide how many run at once). A step for which `one_at_a_time` holds sends its shards one after another
+    (beside other steps). When a run fails (or its blocking check does), nothing more is submitted;
     the runs already submitted end. Returns (step index, partition, result, seconds) of every run that ran,
     in plan order."""
     total = sum(len(s.partition_keys) for s in steps)
@@ -68,11 +79,17 @@ def run_as_ready(
                 if i in submitted or any(left[j] for j in inputs[i]):
                     continue
                 submitted.add(i)
-                for pkey in step.partition_keys:
+                keys = step.partition_keys[:1] if one_at_a_time(step) else step.partition_keys
+                for pkey in keys:
                     crash_point(f"step:{sum(len(s.partition_keys) for s in steps[:i])}")
                     running[pool.submit(timed, i, pkey)] = (i, pkey)
                 if on_progress:
                     on_progress(label(step, step.partition_keys[0]), len(ended), total)
+
+        def submit_next_shard(i: int, pkey: str | None) -> None:
+            keys = steps[i].partition_keys
+            if one_at_a_time(steps[i]) and keys.index(pkey) + 1 < len(keys):
+                running[pool.submit(timed, i, keys[keys.index(pkey) + 1])] = (i, keys[keys.index(pkey) + 1])
 
         submit_ready()
         while running:
@@ -85,6 +102,8 @@ def run_as_ready(
                 failed = failed or stops(result)
                 if on_progress:
                     on_progress(label(steps[i], pkey), len(ended), total)
+                if not failed:
+                    submit_next_shard(i, pkey)
             if not failed:
                 submit_ready()
     return [

@@ -52,6 +52,7 @@ _BUILD = ".build"
 _LIST = "list:"  # LONGITUDE_CRASH_AT=list:<file>: append each point reached to the file, kill nothing
 _STAGING = ".staging"
 _DONE = ".done-"
+KEEP_RECENT_S = 600  # superseded versions younger than this are kept (readers in other processes)
 _LOCK = ".lock"  # in `.<name>.versions/`: writers of the dataset swap its pointer one at a time
 _LEGACY = re.compile(r"^\..+\.(staging|old)-[0-9a-f]{8}$")  # swap_dir's leftovers before this protocol
 _hits: dict[str, int] = {}
@@ -432,10 +433,18 @@ def _adopt_legacy(final: Path) -> None:
 
 
 def _collect(versions: Path, keep: set[str]) -> None:
-    """Remove published versions other than the current and the previous one (a reader may still hold it).
-    Staging and open areas are left to `sweep`: another writer of this dataset may be using them."""
+    """Remove published versions other than the current and the previous one (a reader may still hold it), and
+    those published in the last KEEP_RECENT_S: a reader in another process (a check in another worker) may hold
+    a version that shards published side by side superseded twice since. Staging and open areas are left to
+    `sweep`: another writer of this dataset may be using them."""
+    recent = time.time() - KEEP_RECENT_S
     for entry in versions.iterdir():
         if entry.name in keep or entry.name.endswith(_STAGING) or entry.name.startswith(("open-", ".")):
+            continue
+        try:
+            if entry.stat().st_mtime > recent:  # a version's mtime: its manifest's write, i.e. its publish
+                continue
+        except OSError:
             continue
         shutil.rmtree(entry, ignore_errors=True)
 
