@@ -413,8 +413,8 @@ def report(doc: dict) -> None:
           + "; ".join(f"{k} {v[0]} ({v[1]})" for k, v in top))  # fmt: skip
     for e in doc["estimates"]:
         print(
-            f"estimate at {e['patients']} patients, {e['shards']} shards (linear in patients: an upper bound, part of "
-            f"the cost is per shard): a celery run ~{e['celery_run_cpu_s']} CPU-s, the in-process reference "
+            f"estimate at {e['patients']} patients, {e['shards']} shards (linear in patients: an upper bound, "
+            f"part of the cost is per shard): a celery run ~{e['celery_run_cpu_s']} CPU-s, the in-process reference "
             f"~{e['reference_cpu_s']}, generation ~{e['generate_cpu_s']}"
         )
 
