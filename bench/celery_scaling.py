@@ -414,8 +414,8 @@ def report(doc: dict) -> None:
     for e in doc["estimates"]:
         print(
             f"estimate at {e['patients']} patients, {e['shards']} shards (linear in patients: an upper bound, "
-            f"part of the cost is per shard): a celery run ~{e['celery_run_cpu_s']} CPU-s, the in-process reference "
-            f"~{e['reference_cpu_s']}, generation ~{e['generate_cpu_s']}"
+            f"part of the cost is per shard): a celery run ~{e['celery_run_cpu_s']} CPU-s, the in-process "
+            f"reference ~{e['reference_cpu_s']}, generation ~{e['generate_cpu_s']}"
         )
 
 
