@@ -18,6 +18,12 @@ from schemas.run_lock import run_lock
 # stack trace only shows with --verbose.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 _VERBOSE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Engines whose steps run elsewhere (Celery workers, Kubernetes pods): each step's partitions are submitted
+# together, one run each, as soon as the steps holding its inputs have ended (pipelines.side_by_side), so that
+# shards run side by side, and beside independent steps (on a root every worker mounts; an object-store
+# root's steps stay one at a time: _object_store_copy). A process per step (multiprocess) stays one at a
+# time: on one machine, N shards at once would hold N shards in memory.
+SIDE_BY_SIDE = ("celery", "k8s")
 
 
 class StepFailedError(RuntimeError):
@@ -174,39 +180,86 @@ def _run_steps(
     done = 0
     logging.getLogger("dagster").setLevel(logging.INFO if verbose else logging.WARNING)
     run_config = _VERBOSE if verbose else _QUIET
-    for step in steps:
-        names = ", ".join(k.to_user_string() for k in step.keys)
-        for pkey in step.partition_keys:
-            label = names if pkey is None else f"{names} [shard {pkey}]"
-            if on_progress:
-                on_progress(label, done, total)
-            crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
-            started = time.perf_counter()
-            if executor in (None, "in_process"):
-                result = jobs.get(assets, resources, step.keys).execute_in_process(
-                    run_config=run_config,
-                    instance=instance,
-                    partition_key=pkey,
-                    raise_on_error=False,  # failures become clear messages below, not tracebacks
-                )
-            else:
-                result = _execute_on(executor, executor_config or {}, step, pkey, instance, run_config, tags)
-            outcome.materialized.append((label, time.perf_counter() - started))
-            failed = []
-            for ev in result.get_asset_check_evaluations():
-                severity = ev.severity.value if ev.severity else "ERROR"
-                outcome.checks.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, severity))
-                if not ev.passed and severity == "ERROR":
-                    failed.append((ev.asset_key.to_user_string(), ev.check_name))
-            done += 1
-            if failed:
-                names = ", ".join(f"{a}:{c}" for a, c in failed)
-                raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
-            if not result.success:
-                raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
+
+    def execute(step: Step, pkey: str | None):
+        if executor in (None, "in_process"):
+            return jobs.get(assets, resources, step.keys).execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                partition_key=pkey,
+                raise_on_error=False,  # failures become clear messages below, not tracebacks
+            )
+        return _execute_on(executor, executor_config or {}, step, pkey, instance, run_config, tags)
+
+    if executor in SIDE_BY_SIDE and not _object_store_copy(resources):
+        from pipelines.side_by_side import (
+            log_handlers_built_once,
+            run_as_ready,
+            sets_switching_together,
+            step_inputs,
+        )
+
+        inputs = step_inputs(defs.resolve_asset_graph(), steps)
+        with log_handlers_built_once(instance):
+            ran = run_as_ready(steps, inputs, execute, _stops, on_progress, _label, sets_switching_together)
+        for i, pkey, result, seconds in ran:  # in plan order, whichever finished first
+            _record(outcome, _label(steps[i], pkey), result, seconds)
+        done = len(ran)
+    else:
+        for step in steps:
+            for pkey in step.partition_keys:
+                label = _label(step, pkey)
+                if on_progress:
+                    on_progress(label, done, total)
+                crash_point(f"step:{done}")  # every asset boundary, for the fault-injection tests
+                started = time.perf_counter()
+                result = execute(step, pkey)
+                done += 1
+                _record(outcome, label, result, time.perf_counter() - started)
     if on_progress:
         on_progress("done", done, total)
     return outcome
+
+
+def _record(outcome: Outcome, label: str, result, seconds: float) -> None:
+    """Add a run's time and checks to the outcome; raise when a blocking check or the step failed."""
+    outcome.materialized.append((label, seconds))
+    failed = []
+    for ev in result.get_asset_check_evaluations():
+        severity = ev.severity.value if ev.severity else "ERROR"
+        outcome.checks.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, severity))
+        if not ev.passed and severity == "ERROR":
+            failed.append((ev.asset_key.to_user_string(), ev.check_name))
+    if failed:
+        names = ", ".join(f"{a}:{c}" for a, c in failed)
+        raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
+    if not result.success:
+        raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
+
+
+def _label(step: Step, pkey: str | None) -> str:
+    names = ", ".join(k.to_user_string() for k in step.keys)
+    return names if pkey is None else f"{names} [shard {pkey}]"
+
+
+def _object_store_copy(resources: dict) -> bool:
+    """The root is a working copy of an object-store root: each Celery step pulls the store, runs, and pushes,
+    so shards side by side would each miss the others' open partition files and amends (a set nobody
+    completes); their shards stay one at a time until the store's push merges concurrent writers."""
+    from schemas.working_copy import store_url_of
+
+    root = getattr(resources.get("longitude"), "root", None)
+    return bool(root) and store_url_of(Path(root)) is not None
+
+
+def _stops(result) -> bool:
+    """A step that failed or whose blocking check failed: the steps after it do not run."""
+    if not result.success:
+        return True
+    return any(
+        not ev.passed and (ev.severity.value if ev.severity else "ERROR") == "ERROR"
+        for ev in result.get_asset_check_evaluations()
+    )
 
 
 class _StepJobs:

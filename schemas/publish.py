@@ -12,6 +12,10 @@ The protocol (one for every asset; docs/publishing.md explains the why):
 * `publish` writes the manifest last, renames the staging directory to its version name, then swaps the
   pointer with one `os.replace` of a fresh symlink: readers see the old version or the new one, never a mix.
   A crash before the swap leaves only a hidden staging directory that `sweep` removes at the next start.
+* Writers of one dataset may run side by side (shards in Celery workers or step processes): a per-dataset
+  lock (`.<name>.versions/.lock`, flock) makes each pointer swap one at a time, and an amending writer
+  (`keep_except`) re-links the files it does not own from the version current at its swap, not the one it
+  staged from, so a shard published meanwhile by another writer is kept, never overwritten.
 * Partitioned writers that must switch together (MEDS data shards) stage into `.<name>.versions/open-<group>`
   and mark each partition done; the partition that completes the set publishes the whole set at once.
 * Readers call `dataset_files(path, pattern)`: the manifest's files, never a glob. A directory that is not a
@@ -25,11 +29,13 @@ for the fault-injection tests (`list:<file>` records every point a run reaches i
 costs one dictionary lookup.
 """
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,6 +52,8 @@ _BUILD = ".build"
 _LIST = "list:"  # LONGITUDE_CRASH_AT=list:<file>: append each point reached to the file, kill nothing
 _STAGING = ".staging"
 _DONE = ".done-"
+KEEP_RECENT_S = 600  # superseded versions younger than this are kept (readers in other processes)
+_LOCK = ".lock"  # in `.<name>.versions/`: writers of the dataset swap its pointer one at a time
 _LEGACY = re.compile(r"^\..+\.(staging|old)-[0-9a-f]{8}$")  # swap_dir's leftovers before this protocol
 _hits: dict[str, int] = {}
 
@@ -247,6 +255,9 @@ class Stage:
     dir: Path
     sync: bool = False  # os.sync() before the pointer swap: files were written without their own fsync
     _published: bool = field(default=False, repr=False)
+    keep_except: tuple[str, ...] | None = None  # an amend: the writer owns the files matching these
+    base: Path | None = None  # the version the kept files were linked from
+    kept: dict[str, int] = field(default_factory=dict, repr=False)  # rel -> inode of the link made from `base`
 
     def path(self, target: Path | str) -> Path:
         """Where a file meant for `target` (a path under `final`, or relative to it) is staged."""
@@ -263,7 +274,20 @@ class Stage:
 
     def publish(self) -> Path:
         self._published = True
-        return publish(self.dir, self.final, sync=self.sync)
+        with dataset_lock(self.final):
+            if self.keep_except is not None and current_version(self.final) != self.base:
+                self._rebase()
+            return publish(self.dir, self.final, sync=self.sync)
+
+    def _rebase(self) -> None:
+        """Another writer published since this stage was made: take the files this writer does not own from
+        the version current now (held under the dataset lock), so its changes are kept."""
+        for rel, inode in self.kept.items():
+            path = self.dir / rel
+            if path.exists() and path.stat().st_ino == inode:  # still the link, not rewritten by this writer
+                path.unlink()
+        self.kept = _link_kept(self.final, self.dir, self.keep_except or ())
+        self.base = current_version(self.final)
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -280,19 +304,33 @@ def _link_tree(source: Path, files: Iterable[str], dest: Path) -> None:
             os.link(source / rel, target)
 
 
+def _link_kept(final: Path, staged: Path, keep_except: Sequence[str]) -> dict[str, int]:
+    """Hard-link the current version's files that match none of `keep_except` (and are not staged already)
+    into `staged`; returns {rel: inode} of those links. Call holding the dataset lock."""
+    current = current_version(final)
+    if current is None:
+        return {}
+    regexes = [_pattern_regex(p) for p in keep_except]
+    kept = [rel for rel in read_manifest(current) if not any(r.match(rel) for r in regexes)]
+    kept = [rel for rel in kept if not (staged / rel).exists()]
+    _link_tree(current, kept, staged)
+    return {rel: (staged / rel).stat().st_ino for rel in kept}
+
+
 def stage(final: Path, keep_except: Sequence[str] | None = None, *, sync: bool = False) -> Stage:
     """A new staging version for `final`: empty, or (`keep_except` given) the current version's files that
-    match none of those patterns, hard-linked, so a writer that owns only some files rewrites only those."""
+    match none of those patterns, hard-linked, so a writer that owns only some files rewrites only those
+    (and, should another writer publish first, `Stage.publish` re-links them from its version)."""
     final = Path(final)
     staged = versions_dir(final) / (_new_vid() + _STAGING)
     staged.mkdir(parents=True)
-    if keep_except is not None:
+    if keep_except is None:
+        return Stage(final, staged, sync=sync)
+    with dataset_lock(final):  # the version linked from is not collected by a concurrent publish meanwhile
         _adopt_legacy(final)
-        if (current := current_version(final)) is not None:
-            regexes = [_pattern_regex(p) for p in keep_except]
-            kept = [rel for rel in read_manifest(current) if not any(r.match(rel) for r in regexes)]
-            _link_tree(current, kept, staged)
-    return Stage(final, staged, sync=sync)
+        kept = _link_kept(final, staged, keep_except)
+        base = current_version(final)
+    return Stage(final, staged, sync=sync, keep_except=tuple(keep_except), base=base, kept=kept)
 
 
 @contextmanager
@@ -324,9 +362,50 @@ def write_manifest(version: Path) -> dict[str, int]:
     return files
 
 
+_thread_locks: dict[str, threading.RLock] = {}
+_guard = threading.Lock()
+_depth = threading.local()
+
+
+@contextmanager
+def dataset_lock(final: Path) -> Iterator[None]:
+    """Hold the dataset's writer lock: one flock per process and thread, re-entrant (publish inside an amend's
+    publish), released by the kernel if the process dies. Readers never take it."""
+    versions = versions_dir(Path(final))
+    key = os.path.abspath(versions)
+    with _guard:
+        rlock = _thread_locks.setdefault(key, threading.RLock())
+    with rlock:
+        held = getattr(_depth, "held", None)
+        if held is None:
+            held = _depth.held = {}
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        versions.mkdir(parents=True, exist_ok=True)
+        fd = os.open(versions / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held[key] = 0
+        finally:
+            os.close(fd)  # releases the flock
+
+
 def publish(staged: Path, final: Path, *, sync: bool = False) -> Path:
     """Make the staged directory the dataset's current version: manifest, rename, one pointer swap, GC."""
-    staged, final = Path(staged), Path(final)
+    with dataset_lock(final):
+        return _publish(Path(staged), Path(final), sync=sync)
+
+
+def _publish(staged: Path, final: Path, *, sync: bool) -> Path:
     versions = versions_dir(final)
     versions.mkdir(parents=True, exist_ok=True)
     write_manifest(staged)
@@ -361,10 +440,18 @@ def _adopt_legacy(final: Path) -> None:
 
 
 def _collect(versions: Path, keep: set[str]) -> None:
-    """Remove published versions other than the current and the previous one (a reader may still hold it).
-    Staging and open areas are left to `sweep`: another writer of this dataset may be using them."""
+    """Remove published versions other than the current and the previous one (a reader may still hold it), and
+    those published in the last KEEP_RECENT_S: a reader in another process (a check in another worker) may hold
+    a version that shards published side by side superseded twice since. Staging and open areas are left to
+    `sweep`: another writer of this dataset may be using them."""
+    recent = time.time() - KEEP_RECENT_S
     for entry in versions.iterdir():
-        if entry.name in keep or entry.name.endswith(_STAGING) or entry.name.startswith("open-"):
+        if entry.name in keep or entry.name.endswith(_STAGING) or entry.name.startswith(("open-", ".")):
+            continue
+        try:
+            if entry.stat().st_mtime > recent:  # a version's mtime: its manifest's write, i.e. its publish
+                continue
+        except OSError:
             continue
         shutil.rmtree(entry, ignore_errors=True)
 
@@ -412,8 +499,12 @@ class PartitionStage:
         """Mark this partition staged; when every partition of the set is, publish them together."""
         (self.dir / f"{_DONE}{self.key}").write_text(json.dumps(sorted(self.drop)))  # read by `_pending`
         crash_point("publish:partition-marked")
+        with dataset_lock(self.final):  # of two partitions finishing together, one publishes the set
+            return self._publish_if_complete()
+
+    def _publish_if_complete(self) -> Path | None:
         if any(not (self.dir / f"{_DONE}{k}").exists() for k in self.keys):
-            return None
+            return None  # (or the set was published already, by the partition that completed it)
         # Renaming the open area away first means a crash from here on leaves no half-consumed open set.
         staged = versions_dir(self.final) / (_new_vid() + _STAGING)
         os.replace(self.dir, staged)

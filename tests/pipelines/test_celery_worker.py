@@ -1,5 +1,6 @@
 """Two `longitude worker`s on a filesystem broker (kombu's `filesystem://`, no server) run the steps that
-`longitude materialize --executor celery` sends: the step runs in a worker, not in the driver."""
+`longitude materialize --executor celery` sends: the step runs in a worker, not in the driver, and the shards of
+a per-shard asset run side by side (MEDS shards, one set, one at a time)."""
 
 import os
 import signal
@@ -72,7 +73,7 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
             pytest.skip("Celery workers did not start: " + " | ".join(log.read_text()[-300:] for log in logs))
         run = _longitude(
             "materialize", "--root", str(root), "--executor", "celery", "--executor-config", str(config),
-            "--select", "fhir_raw", "--select", "meds_data",
+            "--select", "fhir_raw", "--select", "meds_data", "--select", "labels_readmission_30d",
         )  # fmt: skip
         assert run.returncode == 0, run.stderr[-2000:]
     finally:
@@ -86,14 +87,31 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
                 os.killpg(w.pid, signal.SIGKILL)
     instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(Layout(root))))
     records = instance.get_run_records()
-    assert len(records) == 5  # fhir_raw, then meds_data for each of the 4 shards
+    assert len(records) == 9  # fhir_raw, then meds_data and the labels for each of the 4 shards
     steps = 0
+    shards: dict[str, list] = {"meds_data": [], "labels_readmission_30d": []}  # (start, end) of each shard's run
     for record in records:
-        events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        entries = [e for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
+        events = [e.dagster_event for e in entries]
         driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
         step = {e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
         assert driver and step and not driver & step  # every step ran in a worker, not in the driver
         steps += sum(e.event_type == dg.DagsterEventType.STEP_START for e in events)
+        if record.dagster_run.tags.get("dagster/partition") is not None:
+            at = {e.dagster_event.event_type: e.timestamp for e in entries}
+            asset = next(e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START)
+            shards[asset.split(".")[0]].append(
+                (at[dg.DagsterEventType.RUN_START], at[dg.DagsterEventType.RUN_SUCCESS])
+            )
+
+    def overlap(spans):
+        return any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a != b)
+
+    assert [len(v) for v in shards.values()] == [4, 4]
+    # the driver submits a step's shards together (a run each): the labels' runs overlap
+    assert overlap(shards["labels_readmission_30d"]), shards
+    # but the MEDS shards, which publish as one set, go one at a time (pipelines.side_by_side)
+    assert not overlap(shards["meds_data"]), shards
     ran = [log.read_text().count("] succeeded in") for log in logs]
     assert sum(ran) == steps, ran  # each step (assets and their checks) once, in one worker or the other
     assert all(ran), ran  # both workers took steps
