@@ -30,6 +30,9 @@ def executor_def(engine: str) -> dg.ExecutorDefinition:
         if engine == "celery":
             from dagster_celery import celery_executor
 
+            from pipelines.celery_fs_broker import write_messages_whole
+
+            write_messages_whole()  # the driver sends: no worker reads half a message on `filesystem://`
             return celery_executor
         if engine == "k8s":
             from dagster_k8s import k8s_job_executor
