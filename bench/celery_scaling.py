@@ -19,7 +19,6 @@ fhir_raw is split into chunks) are simply more partitioned runs: they count as p
 """
 
 import argparse
-import hashlib
 import itertools
 import json
 import os
@@ -90,21 +89,11 @@ def fresh_root(work: Path, name: str, land: Path) -> Path:
 
 
 def curated(root: Path) -> dict[str, str]:
-    """sha256 of every curated file, read through the manifests (dataset.json without its build time)."""
+    """sha256 of every curated file, read through the manifests (bench/compare_roots.py)."""
     sys.path.insert(0, str(REPO))
-    from schemas.publish import files_under
+    from compare_roots import curated_files  # bench/ is this script's own folder, first on sys.path
 
-    out = {}
-    for top in CURATED:
-        for path in files_under(root / top):
-            data = path.read_bytes()
-            if path.name == "dataset.json":
-                meta = json.loads(data)
-                data = json.dumps(
-                    {k: v for k, v in meta.items() if k not in ("created_at", "dataset_version")}
-                ).encode()
-            out[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
-    return out
+    return curated_files(root)
 
 
 def _run_timed(cmd: list[str], env: dict, log: Path, timeout: float) -> tuple[int, float, float, int]:

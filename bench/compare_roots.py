@@ -16,7 +16,8 @@ from schemas.publish import files_under
 CURATED = ("meds", "notes", "imaging", "tokens", "features")
 
 
-def digest(root: Path) -> dict[str, str]:
+def curated_files(root: Path) -> dict[str, str]:
+    """sha256 of every curated file, read through the manifests (dataset.json without its build time)."""
     out = {}
     for top in CURATED:
         for path in files_under(root / top):
@@ -27,6 +28,12 @@ def digest(root: Path) -> dict[str, str]:
                     {k: v for k, v in meta.items() if k not in ("created_at", "dataset_version")}
                 ).encode()
             out[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def digest(root: Path) -> dict[str, str]:
+    """The curated files, the FHIR ledger and every catalog view's rows of `root`."""
+    out = curated_files(root)
     ledger = root / "quality" / "ledger" / "fhir_raw.parquet"
     out["quality/ledger/fhir_raw.parquet"] = hashlib.sha256(ledger.read_bytes()).hexdigest()
     con = duckdb.connect(str(root / "catalog.duckdb"), read_only=True)

@@ -6,25 +6,19 @@ wrapper's own launcher pipes the server's per-request log and never reads it, so
 and the server stops answering: the binary is started here, its log off."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
+from tests.emulator_process import free_port, stop, wait_listening
+
 # gcsfs's experimental default class asks a gRPC endpoint for each bucket's type, which an emulator lacks (it
 # retries for minutes); its plain class is what the emulator serves. Read by gcsfs when it is first imported.
 PLAIN_GCSFS = {"GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -38,7 +32,7 @@ def gcs_server(bucket: str) -> Iterator[dict[str, str]]:
         pytest.skip("gcsfs was imported with its gRPC bucket lookups on; run this test in a process of its own")
     os.environ.update(PLAIN_GCSFS)
     gcsfs = pytest.importorskip("gcsfs", reason="gcsfs not installed")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="fake-gcs-") as where:
         server = subprocess.Popen(
@@ -47,25 +41,9 @@ def gcs_server(bucket: str) -> Iterator[dict[str, str]]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            _wait(port)
+            wait_listening(port, "fake-gcs-server", 30)
             fs = gcsfs.GCSFileSystem(token="anon", endpoint_url=url, skip_instance_cache=True)
             fs.call("POST", "b", json={"name": bucket}, project="test")
             yield {**PLAIN_GCSFS, "STORAGE_EMULATOR_HOST": url}
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
-
-
-def _wait(port: int, timeout: float = 30.0) -> None:
-    until = time.monotonic() + timeout
-    while time.monotonic() < until:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"fake-gcs-server did not listen on port {port} within {timeout:.0f} s")
+            stop(server)
