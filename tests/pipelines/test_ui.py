@@ -48,7 +48,7 @@ def test_cli_materialize_records_its_runs_in_the_roots_instance(built_root: Path
     instance = dg.DagsterInstance.from_config(str(home))
     runs = instance.get_runs()
     assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    for asset, partition in (("fhir_raw", None), ("meds_data", "0")):
+    for asset, partition in (("fhir_raw", "c0"), ("meds_data", "0")):  # fhir_raw by ingest chunk
         event = instance.get_latest_materialization_event(dg.AssetKey(asset))
         assert event is not None and event.run_id in {r.run_id for r in runs}
         assert event.asset_materialization.partition == partition
