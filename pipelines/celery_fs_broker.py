@@ -24,14 +24,13 @@ def write_messages_whole() -> None:
     from kombu.utils.encoding import str_to_bytes
     from kombu.utils.json import dumps
 
+    from schemas.atomic import write_bytes
+
     def _put(self, queue, payload, **kwargs):
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
-        partial = os.path.join(self.data_folder_out, f".{name}.part")  # no queue reads a `.part` name
-        try:
-            with open(partial, "wb", buffering=0) as f:
-                f.write(str_to_bytes(dumps(payload)))
-            os.replace(partial, final)
+        try:  # a hidden `.<name>.<random>.tmp` first, which no queue reads, then one rename
+            write_bytes(str_to_bytes(dumps(payload)), final, durable=False)
         except OSError as exc:
             raise filesystem.ChannelError(f"Cannot add file {final!r} to directory") from exc
 
