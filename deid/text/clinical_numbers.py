@@ -35,8 +35,8 @@ def _event_before(before: str) -> bool:
 
 
 # Units and counted things that make the number before them an amount: "1/2 inch", "3/4 L", "1/2-mile",
-# "2 1/2 years", "10/12 trocar", "1/8th of a cc" (an ordinal suffix reads the fraction aloud). No letter
-# alone but "L of": nursing writes "L" and "R" for the sides ("PICC 3/4 L arm" is a date).
+# "2 1/2 years", "5/12 port" (a port or trocar size), "1/8th of a cc" (an ordinal suffix reads the fraction
+# aloud). No letter alone but "L of": nursing writes "L" and "R" for the sides ("PICC 3/4 L arm" is a date).
 _UNIT = (
     r"(?:inch(?:es)?|in\.|cm|mm|miles?|foot|feet|ft|yards?|blocks?|flights?|cc|ml|l(?=\s+of\b)|liters?|litres?|"
     r"oz|ounces?|lbs?|pounds?|kg|mg|mcg|tabs?|tablets?|pills?|caps?|capsules?|cups?|glass(?:es)?|bottles?|"

@@ -247,7 +247,8 @@ _PHRASE_WORDS = frozenset("of the a an and to in for with at by on".split())
 
 def _named_facility(m: re.Match[str]) -> bool:
     """Lower-case words before "hospital" (or "campus", "medical center") that name one: no phrase of
-    function words ("the safety of the hospital") and no words of relation alone ("the outside hospital")."""
+    function words (a noun phrase ending "... of the hospital") and no words of relation alone ("the other
+    hospital", "a nearby hospital": closed-class modifiers, _RELATIONAL)."""
     words = m.group("place").split()
     head = 2 if words[-2:] in (["medical", "center"], ["medical", "centre"]) else 1
     modifiers = words[: len(words) - head]
