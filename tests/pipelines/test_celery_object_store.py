@@ -14,7 +14,8 @@ import pytest
 
 from schemas import publish_store as ps
 from schemas.store import ObjectStore
-from tests.conftest import TEST_SECRET
+from tests.pipelines.store_cli import cli_env as _env
+from tests.pipelines.store_cli import run_longitude as _longitude
 from tests.pipelines.test_celery_worker import _config, _wait_ready
 from tests.pipelines.test_cli_materialize import root as root
 from tests.pipelines.test_object_store_root import _local_curated, _store_curated
@@ -26,16 +27,6 @@ pytest.importorskip("dagster_celery")
 BUCKET = "celery-root"
 URL = f"s3://{BUCKET}/root"
 SELECT = ("--select", "fhir_raw", "--select", "meds_data")  # a whole-landing step, then 4 shards of one set
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LONGITUDE_", "AWS_"))}
-    return env | {"LONGITUDE_SECRET": TEST_SECRET.decode(), "COLUMNS": "300", **extra}
-
-
-def _longitude(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
 
 
 def _pulled(stderr: str) -> tuple[int, int]:

@@ -7,8 +7,6 @@ Postgres (pgserver) that the driver and the pods reach by LONGITUDE_DAGSTER_PG_U
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from pipelines.instance import PG_SCHEME, PG_URL_ENV
 from schemas.store import ObjectStore
 from tests.conftest import TEST_SECRET
 from tests.pipelines.k8s_local_cluster import LocalCluster, image_env
+from tests.pipelines.store_cli import cli_env as _env
+from tests.pipelines.store_cli import run_longitude as _longitude
 from tests.pipelines.test_cli_materialize import root as root
 from tests.pipelines.test_object_store_root import _local_curated, _store_curated
 from tests.s3_server import s3_server
@@ -34,16 +34,6 @@ URL = f"s3://{BUCKET}/root"
 # a whole-landing step, then 2 shards of one set (each step and each of its checks is a pod)
 SELECT = ("--shards", "2", "--select", "fhir_raw", "--select", "meds_data")
 STEP_ARGS = ["python", "-m", "pipelines.k8s_steps", "dagster", "api", "execute_step"]
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LONGITUDE_", "AWS_"))}
-    return env | {"LONGITUDE_SECRET": TEST_SECRET.decode(), "COLUMNS": "300", **extra}
-
-
-def _longitude(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
 
 
 def _executor_config(tmp_path: Path, kubeconfig: Path) -> Path:
