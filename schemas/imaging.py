@@ -139,6 +139,18 @@ IMAGING_FHIR_LINKS_SCHEMA = pa.schema(
 )
 """One row per DICOM study whose Study Instance UID an ImagingStudy names."""
 
+DICOM_CHUNK_FILES_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),  # relative to the root (PHI zone: chunks/)
+        pa.field("kind", pa.string(), nullable=False),  # "instance", "dicomdir" or "rejected"
+        pa.field("shard", pa.int32(), nullable=True),  # an instance's shard
+        pa.field("reason_code", pa.string(), nullable=True),  # a rejected file's
+        pa.field("reason", pa.string(), nullable=True),
+    ]
+)
+"""One row per file an ingest chunk of the DICOM index read, by path (`chunks/dicom_instances/<k>/files.parquet`);
+its instances' raw, patient and de-identified rows follow the same order in the chunk's other tables."""
+
 # Quarantine reason codes of the DICOM source (shared ones come from schemas.quarantine).
 NOT_DICOM = "NOT_DICOM"
 CORRUPT_DICOM = "CORRUPT_DICOM"

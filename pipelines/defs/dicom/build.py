@@ -4,9 +4,11 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.defs import chunks as ch
 from pipelines.defs.crosswalk import identifier_crosswalk
+from pipelines.defs.dicom import chunks as dch
 from pipelines.defs.dicom import transforms
-from pipelines.defs.dicom.index import FileResult, index_files, scan
+from pipelines.defs.dicom.index import FileResult, IndexResult, index_files, reject_duplicates, scan
 from pipelines.ledger import write_ledger
 from pipelines.settings import Settings
 from schemas.imaging import (
@@ -17,6 +19,8 @@ from schemas.imaging import (
     IMAGING_STUDIES_SCHEMA,
     INSTANCES_ASSET,
     RAW_DICOM_INSTANCES_SCHEMA,
+    RECORD_DICOMDIR,
+    RECORD_INSTANCE,
     fhir_study_uids_dir,
     imaging_links_path,
     imaging_path,
@@ -31,26 +35,62 @@ from schemas.quarantine import QUARANTINE_SCHEMA
 from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
 
 
-def build_instances(settings: Settings, *, workers: int = 1) -> dict:
-    """Index landing/dicom/ and write every shard's raw instances and patients, imaging instances, quarantine
-    and ledger.
+def build_instances(settings: Settings, *, workers: int = 1, chunk: int | None = None, n_chunks: int = 1) -> dict:
+    """Index chunk `chunk` of `n_chunks` of landing/dicom/ into its dataset (unless its published one is current)
+    and, when every chunk is current, gather the index: every shard's raw instances and patients, imaging
+    instances, quarantine and ledger. `chunk=None`: every chunk, one after another; the summary is then the
+    whole landing's, as one parse.
 
     Returns counts only (Dagster metadata): no value from any file.
     """
+    if chunk is None:
+        for k in range(n_chunks):
+            build_instances(settings, workers=workers, chunk=k, n_chunks=n_chunks)
+        return index_summary(settings.layout)
     layout = settings.layout
     landing = scan(layout.root, layout.landing_dicom)
-    files = landing.files
     # PatientID usually holds the MRN: map it to the patient id the other sources use, so one person is one
     # subject with one date shift across FHIR, tables and imaging.
     crosswalk = identifier_crosswalk(layout)
-    result = index_files(
-        files, layout.root, settings.secret, settings.n_shards, workers=workers, crosswalk=crosswalk
-    )
-    # Paths not read (symlinked outside the root, broken, a second route to a file) are rejected files.
-    result.files.extend(
-        FileResult(s.rel, "rejected", reason_code=s.reason_code, reason=s.reason) for s in landing.skipped
-    )
-    linked = set(crosswalk.values())
+    plans = dch.plan_chunks(layout.root, landing.files, crosswalk, settings.secret, settings.n_shards, n_chunks)
+    plan, final = plans[chunk], layout.ingest_chunk(INSTANCES_ASSET, chunk)
+    reused = ch.is_current(final, plan)
+    if not reused:
+        result = index_files(list(plan.files), layout.root, settings.secret, settings.n_shards, workers=workers,
+                             crosswalk=crosswalk)  # fmt: skip
+        with publishing(final, sync=True) as stage:
+            dch.stage_rows(stage, result.files)
+            ch.write_chunk_meta(stage, plan)
+
+    def publish_set(finals: list[Path]) -> None:
+        files = sorted((f for final in finals for f in dch.read_rows(final)), key=lambda f: f.source_file)
+        result = IndexResult(files=reject_duplicates(files))  # the first file of a SOP instance wins, by path
+        # Paths not read (symlinked outside the root, broken, a second route to a file) are rejected files.
+        result.files.extend(
+            FileResult(s.rel, "rejected", reason_code=s.reason_code, reason=s.reason) for s in landing.skipped
+        )
+        write_index(settings, result, set(crosswalk.values()))
+
+    record = {"skipped": sorted([s.rel, s.reason_code] for s in landing.skipped)}
+    outputs = [_raw_dicom(layout), layout.imaging, layout.quarantine(INSTANCES_ASSET)]
+    gathered = ch.gather(layout, INSTANCES_ASSET, plans, record, outputs, publish_set)
+    parsed = dch.read_rows(final)
+    return {
+        "chunk": chunk,
+        "chunks": n_chunks,
+        "reused": reused,  # the chunk's files were unchanged: its published index was kept
+        "gathered": "pending" if gathered is None else ("published" if gathered.published else "unchanged"),
+        "files": len(parsed),
+        "instances": sum(f.kind == "instance" for f in parsed),  # duplicates across chunks: decided by the gather
+        "dicomdirs": sum(f.kind == "dicomdir" for f in parsed),
+        "quarantined": sum(f.kind == "rejected" for f in parsed),
+    }
+
+
+def write_index(settings: Settings, result: IndexResult, linked: set[str]) -> None:
+    """Publish the index of the whole landing: raw/dicom/{instances,patients}, imaging/instances, the
+    quarantine, then the ledger. `linked`: the source patients another source knows (their record stands)."""
+    layout = settings.layout
     raw_all = []
     # raw/dicom/{instances,patients} and imaging/instances are this asset's; events and rollups are kept.
     with publishing(_raw_dicom(layout), keep_except=["instances/**", "patients/**"]) as raw_stage:
@@ -70,17 +110,27 @@ def build_instances(settings: Settings, *, workers: int = 1) -> dict:
             path = stage.path(imaging_path(layout, "instances", shard))
             write_parquet(inst.to_arrow(), path, IMAGING_INSTANCES_SCHEMA)
     events = transforms.events_table(pl.concat(raw_all), settings.secret)
-    quarantine = transforms.quarantine_table(result)
-    write_parquet(quarantine.to_arrow(), layout.quarantine(INSTANCES_ASSET) / "part-0.parquet", QUARANTINE_SCHEMA)
+    with publishing(layout.quarantine(INSTANCES_ASSET)) as stage:
+        quarantine = transforms.quarantine_table(result)
+        write_parquet(quarantine.to_arrow(), stage.path("part-0.parquet"), QUARANTINE_SCHEMA)
     ledger = transforms.ledger_table(result, events)
     write_ledger(ledger, layout.ledger(INSTANCES_ASSET), layout, settings.keyring)
+
+
+def index_summary(layout) -> dict:
+    """Counts of the published index (files, instances, DICOMDIRs, quarantined by reason, events): from its
+    ledger and quarantine, so a set gathered earlier is summarized without parsing."""
+    ledger = pl.read_parquet(layout.ledger(INSTANCES_ASSET))
+    parts = dataset_files(layout.quarantine(INSTANCES_ASSET), "*.parquet")
+    quarantine = pl.read_parquet(parts) if parts else pl.from_arrow(QUARANTINE_SCHEMA.empty_table())
     reasons = quarantine.group_by("reason_code").len().sort("reason_code").iter_rows()
+    kept = ledger.filter(pl.col("n_out") > 0)
     return {
-        "files": len(result.files),
-        "instances": len(result.instances),
-        "dicomdirs": len(result.dicomdirs),
-        "quarantined": len(result.rejected),
-        "events": events.height,
+        "files": ledger.height,
+        "instances": kept.filter(pl.col("record_type") == RECORD_INSTANCE).height,
+        "dicomdirs": kept.filter(pl.col("record_type") == RECORD_DICOMDIR).height,
+        "quarantined": int(ledger["n_quarantined"].sum()),
+        "events": int(ledger["n_events"].sum()),
         **{f"quarantined_{code}": n for code, n in reasons},
     }
 

@@ -3,7 +3,9 @@
 import dagster as dg
 import polars as pl
 
+from pipelines.defs import chunks
 from pipelines.defs.checks_util import store_rule
+from pipelines.defs.partitions import ingest_chunk_partitions
 from pipelines.defs.resources import LongitudeResource
 from quality.integrity import RuleResult
 from schemas.imaging import INSTANCES_ASSET
@@ -13,13 +15,19 @@ from schemas.imaging import INSTANCES_ASSET
 def dicom_ledger_balances(
     context: dg.AssetCheckExecutionContext, longitude: LongitudeResource
 ) -> dg.AssetCheckResult:
-    """Every file under landing/dicom/ has one ledger row, and n_in = n_out + n_quarantined on each."""
+    """Every file under landing/dicom/ has one ledger row, and n_in = n_out + n_quarantined on each; while the
+    chunk set is not gathered yet, every landing file of a published chunk has its outcome there."""
     from pipelines.defs.dicom.index import scan
 
     layout = longitude.settings().layout
+    found = scan(layout.root, layout.landing_dicom)
+    n = len(ingest_chunk_partitions.get_partition_keys())
+    finals, gathered = chunks.published_chunks(layout, INSTANCES_ASSET, n)
+    if finals and not gathered:
+        return store_rule(context, layout.root, _chunks_cover(layout, found.files, finals, n),
+                          failed_key="missing", checked_key="chunks")  # fmt: skip
     ledger = pl.read_parquet(layout.ledger(INSTANCES_ASSET))
     unbalanced = ledger.filter(pl.col("n_in") != pl.col("n_out") + pl.col("n_quarantined")).height
-    found = scan(layout.root, layout.landing_dicom)
     landing = [*found.files, *found.skipped]  # read or reported: each has its ledger row
     missing = len(landing) - ledger["source_file"].n_unique()
     counts = {"files": len(landing), "ledger_rows": ledger.height, "unbalanced": unbalanced, "missing": missing}
@@ -33,3 +41,22 @@ def dicom_ledger_balances(
     bad = ledger.filter(pl.col("n_in") != pl.col("n_out") + pl.col("n_quarantined")).select(cols).head(5)
     result = RuleResult(ok, reason, counts, bad.to_dicts())
     return store_rule(context, layout.root, result, failed_key=None, checked_key="files")
+
+
+def _chunks_cover(layout, files: list, finals: list, n: int) -> RuleResult:
+    """Each published chunk holds one outcome (an instance, a DICOMDIR or a rejection) per landing file of it."""
+    from pipelines.defs.dicom.chunks import FILES_PART
+
+    missing = 0
+    for final in finals:
+        table = chunks.chunk_table(final, FILES_PART)
+        held = set(table.column("source_file").to_pylist()) if table is not None else set()
+        rels = (f.relative_to(layout.root).as_posix() for f in files)
+        missing += sum(1 for rel in rels if chunks.chunk_of(rel, n) == int(final.name) and rel not in held)
+    ok = missing == 0
+    reason = (
+        f"{len(finals)} of {n} chunks published, each with an outcome per landing file (not gathered yet)"
+        if ok
+        else f"{missing} landing files of the published chunks have no outcome"
+    )
+    return RuleResult(ok, reason, {"chunks": len(finals), "missing": missing}, [])

@@ -115,7 +115,7 @@ def index_files(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = [r for rs in pool.map(_index_chunk, args) for r in rs]
     results.sort(key=lambda r: r.source_file)  # the first file of a duplicated SOP instance wins, by path
-    return IndexResult(files=_reject_duplicates(results))
+    return IndexResult(files=reject_duplicates(results))
 
 
 def _chunks(files: list[Path]) -> Iterator[list[str]]:
@@ -130,7 +130,8 @@ def _index_chunk(args: tuple) -> list[FileResult]:
     return [index_file(Path(p), Path(root), keyring, n_shards, crosswalk, profile) for p in paths]
 
 
-def _reject_duplicates(results: list[FileResult]) -> list[FileResult]:
+def reject_duplicates(results: list[FileResult]) -> list[FileResult]:
+    """Reject every instance file whose SOP Instance UID an earlier one in `results` (sorted by path) holds."""
     seen: set[str] = set()
     for r in results:
         if r.kind != "instance":

@@ -3,8 +3,9 @@
 import dagster as dg
 import polars as pl
 
+from pipelines.defs import chunks
 from pipelines.defs.checks_util import store_rule
-from pipelines.defs.fhir import chunks
+from pipelines.defs.fhir.chunks import LEDGER_PART
 from pipelines.defs.fhir.ingest import ASSET
 from pipelines.defs.partitions import ingest_chunk_partitions
 from pipelines.defs.resources import LongitudeResource
@@ -21,11 +22,11 @@ def fhir_raw_ledger_balances(
     settings = longitude.settings()
     layout = settings.layout
     n = len(ingest_chunk_partitions.get_partition_keys())
-    finals = [f for f in chunks.chunk_datasets(layout.chunks / ASSET) if int(f.name) < n]
-    if not finals or chunks.is_gathered([layout.ingest_chunk(ASSET, k) for k in range(n)]):
+    finals, gathered = chunks.published_chunks(layout, ASSET, n)
+    if not finals or gathered:
         result = ledger_balances([layout.ledger(ASSET)] if layout.ledger(ASSET).exists() else [])
     else:
-        tables = [chunks.chunk_table(f, chunks.LEDGER_PART) for f in finals]
+        tables = [chunks.chunk_table(f, LEDGER_PART) for f in finals]
         ledger = pl.concat([pl.from_arrow(t) for t in tables if t is not None])  # type: ignore[misc]
         # delivered paths stay in the PHI zone: results name keyed labels, as the gathered ledger does
         labels = {f: file_label(f, settings.keyring) for f in set(ledger["source_file"].to_list())}

@@ -1,13 +1,12 @@
 """Landing FHIR files -> raw events, patients and code texts per shard, with quarantine and ledger.
 
-The landing is split into chunks (pipelines.defs.fhir.chunks: the map, one partition each), a chunk's files into
+The landing is split into chunks (pipelines.defs.chunks: the map, one partition each), a chunk's files into
 units of whole files, processed in a process pool; each unit writes its own parts, so the output depends only
 on the files, never on the worker or chunk count. A chunk publishes its parts as its own dataset; when every
 chunk is current, they are gathered into raw/fhir, quarantine/fhir_raw and the ledger.
 """
 
 import gc
-import json
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +20,8 @@ import orjson
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
-from pipelines.defs.fhir import chunks as ch
+from pipelines.defs import chunks as ch
+from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
@@ -31,7 +31,7 @@ from pipelines.landing import LandingScan
 from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
 from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, study_uid_from_identifier
-from schemas.io import write_parquet, write_text
+from schemas.io import write_parquet
 from schemas.layout import Layout
 from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
@@ -543,14 +543,14 @@ def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, c
     and open a fresh staging version of its dataset."""
     scan = reader.scan_files(layout.landing_fhir, layout.root)
     med_files = _medication_files(scan.files)
-    plans = ch.plan_chunks(layout.root, scan.files, med_files, keyring.secret, n_shards, strict, n_chunks)
+    plans = fch.plan_chunks(layout.root, scan.files, med_files, keyring.secret, n_shards, strict, n_chunks)
     plan = plans[chunk]
     final = layout.ingest_chunk(ASSET, chunk)
     if ch.is_current(final, plan):
         return ParseJob(layout, keyring, scan, plans, chunk, [], None, ())
     units = plan_units(layout.root, plan.files, chunk)
     st = stage(final, sync=True)  # parts are written without their own fsync
-    out, qdir = st.dir, st.dir / ch.QUARANTINE_PART
+    out, qdir = st.dir, st.dir / fch.QUARANTINE_PART
     args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(med_files))
     return ParseJob(layout, keyring, scan, plans, chunk, units, st, args)
 
@@ -574,16 +574,14 @@ def finish_parse(job: ParseJob, results: list) -> IngestSummary:
             ledger.update(res.ledger)
             descriptions.update(res.descriptions)
             bytes_read += res.bytes_read
-        write_parquet(ledger_table(ledger), job.stage.path(ch.LEDGER_PART), LEDGER_SCHEMA, durable=False)
-        write_codes(job.stage.dir, descriptions, ch.CODES_PART)
-        meta = {"format": ch.FORMAT, "key": plan.key, "chunk": plan.index, "chunks": plan.count,
-                "files": len(plan.files), "bytes_read": bytes_read}  # fmt: skip
-        write_text(json.dumps(meta, indent=1) + "\n", job.stage.path(ch.CHUNK_META))
+        write_parquet(ledger_table(ledger), job.stage.path(fch.LEDGER_PART), LEDGER_SCHEMA, durable=False)
+        write_codes(job.stage.dir, descriptions, fch.CODES_PART)
+        ch.write_chunk_meta(job.stage, plan, bytes_read=bytes_read)
         job.stage.publish()
     meta = ch.chunk_meta(final) or {}
-    gathered = ch.gather(job.layout, job.keyring, ASSET, SOURCE, job.plans, job.scan.skipped,
+    gathered = fch.gather(job.layout, job.keyring, ASSET, SOURCE, job.plans, job.scan.skipped,
                          partial(_write_summed, skipped=job.scan.skipped))  # fmt: skip
-    summary = _summary(len(plan.files), ch.chunk_table(final, ch.LEDGER_PART), int(meta.get("bytes_read", 0)))
+    summary = _summary(len(plan.files), ch.chunk_table(final, fch.LEDGER_PART), int(meta.get("bytes_read", 0)))
     return replace(summary, reused=job.stage is None, gathered=None if gathered is None else gathered.published)
 
 

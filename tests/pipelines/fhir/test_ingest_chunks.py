@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from deid.pseudonym import Keyring
-from pipelines.defs.fhir import chunks
+from pipelines.defs import chunks
 from pipelines.defs.fhir.ingest import ASSET, ingest_fhir
 from pipelines.defs.meds.build import build_shard
 from quality.integrity import ledger_balances
