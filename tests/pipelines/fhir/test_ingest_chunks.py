@@ -16,9 +16,10 @@ from pipelines.defs.fhir.ingest import ASSET, ingest_fhir
 from pipelines.defs.meds.build import build_shard
 from quality.integrity import ledger_balances
 from schemas.layout import Layout
-from schemas.publish import CRASH_ENV, current_version, files_under, sweep
+from schemas.publish import current_version, files_under, sweep
 from tests.conftest import TEST_SECRET, write_bundle, write_ndjson
 from tests.fhir_fixtures import condition, encounter, lab, patient
+from tests.pipelines.chunk_steps import chunk_step_pids, run_until_killed
 
 REPO = Path(__file__).resolve().parents[3]
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -140,13 +141,8 @@ def test_a_smaller_chunk_count_drops_the_larger_counts_chunks(tmp_path, referenc
 
 def test_a_kill_inside_one_chunk_keeps_the_others_and_the_rerun_completes(tmp_path, reference):
     root = _landing(tmp_path)
-    script = ("import sys; from pathlib import Path; from tests.pipelines.fhir.test_ingest_chunks import _ingest; "
-              "_ingest(Path(sys.argv[1]), 3)")  # fmt: skip
     # The second chunk's manifest is written, its version not yet renamed into place: a kill mid-publish.
-    env = {**os.environ, CRASH_ENV: "publish:manifest-written#2", "PYTHONPATH": str(REPO)}
-    run = subprocess.run([sys.executable, "-c", script, str(root)], env=env, cwd=REPO, capture_output=True,
-                         timeout=300)  # fmt: skip
-    assert run.returncode == -9, run.stderr[-2000:]
+    run_until_killed(__name__, "_ingest", root, 3, "publish:manifest-written#2")
     layout = Layout(root)
     first = layout.ingest_chunk(ASSET, 0)
     assert chunks.chunk_meta(first) is not None and not layout.ingest_chunk(ASSET, 1).exists()
@@ -173,25 +169,13 @@ def _materialize(root: Path, *args: str, chunks_env: int | None = None) -> subpr
 @pytest.mark.integration
 @pytest.mark.slow
 def test_multiprocess_runs_each_chunk_in_its_own_process_with_the_output_of_one_chunk(tmp_path):
-    import dagster as dg
-
-    from pipelines.instance import ensure_dagster_home
-
     # A process per step costs ~10-40 s on a busy machine: the map alone here, the reduce (MEDS shards) after.
     one, three = _landing(tmp_path / "one"), _landing(tmp_path / "three")
     run = _materialize(one)
     assert run.returncode == 0, run.stderr[-3000:]
     run = _materialize(three, "--executor", "multiprocess", chunks_env=3)
     assert run.returncode == 0, run.stderr[-3000:]
-    instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(Layout(three))))
-    chunk_pids: dict[str, int] = {}
-    for record in instance.get_run_records():
-        events = [e.dagster_event for e in instance.all_logs(record.dagster_run.run_id) if e.dagster_event]
-        driver = {e.pid for e in events if e.event_type == dg.DagsterEventType.RUN_START}
-        steps = [e for e in events if e.event_type == dg.DagsterEventType.STEP_START and e.step_key == ASSET]
-        for step in steps:
-            assert step.pid not in driver  # the chunk ran in a process of its own, not the driver
-            chunk_pids[record.dagster_run.tags["dagster/partition"]] = step.pid
+    chunk_pids = chunk_step_pids(three, ASSET)
     assert sorted(chunk_pids) == ["c0", "c1", "c2"] and len(set(chunk_pids.values())) == 3
     # A second run with the same landing reuses every chunk: no dataset version changes, no ledger rewritten.
     before = _versions(Layout(three))
