@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from schemas.layout import partition_label
 from schemas.publish import crash_point, sweep
 from schemas.run_lock import run_lock
 
@@ -239,7 +240,7 @@ def _record(outcome: Outcome, label: str, result, seconds: float) -> None:
 
 def _label(step: Step, pkey: str | None) -> str:
     names = ", ".join(k.to_user_string() for k in step.keys)
-    return names if pkey is None else f"{names} [shard {pkey}]"
+    return names if pkey is None else f"{names} [{partition_label(pkey)}]"
 
 
 def _object_store_copy(resources: dict) -> bool:

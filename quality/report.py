@@ -14,7 +14,7 @@ from quality.check_store import CheckRow, read
 from quality.records import audit_summary_path, results_path, site_dir
 from quality.tables import inventory
 from schemas.io import write_text
-from schemas.layout import Layout
+from schemas.layout import Layout, partition_label
 from schemas.publish import files_under
 
 
@@ -183,10 +183,11 @@ def run_quality(
 
 def write_results(report: Report, layout: Layout) -> Path:
     """quality/results/latest.json: the stored check results as the last report saw them, with their reviews."""
+    blocking = report.blocking
     body = {
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "passed": report.passed,
-        "blocking": [r.rule + (f" [shard {r.partition}]" if r.partition else "") for r in report.blocking],
+        "blocking": [r.rule + (f" [{partition_label(r.partition)}]" if r.partition else "") for r in blocking],
         "phi_audit": {k: v for k, v in (report.audit or {}).items() if isinstance(v, int)} or None,
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
         "results": [r.to_json() for r in report.rows],

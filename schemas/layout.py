@@ -19,6 +19,21 @@ def shard_dir(shard: int | str) -> str:
     return f"{SHARD_PREFIX}{shard}"
 
 
+# Ingest chunk partitions are keyed `c<k>`, not `<k>`: never mistaken for (or grouped with) shard k.
+CHUNK_PREFIX = "c"
+
+
+def partition_label(key: str | int) -> str:
+    """How a partition is named to a user: an ingest chunk or a shard.
+
+    >>> partition_label("c0"), partition_label("3")
+    ('chunk c0', 'shard 3')
+    """
+    key = str(key)
+    kind = "chunk" if key.startswith(CHUNK_PREFIX) and key[len(CHUNK_PREFIX) :].isdigit() else "shard"
+    return f"{kind} {key}"
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """Paths under one root directory.

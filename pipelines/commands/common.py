@@ -211,6 +211,7 @@ def print_check_rows(
 
     from quality import review
     from quality.check_store import read
+    from schemas.layout import partition_label
 
     rows = [r for r in read(root) if checks is None or (r.asset, r.check) in checks]
     review.attach(rows, review.state(Path(root) / "quality"))
@@ -223,7 +224,7 @@ def print_check_rows(
         )
     for r in (blocking + warnings)[:limit]:
         colour, label = ("red", "FAIL") if r.blocking else ("yellow", "warn")
-        where = f" [shard {r.partition}]" if r.partition is not None else ""
+        where = f" [{partition_label(r.partition)}]" if r.partition is not None else ""
         console.print(f"  [{colour}]{label}[/] {escape(r.rule)}{escape(where)}: {escape(r.reason)}  (see {r.doc})")
     if len(blocking) + len(warnings) > limit:
         console.print(f"  ... and {len(blocking) + len(warnings) - limit} more: longitude quality --root {root}")

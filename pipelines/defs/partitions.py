@@ -3,11 +3,10 @@
 import dagster as dg
 
 from pipelines.defs.resources import chunk_count_from_env, shard_count_from_env
+from schemas.layout import CHUNK_PREFIX  # chunk keys are not shard numbers: never grouped with a shard step
 
 shard_partitions = dg.StaticPartitionsDefinition([str(i) for i in range(shard_count_from_env())])
 
-# Chunk keys are not shard numbers, so a chunk step is never grouped with a shard step of the same key.
-CHUNK_PREFIX = "c"
 ingest_chunk_partitions = dg.StaticPartitionsDefinition(
     [f"{CHUNK_PREFIX}{i}" for i in range(chunk_count_from_env())]
 )

@@ -226,7 +226,7 @@ def test_a_kill_inside_one_chunk_keeps_the_others_and_readers_keep_the_previous_
 @pytest.mark.integration
 @pytest.mark.slow
 def test_multiprocess_runs_each_chunk_in_its_own_process_with_the_output_of_one_chunk(tmp_path):
-    def materialize(root: Path, *args: str, n_chunks: int = 1) -> None:
+    def materialize(root: Path, *args: str, n_chunks: int = 1) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
         env |= {"LONGITUDE_SECRET": TEST_SECRET.decode(), "LONGITUDE_INGEST_CHUNKS": str(n_chunks)}
         cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "materialize", "--root", str(root),
@@ -234,10 +234,12 @@ def test_multiprocess_runs_each_chunk_in_its_own_process_with_the_output_of_one_
                *args]  # fmt: skip
         run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
         assert run.returncode == 0, run.stderr[-3000:]
+        return run.stdout + run.stderr
 
     one, three = _landing(tmp_path / "one"), _landing(tmp_path / "three")
     materialize(one)
-    materialize(three, "--executor", "multiprocess", n_chunks=3)
+    progress = materialize(three, "--executor", "multiprocess", n_chunks=3)
+    assert f"{INSTANCES_ASSET} [chunk c2]" in progress and "[shard c" not in progress  # a chunk is named a chunk
     chunk_pids = chunk_step_pids(three, INSTANCES_ASSET)
     assert sorted(chunk_pids) == ["c0", "c1", "c2"] and len(set(chunk_pids.values())) == 3
     # A second run with the same landing reuses every chunk: no dataset version changes, no ledger rewritten.
