@@ -23,15 +23,19 @@ def shard_dir(shard: int | str) -> str:
 CHUNK_PREFIX = "c"
 
 
+def is_chunk_key(key: str | int) -> bool:
+    """Whether a partition key names an ingest chunk (`c3`), not a shard (`3`)."""
+    key = str(key)
+    return key.startswith(CHUNK_PREFIX) and key[len(CHUNK_PREFIX) :].isdigit()
+
+
 def partition_label(key: str | int) -> str:
     """How a partition is named to a user: an ingest chunk or a shard.
 
     >>> partition_label("c0"), partition_label("3")
     ('chunk c0', 'shard 3')
     """
-    key = str(key)
-    kind = "chunk" if key.startswith(CHUNK_PREFIX) and key[len(CHUNK_PREFIX) :].isdigit() else "shard"
-    return f"{kind} {key}"
+    return f"{'chunk' if is_chunk_key(key) else 'shard'} {key}"
 
 
 @dataclass(frozen=True, slots=True)

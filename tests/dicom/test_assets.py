@@ -12,8 +12,16 @@ from pipelines.defs.dicom.assets import (
     imaging_studies,
 )
 from pipelines.defs.dicom.checks import dicom_ledger_balances
+from pipelines.defs.quality.checks import CONFORMANCE_CHECKS
 from pipelines.defs.resources import LongitudeResource
-from schemas.imaging import FHIR_IMAGING_STUDY_UIDS_SCHEMA, imaging_path, raw_events_path, raw_patients_path
+from quality.check_store import read
+from schemas.imaging import (
+    FHIR_IMAGING_STUDY_UIDS_SCHEMA,
+    INSTANCES_ASSET,
+    imaging_path,
+    raw_events_path,
+    raw_patients_path,
+)
 from schemas.io import write_parquet
 from schemas.layout import Layout
 from tests.dicom.conftest import SECRET, make_instance, write_instance
@@ -36,8 +44,16 @@ def test_assets_materialize_and_the_ledger_check_passes(tmp_path, keyring):
         fhir, layout.raw_table("fhir", "imaging_study_uids") / "part-0.parquet", FHIR_IMAGING_STUDY_UIDS_SCHEMA
     )
     resources = {"longitude": LongitudeResource(root=str(tmp_path), secret=SECRET.decode(), n_shards=4, workers=1)}
-    first = dg.materialize([dicom_instances, dicom_ledger_balances], resources=resources, partition_key="c0")
+    conform = next(
+        c for c in CONFORMANCE_CHECKS if dg.AssetKey(INSTANCES_ASSET) in {k.asset_key for k in c.check_keys}
+    )
+    first = dg.materialize(
+        [dicom_instances, dicom_ledger_balances, conform], resources=resources, partition_key="c0"
+    )
     assert first.success and dg.materialize([imaging_fhir_links], resources=resources).success
+    # The chunk's conformance check covers every shard of the tables the gathered index wrote.
+    checked = {r.rule.split("/")[0].split(".")[0] for r in read(tmp_path) if r.check.endswith("_tables_conform")}
+    assert {"raw_dicom_instances", "raw_patients", "imaging_instances"} <= checked
     meta = first.asset_materializations_for_node("dicom_instances")[0].metadata
     assert meta["instances"].value == 2 and meta["quarantined"].value == 1 and meta["files"].value == 3
     checks = first.get_asset_check_evaluations()

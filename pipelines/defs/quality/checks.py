@@ -17,6 +17,7 @@ from pipelines.defs.quality.assets import phi_audit, quality_site
 from pipelines.defs.quality.discover import stage_assets
 from pipelines.defs.resources import LongitudeResource
 from quality.suite_checks import conformance_check_name
+from schemas.layout import is_chunk_key
 
 
 def _root(longitude: LongitudeResource) -> Path:
@@ -24,7 +25,11 @@ def _root(longitude: LongitudeResource) -> Path:
 
 
 def _partition(context: dg.AssetCheckExecutionContext) -> str | None:
-    return context.partition_key if context.has_partition_key else None
+    """The shard a check covers; None (every shard) for an ingest chunk, whose tables are the gathered set's:
+    a chunk writes no shard of its own, and a chunk key would match no table, so none would be checked."""
+    if not context.has_partition_key or is_chunk_key(context.partition_key):
+        return None
+    return context.partition_key
 
 
 def _conformance_check(key: dg.AssetKey, partitions_def, group: str | None) -> dg.AssetChecksDefinition:
