@@ -12,7 +12,7 @@ the same whatever the chunk count.
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,8 +42,14 @@ def chunk_of(rel: str, n: int) -> int:
 class ChunkPlan:
     index: int
     count: int
-    files: tuple[Path, ...]  # in landing order
+    files: tuple[Path, ...]  # whole files, in landing order
     key: str
+    ranges: tuple[tuple[Path, int, int], ...] = ()  # (file, start, end): byte ranges of files split over chunks
+
+    @property
+    def n_files(self) -> int:
+        """Files this chunk counts as its own: its whole files, and each split file whose first range it holds."""
+        return len(self.files) + sum(1 for _, start, _ in self.ranges if start == 0)
 
 
 @cache
@@ -73,17 +79,28 @@ def secret_digest(secret: bytes) -> str:
     return hashlib.sha256(b"longitude-ingest-chunk\0" + secret).hexdigest()
 
 
-def plan_chunks(root: Path, files: Iterable[Path], common: dict, n: int) -> list[ChunkPlan]:
+def plan_chunks(root: Path, files: Iterable[Path], common: dict, n: int,
+                ranges: Mapping[Path, list[tuple[int, int]]] | None = None) -> list[ChunkPlan]:  # fmt: skip
     """The `n` chunks of the landing files and each one's key: its files (path, size, mtime), the chunk count
-    and `common`, what every chunk's output depends on besides its files (code digest, secret digest, ...)."""
+    and `common`, what every chunk's output depends on besides its files (code digest, secret digest, ...).
+    A file in `ranges` is split: its j-th byte range goes to chunk `(chunk_of(file) + j) mod n`, so one large
+    file spreads over the chunks (and its first range stays where the whole file would be)."""
     groups: list[list[Path]] = [[] for _ in range(n)]
+    spans: list[list[tuple[Path, int, int]]] = [[] for _ in range(n)]
     for path in files:
-        groups[chunk_of(path.relative_to(root).as_posix(), n)].append(path)
+        home = chunk_of(path.relative_to(root).as_posix(), n)
+        if ranges and path in ranges:
+            for j, (start, end) in enumerate(ranges[path]):
+                spans[(home + j) % n].append((path, start, end))
+        else:
+            groups[home].append(path)
     plans = []
     for i, group in enumerate(groups):
         doc = {"format": FORMAT, **common, "chunks": n, "chunk": i, "files": [file_stat(p, root) for p in group]}
+        if spans[i]:
+            doc["ranges"] = [[*file_stat(p, root), start, end] for p, start, end in spans[i]]
         key = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-        plans.append(ChunkPlan(i, n, tuple(group), key))
+        plans.append(ChunkPlan(i, n, tuple(group), key, tuple(spans[i])))
     return plans
 
 
@@ -92,7 +109,7 @@ def write_chunk_meta(stage: Stage, plan: ChunkPlan, **counts: int) -> None:
     from schemas.io import write_text
 
     meta = {"format": FORMAT, "key": plan.key, "chunk": plan.index, "chunks": plan.count,
-            "files": len(plan.files), **counts}  # fmt: skip
+            "files": plan.n_files, "ranges": len(plan.ranges), **counts}  # fmt: skip
     write_text(json.dumps(meta, indent=1) + "\n", stage.path(CHUNK_META))
 
 

@@ -8,11 +8,16 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipelines.defs import chunks as ch
+from pipelines.defs.fhir import reader
 from schemas.publish import Stage, dataset_files, publishing
 
 LEDGER_PART = "ledger.parquet"  # the chunk's ledger rows (delivered paths: this is a PHI zone)
 CODES_PART = "codes.parquet"  # the chunk's code texts with counts, summed by the gather
 QUARANTINE_PART = "quarantine"  # the chunk's quarantined records, linked into quarantine/<asset>/
+# An uncompressed NDJSON file larger than this is read in line-aligned byte ranges of this size, spread over the
+# chunks (a bulk export has one file per resource type); each range is a work unit of its own. 64 MiB parses in
+# a few seconds, so a range amortizes its flush and the count of the newlines before it (GB/s).
+RANGE_BYTES = 64 << 20
 # What a chunk's output depends on besides its files and settings: the parser's code. Any change reparses.
 _CODE = ("pipelines/defs/fhir", "pipelines/defs/chunks.py", "pipelines/landing.py",
          "pipelines/value_free_errors.py", "schemas", "deid/pseudonym.py")  # fmt: skip
@@ -29,7 +34,17 @@ def plan_chunks(root: Path, files: list[Path], medication_files: list[Path], sec
         "strict": strict,
         "medications": [ch.file_stat(p, root) for p in medication_files],
     }
-    return ch.plan_chunks(root, files, common, n)
+    return ch.plan_chunks(root, files, common, n, split_ranges(files, RANGE_BYTES))
+
+
+def split_ranges(files: list[Path], range_bytes: int) -> dict[Path, list[tuple[int, int]]]:
+    """The byte ranges of each file read in more than one range (uncompressed NDJSON over `range_bytes`)."""
+    out = {}
+    for path in files:
+        size = path.stat().st_size if reader.splittable(path) and path.is_file() else 0
+        if size > range_bytes:
+            out[path] = reader.byte_ranges(size, range_bytes)
+    return out
 
 
 def ledger_counts(table: pa.Table | None) -> Counter:

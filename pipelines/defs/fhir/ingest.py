@@ -57,6 +57,7 @@ class Unit:
     index: int
     files: tuple[str, ...]  # relative to the root
     chunk: int = 0
+    span: tuple[int, int] | None = None  # one NDJSON file's byte range [start, end): its lines that start there
 
     @property
     def part(self) -> str:
@@ -184,7 +185,7 @@ class _UnitProcessor:
         for rel in self.unit.files:
             path = self.root / rel
             if reader.kind_of(path) == "ndjson":
-                self._ndjson(path, rel)
+                self._ndjson(path, rel, self.unit.span)
             else:
                 self._bundle(path, rel)
             if self.buffers.n_buffered >= FLUSH_EVENTS:
@@ -253,9 +254,9 @@ class _UnitProcessor:
             else:
                 self._resource(r, rel, pos, medications, where if outer is not None else "")
 
-    def _ndjson(self, path: Path, rel: str) -> None:
+    def _ndjson(self, path: Path, rel: str, span: tuple[int, int] | None) -> None:
         try:
-            for lineno, line in reader.iter_ndjson_lines(path):
+            for lineno, line in reader.iter_ndjson_lines(path, span):
                 self.result.bytes_read += len(line)
                 try:
                     r = reader.loads(line)
@@ -412,8 +413,10 @@ def _run_unit(unit: Unit) -> UnitResult:
         return processor.run()
 
 
-def plan_units(root: Path, files: list[Path] | tuple[Path, ...], chunk: int = 0) -> list[Unit]:
-    """Group a chunk's files into units: each NDJSON file alone, bundles together up to UNIT_BYTES compressed."""
+def plan_units(root: Path, files: list[Path] | tuple[Path, ...], chunk: int = 0,
+               ranges: tuple[tuple[Path, int, int], ...] = ()) -> list[Unit]:  # fmt: skip
+    """Group a chunk's files into units: each NDJSON file alone, bundles together up to UNIT_BYTES compressed;
+    then each byte range of a split file alone."""
     units: list[Unit] = []
     batch: list[str] = []
     size = 0
@@ -429,6 +432,8 @@ def plan_units(root: Path, files: list[Path] | tuple[Path, ...], chunk: int = 0)
             batch, size = [], 0
     if batch:
         units.append(Unit(len(units), tuple(batch), chunk))
+    for path, start, end in ranges:
+        units.append(Unit(len(units), (str(path.relative_to(root)),), chunk, (start, end)))
     return units
 
 
@@ -548,7 +553,7 @@ def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, c
     final = layout.ingest_chunk(ASSET, chunk)
     if ch.is_current(final, plan):
         return ParseJob(layout, keyring, scan, plans, chunk, [], None, ())
-    units = plan_units(layout.root, plan.files, chunk)
+    units = plan_units(layout.root, plan.files, chunk, plan.ranges)
     st = stage(final, sync=True)  # parts are written without their own fsync
     out, qdir = st.dir, st.dir / fch.QUARANTINE_PART
     args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(med_files))
@@ -581,7 +586,7 @@ def finish_parse(job: ParseJob, results: list) -> IngestSummary:
     meta = ch.chunk_meta(final) or {}
     gathered = fch.gather(job.layout, job.keyring, ASSET, SOURCE, job.plans, job.scan.skipped,
                          partial(_write_summed, skipped=job.scan.skipped))  # fmt: skip
-    summary = _summary(len(plan.files), ch.chunk_table(final, fch.LEDGER_PART), int(meta.get("bytes_read", 0)))
+    summary = _summary(plan.n_files, ch.chunk_table(final, fch.LEDGER_PART), int(meta.get("bytes_read", 0)))
     return replace(summary, reused=job.stage is None, gathered=None if gathered is None else gathered.published)
 
 

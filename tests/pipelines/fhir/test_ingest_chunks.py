@@ -2,6 +2,7 @@
 unchanged chunk is reused, a new file reparses its chunk only, a crash in one chunk keeps the others."""
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from deid.pseudonym import Keyring
 from pipelines.defs import chunks
+from pipelines.defs.fhir import chunks as fhir_chunks
 from pipelines.defs.fhir.ingest import ASSET, ingest_fhir
 from pipelines.defs.meds.build import build_shard
 from quality.integrity import ledger_balances
@@ -129,6 +131,34 @@ def test_a_new_landing_file_reparses_its_chunk_only_and_equals_a_fresh_build(tmp
     assert after["raw/fhir"] != before["raw/fhir"] and summary.per_type["Patient"]["out"] == 10
     fresh, _ = _ingest(tmp_path / "fresh", 1)
     assert _outputs(layout) == _outputs(fresh)
+
+
+def _bulk_with_a_bad_line(root: Path) -> Path:
+    """The landing above, its MedicationRequest file grown by a blank line, a line that is not JSON (line 11)
+    and two more requests: a file that byte ranges split mid-file."""
+    path = _landing(root) / "landing" / "fhir" / "bulk" / "MedicationRequest.ndjson"
+    more = [{"resourceType": "MedicationRequest", "id": f"x{i}", "status": "active", "intent": "order",
+             "subject": {"reference": f"Patient/p{i}"}, "authoredOn": "2021-02-03",
+             "medicationReference": {"reference": "Medication/m1"}} for i in range(2)]  # fmt: skip
+    with path.open("a") as f:
+        f.write("\n{not json\n" + "".join(json.dumps(r) + "\n" for r in more))
+    return root
+
+
+@pytest.mark.parametrize("n_chunks", [1, 3])
+def test_byte_ranges_of_one_ndjson_file_spread_over_chunks_and_give_the_output_of_the_whole_file(
+    tmp_path, monkeypatch, n_chunks
+):
+    whole, _ = _ingest(_bulk_with_a_bad_line(tmp_path / "whole"), 1)
+    monkeypatch.setattr(fhir_chunks, "RANGE_BYTES", 300)  # the ~3.3 kB file in 12 ranges, cut mid-line
+    layout, summary = _ingest(_bulk_with_a_bad_line(tmp_path / "ranges"), n_chunks)
+    metas = [chunks.chunk_meta(d) for d in chunks.chunk_datasets(layout.chunks / ASSET)]
+    assert all(m["ranges"] > 0 for m in metas)  # type: ignore[index]  # the one file is parsed in every chunk
+    assert summary.files == 12  # a split file is still one file
+    assert _outputs(layout) == _outputs(whole)
+    q = pl.read_parquet(files_under(layout.quarantine(ASSET), "*.parquet"))
+    bad = q.filter(pl.col("source_file").str.ends_with("MedicationRequest.ndjson"))
+    assert bad.select("position", "reason_code").rows() == [(11, "MALFORMED_JSON")]  # named by file and line
 
 
 def test_a_smaller_chunk_count_drops_the_larger_counts_chunks(tmp_path, reference):
