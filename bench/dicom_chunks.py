@@ -25,7 +25,7 @@ def cpu_s() -> float:
 
 
 def published(root: Path) -> dict[str, str]:
-    """sha256 of each file the index publishes: raw instances and patients, imaging instances, quarantine, ledger."""
+    """sha256 of each file the index publishes: raw instances, patients, imaging instances, quarantine, ledger."""
     from schemas.layout import Layout
     from schemas.publish import files_under
 

@@ -15,9 +15,10 @@ LEDGER_PART = "ledger.parquet"  # the chunk's ledger rows (delivered paths: this
 CODES_PART = "codes.parquet"  # the chunk's code texts with counts, summed by the gather
 QUARANTINE_PART = "quarantine"  # the chunk's quarantined records, linked into quarantine/<asset>/
 # An uncompressed NDJSON file larger than this is read in line-aligned byte ranges of this size, spread over the
-# chunks (a bulk export has one file per resource type); each range is a work unit of its own. 64 MiB parses in
-# a few seconds, so a range amortizes its flush and the count of the newlines before it (GB/s).
-RANGE_BYTES = 64 << 20
+# chunks (a bulk export has one file per resource type); each range is a work unit of its own. 32 MiB is about
+# a bundle unit's JSON (UNIT_BYTES of gzip, ~10x): seconds of parsing, which amortize the range's flush and the
+# count of the newlines before it (GB/s).
+RANGE_BYTES = 32 << 20
 # What a chunk's output depends on besides its files and settings: the parser's code. Any change reparses.
 _CODE = ("pipelines/defs/fhir", "pipelines/defs/chunks.py", "pipelines/landing.py",
          "pipelines/value_free_errors.py", "schemas", "deid/pseudonym.py")  # fmt: skip
