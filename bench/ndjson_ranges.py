@@ -1,19 +1,20 @@
 """Byte ranges of large NDJSON files against whole files: the chunks' CPU balance and identical output.
 
-    python bench/ndjson_ranges.py OUT_DIR [N_CHUNKS]
+    python bench/ndjson_ranges.py OUT_DIR [N_CHUNKS] [REPEATS]
 
 Builds a bulk-export landing from the shared Synthea bundles (../shared/data/synthea-fhir-r4: every resource of
 every bundle, one uncompressed NDJSON file per resource type, as a FHIR bulk export delivers them), then parses
-it in N_CHUNKS chunks (default 3), one after another, twice in fresh roots: with whole files (a range larger
-than any file) and with the default RANGE_BYTES. Prints one JSON line: each chunk's CPU seconds, and whether
-the raw rows, code texts, ledger and quarantine of the two are identical.
+it in N_CHUNKS chunks (default 3), one after another, in fresh roots: with whole files (a range larger than any
+file) and with the default RANGE_BYTES, REPEATS times each (default 3). Prints one JSON line: the MB each chunk
+parses, each chunk's least CPU seconds, and whether the raw rows, code texts, ledger and quarantine of the two
+are identical.
 """
 
 import hashlib
 import json
 import resource
+import shutil
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -73,29 +74,46 @@ def digest(root: Path) -> dict[str, str]:
     return out
 
 
-def parse(root: Path, n_chunks: int, range_bytes: int) -> list[dict]:
+def chunk_mb(root: Path, n_chunks: int) -> list[float]:
+    """MB of NDJSON each chunk parses (whole files plus byte ranges), from the chunk plans."""
+    from pipelines.defs.fhir import chunks
+    from pipelines.defs.fhir.reader import find_files
+
+    files = find_files(root / "landing" / "fhir")
+    plans = chunks.plan_chunks(root, files, [], SECRET, 4, False, n_chunks)
+    return [round((sum(p.stat().st_size for p in plan.files) + sum(e - s for _, s, e in plan.ranges)) / 1e6, 1)
+            for plan in plans]  # fmt: skip
+
+
+def parse(root: Path, n_chunks: int, range_bytes: int, repeats: int) -> dict:
+    """Each chunk's least CPU seconds over `repeats` fresh parses (everything but landing/ removed between)."""
     from deid.pseudonym import Keyring
     from pipelines.defs.fhir import chunks
     from pipelines.defs.fhir.ingest import ingest_fhir
     from schemas.layout import Layout
 
     chunks.RANGE_BYTES = range_bytes
-    per_chunk = []
-    for k in range(n_chunks):
-        started, wall = cpu_s(), time.perf_counter()
-        ingest_fhir(Layout(root), Keyring(SECRET), 4, workers=1, chunk=k, n_chunks=n_chunks)
-        per_chunk.append({"cpu_s": round(cpu_s() - started, 2), "wall_s": round(time.perf_counter() - wall, 2)})
-    return per_chunk
+    best = [float("inf")] * n_chunks
+    for _ in range(repeats):
+        for entry in root.iterdir():
+            if entry.name != "landing":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        for k in range(n_chunks):
+            started = cpu_s()
+            ingest_fhir(Layout(root), Keyring(SECRET), 4, workers=1, chunk=k, n_chunks=n_chunks)
+            best[k] = min(best[k], round(cpu_s() - started, 2))
+    return {"chunk_mb": chunk_mb(root, n_chunks), "chunk_cpu_s": best}
 
 
 def main() -> None:
     out, n_chunks = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     from pipelines.defs.fhir.chunks import RANGE_BYTES
 
     sizes = bulk_landing(out / "whole")
     bulk_landing(out / "ranges")
-    whole = parse(out / "whole", n_chunks, 1 << 62)
-    ranges = parse(out / "ranges", n_chunks, RANGE_BYTES)
+    whole = parse(out / "whole", n_chunks, 1 << 62, repeats)
+    ranges = parse(out / "ranges", n_chunks, RANGE_BYTES, repeats)
     result = {
         "n_chunks": n_chunks,
         "range_bytes": RANGE_BYTES,

@@ -74,16 +74,16 @@ def build_instances(settings: Settings, *, workers: int = 1, chunk: int | None =
     record = {"skipped": sorted([s.rel, s.reason_code] for s in landing.skipped)}
     outputs = [_raw_dicom(layout), layout.imaging, layout.quarantine(INSTANCES_ASSET)]
     gathered = ch.gather(layout, INSTANCES_ASSET, plans, record, outputs, publish_set)
-    parsed = dch.read_rows(final)
+    kinds = dch.outcome_counts(final)
     return {
         "chunk": chunk,
         "chunks": n_chunks,
         "reused": reused,  # the chunk's files were unchanged: its published index was kept
         "gathered": "pending" if gathered is None else ("published" if gathered.published else "unchanged"),
-        "files": len(parsed),
-        "instances": sum(f.kind == "instance" for f in parsed),  # duplicates across chunks: decided by the gather
-        "dicomdirs": sum(f.kind == "dicomdir" for f in parsed),
-        "quarantined": sum(f.kind == "rejected" for f in parsed),
+        "files": sum(kinds.values()),
+        "instances": kinds["instance"],  # a SOP instance also in another chunk's files: decided by the gather
+        "dicomdirs": kinds["dicomdir"],
+        "quarantined": kinds["rejected"],
     }
 
 

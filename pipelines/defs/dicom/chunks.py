@@ -7,6 +7,7 @@ merges the chunks' rows and writes what a single parse writes.
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -72,6 +73,12 @@ def read_rows(final: Path) -> list[FileResult]:
             f.raw, f.patient, f.imaging = (next(parts[attr]) for attr in ("raw", "patient", "imaging"))
         files.append(f)
     return files
+
+
+def outcome_counts(final: Path) -> Counter:
+    """A published chunk's files by outcome ("instance", "dicomdir", "rejected")."""
+    table = ch.chunk_table(final, FILES_PART)
+    return Counter(table.column("kind").to_pylist() if table is not None else ())
 
 
 def _rows(final: Path, part: str) -> list[dict]:
