@@ -85,7 +85,7 @@ def inventory(root: Path) -> Inventory:
     # Through manifests (no staging, no old version); a MEDS set mid-build as staged, so a shard's checks
     # check the shard that will be published (schemas.publish.pending_files).
     # chunks/ is left out: an ingest chunk's files are the same files (hard links) as the raw/ data gathered
-    # from them (pipelines.defs.chunks), checked there.
+    # from them, or the rows it was merged from (pipelines.defs.chunks), checked there.
     published = locate_under(root, skip=("landing", "chunks"), pending=True)
     # Each file once, claimed by the first registry entry that matches it (a check calls this per asset and
     # shard: spec x file with a path made per pair was most of a MEDS shard's check time).
