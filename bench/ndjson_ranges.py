@@ -81,7 +81,11 @@ def chunk_mb(root: Path, n_chunks: int) -> list[float]:
 
     files = find_files(root / "landing" / "fhir")
     plans = chunks.plan_chunks(root, files, [], SECRET, 4, False, n_chunks)
-    return [round((sum(p.stat().st_size for p in plan.files) + sum(e - s for _, s, e in plan.ranges)) / 1e6, 1)
+
+    def size(path: Path, start: int, end: int | None) -> int:
+        return (end if end is not None else path.stat().st_size) - start
+
+    return [round((sum(p.stat().st_size for p in plan.files) + sum(size(*r) for r in plan.ranges)) / 1e6, 1)
             for plan in plans]  # fmt: skip
 
 

@@ -44,7 +44,7 @@ class ChunkPlan:
     count: int
     files: tuple[Path, ...]  # whole files, in landing order
     key: str
-    ranges: tuple[tuple[Path, int, int], ...] = ()  # (file, start, end): byte ranges of files split over chunks
+    ranges: tuple[tuple[Path, int, int | None], ...] = ()  # (file, start, end): ranges of files split over chunks
 
     @property
     def n_files(self) -> int:
@@ -80,13 +80,13 @@ def secret_digest(secret: bytes) -> str:
 
 
 def plan_chunks(root: Path, files: Iterable[Path], common: dict, n: int,
-                ranges: Mapping[Path, list[tuple[int, int]]] | None = None) -> list[ChunkPlan]:  # fmt: skip
+                ranges: Mapping[Path, list[tuple[int, int | None]]] | None = None) -> list[ChunkPlan]:  # fmt: skip
     """The `n` chunks of the landing files and each one's key: its files (path, size, mtime), the chunk count
     and `common`, what every chunk's output depends on besides its files (code digest, secret digest, ...).
     A file in `ranges` is split: its j-th byte range goes to chunk `(chunk_of(file) + j) mod n`, so one large
     file spreads over the chunks (and its first range stays where the whole file would be)."""
     groups: list[list[Path]] = [[] for _ in range(n)]
-    spans: list[list[tuple[Path, int, int]]] = [[] for _ in range(n)]
+    spans: list[list[tuple[Path, int, int | None]]] = [[] for _ in range(n)]
     for path in files:
         home = chunk_of(path.relative_to(root).as_posix(), n)
         if ranges and path in ranges:

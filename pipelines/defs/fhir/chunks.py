@@ -38,7 +38,7 @@ def plan_chunks(root: Path, files: list[Path], medication_files: list[Path], sec
     return ch.plan_chunks(root, files, common, n, split_ranges(files, RANGE_BYTES))
 
 
-def split_ranges(files: list[Path], range_bytes: int) -> dict[Path, list[tuple[int, int]]]:
+def split_ranges(files: list[Path], range_bytes: int) -> dict[Path, list[tuple[int, int | None]]]:
     """The byte ranges of each file read in more than one range (uncompressed NDJSON over `range_bytes`)."""
     out = {}
     for path in files:

@@ -57,7 +57,7 @@ class Unit:
     index: int
     files: tuple[str, ...]  # relative to the root
     chunk: int = 0
-    span: tuple[int, int] | None = None  # one NDJSON file's byte range [start, end): its lines that start there
+    span: tuple[int, int | None] | None = None  # an NDJSON byte range [start, end): the lines starting there
 
     @property
     def part(self) -> str:
@@ -254,7 +254,7 @@ class _UnitProcessor:
             else:
                 self._resource(r, rel, pos, medications, where if outer is not None else "")
 
-    def _ndjson(self, path: Path, rel: str, span: tuple[int, int] | None) -> None:
+    def _ndjson(self, path: Path, rel: str, span: tuple[int, int | None] | None) -> None:
         try:
             for lineno, line in reader.iter_ndjson_lines(path, span):
                 self.result.bytes_read += len(line)
@@ -414,7 +414,7 @@ def _run_unit(unit: Unit) -> UnitResult:
 
 
 def plan_units(root: Path, files: list[Path] | tuple[Path, ...], chunk: int = 0,
-               ranges: tuple[tuple[Path, int, int], ...] = ()) -> list[Unit]:  # fmt: skip
+               ranges: tuple[tuple[Path, int, int | None], ...] = ()) -> list[Unit]:  # fmt: skip
     """Group a chunk's files into units: each NDJSON file alone, bundles together up to UNIT_BYTES compressed;
     then each byte range of a split file alone."""
     units: list[Unit] = []

@@ -39,10 +39,11 @@ def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def iter_ndjson_lines(path: Path, span: tuple[int, int] | None = None) -> Iterator[tuple[int, bytes]]:
+def iter_ndjson_lines(path: Path, span: tuple[int, int | None] | None = None) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, line bytes) for each non-blank line, streaming. `span` (start, end), of an
-    uncompressed file: only the lines whose first byte lies in [start, end), numbered as in the whole file, so
-    consecutive spans read every line once (the line a span boundary cuts belongs to the span it starts in)."""
+    uncompressed file: only the lines whose first byte lies in [start, end) (end None: to the end of the file),
+    numbered as in the whole file, so consecutive spans read every line once (the line a span boundary cuts
+    belongs to the span it starts in)."""
     if span is not None:
         yield from _span_lines(path, *span)
         return
@@ -58,19 +59,21 @@ def splittable(path: Path) -> bool:
     return kind_of(path) == "ndjson" and not path.name.lower().endswith(".gz")
 
 
-def byte_ranges(size: int, range_bytes: int) -> list[tuple[int, int]]:
-    """[start, end) ranges of at most `range_bytes` covering `size` bytes; the reader aligns them to lines.
+def byte_ranges(size: int, range_bytes: int) -> list[tuple[int, int | None]]:
+    """[start, end) ranges of `range_bytes` covering `size` bytes; the reader aligns them to lines. The last is
+    open (end None): lines appended since the file was measured are read, as a whole-file read would.
 
     >>> byte_ranges(10, 4)
-    [(0, 4), (4, 8), (8, 10)]
+    [(0, 4), (4, 8), (8, None)]
     """
-    return [(start, min(start + range_bytes, size)) for start in range(0, size, range_bytes)]
+    starts = range(0, size, range_bytes)
+    return [(start, start + range_bytes if start + range_bytes < size else None) for start in starts]
 
 
 _BLOCK = 1 << 24  # counting newlines before a range: read in 16 MiB blocks (bytes.count runs at GB/s)
 
 
-def _span_lines(path: Path, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+def _span_lines(path: Path, start: int, end: int | None) -> Iterator[tuple[int, bytes]]:
     with open(path, "rb") as f:
         if start > 0:
             f.seek(start - 1)
@@ -85,7 +88,7 @@ def _span_lines(path: Path, start: int, end: int) -> Iterator[tuple[int, bytes]]
             lineno += block.count(b"\n")
             left -= len(block)
         f.seek(pos)
-        while pos < end:
+        while end is None or pos < end:
             line = f.readline()
             if not line:
                 break

@@ -25,3 +25,13 @@ def test_ranges_of_any_size_read_every_line_once_with_its_whole_file_line_number
 def test_only_uncompressed_ndjson_is_split(tmp_path):
     names = ["a.ndjson", "b.jsonl", "c.ndjson.gz", "d.json"]
     assert [splittable(tmp_path / n) for n in names] == [True, True, False, False]
+
+
+def test_the_last_range_reads_lines_appended_after_the_file_was_measured(tmp_path):
+    path = tmp_path / "Observation.ndjson"
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\n')
+    ranges = byte_ranges(path.stat().st_size, 5)
+    with path.open("ab") as f:
+        f.write(b'{"c": 3}\n')  # a delivery still being written: read, as a whole-file read would
+    assert [line for span in ranges for line in iter_ndjson_lines(path, span)] == list(iter_ndjson_lines(path))
+    assert len(list(iter_ndjson_lines(path))) == 3
