@@ -548,13 +548,22 @@ def generic_department(text: str, start: int, end: int) -> bool:
     return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
 
 
+# The title of a standardised instrument: capitalised words ending in an instrument's head noun ("<Name>
+# Developmental Test of <Skill>", "<Name> Depression Inventory", "<Name> Pegboard").
+_INSTRUMENT_TITLE = re.compile(
+    r"\b\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:(?:of|for|the|and|&)[ \t]+)?\p{Lu}[\p{L}'’-]*){0,5}[ \t]+"
+    r"(?:Test|Tests|Scale|Scales|Inventory|Battery|Questionnaire|Pegboard|Subtest|Subtests|Examination)\b"
+)
+
+
 @lru_cache(maxsize=256)
 def clinical_text(text: str) -> bool:
     """A clinical note, in shorthand or in prose: clinical_register, or one word in a hundred at least (three
-    at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology")."""
+    at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology"), or three
+    titles of standardised instruments at least (a neuropsychological battery's list of tests)."""
     from deid.text.vocabulary import clinical_register
 
-    if clinical_register(text):
+    if clinical_register(text) or len(_INSTRUMENT_TITLE.findall(text)) >= 3:
         return True
     words = _WORDS.findall(text)
     drugs = drug_names()
@@ -601,8 +610,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
-    elif label == "DATE" and (why := not_a_date(text, start, end)):
-        return why
+    elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):
+        return why  # a weekday outside a clinical note stays: general PII counts any time expression
     elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
         return why
     elif label == "ZIP" and code_not_zip(text, start, end):

@@ -11,8 +11,8 @@ from tests.deid.conftest import covered
 
 # Written for this test (none is taken from a corpus): (sentence, the piece read as a date, why it is none).
 NOT_DATES = [
-    ("Hemodialysis on Mondays, Wednesdays and Fridays at the unit.", "Wednesdays", "weekday"),
-    ("She will have her sutures out on Thursday in clinic.", "Thursday", "weekday"),
+    ("Pt on HD Mondays, Wednesdays and Fridays via L AVF; BP 150/90, HR 88, K 5.1.", "Wednesdays", "weekday"),
+    ("Sutures out on Thursday. Wound c/d/i, afebrile, BP 130/80, HR 72, SpO2 98% on RA.", "Thursday", "weekday"),
     ("The chest tube was placed in the 5th\nintercostal space anteriorly.", "5th", "ordinal"),
     ("The lead was passed through the 2nd\nrib interspace.", "2nd", "ordinal"),
     ("He was admitted after the 4th syncopal episode.", "4th", "ordinal"),
@@ -56,6 +56,14 @@ def test_a_date_beside_the_same_words_stays_found(analyzer, sentence, date):
     assert any(s.label == "DATE" for s in covered(find_phi(sentence), start, end)), date
 
 
+def test_a_weekday_outside_a_clinical_note_stays_marked(analyzer):
+    # general PII counts any time expression as a date; the clinical definition applies to clinical notes
+    sentence = "We agreed to meet at the station on Tuesday morning."
+    start, end = _at(sentence, "Tuesday")
+    assert clinical_reason(sentence, start, end, "DATE") is None
+    assert any(s.label == "DATE" for s in covered(find_phi(sentence), start, end))
+
+
 @pytest.mark.parametrize(
     ("sentence", "piece", "label", "reason"),
     [
@@ -82,3 +90,25 @@ def test_a_procedure_or_material_named_after_someone_is_no_name(sentence, piece,
 def test_names_and_places_in_the_same_grammar_stay_marked(analyzer, sentence, phi):
     start, end = _at(sentence, phi)
     assert covered(find_phi(sentence), start, end), phi
+
+
+# A neuropsychological battery written as a list of test titles (names invented for this test), then a
+# person and a town that must stay marked.
+BATTERY = """TESTS ADMINISTERED:
+Halvorsen Developmental Test of Visual Perception
+Ostrander Memory Scale, Third Edition
+Quillfeather Depression Inventory
+Tamsin Pegboard
+Brackley Naming Test
+
+She was seen with her mother, Marisol Ferreira, who drove her from Ashtabula."""
+
+
+def test_a_battery_of_test_titles_is_not_marked_and_the_people_in_it_are(analyzer):
+    found = find_phi(BATTERY)
+    for title in ("Halvorsen", "Ostrander", "Quillfeather", "Tamsin", "Brackley"):
+        start = BATTERY.index(title)
+        assert not covered(found, start, start + len(title)), title
+    for phi in ("Marisol Ferreira", "Ashtabula"):
+        start = BATTERY.index(phi)
+        assert covered(found, start, start + len(phi)), phi
