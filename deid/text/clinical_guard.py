@@ -549,10 +549,11 @@ def generic_department(text: str, start: int, end: int) -> bool:
 
 
 # The title of a standardised instrument: capitalised words ending in an instrument's head noun ("<Name>
-# Developmental Test of <Skill>", "<Name> Depression Inventory", "<Name> Pegboard").
+# Developmental Test of <Skill>", "<Name> Depression Inventory", "<Name> Pegboard"); no "Examination", which
+# heads a note's section titles as often ("Neck Examination").
 _INSTRUMENT_TITLE = re.compile(
     r"\b\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:(?:of|for|the|and|&)[ \t]+)?\p{Lu}[\p{L}'’-]*){0,5}[ \t]+"
-    r"(?:Test|Tests|Scale|Scales|Inventory|Battery|Questionnaire|Pegboard|Subtest|Subtests|Examination)\b"
+    r"(?:Test|Tests|Scale|Scales|Inventory|Battery|Questionnaire|Pegboard|Subtest|Subtests)\b"
 )
 
 
