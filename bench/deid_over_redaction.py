@@ -152,10 +152,16 @@ def measure(
 
 _MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\p{L}*\.?"
 _DATE_CLASSES = (  # first match wins; "day" = a day of the month is written, "month" = a month is
-    ("day and month (PHI)", rf"\d{{1,4}}[/.-]\d{{1,2}}(?:[/.-]\d{{1,4}})?\b.*|{_MONTH}\s+\d{{1,2}}\b.*"
-                            rf"|(?:the\s+)?\d{{1,2}}(?i:st|nd|rd|th)?(?:\s+of)?[\s-]+{_MONTH}.*"),
-    ("month (PHI)", rf"(?:{_MONTH}(?:\s+of)?,?\s+)?'?\d{{2,4}}|{_MONTH}|(?i:(?:last|next|this|past)\s+\p{{L}}+)"
-                    rf"|.*(?i:spring|summer|fall|autumn|winter|christmas|easter|thanksgiving).*"),
+    (
+        "day and month (PHI)",
+        rf"\d{{1,4}}[/.-]\d{{1,2}}(?:[/.-]\d{{1,4}})?\b.*|{_MONTH}\s+\d{{1,2}}\b.*"
+        rf"|(?:the\s+)?\d{{1,2}}(?i:st|nd|rd|th)?(?:\s+of)?[\s-]+{_MONTH}.*",
+    ),
+    (
+        "month (PHI)",
+        rf"(?:{_MONTH}(?:\s+of)?,?\s+)?'?\d{{2,4}}|{_MONTH}|(?i:(?:last|next|this|past)\s+\p{{L}}+)"
+        rf"|.*(?i:spring|summer|fall|autumn|winter|christmas|easter|thanksgiving).*",
+    ),
     ("day alone", r"(?i:(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?)"),
 )
 

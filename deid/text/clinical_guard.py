@@ -192,7 +192,7 @@ _FUNCTION = frozenset("for to with from at in on of by and or after before since
 
 
 # "Status post" and "s/p" take what was done or what happened: a capitalised word right after is a procedure
-# named after someone ("status post Norwood", "s/p Whipple"), never a person or a place.
+# named after someone ("status post <Name>", "s/p <Name>"), never a person or a place.
 _STATUS_POST_BEFORE = re.compile(r"(?i:\b(?:status[ \t]+post|s/p))[ \t:]*$")
 
 

@@ -6,12 +6,12 @@ import regex as re
 from deid.text.patterns import MONTH
 
 # A weekday is no element of a date (HIPAA's are the day, the month and the year): it narrows nothing down
-# to a date, the gold standards never mark one, and a whole-week shift keeps it true ("dialysis on Mondays",
-# "surgery planned for Friday"). Beside a date it is part of that date's span and stays.
+# to a date, the gold standards never mark one, and a whole-week shift keeps it true ("infusions on Tuesdays",
+# "clinic visit on a Thursday"). Beside a date it is part of that date's span and stays.
 _WEEKDAY = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
 
 # An ordinal read as a day of the month ("the 11th"), maybe the last of a list of ordinals, before a word
-# across a space or a line break: "the 7th\nrib", "the 3rd episode", "the 9th, 10th or 11th nerve".
+# across a space or a line break: "the 4th\ndigit", "the 2nd seizure", "the 5th, 6th or 7th rib".
 _ORDINAL = re.compile(r"(?i:(?:the|on|since|until|by)[ \t]+)?\d{1,2}(?i:st|nd|rd|th)")
 _ORDINAL_LIST_AFTER = re.compile(
     r"(?:[ \t]*(?:,|(?i:and|or|to|through|-))[ \t]*(?:(?i:and|or)[ \t]+)?\d{1,2}(?i:st|nd|rd|th)\b)*"
@@ -28,8 +28,8 @@ _FUNCTION = frozenset(
     tomorrow yesterday morning afternoon evening night noon midnight am pm""".split()
 )
 
-# A bare number before a unit of time, across a line break that a rule's [ \t] did not cross: "married since
-# 44\nyears" is a duration; a day before a dose's unit is a count of tablets ("A-dec 2\ntablets").
+# A bare number before a unit of time, across a line break that a rule's [ \t] did not cross: "sober since
+# 12\nyears" is a duration; a day before a dose's unit is a count of tablets ("<Brand>-jun 3\ncapsules").
 _DURATION_AFTER = re.compile(
     r"\s*(?:-|to)?\s*(?i:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?)(?![\p{L}])"
 )
@@ -38,7 +38,7 @@ _DOSE_AFTER = re.compile(
 )
 _DAY_NUMBER = re.compile(rf"(?i:(?:{MONTH})\.?[ \t\n]+)?\d{{1,2}}")
 
-# A decade: "the 1970s", "early 1980's", "1990 ′s" (coarser than the year HIPAA leaves).
+# A decade: "the 1960s", "late 1950's", "1940 ′s" (coarser than the year HIPAA leaves).
 _DECADE_AFTER = re.compile(r"[ \t]?['’′]?s\b")
 
 
