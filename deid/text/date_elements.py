@@ -1,5 +1,4 @@
-"""Date-shaped words that are no element of a date of the individual: a weekday alone, an ordinal before its
-noun, a number before a unit of time or a dose, a decade; each known by the grammar around it."""
+"""Date-shaped words that are no date element: a weekday alone, an ordinal before its noun, a duration."""
 
 import regex as re
 
