@@ -95,6 +95,7 @@ def measure(
         del engine.analyze
     words = marked = 0
     by_source, by_label, by_class, by_shape = Counter(), Counter(), Counter(), Counter()
+    by_date_class = Counter()  # DATE words by what the date holds (HIPAA: elements other than the year)
     dropped = Counter()  # raw hits the final stage removed (deid.text.clinical_guard), by reason
     quotes: dict[str, list[str]] = defaultdict(list)
     dumped = []
@@ -125,6 +126,8 @@ def measure(
             by_source[(key, span.label)] += 1
             by_label[span.label] += 1
             by_class[cls] += 1
+            if span.label == "DATE":
+                by_date_class[date_class(piece)] += 1
             by_shape[shape(m.group())] += 1
             if examples and ws <= span.start < we and len(quotes[key]) < examples:
                 quotes[key].append(f"{span.label}: {text[max(0, span.start - 30) : span.end + 30]!r}")
@@ -140,10 +143,41 @@ def measure(
         "by_source": [{"source": k, "label": lab, "words": n} for (k, lab), n in by_source.most_common()],
         "by_label": dict(by_label.most_common()),
         "by_class": dict(by_class.most_common()),
+        "by_date_class": dict(by_date_class.most_common()),
         "by_shape": dict(by_shape.most_common(20)),
         "dropped_by_final_stage": dict(dropped.most_common()),
         "examples": dict(quotes),
     }
+
+
+_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\p{L}*\.?"
+_DATE_CLASSES = (  # first match wins; "day" = a day of the month is written, "month" = a month is
+    (
+        "day and month (PHI)",
+        rf"\d{{1,4}}[/.-]\d{{1,2}}(?:[/.-]\d{{1,4}})?\b.*|{_MONTH}\s+\d{{1,2}}\b.*"
+        rf"|(?:the\s+)?\d{{1,2}}(?i:st|nd|rd|th)?(?:\s+of)?[\s-]+{_MONTH}.*",
+    ),
+    (
+        "month (PHI)",
+        rf"(?:{_MONTH}(?:\s+of)?,?\s+)?'?\d{{2,4}}|{_MONTH}|(?i:(?:last|next|this|past)\s+\p{{L}}+)"
+        rf"|.*(?i:spring|summer|fall|autumn|winter|christmas|easter|thanksgiving).*",
+    ),
+    ("day alone", r"(?i:(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?)"),
+)
+
+
+def date_class(piece: str) -> str:
+    """What a DATE span holds: a day and a month, a month (or a season) with or without a year, a year
+    alone (HIPAA's Safe Harbor keeps years; the PhysioNet gold marks them), a day alone, or other."""
+    t = " ".join(piece.split())
+    if re.fullmatch(r"'?(?:1[89]|20)\d\d'?|'\d\d|\d\d'", t):
+        return "year alone (kept by Safe Harbor)"
+    if re.fullmatch(r"\d{1,2}/(?:\d{4}|3[2-9]|[4-9]\d|0\d)", t):
+        return "month (PHI)"  # 4/96, 03/2001, 10/07: a month and its year
+    for name, pattern in _DATE_CLASSES:
+        if re.fullmatch(pattern, t):
+            return name
+    return "other"
 
 
 def _source(result) -> str:
@@ -157,7 +191,7 @@ def print_report(r: dict) -> None:
     print("\nmarked words by source and label:")
     for row in r["by_source"]:
         print(f"  {row['words']:6d}  {row['source']:40s} {row['label']}")
-    for key in ("by_label", "by_class", "by_shape", "dropped_by_final_stage"):
+    for key in ("by_label", "by_class", "by_date_class", "by_shape", "dropped_by_final_stage"):
         print(f"\n{key.replace('_', ' ')}:")
         for k, n in r[key].items():
             print(f"  {n:6d}  {k}")

@@ -100,11 +100,9 @@ def _header(t: PhiText, n: _Note) -> None:
         t.line("Nursing Progress Note ", (_md(rng, n.when), "DATE"), " 1900-0700")
     else:
         day = rng.choice(_WEEKDAYS)
-        # a weekday is a date element here as in the de-identifier's labels (a whole-week shift keeps it)
+        # a weekday is no element of a date (the gold standards never mark one; a whole-week shift keeps it)
         t.line(
-            "nursing note ",
-            (day, "DATE"),
-            " ",
+            f"nursing note {day} ",
             (_md(rng, n.when), "DATE"),
             f" {rng.choice(('0700-1900', '7a-7p'))}",
         )
@@ -193,7 +191,7 @@ def _plan(t: PhiText, n: _Note) -> None:
     if rng.random() < 0.2:
         saint = rng.choice(n.staff).given
         t.line("PLAN: TITRATE LASIX GTT TO KEEP UO ADEQ. CK AM LABS. TO GO TO ", (f"ST. {saint}", "FACILITY"),
-               " ON ", (rng.choice(_WEEKDAYS), "DATE"), " PER CASE WORKER.")  # fmt: skip
+               f" ON {rng.choice(_WEEKDAYS)} PER CASE WORKER.")  # fmt: skip
         _signature(t, n)
         return
     t.line("PLAN: WEAN NTG AS TOL, CHECK LABS @ 2000, CONT PSV, TRANSFER TO ", (n.ward, "FACILITY"),

@@ -14,6 +14,7 @@ from deid.text.clinical_numbers import (
     sequence_number,
     size_not_address,
 )
+from deid.text.date_elements import not_a_date
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
@@ -188,6 +189,40 @@ _CAPITALISED_RUN = re.compile(r"(?:[ \t]+(?:of|for|the|and|&)?[ \t]*\p{Lu}[\p{L}
 _LABEL_AFTER = re.compile(r"[ \t]*[#:]")
 # Words between a name and a clinical noun that end the name's phrase (<Name> Hospital for <condition>).
 _FUNCTION = frozenset("for to with from at in on of by and or after before since per via".split())
+
+
+# "Status post" and "s/p" take what was done or what happened: a capitalised word right after is a procedure
+# named after someone ("status post <Name>", "s/p <Name>"), never a person or a place.
+_STATUS_POST_BEFORE = re.compile(r"(?i:\b(?:status[ \t]+post|s/p))[ \t:]*$")
+
+
+def procedure_after_status_post(text: str, start: int, end: int) -> bool:
+    """The span (one or two words) follows "status post" or "s/p" directly."""
+    return (
+        len(_WORDS.findall(text, start, end)) <= 2
+        and _STATUS_POST_BEFORE.search(text, max(0, start - 16), start) is not None
+    )
+
+
+# A surgical verb of handling takes its material or instrument after "with" or "using": what a field
+# was prepped or a wound closed with is a product ("prepped with <Brand>", "closed using <Brand>", "grasped
+# with the <Name>"); a person helps ("with the assistance of"), is never the means.
+_HANDLING_BEFORE = re.compile(
+    r"(?i:\b(?:prepped|prepared|draped|dressed|covered|closed|irrigated|packed|sutured|secured|grasped|"
+    r"retracted|cauterized|coagulated|fulgurated|anchored|cleansed|cleaned|washed|scrubbed|wrapped|padded|"
+    r"splinted|bandaged|approximated|reapproximated|injected|infiltrated|sealed|filled|treated|dissected|"
+    r"incised|divided|excised|removed|elevated|exsanguinated|reinforced|stapled|ligated|clamped|tied)"
+    r"(?:[ \t\n]+\p{Ll}+ly)?[ \t\n]+(?:with|using)(?:[ \t\n]+(?:the|a|an|some|copious))?)[ \t\n]+$"
+)
+
+
+def material_after_handling(text: str, start: int, end: int) -> bool:
+    """The span (one or two words) is what a surgical verb of handling was done with: a product, an
+    instrument."""
+    return (
+        len(_WORDS.findall(text, start, end)) <= 2
+        and _HANDLING_BEFORE.search(text, max(0, start - 50), start) is not None
+    )
 
 
 def _cued(text: str, start: int) -> bool:
@@ -513,13 +548,23 @@ def generic_department(text: str, start: int, end: int) -> bool:
     return all(known_word(w.lower()) or medical_term(w, 0, len(w)) for w in words)
 
 
+# The title of a standardised instrument: capitalised words ending in an instrument's head noun ("<Name>
+# Developmental Test of <Skill>", "<Name> Depression Inventory", "<Name> Pegboard"); no "Examination", which
+# heads a note's section titles as often ("Neck Examination").
+_INSTRUMENT_TITLE = re.compile(
+    r"\b\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:(?:of|for|the|and|&)[ \t]+)?\p{Lu}[\p{L}'’-]*){0,5}[ \t]+"
+    r"(?:Test|Tests|Scale|Scales|Inventory|Battery|Questionnaire|Pegboard|Subtest|Subtests)\b"
+)
+
+
 @lru_cache(maxsize=256)
 def clinical_text(text: str) -> bool:
     """A clinical note, in shorthand or in prose: clinical_register, or one word in a hundred at least (three
-    at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology")."""
+    at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology"), or three
+    titles of standardised instruments at least (a neuropsychological battery's list of tests)."""
     from deid.text.vocabulary import clinical_register
 
-    if clinical_register(text):
+    if clinical_register(text) or len(_INSTRUMENT_TITLE.findall(text)) >= 3:
         return True
     words = _WORDS.findall(text)
     drugs = drug_names()
@@ -536,6 +581,10 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             return "placeholder"
         if eponym_before_head(text, start, end):
             return "eponym"
+        if procedure_after_status_post(text, start, end):
+            return "procedure"
+        if material_after_handling(text, start, end):
+            return "material"
         if not _cued(text, start):
             if drug_span(text, start, end):
                 return "drug"
@@ -562,6 +611,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
+    elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):
+        return why  # a weekday outside a clinical note stays: general PII counts any time expression
     elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
         return why
     elif label == "ZIP" and code_not_zip(text, start, end):

@@ -629,7 +629,7 @@ RULES: tuple[Rule, ...] = (
         validate=_lexicon_pair,
     ),
     Rule(
-        "weekday",  # "on Monday morning": a date element; a whole-week shift leaves it as it is
+        "weekday",  # "on Monday": a hint to the tagger beside a date; alone no date element (date_elements)
         "DATE",
         _c(r"\b(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"),
         score=0.5,
