@@ -1,4 +1,4 @@
-"""One log line per step a Celery worker runs: its CPU seconds, wall seconds and page faults (bench/celery_scaling).
+"""One log line per step a Celery worker runs: its CPU seconds, wall seconds and page faults (bench reads them).
 
 Loaded into the worker with `celery worker --include` (pipelines.commands.worker). With the solo pool a step
 has the worker process to itself, so the process's rusage over the task is the step's own cost, its library

@@ -46,7 +46,7 @@ def test_threads_size_every_pool_of_the_worker(tmp_path: Path, monkeypatch, secr
 
 def test_the_default_share_is_the_cpus_over_the_concurrency(tmp_path: Path, monkeypatch, secret_env):
     monkeypatch.setattr("schemas.cpus.available_cpus", lambda *a: 8)
-    cmd, env = _start(tmp_path, monkeypatch, "--concurrency", "4")
+    _, env = _start(tmp_path, monkeypatch, "--concurrency", "4")
     assert env["POLARS_MAX_THREADS"] == env["OMP_NUM_THREADS"] == "2"
     assert env["LONGITUDE_WORKERS"] == "2"
 
