@@ -28,8 +28,14 @@ from pipelines.commands.common import root_options, use_settings
     "CPUs this process may use (affinity, cgroup quota) over --concurrency. Several workers on one machine: "
     "give each its share.",
 )
+@click.option(
+    "--warm/--no-warm",
+    default=True,
+    help="Load the code location and the de-identification models as the worker starts (default), not in "
+    "its first steps; --no-warm starts faster and smaller, for a worker that never de-identifies notes.",
+)
 def command(root: str | None, shards: int | None, splits: str | None, workers: int, executor_config: str,
-            name: str | None, concurrency: int, threads: int | None) -> None:  # fmt: skip
+            name: str | None, concurrency: int, threads: int | None, warm: bool) -> None:  # fmt: skip
     """Start a Celery worker (dagster-celery's app) for this root's code location; stops on Ctrl-C."""
     from pipelines.commands.store_root import is_object_store
     from pipelines.engines import EngineError, celery_config_module, check_reachable, load_engine_config
@@ -70,6 +76,8 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
     app = "pipelines.celery_steps" if remote else "dagster_celery.app"  # the former: a working copy per step
     args = [sys.executable, "-m", "celery", "-A", app, "worker", "--prefetch-multiplier=1",
             *pool, "--loglevel", "INFO", "--include", "pipelines.step_usage"]  # fmt: skip
+    if warm:
+        args[-1] += ",pipelines.worker_warmup"
     if name:
         args += ["-n", name]
     try:

@@ -41,7 +41,7 @@ def test_threads_size_every_pool_of_the_worker(tmp_path: Path, monkeypatch, secr
     cmd, env = _start(tmp_path, monkeypatch, "--threads", "1")
     assert {key: env[key] for key in THREAD_POOL_ENV} == dict.fromkeys(THREAD_POOL_ENV, "1")
     assert env["LONGITUDE_WORKERS"] == "1"  # the parser pool too
-    assert cmd[cmd.index("--include") + 1] == "pipelines.step_usage"
+    assert cmd[cmd.index("--include") + 1] == "pipelines.step_usage,pipelines.worker_warmup"
 
 
 def test_the_default_share_is_the_cpus_over_the_concurrency(tmp_path: Path, monkeypatch, secret_env):
