@@ -1,18 +1,19 @@
 """Wall-time scaling of `longitude materialize --executor celery` from 1 to 2 workers on a synthetic load.
 
 For each worker count (alternating 1, 2, 1, 2 ... for --repeat rounds) on a fresh copy of one root: start that
-many `longitude worker`s (concurrency 1) on kombu's filesystem broker, run `materialize --executor celery` of
-the selection, and record the wall time, the CPU seconds of the driver and the workers, which worker ran each
+many `longitude worker`s (concurrency 1, `--threads` 1 by default) on kombu's filesystem broker, run
+`materialize --executor celery` of the selection, and record the wall time, the CPU seconds of the driver and
+the workers, the workers' CPU inside each step (their `longitude step usage` log lines), which worker ran each
 step (from the Dagster event log), the time in per-shard and in serial steps, and the dispatch latency of each
 step (submitted by the driver -> started in a worker). Every run's curated output must be byte-identical to an
 in-process run of the same root. Prints a table and a JSON document; the Amdahl bound says what the serial
 steps allow.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/celery_scaling.py            (500 patients, 8 shards, one round)
+    PYTHONPATH=$PWD .venv/bin/python bench/celery_scaling.py --patients 2000 --shards 16
 
-The defaults fit about 8-9 minutes on an idle 2-core machine (bench/results/scaling-23.md): the issue's 20k
-patients in 16 shards cost ~45 min of CPU per materialize (notes de-identification ~1 CPU-s a patient), and
-16 shards of a few hundred patients would be mostly per-step overhead.
+The size is --patients (generated, seed --seed) and --shards; the defaults (500, 8) are a quick check. The
+issue's 20k patients in 16 shards cost ~0.1 CPU-s a patient per materialize, generation and the in-process
+reference included about an hour of CPU per run on 2 cores (bench/results/scaling-24.md has the cost model).
 
 The landing is generated once per (patients, seed) under --cache and reused. Per-chunk ingest partitions (when
 fhir_raw is split into chunks) are simply more partitioned runs: they count as parallel steps here.
@@ -403,8 +404,10 @@ def estimate(doc: dict, patients: int, shards: int) -> dict:
 
 def report(doc: dict) -> None:
     """The table of runs and the ratios, as Markdown for BENCHMARKS.md."""
-    print("| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | in steps CPU-s "
-          "| page faults | step s by worker | worker gap median/sum s | queue+dispatch median/max s | identical |")
+    print(
+        "| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | in steps CPU-s "
+        "| page faults | step s by worker | worker gap median/sum s | queue+dispatch median/max s | identical |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for x in doc["runs"]:
         by = ", ".join(f"{k} {v}" for k, v in x["step_seconds_by_worker"].items())
