@@ -1,11 +1,11 @@
 """One log line per step a Celery worker runs: its CPU seconds, wall seconds and page faults (bench reads them).
 
 Loaded into the worker with `celery worker --include` (pipelines.commands.worker). With the solo pool a step
-has the worker process to itself, so the process's rusage over the task is the step's own cost, its library
-threads included; with the threads pool steps share the process and the figures overlap. Page faults are
-there because CPython 3.11 can map and unmap a frame-stack chunk on every call when a hot loop runs at a
-chunk's boundary (python/cpython gh-142183, fixed in 3.13): a step that costs far more CPU in a worker than
-in process, with millions of minor faults, is that.
+has the worker process to itself, so the process's rusage over the task (its library threads and its process
+pools included) is the step's own cost; with the threads pool steps share the process and the figures
+overlap. Page faults are there because CPython 3.11 can map and unmap a frame-stack chunk on every call when
+a hot loop runs at a chunk's boundary (python/cpython gh-142183, fixed in 3.13): a step that costs far more
+CPU in a worker than in process, with millions of minor faults, is that.
 """
 
 import resource
@@ -23,8 +23,11 @@ _lock = threading.Lock()
 
 
 def _usage() -> tuple[float, int]:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, ru.ru_minflt
+    """CPU s and minor faults so far of the process and of the children it has waited for (a step's process
+    pool, e.g. the de-identification's or the FHIR parser's, ends within the step)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return cpu, own.ru_minflt + children.ru_minflt
 
 
 def _step_keys(args, kwargs) -> str:
