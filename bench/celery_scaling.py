@@ -11,9 +11,10 @@ steps allow.
 
     PYTHONPATH=$PWD .venv/bin/python bench/celery_scaling.py --patients 2000 --shards 16
 
-The size is --patients (generated, seed --seed) and --shards; the defaults (500, 8) are a quick check. The
-issue's 20k patients in 16 shards cost ~0.1 CPU-s a patient per materialize, generation and the in-process
-reference included about an hour of CPU per run on 2 cores (bench/results/scaling-24.md has the cost model).
+The size is --patients (generated, seed --seed) and --shards; the defaults (500, 8) are a quick check. A
+materialize of this selection costs ~0.35 CPU-s a patient (measured at 120 and 500 patients on a loaded
+machine), so the issue's 20k patients in 16 shards is ~2 CPU-hours a run, three runs (in-process reference, 1
+and 2 workers): hours on 2 cores; 2,000 patients in 16 shards is ~25-30 min (bench/results/scaling-24.md).
 
 The landing is generated once per (patients, seed) under --cache and reused. Per-chunk ingest partitions (when
 fhir_raw is split into chunks) are simply more partitioned runs: they count as parallel steps here.
