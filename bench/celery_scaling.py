@@ -1,18 +1,20 @@
 """Wall-time scaling of `longitude materialize --executor celery` from 1 to 2 workers on a synthetic load.
 
 For each worker count (alternating 1, 2, 1, 2 ... for --repeat rounds) on a fresh copy of one root: start that
-many `longitude worker`s (concurrency 1) on kombu's filesystem broker, run `materialize --executor celery` of
-the selection, and record the wall time, the CPU seconds of the driver and the workers, which worker ran each
+many `longitude worker`s (concurrency 1, `--threads` 1 by default) on kombu's filesystem broker, run
+`materialize --executor celery` of the selection, and record the wall time, the CPU seconds of the driver and
+the workers, the workers' CPU inside each step (their `longitude step usage` log lines), which worker ran each
 step (from the Dagster event log), the time in per-shard and in serial steps, and the dispatch latency of each
 step (submitted by the driver -> started in a worker). Every run's curated output must be byte-identical to an
 in-process run of the same root. Prints a table and a JSON document; the Amdahl bound says what the serial
 steps allow.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/celery_scaling.py            (500 patients, 8 shards, one round)
+    PYTHONPATH=$PWD .venv/bin/python bench/celery_scaling.py --patients 2000 --shards 16
 
-The defaults fit about 8-9 minutes on an idle 2-core machine (bench/results/scaling-23.md): the issue's 20k
-patients in 16 shards cost ~45 min of CPU per materialize (notes de-identification ~1 CPU-s a patient), and
-16 shards of a few hundred patients would be mostly per-step overhead.
+The size is --patients (generated, seed --seed) and --shards; the defaults (500, 8) are a quick check. A
+materialize of this selection costs ~0.35 CPU-s a patient (measured at 120 and 500 patients on a loaded
+machine), so the issue's 20k patients in 16 shards is ~2 CPU-hours a run, three runs (in-process reference, 1
+and 2 workers): hours on 2 cores; 2,000 patients in 16 shards is ~25-30 min (bench/results/scaling-24.md).
 
 The landing is generated once per (patients, seed) under --cache and reused. Per-chunk ingest partitions (when
 fhir_raw is split into chunks) are simply more partitioned runs: they count as parallel steps here.
@@ -37,10 +39,8 @@ SELECT = ["*catalog", "*trajectories", "*online_features", "*features_readmissio
 CURATED = ("meds", "notes", "imaging", "tokens", "features")
 # A fixed secret for synthetic data only: pseudonyms must be equal across the runs compared.
 SECRET = "3b9f0c6e1a7d4f28b5c9e2a60d8f1b4c7e3a9d5f2b6c0e8a4d1f7b3c9e5a2d60"
-# Environment that keeps a worker to about one core: its parser pool and the libraries' thread pools.
-ONE_CORE = {"LONGITUDE_WORKERS": "1", "POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ARROW_NUM_THREADS": "1"}  # fmt: skip
 TICKS = os.sysconf("SC_CLK_TCK")
+STEP_USAGE = "longitude step usage:"  # pipelines.step_usage's log line (not imported: the bench's env is bare)
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -155,12 +155,13 @@ def broker_config(folder: Path, poll: float) -> Path:
 class Workers:
     """`longitude worker` processes, each in its own process group so its CPU can be read and it can be stopped."""
 
-    def __init__(self, root: Path, config: Path, n: int, shards: int, env: dict) -> None:
+    def __init__(self, root: Path, config: Path, n: int, shards: int, env: dict, threads: int) -> None:
         self.procs, self.logs = [], []
         for i in range(n):
             log = config.parent / f"worker{i}.log"
             cmd = _longitude("worker", "--root", str(root), "--shards", str(shards), "--executor-config",
                              str(config), "--name", f"w{i}@bench", "--concurrency", "1")  # fmt: skip
+            cmd += ["--threads", str(threads)] if threads else []
             self.logs.append(log)
             self.procs.append(
                 subprocess.Popen(
@@ -184,6 +185,17 @@ class Workers:
     def pids(self) -> dict[int, str]:
         """pid -> worker name, for every process of each worker (the Celery process runs the steps: solo pool)."""
         return {pid: f"w{i}" for i, p in enumerate(self.procs) for pid in _group_cpu(p.pid)[1]}
+
+    def step_usage(self) -> list[dict]:
+        """Each step's CPU s, wall s and page faults as its worker logged them (pipelines.step_usage)."""
+        out = []
+        for i, log in enumerate(self.logs):
+            for line in log.read_text(errors="replace").splitlines():
+                if STEP_USAGE in line:
+                    fields = dict(f.split("=", 1) for f in line.split(STEP_USAGE, 1)[1].split())
+                    out.append({"worker": f"w{i}", "step": fields["step"], "cpu_s": float(fields["cpu_s"]),
+                                "wall_s": float(fields["wall_s"]), "minflt": int(fields["minflt"])})  # fmt: skip
+        return out
 
     def stop(self) -> None:
         for p in self.procs:
@@ -290,6 +302,20 @@ def summarize(ev: dict) -> dict:
     }
 
 
+def step_cpu(usage: list[dict]) -> dict:
+    """The workers' CPU inside steps (total, by step key summed over shards) and their minor page faults."""
+    by: dict[str, float] = {}
+    for u in usage:
+        key = u["step"].split("[")[0]
+        by[key] = by.get(key, 0.0) + u["cpu_s"]
+    return {
+        "step_cpu_s": round(sum(u["cpu_s"] for u in usage), 1),
+        "step_minflt": sum(u["minflt"] for u in usage),
+        "step_cpu_s_by_step": {k: round(v, 2) for k, v in sorted(by.items())},
+        "step_cpu_s_max": max((round(u["cpu_s"], 2) for u in usage), default=None),
+    }
+
+
 def materialize_args(root: Path, shards: int, select: list[str]) -> list[str]:
     return [
         "materialize",
@@ -319,8 +345,7 @@ def celery_run(work: Path, land: Path, n: int, label: str, args) -> dict:
     folder.mkdir(parents=True)
     root = fresh_root(folder, "root", land)
     config = broker_config(folder, args.poll)
-    worker_env = _env(ONE_CORE if args.threads_per_worker == 1 else None)
-    workers = Workers(root, config, n, args.shards, worker_env)
+    workers = Workers(root, config, n, args.shards, _env(), args.threads_per_worker)
     try:
         ready = workers.wait_ready(args.timeout)
         idle_cpu = workers.cpu()
@@ -331,6 +356,7 @@ def celery_run(work: Path, land: Path, n: int, label: str, args) -> dict:
         pids = workers.pids() | {driver: "driver"}
     finally:
         workers.stop()
+    usage = workers.step_usage()
     if code != 0:
         raise SystemExit(f"celery run {label} failed ({code}): see {folder / 'driver.log'}")
     worker_cpu = sum(b - i for b, i in zip(busy_cpu, idle_cpu, strict=True))
@@ -341,6 +367,7 @@ def celery_run(work: Path, land: Path, n: int, label: str, args) -> dict:
         "worker_cpu_s": round(worker_cpu, 1),
         "worker_start_s": round(ready, 1),
         "worker_start_cpu_s": round(sum(idle_cpu), 1),
+        **step_cpu(usage),
         **summarize(events(root, pids)),
         "hashes": curated(root),
     }
@@ -378,15 +405,18 @@ def estimate(doc: dict, patients: int, shards: int) -> dict:
 
 def report(doc: dict) -> None:
     """The table of runs and the ratios, as Markdown for BENCHMARKS.md."""
-    print("| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | step s by worker "
-          "| worker gap median/sum s | queue+dispatch median/max s | identical |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| workers | wall s | per-shard s | serial s | steps | driver CPU-s | worker CPU-s | in steps CPU-s "
+        "| page faults | step s by worker | worker gap median/sum s | queue+dispatch median/max s | identical |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for x in doc["runs"]:
         by = ", ".join(f"{k} {v}" for k, v in x["step_seconds_by_worker"].items())
         d, g = x["dispatch_latency_s"], x["worker_gap_s"]
         gap, wait = f"{g['median']}/{g['sum']}", f"{d['median']}/{d['max']}"
         cells = [x["workers"], x["wall_s"], x["per_shard_wall_s"], x["serial_wall_s"], x["steps"],
-                 x["driver_cpu_s"], x["worker_cpu_s"], by, gap, wait, x["identical"]]  # fmt: skip
+                 x["driver_cpu_s"], x["worker_cpu_s"], x["step_cpu_s"], x["step_minflt"], by, gap, wait,
+                 x["identical"]]  # fmt: skip
         print("| " + " | ".join(str(c) for c in cells) + " |")
     a = doc["amdahl"]
     print(
@@ -397,6 +427,11 @@ def report(doc: dict) -> None:
         f"total {doc['total_wall_s']} s"
     )
     one = next(x for x in doc["runs"] if x["workers"] == 1)
+    two = next(x for x in doc["runs"] if x["workers"] == 2)
+    a, b = one["step_cpu_s_by_step"], two["step_cpu_s_by_step"]
+    moved = sorted(set(a) | set(b), key=lambda k: -abs(b.get(k, 0.0) - a.get(k, 0.0)))[:8]
+    print(f"CPU-s in steps, 1 -> 2 workers: {one['step_cpu_s']} -> {two['step_cpu_s']}; most changed: "
+          + "; ".join(f"{k} {a.get(k, 0.0):.1f} -> {b.get(k, 0.0):.1f}" for k in moved))  # fmt: skip
     top = sorted(one["step_seconds_by_asset"].items(), key=lambda kv: -kv[1][0])[:10]
     print("1-worker step seconds by step (total over shards, count): "
           + "; ".join(f"{k} {v[0]} ({v[1]})" for k, v in top))  # fmt: skip
@@ -420,8 +455,8 @@ def main() -> None:
         "--threads-per-worker",
         type=int,
         default=1,
-        choices=(0, 1),
-        help="1: each worker keeps to one core (a parser, thread pools of 1); 0: library defaults",
+        help="`longitude worker --threads`: 1 keeps each worker to one core (a parser, thread pools of 1); "
+        "0: the worker's default (the machine's CPUs over its concurrency)",
     )
     ap.add_argument("--work", type=Path, default=Path("/tmp/celery-scaling"))
     ap.add_argument("--cache", type=Path, default=None, help="generated landings kept here (default: WORK/cache)")

@@ -54,3 +54,22 @@ def available_cpus(root: Path = CGROUP_ROOT) -> int:
     if limit is not None:
         allowed = min(allowed, math.ceil(limit))
     return max(1, allowed)
+
+
+# The variables the libraries of a step read once, at import, for the size of their thread pools: polars (and
+# other rayon pools), OpenMP users (torch, pyarrow's CPU pool), the BLAS builds numpy and spaCy's ops load.
+THREAD_POOL_ENV = (
+    "POLARS_MAX_THREADS", "RAYON_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+)  # fmt: skip
+
+
+def thread_pool_env(threads: int) -> dict[str, str]:
+    """Environment that sizes every library thread pool to `threads`: set it before those libraries import
+    (a new process), so that processes sharing a machine each keep to their own share of its CPUs.
+
+    >>> thread_pool_env(1)["POLARS_MAX_THREADS"]
+    '1'
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+    return dict.fromkeys(THREAD_POOL_ENV, str(threads))

@@ -20,8 +20,22 @@ from pipelines.commands.common import root_options, use_settings
 )
 @click.option("--name", default=None, help="Worker name (default: celery's, from the host name).")
 @click.option("--concurrency", type=int, default=1, help="Steps this worker runs at once.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads (and parser processes) each step may use: the worker's share of the machine. Default: the "
+    "CPUs this process may use (affinity, cgroup quota) over --concurrency. Several workers on one machine: "
+    "give each its share.",
+)
+@click.option(
+    "--warm/--no-warm",
+    default=True,
+    help="Load the code location and the de-identification models as the worker starts (default), not in "
+    "its first steps; --no-warm starts faster and smaller, for a worker that never de-identifies notes.",
+)
 def command(root: str | None, shards: int | None, splits: str | None, workers: int, executor_config: str,
-            name: str | None, concurrency: int) -> None:  # fmt: skip
+            name: str | None, concurrency: int, threads: int | None, warm: bool) -> None:  # fmt: skip
     """Start a Celery worker (dagster-celery's app) for this root's code location; stops on Ctrl-C."""
     from pipelines.commands.store_root import is_object_store
     from pipelines.engines import EngineError, celery_config_module, check_reachable, load_engine_config
@@ -34,6 +48,15 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
             "--concurrency above 1 with an object-store root: each step refills the worker's one working copy; "
             "start more workers instead"
         )
+    from schemas.cpus import available_cpus, thread_pool_env
+
+    # The libraries size their pools from all the host's cores at import: two workers on two cores would run
+    # four or more threads each. Every pool gets this worker's share instead (variables set before the
+    # Celery process imports anything). --threads overrides the environment; the default share does not.
+    share = threads or max(1, available_cpus() // concurrency)
+    for key, value in thread_pool_env(share).items():
+        os.environ[key] = value if threads else os.environ.get(key, value)
+    workers = workers or threads or int(os.environ.get("LONGITUDE_WORKERS") or share)
     settings = use_settings(root, shards, splits, workers=workers, demo=False, object_store=remote,
                             steps_elsewhere="worker" if remote else None)  # fmt: skip
     try:
@@ -52,7 +75,9 @@ def command(root: str | None, shards: int | None, splits: str | None, workers: i
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
     app = "pipelines.celery_steps" if remote else "dagster_celery.app"  # the former: a working copy per step
     args = [sys.executable, "-m", "celery", "-A", app, "worker", "--prefetch-multiplier=1",
-            *pool, "--loglevel", "INFO"]  # fmt: skip
+            *pool, "--loglevel", "INFO", "--include", "pipelines.step_usage"]  # fmt: skip
+    if warm:
+        args[-1] += ",pipelines.worker_warmup"
     if name:
         args += ["-n", name]
     try:

@@ -3,6 +3,7 @@
 a per-shard asset run side by side (MEDS shards, one set, one at a time)."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,6 +114,13 @@ def test_steps_run_in_the_celery_workers(root: Path, tmp_path: Path):
     assert overlap(shards["labels_readmission_30d"]), shards
     # but the MEDS shards, which publish as one set, go one at a time (pipelines.side_by_side)
     assert not overlap(shards["meds_data"]), shards
-    ran = [log.read_text().count("] succeeded in") for log in logs]
+    texts = [log.read_text() for log in logs]
+    ran = [text.count("] succeeded in") for text in texts]
     assert sum(ran) == steps, ran  # each step (assets and their checks) once, in one worker or the other
     assert all(ran), ran  # both workers took steps
+    # each step's CPU, wall time and page faults, logged by the worker that ran it (pipelines.step_usage)
+    usage = [re.findall(r"longitude step usage: step=(\S+) cpu_s=([\d.]+) wall_s=([\d.]+)", t) for t in texts]
+    assert [len(u) for u in usage] == ran, usage
+    assert {key.split(".")[0] for u in usage for key, _, _ in u} >= set(shards)
+    # the models were loaded as each worker started, before it said it was ready (pipelines.worker_warmup)
+    assert all(0 <= t.find("longitude worker warm:") < t.find("ready.") for t in texts), [t[:2000] for t in texts]
