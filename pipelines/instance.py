@@ -76,6 +76,10 @@ def ensure_dagster_home(layout: Layout, run_launcher: dict | None = None) -> Pat
     current = config.read_text() if config.exists() else None
     if current != wanted and (current is None or current.startswith(_MARK)):
         write_text(wanted, config)  # atomic: a concurrent `longitude ui` never reads half a file
+    if not os.environ.get(PG_URL_ENV):
+        from pipelines.instance_files import ensure_databases
+
+        ensure_databases(layout.dagster_home / "history", home / "schedules")  # a fresh root's, built aside
     return home
 
 
