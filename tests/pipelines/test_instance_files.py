@@ -81,3 +81,29 @@ def test_an_instance_dagster_created_in_place_still_opens_with_its_runs(tmp_path
     with root_instance(layout) as instance:
         assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
         assert instance.get_latest_materialization_event(dg.AssetKey("older_asset")) is not None
+
+
+def test_runs_reuse_the_instances_sqlite_connections(tmp_path: Path, monkeypatch):
+    """Dagster's own SQLite storages open a connection (and make a WAL file anew) for every query: ~20 per run."""
+    import sqlite3.dbapi2
+
+    opened = []
+    connect = sqlite3.dbapi2.connect
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", lambda *a, **k: opened.append(a[0]) or connect(*a, **k))
+
+    @dg.asset
+    def counted() -> None:
+        return None
+
+    @dg.asset_check(asset=counted)
+    def counted_is_there() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    with root_instance(Layout(tmp_path / "root")) as instance:
+        opened.clear()  # making the databases connects as Dagster does; counted from the first run on
+        assert dg.materialize([counted, counted_is_there], instance=instance).success
+        first = len(opened)
+        for _ in range(3):
+            assert dg.materialize([counted, counted_is_there], instance=instance).success
+        assert len(instance.get_runs()) == 4
+    assert first <= 3 and len(opened) == first  # one per database at most, and the later runs open none
