@@ -76,6 +76,10 @@ def ensure_dagster_home(layout: Layout, run_launcher: dict | None = None) -> Pat
     current = config.read_text() if config.exists() else None
     if current != wanted and (current is None or current.startswith(_MARK)):
         write_text(wanted, config)  # atomic: a concurrent `longitude ui` never reads half a file
+    if not os.environ.get(PG_URL_ENV):
+        from pipelines.instance_files import ensure_databases
+
+        ensure_databases(layout.dagster_home / "history", home / "schedules")  # a fresh root's, built aside
     return home
 
 
@@ -120,9 +124,21 @@ class EventLogStorage(_CachedEngine, ConsolidatedSqliteEventLogStorage):
     def _connect(self):
         return self._pooled()
 
+    def has_table(self, table_name: str) -> bool:
+        # Dagster asks before storing each check evaluation and asset event's tags, with an engine of its own
+        # each time (59 engines for the bench's materialize)
+        with self._pooled() as connection:
+            return bool(connection.dialect.has_table(connection, table_name))
+
 
 class RunStorage(_CachedEngine, SqliteRunStorage):
     """Runs in `dagster/history/runs.db`."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> "RunStorage":
+        # Dagster's builds a SqliteRunStorage whatever the class named in dagster.yaml: every run-storage query
+        # then made its own engine and connection (~150 for the bench's materialize, each a WAL file made anew)
+        return cls.from_local(inst_data=inst_data, **config_value)
 
     def connect(self):
         return self._pooled()

@@ -41,7 +41,7 @@ def replacing(path: Path | str, *, durable: bool = True, create: bool = True) ->
     try:
         yield tmp
         if durable:
-            _fsync(tmp)
+            fsync_path(tmp)
         crash_point("write")  # a temp file written, not yet renamed: for the fault-injection tests
         os.replace(tmp, path)
     except BaseException:
@@ -61,7 +61,8 @@ def write_text(text: str, path: Path | str, *, durable: bool = True) -> Path:
     return write_bytes(text.encode("utf-8"), path, durable=durable)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Sync a file's or a folder's contents (a folder: its entries, after a rename into it) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
