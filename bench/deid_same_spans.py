@@ -51,11 +51,16 @@ def dump(out: Path) -> None:
         result[name] = [[(s.start, s.end, s.label, s.score) for s in note] for note in spans]
         n = sum(map(len, spans))
         print(f"{name}: {len(texts)} notes, {n} spans, {time.process_time() - t0:.1f} CPU-s", flush=True)
+    if not result:
+        sys.exit(f"no corpus found under {DATA}")
     out.write_bytes(pickle.dumps(result))
 
 
 def compare(a: Path, b: Path) -> int:
     left, right = pickle.loads(a.read_bytes()), pickle.loads(b.read_bytes())
+    if not left or not right:
+        print("a dump holds no corpus (../shared/data not found where it was written?)")
+        return 1
     bad = 0
     for name in sorted(set(left) | set(right)):
         x, y = left.get(name), right.get(name)

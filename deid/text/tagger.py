@@ -103,7 +103,7 @@ class PhiTagger:
         for lo, hi, base in pieces:
             piece = tokens[lo:hi]
             lo_char, hi_char = piece[0][0], piece[-1][1]
-            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
+            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]], encoded=True)
             self._tagger.set(xseq)
             marginal = self._tagger.marginal
             # where O is all but certain every other label is under 1e-4: nothing to keep
@@ -175,12 +175,13 @@ def token_features(
     text: str, known: frozenset[str] | None = None
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
     """A text's tokens and, per piece of at most about MAX_TOKENS tokens, (first, end, features without the
-    rules' hits, those outside `known` left out): computed once for the two taggers that read the same text
-    one after the other."""
+    rules' hits, those outside `known` left out, in UTF-8 bytes as CRFsuite reads them): computed once for
+    the two taggers that read the same text one after the other."""
     tokens = tokenize(text)
     if not tokens:
         return tokens, []
-    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known)) for lo, hi in _pieces(text, tokens)]
+    pieces = _pieces(text, tokens)
+    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known, encoded=True)) for lo, hi in pieces]
 
 
 @lru_cache(maxsize=1)
