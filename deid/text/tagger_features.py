@@ -231,8 +231,10 @@ def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[
     with and without the rules' hits share them (with_hints adds the rest). With `known` (the attributes a
     model has weights for), a word's and a word pair's features outside it are left out: CRFsuite skips an
     attribute it does not know, so the model reads the same sequence, with less to convert and look up.
-    With `encoded`, every feature is its UTF-8 bytes, which CRFsuite takes as they are (a str it encodes
-    on every read): the same attributes, without the per-read conversion."""
+    With `encoded`, the form the taggers hand CRFsuite: every feature is its UTF-8 bytes, which CRFsuite
+    takes as they are (a str it encodes on every read), and each token's tuple ends with the feature that
+    with_hints adds where no rule hit lies, so that with_hints(encoded=True) copies only the tokens at a
+    hit: the same attributes, without the per-read conversion and copies."""
     n = len(spans)
     if not n:
         return []
@@ -267,33 +269,39 @@ def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[
         pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
     else:
         pairs = [(), *((p,) if (p := f"bi={a}|{b}") in known else () for a, b in itertools.pairwise(lows))]
+    tail = const.no_hit if encoded else ()
     if encoded:
         pairs = [tuple(p.encode() for p in pair) for pair in pairs]
     return [
-        (const.bias, *o, *f, *l2, *l1, *r1, *r2, *bi)
+        (const.bias, *o, *f, *l2, *l1, *r1, *r2, *bi, *tail)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
     ]
 
 
 def with_hints(base: Sequence[tuple], spans: Sequence[tuple[int, int]], hints: Sequence[Hint],
-               encoded: bool = False) -> list[list]:  # fmt: skip
-    """`base` (base_features) with the rules' hits on each token and its next-door neighbours; `encoded`:
-    `base` is in UTF-8 bytes (base_features(encoded=True)), and so are the features added."""
+               encoded: bool = False) -> list:  # fmt: skip
+    """`base` (base_features) with the rules' hits on each token and its next-door neighbours. `encoded`:
+    `base` is base_features(encoded=True), in UTF-8 bytes and ending with the no-hit feature; the result
+    is one tuple of bytes a token (a token no hit touches keeps its tuple)."""
     const = _CONSTANTS[encoded]
     if not hints:
-        return [[*b, *const.no_hit] for b in base]
+        return list(base) if encoded else [[*b, *const.no_hit] for b in base]
     rule = hint_features(spans, hints)
     if encoded:
         rule = [[r.encode() for r in token] for token in rule]
     n = len(base)
-    out: list[list] = []
+    out: list = []
     for i in range(n):
-        f = [*base[i], *(rule[i] or const.no_hit)]
+        near = []
         if i > 0 and rule[i - 1]:
-            f.extend(const.left + r for r in rule[i - 1] if r.startswith(const.rule))
+            near.extend(const.left + r for r in rule[i - 1] if r.startswith(const.rule))
         if i + 1 < n and rule[i + 1]:
-            f.extend(const.right + r for r in rule[i + 1] if r.startswith(const.rule))
-        out.append(f)
+            near.extend(const.right + r for r in rule[i + 1] if r.startswith(const.rule))
+        if not encoded:
+            out.append([*base[i], *(rule[i] or const.no_hit), *near])
+            continue
+        own = base[i][:-1] + tuple(rule[i]) if rule[i] else base[i]  # a hit's features for the no-hit one
+        out.append(own + tuple(near) if near else own)
     return out
 
 
