@@ -1,5 +1,4 @@
-"""Screens before a costly pattern: literals one of which every match of the pattern holds, so a text holding
-none of them is skipped with a few substring tests instead of a regex scan (the output stays the same)."""
+"""Screens before a costly pattern: literals one of which its every match holds (no literal, no scan, no hit)."""
 
 import regex as re
 
