@@ -17,6 +17,7 @@ from deid.text.lexicon import (
     STATE_NAMES,
 )
 from deid.text.patterns import Rule
+from deid.text.screens import literals
 from deid.text.vocabulary import (
     all_clinical,
     clinical_vocabulary,
@@ -362,6 +363,17 @@ def _hospital_initials(m: re.Match[str]) -> bool:
     return len(low) == 2 or (low not in clinical_vocabulary() and low not in CLINICAL_ACRONYMS)
 
 
+# Alternations that a rule's pattern and its screen (deid.text.screens) share.
+_MONTH_NAMES = "january|february|march|april|june|july|august|september|october|november|december"
+_CUE_WORDS = "aware|notified|paged|informed"
+_TALK_VERBS = (
+    "spoke|speaking|spoken|talked|talking|met|meeting|discussed|discussing|phoned|called|visited|updated|informed"
+)
+_RESIDENCE_VERBS = (
+    "lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|works|worked|working|"
+    "employed|retired"
+)
+
 CONTEXT_RULES: tuple[Rule, ...] = (
     Rule(
         "month_day_note",  # 7/22, 10/4 CATH, 7/22-7/24: a date, unless a setting, score or fraction
@@ -386,18 +398,21 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         ),
         group="day",
         score=0.6,
+        require=_c(r"\d(?:st|nd|rd|th)"),
     ),
     Rule(
         "year_apostrophe_after",  # CVA 74', CHOLECYSTECTOMY 77': a two-digit year after an event
         "DATE",
         _c(r"(?<=\p{L}[ \t]{1,3})(?<!(?i:ed)[ \t]{1,3})\d\d'(?![\p{L}\d'])"),
         score=0.6,
+        screen=("'",),
     ),
     Rule(
         "year_apostrophe_before",  # MI '92, in '05
         "DATE",
         _c(r"(?<=[ \t(])'\d\d(?![\p{L}\d'])"),
         score=0.6,
+        screen=("'",),
     ),
     Rule(
         "day_month_any_case",  # 2 nov, 96 / 21 Apr, 21 / 3 MAR 2021 / nov 2
@@ -412,10 +427,11 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "month_of_year_any_case",  # in march of 2022, MARCH 2022
         "DATE",
         _c(
-            r"(?i:\b(?:january|february|march|april|june|july|august|september|october|november|december)"
+            rf"(?i:\b(?:{_MONTH_NAMES})"
             r"(?:[ \t]+of)?,?[ \t]+(?:19|20)\d\d\b)"
         ),
         score=0.7,
+        screen=literals(_MONTH_NAMES),
     ),
     Rule(
         "day_range_start",  # the 1 of "1->2 nov"
@@ -508,6 +524,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         group="place",
         score=0.6,
         validate=_named_facility,
+        screen=("hospital", "medical cent", "memorial", "regional", "campus"),
     ),
     Rule(
         "credential_given_name",  # NP JEN AWARE, RN Kathy: a credential, then a given name
@@ -522,23 +539,22 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "NAME",
         _c(
             r"(?<![\p{L}'’-])(?P<name>\p{L}[\p{L}'’-]+(?:[ \t]+\p{L}[\p{L}'’-]+)?)"
-            r"[ \t]+(?:(?i:made|was|is)[ \t]+)?(?i:aware|notified|paged|informed)\b"
+            rf"[ \t]+(?:(?i:made|was|is)[ \t]+)?(?i:{_CUE_WORDS})\b"
         ),
         group="name",
         score=0.6,
         validate=_cued_name,
         overlapped=True,  # "called dudak aware": the one-word reading when the two-word one fails
+        screen=literals(_CUE_WORDS),
     ),
     Rule(
         "name_after_talk",  # spoke with suzette, MET WITH KRISSY: the one spoken with, when a name by the lexicon
         "NAME",
-        _c(
-            r"\b(?i:spoke|speaking|spoken|talked|talking|met|meeting|discussed|discussing|phoned|called|"
-            r"visited|updated|informed)[ \t]+(?:(?i:with|to|by)[ \t]+)?(?P<name>\p{L}[\p{L}'’-]+)"
-        ),
+        _c(rf"\b(?i:{_TALK_VERBS})[ \t]+(?:(?i:with|to|by)[ \t]+)?(?P<name>\p{{L}}[\p{{L}}'’-]+)"),
         group="name",
         score=0.6,
         validate=lambda m: _lexicon_given_name(m.group("name")),
+        screen=literals(_TALK_VERBS),
     ),
     Rule(
         "lower_case_given_name",  # "suzette and ..." in a note written in lower case: a given name by the lexicon
@@ -571,13 +587,13 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         group="y",
         score=0.6,
         validate=_history_year,
+        require=_c(r"\d\d[ \t]*(?:,|&|(?i:and))[ \t]*\d\d"),
     ),
     Rule(
         "town_after_residence",  # lives in ROCKVILLE, who lives in rome, resides in DC
         "LOCATION",
         _c(
-            r"\b(?:(?i:lives|living|live|resides|residing|reside|home|moved|relocated|vacationing|visiting|"
-            r"works|worked|working|employed|retired)[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
+            rf"\b(?:(?i:{_RESIDENCE_VERBS})[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
             r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
             r"(?P<place>\p{L}[\p{L}'.-]*\p{L}"
             r"(?:[ \t]+(?!(?i:with|and|for|in|at|to|since|from|near|the|who|where)\b)"
@@ -586,6 +602,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         group="place",
         score=0.6,
         validate=_residence_place,
+        screen=literals(_RESIDENCE_VERBS),
     ),
     Rule(
         "town_after_from",  # ARRIVE 9/9 FROM ROME: a known town after from/to/in

@@ -21,12 +21,15 @@ from deid.text.lexicon import (
     STATE_NAMES,
     SURNAMES,
 )
+from deid.text.screens import fewest, literals, passes, screened_text
 from deid.text.vocabulary import all_clinical, clinical_register, clinical_vocabulary, clinical_word
 
 _FIRST = frozenset(FIRST_NAMES)
 _NAMES = _FIRST | frozenset(SURNAMES)
 
 _MONTHS_FULL = "January|February|March|April|June|July|August|September|October|November|December"
+_SEASONS = "spring|summer|fall|autumn|winter"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MONTHS_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 # "May" only as a month when a day or a year is attached (it is also a verb).
 MONTH = rf"(?:{_MONTHS_FULL}|May|(?:{_MONTHS_ABBR})\.?)"
@@ -66,6 +69,12 @@ _FOREIGN_STREET = (
     r"straat|utca|ulica|veien|vegen|gata|gate)|(?:Rua|Rue|Calle|Avenida|Av\.|Via|Viale|Piazza|Ulica|ul\.|"
     r"Strada|Carrer|Rambla|Paseo|Praça|Largo|rua|rue|calle|ulica)\s+(?:[\p{L}\d][\w'.-]*\s+){0,4})"
 )
+# a street's foreign word, lower-cased: what every _FOREIGN_STREET holds ("gen" of vägen and vagen; an ASCII
+# text holds no Praça, so any literal of it is fine)
+_FOREIGN_STREET_SCREEN = fewest(
+    """stra str. weg gasse platz allee vej gade gen katu tie laan utca ulica veien gata gate rua rue calle
+    avenida av. via piazza ul. carrer rambla paseo praça largo""".split()
+)
 _FACILITY_WORD = (
     r"(?:Hospital|Hospitals|Medical Center|Medical Centre|Health Center|Health Centre|Health System|"
     r"Healthcare|Health Care|Health|Clinic|Clinics|Infirmary|Sanatorium|Hospice|Nursing Home|Nursing Facility|"
@@ -87,6 +96,9 @@ class Rule:
     score: float = 0.85
     validate: Callable[[re.Match[str]], bool] | None = None
     require: re.Pattern[str] | None = None  # a cheap test the text must pass before the rule runs
+    # lower-case strings one of which every match holds, in any case (deid.text.screens): an ASCII text
+    # without any of them is skipped with substring tests, cheaper than the pattern's scan
+    screen: tuple[str, ...] = ()
     overlapped: bool = False  # try every start: a match the validator refuses must not hide a later one
 
 
@@ -174,6 +186,10 @@ def _clock_time(m: re.Match[str]) -> bool:
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
 _LETTER_AFTER = re.compile(r"-\p{L}")
 _STREET_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_TLD = (
+    "com|org|net|edu|gov|mil|io|info|biz|health|care|us|uk|ca|de|fr|au|nl|se|no|dk|fi|be|br|es|it|pl|ch|at|cy|"
+    "si|cz|hu|ie|nz|jp|cn|in"
+)
 _GENERIC_TLD = frozenset("com org net edu gov mil io info biz health care".split())
 
 
@@ -381,16 +397,18 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(rf"\b(?:{_MONTHS_FULL})\b"),
         score=0.6,
+        screen=literals(_MONTHS_FULL),
     ),
     Rule(
         "season_year",
         "DATE",
         _c(
-            rf"\b(?:(?:early|late|mid)[\s-]+)?(?:spring|summer|fall|autumn|winter|christmas|thanksgiving|easter)"
+            rf"\b(?:(?:early|late|mid)[\s-]+)?(?:{_SEASONS}|christmas|thanksgiving|easter)"
             rf"(?:\s+of)?,?\s+{_YEAR}\b",
             re.IGNORECASE,
         ),
         score=0.85,
+        screen=literals(f"{_SEASONS}|christmas|thanksgiving|easter"),
     ),
     Rule(
         "year",  # bare years; HIPAA keeps them, but they are shifted with the rest of the subject's dates
@@ -438,6 +456,7 @@ RULES: tuple[Rule, ...] = (
         ),
         group="ssn",
         score=0.95,
+        screen=("ss", "social security"),
     ),
     Rule(
         "labelled_id",
@@ -506,6 +525,7 @@ RULES: tuple[Rule, ...] = (
         _c(r"(?<![\w-])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w-])"),
         score=0.8,
         validate=lambda m: sum(ch.isdigit() for ch in m.group(0)) >= 7,
+        screen=("+",),
     ),
     Rule(
         "phone_numbering_plan",  # digit groups that are a valid number somewhere: 07700 063 966, (37) 788-063
@@ -543,23 +563,25 @@ RULES: tuple[Rule, ...] = (
         "EMAIL",
         _c(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
         score=0.95,
+        screen=("@",),
     ),
     Rule(
         "url",
         "URL",
         _c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]"),
         score=0.95,
+        screen=("://", "www."),
     ),
     Rule(
         "domain",
         "URL",
         _c(
-            r"(?<![@\w.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|info|biz|"
-            r"health|care|us|uk|ca|de|fr|au|nl|se|no|dk|fi|be|br|es|it|pl|ch|at|cy|si|cz|hu|ie|nz|jp|cn|in)"
+            rf"(?<![@\w.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:{_TLD})"
             r"(?:\.[a-z]{2})?(?:/[^\s]*)?(?![\w@-])"
         ),
         score=0.7,
         validate=lambda m: _valid_domain(m.group(0)),
+        screen=fewest(f".{tld}" for tld in _TLD.split("|")),
     ),
     Rule("ipv4", "IP", _c(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)"), score=0.9, validate=_valid_ip),
     Rule("ipv6", "IP", _c(r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.IGNORECASE), score=0.9),
@@ -580,6 +602,7 @@ RULES: tuple[Rule, ...] = (
         "ADDRESS",
         _c(rf"\b(?:\d{{1,6}}\s+)?{_FOREIGN_STREET}\s*\d{{1,5}}[A-Za-z]?\b(?:,?\s*(?i:apt|suite|unit)\.?\s*\d+)?"),
         score=0.75,
+        screen=_FOREIGN_STREET_SCREEN,
     ),
     Rule(
         "number_words_number",  # 3657 Laukaantie 80, 641 Dašická 688 (street and house number abroad)
@@ -631,8 +654,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "weekday",  # "on Monday": a hint to the tagger beside a date; alone no date element (date_elements)
         "DATE",
-        _c(r"\b(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"),
+        _c(rf"\b(?i:{_WEEKDAYS})s?\b"),
         score=0.5,
+        screen=literals(_WEEKDAYS),
     ),
     Rule(
         "canadian_postcode",  # B0J 2H0
@@ -651,9 +675,10 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(
             rf"\b(?i:last|next|this past|past|this)\s+(?:{_MONTHS_FULL}|"
-            r"(?i:spring|summer|fall|autumn|winter))\b"
+            rf"(?i:{_SEASONS}))\b"
         ),
         score=0.5,
+        screen=literals(f"{_MONTHS_FULL}|{_SEASONS}"),
     ),
     Rule(
         "last_comma_first",  # GONZALEZ, Maria / Smith, John A.
@@ -674,8 +699,15 @@ RULES: tuple[Rule, ...] = (
         "ADDRESS",
         _c(r"\b(?:P\.?\s?O\.?\s*Box|Post\s+Office\s+Box|(?:Unit|PSC|CMR)\s+\d+,?\s+Box)\s+\d+\b", re.IGNORECASE),
         score=0.9,
+        screen=("box",),
     ),
-    Rule("military_post", "ADDRESS", _c(r"\b(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\b", re.IGNORECASE), score=0.8),
+    Rule(
+        "military_post",
+        "ADDRESS",
+        _c(r"\b(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\b", re.IGNORECASE),
+        score=0.8,
+        screen=("apo", "fpo", "dpo"),
+    ),
     Rule(
         "city_state",
         "LOCATION",
@@ -706,6 +738,7 @@ RULES: tuple[Rule, ...] = (
         ),
         group="zip",
         score=0.9,
+        screen=("zip", "postal", "postcode"),
     ),
     Rule("zip_plus4", "ZIP", _c(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"), score=0.8),
     Rule(
@@ -724,6 +757,7 @@ RULES: tuple[Rule, ...] = (
             rf"(?:[ \t]+(?:of|at|for)[ \t]+[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){{0,3}})?"
         ),
         score=0.7,
+        screen=literals(_FACILITY_WORD),
     ),
     Rule(
         "facility_of",  # Hospital of the University of Pennsylvania, University of Chicago
@@ -732,6 +766,7 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:Hospital|University|Clinic|Institute|Center)\s+of\s+(?:the\s+)?[A-Z][\w'.-]*(?:\s+(?:of\s+)?[A-Z][\w'.-]*){0,3}"
         ),
         score=0.75,
+        screen=("hospital", "university", "clinic", "institute", "center"),
     ),
     Rule(
         "saint_place",  # St. Vincent's, Mt. Sinai, Cedars-Sinai
@@ -746,6 +781,7 @@ RULES: tuple[Rule, ...] = (
         group="fac",
         score=0.55,
         validate=_institution_initials,
+        require=_c(r"(?:at|from|to)\s(?:the\s)?[A-Z]{3}"),
     ),
     # ---- names by context ----------------------------------------------------------------------------
     Rule("titled_name", "NAME", _c(rf"\b{_TITLE}\s+(?P<name>{_NAME})"), group="name", score=0.9),
@@ -811,6 +847,7 @@ RULES: tuple[Rule, ...] = (
         ),
         group="name",
         score=0.75,
+        screen=literals("name|called|goes by|known as|this is|i am|i'm"),
     ),
     Rule(
         "last_first",  # SMITH, JOHN A  /  Smith, John
@@ -953,7 +990,10 @@ def iter_matches(text: str, rules: tuple[Rule, ...] = RULES) -> Iterator[tuple[i
     """(start, end, label, score, rule name) for every rule match in `text`."""
     # Typographic apostrophes (pt’s, Children’s) read as plain ones; one code point for one, so spans still fit.
     text = text.replace("’", "'").replace("‘", "'")
+    low = screened_text(text)
     for rule in rules:
+        if not passes(rule.screen, low):
+            continue
         if rule.require is not None and rule.require.search(text) is None:
             continue
         for m in rule.pattern.finditer(text, overlapped=rule.overlapped):

@@ -103,18 +103,16 @@ class PhiTagger:
         for lo, hi, base in pieces:
             piece = tokens[lo:hi]
             lo_char, hi_char = piece[0][0], piece[-1][1]
-            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]])
+            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]], encoded=True)
             self._tagger.set(xseq)
             marginal = self._tagger.marginal
-            # where O is all but certain every other label is under 1e-4: nothing to keep
-            certain = [marginal("O", t) >= 0.9999 for t in range(len(piece))] if has_o else [False] * len(piece)
-            for t, o_certain in enumerate(certain):
-                p: dict[str, float] = {}
-                b: dict[str, float] = {}
-                if o_certain:
-                    probs.append(p)
-                    begins.append(b)
-                    continue
+            n = len(piece)
+            # where O is all but certain every other label is under 1e-4: nothing to keep (an empty dict)
+            uncertain = [t for t in range(n) if not marginal("O", t) >= 0.9999] if has_o else range(n)
+            piece_probs: list[dict[str, float]] = [{} for _ in range(n)]
+            piece_begins: list[dict[str, float]] = [{} for _ in range(n)]
+            for t in uncertain:
+                p, b = piece_probs[t], piece_begins[t]
                 for label, type_, begin in others:
                     m = marginal(label, t)
                     if m < 1e-4:
@@ -122,8 +120,8 @@ class PhiTagger:
                     p[type_] = p.get(type_, 0.0) + m
                     if begin:
                         b[type_] = m
-                probs.append(p)
-                begins.append(b)
+            probs.extend(piece_probs)
+            begins.extend(piece_begins)
         return TaggedText(tokens, probs, begins)
 
     def known_attributes(self) -> frozenset[str]:
@@ -175,12 +173,13 @@ def token_features(
     text: str, known: frozenset[str] | None = None
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
     """A text's tokens and, per piece of at most about MAX_TOKENS tokens, (first, end, features without the
-    rules' hits, those outside `known` left out): computed once for the two taggers that read the same text
-    one after the other."""
+    rules' hits, those outside `known` left out, in UTF-8 bytes as CRFsuite reads them): computed once for
+    the two taggers that read the same text one after the other."""
     tokens = tokenize(text)
     if not tokens:
         return tokens, []
-    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known)) for lo, hi in _pieces(text, tokens)]
+    pieces = _pieces(text, tokens)
+    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known, encoded=True)) for lo, hi in pieces]
 
 
 @lru_cache(maxsize=1)

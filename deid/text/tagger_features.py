@@ -5,6 +5,7 @@ import bisect
 import itertools
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex as re
 
@@ -161,14 +162,18 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=8)
-def _known_features(known: frozenset[str]):
-    """A word's (own features, _neighbour_features) without what `known` lacks, cached per word (one cache
-    per set: a one-argument cache is the quick kind)."""
+def _known_features(known: frozenset[str] | None, encoded: bool = False):
+    """A word's (own features, _neighbour_features) without what `known` lacks (all of them when `known` is
+    None), as UTF-8 bytes when `encoded`, cached per word (one cache per set: a one-argument cache is the
+    quick kind)."""
+
+    def keep(features: tuple[str, ...]) -> tuple:
+        kept = features if known is None else tuple(f for f in features if f in known)
+        return tuple(f.encode() for f in kept) if encoded else kept
 
     @lru_cache(maxsize=100_000)
-    def of(word: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-        own = tuple(f for f in word_features(word)[0] if f in known)
-        return own, tuple(tuple(f for f in side if f in known) for side in _neighbour_features(word))
+    def of(word: str) -> tuple[tuple, tuple[tuple, ...]]:
+        return keep(word_features(word)[0]), tuple(keep(side) for side in _neighbour_features(word))
 
     return of
 
@@ -220,22 +225,26 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
     return with_hints(base_features(text, spans), spans, hints)
 
 
-def base_features(text: str, spans: Sequence[tuple[int, int]],
-                  known: frozenset[str] | None = None) -> list[tuple[str, ...]]:  # fmt: skip
+def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[str] | None = None,
+                  encoded: bool = False) -> list[tuple]:  # fmt: skip
     """The features of `features` that do not depend on the rules' hits, in the same order; the taggers
     with and without the rules' hits share them (with_hints adds the rest). With `known` (the attributes a
     model has weights for), a word's and a word pair's features outside it are left out: CRFsuite skips an
-    attribute it does not know, so the model reads the same sequence, with less to convert and look up."""
+    attribute it does not know, so the model reads the same sequence, with less to convert and look up.
+    With `encoded`, the form the taggers hand CRFsuite: every feature is its UTF-8 bytes, which CRFsuite
+    takes as they are (a str it encodes on every read), and each token's tuple ends with the feature that
+    with_hints adds where no rule hit lies, so that with_hints(encoded=True) copies only the tokens at a
+    hit: the same attributes, without the per-read conversion and copies."""
     n = len(spans)
     if not n:
         return []
     words = [text[s:e] for s, e in spans]
-    if known is None:
+    if known is None and not encoded:
         own = [word_features(w)[0] for w in words]
         near = [_neighbour_features(w) for w in words]
     else:
-        of = _known_features(known)
-        own, near = zip(*map(of, words), strict=True)
+        own, near = zip(*map(_known_features(known, encoded), words), strict=True)
+    const = _CONSTANTS[encoded]
     lows = [w.lower() for w in words]
     # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
     breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
@@ -247,39 +256,52 @@ def base_features(text: str, spans: Sequence[tuple[int, int]],
         line_caps[line] = _is_caps_line(text[start : end if end >= 0 else len(text)])
     starts_line = [True, *(a != b for a, b in itertools.pairwise(line_of))]
     flags = [
-        _LINE_FLAGS[first, next_first, line_caps[line]]
+        const.line_flags[first, next_first, line_caps[line]]
         for first, next_first, line in zip(starts_line, [*starts_line[1:], False], line_of, strict=True)
     ]
     glued = [spans[i + 1][0] == spans[i][1] for i in range(n - 1)]
-    left2 = [_NONE[-2]] * min(2, n) + [near[i][0] for i in range(n - 2)]
-    left1 = [_NONE[-1], *(near[i][1] + _GLUED[-1] if glued[i] else near[i][1] for i in range(n - 1))]
-    right1 = [*(near[i + 1][2] + _GLUED[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), _NONE[1]]
-    right2 = [near[i + 2][3] for i in range(n - 2)] + [_NONE[2]] * min(2, n)
+    none, glued_to = const.none, const.glued
+    left2 = [none[-2]] * min(2, n) + [near[i][0] for i in range(n - 2)]
+    left1 = [none[-1], *(near[i][1] + glued_to[-1] if glued[i] else near[i][1] for i in range(n - 1))]
+    right1 = [*(near[i + 1][2] + glued_to[1] if glued[i] else near[i + 1][2] for i in range(n - 1)), none[1]]
+    right2 = [near[i + 2][3] for i in range(n - 2)] + [none[2]] * min(2, n)
     if known is None:
         pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
     else:
         pairs = [(), *((p,) if (p := f"bi={a}|{b}") in known else () for a, b in itertools.pairwise(lows))]
+    tail = const.no_hit if encoded else ()
+    if encoded:
+        pairs = [tuple(p.encode() for p in pair) for pair in pairs]
     return [
-        ("b", *o, *f, *l2, *l1, *r1, *r2, *bi)
+        (const.bias, *o, *f, *l2, *l1, *r1, *r2, *bi, *tail)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
     ]
 
 
-def with_hints(base: Sequence[tuple[str, ...]], spans: Sequence[tuple[int, int]],
-               hints: Sequence[Hint]) -> list[list[str]]:  # fmt: skip
-    """`base` (base_features) with the rules' hits on each token and its next-door neighbours."""
+def with_hints(base: Sequence[tuple], spans: Sequence[tuple[int, int]], hints: Sequence[Hint],
+               encoded: bool = False) -> list:  # fmt: skip
+    """`base` (base_features) with the rules' hits on each token and its next-door neighbours. `encoded`:
+    `base` is base_features(encoded=True), in UTF-8 bytes and ending with the no-hit feature; the result
+    is one tuple of bytes a token (a token no hit touches keeps its tuple)."""
+    const = _CONSTANTS[encoded]
     if not hints:
-        return [[*b, "r=none"] for b in base]
+        return list(base) if encoded else [[*b, *const.no_hit] for b in base]
     rule = hint_features(spans, hints)
+    if encoded:
+        rule = [[r.encode() for r in token] for token in rule]
     n = len(base)
-    out: list[list[str]] = []
+    out: list = []
     for i in range(n):
-        f = [*base[i], *(rule[i] or _NO_HIT)]
+        near = []
         if i > 0 and rule[i - 1]:
-            f.extend(f"-1:{r}" for r in rule[i - 1] if r.startswith("r="))
+            near.extend(const.left + r for r in rule[i - 1] if r.startswith(const.rule))
         if i + 1 < n and rule[i + 1]:
-            f.extend(f"1:{r}" for r in rule[i + 1] if r.startswith("r="))
-        out.append(f)
+            near.extend(const.right + r for r in rule[i + 1] if r.startswith(const.rule))
+        if not encoded:
+            out.append([*base[i], *(rule[i] or const.no_hit), *near])
+            continue
+        own = base[i][:-1] + tuple(rule[i]) if rule[i] else base[i]  # a hit's features for the no-hit one
+        out.append(own + tuple(near) if near else own)
     return out
 
 
@@ -293,5 +315,29 @@ _LINE_FLAGS = {
 }
 _NONE = {k: (f"{k}:none",) for k in (-2, -1, 1, 2)}
 _GLUED = {-1: ("glued-1",), 1: ("glued+1",)}
-_NO_HIT = ["r=none"]
+
+
+class _Constants(NamedTuple):
+    """The fixed features, as str or as UTF-8 bytes (base_features(encoded=True))."""
+
+    bias: str | bytes
+    line_flags: dict
+    none: dict
+    glued: dict
+    no_hit: tuple
+    rule: str | bytes  # the prefix of a hit's label feature, which the neighbours see
+    left: str | bytes
+    right: str | bytes
+
+
+def _encode(value):
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, tuple):
+        return tuple(_encode(v) for v in value)
+    return {k: _encode(v) for k, v in value.items()}
+
+
+_TEXT_CONSTANTS = _Constants("b", _LINE_FLAGS, _NONE, _GLUED, ("r=none",), "r=", "-1:", "1:")
+_CONSTANTS = {False: _TEXT_CONSTANTS, True: _Constants(*map(_encode, _TEXT_CONSTANTS))}
 _NEWLINE = re.compile(r"\n")

@@ -256,3 +256,27 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
         assert card["training"]["by_source"]["negative"] == 2 and card["training"]["by_source"]["generator"] > 0
         assert {k: v["sha256_16"] for k, v in card["training"]["sources"].items()} == pins
     assert json.loads((out / f"{recipe['name']}.json").read_text())["veto"] == recipe["veto"]
+
+
+def test_the_taggers_features_in_bytes_are_the_text_features_encoded(analyzer):
+    """What the taggers hand CRFsuite (base_features and with_hints in UTF-8 bytes, which it reads without
+    converting) is the str features encoded one for one, in order, with and without the rules' hits and
+    with or without the models' attribute filter: the same attributes, so the same marginals."""
+    from deid.text.combine import hints
+    from deid.text.recognizers import ClinicalRuleRecognizer
+    from deid.text.tagger import phi_tagger
+    from deid.text.tagger_features import base_features, tokenize, with_hints
+
+    golden = Path(__file__).parent / "fixtures" / "find_phi_golden.json"
+    texts = [note["text"] for note in json.loads(golden.read_text())][:5]
+    texts.append("Zoë Müller (daughter) called on 3/4; seen at Hôpital Saint-Louis, Ørsted ward.\nBP 120/80")
+    for text in texts:
+        tokens = tokenize(text)
+        rule_hits = hints(ClinicalRuleRecognizer().analyze(text, []))
+        for known in (None, phi_tagger().known_attributes()):
+            for h in (rule_hits, []):
+                as_text = with_hints(base_features(text, tokens, known), tokens, h)
+                as_bytes = with_hints(base_features(text, tokens, known, encoded=True), tokens, h, encoded=True)
+                assert [list(token) for token in as_bytes] == [[f.encode() for f in token] for token in as_text]
+                assert all(isinstance(f, bytes) for token in as_bytes for f in token)
+    assert any(hints(ClinicalRuleRecognizer().analyze(t, [])) for t in texts)
