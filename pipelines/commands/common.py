@@ -211,6 +211,7 @@ def print_check_rows(
 
     from quality import review
     from quality.check_store import read
+    from schemas.working_copy import shown
 
     rows = [r for r in read(root) if checks is None or (r.asset, r.check) in checks]
     review.attach(rows, review.state(Path(root) / "quality"))
@@ -219,14 +220,15 @@ def print_check_rows(
     if not only_failed:
         console.print(
             f"{len(rows)} check results: {len(blocking)} blocking failures, {len(warnings)} open warnings "
-            f"(stored in {Path(root) / 'quality' / 'checks'})"
+            f"(stored in {shown(Path(root), Path(root) / 'quality' / 'checks')})"
         )
     for r in (blocking + warnings)[:limit]:
         colour, label = ("red", "FAIL") if r.blocking else ("yellow", "warn")
         where = f" [shard {r.partition}]" if r.partition is not None else ""
         console.print(f"  [{colour}]{label}[/] {escape(r.rule)}{escape(where)}: {escape(r.reason)}  (see {r.doc})")
     if len(blocking) + len(warnings) > limit:
-        console.print(f"  ... and {len(blocking) + len(warnings) - limit} more: longitude quality --root {root}")
+        more = len(blocking) + len(warnings) - limit
+        console.print(f"  ... and {more} more: longitude quality --root {shown(Path(root), Path(root))}")
 
 
 def root_path(root: str | None) -> Path:
