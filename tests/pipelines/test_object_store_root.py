@@ -244,35 +244,37 @@ def test_quality_and_timeline_on_an_s3_root_publish_to_the_bucket_and_print_its_
     # what a bucket holds of a root: no run history, no catalog (its views name local paths; not uploaded)
     shutil.copytree(local_root[0], reference, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     subject = pq.read_table(next(reference.glob("meds/data/train/*.parquet")), columns=["subject_id"])[0][0]
-    with _served("s3", URL, tmp_path, monkeypatch) as (store, env, cwd, temp):
+    url = f"s3://{BUCKET}/longitude/quality-root"  # moto keeps its buckets per process: a prefix of its own
+    with _served("s3", url, tmp_path, monkeypatch) as (store, env, cwd, temp):
         env["TMPDIR"] = str(temp)
         # The bucket holds what the local root publishes (its datasets by pointer, single files, landing/),
         # pushed by a working copy as a run's steps push theirs.
-        seed = open_working_copy(URL, temp_dir=tmp_path, cache=None)
+        seed = open_working_copy(url, temp_dir=tmp_path, cache=None)
+        assert seed.empty
         shutil.copytree(reference, seed.dir, symlinks=True, dirs_exist_ok=True)
         seed.push()
         seed.close()
         assert _store_curated(store) == local_root[1]
 
         runs = {}
-        for where in (str(reference), URL):
+        for where in (str(reference), url):
             runs[where] = [
                 _longitude("timeline", str(subject), "--root", where, cwd=cwd, env_extra=env),
                 _longitude("quality", "--no-gx", "--root", where, cwd=cwd, env_extra=env),
             ]
             assert list(cwd.iterdir()) == [] and list(temp.iterdir()) == []  # the copy went with each command
-        for local, remote in zip(runs[str(reference)], runs[URL], strict=True):
+        for local, remote in zip(runs[str(reference)], runs[url], strict=True):
             assert remote.returncode == local.returncode, remote.stderr[-3000:]  # its verdict (the same root)
             assert "longitude-root-" not in remote.stdout + remote.stderr  # never the temp copy's path
-            assert f"Published what this command wrote to {URL}." in remote.stderr.replace("\n", "")
-        timeline, quality = ((r.stdout + r.stderr).replace("\n", "") for r in runs[URL])
+            assert f"Published what this command wrote to {url}." in remote.stderr.replace("\n", "")
+        timeline, quality = ((r.stdout + r.stderr).replace("\n", "") for r in runs[url])
 
         pages = reference / "quality" / "site" / "timelines"
         for suffix in ("html", "png"):
             rel = f"quality/site/timelines/{subject}.{suffix}"
-            assert f"{URL}/{rel}" in timeline
+            assert f"{url}/{rel}" in timeline
             assert store.read(rel) == (pages / f"{subject}.{suffix}").read_bytes()
-        assert f"Site: {URL}/quality/site/index.html" in quality and f"(stored in {URL}/quality/checks)" in quality
+        assert f"Site: {url}/quality/site/index.html" in quality and f"(stored in {url}/quality/checks)" in quality
         index = ps.read_index(store)
         written = {p.relative_to(reference).as_posix() for p in (reference / "quality").rglob("*") if p.is_file()}
         assert written <= set(index.files)  # everything the two commands wrote is on the bucket
