@@ -211,12 +211,13 @@ def print_check_rows(
 
     from quality import review
     from quality.check_store import read
-    from schemas.working_copy import shown
 
     rows = [r for r in read(root) if checks is None or (r.asset, r.check) in checks]
     review.attach(rows, review.state(Path(root) / "quality"))
     blocking = [r for r in rows if r.blocking]
     warnings = [r for r in rows if r.shouting and r.severity == "warn"]
+    from schemas.working_copy import shown  # a working copy's files by their objects' URLs
+
     if not only_failed:
         console.print(
             f"{len(rows)} check results: {len(blocking)} blocking failures, {len(warnings)} open warnings "
