@@ -50,6 +50,19 @@ def store_url_of(root: Path) -> str | None:
         return None
 
 
+def shown(root: Path, path: Path) -> str:
+    """How a command names `path` to its user: on a working copy, the object it is pushed to under the store's
+    URL (`s3://b/p/quality/site/index.html`), never the temp dir that goes with the process; else the path."""
+    url = store_url_of(root)
+    try:
+        rel = Path(path).relative_to(root)
+    except ValueError:  # written outside the root (an --out folder): a local file either way
+        return str(path)
+    if url is None:
+        return str(path)
+    return url if rel == Path(".") else f"{url}/{rel.as_posix()}"
+
+
 _State = dict[str, tuple[int, int]]  # {relative path: (size, mtime_ns)}
 
 

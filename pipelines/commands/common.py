@@ -217,17 +217,20 @@ def print_check_rows(
     review.attach(rows, review.state(Path(root) / "quality"))
     blocking = [r for r in rows if r.blocking]
     warnings = [r for r in rows if r.shouting and r.severity == "warn"]
+    from schemas.working_copy import shown  # a working copy's files by their objects' URLs
+
     if not only_failed:
         console.print(
             f"{len(rows)} check results: {len(blocking)} blocking failures, {len(warnings)} open warnings "
-            f"(stored in {Path(root) / 'quality' / 'checks'})"
+            f"(stored in {shown(Path(root), Path(root) / 'quality' / 'checks')})"
         )
     for r in (blocking + warnings)[:limit]:
         colour, label = ("red", "FAIL") if r.blocking else ("yellow", "warn")
         where = f" [{partition_label(r.partition)}]" if r.partition is not None else ""
         console.print(f"  [{colour}]{label}[/] {escape(r.rule)}{escape(where)}: {escape(r.reason)}  (see {r.doc})")
     if len(blocking) + len(warnings) > limit:
-        console.print(f"  ... and {len(blocking) + len(warnings) - limit} more: longitude quality --root {root}")
+        more = len(blocking) + len(warnings) - limit
+        console.print(f"  ... and {more} more: longitude quality --root {shown(Path(root), Path(root))}")
 
 
 def root_path(root: str | None) -> Path:

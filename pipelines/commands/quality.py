@@ -54,7 +54,9 @@ def command(ctx: click.Context, root: str | None, no_gx: bool, verbose: bool) ->
     with console.status("checking tables, auditing for PHI, writing the site"), library_output(verbose):
         report = run_quality(path, keyring=_keyring(path), gx=not no_gx, verbose=verbose)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
-    console.print(f"Site: {path / 'quality' / 'site' / 'index.html'}  ({timing})")
+    from schemas.working_copy import shown
+
+    console.print(f"Site: {shown(path, path / 'quality' / 'site' / 'index.html')}  ({timing})")
     print_check_rows(path, None, only_failed=False)
     sys.exit(0 if report.passed else 1)
 
@@ -69,6 +71,7 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
     def _command(ctx: click.Context, target: str, note: str, who: str | None, root: str | None) -> None:
         from quality.report import known_targets
         from quality.review import PAST, ReviewError, record
+        from schemas.working_copy import shown
 
         path = _root(ctx, root)
         try:
@@ -77,7 +80,7 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
             raise click.ClickException(str(err)) from None
         console.print(
             f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it "
-            f"after `longitude quality --root {path}` (or at once in `longitude quality serve`)"
+            f"after `longitude quality --root {shown(path, path)}` (or at once in `longitude quality serve`)"
         )
 
     return _command
@@ -154,7 +157,8 @@ def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
     import uvicorn
 
     from quality.serve import create_app
+    from schemas.working_copy import shown
 
     path = _root(ctx, root)
-    console.print(f"Stewards' site for {path} at http://{host}:{port}/  (Ctrl-C to stop)")
+    console.print(f"Stewards' site for {shown(path, path)} at http://{host}:{port}/  (Ctrl-C to stop)")
     uvicorn.run(create_app(path), host=host, port=port, log_level="warning")

@@ -16,9 +16,13 @@ from pipelines.settings import ROOT_SETTINGS_FILE
               help="Folder for <subject>.html and .png (default: ROOT/quality/site/timelines).")  # fmt: skip
 def command(subject_id: int, root: str | None, out_dir: Path | None) -> None:
     """Draw SUBJECT_ID's timeline (meds/, notes/, imaging/ only): code families as lanes, encounters as bands."""
+    from schemas.working_copy import shown
+
     where = root_path(root)
     if not (where / ROOT_SETTINGS_FILE).exists():
-        raise click.ClickException(f"{where} is not a Longitude root (no {ROOT_SETTINGS_FILE}); check --root.")
+        raise click.ClickException(
+            f"{shown(where, where)} is not a Longitude root (no {ROOT_SETTINGS_FILE}); check --root."
+        )
     from quality.timeline import SubjectNotFoundError, load_timeline, site_timelines_dir
     from quality.timeline_chart import write_timeline
     from schemas.layout import Layout
@@ -35,5 +39,6 @@ def command(subject_id: int, root: str | None, out_dir: Path | None) -> None:
     console.print(
         f"Subject {subject_id}: {timeline.events.height} events, {timeline.encounters.height} encounters, "
         f"{timeline.notes.height} notes, {timeline.images.height} imaging studies "
-        f"in {time.perf_counter() - started:.1f}s\n  page  {files.html}\n  image {files.png}"
+        f"in {time.perf_counter() - started:.1f}s\n  page  {shown(where, files.html)}\n"
+        f"  image {shown(where, files.png)}"
     )

@@ -1,23 +1,30 @@
-"""`longitude materialize --root s3://bucket/prefix` through a local S3 API server (moto): the curated output of a
-local root, byte for byte, and nothing written under the working directory or left in the temp dir."""
+"""`longitude materialize --root URL` through a local server of each object store (moto for s3://, fake-gcs-server
+for gs://, Azurite for abfs://): the curated output of a local root, byte for byte, and nothing written under the
+working directory or left in the temp dir; `quality` and `timeline` on an s3:// root publish to the bucket and
+name its objects."""
 
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from schemas import publish_store as ps
-from schemas.publish import files_under
+from schemas.publish import MANIFEST, files_under
 from schemas.store import ObjectStore
 from schemas.store_lease import LEASE_KEY
+from schemas.working_copy import LOCAL_ONLY, open_working_copy
 from tests.conftest import TEST_SECRET
 from tests.s3_server import TEST_AWS_ENV, list_keys, s3_server
+from tests.store_servers import schemes, store_server
 
 BUCKET = "hospital-extract"
 URL = f"s3://{BUCKET}/longitude/root"
@@ -26,6 +33,7 @@ CURATED = ("meds", "notes", "imaging", "tokens", "features")
 SELECT = ["*catalog", "*trajectories", "*online_features", "*features_readmission_30d", "*imaging_series",
           "*imaging_studies", "*imaging_fhir_links", "*notes_deidentified", "*meds_dataset_metadata"]  # fmt: skip
 PATIENTS = 12  # the demo's generator: FHIR, notes, DICOM and tables for each
+COMMON = ("--shards", "2", "--workers", "1", *(a for s in SELECT for a in ("--select", s)))
 
 
 def _longitude(*args: str, cwd: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -39,6 +47,16 @@ def _normalized(rel: str, data: bytes) -> bytes:
     if rel.endswith("dataset.json"):  # its build time stamps differ between any two runs
         meta = json.loads(data)
         return json.dumps({k: v for k, v in meta.items() if k not in ("created_at", "dataset_version")}).encode()
+    return data
+
+
+def _single(rel: str, data: bytes) -> bytes:
+    """A single file's bytes; a check result's verdicts only: its rows also say when and in which run they were
+    checked, and how much (a first run builds the catalog before the features exist, a second one after)."""
+    if rel.startswith("quality/checks/") and rel.endswith(".parquet"):
+        rows = pq.read_table(io.BytesIO(data), columns=["check", "asset", "partition", "rule", "severity",
+                                                         "passed", "failed"]).to_pylist()  # fmt: skip
+        return json.dumps(rows).encode()
     return data
 
 
@@ -69,32 +87,45 @@ def landing(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.integration
-@pytest.mark.timeout(2400)
-def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Path, landing: Path, monkeypatch):
-    local = tmp_path / "local"
+@pytest.fixture(scope="module")
+def local_root(tmp_path_factory, landing: Path) -> tuple[Path, dict[str, str]]:
+    """The selection materialized on a local root (once per module), and its curated files' hashes."""
+    local = tmp_path_factory.mktemp("reference") / "local"
     shutil.copytree(landing, local / "landing")
-    select = [a for s in SELECT for a in ("--select", s)]
-    common = ("--shards", "2", "--workers", "1", *select)
-    run = _longitude("materialize", "--root", str(local), *common, cwd=tmp_path)
+    run = _longitude("materialize", "--root", str(local), *COMMON, cwd=local.parent)
     assert run.returncode == 0, run.stderr[-3000:]
     expected = _local_curated(local)
     assert len(expected) > 20 and any(k.startswith("meds/data/") for k in expected)
+    return local, expected
 
-    with s3_server(BUCKET) as aws:
-        for key, value in aws.items():
+
+@contextmanager
+def _served(scheme: str, url: str, tmp_path: Path, monkeypatch, landing: Path | None = None):
+    """A local server of `scheme` with `landing` uploaded under `url`: yields the store, the CLI's environment
+    (the client's variables and a cache of its own), and an empty working directory and temp dir."""
+    with store_server(scheme, BUCKET) as client_env:
+        for key, value in client_env.items():
             monkeypatch.setenv(key, value)
-        aws = {**aws, "LONGITUDE_CACHE_DIR": str(tmp_path / "cache")}
-        store = ObjectStore(URL)
-        store.upload(
-            {f"landing/{p.relative_to(landing).as_posix()}": p for p in landing.rglob("*") if p.is_file()}
-        )
+        store = ObjectStore(url)
+        if landing is not None:
+            files = {f"landing/{p.relative_to(landing).as_posix()}": p for p in landing.rglob("*") if p.is_file()}
+            store.upload(files)
         cwd, temp = tmp_path / "cwd", tmp_path / "tmp"
         cwd.mkdir()
         temp.mkdir()
+        yield store, {**client_env, "LONGITUDE_CACHE_DIR": str(tmp_path / "cache")}, cwd, temp
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.timeout(2400)
+def test_an_s3_root_materializes_the_curated_output_of_a_local_root(
+    tmp_path: Path, landing: Path, local_root, monkeypatch
+):
+    local, expected = local_root
+    with _served("s3", URL, tmp_path, monkeypatch, landing) as (store, aws, cwd, temp):
         run = _longitude(
-            "materialize", "--root", URL + "/", *common, cwd=cwd, env_extra={**aws, "TMPDIR": str(temp)}
+            "materialize", "--root", URL + "/", *COMMON, cwd=cwd, env_extra={**aws, "TMPDIR": str(temp)}
         )
         assert run.returncode == 0, run.stderr[-3000:]
         assert f"steps under {URL};" in run.stderr.replace("\n", "")
@@ -135,6 +166,124 @@ def test_an_s3_root_materializes_the_curated_output_of_a_local_root(tmp_path: Pa
         }  # the run's instance stays local
         assert not any("/dagster/" in k or k.endswith((".staging", "catalog.duckdb")) for k in keys)
         assert list(cwd.iterdir()) == []
+
+
+def _published(store: ObjectStore) -> tuple[ps.RootIndex, dict[str, ps.Pointer], dict[str, bytes]]:
+    """The root's index, every dataset's pointer and every single file (normalized), as the store has them now."""
+    index = ps.read_index(store)
+    assert index is not None
+    pointers = {d: p for d in index.datasets if (p := ps.read_pointer(store, d)) is not None}
+    return index, pointers, {rel: _single(rel, store.read(rel) or b"") for rel in index.files}
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.timeout(2400)
+@pytest.mark.parametrize("scheme", schemes("gs", "abfs"))
+def test_a_gcs_or_azure_root_materializes_the_curated_output_of_a_local_root_and_a_rerun_changes_nothing(
+    tmp_path: Path, landing: Path, local_root, monkeypatch, scheme: str
+):
+    """The same run as on s3://, on fake-gcs-server and Azurite: the client libraries (gcsfs, adlfs) read their
+    emulator from the standard variables (STORAGE_EMULATOR_HOST; AZURE_STORAGE_CONNECTION_STRING)."""
+    _, expected = local_root
+    url = f"{scheme}://{BUCKET}/longitude/root"
+    with _served(scheme, url, tmp_path, monkeypatch, landing) as (store, env, cwd, temp):
+        run = _longitude("materialize", "--root", url, *COMMON, cwd=cwd, env_extra={**env, "TMPDIR": str(temp)})
+        assert run.returncode == 0, run.stderr[-3000:]
+        said = run.stdout.replace("\n", "") + run.stderr.replace("\n", "")
+        assert f"steps under {url};" in said and f"(stored in {url}/quality/checks)" in said
+        assert "longitude-root-" not in said  # no path of the working copy, which goes with the process
+        assert list(cwd.iterdir()) == [] and list(temp.iterdir()) == []
+        assert _store_curated(store) == expected
+        index, pointers, singles = _published(store)
+        keys = store.list_objects("")
+        assert LEASE_KEY not in keys and not any(k.startswith("dagster/") or k == "catalog.duckdb" for k in keys)
+
+        # The same run again: the same bytes everywhere. The FHIR chunk is current, so it is neither parsed nor
+        # gathered again; a step that runs again publishes a new version of the same files over the old one.
+        run = _longitude("materialize", "--root", url, *COMMON, cwd=cwd, env_extra={**env, "TMPDIR": str(temp)})
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert list(cwd.iterdir()) == [] and list(temp.iterdir()) == []
+        assert _store_curated(store) == expected
+        again, moved, singles_again = _published(store)
+        assert set(again.files) == set(index.files) and singles_again == singles  # the same names and verdicts
+        assert {d: p.version for d, p in moved.items() if d == "raw/fhir" or d.startswith("chunks/")} == {
+            d: p.version for d, p in pointers.items() if d == "raw/fhir" or d.startswith("chunks/")
+        }
+        assert set(moved) == set(pointers)
+        for dataset, pointer in moved.items():
+            before = pointers[dataset]
+            assert set(pointer.files) == set(before.files), dataset
+            stamped = {rel for rel in before.files if rel.endswith("dataset.json")}  # its build time differs
+            assert {r: h for r, h in pointer.sha256.items() if r not in stamped} == {
+                r: h for r, h in before.sha256.items() if r not in stamped
+            }, dataset
+            if pointer.version != before.version:  # the version it replaced is kept whole (the protocol keeps two)
+                manifest = store.read(ps.version_key(dataset, pointer.previous or "", MANIFEST))
+                assert manifest is not None, dataset
+                files = [f["path"] for f in json.loads(manifest)["files"]]
+                assert None not in [store.read(ps.version_key(dataset, pointer.previous, f)) for f in files]
+        assert LEASE_KEY not in store.list_objects("")
+
+
+def _without_timings(html: bytes) -> list[bytes]:
+    """The site's lines without when each check ran and how long the PHI audit took."""
+    html = re.sub(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC", b"", html)
+    return re.sub(rb"\(\d+(\.\d+)? s\)", b"", html).splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.timeout(1200)
+def test_quality_and_timeline_on_an_s3_root_publish_to_the_bucket_and_print_its_objects(
+    tmp_path: Path, local_root, monkeypatch
+):
+    """`quality --no-gx` and `timeline` on a URL write what they write on a local root, into a working copy
+    that is pushed when they end: the same files land on the bucket, and what they print names the objects."""
+    reference = tmp_path / "local"
+    # what a bucket holds of a root: no run history, no catalog (its views name local paths; not uploaded)
+    shutil.copytree(local_root[0], reference, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
+    subject = pq.read_table(next(reference.glob("meds/data/train/*.parquet")), columns=["subject_id"])[0][0]
+    url = f"s3://{BUCKET}/longitude/quality-root"  # moto keeps its buckets per process: a prefix of its own
+    with _served("s3", url, tmp_path, monkeypatch) as (store, env, cwd, temp):
+        env["TMPDIR"] = str(temp)
+        # The bucket holds what the local root publishes (its datasets by pointer, single files, landing/),
+        # pushed by a working copy as a run's steps push theirs.
+        seed = open_working_copy(url, temp_dir=tmp_path, cache=None)
+        assert seed.empty
+        shutil.copytree(reference, seed.dir, symlinks=True, dirs_exist_ok=True)
+        seed.push()
+        seed.close()
+        assert _store_curated(store) == local_root[1]
+
+        runs = {}
+        for where in (str(reference), url):
+            runs[where] = [
+                _longitude("timeline", str(subject), "--root", where, cwd=cwd, env_extra=env),
+                _longitude("quality", "--no-gx", "--root", where, cwd=cwd, env_extra=env),
+            ]
+            assert list(cwd.iterdir()) == [] and list(temp.iterdir()) == []  # the copy went with each command
+        for local, remote in zip(runs[str(reference)], runs[url], strict=True):
+            assert remote.returncode == local.returncode, remote.stderr[-3000:]  # its verdict (the same root)
+            assert "longitude-root-" not in remote.stdout + remote.stderr  # never the temp copy's path
+            assert f"Published what this command wrote to {url}." in remote.stderr.replace("\n", "")
+        timeline, quality = ((r.stdout + r.stderr).replace("\n", "") for r in runs[url])
+
+        pages = reference / "quality" / "site" / "timelines"
+        for suffix in ("html", "png"):
+            rel = f"quality/site/timelines/{subject}.{suffix}"
+            assert f"{url}/{rel}" in timeline
+            assert store.read(rel) == (pages / f"{subject}.{suffix}").read_bytes()
+        assert f"Site: {url}/quality/site/index.html" in quality and f"(stored in {url}/quality/checks)" in quality
+        index = ps.read_index(store)
+        written = {p.relative_to(reference).as_posix() for p in (reference / "quality").rglob("*") if p.is_file()}
+        assert written <= set(index.files)  # everything the two commands wrote is on the bucket
+        site = store.read("quality/site/index.html")
+        assert _without_timings(site) == _without_timings((reference / "quality/site/index.html").read_bytes())
+        assert {r: _single(r, store.read(r)) for r in written if r.startswith("quality/checks/")} == {
+            r: _single(r, (reference / r).read_bytes()) for r in written if r.startswith("quality/checks/")
+        }
+        assert LEASE_KEY not in store.list_objects("")
 
 
 @pytest.mark.slow  # a CLI subprocess each: ~2-3 s on 2 shared cores

@@ -16,22 +16,15 @@ from schemas import publish_store as ps
 from schemas.store import ObjectStore
 from schemas.store_lease import LEASE_KEY, Fence, LeaseLostError, RootLeasedError, hold_lease, take_lease
 from schemas.working_copy import open_working_copy
+from tests.store_servers import schemes, store_server
 
 BUCKET = "longitude-backends"
 
 
-@pytest.fixture(scope="module", params=["gs", "abfs"])
+@pytest.fixture(scope="module", params=schemes("gs", "abfs"))
 def backend_env(request):
-    if request.param == "gs":
-        from tests.gcs_server import gcs_server
-
-        with gcs_server(BUCKET) as env:
-            yield request.param, env
-    else:
-        from tests.azure_server import azure_server
-
-        with azure_server(BUCKET) as env:
-            yield request.param, env
+    with store_server(request.param, BUCKET) as env:
+        yield request.param, env
 
 
 @pytest.fixture
