@@ -95,7 +95,7 @@ def needs_ner(segment: str, common: frozenset[str], dictionary: frozenset[str] =
             continue  # short acronyms: MRN, JVD, SpO, HbA
         if not is_dictionary_word(word, dictionary):
             return True
-        # A capital mid-sentence on an English word is still a proper-noun signal ("seen in Boston");
+        # A capital mid-sentence on an English word is still a proper-noun signal ("seen in Fresno");
         # at the start of a line or sentence, or in ALL-CAPS, it is not.
         if not token.isupper() and _SENTENCE_START.search(segment, 0, m.start()) is None:
             return True
