@@ -377,15 +377,19 @@ def find_phi_batch(
 
 
 def _batch(texts: Sequence[str], knowns: Sequence, use_tagger: bool = True) -> list[list[PhiSpan]]:
+    from deid.text.recognizers import RULE_MATCHES, rule_matches_by_text
+
     eng = analyzer().nlp_engine
     pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
     for i, text in enumerate(texts):
         pieces.extend((i, s, text[s:e]) for s, e in chunks(text))
     spans: list[list[PhiSpan]] = [[] for _ in texts]
     known_objs = [as_known(k) for k in knowns]
-    for (i, offset, piece), (_, artifacts) in zip(
-        pieces, eng.process_batch([p for _, _, p in pieces]), strict=True
+    rule_hits = rule_matches_by_text([p for _, _, p in pieces])
+    for (i, offset, piece), (_, artifacts), hits in zip(
+        pieces, eng.process_batch([p for _, _, p in pieces]), rule_hits, strict=True
     ):
+        setattr(artifacts, RULE_MATCHES, (piece, hits))
         spans[i].extend(
             PhiSpan(s.start + offset, s.end + offset, s.label, s.score)
             for s in _analyze(piece, artifacts, known_objs[i], use_tagger)
