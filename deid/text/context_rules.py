@@ -623,10 +623,24 @@ def iter_context_matches(text: str):
     ("dtr Frances aware") left out."""
     from deid.text.patterns import iter_matches
 
-    for start, end, label, score, name in iter_matches(text, CONTEXT_RULES):
-        if label == "NAME":
-            words = list(re.finditer(r"\S+", text[start:end]))
-            while len(words) > 1 and clinical_word(words[-1].group()) and words[-1].group().lower() not in _FIRST:
-                words.pop()
-            end = start + words[-1].end()
-        yield start, end, label, score, name
+    for hit in iter_matches(text, CONTEXT_RULES):
+        yield _trimmed(text, hit)
+
+
+def context_matches_by_text(texts) -> list[list]:
+    """list(iter_context_matches(text)) for each text, the rules taken one at a time over all the texts
+    (deid.text.patterns.matches_by_text)."""
+    from deid.text.patterns import matches_by_text
+
+    found = matches_by_text(texts, CONTEXT_RULES)
+    return [[_trimmed(text, hit) for hit in hits] for text, hits in zip(texts, found, strict=True)]
+
+
+def _trimmed(text: str, hit: tuple) -> tuple:
+    start, end, label, score, name = hit
+    if label == "NAME":
+        words = list(re.finditer(r"\S+", text[start:end]))
+        while len(words) > 1 and clinical_word(words[-1].group()) and words[-1].group().lower() not in _FIRST:
+            words.pop()
+        end = start + words[-1].end()
+    return start, end, label, score, name

@@ -24,7 +24,7 @@ from deid.text.lexicon import (
     STATE_NAMES,
     SURNAMES,
 )
-from deid.text.patterns import RULES, is_eponym, iter_matches
+from deid.text.patterns import RULES, is_eponym, iter_matches, matches_by_text
 from deid.text.proper_nouns import find_proper_nouns, followed_by_measure
 from deid.text.spans import LABELS
 from deid.text.vocabulary import all_clinical, clinical_register, name_evidence
@@ -62,8 +62,26 @@ class ClinicalRuleRecognizer(LocalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
         from deid.text.context_rules import iter_context_matches
 
-        found = [*iter_matches(text, RULES), *iter_context_matches(text)]
+        # the hits of a batch's texts found beforehand (engine: rule_matches_by_text), when they are this text's
+        ready = getattr(nlp_artifacts, RULE_MATCHES, None)
+        if ready is not None and ready[0] == text:
+            found = ready[1]
+        else:
+            found = [*iter_matches(text, RULES), *iter_context_matches(text)]
         return [_result(s, e, label, score, rule) for s, e, label, score, rule in found]
+
+
+# The NlpArtifacts attribute that carries (text, its rule hits) found for a whole batch.
+RULE_MATCHES = "longitude_rule_matches"
+
+
+def rule_matches_by_text(texts) -> list[list]:
+    """What ClinicalRuleRecognizer finds in each text (every rule, then every context rule), found one rule
+    at a time over all the texts (deid.text.patterns.matches_by_text): the same hits in the same order."""
+    from deid.text.context_rules import context_matches_by_text
+
+    plain = matches_by_text(texts, RULES)
+    return [[*p, *c] for p, c in zip(plain, context_matches_by_text(texts), strict=True)]
 
 
 class ProperNounRecognizer(LocalRecognizer):
@@ -325,6 +343,12 @@ def offline_tld_extractor():
 
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's email recognizer, validating the domain against the bundled suffix list, offline."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list:  # fmt: skip
+        if "@" not in text:  # its pattern holds a literal "@" ("[@]"): no scan of a text without one
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
     def validate_result(self, pattern_text: str) -> bool:
         return offline_tld_extractor()(pattern_text).fqdn != ""

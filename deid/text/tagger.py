@@ -3,10 +3,11 @@ ships with the package, giving each token a marginal probability per PHI type (i
 the rules, is deid.text.combine.StackedPhiRecognizer)."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import regex as re
 
@@ -30,6 +31,7 @@ _FACILITY = re.compile(
 )
 _EMAIL = re.compile(r"\S+@\S+")
 _URL = re.compile(r"(?i)(?:https?://|www\.)\S+")
+_NOTHING: Mapping[str, float] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,8 @@ class TaggedText:
     1 - P(O)."""
 
     tokens: list[tuple[int, int]]
-    probs: list[dict[str, float]]
-    begins: list[dict[str, float]]
+    probs: list[Mapping[str, float]]
+    begins: list[Mapping[str, float]]
 
     def phi(self, start: int, end: int) -> float:
         """The highest probability of any PHI type over the tokens that [start, end) overlaps."""
@@ -96,8 +98,8 @@ class PhiTagger:
         tokens, pieces = token_features(text, self.known_attributes())
         if not tokens:
             return TaggedText([], [], [])
-        probs: list[dict[str, float]] = []
-        begins: list[dict[str, float]] = []
+        probs: list[Mapping[str, float]] = []
+        begins: list[Mapping[str, float]] = []
         others = [(label, label[2:], label[0] == "B") for label in self.labels if label != "O"]
         has_o = "O" in self.labels
         for lo, hi, base in pieces:
@@ -109,10 +111,13 @@ class PhiTagger:
             n = len(piece)
             # where O is all but certain every other label is under 1e-4: nothing to keep (an empty dict)
             uncertain = [t for t in range(n) if not marginal("O", t) >= 0.9999] if has_o else range(n)
-            piece_probs: list[dict[str, float]] = [{} for _ in range(n)]
-            piece_begins: list[dict[str, float]] = [{} for _ in range(n)]
+            # the certain tokens share one read-only empty mapping: no two dicts per token to build and collect
+            piece_probs: list[Mapping[str, float]] = [_NOTHING] * n
+            piece_begins: list[Mapping[str, float]] = [_NOTHING] * n
             for t in uncertain:
-                p, b = piece_probs[t], piece_begins[t]
+                p: dict[str, float] = {}
+                b: dict[str, float] = {}
+                piece_probs[t], piece_begins[t] = p, b
                 for label, type_, begin in others:
                     m = marginal(label, t)
                     if m < 1e-4:

@@ -36,7 +36,7 @@ _UNITS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _lexicons() -> dict[str, frozenset[str]]:
+def lexicons() -> dict[str, frozenset[str]]:
     from english_words import get_english_words_set
 
     from deid.text.gazetteer import city_names
@@ -73,7 +73,7 @@ def lexicon_fingerprint() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name, words in sorted(_lexicons().items()):
+    for name, words in sorted(lexicons().items()):
         h.update(name.encode())
         h.update("\n".join(sorted(words)).encode())
     for extra in (_MONTHS, _WEEKDAYS, _TITLES, _RELATIVES, _PLACE_WORDS, _UNITS):
@@ -119,7 +119,7 @@ def word_features(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         own.append(f"p={word}")
         ctx.append(f"p={word}")
         return tuple(own), tuple(ctx)
-    lex = _lexicons()
+    lex = lexicons()
     own.append(f"w={low}")
     ctx.append(f"w={low}")
     shape = _shape(word)
@@ -176,6 +176,27 @@ def _known_features(known: frozenset[str] | None, encoded: bool = False):
         return keep(word_features(word)[0]), tuple(keep(side) for side in _neighbour_features(word))
 
     return of
+
+
+_NO_PAIRS: dict[str, tuple] = {}
+
+
+@lru_cache(maxsize=8)
+def _known_pairs(known: frozenset[str], encoded: bool = False) -> dict[str, dict[str, tuple]]:
+    """The word-pair features of `known` ("bi=a|b") as {a: {b: (feature,)}}, the feature in UTF-8 bytes when
+    `encoded`. A feature is filed under every split at a "|" (a word may be "|" itself), so looking up
+    (a, b) finds it exactly when f"bi={a}|{b}" is in `known`."""
+    out: dict[str, dict[str, tuple]] = {}
+    for feature in known:
+        if not feature.startswith("bi="):
+            continue
+        value = (feature.encode(),) if encoded else (feature,)
+        body = feature[3:]
+        cut = body.find("|")
+        while cut >= 0:
+            out.setdefault(body[:cut], {})[body[cut + 1 :]] = value
+            cut = body.find("|", cut + 1)
+    return out
 
 
 _ASCII_UPPER = bytes(range(65, 91))
@@ -246,19 +267,7 @@ def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[
         own, near = zip(*map(_known_features(known, encoded), words), strict=True)
     const = _CONSTANTS[encoded]
     lows = [w.lower() for w in words]
-    # the line of each token (tokens hold no line break), and whether that line is ALL CAPS
-    breaks = [m.start() for m in _NEWLINE.finditer(text, 0, spans[-1][0])]
-    line_of = [bisect.bisect_left(breaks, s) for s, _ in spans]
-    line_caps: dict[int, bool] = {}
-    for line in set(line_of):
-        start = breaks[line - 1] + 1 if line else 0
-        end = text.find("\n", start)
-        line_caps[line] = _is_caps_line(text[start : end if end >= 0 else len(text)])
-    starts_line = [True, *(a != b for a, b in itertools.pairwise(line_of))]
-    flags = [
-        const.line_flags[first, next_first, line_caps[line]]
-        for first, next_first, line in zip(starts_line, [*starts_line[1:], False], line_of, strict=True)
-    ]
+    flags = _line_flags(text, spans, const.line_flags)
     glued = [spans[i + 1][0] == spans[i][1] for i in range(n - 1)]
     none, glued_to = const.none, const.glued
     left2 = [none[-2]] * min(2, n) + [near[i][0] for i in range(n - 2)]
@@ -267,15 +276,38 @@ def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[
     right2 = [near[i + 2][3] for i in range(n - 2)] + [none[2]] * min(2, n)
     if known is None:
         pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
-    else:
-        pairs = [(), *((p,) if (p := f"bi={a}|{b}") in known else () for a, b in itertools.pairwise(lows))]
+        if encoded:
+            pairs = [tuple(p.encode() for p in pair) for pair in pairs]
+    else:  # a word's known pairs by the next word: no string built for a pair the model lacks
+        after = _known_pairs(known, encoded)
+        pairs = [(), *(after.get(a, _NO_PAIRS).get(b, ()) for a, b in itertools.pairwise(lows))]
     tail = const.no_hit if encoded else ()
-    if encoded:
-        pairs = [tuple(p.encode() for p in pair) for pair in pairs]
     return [
         (const.bias, *o, *f, *l2, *l1, *r1, *r2, *bi, *tail)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
     ]
+
+
+def _line_flags(text: str, spans: Sequence[tuple[int, int]], line_flags: dict) -> list[tuple]:
+    """Per token, line_flags[(first on its line, the next token first on its line, its line ALL CAPS)]: one
+    step per line, not per token (tokens hold no line break, so a line's tokens are a run of `spans`)."""
+    n = len(spans)
+    starts = [s for s, _ in spans]
+    flags: list[tuple] = []
+    lo, line_start = 0, 0
+    while lo < n:
+        cut = text.find("\n", line_start)
+        end = cut if cut >= 0 else len(text)
+        hi = bisect.bisect_left(starts, end, lo)
+        if hi > lo:
+            caps = _is_caps_line(text[line_start:end])
+            last = line_flags[hi - lo == 1, hi < n, caps]  # a next token exists: it opens a later line
+            if hi - lo > 1:
+                flags.append(line_flags[True, False, caps])
+                flags.extend([line_flags[False, False, caps]] * (hi - lo - 2))
+            flags.append(last)
+        lo, line_start = hi, end + 1
+    return flags
 
 
 def with_hints(base: Sequence[tuple], spans: Sequence[tuple[int, int]], hints: Sequence[Hint],
@@ -340,4 +372,3 @@ def _encode(value):
 
 _TEXT_CONSTANTS = _Constants("b", _LINE_FLAGS, _NONE, _GLUED, ("r=none",), "r=", "-1:", "1:")
 _CONSTANTS = {False: _TEXT_CONSTANTS, True: _Constants(*map(_encode, _TEXT_CONSTANTS))}
-_NEWLINE = re.compile(r"\n")

@@ -196,7 +196,8 @@ def clinical_register(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _sorted_vocabulary() -> tuple[str, ...]:
+def sorted_vocabulary() -> tuple[str, ...]:
+    """The clinical vocabulary in order (clinical_lookalike's prefix search), sorted once per process."""
     return tuple(sorted(clinical_vocabulary()))
 
 
@@ -213,7 +214,7 @@ def clinical_lookalike(low: str) -> bool:
 
     if len(low) < 4 or not low.isalpha() or name_lexicon(low) or low in clinical_vocabulary():
         return False
-    vocab = _sorted_vocabulary()
+    vocab = sorted_vocabulary()
     i = bisect.bisect_left(vocab, low)
     # a cut of at least five letters, of a word at least two letters longer
     if len(low) >= 5 and any(w.startswith(low) and len(w) >= len(low) + 2 for w in vocab[i : i + 50]):

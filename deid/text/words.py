@@ -10,6 +10,8 @@ from deid.text.nlp import word_lists
 
 _UPPER = re.compile(r"\p{Lu}")
 _LOWER = re.compile(r"\p{Ll}")
+_ASCII_UPPER = bytes(range(65, 91))
+_ASCII_LOWER = bytes(range(97, 123))
 
 
 def is_all_caps(segment: str) -> bool:
@@ -18,10 +20,17 @@ def is_all_caps(segment: str) -> bool:
     >>> is_all_caps("PATIENT SEEN IN CLINIC, BP 120/80"), is_all_caps("Patient seen in clinic")
     (True, False)
     """
-    upper = len(_UPPER.findall(segment))
-    if upper < 6:
-        return False
-    lower = len(_LOWER.findall(segment))
+    if segment.isascii():  # \p{Lu} and \p{Ll} are A-Z and a-z here: counted in C, no list of matches
+        data = segment.encode()
+        upper = len(data) - len(data.translate(None, _ASCII_UPPER))
+        if upper < 6:
+            return False
+        lower = len(data) - len(data.translate(None, _ASCII_LOWER))
+    else:
+        upper = len(_UPPER.findall(segment))
+        if upper < 6:
+            return False
+        lower = len(_LOWER.findall(segment))
     return upper + lower >= 8 and upper > 0.7 * (upper + lower)
 
 

@@ -91,3 +91,41 @@ def test_screens_hold_on_the_corpora():
                     assert rule.require is None or rule.require.search(unit) is not None, rule.name
         assert _hits(text, RULES) == _hits(text, bare_rules)
         assert _hits(text, CONTEXT_RULES) == _hits(text, bare_context)
+
+
+def test_rules_over_a_batch_find_what_they_find_text_by_text():
+    """The batch pass (one rule at a time over all texts) gives each text the hits of the rules run on it
+    alone, in the same order; the recognizer takes a batch's hits only for the text they were found in."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    from deid.text.context_rules import iter_context_matches
+    from deid.text.recognizers import RULE_MATCHES, ClinicalRuleRecognizer, rule_matches_by_text
+
+    texts = [
+        "Transferred from Elm Valley General Hospital on 3/4/2021; dtr Ann aware, lives in Dayton.",
+        "PT SEEN BY DR. ADAMS AT MERCY HOSPITAL CLINIC 5/6. Call 617-555-0142, MRN 123456.",
+        "",
+        "nothing here but ordinary words",
+        "Children’s Hospital, Dr. O’Neil’s patient, seen 7/8",
+    ]
+    by_text = [[*iter_matches(t, RULES), *iter_context_matches(t)] for t in texts]
+    assert rule_matches_by_text(texts) == by_text and sum(map(len, by_text)) > 5
+    rec = ClinicalRuleRecognizer()
+    artifacts = NlpArtifacts(
+        entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None, language="en"
+    )
+    setattr(artifacts, RULE_MATCHES, (texts[0], by_text[0]))
+    assert [(r.start, r.end) for r in rec.analyze(texts[0], [], artifacts)] == [(s, e) for s, e, *_ in by_text[0]]
+    # another text's hits are not taken
+    assert [(r.start, r.end) for r in rec.analyze(texts[1], [], artifacts)] == [(s, e) for s, e, *_ in by_text[1]]
+
+
+@pytest.mark.slow
+def test_rules_over_a_batch_on_the_corpora():
+    from deid.text.context_rules import iter_context_matches
+    from deid.text.recognizers import rule_matches_by_text
+
+    texts = _corpus_texts()
+    for i in range(0, len(texts), 64):
+        batch = texts[i : i + 64]
+        assert rule_matches_by_text(batch) == [[*iter_matches(t, RULES), *iter_context_matches(t)] for t in batch]

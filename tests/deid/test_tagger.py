@@ -280,3 +280,53 @@ def test_the_taggers_features_in_bytes_are_the_text_features_encoded(analyzer):
                 assert [list(token) for token in as_bytes] == [[f.encode() for f in token] for token in as_text]
                 assert all(isinstance(f, bytes) for token in as_bytes for f in token)
     assert any(hints(ClinicalRuleRecognizer().analyze(t, [])) for t in texts)
+
+
+def test_word_pair_features_are_those_the_model_knows(analyzer):
+    """With a model's attributes, a token keeps exactly the word-pair features ("bi=a|b") of the unfiltered
+    features that the model knows, also where a word is "|" itself (the pair lookup files a feature under
+    every split at a bar)."""
+    from deid.text.tagger import phi_tagger
+    from deid.text.tagger_features import base_features, tokenize
+
+    texts = [
+        "Pt seen by Dr. Okafor 7/22, husband at bedside.\nBP 120/80 | HR 88 || RR 18 |a| b|",
+        "RESP: | LS CLEAR | SX Q2H | PLAN: CONT TO MONITOR",
+    ]
+    shipped = phi_tagger().known_attributes()
+    constructed = frozenset(
+        {"bi=|||", "bi=||hr", "bi=88||", "bi=||a", "bi=a||", "bi=|||a", "bi=seen|by", "w=seen"}
+    )
+    for known in (shipped, constructed, shipped | constructed):
+        for text in texts:
+            tokens = tokenize(text)
+            full = base_features(text, tokens)
+            kept = base_features(text, tokens, known)
+            for every, some in zip(full, kept, strict=True):
+                pairs = [f for f in every if f.startswith("bi=")]
+                assert [f for f in some if f.startswith("bi=")] == [f for f in pairs if f in known]
+    found = {f for text in texts for token in base_features(text, tokenize(text), constructed) for f in token}
+    assert {"bi=|||", "bi=||hr", "bi=88||", "bi=seen|by"} <= found  # the bar pairs were there to find
+
+
+def test_line_flags_follow_each_tokens_line():
+    """nl (first on its line), nl+1 (the next token first on its line) and capsline (its line ALL CAPS), as
+    read token by token, on blank lines, lines without tokens, a last line without a break and one token
+    lines."""
+    from deid.text.tagger_features import _is_caps_line, base_features, tokenize
+
+    texts = [
+        "A\n\nPT SEEN BY DR ADAMS TODAY\n   \nseen again x\nB C\n",
+        "one",
+        "\n\nHR 88 BP 120/80\nAWAKE ALERT AND ORIENTED X3\nz",
+        "Pt resting.\nRESP: LS CLEAR BILAT, SX FOR THICK SPUTUM\n\n\nplan: cont",
+    ]
+    for text in texts:
+        tokens = tokenize(text)
+        line = [text.count("\n", 0, s) for s, _ in tokens]
+        caps = [_is_caps_line(text.split("\n")[k]) for k in line]
+        for i, feats in enumerate(base_features(text, tokens)):
+            first = i == 0 or line[i] != line[i - 1]
+            next_first = i + 1 < len(tokens) and line[i + 1] != line[i]
+            assert ("nl" in feats, "nl+1" in feats, "capsline" in feats) == (first, next_first, caps[i]), (text, i)
+    assert any("capsline" in f for f in base_features(texts[0], tokenize(texts[0])))
