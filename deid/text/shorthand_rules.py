@@ -60,7 +60,7 @@ def _c(pattern: str) -> re.Pattern[str]:
 def person_word(word: str) -> bool:
     """A word that may be part of a person's name: a name lexicon's word that no clinical list holds, or a
     word that no dictionary or clinical list knows ("Okafor", "N'Diaye", "Al-Sayed")."""
-    from deid.text.words import english_word
+    from deid.text.words import english_word, known_word
 
     low = word.lower().strip("'’.-").removesuffix("'s")
     if len(low) < 2 or low in COMMON_WORDS or low in CLINICAL_ACRONYMS:
@@ -70,7 +70,11 @@ def person_word(word: str) -> bool:
     parts = [p for p in re.split(r"[-'’]", low) if p]
     if len(parts) > 1:  # O'Connor, Al-Sayed, Da'Quan, Mei-Ling: a joined name, its parts names or unknown
         long = [p for p in parts if len(p) > 2]  # O', Al-, Da': a particle
-        return bool(long) and all(p in _FIRST or not english_word(p) for p in long)  # not "in-law"
+        # no part a clinical word unless a name list has it, one part at least a given name or no dictionary
+        # word: "in-law", "ex-wife", "present-contin" are words
+        if not all(not clinical_word(p) or name_lexicon(p) for p in long):
+            return False
+        return any(p in _FIRST or not known_word(p) for p in long)
     return not english_word(low) and not clinical_word(word) and not shorthand(word)
 
 
@@ -113,7 +117,8 @@ def _talked_to(m: re.Match[str]) -> bool:
         return False
     if m.group("cue").lower() != "per":
         return True
-    return any(w.lower() in _FIRST or name_lexicon(w.lower().strip("'’")) for w in words)
+    parts = [p for w in words for p in re.split(r"[-'’]", w.lower()) if len(p) > 2]
+    return any(p in _FIRST or name_lexicon(p) for p in parts)
 
 
 def _closing_name(m: re.Match[str]) -> bool:

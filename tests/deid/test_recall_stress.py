@@ -37,7 +37,7 @@ def _marked(text: str, needle: str) -> bool:
         ("plan per rodriguez, cont lasix.", "rodriguez"),
         ("spoke with Ja'Nae El-Amin re: plan.", "Ja'Nae El-Amin"),
         ("SW KOVALENKO FOLLOWING.", "KOVALENKO"),
-        ("cont to monitor.\nwen-li okonkwo, rn bsn", "wen-li okonkwo"),
+        ("cont to monitor.\nmei-ling okonkwo, rn bsn", "mei-ling okonkwo"),
         ("see flowsheet.\nT. Mahoney RN, BSN", "T. Mahoney"),
         ("/s/ m. d'souza md", "m. d'souza"),
         ("pt resting.\nTUIJA HAUGLAND", "TUIJA HAUGLAND"),
