@@ -252,12 +252,18 @@ def _analyte_pair(a: str, b: str) -> bool:
     return a in _ANALYTES and b in _ANALYTES
 
 
+_LINE_END = re.compile(r"[.;!?][ \t]*\n")
+
+
 def _sibling(text: str, start: int, end: int, kind: str) -> bool:
     """An earlier fraction of the same sentence group (80 characters back, no blank line between) read as
     the same kind: the next item of a list of grades or a score's second reading ("pain 7/10, now 3/10")."""
     lo = max(0, start - 80)
     blank = text.rfind("\n\n", lo, start)
     lo = blank + 2 if blank >= 0 else lo
+    # a sentence that ends its line ends the group: "PAIN 4/10.\nCATH 6/10: 3VD" dates the cath
+    ends = [m.end() for m in _LINE_END.finditer(text, lo, start)]
+    lo = ends[-1] if ends else lo
     for m in _FRACTION.finditer(text, lo, start):
         if m.end() < start and fraction_class(text, m.start(), m.end()) == kind:
             return True

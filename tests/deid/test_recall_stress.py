@@ -27,6 +27,7 @@ def _marked(text: str, needle: str) -> bool:
     [
         ("TEMP 99.1. ANTIBIOTICS 06/11-06/14, NOW OFF.", "06/11"),
         ("sats 94%.\ncultures 3/30 to 4/2 all neg.", "4/2"),
+        ("NEURO: MAE. PAIN 3/10.\nECHO 5/10: EF 30%.", "5/10"),
         ("TRACH CHANGE DUE THE 17TH.", "17TH"),
         ("last echo oct 9: ef 40%.", "oct 9"),
         ("Cath Mar 3, 04: 2VD.", "Mar 3, 04"),
@@ -63,6 +64,7 @@ def test_phi_in_nursing_shorthand_is_covered(analyzer, text, phi):
         ("sats 93% on 2-3 L NC overnight.", "2-3"),
         ("stimulated from 1-10 volts at 2 Hz.", "1-10"),
         ("pain 4/10-6/10 with turns, medicated.", "4/10"),
+        ("Pain 8/10. Medicated, now 2/10.", "2/10"),
         ("PS 10/5 to 8/5 overnight, tol well.", "8/5"),
         ("k and ca replaced per protocol.", "protocol"),
         ("dosed at 3.3 mg per kilo per day.", "kilo"),
