@@ -1,5 +1,6 @@
 """Recall by form on the seeded PHI stress set (synthetic/phi_stress.py): a gold span counts as found when
-`deid.find_phi` covers every one of its letters and digits (any label; the full stop of "Ave." names no one); each found date's surrogate must
+`deid.find_phi` covers every one of its letters and digits (any label; the full stop of "Ave." names no one);
+each found date's surrogate must
 keep the written shape (digits for digits, letters for letters in the same case, separators kept).
 
     PYTHONPATH=$PWD .venv/bin/python bench/deid_recall_stress.py check [--per-form 4] [--misses 20] [--out f.json]

@@ -37,7 +37,9 @@ JOINED_FAMILY = (
     "O'Connor O'Malley O'Brien D'Angelo D'Souza Dell'Orto N'Diaye Al-Sayed Al-Khouri El-Amin Abu-Hamad "
     "Smith-Okafor Garcia-Mendez Lopez-Rivera Bui-Tran Nakamura-Price Ben-David"
 ).split()
-JOINED_GIVEN = "Mei-Ling Jean-Luc Marie-Claire Ji-hoon Anne-Sophie Jo-Ann Da'Quan Ja'Nae De'Andre Hee-young".split()
+JOINED_GIVEN = (
+    "Mei-Ling Jean-Luc Marie-Claire Ji-hoon Anne-Sophie Jo-Ann Da'Quan Ja'Nae De'Andre Hee-young".split()
+)
 # Small towns (fewer than 15,000 people) with their state, so a gazetteer of large cities does not hold them.
 TOWNS = (
     ("Hingham", "MA"), ("Scituate", "MA"), ("Sturbridge", "MA"), ("Hopkinton", "MA"), ("Topsfield", "MA"),
@@ -319,7 +321,9 @@ def _hospital(rng: random.Random) -> str:
         return f"{rng.choice(HOSPITAL_STEMS)} {rng.choice(HOSPITAL_KINDS)}"
     if r < 0.65:
         saint = rng.choice(SAINTS)
-        return rng.choice((f"St. {saint}'s", f"St {saint}", f"Saint {saint}'s Hospital", f"St. {saint} Medical Center"))
+        return rng.choice(
+            (f"St. {saint}'s", f"St {saint}", f"Saint {saint}'s Hospital", f"St. {saint} Medical Center")
+        )
     if r < 0.8:
         return f"{rng.choice(TOWNS)[0]} {rng.choice(HOSPITAL_KINDS)}"
     return "".join(w[0] for w in f"{rng.choice(HOSPITAL_STEMS)} {rng.choice(HOSPITAL_KINDS)}".split())

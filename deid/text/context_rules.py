@@ -422,7 +422,8 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "DATE",
         _c(
             rf"(?i:\b{_DAY}[ \t]+{_MONTH_ANY}\.?(?:,?[ \t]+(?:(?:19|20)\d\d|'?\d\d)(?!\d|:\d))?(?![\p{{L}}\d])"
-            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:1[89]|20)\d\d|'?\d\d)(?!\d|:\d))?(?![\p{{L}}\d/]|:\d))"
+            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:1[89]|20)\d\d|'?\d\d)(?!\d|:\d))?"
+            r"(?![\p{L}\d/]|:\d))"
         ),
         score=0.7,
     ),
@@ -458,7 +459,8 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "relative_any_case",  # DAUGHTER PHILOMENA, son don reid, dtr Frances Baker, Son, Ed,
         "NAME",
         _c(
-            rf"\b(?i:{_RELATIVE})(?:[ \t]*[,:(-][ \t]*|[ \t]+)(?:(?i:named|is)[ \t]+)?(?!(?i:{_RELATIVE}|is|named|in-laws?)\b)"
+            rf"\b(?i:{_RELATIVE})(?:[ \t]*[,:(-][ \t]*|[ \t]+)(?:(?i:named|is)[ \t]+)?"
+            rf"(?!(?i:{_RELATIVE}|is|named|in-laws?)\b)"
             rf"(?P<name>{_ANY_NAME_WORD}(?:[ \t]+{_ANY_NAME_WORD})?)"
         ),
         group="name",

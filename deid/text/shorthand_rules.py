@@ -15,7 +15,6 @@ from deid.text.lexicon import (
 )
 from deid.text.patterns import Rule
 from deid.text.vocabulary import (
-    all_clinical,
     clinical_vocabulary,
     clinical_word,
     name_lexicon,
@@ -44,7 +43,8 @@ _AFTER_NAME = (
 )
 _AFTER_PLACE = r"(?i:tonight|today|tomorrow|to|for|and|with|in|on|at)\b"
 _CARE_KIND = re.compile(
-    r"[ \t]+(?i:manor|rehab|rehabilitation|nursing[ \t]+(?:home|center|facility)|skilled[ \t]+nursing|care[ \t]+center)\b"
+    r"[ \t]+(?i:manor|rehab|rehabilitation|nursing[ \t]+(?:home|center|facility)|skilled[ \t]+nursing|"
+    r"care[ \t]+center)\b"
 )
 _PLACE_KIND = (
     r"(?i:manor|rehab|rehabilitation(?:[ \t]+(?:center|hospital|facility))?|nursing[ \t]+(?:home|center|facility)|"
@@ -106,7 +106,9 @@ def _initials(m: re.Match[str]) -> bool:
 
     if english_word(low):
         return alone  # "by day rn", "IV RN": a shift or a team, unless the line is only a signature
-    return alone or _TOLD.search(lead) is not None or (low not in CLINICAL_ACRONYMS and low not in COMMON_WORDS and low not in clinical_vocabulary())
+    if alone or _TOLD.search(lead) is not None:
+        return True
+    return low not in CLINICAL_ACRONYMS and low not in COMMON_WORDS and low not in clinical_vocabulary()
 
 
 def _talked_to(m: re.Match[str]) -> bool:
@@ -152,12 +154,13 @@ def _named_place(m: re.Match[str]) -> bool:
         return not any(w in CLINICAL_TERMS or w in DRUG_BRANDS or w.endswith(DRUG_SUFFIXES) for w in low)
     if any(w in clinical_vocabulary() for w in low):
         return False
-    return any(not english_word(w) or is_city(w) or name_lexicon(w) and not clinical_word(w) for w in low)
+    return any(not english_word(w) or is_city(w) or (name_lexicon(w) and not clinical_word(w)) for w in low)
 
 
 def _saint(m: re.Match[str]) -> bool:
     low = m.group("saint").lower()
-    return low in philter_lists().get("firstnames", ()) and low not in clinical_vocabulary() and low not in COMMON_WORDS
+    firstnames = philter_lists().get("firstnames", ())
+    return low in firstnames and low not in clinical_vocabulary() and low not in COMMON_WORDS
 
 
 def _unknown_place(m: re.Match[str]) -> bool:
@@ -214,8 +217,10 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
     Rule(
         "initials_credential",  # JS RN, -ge, np, notified KL RRT: initials before a credential
         "NAME",
-        _c(rf"(?m)(?<![\p{{L}}\d'/.])(?P<ini>\p{{L}}{{2,3}})(?:[ \t]*[,/][ \t]*|[ \t]+){_CREDENTIAL}\b"
-           rf"(?P<end>[ \t]*(?:,?[ \t]*{_ANY_CREDENTIAL}\b)*[ \t]*\.?[ \t]*$)?"),
+        _c(
+            rf"(?m)(?<![\p{{L}}\d'/.])(?P<ini>\p{{L}}{{2,3}})(?:[ \t]*[,/][ \t]*|[ \t]+){_CREDENTIAL}\b"
+            rf"(?P<end>[ \t]*(?:,?[ \t]*{_ANY_CREDENTIAL}\b)*[ \t]*\.?[ \t]*$)?"
+        ),
         group="ini",
         score=0.6,
         validate=_initials,
@@ -224,9 +229,11 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         "name_after_per",  # per mendez, d/w Okafor, called anneliese: the one a plan comes from or was told
         "NAME",
         _c(
-            r"\b(?P<cue>(?i:per|d/w|discussed[ \t]+with|spoke[ \t]+(?:with|to)|spoken[ \t]+(?:with|to)|talked[ \t]+(?:with|to)|"
+            r"\b(?P<cue>(?i:per|d/w|discussed[ \t]+with|spoke[ \t]+(?:with|to)|spoken[ \t]+(?:with|to)|"
+            r"talked[ \t]+(?:with|to)|"
             r"called|phoned|paged|sw|social[ \t]+worker|case[ \t]+manager))[ \t]+"
-            rf"(?P<name>{_NAME_WORD}(?:[ \t]+(?!{_AFTER_NAME}){_NAME_WORD}(?=[ \t]*(?:[,.;:)!?]|$|{_AFTER_NAME})))?)"
+            rf"(?P<name>{_NAME_WORD}"
+            rf"(?:[ \t]+(?!{_AFTER_NAME}){_NAME_WORD}(?=[ \t]*(?:[,.;:)!?]|$|{_AFTER_NAME})))?)"
         ),
         group="name",
         score=0.6,
@@ -275,7 +282,10 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
     Rule(
         "saint_after_move",  # TRANSFERRED FROM ST. ANNE'S: a saint's name after from, to or at is a hospital's
         "FACILITY",
-        _c(r"\b(?i:from|to|at)[ \t]+(?:(?i:the)[ \t]+)?(?P<place>(?i:st|saint)\.?[ \t]+(?P<saint>\p{L}{3,})(?:['’](?i:s))?)\b"),
+        _c(
+            r"\b(?i:from|to|at)[ \t]+(?:(?i:the)[ \t]+)?"
+            r"(?P<place>(?i:st|saint)\.?[ \t]+(?P<saint>\p{L}{3,})(?:['’](?i:s))?)\b"
+        ),
         group="place",
         score=0.6,
         validate=_saint,
