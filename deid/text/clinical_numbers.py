@@ -127,6 +127,38 @@ _MIXTURE_AFTER = re.compile(r"[ \t]*(?i:mixture|mix|mixed|ratio|dilution|solutio
 _CLAUSE_END = re.compile(r"[.;!?](?:\s|$)|\n[ \t]*\n")
 
 
+# Two month/days joined as a span of days: "7/22-7/24", "2/1 to 2/3", "12/30->1/2".
+_RANGE_NEXT = re.compile(r"[ \t]*(?:-+>?|to|thru|through)[ \t]*(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
+_RANGE_PREV = re.compile(r"(?<![\d/.])(?P<m>\d{1,2})/(?P<d>\d{1,2})[ \t]*(?:-+>?|to|thru|through)[ \t]*$")
+
+
+def _days_in_order(m1: int, d1: int, m2: int, d2: int) -> bool:
+    """(m1, d1) then (m2, d2) a few weeks later at most: the same month and a later day, or the next month
+    and an earlier day. A score's range repeats its denominator instead ("4/10-6/10")."""
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12 and 1 <= d1 <= 31 and 1 <= d2 <= 31):
+        return False
+    return (m1 == m2 and d1 < d2) or (m2 == m1 % 12 + 1 and d2 < d1)
+
+
+def date_range_member(text: str, start: int, end: int) -> bool:
+    """The d/d at [start, end) is one end of a range of month/days ("vanco 08/09-08/10").
+
+    >>> date_range_member("vanco 8/9-8/10, off", 6, 9), date_range_member("vanco 8/9-8/10, off", 10, 14)
+    (True, True)
+    >>> date_range_member("pain 4/10-6/10", 5, 9), date_range_member("ps 10/5 to 8/5", 3, 7)
+    (False, False)
+    """
+    m = _FRACTION.fullmatch(text, start, end)
+    if m is None or "+" in m.group():
+        return False
+    a, b = int(m.group("n")), int(m.group("d"))
+    nxt = _RANGE_NEXT.match(text, end)
+    if nxt is not None and _days_in_order(a, b, int(nxt.group("m")), int(nxt.group("d"))):
+        return True
+    prev = _RANGE_PREV.search(text, max(0, start - 16), start)
+    return prev is not None and _days_in_order(int(prev.group("m")), int(prev.group("d")), a, b)
+
+
 def fraction_class(text: str, start: int, end: int) -> str | None:
     """What the d/d at [start, end), read as a month/day, is instead: a "grade" (of strength, a reflex or a
     pulse), a "score" (pain out of ten, a murmur, an Apgar), a "count" (of nodes, of objects recalled), an
@@ -136,6 +168,8 @@ def fraction_class(text: str, start: int, end: int) -> str | None:
     if m is None:
         return None
     num, den = int(m.group("n")), int(m.group("d"))
+    if date_range_member(text, start, end):
+        return None  # a span of days: "08/09-08/10" is two dates whatever score came before
     before = text[max(0, start - 60) : start]
     cue = _DATE_CUE_BEFORE.search(before) is not None or _event_before(before)
     # the grammar of the number itself: a sign, a range of numerators, a whole part, a unit after
@@ -218,12 +252,18 @@ def _analyte_pair(a: str, b: str) -> bool:
     return a in _ANALYTES and b in _ANALYTES
 
 
+_LINE_END = re.compile(r"[.;!?][ \t]*\n")
+
+
 def _sibling(text: str, start: int, end: int, kind: str) -> bool:
     """An earlier fraction of the same sentence group (80 characters back, no blank line between) read as
     the same kind: the next item of a list of grades or a score's second reading ("pain 7/10, now 3/10")."""
     lo = max(0, start - 80)
     blank = text.rfind("\n\n", lo, start)
     lo = blank + 2 if blank >= 0 else lo
+    # a sentence that ends its line ends the group: "PAIN 4/10.\nCATH 6/10: 3VD" dates the cath
+    ends = [m.end() for m in _LINE_END.finditer(text, lo, start)]
+    lo = ends[-1] if ends else lo
     for m in _FRACTION.finditer(text, lo, start):
         if m.end() < start and fraction_class(text, m.start(), m.end()) == kind:
             return True
@@ -251,7 +291,7 @@ def fraction_not_date(text: str, start: int, end: int, siblings: bool = True) ->
     pupils, a dose) or a size in inches follows, or a pain score stands right before it ("grade 2/6", "5/5
     motor strength", "7/8 inch", "2/3 recall", "Lotrel 10/20 daily", "pain 7/10"), or a fraction of the same
     denominator so judged comes before it in the clause ("pain 7/10, now 3/10")."""
-    if _FRACTION.fullmatch(text, start, end) is None:
+    if _FRACTION.fullmatch(text, start, end) is None or date_range_member(text, start, end):
         return False
     if siblings and fraction_class(text, start, end) is not None:
         return True

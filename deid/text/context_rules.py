@@ -5,6 +5,7 @@ hospital acronyms after a transfer, towns after a word of residence, relatives a
 
 import regex as re
 
+from deid.text.clinical_numbers import date_range_member
 from deid.text.gazetteer import is_city
 from deid.text.lexicon import (
     CLINICAL_ACRONYMS,
@@ -16,8 +17,9 @@ from deid.text.lexicon import (
     STATE_CODES,
     STATE_NAMES,
 )
-from deid.text.patterns import Rule
+from deid.text.patterns import WHOLE_NAMES, Rule
 from deid.text.screens import literals
+from deid.text.shorthand_rules import SHORTHAND_RULES, person_word
 from deid.text.vocabulary import (
     all_clinical,
     clinical_vocabulary,
@@ -101,6 +103,7 @@ def _not_a_setting(m: re.Match[str]) -> bool:
     month, day = (int(x) for x in m.group(0).split("/"))
     return (
         (month, day) not in _FRACTIONS
+        or date_range_member(text, m.start(), m.end())
         or _DATE_FOLLOWS.match(text, m.end()) is not None
         or _DATE_BEFORE.search(text, max(line_start, m.start() - 20), m.start()) is not None
     )
@@ -110,7 +113,7 @@ _MONTH_ANY = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_ORD_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)"
+_ORD_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?i:st|nd|rd|th)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 
 # ---- people ----------------------------------------------------------------------------------------------
@@ -172,7 +175,7 @@ def _clinical_noun(word: str) -> bool:
 def _related(m: re.Match[str]) -> bool:
     """The word after a relative is a name; a given name that is also a word ("son bill ward") counts when a
     surname follows it."""
-    if _name_word(m.group("name"), strict=True):
+    if _name_word(m.group("name"), strict=True) or person_word(m.group("name").split()[0]):
         return True
     words = m.group("name").split()
     return (
@@ -398,7 +401,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         ),
         group="day",
         score=0.6,
-        require=_c(r"\d(?:st|nd|rd|th)"),
+        require=_c(r"\d(?i:st|nd|rd|th)"),
     ),
     Rule(
         "year_apostrophe_after",  # CVA 74', CHOLECYSTECTOMY 77': a two-digit year after an event
@@ -418,8 +421,9 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "day_month_any_case",  # 2 nov, 96 / 21 Apr, 21 / 3 MAR 2021 / nov 2
         "DATE",
         _c(
-            rf"(?i:\b{_DAY}[ \t]+{_MONTH_ANY}\.?(?:,?[ \t]+(?:(?:19|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d])"
-            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:1[89]|20)\d\d|'?\d\d)(?![\d:]))?(?![\p{{L}}\d:/]))"
+            rf"(?i:\b{_DAY}[ \t]+{_MONTH_ANY}\.?(?:,?[ \t]+(?:(?:19|20)\d\d|'?\d\d)(?!\d|:\d))?(?![\p{{L}}\d])"
+            rf"|\b{_MONTH_ANY}\.?[ \t]+{_DAY}(?:,[ \t]*(?:(?:1[89]|20)\d\d|'?\d\d)(?!\d|:\d))?"
+            r"(?![\p{L}\d/]|:\d))"
         ),
         score=0.7,
     ),
@@ -456,6 +460,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "NAME",
         _c(
             rf"\b(?i:{_RELATIVE})(?:[ \t]*[,:(-][ \t]*|[ \t]+)(?:(?i:named|is)[ \t]+)?"
+            rf"(?!(?i:{_RELATIVE}|is|named|in-laws?)\b)"
             rf"(?P<name>{_ANY_NAME_WORD}(?:[ \t]+{_ANY_NAME_WORD})?)"
         ),
         group="name",
@@ -529,7 +534,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
     Rule(
         "credential_given_name",  # NP JEN AWARE, RN Kathy: a credential, then a given name
         "NAME",
-        _c(r"\b(?:RN|NP|PA|LPN|RRT|CNA|MD|rn|np)[ \t]+(?P<name>\p{L}[\p{L}'’-]+)"),
+        _c(r"\b(?:RN|NP|PA|LPN|RRT|CNA|MD|rn|np|pa|rrt|lpn)[ \t]+(?P<name>\p{L}[\p{L}'’-]+)"),
         group="name",
         score=0.7,
         validate=_credential_name,
@@ -593,7 +598,8 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         "town_after_residence",  # lives in ROCKVILLE, who lives in rome, resides in DC
         "LOCATION",
         _c(
-            rf"\b(?:(?i:{_RESIDENCE_VERBS})[ \t]+(?:(?i:in|to|at|from|near|for)[ \t]+)?"
+            rf"\b(?:(?i:{_RESIDENCE_VERBS})[ \t]+(?:(?i:alone|independently|together|nearby)[ \t]+)?"
+            r"(?:(?i:in|to|at|from|near|for)[ \t]+)?"
             r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
             r"(?P<place>\p{L}[\p{L}'.-]*\p{L}"
             r"(?:[ \t]+(?!(?i:with|and|for|in|at|to|since|from|near|the|who|where)\b)"
@@ -618,6 +624,9 @@ CONTEXT_RULES: tuple[Rule, ...] = (
 )
 
 
+CONTEXT_RULES += SHORTHAND_RULES
+
+
 def iter_context_matches(text: str):
     """(start, end, label, score, rule name) for every context rule, a name's trailing clinical words
     ("dtr Frances aware") left out."""
@@ -638,7 +647,7 @@ def context_matches_by_text(texts) -> list[list]:
 
 def _trimmed(text: str, hit: tuple) -> tuple:
     start, end, label, score, name = hit
-    if label == "NAME":
+    if label == "NAME" and name not in WHOLE_NAMES:  # a signed line's words are judged already
         words = list(re.finditer(r"\S+", text[start:end]))
         while len(words) > 1 and clinical_word(words[-1].group()) and words[-1].group().lower() not in _FIRST:
             words.pop()

@@ -233,6 +233,7 @@ _PARSERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], ParsedDate]], .
         (r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})", _iso),
         (r"(?P<a>\d{1,2})(?P<s1>[/.-])(?P<b>\d{1,2})(?P=s1)(?P<y>\d{4}|\d{2})", _numeric),
         (r"(?P<a>\d{1,2})/(?P<b>\d{1,2})", _md),
+        (r"(?P<a>\d{1,2})-(?P<b>\d{1,2})", _md),  # "on 3-4": a month-day with a dash
         (r"(?P<a>\d{1,2})/(?P<y>\d{4}|\d{2})", _my_numeric),
         (rf"{_MONTH_RE}\s+{_DAY_RE}(?:(?:,\s*|\s+){_YEAR_RE})?", _named),
         (rf"(?:the\s+)?{_DAY_RE}(?:\s+of)?[\s-]+{_MONTH_RE}(?:,?[\s-]+{_YEAR_RE})?", _named),
@@ -267,6 +268,8 @@ def parse_date(text: str) -> ParsedDate | None:
     ('03/04/2019 15:24', 'March 11, 2021 at 10:30 AM')
     >>> parse_date("7/22").shifted(-35), parse_date("CVA 74'"[4:]).shifted(-364), parse_date("7/81").shifted(-35)
     ('6/17', "73'", '6/81')
+    >>> parse_date("3-4").shifted(-7), parse_date("12-30").shifted(7)
+    ('2-26', '01-06')
     >>> parse_date("2 nov, 96").shifted(-35), parse_date("the 11th").shifted(-7), parse_date("NOV 2").shifted(7)
     ('28 sep, 96', 'the 4th', 'NOV 9')
     """

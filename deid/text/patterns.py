@@ -58,7 +58,7 @@ _RELATIVE = (
     r"guardian|roommate|landlord|HCP|health ?care proxy|POA|proxy|sponsor|child|children|kids?)"
 )
 _STREET_TYPE = (
-    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Ter|"
+    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Terr|Ter|"
     r"Way|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Route|Rte|Square|Sq|Trail|Trl|Alley|Loop|Row|Path|Pike|"
     r"Crossing|Xing|Plaza|Ridge|Run|Walk|Heights|Hts|Point|Pt|Turnpike|Tpke|Expressway|Freeway|Causeway|"
     r"Crescent|Close|Gardens|Green|Grove|Hill|Landing|Manor|Park|Pass|Commons|Center)"
@@ -926,6 +926,11 @@ def _facility_word(token: str) -> bool:
     return word.lower() in FACILITY_WORDS or _FACILITY_TAIL.search(word) is not None
 
 
+# Name rules whose every word is already judged (a signed line, initials): no stop word is cut from them
+# ("as rn": initials; "m. d'angelo": an initial).
+WHOLE_NAMES = frozenset(
+    "last_first signature_credential signed_line closing_name_line initials_credential".split()
+)
 # Rules whose match is dropped when every word of it is clinical vocabulary (titles and credentials name the
 # word after them whatever it is: "Dr. Foley", "Dr. White").
 _NOT_CLINICAL_RULES = frozenset(
@@ -1037,7 +1042,7 @@ def _rule_matches(text: str, low: str | None, rule: Rule) -> Iterator[Match]:
             start, end = m.span(key)
         else:
             start, end = m.span(rule.group)
-        if rule.label == "NAME" and rule.name != "last_first":
+        if rule.label == "NAME" and rule.name not in WHOLE_NAMES:
             start, end = _trim_name(text, start, end)
         elif rule.label == "FACILITY" and rule.name.startswith("facility"):
             start, end = _trim_facility(text, start, end)
