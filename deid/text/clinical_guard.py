@@ -14,7 +14,13 @@ from deid.text.clinical_numbers import (
     sequence_number,
     size_not_address,
 )
-from deid.text.clinical_values import amount_with_unit, gcs_components, measure_name, measure_value
+from deid.text.clinical_values import (
+    amount_with_unit,
+    clipped_opener,
+    gcs_components,
+    measure_name,
+    measure_value,
+)
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
 
@@ -69,8 +75,8 @@ _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scop
 # The words after a span: its head noun, maybe after "-type", a modifier ("soft mesh"), or a coordinated
 # second eponym ("Weber and Rinne tests").
 _AFTER_SPAN = re.compile(
-    r"(?:['’]s)?(?:-?\s*(?:type|style|like)\b)?[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)"
-    r"(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)(?:['’]s)?)?(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*))?"
+    r"(?:['’][sS])?(?:-?\s*(?:type|style|like)\b)?[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)"
+    r"(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)(?:['’][sS])?)?(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*))?"
 )
 # A title or a relative right before a name makes it a person whatever follows ("Dr. Austin", "wife Ella").
 _CUE_BEFORE = re.compile(
@@ -640,6 +646,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         if not _cued(text, start):
             if measure_name(text, start, end):
                 return "measure"
+            if clipped_opener(text, start, end):
+                return "clipped word"
             if drug_span(text, start, end):
                 return "drug"
             if product_after_size(text, start):

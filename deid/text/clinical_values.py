@@ -8,8 +8,9 @@ from deid.text.lexicon import STATE_CODES
 
 # What clinicians measure and write before its value: serum and blood chemistry, blood counts, coagulation,
 # gases, bedside glucose, vital signs, haemodynamics, fluid balance, ventilator settings and bedside scores.
-# Diagnoses are left out on purpose: a year after one is the year of the event ("CVA 2008"), and so are the
-# abbreviations that are also a state's code ("CA", "CO", "PA"): a ZIP follows those.
+# Diagnoses and tests done on a day are left out on purpose: a year after one is the year of the event ("CVA
+# 2008", "Pap 1998"), and so are the abbreviations that are also a state's code ("CA", "CO", "PA"): a ZIP
+# follows those.
 MEASURES = frozenset(
     """
     na k cl hco3 co2 tco2 bun cr creat creatinine glu gluc glucose ica mg magnesium phos po4 phosphorus calcium
@@ -17,7 +18,7 @@ MEASURES = frozenset(
     bnp probnp inr ptt aptt fib fibrinogen ddimer d-dimer wbc rbc hgb hb hct plt plts platelets mcv rdw esr crp
     lactate lac ph pco2 po2 pao2 paco2 sao2 svo2 scvo2 hba1c a1c tsh ft4 nh3 ammonia osm osmo una ucr uosm
     fs fsbs fsbg bs bg accucheck accuchecks fingerstick fingersticks level trough peak vanco dig lytes
-    bp sbp dbp map hr rr temp tmax tcurrent tc spo2 sat sats o2sat cvp pap pas pad pcwp wedge ci svr pvr svi
+    bp sbp dbp map hr rr temp tmax tcurrent tc spo2 sat sats o2sat cvp pas pad pcwp wedge ci svr pvr svi
     icp cpp uo i/o i&o io tv vt ve mv peep ps fio2 rsbi ipap epap pip plat pplat weight wt bmi cvvh uf
     gcs rass ciwa cpot braden morse nihss apgar apgars pain cam sofa apache
     """.split()
@@ -76,6 +77,29 @@ def measure_name(text: str, start: int, end: int) -> bool:
     if measure_word(low):
         return True
     return low in clinical_vocabulary() and not name_lexicon(low) and not _place(low)
+
+
+def clipped_opener(text: str, start: int, end: int) -> bool:
+    """One word of four letters at most opening its line or sentence, a clinical word cut short that no
+    English dictionary, name lexicon or gazetteer has ("Abd soft", "Cont lasix"), a lower-case word after it."""
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+    from deid.text.words import known_word
+
+    word = text[start:end]
+    if not (word.isalpha() and word.istitle() and 2 <= len(word) <= 4) or not _OPENS.search(text[:start]):
+        return False
+    low = word.lower()
+    return (
+        _LOWER_AFTER.match(text, end) is not None
+        and low in clinical_vocabulary()
+        and not known_word(low)
+        and not name_lexicon(low)
+        and not _place(low)
+    )
+
+
+_OPENS = re.compile(r"(?:\A|[.;:!?\n])[ \t]*\Z")
+_LOWER_AFTER = re.compile(r"[ \t]+\p{Ll}")
 
 
 def gcs_components(text: str, start: int, end: int) -> bool:

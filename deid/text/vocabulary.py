@@ -154,7 +154,6 @@ def name_evidence(span: str) -> bool:
 
 
 _TOKENS = re.compile(r"[\p{L}\d][\p{L}\d/'’%.-]*[\p{L}\d%]|[\p{L}\d]")
-_COUNT_TOKEN = re.compile(r"[xX]\d{1,2}")
 _MEASURE_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:%|(?i:mg|mcg|cc|ml|meq|units?|u|l)(?:/\w+)?|[xX]\d+.*)")
 
 
@@ -166,8 +165,6 @@ def shorthand_token(token: str) -> bool:
     low = token.lower()
     if low in CLINICAL_ACRONYMS or low in CLINICAL_TERMS or _MEASURE_TOKEN.fullmatch(token):
         return True
-    if _COUNT_TOKEN.fullmatch(token):
-        return True  # "x4", "X2": a count of times, of quadrants, of assistants
     if (
         (token.islower() or token.isupper())
         and len(low) <= 5
