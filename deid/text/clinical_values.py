@@ -73,10 +73,18 @@ def measure_name(text: str, start: int, end: int) -> bool:
     words = re.findall(r"\p{L}[\p{L}\d/&'’-]*", text[start:end])
     if len(words) != 1 or _VALUE_AFTER.match(text, end) is None:
         return False
+    if _PLACE_BEFORE.search(text, max(0, start - 12), start) is not None:
+        return False  # "sent to <initials> 3/9": a destination, and the day it was reached
     low = words[0].lower().removesuffix("'s").removesuffix("’s")
     if measure_word(low):
         return True
+    if len(low) < 3 or _DAY_AFTER.match(text, end) is not None:
+        return False  # two letters are a hospital's initials as often; a month/day after a word is a date
     return low in clinical_vocabulary() and not name_lexicon(low) and not _place(low)
+
+
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:to|at|from|in|into|via)(?:[ \t]+the)?)[ \t]+$")
+_DAY_AFTER = re.compile(r"[ \t]*\d{1,2}/\d{1,2}\b")
 
 
 def clipped_opener(text: str, start: int, end: int) -> bool:
