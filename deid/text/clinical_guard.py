@@ -158,8 +158,12 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     if (joined := _HYPHENATED.match(text, end)) is not None:
         end = joined.end()  # "<Name>-<Name> drain": the hit is the first half of a double eponym
     words = _WORDS.findall(text, start, end)
-    if len(words) > 1 and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain)):
-        return True  # "<Name> Small Stature Plate", "<Place> T-tube"
+    if (
+        len(words) > 1
+        and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain))
+        and not _place(text[start:end])
+    ):
+        return True  # "<Name> Small Stature Plate", "<Place> T-tube"; a town whose name ends in one stays
     if text[start:end].isupper() or not plain:
         pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
     elif any(w.lower() in FACILITY_WORDS - {"system"} for w in words):

@@ -75,6 +75,7 @@ PHI_BESIDE = [
     ("Smoked from 1995 to 2005, WBC 12.4.", "2005", "DATE"),
     ("Pt from Lansing, MI, hx OSA, CAD.", "Lansing", "LOCATION"),
     ("Trop 0.4, sent to gh 3/9 for cath.", "gh", "LOCATION"),
+    ("Chest tube placed by the surgeon in High Point, 200 cc out.", "High Point", "LOCATION"),
     ("Heparin 25000 units SQ; lives at 12 Oak Road, Salem, MA 01970.", "01970", "ZIP"),
     ("Call daughter at 617-555-0142 re INR 2.5.", "617-555-0142", "PHONE"),
     ("MRN 40982713, GCS 15 (E4V5M6).", "40982713", "ID"),
