@@ -14,7 +14,15 @@ from deid.text.clinical_numbers import (
     sequence_number,
     size_not_address,
 )
+from deid.text.clinical_values import (
+    amount_with_unit,
+    clipped_opener,
+    gcs_components,
+    measure_name,
+    measure_value,
+)
 from deid.text.date_elements import not_a_date
+from deid.text.lexicon import STATE_CODES
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
@@ -40,7 +48,9 @@ _HEADS = frozenset(
     staging grading stage grade type variant osteotomy bunionectomy fundoplication anastomosis tenodesis
     arthroplasty tendon tendons muscle muscles nerve nerves artery arteries vein veins bone bones joint joints
     fossa foramen sinus lobe lobes collar stand roll wand punch punches scalpel cautery electrocautery sheath
-    spoon tongs tourniquet diet""".split()
+    spoon tongs tourniquet diet respiration respirations breathing breaths angina diverticulum diverticula tear
+    tears gangrene hernia aneurysm abscess fistula esophagus dementia chorea ataxia point belt belts sump bag
+    bags reservoir introducer mattress restraint restraints boots sling traction""".split()
 )
 # Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
 # eponym only in a clinical text ("<Name> Van Lines" is a company).
@@ -65,8 +75,8 @@ _HEAD_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "pexy", "rrhaphy", "scop
 # The words after a span: its head noun, maybe after "-type", a modifier ("soft mesh"), or a coordinated
 # second eponym ("Weber and Rinne tests").
 _AFTER_SPAN = re.compile(
-    r"(?:['’]s)?(?:-?\s*(?:type|style|like)\b)?[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)"
-    r"(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)(?:['’]s)?)?(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*))?"
+    r"(?:['’][sS])?(?:-?\s*(?:type|style|like)\b)?[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)"
+    r"(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*)(?:['’][sS])?)?(?:[ \t]*\n?[ \t]*(\p{L}[\p{L}-]*))?"
 )
 # A title or a relative right before a name makes it a person whatever follows ("Dr. Austin", "wife Ella").
 _CUE_BEFORE = re.compile(
@@ -143,11 +153,17 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     of = _HEAD_OF_BEFORE.search(text, max(0, start - 30), start) if plain else None
     if of is not None and clinical_head(of.group(1), plain):
         return True  # "the line of <Name>", "tetralogy of <Name>": an eponym after its head noun
+    if _TRIPLE_EPONYM.fullmatch(text[start:end].removesuffix("'s")) and not _place(text[start:end]):
+        return True  # "<Name>-<Name>-<Name>": a syndrome named after three people, no one's own name
     if (joined := _HYPHENATED.match(text, end)) is not None:
         end = joined.end()  # "<Name>-<Name> drain": the hit is the first half of a double eponym
     words = _WORDS.findall(text, start, end)
-    if len(words) > 1 and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain)):
-        return True  # "<Name> Small Stature Plate", "<Place> T-tube"
+    if (
+        len(words) > 1
+        and (clinical_head(words[-1], plain) or clinical_head(words[-1].rsplit("-", 1)[-1], plain))
+        and not _place(text[start:end])
+    ):
+        return True  # "<Name> Small Stature Plate", "<Place> T-tube"; a town whose name ends in one stays
     if text[start:end].isupper() or not plain:
         pass  # in an ALL-CAPS line every word looks like a title's: only the head right after counts
     elif any(w.lower() in FACILITY_WORDS - {"system"} for w in words):
@@ -170,6 +186,8 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return True  # "cell#", "home:" label a number, no eponym
     if first.islower() and first not in _FUNCTION and second is not None and clinical_head(second, plain):
         return True  # "Prolene soft mesh", "Bovie cautery tip"
+    if len(first) == 1 and first.isupper() and second is not None and clinical_head(second, plain):
+        return True  # "<Name> J collar", "<Name> T tube": a letter for the device's shape before its head
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (
         first.lower() in ("and", "or")
@@ -179,6 +197,9 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     )
 
 
+# Three capitalised names joined by hyphens (a syndrome named after three people); a place's particles ("-de-",
+# "-sur-") are too short or listed.
+_TRIPLE_EPONYM = re.compile(r"\p{Lu}\p{L}{2,}(?:-(?!(?i:des|les|sur|del|von|van|der|den)-)\p{Lu}\p{L}{2,}){2,}")
 _HEAD_OF_BEFORE = re.compile(r"(\p{L}+)[ \t\n]+of[ \t\n]+$")
 _HYPHENATED = re.compile(r"-\p{Lu}\p{Ll}+(?:['’]s)?(?![\p{L}-])")
 # The capitalised words that continue a span on its line (a title of several words: "Minnesota Multiphasic
@@ -272,8 +293,20 @@ def section_header(text: str, start: int, end: int) -> bool:
         _LINE_START_BEFORE.search(text, max(0, start - 12), start) is not None
         and _HEADER_AFTER.match(text, end) is not None
         and all_clinical(text[start:end], misspellings=False)
-        and (text[start:end].isupper() or len(_WORDS.findall(text, start, end)) > 1)  # "Vinka:" is a speaker
+        and (
+            text[start:end].isupper()
+            or len(words := _WORDS.findall(text, start, end)) > 1
+            or _shorthand_header(words[0])  # "Gtts:", "Lytes:": shorthand no one is named
+        )  # "Vinka:" is a speaker
     )
+
+
+def _shorthand_header(word: str) -> bool:
+    """A header word that is shorthand by its letters (no vowel: "Gtts") or a measure's name ("Lytes")."""
+    from deid.text.clinical_values import measure_word
+
+    letters = word.lower()
+    return measure_word(letters) or (len(letters) >= 2 and not set(letters) & set("aeiouy"))
 
 
 # Word endings of medical terms (procedures, studies, organisms, specialties, conditions): a lone word that
@@ -460,11 +493,12 @@ def clinical_jargon(text: str, start: int, end: int) -> bool:
 
     span = text[start:end]
     words = _WORDS.findall(span)
-    if all(len(w) <= 3 for w in words):
+    if all(len(w) <= 3 and w.isupper() for w in words):
         return False  # a hospital's initials are as short as shorthand ("GH", "MGH"): no evidence either way
     return (
         bool(words)
-        and all(len(w) >= 4 for w in words)  # short capitals are a place's or a hospital's initials as often
+        and all(len(w) >= 4 or (len(w) == 3 and not w.isupper()) for w in words)  # short capitals are a
+        # place's or a hospital's initials as often; a clipped word in lower or title case is not ("Abd")
         and all(_jargon_word(w) for w in words)
         and not name_evidence(span)
         and not _place(span)
@@ -497,6 +531,26 @@ def clinical_vocabulary_span(text: str, start: int, end: int) -> bool:
     if after is not None and after.group().lower() in FACILITY_WORDS:
         return False  # "<Word> Hospital", "<Word> Medical Center": the start of a facility's name
     return _PLACE_BEFORE.search(text, max(0, start - 15), start) is None
+
+
+_REGION_CODES = STATE_CODES | frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())  # US, Canada
+
+
+def clinical_shorthand(text: str, start: int, end: int) -> bool:
+    """Every word is a clinical acronym of the lexicon ("OSA", "NEB AC"), or every word is shorthand and one
+    has a digit ("NGT q4h", "PO q6h"): an abbreviation, a route or a frequency; a hospital's initials are in
+    no such lexicon and take no digit."""
+    from deid.text.lexicon import NURSING_ACRONYMS
+    from deid.text.vocabulary import shorthand_token
+
+    words = re.findall(r"[\p{L}\d][\p{L}\d/&-]*", text[start:end])
+    if not words:
+        return False
+    if any(ch.isdigit() for ch in text[start:end]) and all(shorthand_token(w) for w in words):
+        return True  # "PR q4-6h", "NGT x2"
+    if any(w.upper() in _REGION_CODES for w in words):
+        return False  # "NS", "ND", "PE": a state's or a province's code as often as an abbreviation
+    return all(w.lower() in NURSING_ACRONYMS for w in words)
 
 
 def _jargon_word(word: str) -> bool:
@@ -561,7 +615,8 @@ _INSTRUMENT_TITLE = re.compile(
 def clinical_text(text: str) -> bool:
     """A clinical note, in shorthand or in prose: clinical_register, or one word in a hundred at least (three
     at least) a drug of the dictionary or a medical term by its ending ("colonoscopy", "hematology"), or three
-    titles of standardised instruments at least (a neuropsychological battery's list of tests)."""
+    titles of standardised instruments at least (a neuropsychological battery's list of tests); a sentence
+    or two (forty words at most) with two such words, or with a drug of the dictionary before its dose."""
     from deid.text.vocabulary import clinical_register
 
     if clinical_register(text) or len(_INSTRUMENT_TITLE.findall(text)) >= 3:
@@ -569,6 +624,13 @@ def clinical_text(text: str) -> bool:
     words = _WORDS.findall(text)
     drugs = drug_names()
     hits = sum(1 for w in words if len(w) > 6 and (w.lower() in drugs or w.lower().endswith(_TERM_ENDINGS)))
+    short_hits = sum(1 for w in words if len(w) >= 5 and w.lower() in drugs)
+    if len(words) <= 40 and (
+        hits >= 2
+        or short_hits >= 2
+        or any(m.group().lower() in drugs and _MEASURE_AFTER.match(text, m.end()) for m in _WORDS.finditer(text))
+    ):
+        return True  # "Cont <drug> and <drug> as ordered.", "<Drug> 40 mg IV BID."
     return hits >= 3 and hits * 100 >= len(words)
 
 
@@ -586,6 +648,10 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         if material_after_handling(text, start, end):
             return "material"
         if not _cued(text, start):
+            if measure_name(text, start, end):
+                return "measure"
+            if clipped_opener(text, start, end):
+                return "clipped word"
             if drug_span(text, start, end):
                 return "drug"
             if product_after_size(text, start):
@@ -601,6 +667,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "brand"
                 if clinical_jargon(text, start, end):
                     return "jargon"
+                if clinical_shorthand(text, start, end):
+                    return "shorthand"
                 if clinical_vocabulary_span(text, start, end):
                     return "vocabulary"
                 if listed_with_supplies(text, start, end):
@@ -609,6 +677,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "medical term"
                 if generic_department(text, start, end):
                     return "department"
+    elif label in _NUMERIC and (why := measured(text, start, end, label)):
+        return why
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
     elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):
@@ -619,6 +689,23 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         return "code"
     elif label == "ZIP" and ratio_term(text, start, end):
         return "ratio"
+    return None
+
+
+# Labels whose surrogate is a number of a shape: what a measured value is mistaken for.
+_NUMERIC = frozenset({"DATE", "ZIP", "ID", "PHONE", "ADDRESS"})
+
+
+def measured(text: str, start: int, end: int, label: str) -> str | None:
+    """Why a number read as a year, a ZIP, an ID, a phone or a house number is a measured value: an amount
+    before its unit, a value after the name of its measure (a year only: a month/day after a lab's name may
+    be the day it was drawn), a Glasgow coma score's components read as a postal code."""
+    if amount_with_unit(text, start, end):
+        return "amount"
+    if (label != "DATE" or re.fullmatch(r"\d{4}", text[start:end].strip())) and measure_value(text, start, end):
+        return "value"
+    if label == "ZIP" and gcs_components(text, start, end):
+        return "score"
     return None
 
 

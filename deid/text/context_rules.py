@@ -219,6 +219,14 @@ _WORK_VERB = re.compile(r"(?i:works|worked|working|employed|retired)\b")
 _PREPOSITION_BEFORE = re.compile(r"(?i:\b(?:in|to|at|from|near|for)[ \t]+(?:the[ \t]+)?)$")
 
 
+# What "home" modifies in a note: medications, doses and the care or devices a patient has at home.
+_HOME_CARE = frozenset(
+    """meds med medications medication medicines medicine dose doses dosing regimen regimens o2 oxygen insulin
+    nebs neb inhalers pump vent ventilator bipap cpap infusion infusions dialysis hd pd tf feeds feeding
+    nursing health care pt ot services hospice vna""".split()
+)
+
+
 def _residence_place(m: re.Match[str]) -> bool:
     place = m.group("place")
     if place in STATE_CODES:
@@ -228,6 +236,8 @@ def _residence_place(m: re.Match[str]) -> bool:
         return False  # an occupation: "retired teacher", "Retired Dock Hand"
     from deid.text.words import known_word
 
+    if re.match(r"(?i:home)\b", lead) and place.split()[0].lower() in _HOME_CARE:
+        return False  # "home" before what a patient takes or uses at home: "home meds", "HOME O2 2L"
     common = place.islower() and all(known_word(w) for w in place.split())
     if common and re.search(r"(?i:\bthe)[ \t]+$", lead):
         return False  # a common noun after an article: "worked at the bank", "works in the mill" (a town

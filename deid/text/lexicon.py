@@ -218,6 +218,17 @@ bp hr rr spo2 bmi pt ot slp snf ltac rehab hospice pcp np pa rn lpn cna md do ph
 mrn dob ssn acct jvd sex
 """.split()
 )
+# More of the same, from nursing notes: diagnoses, procedures, lines and tubes, ventilator modes, routes and
+# frequencies of doses, fluids. Kept apart from CLINICAL_ACRONYMS, which the trained tagger reads as a feature
+# (a change there changes what the model sees).
+NURSING_ACRONYMS = CLINICAL_ACRONYMS | frozenset(
+    """
+osa bph pvd pad aaa etoh cabg avr mvr pci cea orif tkr thr egd ercp tee tte lp peg ngt ogt ett picc cvl
+abx vss nsr afib aflutter svt vt vf pvc pvcs pac pacs sbt rsbi cpap bipap psv peep ac hs pc qam qpm qod
+qd sl pr td ivp ivpb neb nebs mdi ss cbg fsbs bm uo hd crrt cvvh cvvhd tf tpn ppn kcl ns lr d5w hob
+rom aox3 mae perrl nt nd cta dnr/dni hcp cmo sob doe cp n/v abd bs ua ucx bcx
+""".split()
+)
 
 # Eponyms of diseases, signs and scores that are not also common surnames (those are caught by context:
 # "Wilson's disease", "Turner syndrome").

@@ -17,6 +17,7 @@ from deid.text.lexicon import (
     COMMON_WORDS,
     EPONYM_NEXT,
     FIRST_NAMES,
+    NURSING_ACRONYMS,
     STATE_CODES,
     STATE_NAMES,
     SURNAMES,
@@ -122,6 +123,8 @@ def _valid_ssn(m: re.Match[str]) -> bool:
 
 def _valid_city_state(m: re.Match[str]) -> bool:
     state = m.group("state")
+    if state.lower() in NURSING_ACRONYMS and all(w.lower() in NURSING_ACRONYMS for w in m.group("city").split()):
+        return False  # "Hx OSA, MI, CAD": a list of diagnoses, one of them a state's code too
     return state in STATE_CODES or state.lower() in STATE_NAMES
 
 
@@ -180,7 +183,27 @@ def _clock_time(m: re.Match[str]) -> bool:
     text = m.string
     if _TIME_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None:
         return True
+    pair = _TIME_PAIR_BEFORE.search(text, max(0, m.start() - 12), m.start())
+    if pair is not None and (
+        _unambiguous_clock(pair.group(1))
+        or _TIME_BEFORE.search(text, max(0, pair.start(1) - 20), pair.start(1)) is not None
+    ):
+        return True  # "from 0115 to 1915", "at 0130 and 2030", "at 2045 and 1900": the second of two times
+    pair = _TIME_PAIR_AFTER.match(text, m.end())
+    if pair is not None and _unambiguous_clock(pair.group(1)):
+        return True  # "FROM 2030 TO 1200": the first of two times
     return _TIME_AFTER.match(text, m.end()) is not None
+
+
+# Two clock times joined ("0115 to 1915", "0130 AND 2030"): one that no year can be makes both times.
+_TIME_PAIR_BEFORE = re.compile(r"(?<!\d)(\d{4})[ \t]*(?:-|->|(?i:to|and|until|through|thru))[ \t]*$")
+_TIME_PAIR_AFTER = re.compile(r"[ \t]*(?:-|->|(?i:to|and|until|through|thru))[ \t]*(\d{4})(?!\d)")
+
+
+def _unambiguous_clock(value: str) -> bool:
+    """Four digits that are a time of day and cannot be a year the year rule takes ("0130", "2315")."""
+    hh, mm = int(value[:2]), int(value[2:])
+    return hh <= 23 and mm <= 59 and not re.fullmatch(r"19\d\d|20[0-4]\d", value)
 
 
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")

@@ -1,0 +1,122 @@
+"""Measured values that take the shape of PHI: a number after the name of what was measured (a lab, a vital
+sign, a score, a ventilator setting), a number before its unit, a Glasgow coma score's components; and the
+names of measures themselves before their values ("Trop 0.4", "Phos 3.1"), which are no one's name."""
+
+import regex as re
+
+from deid.text.lexicon import STATE_CODES
+
+# What clinicians measure and write before its value: serum and blood chemistry, blood counts, coagulation,
+# gases, bedside glucose, vital signs, haemodynamics, fluid balance, ventilator settings and bedside scores.
+# Diagnoses and tests done on a day are left out on purpose: a year after one is the year of the event ("CVA
+# 2008", "Pap 1998"), and so are the abbreviations that are also a state's code ("CA", "CO", "PA"): a ZIP
+# follows those.
+MEASURES = frozenset(
+    """
+    na k cl hco3 co2 tco2 bun cr creat creatinine glu gluc glucose ica mg magnesium phos po4 phosphorus calcium
+    alb albumin tbili dbili bili ast alt alk alkphos ldh lipase amylase ck cpk ckmb mb trop tropo troponin tni tnt
+    bnp probnp inr ptt aptt fib fibrinogen ddimer d-dimer wbc rbc hgb hb hct plt plts platelets mcv rdw esr crp
+    lactate lac ph pco2 po2 pao2 paco2 sao2 svo2 scvo2 hba1c a1c tsh ft4 nh3 ammonia osm osmo una ucr uosm
+    fs fsbs fsbg bs bg accucheck accuchecks fingerstick fingersticks level trough peak vanco dig lytes
+    bp sbp dbp map hr rr temp tmax tcurrent tc spo2 sat sats o2sat cvp pas pad pcwp wedge ci svr pvr svi
+    icp cpp uo i/o i&o io tv vt ve mv peep ps fio2 rsbi ipap epap pip plat pplat weight wt bmi cvvh uf
+    gcs rass ciwa cpot braden morse nihss apgar apgars pain cam sofa apache
+    """.split()
+) - frozenset(code.lower() for code in STATE_CODES)
+
+# A value: maybe a colon or an equals sign, maybe a verb or a preposition of change, then a number.
+_VALUE_AFTER = re.compile(r"[ \t]*(?:[:=]|(?i:of|was|is|now|up[ \t]+to|down[ \t]+to|from|->|>|<))?[ \t]*[-+~]?\d")
+# The word before a value, and what may stand between them.
+_MEASURE_BEFORE = re.compile(
+    r"(?P<name>[\p{L}][\p{L}\d/&-]*)[ \t]*(?:[:=]|(?i:of|was|is|now|up[ \t]+to|down[ \t]+to|from)|->)?[ \t]*"
+    r"[-+~]?$"
+)
+# A unit right after a number: the number is an amount of something ("1874 cc", "25000 units", "2,000 mL").
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?i:cc|ml|l|mg|mcg|µg|ug|g|gm|gms|grams?|kg|meq|mmol|units?|u|iu|mmhg|bpm|mm|cm|kcal|cal|"
+    r"tabs?|tablets?|caps?|puffs?|drops?|gtts?|liters?|litres?|mls)(?![\p{L}\d])(?:/[\p{L}]+)*"
+)
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+# The components of a Glasgow coma score written together: eyes 1-4, verbal 1-5, motor 1-6 ("E3V4M6"),
+# the shape of a Canadian postal code.
+_GCS_COMPONENTS = re.compile(r"(?i:e[1-4][ ]?v(?:[1-5]|t)[ ]?m[1-6])")
+
+
+def measure_word(word: str) -> bool:
+    """The name of a measure of the closed class above, as written or in the plural."""
+    low = word.lower().strip(".:")
+    return low in MEASURES or (low.endswith("s") and low[:-1] in MEASURES)
+
+
+def measure_value(text: str, start: int, end: int) -> bool:
+    """The number [start, end) is the value of the measure named right before it ("ck 1909", "I/O
+    1966/912", "SVR 1100")."""
+    if _NUMBER.match(text, start) is None:
+        return False
+    m = _MEASURE_BEFORE.search(text, max(0, start - 30), start)
+    if m is None or not measure_word(m.group("name")):
+        return False
+    # a one-letter name (K, T) takes a small value: "K 3.4", "T 101.2"; "K 1421" is a postal district's
+    return len(m.group("name")) > 1 or re.match(r"\d{1,3}(?:\.\d+)?(?!\d)", text[start:end]) is not None
+
+
+def amount_with_unit(text: str, start: int, end: int) -> bool:
+    """The span is a bare number and a unit of measure follows it ("1874 cc", "25000 units")."""
+    return _NUMBER.fullmatch(text[start:end].strip()) is not None and _UNIT_AFTER.match(text, end) is not None
+
+
+def measure_name(text: str, start: int, end: int) -> bool:
+    """One word, the name of a measure or a clinical word that is neither a name nor a place, and a value
+    right after it ("Trop 0.50", "Phos 3.1", "Apgars 8/9")."""
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+
+    words = re.findall(r"\p{L}[\p{L}\d/&'’-]*", text[start:end])
+    if len(words) != 1 or _VALUE_AFTER.match(text, end) is None:
+        return False
+    if _PLACE_BEFORE.search(text, max(0, start - 12), start) is not None:
+        return False  # "sent to <initials> 3/9": a destination, and the day it was reached
+    low = words[0].lower().removesuffix("'s").removesuffix("’s")
+    if measure_word(low):
+        return True
+    if len(low) < 3 or _DAY_AFTER.match(text, end) is not None:
+        return False  # two letters are a hospital's initials as often; a month/day after a word is a date
+    return low in clinical_vocabulary() and not name_lexicon(low) and not _place(low)
+
+
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:to|at|from|in|into|via)(?:[ \t]+the)?)[ \t]+$")
+_DAY_AFTER = re.compile(r"[ \t]*\d{1,2}/\d{1,2}\b")
+
+
+def clipped_opener(text: str, start: int, end: int) -> bool:
+    """One word of four letters at most opening its line or sentence, a clinical word cut short that no
+    English dictionary, name lexicon or gazetteer has ("Abd soft", "Cont lasix"), a lower-case word after it."""
+    from deid.text.vocabulary import clinical_vocabulary, name_lexicon
+    from deid.text.words import known_word
+
+    word = text[start:end]
+    if not (word.isalpha() and word.istitle() and 2 <= len(word) <= 4) or not _OPENS.search(text[:start]):
+        return False
+    low = word.lower()
+    return (
+        _LOWER_AFTER.match(text, end) is not None
+        and low in clinical_vocabulary()
+        and not known_word(low)
+        and not name_lexicon(low)
+        and not _place(low)
+    )
+
+
+_OPENS = re.compile(r"(?:\A|[.;:!?\n])[ \t]*\Z")
+_LOWER_AFTER = re.compile(r"[ \t]+\p{Ll}")
+
+
+def gcs_components(text: str, start: int, end: int) -> bool:
+    """The span is a Glasgow coma score's components, read as a postal code."""
+    return _GCS_COMPONENTS.fullmatch(text[start:end].strip()) is not None
+
+
+def _place(low: str) -> bool:
+    from deid.text.gazetteer import is_city
+    from deid.text.lexicon import COUNTRIES, STATE_NAMES
+
+    return low in COUNTRIES or low in STATE_NAMES or is_city(low)
