@@ -4,10 +4,14 @@ FHIR step's checks run; each `meds_data` step then writes its shard as computed 
 import os
 from concurrent.futures import Executor, Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deid.pseudonym import Keyring
 from schemas.layout import Layout
 from schemas.publish import files_under
+
+if TYPE_CHECKING:
+    from pipelines.defs.meds.build import BuiltShard, ShardSummary
 
 # Written by every ledger's write (pipelines.ledger.write_ledger), never read by a build: a shard written
 # before another's step must not make the others' inputs look changed.
@@ -34,6 +38,17 @@ def _key(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, .
     return str(layout.root.resolve()), keyring.secret, shard, tuple(fractions)
 
 
+def build_shard(
+    layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, float, float], n_shards: int | None
+) -> "ShardSummary":
+    """The `meds_data` step's build (pipelines.defs.meds.build.build_shard): the shard computed ahead for these
+    arguments and today's inputs when there is one, else computed now; then written as the build writes it."""
+    from pipelines.defs.meds.build import compute_shard, write_shard
+
+    built = take(layout, keyring, shard, fractions) or compute_shard(layout, keyring, shard, fractions)
+    return write_shard(layout, keyring, built, n_shards)
+
+
 def warm_up() -> None:
     """Run in each parser process as it runs out of units: the imports and first use of polars a shard needs."""
     import polars as pl
@@ -56,7 +71,7 @@ def submit(
     pool.shutdown(wait=False)  # the submitted work still runs; the processes exit after it
 
 
-def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, ...]):
+def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, ...]) -> "BuiltShard | None":
     """The shard computed ahead for exactly these arguments and today's inputs (waiting for it), or None: the
     step computes it itself (also when the computation failed: the step then raises its own error)."""
     entry = _AHEAD.pop(shard, None)
@@ -88,7 +103,7 @@ def _release() -> None:
         _POOL.pop().shutdown(wait=True, cancel_futures=True)
 
 
-def _compute(root: str, secret: bytes, shard: int, fractions: tuple[float, ...]):
+def _compute(root: str, secret: bytes, shard: int, fractions: tuple[float, ...]) -> "BuiltShard":
     from pipelines.defs.meds.build import compute_shard
 
     return compute_shard(Layout(Path(root)), Keyring(secret), shard, fractions)  # type: ignore[arg-type]

@@ -57,13 +57,9 @@ def build_shard(
     """Stage meds/data/<split>/<shard>.parquet for every split, plus this shard's quarantine and ledger.
 
     The data shards of all `n_shards` switch together (schemas.publish): readers see the previous set until
-    the last shard of this build is staged. Without `n_shards` this shard is published on its own. A shard the
-    CLI computed ahead from the same inputs (pipelines.defs.meds.ahead) is written as computed.
+    the last shard of this build is staged. Without `n_shards` this shard is published on its own.
     """
-    from pipelines.defs.meds import ahead
-
-    built = ahead.take(layout, keyring, shard, fractions) or compute_shard(layout, keyring, shard, fractions)
-    return write_shard(layout, keyring, built, n_shards)
+    return write_shard(layout, keyring, compute_shard(layout, keyring, shard, fractions), n_shards)
 
 
 @dataclass(frozen=True, slots=True)
