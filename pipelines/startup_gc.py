@@ -10,8 +10,9 @@ class StartupGC:
 
     Imports build almost no cyclic garbage, yet each full collection walked the whole heap: 0.5-0.6 s of CPU
     beside the parsers during a materialize's start-up, and ~0.2 s per full collection in the steps after it.
-    Garbage made later is collected as before; what start-up built is never freed before exit (it is not
-    garbage until then)."""
+    Garbage made later is collected as before. What start-up built stays until exit: the objects in use, and
+    the ~11,000 cyclic ones it dropped on the way (counted on the shared FHIR set: a few MB), which a paused
+    collector never freed and a frozen one never looks at again."""
 
     def __init__(self) -> None:
         self._was_enabled: bool | None = None
