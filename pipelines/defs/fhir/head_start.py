@@ -111,6 +111,8 @@ def build_meds_ahead(layout: Layout, keyring: Keyring, fractions: tuple[float, .
     begun = BEGUN.get("parse")
     if begun is None or not shards:
         return
-    begun.then = partial(ahead.submit, layout=layout, keyring=keyring, fractions=fractions, shards=shards)
+    begun.then = partial(
+        ahead.submit, layout=layout, keyring=keyring, fractions=fractions, shards=shards, workers=begun.workers
+    )
     for _ in range(begun.workers):
         begun._pool.submit(ahead.warm_up)  # queued after every unit

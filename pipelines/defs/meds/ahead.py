@@ -1,5 +1,6 @@
 """MEDS shards computed ahead in the CLI's parser processes, idle once the FHIR parse is published, while the
-FHIR step's checks run; each `meds_data` step then writes its shard as computed (pipelines.defs.meds.build)."""
+FHIR step's checks and the earlier shards' steps run; each `meds_data` step then writes its shard as computed
+(pipelines.defs.meds.build)."""
 
 import os
 from concurrent.futures import Executor, Future
@@ -16,15 +17,34 @@ if TYPE_CHECKING:
 # Written by every ledger's write (pipelines.ledger.write_ledger), never read by a build: a shard written
 # before another's step must not make the others' inputs look changed.
 _LABELS = "_file_labels"
+# Shards computed and not yet taken, per process: a computed shard waits in this process's memory for its
+# step, so only this many run ahead of the steps (the rest are submitted as steps take theirs).
+AHEAD_PER_WORKER = 2
 
-# shard -> (what it was computed for, its inputs as they were, the computation)
-_AHEAD: dict[int, tuple[tuple, tuple, Future]] = {}
-_POOL: list[Executor] = []  # the processes computing them, shut down once every shard is taken or cancelled
+
+class _Ahead:
+    """The shards in flight: what each was computed for and from, the ones still to submit, and the pool."""
+
+    def __init__(self, pool: Executor, layout: Layout, keyring: Keyring, fractions: tuple, shards: list[int],
+                 window: int) -> None:  # fmt: skip
+        self.pool, self.layout, self.keyring, self.fractions = pool, layout, keyring, tuple(fractions)
+        self.queued, self.window = list(shards), window
+        self.running: dict[int, tuple[tuple, tuple, Future]] = {}
+
+    def top_up(self) -> None:
+        while self.queued and len(self.running) < self.window:
+            shard = self.queued.pop(0)
+            future = self.pool.submit(_compute, str(self.layout.root), self.keyring.secret, shard, self.fractions)
+            key = _key(self.layout, self.keyring, shard, self.fractions)
+            self.running[shard] = (key, inputs_of(self.layout), future)
+
+
+_STATE: list[_Ahead] = []  # at most one: this run's
 
 
 def inputs_of(layout: Layout) -> tuple:
     """Every published file under raw/ (ledger labels aside) as (path, inode, size, mtime): a publish writes new
-    files, so if this is the same at a step as when its shard was computed, the shard read the step's inputs."""
+    files, so if this is the same at a step as when its shard was submitted, the shard read the step's inputs."""
     files = []
     for path in files_under(layout.raw):
         if path.relative_to(layout.raw).parts[0] == _LABELS:
@@ -59,22 +79,25 @@ def warm_up() -> None:
 
 
 def submit(
-    pool: Executor, layout: Layout, keyring: Keyring, fractions: tuple[float, ...], shards: list[int]
+    pool: Executor, layout: Layout, keyring: Keyring, fractions: tuple[float, ...], shards: list[int], workers: int
 ) -> None:
-    """Compute `shards` in `pool`'s processes, which this module now owns (called once raw/ is published)."""
+    """Compute `shards` in `pool`'s processes, in order, `AHEAD_PER_WORKER * workers` at a time; this module now
+    owns the pool (called once raw/ is published)."""
     cancel()
-    _POOL.append(pool)
-    inputs = inputs_of(layout)
-    for shard in shards:
-        future = pool.submit(_compute, str(layout.root), keyring.secret, shard, tuple(fractions))
-        _AHEAD[shard] = (_key(layout, keyring, shard, fractions), inputs, future)
-    pool.shutdown(wait=False)  # the submitted work still runs; the processes exit after it
+    state = _Ahead(pool, layout, keyring, fractions, shards, AHEAD_PER_WORKER * max(workers, 1))
+    _STATE.append(state)
+    state.top_up()
 
 
 def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, ...]) -> "BuiltShard | None":
     """The shard computed ahead for exactly these arguments and today's inputs (waiting for it), or None: the
     step computes it itself (also when the computation failed: the step then raises its own error)."""
-    entry = _AHEAD.pop(shard, None)
+    state = _STATE[0] if _STATE else None
+    if state is None:
+        return None
+    if shard in state.queued:  # asked for before its turn: computed in the step, never here
+        state.queued.remove(shard)
+    entry = state.running.pop(shard, None)
     if entry is None:
         return None
     key, inputs, future = entry
@@ -86,21 +109,23 @@ def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, .
     except Exception:  # a worker's error, or its process gone: the step's own computation raises what is wrong
         return None
     finally:
-        if not _AHEAD:
-            _release()
+        state.top_up()
+        if not state.running:
+            cancel()
+
+
+def pending() -> list[int]:
+    """Shards submitted or still to submit, not yet taken."""
+    return sorted([*_STATE[0].running, *_STATE[0].queued]) if _STATE else []
 
 
 def cancel() -> None:
-    """Drop every shard computed ahead and not taken (the run stopped before their steps)."""
-    for _, _, future in _AHEAD.values():
-        future.cancel()
-    _AHEAD.clear()
-    _release()
-
-
-def _release() -> None:
-    while _POOL:
-        _POOL.pop().shutdown(wait=True, cancel_futures=True)
+    """Drop every shard computed ahead and not taken (the run stopped before their steps), and end the pool."""
+    while _STATE:
+        state = _STATE.pop()
+        for _, _, future in state.running.values():
+            future.cancel()
+        state.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _compute(root: str, secret: bytes, shard: int, fractions: tuple[float, ...]) -> "BuiltShard":

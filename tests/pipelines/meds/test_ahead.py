@@ -45,20 +45,24 @@ def _written(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
-def _plain(root: Path) -> dict[str, str]:
+def _plain(root: Path, shards: int = SHARDS) -> dict[str, str]:
     layout = Layout(root)
-    ingest_fhir(layout, KEYS, SHARDS, workers=1)
-    for shard in range(SHARDS):
-        meds_build.build_shard(layout, KEYS, shard, FRACTIONS, SHARDS)  # the library's build, nothing ahead
+    ingest_fhir(layout, KEYS, shards, workers=1)
+    for shard in range(shards):
+        meds_build.build_shard(layout, KEYS, shard, FRACTIONS, shards)  # the library's build, nothing ahead
     return _written(root)
 
 
-def _begin_with_shards_ahead(root: Path) -> Layout:
+def _begin_with_shards_ahead(root: Path, shards: int = SHARDS) -> Layout:
     layout = Layout(root)
-    assert head_start.begin(layout, KEYS, SHARDS, False, 2)
-    head_start.build_meds_ahead(layout, KEYS, FRACTIONS, list(range(SHARDS)))
-    ingest_fhir(layout, KEYS, SHARDS, workers=2)  # takes the parse over, then hands its processes the shards
+    assert head_start.begin(layout, KEYS, shards, False, 2)
+    head_start.build_meds_ahead(layout, KEYS, FRACTIONS, list(range(shards)))
+    ingest_fhir(layout, KEYS, shards, workers=2)  # takes the parse over, then hands its processes the shards
     return layout
+
+
+def _computed_here(*args, **kwargs):
+    raise AssertionError("the step computed a shard that was computed ahead from the same inputs")
 
 
 @pytest.fixture(autouse=True)
@@ -70,16 +74,24 @@ def _nothing_left_begun():
 def test_a_shard_computed_ahead_is_written_as_the_step_would_compute_it(tmp_path: Path, monkeypatch):
     expected = _plain(_landing(tmp_path / "plain"))
     layout = _begin_with_shards_ahead(_landing(tmp_path / "ahead"))
-    assert sorted(ahead._AHEAD) == [0, 1]
-
-    def computed_here(*args, **kwargs):
-        raise AssertionError("the step computed a shard that was computed ahead from the same inputs")
-
-    monkeypatch.setattr(meds_build, "compute_shard", computed_here)
+    assert ahead.pending() == [0, 1]
+    monkeypatch.setattr(meds_build, "compute_shard", _computed_here)
     for shard in range(SHARDS):
         build_shard(layout, KEYS, shard, FRACTIONS, SHARDS)
     assert _written(layout.root) == expected
-    assert not ahead._AHEAD and not ahead._POOL  # every shard taken, the processes gone
+    assert not ahead.pending() and not ahead._STATE  # every shard taken, the processes gone
+
+
+def test_only_a_few_shards_per_process_wait_computed_in_memory(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(ahead, "AHEAD_PER_WORKER", 1)  # 2 processes: 2 shards of 4 in flight at a time
+    expected = _plain(_landing(tmp_path / "plain"), 4)
+    layout = _begin_with_shards_ahead(_landing(tmp_path / "ahead"), 4)
+    assert ahead.pending() == [0, 1, 2, 3] and sorted(ahead._STATE[0].running) == [0, 1]
+    monkeypatch.setattr(meds_build, "compute_shard", _computed_here)
+    for shard in range(4):
+        build_shard(layout, KEYS, shard, FRACTIONS, 4)
+        assert len(ahead._STATE[0].running) <= 2 if ahead._STATE else shard == 3
+    assert _written(layout.root) == expected and not ahead._STATE
 
 
 def test_a_shard_whose_inputs_changed_meanwhile_is_computed_again(tmp_path: Path):
@@ -101,14 +113,14 @@ def test_a_shard_computed_for_other_splits_is_not_taken(tmp_path: Path):
     other = (0.8, 0.1, 0.1)
     assert ahead.take(layout, KEYS, 0, other) is None
     assert ahead.take(layout, Keyring(b"another-secret-0123456789abcdef"), 1, FRACTIONS) is None
-    assert not ahead._AHEAD and not ahead._POOL
+    assert not ahead.pending() and not ahead._STATE
 
 
 def test_a_run_stopped_before_the_meds_steps_leaves_no_meds_output(tmp_path: Path):
     root = _landing(tmp_path / "ahead")
     layout = _begin_with_shards_ahead(root)
     head_start.cancel()  # what the CLI does when the run stops (a blocking check of fhir_raw failed)
-    assert not ahead._AHEAD and not ahead._POOL
+    assert not ahead.pending() and not ahead._STATE
     assert not layout.meds.exists() and not layout.quarantine("meds_data").exists()
     assert not (layout.quality / "ledger" / "meds_data").exists()
     shutil.rmtree(root)
