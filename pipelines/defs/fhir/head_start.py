@@ -114,5 +114,8 @@ def build_meds_ahead(layout: Layout, keyring: Keyring, fractions: tuple[float, .
     begun.then = partial(
         ahead.submit, layout=layout, keyring=keyring, fractions=fractions, shards=shards, workers=begun.workers
     )
-    for _ in range(begun.workers):
-        begun._pool.submit(ahead.warm_up)  # queued after every unit
+    try:
+        for _ in range(begun.workers):
+            begun._pool.submit(ahead.warm_up)  # queued after every unit
+    except RuntimeError:  # the pool is broken: the step reports the parse's own error; nothing is computed ahead
+        begun.then = None

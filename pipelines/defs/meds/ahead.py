@@ -32,11 +32,15 @@ class _Ahead:
         self.running: dict[int, tuple[tuple, tuple, Future]] = {}
 
     def top_up(self) -> None:
-        while self.queued and len(self.running) < self.window:
-            shard = self.queued.pop(0)
-            future = self.pool.submit(_compute, str(self.layout.root), self.keyring.secret, shard, self.fractions)
-            key = _key(self.layout, self.keyring, shard, self.fractions)
-            self.running[shard] = (key, inputs_of(self.layout), future)
+        root, secret = str(self.layout.root), self.keyring.secret
+        try:
+            inputs = inputs_of(self.layout) if self.queued and len(self.running) < self.window else ()
+            while self.queued and len(self.running) < self.window:
+                future = self.pool.submit(_compute, root, secret, self.queued[0], self.fractions)
+                shard = self.queued.pop(0)
+                self.running[shard] = (_key(self.layout, self.keyring, shard, self.fractions), inputs, future)
+        except (RuntimeError, OSError):  # a process gone (BrokenProcessPool), a file gone: the steps compute them
+            self.queued.clear()
         if not self.queued:
             # All submitted: the processes exit once their work is done, in the background (joining them at
             # the last step cost ~0.25 s of each process's interpreter teardown on the critical path).
@@ -91,6 +95,8 @@ def submit(
     state = _Ahead(pool, layout, keyring, fractions, shards, AHEAD_PER_WORKER * max(workers, 1))
     _STATE.append(state)
     state.top_up()
+    if not state.running:  # nothing could be submitted: the steps compute every shard
+        cancel()
 
 
 def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, ...]) -> "BuiltShard | None":
@@ -102,10 +108,10 @@ def take(layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, .
     if shard in state.queued:  # asked for before its turn: computed in the step, never here
         state.queued.remove(shard)
     entry = state.running.pop(shard, None)
-    if entry is None:
-        return None
-    key, inputs, future = entry
     try:
+        if entry is None:
+            return None
+        key, inputs, future = entry
         if key != _key(layout, keyring, shard, fractions) or inputs != inputs_of(layout):
             future.cancel()
             return None

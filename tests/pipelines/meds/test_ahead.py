@@ -124,3 +124,25 @@ def test_a_run_stopped_before_the_meds_steps_leaves_no_meds_output(tmp_path: Pat
     assert not layout.meds.exists() and not layout.quarantine("meds_data").exists()
     assert not (layout.quality / "ledger" / "meds_data").exists()
     shutil.rmtree(root)
+
+
+class _BrokenPool:
+    """A pool whose processes are gone (what `submit` raises then)."""
+
+    def submit(self, *args, **kwargs):
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("a process of the pool ended abruptly")
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_broken_pool_leaves_every_shard_to_its_step(tmp_path: Path):
+    expected = _plain(_landing(tmp_path / "plain"))
+    layout = Layout(_landing(tmp_path / "broken"))
+    ingest_fhir(layout, KEYS, SHARDS, workers=1)
+    ahead.submit(_BrokenPool(), layout, KEYS, FRACTIONS, list(range(SHARDS)), 2)  # raises nothing
+    for shard in range(SHARDS):
+        build_shard(layout, KEYS, shard, FRACTIONS, SHARDS)
+    assert _written(layout.root) == expected and not ahead._STATE
