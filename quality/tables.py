@@ -8,6 +8,7 @@ here), and is reported as unregistered when none fits.
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -78,8 +79,6 @@ class Inventory:
 
 def inventory(root: Path) -> Inventory:
     """Find and classify every Parquet file under the root."""
-    import pyarrow.parquet as pq
-
     root = Path(root)
     claimed: dict[Path, TableFile] = {}
     # Through manifests (no staging, no old version); a MEDS set mid-build as staged, so a shard's checks
@@ -94,7 +93,7 @@ def inventory(root: Path) -> Inventory:
             continue
         rel = logical.relative_to(root)
         posix = rel.as_posix()
-        spec = next((spec for spec in REGISTRY if matches(spec.pattern, posix)), None)
+        spec = _registered(posix)
         if spec is not None:
             claimed[path] = TableFile(spec, path, rel)
     unregistered: list[Path] = []
@@ -109,7 +108,7 @@ def inventory(root: Path) -> Inventory:
         if is_artifact(rel):
             artifacts.append(rel)
             continue
-        match = infer_schema(pq.read_schema(path).names)
+        match = infer_schema(_column_names(path))
         if match is None:
             unregistered.append(rel)
             continue
@@ -122,6 +121,26 @@ def inventory(root: Path) -> Inventory:
         spec = TableSpec(table, schema, str(rel.parent / "*.parquet"), _inferred_owner, _inferred_shard)
         claimed[path] = TableFile(spec, path, rel, True)
     return Inventory(sorted(claimed.values(), key=lambda f: str(f.rel)), unregistered, artifacts)
+
+
+@lru_cache(maxsize=1 << 16)  # checks call `inventory` per asset and shard: the same paths every time
+def _registered(posix: str) -> TableSpec | None:
+    """The first registry entry whose pattern matches a root-relative path."""
+    return next((spec for spec in REGISTRY if matches(spec.pattern, posix)), None)
+
+
+def _column_names(path: Path) -> list[str]:
+    """A Parquet file's column names, read once per version of the file (a publish or an atomic write makes
+    a new file: another inode and mtime)."""
+    st = path.stat()
+    return list(_read_names(str(path), st.st_ino, st.st_size, st.st_mtime_ns))
+
+
+@lru_cache(maxsize=1 << 16)
+def _read_names(path: str, inode: int, size: int, mtime_ns: int) -> tuple[str, ...]:
+    import pyarrow.parquet as pq
+
+    return tuple(pq.read_schema(path).names)
 
 
 def _inferred_owner(rel: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 import difflib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,7 @@ def materialize_with_progress(
     the check store (quality/checks/), the same results the Dagster UI and the stewards' site show."""
     from rich.markup import escape
 
+    from pipelines.startup_gc import StartupGC
     from schemas.pandas_probe import settle_without_pandas
     from schemas.publish import sweep
     from schemas.run_lock import RootBusyError, run_lock
@@ -99,7 +101,10 @@ def materialize_with_progress(
     try:  # one run per root at a time; materialize.run takes the same lock (a no-op inside this one)
         ctx = click.get_current_context(silent=True)
         command = f"longitude {ctx.info_name if ctx else 'materialize'}"  # materialize, demo
-        with run_lock(settings.root, wait=False, command=command, on_takeover=took_over):
+        with (
+            StartupGC() as startup,  # until the instance is open (pipelines.startup_gc)
+            run_lock(settings.root, wait=False, command=command, on_takeover=took_over),
+        ):
             sweep(settings.root)  # what a crashed run left, before anything of this run is staged
             head_start = _begin_fhir_parse(settings, select, engine)
             try:
@@ -112,7 +117,9 @@ def materialize_with_progress(
                     raise click.ClickException(str(err)) from None
                 if head_start and not any(k.to_user_string() == "fhir_raw" for s in steps for k in s.keys):
                     _cancel_fhir_parse()
-                return _materialize_steps(settings, steps, verbose=verbose, engine=engine)
+                elif head_start:
+                    _build_meds_ahead(settings, steps)
+                return _materialize_steps(settings, steps, verbose=verbose, engine=engine, started=startup.done)
             finally:
                 if head_start:
                     _cancel_fhir_parse()  # begun and never taken: the run stopped before its step
@@ -140,6 +147,18 @@ def _begin_fhir_parse(settings: "Settings", select: list[str] | None, engine: tu
     return begin(settings.layout, settings.keyring, settings.n_shards, settings.strict, workers, n_chunks)
 
 
+def _build_meds_ahead(settings: "Settings", steps: list) -> None:
+    """The plan's MEDS shards are computed in the parser processes once the parse is published, while the FHIR
+    step's checks run (pipelines.defs.meds.ahead); each `meds_data` step writes its shard, or computes it
+    itself when its inputs changed meanwhile."""
+    from pipelines.defs.fhir.head_start import build_meds_ahead
+
+    shards = [
+        int(p) for s in steps if any(k.to_user_string() == "meds_data" for k in s.keys) for p in s.partition_keys
+    ]
+    build_meds_ahead(settings.layout, settings.keyring, settings.split_fractions, shards)
+
+
 def _cancel_fhir_parse() -> None:
     from pipelines.defs.fhir.head_start import cancel
 
@@ -147,8 +166,15 @@ def _cancel_fhir_parse() -> None:
 
 
 def _materialize_steps(
-    settings: "Settings", steps: list, *, verbose: bool, engine: tuple[str, dict] | None
+    settings: "Settings",
+    steps: list,
+    *,
+    verbose: bool,
+    engine: tuple[str, dict] | None,
+    started: Callable[[], None] = lambda: None,
 ) -> bool:
+    """Run the steps with a progress bar and print the check summary; `started` is called once the root's
+    instance is open, before the first step (the end of start-up)."""
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -173,6 +199,7 @@ def _materialize_steps(
             executor, executor_config = engine or (None, None)
             launcher = k8s_run_launcher(executor_config or {}) if executor == "k8s" else None
             instance = root_instance(settings.layout, launcher)  # the UI (`longitude ui`) shows these runs
+            started()
             with library_output(verbose):
                 outcome = materialize.run(
                     defs,

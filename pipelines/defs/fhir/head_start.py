@@ -3,6 +3,8 @@
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir.ingest import (
@@ -17,6 +19,7 @@ from pipelines.defs.fhir.ingest import (
     parser_pool,
     take_begun,
 )
+from pipelines.defs.meds import ahead
 from schemas.layout import Layout
 
 
@@ -29,7 +32,11 @@ class HeadStart:
         self.job, self.key = job, key
         self.results: list = [None] * len(job.units)
         self.error: BaseException | None = None
+        # Called with the parser pool once the parse is published and its set gathered: work for the idle
+        # processes (pipelines.defs.meds.ahead), which then own the pool.
+        self.then: Callable[[ProcessPoolExecutor], None] | None = None
         self._done: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.workers = workers
         self._pool = parser_pool(job, workers)
         self._thread = threading.Thread(target=self._collect, name="fhir-head-start", daemon=True)
         self._thread.start()
@@ -46,6 +53,7 @@ class HeadStart:
 
     def finish(self, on_unit_done: Callable[[int, int], None] | None = None) -> IngestSummary:
         """Wait for the parsers (reporting each unit as `ingest_fhir` does), then publish and record."""
+        handed_over = False
         try:
             done = 0
             while self._done.get() is not None:
@@ -53,11 +61,17 @@ class HeadStart:
                 if on_unit_done:
                     on_unit_done(done, len(self.job.units))
             self._thread.join()
-            self._pool.shutdown()
             if self.error is not None:
                 raise self.error
-            return finish_parse(self.job, self.results)
+            summary = finish_parse(self.job, self.results)
+            then, self.then = self.then, None
+            if then is not None and summary.gathered is not None:  # raw/ holds the whole set now
+                then(self._pool)
+                handed_over = True
+            return summary
         finally:
+            if not handed_over:
+                self._pool.shutdown()
             discard_parse(self.job)
 
     def cancel(self) -> None:
@@ -85,5 +99,23 @@ def begin(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, workers
 
 
 def cancel() -> None:
-    """Cancel a parse begun and not taken (the run stopped before its step, or the step is not in the run)."""
+    """Cancel a parse begun and not taken (the run stopped before its step, or the step is not in the run), and
+    the MEDS shards computed ahead of their steps (pipelines.defs.meds.ahead)."""
     take_begun(None)
+    ahead.cancel()
+
+
+def build_meds_ahead(layout: Layout, keyring: Keyring, fractions: tuple[float, ...], shards: list[int]) -> None:
+    """Once the begun parse is published, compute these MEDS shards in its parser processes (their steps come
+    next in this run); and warm those processes up for it as each runs out of units."""
+    begun = BEGUN.get("parse")
+    if begun is None or not shards:
+        return
+    begun.then = partial(
+        ahead.submit, layout=layout, keyring=keyring, fractions=fractions, shards=shards, workers=begun.workers
+    )
+    try:
+        for _ in range(begun.workers):
+            begun._pool.submit(ahead.warm_up)  # queued after every unit
+    except RuntimeError:  # the pool is broken: the step reports the parse's own error; nothing is computed ahead
+        begun.then = None

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from pipelines.defs.meds.build import ASSET, build_shard
+from pipelines.defs.meds.ahead import build_shard
+from pipelines.defs.meds.build import ASSET
 from pipelines.defs.meds.catalog import write_catalog
 from pipelines.defs.meds.metadata import write_codes, write_dataset_metadata, write_subject_splits
 from pipelines.defs.meds.sources import RAW_SOURCE_ASSETS
@@ -13,7 +14,8 @@ from pipelines.defs.resources import LongitudeResource
 @dg.asset(name=ASSET, partitions_def=shard_partitions, deps=RAW_SOURCE_ASSETS, group_name="meds",
           kinds={"polars", "parquet"})  # fmt: skip
 def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
-    """One shard of MEDS events: pseudonymous subject_id, per-subject date shift, ages capped at 90, sorted."""
+    """One shard of MEDS events: pseudonymous subject_id, per-subject date shift, ages capped at 90, sorted.
+    The CLI may have computed it ahead, from the same inputs (pipelines.defs.meds.ahead)."""
     settings = longitude.settings()
     shard = int(context.partition_key)
     summary = build_shard(settings.layout, settings.keyring, shard, settings.split_fractions, settings.n_shards)

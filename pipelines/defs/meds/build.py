@@ -59,6 +59,24 @@ def build_shard(
     The data shards of all `n_shards` switch together (schemas.publish): readers see the previous set until
     the last shard of this build is staged. Without `n_shards` this shard is published on its own.
     """
+    return write_shard(layout, keyring, compute_shard(layout, keyring, shard, fractions), n_shards)
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltShard:
+    """A shard's output, computed and not yet written: its rows per split, quarantine and ledger."""
+
+    summary: ShardSummary
+    parts: dict[str, pa.Table]  # per split with rows, in the data schema's column order
+    schema: pa.Schema
+    quarantine: pa.Table | None  # None: no record of this shard is quarantined
+    ledger: pl.DataFrame
+
+
+def compute_shard(
+    layout: Layout, keyring: Keyring, shard: int, fractions: tuple[float, float, float]
+) -> BuiltShard:
+    """Read the shard's raw events of every source; link, cap ages, pseudonymize, shift and sort (no writes)."""
     events = _scan(layout, "events", shard, RAW_EVENTS_SCHEMA)
     all_patients = _scan(layout, "patients", shard, RAW_PATIENTS_SCHEMA).sort("source_file", "position")
     patients = (
@@ -86,24 +104,37 @@ def build_shard(
     data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())
     moved, whole = _cap_moves(data)
-    counts = {}
-    mine = f"data/*/{shard}.parquet"
-    keys, owns = ([str(k) for k in range(n_shards)], "data/**") if n_shards else ([str(shard)], mine)
-    stage = partition_stage(layout.meds, ASSET, str(shard), keys, owns=[owns], drop=[mine])
+    counts, parts = {}, {}
     schema = pa.schema([*DATA_SCHEMA, *extra_columns.meds_fields(extra)])
     for split in SPLITS:
         part = data.filter(pl.col("split") == split)
         counts[split] = part["subject_id"].n_unique()
         if part.height:  # an empty split has no file: the staged set holds no stale shard to resurrect subjects
-            write_parquet(part.select(schema.names).to_arrow(), stage.path(layout.meds_shard(split, shard)),
-                          schema)  # fmt: skip
-    _write_quarantine(layout, shard, orphans)
-    _write_ledger(layout, keyring, shard, known, orphans)
-    stage.commit()
+            parts[split] = part.select(schema.names).to_arrow()
     derived = data.height - known.height
-    return ShardSummary(
+    summary = ShardSummary(
         shard, counts, events.height, known.height, orphans.height, age_capped, derived, moved, whole
     )
+    ledger = ledger_from_records(ASSET, known, orphans, "resource_type")
+    return BuiltShard(summary, parts, schema, _quarantine_table(orphans), ledger)
+
+
+def write_shard(layout: Layout, keyring: Keyring, built: BuiltShard, n_shards: int | None = None) -> ShardSummary:
+    """Stage the shard's data files, write its quarantine and ledger, and commit it to its set."""
+    shard = built.summary.shard
+    mine = f"data/*/{shard}.parquet"
+    keys, owns = ([str(k) for k in range(n_shards)], "data/**") if n_shards else ([str(shard)], mine)
+    stage = partition_stage(layout.meds, ASSET, str(shard), keys, owns=[owns], drop=[mine])
+    for split, table in built.parts.items():
+        write_parquet(table, stage.path(layout.meds_shard(split, shard)), built.schema)
+    path = layout.quarantine(ASSET) / f"{shard}.parquet"
+    if built.quarantine is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_parquet(built.quarantine, path, QUARANTINE_SCHEMA)
+    write_ledger(built.ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
+    stage.commit()
+    return built.summary
 
 
 def _cap_ages(df: pl.DataFrame) -> pl.DataFrame:
@@ -198,11 +229,9 @@ def _reject_values(known: pl.DataFrame, second: pl.DataFrame) -> tuple[pl.DataFr
     return kept, tagged.filter(pl.col("reason_code").is_not_null()).select(*known.columns, "reason_code", "reason")
 
 
-def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None:
-    path = layout.quarantine(ASSET) / f"{shard}.parquet"
+def _quarantine_table(orphans: pl.DataFrame) -> pa.Table | None:
     if orphans.height == 0:
-        path.unlink(missing_ok=True)
-        return
+        return None
     record = pl.struct(
         ["source_patient", "time", "code", "numeric_value", "text_value", "unit"]
     ).struct.json_encode()
@@ -215,12 +244,7 @@ def _write_quarantine(layout: Layout, shard: int, orphans: pl.DataFrame) -> None
         "reason",
         record.alias("record"),
     ).sort("source_file", "position", "record")
-    write_parquet(table.to_arrow(), path, QUARANTINE_SCHEMA)
-
-
-def _write_ledger(layout: Layout, keyring: Keyring, shard: int, kept: pl.DataFrame, orphans: pl.DataFrame) -> None:
-    ledger = ledger_from_records(ASSET, kept, orphans, "resource_type")
-    write_ledger(ledger, layout.ledger(ASSET, str(shard)), layout, keyring)
+    return table.to_arrow()
 
 
 def shard_paths(layout: Layout, shard: int) -> list[Path]:
