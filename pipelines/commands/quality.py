@@ -163,11 +163,20 @@ def targets(ctx: click.Context, root: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
     """Serve the stewards' site with review forms; reviews made in the page go to the review log."""
+    import socket
+
     import uvicorn
 
     from quality.serve import create_app
     from schemas.working_copy import shown
 
     path = _root(ctx, root)
+    probe = socket.socket()
+    try:  # before saying where it serves: uvicorn's own failure is a log line after that, and exit 3
+        probe.bind((host, port))
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}; pass --port N") from None
+    finally:
+        probe.close()
     console.print(f"Stewards' site for {shown(path, path)} at http://{host}:{port}/  (Ctrl-C to stop)")
     uvicorn.run(create_app(path), host=host, port=port, log_level="warning")

@@ -84,3 +84,16 @@ def test_accepting_a_blocking_rule_or_revoking_nothing_is_refused(root: Path):
     assert _longitude("quality", "revoke", rule, "--note", "fixed", "--root", str(root)).returncode == 0
     log = _longitude("quality", "history", "--root", str(root)).stdout
     assert [line.split()[2] for line in log.splitlines()] == ["reject", "revoke"]
+
+
+def test_serving_on_a_busy_port_says_so_before_claiming_to_serve(root: Path):
+    import socket
+
+    (root / "quality").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _short(_longitude("quality", "serve", "--root", str(root), "--port", str(port)))
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use; pass --port N" in err
+    assert "Stewards' site" not in err
