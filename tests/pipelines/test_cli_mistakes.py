@@ -97,3 +97,20 @@ def test_serving_on_a_busy_port_says_so_before_claiming_to_serve(root: Path):
         err = _short(_longitude("quality", "serve", "--root", str(root), "--port", str(port)))
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use; pass --port N" in err
     assert "Stewards' site" not in err
+
+
+def test_ctrl_c_in_a_step_is_an_interruption_not_a_failed_check():
+    # Dagster turns SIGINT into DagsterExecutionInterruptedError in whichever step (or check) is running; the
+    # CLI must say "Interrupted" and exit 130, not print a check as failed with a Dagster class path.
+    import dagster as dg
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    from pipelines.materialize import Outcome, _record
+
+    @dg.asset
+    def stopped() -> None:
+        raise DagsterExecutionInterruptedError()
+
+    result = dg.materialize([stopped], raise_on_error=False)
+    with pytest.raises(KeyboardInterrupt):
+        _record(Outcome(), "stopped", result, 0.0)
