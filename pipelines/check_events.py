@@ -13,6 +13,9 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
     """One runless asset-check evaluation per (asset, check, partition) of `rows`, built as the asset checks
     build theirs (pipelines.defs.checks_util.rows_result); returns how many were recorded."""
     import dagster as dg
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.instance.utils import RUNLESS_JOB_NAME
+    from dagster._core.utils import make_new_run_id
 
     from pipelines.defs.checks_util import rows_result
     from pipelines.instance import root_instance
@@ -24,6 +27,9 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
     if not groups:
         return 0
     instance = root_instance(Layout(Path(root)))
+    # One id per re-check: Dagster's runless id ("") is part of the executions table's unique key, so a second
+    # re-check of the same check and partition would collide with the first.
+    recheck_id = make_new_run_id()
     try:
         for (asset, check, partition), group in sorted(groups.items(), key=lambda kv: str(kv[0])):
             error = any(r.severity == "error" for r in group)
@@ -38,7 +44,9 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
                 blocking=error,
                 partition=partition,
             )
-            instance.report_runless_asset_event(evaluation)
+            event = DagsterEvent(DagsterEventType.ASSET_CHECK_EVALUATION.value, job_name=RUNLESS_JOB_NAME,
+                                 event_specific_data=evaluation)  # fmt: skip
+            instance.report_dagster_event(event, run_id=recheck_id)
     finally:
         instance.dispose()
     return len(groups)
