@@ -48,6 +48,7 @@ def _run(*, debug: bool) -> int:
         click.echo(done.code, err=True)
         return 1
     except KeyboardInterrupt:
+        click.echo("Interrupted; the next run sweeps what this one left half-done.", err=True)
         return 130
     except click.exceptions.Exit as done:
         return done.exit_code

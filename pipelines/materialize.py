@@ -235,7 +235,20 @@ def _record(outcome: Outcome, label: str, result, seconds: float) -> None:
         names = ", ".join(f"{a}:{c}" for a, c in failed)
         raise BlockingCheckError(f"blocking checks failed after {label}: {names}", failed)
     if not result.success:
+        if _interrupted(result):  # Ctrl-C: Dagster turns the signal into a failure of the step it stopped
+            raise KeyboardInterrupt
         raise StepFailedError(f"{label} failed: {_failure_messages(result)}")
+
+
+def _interrupted(result) -> bool:
+    """A step failed because the run was interrupted (SIGINT), not because of the data or the code."""
+    for ev in result.all_events:
+        error = ev.step_failure_data.error if ev.is_step_failure else None
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
 
 
 def _label(step: Step, pkey: str | None) -> str:

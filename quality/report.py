@@ -129,6 +129,11 @@ def known_targets(root: Path) -> set[str]:
     return load_report(root).targets()
 
 
+def review_targets(report: Report) -> dict[str, set[str]]:
+    """What `review.record` validates against: every target of the report, and those of blocking rules."""
+    return {"known": report.targets(), "blocking": {r.target for r in report.rows if r.severity == "error"}}
+
+
 def run_quality(
     root: Path,
     *,

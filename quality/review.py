@@ -50,11 +50,18 @@ def record(
     when: datetime | None = None,
     *,
     known: Collection[str] | None = None,
+    blocking: Collection[str] = (),
 ) -> dict:
-    """Append one entry to quality/review/log.jsonl and return it."""
+    """Append one entry to quality/review/log.jsonl and return it. `blocking`: targets of error-level rules,
+    which an acceptance would not unblock, so accepting one is refused rather than recorded to no effect."""
     validate_target(target, known)
     if action not in ACTIONS:
         raise ReviewError(f"action must be one of {', '.join(ACTIONS)}")
+    if action == "accept" and target in blocking:
+        raise ReviewError(f"{target} is a blocking (error) rule: accepting it would not unblock it; fix the data, "
+                          "or reject or comment on it")  # fmt: skip
+    if action == "revoke" and target not in state(quality_dir):
+        raise ReviewError(f"{target} has no acceptance or rejection to revoke")
     if not note.strip():
         raise ReviewError("a note saying why is required")
     entry = {

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from quality import review
 from quality.plots import plots
 from quality.records import site_dir
-from quality.report import load_report
+from quality.report import load_report, review_targets
 from quality.site import render, write_page
 from quality.templating import anchor
 from schemas.layout import Layout
@@ -54,7 +54,7 @@ def create_app(root: Path) -> Starlette:
         target, action = form.get("target", ""), form.get("action", "")
         try:
             entry = review.record(layout.quality, target, action, form.get("note", ""), form.get("who") or None,
-                                  known=load_report(root).targets())  # fmt: skip
+                                  **review_targets(load_report(root)))  # fmt: skip
         except review.ReviewError as err:
             return page(f"Not recorded: {err}", 400)
         if (site / "index.html").exists():  # keep the offline hand-off in step with the log

@@ -107,7 +107,7 @@ def _marker_lanes(timeline: Timeline) -> int:
 
 
 @cache
-def _vega_bundle() -> str:
+def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script (~0.9 MB) that sets them on `window`; built once."""
     import vl_convert as vlc
 
@@ -125,7 +125,7 @@ def timeline_html(spec: dict, subject_id: int) -> str:
     return (
         environment()
         .get_template("timeline.html")
-        .render(subject_id=subject_id, bundle=Markup(_vega_bundle()), spec=spec)
+        .render(subject_id=subject_id, bundle=Markup(vega_bundle()), spec=spec)
     )
 
 

@@ -17,14 +17,19 @@ ROOT_MARKERS = ("longitude.json", "landing", "meds", "quality")
 
 
 console = Console(stderr=True)
+# A TCP port: click's plain int would let 99999 through, which the socket layer wraps to another port.
+PORT = click.IntRange(1, 65535)
+SHARDS = click.IntRange(min=1)
 
 
 def root_options(fn):
-    fn = click.option("--workers", type=int, default=0, help="Parser processes (default: one per core).")(fn)
+    fn = click.option(
+        "--workers", type=click.IntRange(min=0), default=0, help="Parser processes (default: one per core)."
+    )(fn)
     fn = click.option("--splits", default=None, help="train/tuning/held_out fractions, e.g. 80/10/10.")(fn)
-    fn = click.option("--shards", type=int, default=None, help="Shard count (env LONGITUDE_SHARDS, default 4).")(
-        fn
-    )
+    fn = click.option(
+        "--shards", type=SHARDS, default=None, help="Shard count (env LONGITUDE_SHARDS, default 4)."
+    )(fn)
     fn = click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")(fn)
     return fn
 
@@ -56,6 +61,8 @@ def use_settings(
         )
     if not demo:
         existing_root(root)
+    elif root_path(root).exists() and not root_path(root).is_dir():
+        raise click.ClickException(f"{root_path(root)} is a file; --root names a folder (new or a root)")
     try:
         settings = settings_from_env(root, n_shards=shards, splits=splits, demo=demo, strict=strict)
     except SettingsError as err:

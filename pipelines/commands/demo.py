@@ -5,14 +5,22 @@ import time
 
 import click
 
-from pipelines.commands.common import console, materialize_with_progress, use_settings
+from pipelines.commands.common import SHARDS, console, materialize_with_progress, use_settings
 
 
 @click.command("demo")
-@click.option("--patients", type=int, default=200, show_default=True, help="Synthetic patients to generate.")
+@click.option(
+    "--patients",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Synthetic patients to generate.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Generator seed (same seed, same data).")
 @click.option("--root", default=None, help="Data root (env LONGITUDE_ROOT, default ./longitude-data).")
-@click.option("--shards", type=int, default=None, help="Shard count (default 4, or what the root was built with).")
+@click.option(
+    "--shards", type=SHARDS, default=None, help="Shard count (default 4, or what the root was built with)."
+)
 @click.option("--verbose", is_flag=True, help="Show Dagster's and the libraries' logs as the steps run.")
 def command(patients: int, seed: int, root: str | None, shards: int | None, verbose: bool) -> None:
     """Try Longitude end to end on built-in synthetic data, with a generated demo secret."""

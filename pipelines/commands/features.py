@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from pipelines.commands.common import console, root_path
+from pipelines.commands.common import PORT, console, existing_root
 
 
 @click.group("features", invoke_without_command=True)
@@ -39,11 +39,28 @@ def command(
         return
     if not labels or not out:
         raise click.UsageError("give --labels and --out (or a subcommand: labels, online)")
+    import polars as pl
+    import pyarrow as pa
+
     from featurestore.offline import get_features
+    from schemas.labels import read_label_table
 
     started = time.perf_counter()
+    where = existing_root(root)
     try:
-        path = get_features(root_path(root), labels, spec, output=output, out=out)
+        read_label_table(
+            labels
+        )  # a file that is no Parquet stops here, named (its reader's message may quote bytes)
+    except pl.exceptions.ColumnNotFoundError:
+        raise click.ClickException(
+            f"--labels {labels}: a label table has subject_id and prediction_time"
+        ) from None
+    except (pl.exceptions.PolarsError, pa.ArrowException, IsADirectoryError, PermissionError):
+        raise click.ClickException(f"--labels {labels}: not a readable Parquet label table") from None
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        path = get_features(where, labels, spec, output=output, out=out)
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
     import pyarrow.parquet as pq
@@ -84,7 +101,7 @@ def labels_command(
     from featurestore.labels import write_labels
 
     try:
-        summary = write_labels(root_path(root or ctx.obj["root"]), load_task(task), out=out)
+        summary = write_labels(existing_root(root or ctx.obj["root"]), load_task(task), out=out)
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
     console.print(
@@ -102,7 +119,7 @@ def labels_command(
 @click.option(
     "--serve",
     "port",
-    type=int,
+    type=PORT,
     default=None,
     help="Serve GET /features/<subject_id>?as_of=... on 127.0.0.1:PORT instead of printing.",
 )
@@ -141,7 +158,13 @@ def online_command(
     from featurestore.online import OnlineStore, materialize_online
     from featurestore.online_backend import StoreError
 
-    path = root_path(root or ctx.obj["root"])
+    try:
+        when = datetime.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise click.ClickException(
+            "--as-of is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T08:30)"
+        ) from None
+    path = existing_root(root or ctx.obj["root"])
     spec = spec or ctx.obj["spec"] or "default"
     try:
         if online_store != "memory":
@@ -168,7 +191,6 @@ def online_command(
         view = store if isinstance(store, OnlineStore) else store.for_subjects(list(subject_ids))
     except (FileNotFoundError, ValueError, StoreError) as err:
         raise click.ClickException(str(err)) from None
-    when = datetime.fromisoformat(as_of) if as_of else None
     result = {}
     for sid in subject_ids:
         if show_all:

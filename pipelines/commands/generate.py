@@ -40,8 +40,8 @@ def command(patients: int, seed: int, out: Path, workers: int | None) -> None:
         task = progress.add_task("patients", total=patients)
         try:
             summary = generate_landing(out, patients, seed, lambda n: progress.advance(task, n), workers=workers)
-        except FileExistsError as err:
-            raise click.ClickException(str(err)) from err
+        except OSError as err:  # a file where a folder goes, no permission, a full disk: where, and what
+            raise click.ClickException(f"cannot write {err.filename or out}: {err.strerror or err}") from None
     elapsed = time.perf_counter() - start
 
     table = Table(title=f"{patients} synthetic patients (seed {seed}) in {elapsed:.1f} s", show_header=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.common import console, existing_root
+from pipelines.commands.common import PORT, console, existing_root
 
 _ROOT_HELP = "Data root (env LONGITUDE_ROOT, default ./longitude-data); must exist."
 
@@ -46,13 +46,19 @@ def command(ctx: click.Context, root: str | None, no_gx: bool, verbose: bool) ->
     ctx.obj["root_arg"] = root
     if ctx.invoked_subcommand is not None:
         return
+    from datetime import UTC, datetime
+
+    from pipelines.check_events import record_rechecked
     from pipelines.commands.common import print_check_rows
     from quality.report import run_quality
     from quality.verbosity import library_output
 
     path = existing_root(root)
+    started = datetime.now(UTC)
     with console.status("checking tables, auditing for PHI, writing the site"), library_output(verbose):
         report = run_quality(path, keyring=_keyring(path), gx=not no_gx, verbose=verbose)
+        # the Dagster UI reads its own event log: what this re-check stored goes there too
+        record_rechecked(path, [r for r in report.rows if r.run == "cli" and r.checked_at >= started])
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     from schemas.working_copy import shown
 
@@ -69,13 +75,13 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
     @click.option("--root", default=None, help=_ROOT_HELP)
     @click.pass_context
     def _command(ctx: click.Context, target: str, note: str, who: str | None, root: str | None) -> None:
-        from quality.report import known_targets
+        from quality.report import load_report, review_targets
         from quality.review import PAST, ReviewError, record
         from schemas.working_copy import shown
 
         path = _root(ctx, root)
         try:
-            entry = record(path / "quality", target, action, note, who, known=known_targets(path))
+            entry = record(path / "quality", target, action, note, who, **review_targets(load_report(path)))
         except ReviewError as err:
             raise click.ClickException(str(err)) from None
         console.print(
@@ -130,7 +136,10 @@ def export(ctx: click.Context, root: str | None, fmt: str, out: str | None) -> N
 
     text = render(read(_root(ctx, root) / "quality"), fmt)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
         console.print(f"Wrote {out}")
     else:
         click.echo(text, nl=False)
@@ -150,15 +159,24 @@ def targets(ctx: click.Context, root: str | None) -> None:
 @command.command("serve")
 @click.option("--root", default=None, help=_ROOT_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it local).")
-@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--port", type=PORT, default=8765, show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
     """Serve the stewards' site with review forms; reviews made in the page go to the review log."""
+    import socket
+
     import uvicorn
 
     from quality.serve import create_app
     from schemas.working_copy import shown
 
     path = _root(ctx, root)
+    probe = socket.socket()
+    try:  # before saying where it serves: uvicorn's own failure is a log line after that, and exit 3
+        probe.bind((host, port))
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}; pass --port N") from None
+    finally:
+        probe.close()
     console.print(f"Stewards' site for {shown(path, path)} at http://{host}:{port}/  (Ctrl-C to stop)")
     uvicorn.run(create_app(path), host=host, port=port, log_level="warning")

@@ -5,7 +5,7 @@ import os
 
 import click
 
-from pipelines.commands.common import console, root_path
+from pipelines.commands.common import console, existing_root
 
 _ROOT_HELP = "Data root (env LONGITUDE_ROOT, default ./longitude-data)."
 
@@ -62,13 +62,13 @@ def command(ctx: click.Context, config_name: str, root: str | None, steps: int |
             data_placement=data_placement, record_data=record_data or None,
         )  # fmt: skip
     except (KeyError, ValueError) as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(err.args[0] if err.args else str(err)) from None  # a KeyError's str() is its repr
     if nnodes * nproc_per_node > 1 or rdzv_endpoint:
         _launch_agent(ctx, root, nnodes, nproc_per_node, rdzv_endpoint, rdzv_id)
         return
     main = int(os.environ.get("RANK", "0")) == 0
     try:
-        result = _train_with_progress(train, root_path(root), config, run, device, not fresh, main)
+        result = _train_with_progress(train, existing_root(root), config, run, device, not fresh, main)
     except (IncompatibleRunError, FileNotFoundError, ValueError, RuntimeError) as err:
         raise click.ClickException(str(err)) from None
     if main:
@@ -93,7 +93,7 @@ def _launch_agent(ctx: click.Context, root: str | None, nnodes: int, nproc_per_n
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     params = ctx.params
-    resolved = str(root_path(root))
+    resolved = str(existing_root(root))
     args = ["--root", resolved, "--config", params["config_name"], "--steps", str(params["steps"]),
             "--device", params["device"]]  # fmt: skip
     for flag, key in (("--run-name", "run"), ("--tokens-per-batch", "tokens_per_batch"),
@@ -153,7 +153,7 @@ def evaluate_command(root: str | None, run: str, split: str, labels: tuple[str, 
         tables = {task: Path(path) for task, path in pairs}
     try:
         with console.status(f"evaluating {run} on {split}"):
-            report = evaluate_run(root_path(root), run, split=split, label_tables=tables, probes=not no_probes,
+            report = evaluate_run(existing_root(root), run, split=split, label_tables=tables, probes=not no_probes,
                                   max_batches=max_batches, device=device)  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
@@ -212,7 +212,7 @@ def sample_command(root: str | None, run: str, split: str, subject_index: int, p
     from model.sample import format_events, sample_from_run
 
     try:
-        cont, events = sample_from_run(root_path(root), run, split=split, subject_index=subject_index,
+        cont, events = sample_from_run(existing_root(root), run, split=split, subject_index=subject_index,
                                        prompt_tokens=prompt_tokens, max_new_tokens=new_tokens,
                                        temperature=temperature, top_k=top_k, seed=seed)  # fmt: skip
     except (FileNotFoundError, IndexError, ValueError) as err:

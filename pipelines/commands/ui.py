@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.common import console, root_options, root_path, use_settings
+from pipelines.commands.common import PORT, console, root_options, root_path, use_settings
 from pipelines.settings import ROOT_SETTINGS_FILE
 
 
 @click.command("ui")
 @root_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface the web server listens on.")
-@click.option("--port", type=int, default=3000, show_default=True, help="Port of the web server.")
+@click.option("--port", type=PORT, default=3000, show_default=True, help="Port of the web server.")
 def command(root: str | None, shards: int | None, splits: str | None, workers: int, host: str, port: int) -> None:
     """Start the Dagster UI (web server and daemon) for the root; CLI and UI runs are kept in one instance."""
     where = root_path(root)

@@ -100,3 +100,26 @@ def test_a_planted_defect_reads_the_same_in_dagster_the_cli_and_the_site(root: R
 @pytest.fixture(autouse=True)
 def _no_env_root(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("LONGITUDE_ROOT", raising=False)
+
+
+def test_a_cli_recheck_reaches_the_dagster_ui_as_it_reaches_the_site(root: Root):
+    # A defect planted after the last materialization: `longitude quality` finds it, and the Dagster UI (which
+    # reads the root's event log, not the store) must not stay green.
+    root.layout.meds_shard("held_out", 1).rename(root.layout.meds_shard("train", 1))
+    for _ in range(2):  # a second re-check records again (the first's entries are not in its way)
+        run = _cli("quality", "--root", str(root.path), "--no-gx")
+        assert run.returncode == 1 and "Error" not in run.stderr, run.stderr
+    [row] = [r for r in read(root.path) if r.rule == "meds_data.subjects/file_in_assigned_split"]
+    assert not row.passed
+
+    from pipelines.instance import root_instance
+
+    instance = root_instance(root.layout)
+    try:
+        key = dg.AssetCheckKey(dg.AssetKey("meds_subject_splits"), "meds_subject_splits_tables_conform")
+        [latest] = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
+        evaluation = latest.event.dagster_event.event_specific_data
+    finally:
+        instance.dispose()
+    assert not evaluation.passed and row.reason in evaluation.description
+    assert evaluation.metadata["recorded_by"].value == "longitude quality"

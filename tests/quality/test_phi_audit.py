@@ -12,6 +12,7 @@ from quality.phi_audit import audit, write_audit
 from quality.records import audit_summary_path, findings_path
 from schemas.io import write_parquet, write_text
 from schemas.meds import CODES_SCHEMA
+from schemas.raw import RAW_PATIENTS_SCHEMA
 from tests.quality.conftest import KEYRING, PEOPLE, Root
 
 
@@ -128,3 +129,19 @@ def test_json_numbers_are_measurements_but_json_strings_are_scanned(root: Root):
     lines = [json.dumps({"step": 9, "loss": 4.853, "tokens_seen": int(digits)}), json.dumps({"note": digits})]
     write_text("\n".join(lines) + "\n", root.path / "models" / "tiny" / "metrics.jsonl")
     assert {(path, row, kind) for path, _, row, kind in _hits(root)} == {("models/tiny/metrics.jsonl", 2, "phone")}
+
+
+def test_a_timeline_page_is_scanned_for_its_data_not_for_the_chart_library_inline(root: Root):
+    # The page carries Vega's script inline (offline); a subject named like a word of that code ("Lato", one of
+    # its fonts) must not make every timeline a PHI finding, while a name in the page's own data still is.
+    from quality.timeline_chart import timeline_html
+
+    path = root.layout.raw_shard("fhir", "patients", 0) / "part-0.parquet"
+    patients = pl.read_parquet(path).with_columns(names=pl.Series([["Ms.", p[1], "Lato"] for p in PEOPLE]))
+    write_parquet(patients.to_arrow(), path, RAW_PATIENTS_SCHEMA)
+    sid = KEYRING.subject_id(PEOPLE[0][0])
+    pages = root.layout.quality / "site" / "timelines"
+    write_text(timeline_html({"mark": "point", "data": {"values": []}}, sid), pages / f"{sid}.html")
+    assert _hits(root) == set()
+    write_text(timeline_html({"mark": "point", "title": "seen by Orvetta"}, sid), pages / f"{sid}.html")
+    assert {(p, kind) for p, _, _, kind in _hits(root)} == {(f"quality/site/timelines/{sid}.html", "name")}
