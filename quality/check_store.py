@@ -223,6 +223,12 @@ def _read_one(path: Path, root: Path) -> pl.DataFrame:
         ) from err
 
 
+def stored_checks(root: Path) -> set[tuple[str, str]]:
+    """Every (asset, check) with a stored result, rows or none: a check over an asset that writes no table a
+    schema describes stores an empty result, and still counts as a check that ran (as Dagster counts it)."""
+    return {(f.parent.parent.name, f.parent.name) for f in checks_dir(Layout(Path(root))).glob("*/*/*.parquet")}
+
+
 def read(root: Path) -> list[CheckRow]:
     """Every stored row, sorted by asset, check, partition and rule."""
     files = sorted(checks_dir(Layout(Path(root))).glob("*/*/*.parquet"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from quality import review
-from quality.check_store import CheckRow, read
+from quality.check_store import CheckRow, read, stored_checks
 from quality.records import audit_summary_path, results_path, site_dir
 from quality.tables import inventory
 from schemas.io import write_text
@@ -34,6 +34,12 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     gx_outcomes: int = 0
     unmapped: pl.DataFrame = field(default_factory=pl.DataFrame)  # landing files no rule reads, fallback codes
+    checks: set[tuple[str, str]] = field(default_factory=set)  # every (asset, check) that stored a result
+
+    @property
+    def checks_without_rows(self) -> set[tuple[str, str]]:
+        """Checks that ran and found nothing to validate (an asset writing no table a schema describes)."""
+        return self.checks - {(r.asset, r.check) for r in self.rows}
 
     @property
     def blocking(self) -> list[CheckRow]:
@@ -121,6 +127,7 @@ def load_report(root: Path) -> Report:
         entries,
         current,
         unmapped=unmapped_summary(layout),
+        checks=stored_checks(layout.root) | {(r.asset, r.check) for r in rows},
     )
 
 

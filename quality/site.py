@@ -105,7 +105,8 @@ def render(
         .render(
             report=report,
             groups=check_groups(report),
-            n_checks=len({(r.asset, r.check) for r in report.rows}),
+            n_checks=len(report.checks),
+            n_without_rows=len(report.checks_without_rows),
             quarantine=quarantine_rows(report),
             ledger=[] if report.ledger.is_empty() else list(report.ledger.iter_rows(named=True)),
             unmapped=[] if report.unmapped.is_empty() else list(report.unmapped.head(200).iter_rows(named=True)),

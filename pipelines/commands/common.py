@@ -244,10 +244,12 @@ def print_check_rows(
     from rich.markup import escape
 
     from quality import review
-    from quality.check_store import read
+    from quality.check_store import read, stored_checks
     from schemas.layout import partition_label
 
     rows = [r for r in read(root) if checks is None or (r.asset, r.check) in checks]
+    stored = {c for c in stored_checks(root) | {(r.asset, r.check) for r in rows} if checks is None or c in checks}
+    without_rows = len(stored - {(r.asset, r.check) for r in rows})
     review.attach(rows, review.state(Path(root) / "quality"))
     blocking = [r for r in rows if r.blocking]
     warnings = [r for r in rows if r.shouting and r.severity == "warn"]
@@ -255,7 +257,9 @@ def print_check_rows(
 
     if not only_failed:
         console.print(
-            f"{len(rows)} check results: {len(blocking)} blocking failures, {len(warnings)} open warnings "
+            f"{len(rows)} check results from {len(stored)} checks"
+            + (f" ({without_rows} found no table a schema describes)" if without_rows else "")
+            + f": {len(blocking)} blocking failures, {len(warnings)} open warnings "
             f"(stored in {shown(Path(root), Path(root) / 'quality' / 'checks')})"
         )
     for r in (blocking + warnings)[:limit]:

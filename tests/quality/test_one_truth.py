@@ -123,3 +123,27 @@ def test_a_cli_recheck_reaches_the_dagster_ui_as_it_reaches_the_site(root: Root)
         instance.dispose()
     assert not evaluation.passed and row.reason in evaluation.description
     assert evaluation.metadata["recorded_by"].value == "longitude quality"
+
+
+@dg.asset(name="features_without_tables")
+def _no_table_stub() -> None:
+    """Stands in for an asset that writes no table a schema in schemas/ describes."""
+
+
+def test_a_check_with_no_table_to_validate_counts_alike_in_dagster_the_cli_and_the_site(root: Root, capsys):
+    from pipelines.commands.common import print_check_rows
+    from quality.check_store import stored_checks
+
+    splits = _conformance_check(dg.AssetKey("meds_subject_splits"), None, "meds")
+    nothing = _conformance_check(dg.AssetKey("features_without_tables"), None, None)
+    dagster = _materialize(root, [_splits_stub, _no_table_stub], [splits, nothing])
+    assert sorted(dagster) == ["features_without_tables_tables_conform", "meds_subject_splits_tables_conform"]
+    assert all(ev.passed for ev in dagster.values())
+    assert len(stored_checks(root.path)) == len(dagster)  # the empty result is stored too
+
+    run_quality(root.path, gx=False, recheck=False, phi_audit=False)
+    page = (root.path / "quality" / "site" / "index.html").read_text()
+    assert "from 2 checks (1 of them found no table a schema describes" in page
+
+    print_check_rows(root.path, None, only_failed=False)
+    assert "from 2 checks (1 found no table a schema describes)" in capsys.readouterr().err.replace("\n", " ")
