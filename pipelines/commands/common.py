@@ -262,6 +262,8 @@ def print_check_rows(
             + f": {len(blocking)} blocking failures, {len(warnings)} open warnings "
             f"(stored in {shown(Path(root), Path(root) / 'quality' / 'checks')})"
         )
+    if not only_failed:
+        print_quarantine(Path(root), limit)
     for r in (blocking + warnings)[:limit]:
         colour, label = ("red", "FAIL") if r.blocking else ("yellow", "warn")
         where = f" [{partition_label(r.partition)}]" if r.partition is not None else ""
@@ -269,6 +271,30 @@ def print_check_rows(
     if len(blocking) + len(warnings) > limit:
         more = len(blocking) + len(warnings) - limit
         console.print(f"  ... and {more} more: longitude quality --root {shown(Path(root), Path(root))}")
+
+
+def print_quarantine(root: Path, limit: int) -> None:
+    """Quarantined records by asset and reason code, as the site's quarantine section counts them, each with
+    the review target a steward names (`quarantine:<asset>/<code>`)."""
+    import polars as pl
+    from rich.markup import escape
+
+    from quality.report import quarantine_summary
+    from schemas.layout import Layout
+
+    q = quarantine_summary(Layout(root))
+    if q.is_empty():
+        return
+    by_code = q.group_by("asset", "reason_code").agg(pl.col("records").sum(), pl.col("reason").first())
+    by_code = by_code.sort("records", "asset", "reason_code", descending=[True, False, False])
+    console.print(f"{int(by_code['records'].sum())} records quarantined, by reason:")
+    for row in by_code.head(limit).iter_rows(named=True):
+        console.print(
+            f"  [yellow]quarantine[/] quarantine:{row['asset']}/{row['reason_code']}: {row['records']} records, "
+            f"e.g. {escape(row['reason'])}"
+        )
+    if by_code.height > limit:
+        console.print(f"  ... and {by_code.height - limit} more reasons on the site")
 
 
 def root_path(root: str | None) -> Path:

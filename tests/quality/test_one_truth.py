@@ -130,7 +130,9 @@ def _no_table_stub() -> None:
     """Stands in for an asset that writes no table a schema in schemas/ describes."""
 
 
-def test_a_check_with_no_table_to_validate_counts_alike_in_dagster_the_cli_and_the_site(root: Root, capsys):
+def test_checks_that_validate_nothing_and_quarantine_reasons_count_alike_in_the_cli_and_the_site(
+    root: Root, capsys
+):
     from pipelines.commands.common import print_check_rows
     from quality.check_store import stored_checks
 
@@ -146,4 +148,9 @@ def test_a_check_with_no_table_to_validate_counts_alike_in_dagster_the_cli_and_t
     assert "from 2 checks (1 of them found no table a schema describes" in page
 
     print_check_rows(root.path, None, only_failed=False)
-    assert "from 2 checks (1 found no table a schema describes)" in capsys.readouterr().err.replace("\n", " ")
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "from 2 checks (1 found no table a schema describes)" in err
+    # the quarantine, by the reason and review target the site shows, never a record's contents
+    target = "quarantine:fhir_raw/UNPARSEABLE_DATE"
+    assert "2 records quarantined" in err and f"{target}: 2 records" in err and target in page
+    assert "Zyxwanda" not in err and "MRN-88301" not in err
