@@ -146,6 +146,8 @@ def test_checks_that_validate_nothing_and_quarantine_reasons_count_alike_in_the_
     run_quality(root.path, gx=False, recheck=False, phi_audit=False)
     page = (root.path / "quality" / "site" / "index.html").read_text()
     assert "from 2 checks (1 of them found no table a schema describes" in page
+    # the page's own check runs once the page is written: the page names it rather than count one fewer
+    assert "one more, quality_site_is_offline, checks this page" in page
 
     print_check_rows(root.path, None, only_failed=False)
     err = capsys.readouterr().err.replace("\n", " ")
@@ -154,3 +156,11 @@ def test_checks_that_validate_nothing_and_quarantine_reasons_count_alike_in_the_
     target = "quarantine:fhir_raw/UNPARSEABLE_DATE"
     assert "2 records quarantined" in err and f"{target}: 2 records" in err and target in page
     assert "Zyxwanda" not in err and "MRN-88301" not in err
+
+
+def test_the_site_names_its_own_check_as_the_pipeline_defines_it():
+    from pipelines.defs.quality.checks import quality_site_is_offline
+    from quality.site import SITE_CHECK
+
+    (key,) = quality_site_is_offline.check_keys
+    assert (key.asset_key.to_user_string(), key.name) == SITE_CHECK
