@@ -108,6 +108,15 @@ def quarantine_summary(layout: Layout) -> pl.DataFrame:
     )
 
 
+def quarantine_by_code(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """quarantine_summary per asset and reason code (records, one reason as an example), largest first: what
+    the CLI summary and the Dagster metadata list, each row a review target `quarantine:<asset>/<code>`."""
+    if quarantine.is_empty():
+        return quarantine
+    by_code = quarantine.group_by("asset", "reason_code").agg(pl.col("records").sum(), pl.col("reason").first())
+    return by_code.sort("records", "asset", "reason_code", descending=[True, False, False])
+
+
 def load_report(root: Path) -> Report:
     """The report as the stores hold it now (no check runs): what `quality serve` and the site asset show."""
     layout = Layout(Path(root).resolve())

@@ -276,17 +276,14 @@ def print_check_rows(
 def print_quarantine(root: Path, limit: int) -> None:
     """Quarantined records by asset and reason code, as the site's quarantine section counts them, each with
     the review target a steward names (`quarantine:<asset>/<code>`)."""
-    import polars as pl
     from rich.markup import escape
 
-    from quality.report import quarantine_summary
+    from quality.report import quarantine_by_code, quarantine_summary
     from schemas.layout import Layout
 
-    q = quarantine_summary(Layout(root))
-    if q.is_empty():
+    by_code = quarantine_by_code(quarantine_summary(Layout(root)))
+    if by_code.is_empty():
         return
-    by_code = q.group_by("asset", "reason_code").agg(pl.col("records").sum(), pl.col("reason").first())
-    by_code = by_code.sort("records", "asset", "reason_code", descending=[True, False, False])
     console.print(f"{int(by_code['records'].sum())} records quarantined, by reason:")
     for row in by_code.head(limit).iter_rows(named=True):
         console.print(

@@ -164,3 +164,21 @@ def test_the_site_names_its_own_check_as_the_pipeline_defines_it():
 
     (key,) = quality_site_is_offline.check_keys
     assert (key.asset_key.to_user_string(), key.name) == SITE_CHECK
+
+
+def test_dagster_shows_the_quarantine_by_review_target_as_the_site_does(root: Root):
+    from pipelines.defs.quality.assets import quality_site
+
+    resource = LongitudeResource(root=str(root.path), secret=TEST_SECRET.decode())
+    result = dg.materialize(
+        [quality_site],
+        resources={"longitude": resource},
+        run_config={"ops": {"quality_site": {"config": {"great_expectations": False}}}},
+        selection=[quality_site],
+    )
+    (materialization,) = result.asset_materializations_for_node("quality_site")
+    table = materialization.metadata["quarantined_by_reason"].value
+    assert "| quarantine:fhir_raw/UNPARSEABLE_DATE | 2 |" in table
+    assert "Zyxwanda" not in table and "b1.json" not in table
+    page = (root.path / "quality" / "site" / "index.html").read_text()
+    assert "quarantine:fhir_raw/UNPARSEABLE_DATE" in page

@@ -56,7 +56,22 @@ def quality_site(config: QualitySiteConfig, longitude: LongitudeResource) -> dg.
             "check_results": len(report.rows),
             "blocking_failures": len(report.blocking),
             "open_warnings": len(report.warnings),
+            "checks": len(report.checks),
+            "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
             "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
             **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
         }
     )
+
+
+def quarantine_markdown(quarantine) -> str:
+    """Quarantined records per review target, as the site and the CLI summary count them (counts only: no
+    record, file name or value)."""
+    from quality.report import quarantine_by_code
+
+    if quarantine.is_empty():
+        return "No record quarantined."
+    lines = ["| review target | records |", "| --- | --- |"]
+    for row in quarantine_by_code(quarantine).iter_rows(named=True):
+        lines.append(f"| quarantine:{row['asset']}/{row['reason_code']} | {row['records']} |")
+    return "\n".join(lines)
