@@ -9,10 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import regex as re
 
+from deid.text.crf_marginals import MarginalScorer, id_matrix, scorer, with_rows
 from deid.text.tagger_card import check_card
-from deid.text.tagger_features import Hint, base_features, tokenize, with_hints
+from deid.text.tagger_features import Hint, base_features, tokenize, vocabulary, with_hints
 
 MODEL_DIR = Path(__file__).parent / "models"
 MODEL_NAME = "phi_crf_v1"
@@ -82,6 +84,7 @@ class PhiTagger:
         # The attributes the model has weights for (CRFsuite drops any other from a sequence it reads).
         self.attributes = frozenset(attr for attr, _ in self._tagger.info().state_features)
         self._known: frozenset[str] | None = None
+        self._scorers: dict[frozenset[str], MarginalScorer | None] = {}
 
     @classmethod
     def load(cls, name: str = MODEL_NAME, directory: Path = MODEL_DIR) -> "PhiTagger":
@@ -95,31 +98,37 @@ class PhiTagger:
 
     def tag(self, text: str, hints: Sequence[Hint] = ()) -> TaggedText:
         """Marginal probabilities per token; `hints` are the rules' hits on the text (features)."""
-        tokens, pieces = token_features(text, self.known_attributes())
+        known = self.known_attributes()
+        fast = self._scorer(known)
+        form = "bytes" if fast is None else "ids"
+        tokens, pieces = token_features(text, known, form)
         if not tokens:
             return TaggedText([], [], [])
         probs: list[Mapping[str, float]] = []
         begins: list[Mapping[str, float]] = []
-        others = [(label, label[2:], label[0] == "B") for label in self.labels if label != "O"]
-        has_o = "O" in self.labels
-        for lo, hi, base in pieces:
+        others = [(j, label[2:], label[0] == "B") for j, label in enumerate(self.labels) if label != "O"]
+        o = self.labels.index("O") if "O" in self.labels else None
+        for lo, hi, base, ids in pieces:
             piece = tokens[lo:hi]
             lo_char, hi_char = piece[0][0], piece[-1][1]
-            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]], encoded=True)
-            self._tagger.set(xseq)
-            marginal = self._tagger.marginal
+            xseq = with_hints(base, piece, [h for h in hints if h[0] < hi_char and lo_char < h[1]], form, known)
+            if fast is None:
+                marginals = self._crfsuite_marginals(xseq)
+            else:  # the base ids, with the rows of the tokens at or beside a rule hit in their place
+                marginals = fast.marginals(with_rows(ids, xseq, base))  # (n, L)
             n = len(piece)
             # where O is all but certain every other label is under 1e-4: nothing to keep (an empty dict)
-            uncertain = [t for t in range(n) if not marginal("O", t) >= 0.9999] if has_o else range(n)
+            uncertain = range(n) if o is None else np.flatnonzero(~(marginals[:, o] >= 0.9999)).tolist()
             # the certain tokens share one read-only empty mapping: no two dicts per token to build and collect
             piece_probs: list[Mapping[str, float]] = [_NOTHING] * n
             piece_begins: list[Mapping[str, float]] = [_NOTHING] * n
             for t in uncertain:
+                row = marginals[t].tolist()
                 p: dict[str, float] = {}
                 b: dict[str, float] = {}
                 piece_probs[t], piece_begins[t] = p, b
-                for label, type_, begin in others:
-                    m = marginal(label, t)
+                for j, type_, begin in others:
+                    m = row[j]
                     if m < 1e-4:
                         continue
                     p[type_] = p.get(type_, 0.0) + m
@@ -128,6 +137,20 @@ class PhiTagger:
             probs.extend(piece_probs)
             begins.extend(piece_begins)
         return TaggedText(tokens, probs, begins)
+
+    def _crfsuite_marginals(self, xseq: list) -> np.ndarray:
+        """(tokens, labels) marginals of a sequence in bytes, by CRFsuite's Tagger."""
+        self._tagger.set(xseq)
+        marginal = self._tagger.marginal
+        return np.array([[marginal(label, t) for label in self.labels] for t in range(len(xseq))])
+
+    def _scorer(self, known: frozenset[str] | None) -> MarginalScorer | None:
+        """The fast scorer over the ids of `known` (checked against CRFsuite once), None without `known`."""
+        if known is None:
+            return None
+        if known not in self._scorers:
+            self._scorers[known] = scorer(self.model_path, vocabulary(known), self._tagger)
+        return self._scorers[known]
 
     def known_attributes(self) -> frozenset[str]:
         """The attributes worth building for this model: those of both shipped models when it is one of
@@ -175,16 +198,19 @@ class PhiTagger:
 # One text: the two taggers read it one after the other; a long note's chunks are not all kept.
 @lru_cache(maxsize=1)
 def token_features(
-    text: str, known: frozenset[str] | None = None
-) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple[str, ...]]]]]:
+    text: str, known: frozenset[str] | None = None, form: str = "bytes"
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[tuple], np.ndarray | None]]]:
     """A text's tokens and, per piece of at most about MAX_TOKENS tokens, (first, end, features without the
-    rules' hits, those outside `known` left out, in UTF-8 bytes as CRFsuite reads them): computed once for
-    the two taggers that read the same text one after the other."""
+    rules' hits, those outside `known` left out, in `form` as the taggers read them, and in the "ids" form
+    their id_matrix): computed once for the two taggers that read the same text one after the other."""
     tokens = tokenize(text)
     if not tokens:
         return tokens, []
-    pieces = _pieces(text, tokens)
-    return tokens, [(lo, hi, base_features(text, tokens[lo:hi], known, encoded=True)) for lo, hi in pieces]
+    out = []
+    for lo, hi in _pieces(text, tokens):
+        base = base_features(text, tokens[lo:hi], known, form)
+        out.append((lo, hi, base, id_matrix(base) if form == "ids" else None))
+    return tokens, out
 
 
 @lru_cache(maxsize=1)

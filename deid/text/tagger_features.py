@@ -162,14 +162,14 @@ def _neighbour_features(word: str) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=8)
-def _known_features(known: frozenset[str] | None, encoded: bool = False):
+def _known_features(known: frozenset[str] | None, form: str = "text"):
     """A word's (own features, _neighbour_features) without what `known` lacks (all of them when `known` is
-    None), as UTF-8 bytes when `encoded`, cached per word (one cache per set: a one-argument cache is the
-    quick kind)."""
+    None), in `form` (FORMS), cached per word (one cache per set: a one-argument cache is the quick kind)."""
+    convert = _converter(form, known)
 
     def keep(features: tuple[str, ...]) -> tuple:
         kept = features if known is None else tuple(f for f in features if f in known)
-        return tuple(f.encode() for f in kept) if encoded else kept
+        return kept if convert is None else tuple(map(convert, kept))
 
     @lru_cache(maxsize=100_000)
     def of(word: str) -> tuple[tuple, tuple[tuple, ...]]:
@@ -178,19 +178,44 @@ def _known_features(known: frozenset[str] | None, encoded: bool = False):
     return of
 
 
+# How the features are handed on: "text" (str: training, reading), "bytes" (UTF-8, which pycrfsuite takes
+# without converting), "ids" (vocabulary(known) ids, which deid.text.crf_marginals scores).
+FORMS = ("text", "bytes", "ids")
+
+
+@lru_cache(maxsize=4)
+def vocabulary(known: frozenset[str]) -> dict[str, int]:
+    """The ids of the "ids" form: 1, 2, ... for the sorted attributes of `known`; 0 (no weight in any
+    model) for any other feature."""
+    return {attribute: i for i, attribute in enumerate(sorted(known), start=1)}
+
+
+def _converter(form: str, known: frozenset[str] | None):
+    """str -> `form` (None for "text")."""
+    if form == "text":
+        return None
+    if form == "bytes":
+        return str.encode
+    if form == "ids" and known is not None:
+        ids = vocabulary(known)
+        return lambda feature: ids.get(feature, 0)
+    raise ValueError(f"unknown feature form {form!r} (or the ids form without the known attributes)")
+
+
 _NO_PAIRS: dict[str, tuple] = {}
 
 
 @lru_cache(maxsize=8)
-def _known_pairs(known: frozenset[str], encoded: bool = False) -> dict[str, dict[str, tuple]]:
-    """The word-pair features of `known` ("bi=a|b") as {a: {b: (feature,)}}, the feature in UTF-8 bytes when
-    `encoded`. A feature is filed under every split at a "|" (a word may be "|" itself), so looking up
-    (a, b) finds it exactly when f"bi={a}|{b}" is in `known`."""
+def _known_pairs(known: frozenset[str], form: str = "text") -> dict[str, dict[str, tuple]]:
+    """The word-pair features of `known` ("bi=a|b") as {a: {b: (feature,)}}, the feature in `form`. A feature
+    is filed under every split at a "|" (a word may be "|" itself), so looking up (a, b) finds it exactly
+    when f"bi={a}|{b}" is in `known`."""
+    convert = _converter(form, known)
     out: dict[str, dict[str, tuple]] = {}
     for feature in known:
         if not feature.startswith("bi="):
             continue
-        value = (feature.encode(),) if encoded else (feature,)
+        value = (feature if convert is None else convert(feature),)
         body = feature[3:]
         cut = body.find("|")
         while cut >= 0:
@@ -247,25 +272,23 @@ def features(text: str, spans: Sequence[tuple[int, int]], hints: Sequence[Hint] 
 
 
 def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[str] | None = None,
-                  encoded: bool = False) -> list[tuple]:  # fmt: skip
+                  form: str = "text") -> list[tuple]:  # fmt: skip
     """The features of `features` that do not depend on the rules' hits, in the same order; the taggers
     with and without the rules' hits share them (with_hints adds the rest). With `known` (the attributes a
     model has weights for), a word's and a word pair's features outside it are left out: CRFsuite skips an
     attribute it does not know, so the model reads the same sequence, with less to convert and look up.
-    With `encoded`, the form the taggers hand CRFsuite: every feature is its UTF-8 bytes, which CRFsuite
-    takes as they are (a str it encodes on every read), and each token's tuple ends with the feature that
-    with_hints adds where no rule hit lies, so that with_hints(encoded=True) copies only the tokens at a
-    hit: the same attributes, without the per-read conversion and copies."""
+    In a `form` other than "text" (FORMS: what the taggers read), each token's tuple ends with the feature
+    that with_hints adds where no rule hit lies, so that with_hints copies only the tokens at a hit."""
     n = len(spans)
     if not n:
         return []
     words = [text[s:e] for s, e in spans]
-    if known is None and not encoded:
+    if known is None and form == "text":
         own = [word_features(w)[0] for w in words]
         near = [_neighbour_features(w) for w in words]
     else:
-        own, near = zip(*map(_known_features(known, encoded), words), strict=True)
-    const = _CONSTANTS[encoded]
+        own, near = zip(*map(_known_features(known, form), words), strict=True)
+    const = _constants(form, known)
     lows = [w.lower() for w in words]
     flags = _line_flags(text, spans, const.line_flags)
     glued = [spans[i + 1][0] == spans[i][1] for i in range(n - 1)]
@@ -276,12 +299,13 @@ def base_features(text: str, spans: Sequence[tuple[int, int]], known: frozenset[
     right2 = [near[i + 2][3] for i in range(n - 2)] + [none[2]] * min(2, n)
     if known is None:
         pairs = [(), *((f"bi={a}|{b}",) for a, b in itertools.pairwise(lows))]
-        if encoded:
-            pairs = [tuple(p.encode() for p in pair) for pair in pairs]
+        if form != "text":
+            convert = _converter(form, known)
+            pairs = [tuple(map(convert, pair)) for pair in pairs]
     else:  # a word's known pairs by the next word: no string built for a pair the model lacks
-        after = _known_pairs(known, encoded)
+        after = _known_pairs(known, form)
         pairs = [(), *(after.get(a, _NO_PAIRS).get(b, ()) for a, b in itertools.pairwise(lows))]
-    tail = const.no_hit if encoded else ()
+    tail = () if form == "text" else const.no_hit
     return [
         (const.bias, *o, *f, *l2, *l1, *r1, *r2, *bi, *tail)
         for o, f, l2, l1, r1, r2, bi in zip(own, flags, left2, left1, right1, right2, pairs, strict=True)
@@ -311,29 +335,28 @@ def _line_flags(text: str, spans: Sequence[tuple[int, int]], line_flags: dict) -
 
 
 def with_hints(base: Sequence[tuple], spans: Sequence[tuple[int, int]], hints: Sequence[Hint],
-               encoded: bool = False) -> list:  # fmt: skip
-    """`base` (base_features) with the rules' hits on each token and its next-door neighbours. `encoded`:
-    `base` is base_features(encoded=True), in UTF-8 bytes and ending with the no-hit feature; the result
-    is one tuple of bytes a token (a token no hit touches keeps its tuple)."""
-    const = _CONSTANTS[encoded]
+               form: str = "text", known: frozenset[str] | None = None) -> list:  # fmt: skip
+    """`base` (base_features) with the rules' hits on each token and its next-door neighbours. In another
+    `form` than "text", `base` is base_features(text, spans, known, form), ending with the no-hit feature;
+    the result is one tuple a token (a token no hit touches keeps its tuple)."""
+    const = _constants(form, known)
     if not hints:
-        return list(base) if encoded else [[*b, *const.no_hit] for b in base]
+        return [[*b, *const.no_hit] for b in base] if form == "text" else list(base)
     rule = hint_features(spans, hints)
-    if encoded:
-        rule = [[r.encode() for r in token] for token in rule]
     n = len(base)
     out: list = []
+    convert = _converter(form, known)
     for i in range(n):
         near = []
         if i > 0 and rule[i - 1]:
-            near.extend(const.left + r for r in rule[i - 1] if r.startswith(const.rule))
+            near.extend("-1:" + r for r in rule[i - 1] if r.startswith("r="))
         if i + 1 < n and rule[i + 1]:
-            near.extend(const.right + r for r in rule[i + 1] if r.startswith(const.rule))
-        if not encoded:
+            near.extend("1:" + r for r in rule[i + 1] if r.startswith("r="))
+        if convert is None:
             out.append([*base[i], *(rule[i] or const.no_hit), *near])
             continue
-        own = base[i][:-1] + tuple(rule[i]) if rule[i] else base[i]  # a hit's features for the no-hit one
-        out.append(own + tuple(near) if near else own)
+        own = base[i][:-1] + tuple(map(convert, rule[i])) if rule[i] else base[i]  # a hit's for the no-hit one
+        out.append(own + tuple(map(convert, near)) if near else own)
     return out
 
 
@@ -350,25 +373,30 @@ _GLUED = {-1: ("glued-1",), 1: ("glued+1",)}
 
 
 class _Constants(NamedTuple):
-    """The fixed features, as str or as UTF-8 bytes (base_features(encoded=True))."""
+    """The fixed features in one form (FORMS)."""
 
-    bias: str | bytes
+    bias: str | bytes | int
     line_flags: dict
     none: dict
     glued: dict
     no_hit: tuple
-    rule: str | bytes  # the prefix of a hit's label feature, which the neighbours see
-    left: str | bytes
-    right: str | bytes
 
 
-def _encode(value):
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, tuple):
-        return tuple(_encode(v) for v in value)
-    return {k: _encode(v) for k, v in value.items()}
+_TEXT_CONSTANTS = _Constants("b", _LINE_FLAGS, _NONE, _GLUED, ("r=none",))
 
 
-_TEXT_CONSTANTS = _Constants("b", _LINE_FLAGS, _NONE, _GLUED, ("r=none",), "r=", "-1:", "1:")
-_CONSTANTS = {False: _TEXT_CONSTANTS, True: _Constants(*map(_encode, _TEXT_CONSTANTS))}
+@lru_cache(maxsize=8)
+def _constants(form: str, known: frozenset[str] | None) -> _Constants:
+    """The fixed features in `form`; in "ids", one the models lack is 0 (it keeps its place, adds nothing)."""
+    convert = _converter(form, known)
+    if convert is None:
+        return _TEXT_CONSTANTS
+
+    def to_form(value):
+        if isinstance(value, str):
+            return convert(value)
+        if isinstance(value, tuple):
+            return tuple(map(to_form, value))
+        return {k: to_form(v) for k, v in value.items()}
+
+    return _Constants(*map(to_form, _TEXT_CONSTANTS))

@@ -126,8 +126,8 @@ def test_the_tagger_reads_the_same_with_only_the_attributes_it_knows(analyzer, m
     for tagger in (phi_tagger(), phi_tagger(PLAIN_MODEL_NAME)):
         known = tagger.known_attributes()
         assert tagger.attributes <= known
-        kept = sum(len(f) for t in texts for _, _, base in token_features(t, known)[1] for f in base)
-        every = sum(len(f) for t in texts for _, _, base in token_features(t)[1] for f in base)
+        kept = sum(len(f) for t in texts for _, _, base, _ in token_features(t, known)[1] for f in base)
+        every = sum(len(f) for t in texts for _, _, base, _ in token_features(t)[1] for f in base)
         assert kept < 0.9 * every  # something is left out
         lean = [tagger.tag(t, h) for t, h in zip(texts, rule_hits, strict=True)]
         monkeypatch.setattr(tagger, "known_attributes", lambda: None)
@@ -276,7 +276,7 @@ def test_the_taggers_features_in_bytes_are_the_text_features_encoded(analyzer):
         for known in (None, phi_tagger().known_attributes()):
             for h in (rule_hits, []):
                 as_text = with_hints(base_features(text, tokens, known), tokens, h)
-                as_bytes = with_hints(base_features(text, tokens, known, encoded=True), tokens, h, encoded=True)
+                as_bytes = with_hints(base_features(text, tokens, known, "bytes"), tokens, h, "bytes")
                 assert [list(token) for token in as_bytes] == [[f.encode() for f in token] for token in as_text]
                 assert all(isinstance(f, bytes) for token in as_bytes for f in token)
     assert any(hints(ClinicalRuleRecognizer().analyze(t, [])) for t in texts)
