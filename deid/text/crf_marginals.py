@@ -136,7 +136,7 @@ class MarginalScorer:
         """(T, L) marginals for `ids` (T, K): token t's attributes in order, padded with 0; each value is
         CRFsuite's `Tagger.marginal(label, t)` for the same attributes."""
         # summed over K one attribute after the other, as CRFsuite adds them (the order sets the last bits)
-        state = np.add.reduce(self.weights[ids], axis=1)  # (T, L)
+        state = np.add.reduce(np.take(self.weights, ids, axis=0), axis=1)  # (T, L); take: quicker than [ids]
         n, n_labels = state.shape
         if self._lib.crf1dc_set_num_items(self._ctx, n):
             raise MemoryError("CRFsuite could not allocate its forward-backward arrays")
