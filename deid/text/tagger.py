@@ -118,12 +118,11 @@ class PhiTagger:
                 marginals = fast.marginals(with_rows(ids, xseq, base))  # (n, L)
             n = len(piece)
             # where O is all but certain every other label is under 1e-4: nothing to keep (an empty dict)
-            uncertain = range(n) if o is None else np.flatnonzero(~(marginals[:, o] >= 0.9999)).tolist()
+            uncertain = list(range(n)) if o is None else np.flatnonzero(~(marginals[:, o] >= 0.9999)).tolist()
             # the certain tokens share one read-only empty mapping: no two dicts per token to build and collect
             piece_probs: list[Mapping[str, float]] = [_NOTHING] * n
             piece_begins: list[Mapping[str, float]] = [_NOTHING] * n
-            for t in uncertain:
-                row = marginals[t].tolist()
+            for t, row in zip(uncertain, marginals[uncertain].tolist(), strict=True):
                 p: dict[str, float] = {}
                 b: dict[str, float] = {}
                 piece_probs[t], piece_begins[t] = p, b

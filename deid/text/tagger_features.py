@@ -246,19 +246,25 @@ Hint = tuple[int, int, str, str, float]
 def hint_features(spans: Sequence[tuple[int, int]], hints: Sequence[Hint]) -> list[list[str]]:
     """Per token, what the rules said of it: label, source class and score band of each hit it lies in,
     and whether it opens the hit; the tagger learns in which contexts each kind of hit is PHI."""
-    out: list[list[str]] = [[] for _ in spans]
+    hit = _hits_by_token(spans, hints)
+    return [hit.get(i) or [] for i in range(len(spans))]
+
+
+def _hits_by_token(spans: Sequence[tuple[int, int]], hints: Sequence[Hint]) -> dict[int, list[str]]:
+    """hint_features of the tokens that a hit touches, by token index."""
+    out: dict[int, list[str]] = {}
     if not hints:
         return out
     starts = [s for s, _ in spans]
-    import bisect
-
     for start, end, label, cls, score in hints:
         band = "hi" if score >= 0.85 else "mid" if score >= 0.6 else "lo"
         i = max(0, bisect.bisect_right(starts, start) - 1)
         first = True
         while i < len(spans) and spans[i][0] < end:
             if spans[i][1] > start:
-                out[i].extend((f"r={label}", f"rc={cls}:{label}", f"rb={cls}:{band}", "rB" if first else "rI"))
+                out.setdefault(i, []).extend(
+                    (f"r={label}", f"rc={cls}:{label}", f"rb={cls}:{band}", "rB" if first else "rI")
+                )
                 first = False
             i += 1
     return out
@@ -338,26 +344,27 @@ def with_hints(base: Sequence[tuple], spans: Sequence[tuple[int, int]], hints: S
                form: str = "text", known: frozenset[str] | None = None) -> list:  # fmt: skip
     """`base` (base_features) with the rules' hits on each token and its next-door neighbours. In another
     `form` than "text", `base` is base_features(text, spans, known, form), ending with the no-hit feature;
-    the result is one tuple a token (a token no hit touches keeps its tuple)."""
-    const = _constants(form, known)
-    if not hints:
-        return [[*b, *const.no_hit] for b in base] if form == "text" else list(base)
-    rule = hint_features(spans, hints)
-    n = len(base)
-    out: list = []
+    the result is one tuple a token, and a token neither at nor beside a hit keeps its tuple (the same
+    object): only the tokens at or beside a hit are built again."""
     convert = _converter(form, known)
-    for i in range(n):
-        near = []
-        if i > 0 and rule[i - 1]:
-            near.extend("-1:" + r for r in rule[i - 1] if r.startswith("r="))
-        if i + 1 < n and rule[i + 1]:
-            near.extend("1:" + r for r in rule[i + 1] if r.startswith("r="))
-        if convert is None:
-            out.append([*base[i], *(rule[i] or const.no_hit), *near])
-            continue
-        own = base[i][:-1] + tuple(map(convert, rule[i])) if rule[i] else base[i]  # a hit's for the no-hit one
-        out.append(own + tuple(map(convert, near)) if near else own)
+    if convert is None:
+        no_hit = _TEXT_CONSTANTS.no_hit
+        hit = _hits_by_token(spans, hints)
+        return [[*b, *(hit.get(i) or no_hit), *_beside(hit, i)] for i, b in enumerate(base)]
+    out = list(base)
+    hit = _hits_by_token(spans, hints)
+    for i in sorted({j for t in hit for j in (t - 1, t, t + 1) if 0 <= j < len(base)}):
+        own = base[i][:-1] + tuple(map(convert, hit[i])) if i in hit else base[i]  # a hit's for the no-hit one
+        near = _beside(hit, i)
+        out[i] = own + tuple(map(convert, near)) if near else own
     return out
+
+
+def _beside(hit: dict[int, list[str]], i: int) -> list[str]:
+    """The label features of the hits on token i's next-door neighbours, as token i sees them."""
+    return [f"-1:{r}" for r in hit.get(i - 1, ()) if r.startswith("r=")] + [
+        f"1:{r}" for r in hit.get(i + 1, ()) if r.startswith("r=")
+    ]
 
 
 _LINE_FLAGS = {
