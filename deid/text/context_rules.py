@@ -255,7 +255,7 @@ def _residence_place(m: re.Match[str]) -> bool:
     if common:
         return False  # a common noun in lower case: "works in construction"
     if all(place_word(w) for w in place.split()):
-        return True  # a small town no gazetteer holds, whatever clinical word it looks like ("Scituate")
+        return True  # a small town no gazetteer holds, whatever clinical word it looks like ("Westerlo")
     return not all_clinical(place) and not _stop(place.lower())
 
 

@@ -85,14 +85,14 @@ _PREFIXES = frozenset(
 )
 # The particles of joined surnames ("Al-Sayed", "El-Amin", "Ibn-Rashid"): the word after one is a surname.
 _PARTICLES = frozenset("al el ul abu ibn bin ben da du la le van von".split())
-_CONTRACTED = re.compile(r"\p{L}{1,4}['’]\p{L}{3,}")  # Da'Quan, Ja'Nae, D'Angelo; never "don't", "pt's"
+_CONTRACTED = re.compile(r"\p{L}{1,4}['’]\p{L}{3,}")  # Dell'Anno, O'Rourke; never "don't", "pt's"
 
 
 def _joined_name(low: str, parts: list[str]) -> bool:
     """A word joined by a hyphen or an apostrophe is a name's when no part is a prefix, a stop word or a
     clinical word that no name list holds, and one part at least is a given name, no dictionary word or a name
-    list's word after a particle ("Al-Sayed"); a particle before an apostrophe joins any word ("Ja'Nae"); two
-    short parts ("Wen-Li") join whatever dictionary holds them. "in-law", "ex-wife", "x-ray", "follow-up",
+    list's word after a particle ("El-Hassan"); a particle before an apostrophe joins any word ("Dell'Anno"); two
+    short parts ("Xiu-Li") join whatever dictionary holds them. "in-law", "ex-wife", "x-ray", "follow-up",
     "present-contin", "brown-black" stay words."""
     from deid.text.words import english_word, known_word
 
@@ -144,7 +144,7 @@ def _initials(m: re.Match[str]) -> bool:
     told = _TOLD.search(lead) is not None
     if english_word(low):
         # "by day rn", "IV RN": a shift or a team, unless the line is only a signature; two letters a nurse
-        # was notified by are initials ("notified MF RN") unless they say whose nurse ("notified pt RN")
+        # was notified by are initials ("notified MB RN") unless they say whose nurse ("notified pt RN")
         return alone or (told and len(low) == 2 and low not in COMMON_WORDS and low not in _WHOSE)
     if alone or told:
         return True
@@ -156,7 +156,7 @@ def _talked_to(m: re.Match[str]) -> bool:
     or a service ("per flowsheet"), so after "per" the word must be a name by a name lexicon."""
     words = m.group("name").split()
     per = m.group("cue").lower() == "per"
-    # a name list's English word only after one spoken with ("d/w Gibson"): "per kilo" is a rate
+    # a name list's English word only after one spoken with ("d/w Harlan"): "per kilo" is a rate
     if not all(person_word(w) or (not per and listed_name(w)) for w in words):
         return False
     if not per:
@@ -167,7 +167,7 @@ def _talked_to(m: re.Match[str]) -> bool:
 
 def listed_name(word: str) -> bool:
     """A word of Philter's given or family name lists that its list of non-names does not hold and no clinical
-    list knows ("Gibson", "Ward" is a non-name): read as a name where a name stands, after d/w or a title."""
+    list knows ("Harlan"; "Ward" is a non-name): a name where one stands, after d/w or a relative and a comma."""
     low = word.lower().strip("'’.").removesuffix("'s")
     lists = philter_lists()
     if low in lists.get("nonames", ()) or low in COMMON_WORDS or low in CLINICAL_ACRONYMS or shorthand(low):
@@ -216,7 +216,7 @@ def _named_place(m: re.Match[str]) -> bool:
         # "Lakeside Manor": before a word for a home or a rehab, any word that no clinical list holds
         return not any(w in CLINICAL_TERMS or w in DRUG_BRANDS or w.endswith(DRUG_SUFFIXES) for w in low)
     if _OWN_WARD.match(m.string, m.end("place")):
-        # "lakeside general er": a place with its own emergency ward is a hospital by its name
+        # "hillcrest general er": a place with its own emergency ward is a hospital by its name
         return not any(w in CLINICAL_TERMS or w in DRUG_BRANDS or w.endswith(DRUG_SUFFIXES) for w in low)
     if any(w in clinical_vocabulary() for w in low):
         return False
@@ -229,7 +229,7 @@ _KIND_INITIALS = frozenset("osh oh nh hh snf alf ltc ltac ltach rh ch mh vna ems
 
 
 def _hospital_before_er(m: re.Match[str]) -> bool:
-    """Initials before "ER" (or with a length of stay) name a hospital whatever else they abbreviate ("HGH"),
+    """Initials before "ER" (or with a length of stay) name a hospital whatever else they abbreviate ("SBW"),
     unless they are a stop word, a care unit, or a place's kind ("OSH ER", "the NH")."""
     low = m.group("place").lower()
     return low not in COMMON_WORDS and low not in _UNIT_WORDS and low not in _KIND_INITIALS
@@ -247,7 +247,7 @@ def _saint(m: re.Match[str]) -> bool:
 
 def place_word(word: str) -> bool:
     """A word that may name a small town no gazetteer holds: no dictionary, clinical or shorthand word, nor a
-    stop word. A town's name often looks like a misspelt word ("Scituate"), so likeness to a clinical word
+    stop word. A town's name often looks like a misspelt word ("Westerlo"), so likeness to a clinical word
     is no reason against it here, where the grammar says a place."""
     from deid.text.words import english_word
 
@@ -273,14 +273,14 @@ def _unknown_place(m: re.Match[str]) -> bool:
 
 
 def _plain_place(word: str) -> bool:
-    """A capitalised English word that may be a town's name ("Sitka", "Alpine"): no clinical or stop word."""
+    """A capitalised English word that may be a town's name ("Kodiak", "Marfa"): no clinical or stop word."""
     low = word.lower()
     return not (low in COMMON_WORDS or low in CLINICAL_ACRONYMS or shorthand(low) or low in clinical_vocabulary())
 
 
 def _town_with_state(m: re.Match[str]) -> bool:
-    """Before a state's code a town may be any word that no clinical or stop list holds ("Alpine, TX",
-    "sitka, ak,"); a code in lower case ("in", "or", "tx", "sc" are words too) must end the clause."""
+    """Before a state's code a town may be any word that no clinical or stop list holds ("Marfa, TX",
+    "dalhart, tx,"); a code in lower case ("in", "or", "tx", "sc" are words too) must end the clause."""
     st = m.group("st")
     if st.upper() not in STATE_CODES or (
         st.islower() and not re.match(r"[ \t]*(?:[,.;)]|$)", m.string[m.end() :])
@@ -378,7 +378,7 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         validate=_street_lower,
     ),
     Rule(
-        "street_at_residence",  # LIVES AT 12 QUARRY RD, home address: 40 ironwood street, at home (9 elm st)
+        "street_at_residence",  # LIVES AT 52 FOUNDRY RD, home address: 310 orchard lane, at home (7 birch st)
         "ADDRESS",
         _c(
             r"(?<=\b(?i:lives|living|resides|residing|staying|moved|address)[ \t]*(?i:at|to|on|:)?[ \t]*"
@@ -402,7 +402,7 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         validate=_named_place,
     ),
     Rule(
-        "initials_before_er",  # TRANSFERRED FROM HGH ER, from wg er: initials before an emergency ward
+        "initials_before_er",  # TRANSFERRED FROM SBW ER, from pmc er: initials before an emergency ward
         "FACILITY",
         _c(
             r"\b(?i:from|at|to|in|via)[ \t]+(?P<place>[A-Z]{2,4}|[a-z]{2,4})"
@@ -413,7 +413,7 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         validate=_hospital_before_er,
     ),
     Rule(
-        "initials_stay",  # pt was at MMC x 3 days, in sjh for 2 wks: a hospital's initials and a length of stay
+        "initials_stay",  # pt was at BMC x 4 days, in sjh for 2 wks: a hospital's initials and a length of stay
         "FACILITY",
         _c(
             r"\b(?i:at|in)[ \t]+(?P<place>[A-Z]{1,3}(?:H|MC)|[a-z]{1,3}(?:h|mc))"
@@ -456,7 +456,7 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         validate=_unknown_place,
     ),
     Rule(
-        "town_before_state",  # from Alpine, TX; lives in sitka, ak with wife: a town before its state's code
+        "town_before_state",  # from Marfa, TX; lives in dalhart, tx, retired: a town before its state's code
         "LOCATION",
         _c(
             r"\b(?i:from|in|of|near|to)[ \t]+"
@@ -469,7 +469,7 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         screen=(",",),
     ),
     Rule(
-        "town_from_line",  # From sitka, retired teacher. / FROM WOLCOTTVILLE.: where the patient comes from
+        "town_from_line",  # From Kodiak, retired fisherman. / FROM WOLCOTTVILLE.: where the patient comes from
         "LOCATION",
         _c(
             r"(?:^|(?<=[.;:!?][ \t]{1,3}|\n[ \t]*))(?i:pt[ \t]+(?:is[ \t]+)?)?(?i:from)[ \t]+"
