@@ -35,6 +35,9 @@ from tests.deid.phi_marks import covered, marked
         ("spoke with xiu-li re: plan.", "xiu-li"),
         ("SPOKE WITH JO-ANN EL-HASSAN RE: DISPO.", "JO-ANN EL-HASSAN"),
         ("sw o'rourke following.", "o'rourke"),
+        # a relative's given name after a comma, when it is written as one or listed as one
+        ("Son, Ed, at bedside.", "Ed"),
+        ("WIFE, MARGUERITE, CALLED FOR UPDATE.", "MARGUERITE"),
     ],
 )
 def test_phi_read_from_its_structure_iscovered(analyzer, text, phi):
