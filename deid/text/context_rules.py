@@ -19,7 +19,7 @@ from deid.text.lexicon import (
 )
 from deid.text.patterns import WHOLE_NAMES, Rule
 from deid.text.screens import literals
-from deid.text.shorthand_rules import SHORTHAND_RULES, person_word
+from deid.text.shorthand_rules import SHORTHAND_RULES, listed_name, person_word, place_word
 from deid.text.vocabulary import (
     all_clinical,
     clinical_vocabulary,
@@ -174,8 +174,16 @@ def _clinical_noun(word: str) -> bool:
 
 def _related(m: re.Match[str]) -> bool:
     """The word after a relative is a name; a given name that is also a word ("son bill ward") counts when a
-    surname follows it."""
-    if _name_word(m.group("name"), strict=True) or person_word(m.group("name").split()[0]):
+    surname follows it. After a comma an English word is a list's next item ("mother, sewing, reading"),
+    unless it is a given name written as one ("Son, Ed,")."""
+    from deid.text.words import english_word
+
+    first = m.group("name").split()[0]
+    lead = m.string[m.start() : m.start("name")]
+    if "," in lead and english_word(first.lower()):
+        given = first.lower() in _FIRST or first.lower() in philter_lists().get("firstnames", ())
+        return given and (first.istitle() or listed_name(first))
+    if _name_word(m.group("name"), strict=True) or person_word(first):
         return True
     words = m.group("name").split()
     return (
@@ -246,6 +254,8 @@ def _residence_place(m: re.Match[str]) -> bool:
         return True
     if common:
         return False  # a common noun in lower case: "works in construction"
+    if all(place_word(w) for w in place.split()):
+        return True  # a small town no gazetteer holds, whatever clinical word it looks like ("Westerlo")
     return not all_clinical(place) and not _stop(place.lower())
 
 
@@ -612,8 +622,9 @@ CONTEXT_RULES: tuple[Rule, ...] = (
             r"(?:(?i:in|to|at|from|near|for)[ \t]+)?"
             r"(?:(?i:the)[ \t]+)?)(?!(?i:in|to|at|from|near|for|the|a|an)\b)"
             r"(?P<place>\p{L}[\p{L}'.-]*\p{L}"
-            r"(?:[ \t]+(?!(?i:with|and|for|in|at|to|since|from|near|the|who|where)\b)"
-            r"\p{Lu}[\p{L}'.-]*\p{L}){0,2})"
+            r"(?:[ \t]+(?!(?i:with|and|for|in|at|to|since|from|near|the|who|where|alone|independently|"
+            r"together|nearby|until|w|but|so|or|on|by|s/p|x)\b)"
+            r"(?:\p{Lu}|(?<=\b\p{Ll}[\p{Ll}'.-]*[ \t]+)\p{Ll})[\p{L}'.-]*\p{L}){0,2})"
         ),
         group="place",
         score=0.6,

@@ -952,7 +952,7 @@ def _facility_word(token: str) -> bool:
 # Name rules whose every word is already judged (a signed line, initials): no stop word is cut from them
 # ("as rn": initials; "m. d'angelo": an initial).
 WHOLE_NAMES = frozenset(
-    "last_first signature_credential signed_line closing_name_line initials_credential".split()
+    "last_first signature_credential signed_line closing_name_line initials_credential name_after_per".split()
 )
 # Rules whose match is dropped when every word of it is clinical vocabulary (titles and credentials name the
 # word after them whatever it is: "Dr. Foley", "Dr. White").

@@ -12,6 +12,7 @@ from deid.text.lexicon import (
     DRUG_BRANDS,
     DRUG_SUFFIXES,
     FIRST_NAMES,
+    STATE_CODES,
 )
 from deid.text.patterns import Rule
 from deid.text.vocabulary import (
@@ -42,6 +43,10 @@ _AFTER_NAME = (
     r"this|that|via|by|of|as)\b"
 )
 _AFTER_PLACE = r"(?i:tonight|today|tomorrow|to|for|and|with|in|on|at)\b"
+_STREET_KIND = (
+    "street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|terrace|terr|ter|way|place|pl|boulevard|blvd|"
+    "circle|cir|parkway|pkwy|highway|hwy"
+)
 _CARE_KIND = re.compile(
     r"[ \t]+(?i:manor|rehab|rehabilitation|nursing[ \t]+(?:home|center|facility)|skilled[ \t]+nursing|"
     r"care[ \t]+center)\b"
@@ -60,7 +65,7 @@ def _c(pattern: str) -> re.Pattern[str]:
 def person_word(word: str) -> bool:
     """A word that may be part of a person's name: a name lexicon's word that no clinical list holds, or a
     word that no dictionary or clinical list knows ("Okafor", "N'Diaye", "Al-Sayed")."""
-    from deid.text.words import english_word, known_word
+    from deid.text.words import english_word
 
     low = word.lower().strip("'’.-").removesuffix("'s")
     if len(low) < 2 or low in COMMON_WORDS or low in CLINICAL_ACRONYMS:
@@ -69,13 +74,43 @@ def person_word(word: str) -> bool:
         return True  # a name list's word that is also an English one ("sewing", "kilo") is read as the word
     parts = [p for p in re.split(r"[-'’]", low) if p]
     if len(parts) > 1:  # O'Connor, Al-Sayed, Da'Quan, Mei-Ling: a joined name, its parts names or unknown
-        long = [p for p in parts if len(p) > 2]  # O', Al-, Da': a particle
-        # no part a clinical word unless a name list has it, one part at least a given name or no dictionary
-        # word: "in-law", "ex-wife", "present-contin" are words
-        if not all(not clinical_word(p) or name_lexicon(p) for p in long):
-            return False
-        return any(p in _FIRST or not known_word(p) for p in long)
+        return _joined_name(low, parts)
     return not english_word(low) and not clinical_word(word) and not shorthand(word)
+
+
+# What an English word joins with a hyphen ("re-intubated", "ex-wife", "non-verbal", "self-care"): no name's part.
+_PREFIXES = frozenset(
+    "a an bi co de di ex in re un up uni tri pre pro non sub mid out off per post anti self semi over under "
+    "multi inter intra extra trans step half well ill".split()
+)
+# The particles of joined surnames ("Al-Sayed", "El-Amin", "Ibn-Rashid"): the word after one is a surname.
+_PARTICLES = frozenset("al el ul abu ibn bin ben da du la le van von".split())
+_CONTRACTED = re.compile(r"\p{L}{1,4}['’]\p{L}{3,}")  # Dell'Anno, O'Rourke; never "don't", "pt's"
+
+
+def _joined_name(low: str, parts: list[str]) -> bool:
+    """A word joined by a hyphen or an apostrophe is a name's when no part is a prefix, a stop word or a
+    clinical word that no name list holds, and one part at least is a given name, no dictionary word or a name
+    list's word after a particle ("El-Hassan"); a particle before an apostrophe joins any word ("Dell'Anno"); two
+    short parts ("Xiu-Li") join whatever dictionary holds them. "in-law", "ex-wife", "x-ray", "follow-up",
+    "present-contin", "brown-black" stay words."""
+    from deid.text.words import english_word, known_word
+
+    if "-" not in low:
+        return _CONTRACTED.fullmatch(low) is not None and not low.endswith("clock") and not shorthand(low)
+    if english_word(low) or any(p not in _FIRST and (p in COMMON_WORDS or p in _PREFIXES) for p in parts):
+        return False
+    if any(len(p) == 1 for p in parts):
+        return False  # x-ray, g-tube, t-cell
+    if any(clinical_word(p) and not name_lexicon(p) for p in parts if len(p) > 2):
+        return False
+    if any(p in _FIRST for p in parts):
+        return True  # Jo-Ann, Anne-Sophie
+    if len(parts) == 2 and all(2 <= len(p) <= 3 for p in parts):
+        return not any(p in CLINICAL_ACRONYMS or p in clinical_vocabulary() or shorthand(p) for p in parts)
+    long = [p for p in parts if len(p) > 2]  # O', Al-, Da': a particle
+    particle = len(parts) == 2 and parts[0] in _PARTICLES
+    return any(p in _FIRST or not known_word(p) or (particle and name_lexicon(p)) for p in long)
 
 
 def _signed(m: re.Match[str]) -> bool:
@@ -90,6 +125,8 @@ def _signed(m: re.Match[str]) -> bool:
     return len(letters) < len(words) or any(person_word(w) for w in letters)
 
 
+# Two letters before a credential that say whose or which nurse, not who: the patient's, a credential.
+_WHOSE = frozenset("pt pts md do pa np rn sn ok hs am pm".split())
 _TOLD = re.compile(r"(?i:\b(?:notified|paged|called|per|d/w|informed|told)[ \t]+)$")
 
 
@@ -104,9 +141,12 @@ def _initials(m: re.Match[str]) -> bool:
     alone = not lead.strip(" \t-–—*>") and m.group("end") is not None
     from deid.text.words import english_word
 
+    told = _TOLD.search(lead) is not None
     if english_word(low):
-        return alone  # "by day rn", "IV RN": a shift or a team, unless the line is only a signature
-    if alone or _TOLD.search(lead) is not None:
+        # "by day rn", "IV RN": a shift or a team, unless the line is only a signature; two letters a nurse
+        # was notified by are initials ("notified MB RN") unless they say whose nurse ("notified pt RN")
+        return alone or (told and len(low) == 2 and low not in COMMON_WORDS and low not in _WHOSE)
+    if alone or told:
         return True
     return low not in CLINICAL_ACRONYMS and low not in COMMON_WORDS and low not in clinical_vocabulary()
 
@@ -115,12 +155,25 @@ def _talked_to(m: re.Match[str]) -> bool:
     """Spoken with, called or paged: a person's name. What a plan is "per" may also be a record, a protocol
     or a service ("per flowsheet"), so after "per" the word must be a name by a name lexicon."""
     words = m.group("name").split()
-    if not all(person_word(w) for w in words):
+    per = m.group("cue").lower() == "per"
+    # a name list's English word only after one spoken with ("d/w Harlan"): "per kilo" is a rate
+    if not all(person_word(w) or (not per and listed_name(w)) for w in words):
         return False
-    if m.group("cue").lower() != "per":
+    if not per:
         return True
-    parts = [p for w in words for p in re.split(r"[-'’]", w.lower()) if len(p) > 2]
+    parts = [p for w in words for p in re.split(r"[-'’]", w.lower()) if len(p) > 1]
     return any(p in _FIRST or name_lexicon(p) for p in parts)
+
+
+def listed_name(word: str) -> bool:
+    """A word of Philter's given or family name lists that its list of non-names does not hold and no clinical
+    list knows ("Harlan"; "Ward" is a non-name): a name where one stands, after d/w or a relative and a comma."""
+    low = word.lower().strip("'’.").removesuffix("'s")
+    lists = philter_lists()
+    if low in lists.get("nonames", ()) or low in COMMON_WORDS or low in CLINICAL_ACRONYMS or shorthand(low):
+        return False
+    in_list = low in lists.get("lastnames", ()) or low in lists.get("firstnames", ())
+    return in_list and low not in clinical_vocabulary()
 
 
 def _closing_name(m: re.Match[str]) -> bool:
@@ -139,6 +192,16 @@ def _street_lower(m: re.Match[str]) -> bool:
     return any(not english_word(w) for w in words)
 
 
+def _street_named(m: re.Match[str]) -> bool:
+    """After a home's cue a street's words may be English ones ("Quarry", "Ironwood"), but no stop word,
+    clinical abbreviation or shorthand ("lives at 2 L NC", "home: 3 flights, no rails")."""
+    words = m.group("street").lower().split()
+    return not any(w in COMMON_WORDS or w in CLINICAL_ACRONYMS or shorthand(w) for w in words)
+
+
+_OWN_WARD = re.compile(r"[ \t]+(?i:er|ed|ew|emergency)\b")
+
+
 def _named_place(m: re.Match[str]) -> bool:
     """The words before a kind of place ("Oakmont Rehab", "sunnyvale general") name it: none clinical,
     common or relational ("acute rehab", "the other hospital"), one at least no English word or a town."""
@@ -152,22 +215,78 @@ def _named_place(m: re.Match[str]) -> bool:
     if _CARE_KIND.match(m.group("place"), m.end("name") - m.start("place")):
         # "Lakeside Manor": before a word for a home or a rehab, any word that no clinical list holds
         return not any(w in CLINICAL_TERMS or w in DRUG_BRANDS or w.endswith(DRUG_SUFFIXES) for w in low)
+    if _OWN_WARD.match(m.string, m.end("place")):
+        # "hillcrest general er": a place with its own emergency ward is a hospital by its name
+        return not any(w in CLINICAL_TERMS or w in DRUG_BRANDS or w.endswith(DRUG_SUFFIXES) for w in low)
     if any(w in clinical_vocabulary() for w in low):
         return False
     return any(not english_word(w) or is_city(w) or (name_lexicon(w) and not clinical_word(w)) for w in low)
 
 
+# Initials that name a place by its relation or its kind, not its name: the outside hospital, a nursing
+# home, home health, the emergency ward itself.
+_KIND_INITIALS = frozenset("osh oh nh hh snf alf ltc ltac ltach rh ch mh vna ems er ed ew".split())
+
+
+def _hospital_before_er(m: re.Match[str]) -> bool:
+    """Initials before "ER" (or with a length of stay) name a hospital whatever else they abbreviate ("SBW"),
+    unless they are a stop word, a care unit, or a place's kind ("OSH ER", "the NH")."""
+    low = m.group("place").lower()
+    return low not in COMMON_WORDS and low not in _UNIT_WORDS and low not in _KIND_INITIALS
+
+
 def _saint(m: re.Match[str]) -> bool:
+    """A saint's given name after a move; one that a clinical list also holds ("Jude") when written as a
+    place's possessive ("at St. Jude's"), never an herb's ("St. John's wort")."""
     low = m.group("saint").lower()
     firstnames = philter_lists().get("firstnames", ())
-    return low in firstnames and low not in clinical_vocabulary() and low not in COMMON_WORDS
+    if low not in firstnames or low in COMMON_WORDS or re.match(r"[ \t]+(?i:wort)\b", m.string[m.end() :]):
+        return False
+    return low not in clinical_vocabulary() or m.group("place")[-2:].lower() in ("'s", "’s")
+
+
+def place_word(word: str) -> bool:
+    """A word that may name a small town no gazetteer holds: no dictionary, clinical or shorthand word, nor a
+    stop word. A town's name often looks like a misspelt word ("Westerlo"), so likeness to a clinical word
+    is no reason against it here, where the grammar says a place."""
+    from deid.text.words import english_word
+
+    low = word.lower().strip("'’")
+    if len(low) < 3 or not _LETTERS.fullmatch(low) or low in COMMON_WORDS or low in CLINICAL_ACRONYMS:
+        return False
+    return not shorthand(low) and not english_word(low) and low not in clinical_vocabulary()
+
+
+_LETTERS = re.compile(r"\p{L}+(?:[-'’]\p{L}+)*")  # a word's letters; "i.e" and "q.d" are abbreviations
 
 
 def _unknown_place(m: re.Match[str]) -> bool:
     from deid.text.gazetteer import is_city
 
     words = m.group("place").split()
-    return all(person_word(w) or is_city(w.lower()) for w in words)
+    line = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.end()]
+    titled = not line.isupper() and not line.islower()  # a capital says a name only where case is kept
+    return all(
+        person_word(w) or place_word(w) or is_city(w.lower()) or (titled and w.istitle() and _plain_place(w))
+        for w in words
+    )
+
+
+def _plain_place(word: str) -> bool:
+    """A capitalised English word that may be a town's name ("Kodiak", "Marfa"): no clinical or stop word."""
+    low = word.lower()
+    return not (low in COMMON_WORDS or low in CLINICAL_ACRONYMS or shorthand(low) or low in clinical_vocabulary())
+
+
+def _town_with_state(m: re.Match[str]) -> bool:
+    """Before a state's code a town may be any word that no clinical or stop list holds ("Marfa, TX",
+    "dalhart, tx,"); a code in lower case ("in", "or", "tx", "sc" are words too) must end the clause."""
+    st = m.group("st")
+    if st.upper() not in STATE_CODES or (
+        st.islower() and not re.match(r"[ \t]*(?:[,.;)]|$)", m.string[m.end() :])
+    ):
+        return False
+    return all(_plain_place(w) for w in m.group("place").split())
 
 
 # A month-day joined by a dash reads as a date only after a date's cue and with no unit or count after it:
@@ -253,11 +372,23 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         "ADDRESS",
         _c(
             r"(?<![\w.,/-])\d{1,5}[ \t]+(?P<street>[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+){0,2})[ \t]+"
-            r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|terrace|terr|ter|way|place|pl|boulevard|"
-            r"blvd|circle|cir|parkway|pkwy)\b\.?"
+            rf"(?:{_STREET_KIND})\b\.?"
         ),
         score=0.7,
         validate=_street_lower,
+    ),
+    Rule(
+        "street_at_residence",  # LIVES AT 52 FOUNDRY RD, home address: 310 orchard lane, at home (7 birch st)
+        "ADDRESS",
+        _c(
+            r"(?<=\b(?i:lives|living|resides|residing|staying|moved|address)[ \t]*(?i:at|to|on|:)?[ \t]*"
+            r"|\b(?i:home)[ \t]*[(:][ \t]*)"
+            rf"\d{{1,5}}[ \t]+(?P<street>\p{{L}}[\p{{L}}'-]*(?:[ \t]+\p{{L}}[\p{{L}}'-]*){{0,2}})[ \t]+"
+            rf"(?i:{_STREET_KIND})\b(?:(?<=(?i:st|ave|rd|ln|dr|ct|terr?|pl|blvd|cir|pkwy|hwy))\.)?"
+        ),
+        score=0.7,
+        validate=_street_named,
+        screen=("lives", "living", "resid", "staying", "moved", "address", "home"),
     ),
     Rule(
         "named_place_kind",  # rehab at Oakmont Manor, D/C TO STONEBRIDGE REHAB, from sunnyvale general er
@@ -269,6 +400,28 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         group="place",
         score=0.6,
         validate=_named_place,
+    ),
+    Rule(
+        "initials_before_er",  # TRANSFERRED FROM SBW ER, from pmc er: initials before an emergency ward
+        "FACILITY",
+        _c(
+            r"\b(?i:from|at|to|in|via)[ \t]+(?P<place>[A-Z]{2,4}|[a-z]{2,4})"
+            r"(?=[ \t]+(?:ER|ED|EW|er|ed|ew)\b(?![ \t]*(?:/|-)))"
+        ),
+        group="place",
+        score=0.6,
+        validate=_hospital_before_er,
+    ),
+    Rule(
+        "initials_stay",  # pt was at BMC x 4 days, in sjh for 2 wks: a hospital's initials and a length of stay
+        "FACILITY",
+        _c(
+            r"\b(?i:at|in)[ \t]+(?P<place>[A-Z]{1,3}(?:H|MC)|[a-z]{1,3}(?:h|mc))"
+            r"(?=[ \t]+(?:(?i:x)[ \t]*\d|(?i:for)[ \t]+\d+[ \t]*(?i:d|days?|wks?|weeks?|mos?|months?)\b))"
+        ),
+        group="place",
+        score=0.6,
+        validate=_hospital_before_er,
     ),
     Rule(
         "saint_place",  # from st. raphael medical center, TO ST JUDE'S: a saint's name before a hospital
@@ -301,6 +454,31 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         group="place",
         score=0.55,
         validate=_unknown_place,
+    ),
+    Rule(
+        "town_before_state",  # from Marfa, TX; lives in dalhart, tx, retired: a town before its state's code
+        "LOCATION",
+        _c(
+            r"\b(?i:from|in|of|near|to)[ \t]+"
+            rf"(?P<place>{_NAME_WORD}(?:[ \t]+(?!{_AFTER_PLACE}){_NAME_WORD})?)"
+            r",[ \t]*(?P<st>[A-Z]{2}|[a-z]{2})(?=[ \t]*(?:[,.;)]|$)|[ \t]+(?i:with|and|area|tonight|today)\b)"
+        ),
+        group="place",
+        score=0.55,
+        validate=_town_with_state,
+        screen=(",",),
+    ),
+    Rule(
+        "town_from_line",  # From Kodiak, retired fisherman. / FROM WOLCOTTVILLE.: where the patient comes from
+        "LOCATION",
+        _c(
+            r"(?:^|(?<=[.;:!?][ \t]{1,3}|\n[ \t]*))(?i:pt[ \t]+(?:is[ \t]+)?)?(?i:from)[ \t]+"
+            rf"(?P<place>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)(?=[ \t]*(?:,|\.(?:[ \t]|$)|$))"
+        ),
+        group="place",
+        score=0.55,
+        validate=_unknown_place,
+        screen=("from",),
     ),
     Rule(
         "extension",  # call x1234, X4-5678: an extension written after an x

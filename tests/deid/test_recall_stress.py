@@ -3,23 +3,10 @@ the rules read from its grammar, beside the clinical text of the same shape that
 
 import pytest
 
-from deid import find_phi
 from deid.text.clinical_numbers import date_range_member
 from deid.text.dates import parse_date
 from synthetic.phi_stress import FORMS, JOINED_FAMILY, JOINED_GIVEN, WORLD_FAMILY, WORLD_GIVEN, stress_set
-
-
-def _covered(text: str, needle: str) -> bool:
-    """Every letter and digit of `needle` (its first occurrence) lies in a found span."""
-    start = text.index(needle)
-    spans = find_phi(text)
-    need = [i for i in range(start, start + len(needle)) if text[i].isalnum()]
-    return all(any(s.start <= i < s.end for s in spans) for i in need)
-
-
-def _marked(text: str, needle: str) -> bool:
-    start = text.index(needle)
-    return any(s.start < start + len(needle) and start < s.end for s in find_phi(text))
+from tests.deid.phi_marks import covered, marked
 
 
 @pytest.mark.parametrize(
@@ -54,8 +41,8 @@ def _marked(text: str, needle: str) -> bool:
         ("PAGED RENAL @ 63018.", "63018"),
     ],
 )
-def test_phi_in_nursing_shorthand_is_covered(analyzer, text, phi):
-    assert _covered(text, phi)
+def test_phi_in_nursing_shorthand_iscovered(analyzer, text, phi):
+    assert covered(text, phi)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +63,7 @@ def test_phi_in_nursing_shorthand_is_covered(analyzer, text, phi):
     ],
 )
 def test_clinical_text_beside_the_shorthand_survives(analyzer, text, clinical):
-    assert not _marked(text, clinical)
+    assert not marked(text, clinical)
 
 
 def test_a_range_of_month_days_is_two_dates_and_a_range_of_scores_is_not():
