@@ -43,7 +43,9 @@ def _of(checks: list, asset: str) -> list[dg.AssetChecksDefinition]:
     return [c for c in checks if any(k.asset_key == dg.AssetKey(asset) for k in c.check_keys)]
 
 
-def _evaluations(root: Path, assets: list, checks: list, partition: str | None = None, **kw) -> dg.ExecuteInProcessResult:
+def _evaluations(
+    root: Path, assets: list, checks: list, partition: str | None = None, **kw
+) -> dg.ExecuteInProcessResult:
     resource = LongitudeResource(root=str(root), secret=TEST_SECRET.decode())
     return dg.materialize([*assets, *checks], partition_key=partition, resources={"longitude": resource},
                           raise_on_error=False, **kw)  # fmt: skip
@@ -82,12 +84,14 @@ def test_a_shards_checks_in_one_op_report_what_each_reports_alone(root: Root):
     write_parquet(ledger.to_arrow(), root.layout.ledger("meds_data", "1"), LEDGER_SCHEMA)
     df = root.data("held_out", 1)
     bad = df.with_columns(
-        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value"))
+        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value")
+    )
     root.write_data("held_out", 1, bad.reverse())
     alone = _seen(_evaluations(root.path, [_meds_stub], _of(_separate(), "meds_data"), "1"))
     together = _seen(_evaluations(root.path, [_meds_stub], _of(code_location.defs.asset_checks, "meds_data"), "1"))
     assert set(together) == MEDS_CHECKS and together == alone
-    assert not any(passed for passed, *_ in together.values())  # each finds its defect (conformance: ledger, order)
+    # each finds its defect (the conformance check: the ledger row and the order)
+    assert not any(passed for passed, *_ in together.values())
 
 
 def test_a_failed_blocking_check_in_a_group_blocks_what_is_downstream(root: Root):
@@ -96,7 +100,8 @@ def test_a_failed_blocking_check_in_a_group_blocks_what_is_downstream(root: Root
     clean = _evaluations(root.path, [_splits_stub, _downstream], checks)
     assert clean.success and all(e.passed for e in clean.get_asset_check_evaluations())
     assert "downstream" in _materialized(clean)
-    root.layout.meds_shard("held_out", 1).rename(root.layout.meds_shard("train", 1))  # a subject in the wrong split
+    # a subject in the wrong split
+    root.layout.meds_shard("held_out", 1).rename(root.layout.meds_shard("train", 1))
     blocked = _evaluations(root.path, [_splits_stub, _downstream], checks)
     seen = _seen(blocked)
     assert not seen["meds_subject_splits_tables_conform"][0] and seen["each_subject_in_one_shard"][0]
