@@ -75,14 +75,14 @@ def _merged(group: list[dg.AssetChecksDefinition]) -> dg.AssetChecksDefinition:
     )
     def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         selected = context.selected_asset_check_keys
-        failure: Exception | None = None
+        failures: list[tuple[str, Exception]] = []
         for spec in specs:
             if spec.key not in selected:
                 continue
             try:
                 result = _call(fns[spec.key], _OneCheck(context, spec), context)
             except Exception as err:  # the other checks still run and report; the op then fails with this error
-                failure = failure or err
+                failures.append((spec.name, err))
                 continue
             yield dg.AssetCheckResult(
                 passed=result.passed,
@@ -92,8 +92,12 @@ def _merged(group: list[dg.AssetChecksDefinition]) -> dg.AssetChecksDefinition:
                 severity=result.severity,
                 description=result.description,
             )
-        if failure is not None:
-            raise failure
+        if failures:
+            name, first = failures[0]
+            first.add_note(f"in asset check {name} of {specs[0].asset_key.to_user_string()}")  # the op is shared
+            for other, err in failures[1:]:  # nothing silent: the others' errors ride along
+                first.add_note(f"asset check {other} raised too: {type(err).__name__}: {err}")
+            raise first
 
     return _checks
 

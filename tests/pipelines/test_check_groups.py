@@ -125,9 +125,15 @@ def test_a_check_that_raises_leaves_the_others_reporting_and_fails_the_op(root: 
         assert context.check_specs[0].name == "holds" and context.check_specs[0].description == "holds"
         return dg.AssetCheckResult(passed=True, description=context.check_specs[0].name)
 
-    [group] = group_checks([breaks, holds])
+    @dg.asset_check(asset=_splits_stub)
+    def breaks_too(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        raise KeyError("field")
+
+    [group] = group_checks([breaks, holds, breaks_too])
     result = _evaluations(root.path, [_splits_stub], [group])
     assert _seen(result)["holds"][:3] == (True, dg.AssetCheckSeverity.ERROR, "holds")
-    assert "breaks" not in _seen(result) and not result.success
+    assert set(_seen(result)) == {"holds"} and not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "not a date" in str(failure.step_failure_data.error)
+    error = str(failure.step_failure_data.error)  # names the check that raised, and the other one
+    assert "in asset check breaks of meds_subject_splits" in error and "breaks_too raised too: KeyError" in error
