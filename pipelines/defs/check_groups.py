@@ -31,13 +31,15 @@ class _OneCheck:
 
 def _groupable(checks_def: dg.AssetChecksDefinition) -> DecoratedOpFunction | None:
     """The function of a single `@asset_check` that loads no asset as an input (its asset and additional deps are
-    order-only, as its spec states them); None for anything else, which keeps its own op."""
+    order-only, as its spec states them) and has no op settings of its own (config, resources, tags, retries,
+    pool), which one op could not keep per check; None for anything else, which keeps its own op."""
     node = checks_def.node_def
     fn = getattr(node, "compute_fn", None)
     loads = [i for i in node.input_defs if not i.dagster_type.is_nothing]
     if len(list(checks_def.check_specs)) != 1 or loads or not isinstance(fn, DecoratedOpFunction):
         return None
-    return None if fn.has_config_arg() else fn
+    own_settings = checks_def.resource_defs or node.tags or node.retry_policy or getattr(node, "pool", None)
+    return None if own_settings or fn.has_config_arg() else fn
 
 
 def group_checks(checks: Sequence[dg.AssetChecksDefinition]) -> list[dg.AssetChecksDefinition]:

@@ -76,6 +76,18 @@ def test_the_code_location_keeps_every_check_once_with_its_spec_and_one_op_per_a
     assert sorted(len(list(c.check_keys)) for c in fhir) == [1, 1]
 
 
+def test_a_check_with_op_settings_of_its_own_keeps_its_own_op():
+    @dg.asset_check(asset=_splits_stub, op_tags={"team": "stewards"})
+    def tagged(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset_check(asset=_splits_stub)
+    def plain(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    assert group_checks([tagged, plain]) == [tagged, plain]
+
+
 def test_a_shards_checks_in_one_op_report_what_each_reports_alone(root: Root):
     # a heart rate of 900 (a plausibility warning), a shard out of order and a ledger row off by one (both
     # blocking) in shard 1
