@@ -7,6 +7,7 @@ import warnings
 import dagster as dg
 
 import pipelines.defs
+from pipelines.defs.check_groups import group_checks
 from pipelines.defs.resources import longitude_resources
 from pipelines.executor import longitude_executor
 
@@ -34,7 +35,7 @@ _modules = _stage_modules()
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules(_modules),
-    asset_checks=dg.load_asset_checks_from_modules(_modules),
+    asset_checks=group_checks(dg.load_asset_checks_from_modules(_modules)),  # an op per asset's checks
     resources=longitude_resources(),
     executor=longitude_executor,  # runs launched from the UI: in-process unless forking pays
 )
