@@ -17,9 +17,12 @@ from deid.text.clinical_numbers import (
 from deid.text.clinical_values import (
     amount_with_unit,
     clipped_opener,
+    clock_ranges,
     gcs_components,
     measure_name,
     measure_value,
+    signed_value,
+    unit_of_care,
 )
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
@@ -50,7 +53,8 @@ _HEADS = frozenset(
     fossa foramen sinus lobe lobes collar stand roll wand punch punches scalpel cautery electrocautery sheath
     spoon tongs tourniquet diet respiration respirations breathing breaths angina diverticulum diverticula tear
     tears gangrene hernia aneurysm abscess fistula esophagus dementia chorea ataxia point belt belts sump bag
-    bags reservoir introducer mattress restraint restraints boots sling traction""".split()
+    bags reservoir introducer mattress restraint restraints boots sling traction pulse pulses wave waves spot
+    spots crunch rub gait class classes""".split()
 )
 # Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
 # eponym only in a clinical text ("<Name> Van Lines" is a company).
@@ -223,6 +227,32 @@ def procedure_after_status_post(text: str, start: int, end: int) -> bool:
         len(_WORDS.findall(text, start, end)) <= 2
         and _STATUS_POST_BEFORE.search(text, max(0, start - 16), start) is not None
     )
+
+
+# A finding's polarity: a sign of the examination is found or not ("neg <Name>'s", "<Name> <Name> positive",
+# "<Name>'s on exam"); no person is positive, negative or elicited.
+_POLARITY = r"(?i:neg|negative|pos|positive)"
+_POLARITY_OPENS = re.compile(rf"{_POLARITY}[ \t]+(?=\p{{L}})")
+_POLARITY_BEFORE = re.compile(rf"\b{_POLARITY}[ \t]+$")
+_POLARITY_AFTER = re.compile(rf"(?:['’][sS])?[ \t]+(?:{_POLARITY}|(?i:on[ \t]+exam|elicited))\b")
+_CLAUSE_ENDS = re.compile(r"(?:['’][sS])?[ \t]*(?:[.,;]|$)", re.MULTILINE)
+
+
+def sign_with_polarity(text: str, start: int, end: int) -> bool:
+    """One or two capitalised words (maybe possessive) found or not found on examination: "neg" or
+    "positive" right before them and the clause ending after them, or "positive", "negative", "on exam" or
+    "elicited" right after them."""
+    if (opens := _POLARITY_OPENS.match(text, start, end)) is not None:
+        start = opens.end()
+        before = True
+    else:
+        before = _POLARITY_BEFORE.search(text, max(0, start - 10), start) is not None
+    words = [w.removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text, start, end)]
+    if not 1 <= len(words) <= 2 or not all(w[:1].isupper() for w in words):
+        return False
+    if before and _CLAUSE_ENDS.match(text, end) is not None:
+        return True
+    return _POLARITY_AFTER.match(text, end) is not None
 
 
 # A surgical verb of handling takes its material or instrument after "with" or "using": what a field
@@ -645,6 +675,14 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             return "eponym"
         if procedure_after_status_post(text, start, end):
             return "procedure"
+        if (head := _HEADER_OPENS.match(text, start, end)) is not None and section_header(
+            text, start, start + len(head.group(1))
+        ):
+            return clinical_reason(text, head.end(), end, label, source)  # "Gtts: <Drug>": judge what follows
+        if sign_with_polarity(text, start, end):
+            return "sign"
+        if unit_of_care(text, start, end):
+            return "unit of care"
         if material_after_handling(text, start, end):
             return "material"
         if not _cued(text, start):
@@ -683,6 +721,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         return "fraction"
     elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):
         return why  # a weekday outside a clinical note stays: general PII counts any time expression
+    elif label in ("PHONE", "ID") and clock_ranges(text, start, end):
+        return "clock range"
     elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
         return why
     elif label == "ZIP" and code_not_zip(text, start, end):
@@ -691,6 +731,9 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         return "ratio"
     return None
 
+
+# A section header opening a span: its word, the colon and the space after it.
+_HEADER_OPENS = re.compile(r"(\p{L}[\p{L}&/]*)[ \t]*:[ \t]+(?=\S)")
 
 # Labels whose surrogate is a number of a shape: what a measured value is mistaken for.
 _NUMERIC = frozenset({"DATE", "ZIP", "ID", "PHONE", "ADDRESS"})
@@ -706,6 +749,8 @@ def measured(text: str, start: int, end: int, label: str) -> str | None:
         return "value"
     if label == "ZIP" and gcs_components(text, start, end):
         return "score"
+    if label == "DATE" and signed_value(text, start, end):
+        return "change"
     return None
 
 

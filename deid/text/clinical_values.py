@@ -120,3 +120,42 @@ def _place(low: str) -> bool:
     from deid.text.lexicon import COUNTRIES, STATE_NAMES
 
     return low in COUNTRIES or low in STATE_NAMES or is_city(low)
+
+
+# A sign written right before a number makes it a change or a balance ("I/O 2821/1829 (+2017)", "LOS +1923"):
+# no year is written with a plus sign.
+_PLUS_BEFORE = re.compile(r"\+[ \t]*$")
+
+
+def signed_value(text: str, start: int, end: int) -> bool:
+    """A bare number with a plus sign right before it: a net balance or a change, never a year."""
+    return _NUMBER.fullmatch(text[start:end].strip()) is not None and _PLUS_BEFORE.search(
+        text[max(0, start - 3) : start]
+    ) is not None
+
+
+# A clock time of four digits (hours 00-23, minutes 00-59), and two of them joined by a hyphen: a stretch of a
+# shift ("0700-1900").
+_CLOCK = r"(?:[01]\d|2[0-3])[0-5]\d"
+_CLOCK_RANGE = re.compile(rf"{_CLOCK}[ \t]*-[ \t]*{_CLOCK}")
+
+
+def clock_ranges(text: str, start: int, end: int) -> bool:
+    """Every piece of the span is a stretch of clock times ("0430-1315 0930-0100"), read as an ID or a phone:
+    four digits a side, each a valid time of day."""
+    pieces = re.split(r"[ \t,;]+", text[start:end].strip())
+    return bool(pieces) and all(_CLOCK_RANGE.fullmatch(p) for p in pieces)
+
+
+# The acronym of a hospital's unit by its kind of care: an intensive care unit with its speciality's letters
+# before it ("MICU", "TSICU", "CVICU", "NICU"), a coronary care unit ("CCU"), a recovery unit after cardiac,
+# vascular or thoracic surgery ("CSRU"). Every hospital has one; no hospital is named by it.
+_UNIT_OF_CARE = re.compile(r"(?i:(?:[a-z]{1,3}-?)?icu|[a-z]{0,2}ccu|c[stv]-?ru)")
+
+
+def unit_of_care(text: str, start: int, end: int) -> bool:
+    """Every word of the span is a unit-of-care acronym (or "the"/"unit" beside one), written in capitals or
+    in the case of its line."""
+    words = re.findall(r"[\p{L}-]+", text[start:end])
+    acronyms = [w for w in words if _UNIT_OF_CARE.fullmatch(w) and (w.isupper() or w.islower())]
+    return bool(acronyms) and all(w in acronyms or w.lower() in ("the", "unit", "team") for w in words)
