@@ -508,6 +508,9 @@ class ClinicalSentences:
             "pip": r.randint(18, 30), "pip2": r.randint(31, 45), "plat": r.randint(15, 35),
             "ward": p(icu_frames.WARDS), "ward2": p(icu_frames.WARDS), "eponym2": p(self.eponyms_short),
             "device2": p(self.devices_short), "rhythm2": p(icu_frames.RHYTHMS_NAMED),
+            "ca": f"{r.uniform(7.0, 10.5):.1f}", "bs2": r.randint(110, 400), "mmt2": r.randint(0, 5),
+            "pupil2": r.randint(2, 5), "o2b": p(icu_frames.O2_MORE), "sign2": p(("+", "-")),
+            "liters2": f"{r.uniform(0.1, 9.5):.1f}",
         }  # fmt: skip
 
 

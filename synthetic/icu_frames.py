@@ -191,6 +191,72 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "{device2} d/c'd",
         "{device2} intact",
     )),
+    "vs_line": ("vital", (
+        "VS: {temp}/{hr}/{rr}/{sbp}/{dbp}/{sat}% {o2}",
+        "T {temp} HR {hr} BP {sbp}/{dbp} RR {rr} O2 sat {sat}%",
+        "vss, hr {hr_lo}'s {rhythm}, sbp {sbp_tens}'s-{sbp_tens2}'s",
+        "HR {hr} ({hr_lo}-{hr_tens}), BP {sbp}/{dbp} ({sbp_lo}-{sbp_hi}/{dbp_lo}-{dbp_hi})",
+    )),
+    "exam_values": ("lab", (
+        "plt {plt}K, wbc {wbc}K",
+        "k {k} (rechecked), mg {mg}, ca {ca}",
+        "glucose {bs} - {u} u humalog per ss",
+        "fs {bs_lo}, {bs} and {bs2}",
+        "ck {ck}, trop < {trop}",
+    )),
+    "abx_combo": ("drug", (
+        "{pressor}/{drug} gtts",
+        "abx: vanco/zosyn/{drug}",
+        "on {drug}/{drug2}, afebrile",
+        "{drug} {dose} {route} q{q}h x {n} doses",
+        "{drug} changed to {drug2} per ID",
+    )),
+    "clipped_meds": ("drug", (
+        "dilt gtt @ {x}mg/hr",
+        "lopressor {n}mg ivp x{n}",
+        "mso4 {n}mg iv q{q}h prn",
+        "kcl {meq}meq po, mag {g}gm iv",
+        "ntg gtt off, {drug} restarted",
+    )),
+    "skin": ("abbreviation", (
+        "coccyx stage {n}, duoderm intact",
+        "skin w/d/i, no breakdown",
+        "heels boggy, waffle boots on",
+        "sacral decub stage {n}, wound care following",
+        "+{n} pitting edema BLE",
+    )),
+    "strength": ("score", (
+        "strength {mmt}/5 RUE, {mmt2}/5 LUE",
+        "DTRs {n}+ bilat",
+        "pupils {pupil}-{pupil2}mm sluggish",
+        "MAE {mmt}/5 x4",
+        "grips {mmt}/5 equal",
+    )),
+    "clock_events": ("time", (
+        "@ {clock} pt desat to {sat_lo}%",
+        "at {clock} HR to {hr_tens}s",
+        "since {clock2} uo < {uo_lo}cc/hr",
+        "lytes due @ {clock}, next hct @ {clock2}",
+        "{clock} - resp: sx x{n}",
+    )),
+    "settings_more": ("equipment", (
+        "BIPAP {ipap}/{epap} {fio2}%",
+        "{o2} -> {o2b}",
+        "trach mask {fio2}%, sx q{q}h",
+        "CT to -{suction} cm H2O, no leak, {amount}cc out",
+        "CVVHDF @ {cvvh}cc/hr, UF {uf}/hr",
+    )),
+    "eponym_history": ("eponym", (
+        "pmh: {eponym_disease}, {hx}",
+        "hx {eponym_disease} ({hx})",
+        "known {eponym_disease}, on home meds",
+    )),
+    "net": ("dose", (
+        "{sign}{io}cc since mn",
+        "even for shift",
+        "{sign}{liters} L today, {sign2}{liters2} L LOS",
+        "total in {io} / out {io2}",
+    )),
     "rhythm": ("vital", (
         "{rhythm2}, rate {hr}",
         "brief run {rhythm2} -> {rhythm}",
@@ -230,3 +296,6 @@ DEVICES_SHORT = ("Pleurevac", "Atrium", "Dobhoff", "Flexiseal", "Rotoprone", "Ki
 # Rhythms named after people, or shorthand.
 RHYTHMS_NAMED = ("Mobitz I", "Mobitz II", "Wenckebach", "WPW", "SVT", "NSVT", "VT", "AFIB W/ RVR", "AFL 2:1",
                  "junctional", "1st degree AVB", "CHB", "torsades", "bigeminy", "trigeminy")  # fmt: skip
+# Oxygen devices and flows as nurses write them.
+O2_MORE = ("2LNC", "4L NP", "40% FT", "50% face tent", "100% NRB", "6L NC + 40% shovel", "hi flow 60%",
+           "RA", "1/2L NC", "TM 35%")  # fmt: skip

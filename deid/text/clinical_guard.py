@@ -293,6 +293,31 @@ def drug_span(text: str, start: int, end: int) -> bool:
     return len(words) == 1 and _DOSE_AFTER.match(text, end) is not None and not _common_name(words[0])
 
 
+# A count or a frequency: "x1", "x3", "q4h", "q12".
+_COUNT_OR_FREQUENCY = re.compile(r"[xq]\d+[a-z]*")
+
+
+def drug_phrase(text: str, start: int, end: int) -> bool:
+    """The span opens with a drug of the dictionary (no common name) and runs on over shorthand and English
+    words only ("<Drug> x1 for agitation", "<Drug> per ID", "<Drug> d/c'd"): what is done with a drug."""
+    from deid.text.lexicon import NURSING_ACRONYMS
+    from deid.text.vocabulary import name_lexicon, shorthand_token
+    from deid.text.words import known_word
+
+    words = re.findall(r"[\p{L}\d][\p{L}\d/'’-]*", text[start:end])
+    if len(words) < 2 or words[0].lower() not in drug_names() or _common_name(words[0].lower()):
+        return False
+    rest = [w.lower() for w in words[1:]]
+    return all(
+        w in NURSING_ACRONYMS
+        or shorthand_token(w)
+        or _COUNT_OR_FREQUENCY.fullmatch(w)
+        or (known_word(w) and not name_lexicon(w))
+        or len(w) == 1
+        for w in rest
+    )  # a name after the drug ("<Drug> <Surname>") keeps the span
+
+
 def _form_suffix(low: str, text: str, start: int, end: int) -> bool:
     """A formulation suffix after a drug name: two or three capitals ("DS", "XL", "ER")."""
     return len(low) <= 3 and re.search(rf"\b{re.escape(low.upper())}\b", text[start:end]) is not None
@@ -580,7 +605,8 @@ def clinical_shorthand(text: str, start: int, end: int) -> bool:
         return True  # "PR q4-6h", "NGT x2"
     if any(w.upper() in _REGION_CODES for w in words):
         return False  # "NS", "ND", "PE": a state's or a province's code as often as an abbreviation
-    return all(w.lower() in NURSING_ACRONYMS for w in words)
+    sides = [w for w in words if w in ("L", "R")]  # a side after a line's or a tube's acronym ("CVL L")
+    return len(sides) < len(words) and all(w in sides or w.lower() in NURSING_ACRONYMS for w in words)
 
 
 def _jargon_word(word: str) -> bool:
@@ -667,8 +693,12 @@ def clinical_text(text: str) -> bool:
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
-        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()):
-            return "number"  # a list of small numbers ("teeth 11, 12, 13") read as a place
+        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()) or _NUMBERS_ONLY.fullmatch(
+            text[start:end].strip()
+        ):
+            return "number"  # a list of numbers ("teeth 11, 12, 13", "110 and 145") read as a place
+        if gcs_components(text, start, end):
+            return "score"  # "E3 VT M5" read as an organisation's initials
         if placeholder(text, start, end):
             return "placeholder"
         if eponym_before_head(text, start, end):
@@ -690,7 +720,7 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                 return "measure"
             if clipped_opener(text, start, end):
                 return "clipped word"
-            if drug_span(text, start, end):
+            if drug_span(text, start, end) or drug_phrase(text, start, end):
                 return "drug"
             if product_after_size(text, start):
                 return "product"
@@ -732,6 +762,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
     return None
 
 
+# Numbers joined by commas, "and" or "or" and nothing else: no place's or person's name.
+_NUMBERS_ONLY = re.compile(r"\d[\d.]*(?:[ \t]*(?:,|(?i:and|or|&))[ \t]*\d[\d.]*)+")
 # A section header opening a span: its word, the colon and the space after it.
 _HEADER_OPENS = re.compile(r"(\p{L}[\p{L}&/]*)[ \t]*:[ \t]+(?=\S)")
 

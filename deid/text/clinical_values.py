@@ -141,10 +141,16 @@ _CLOCK_RANGE = re.compile(rf"{_CLOCK}[ \t]*-[ \t]*{_CLOCK}")
 
 
 def clock_ranges(text: str, start: int, end: int) -> bool:
-    """Every piece of the span is a stretch of clock times ("0430-1315 0930-0100"), read as an ID or a phone:
-    four digits a side, each a valid time of day."""
+    """Every piece of the span is a clock time of four digits (each a valid time of day) or a stretch of two,
+    read as an ID or a phone ("0430-1315 0930-0100", "@ 1700 1830"): a stretch among them, or "at"/"@"
+    before the first."""
     pieces = re.split(r"[ \t,;]+", text[start:end].strip())
-    return bool(pieces) and all(_CLOCK_RANGE.fullmatch(p) for p in pieces)
+    if not pieces or not all(_CLOCK_RANGE.fullmatch(p) or re.fullmatch(_CLOCK, p) for p in pieces):
+        return False
+    return any("-" in p for p in pieces) or _CLOCK_CUE.search(text, max(0, start - 6), start) is not None
+
+
+_CLOCK_CUE = re.compile(r"(?:@|(?i:\bat))[ \t]*$")
 
 
 # The acronym of a hospital's unit by its kind of care: an intensive care unit with its speciality's letters
