@@ -510,7 +510,7 @@ class ClinicalSentences:
             "device2": p(self.devices_short), "rhythm2": p(icu_frames.RHYTHMS_NAMED),
             "ca": f"{r.uniform(7.0, 10.5):.1f}", "bs2": r.randint(110, 400), "mmt2": r.randint(0, 5),
             "pupil2": r.randint(2, 5), "o2b": p(icu_frames.O2_MORE), "sign2": p(("+", "-")),
-            "liters2": f"{r.uniform(0.1, 9.5):.1f}",
+            "liters2": f"{r.uniform(0.1, 9.5):.1f}", "ag": r.randint(8, 24),
         }  # fmt: skip
 
 

@@ -19,6 +19,8 @@ from deid.text.clinical_values import (
     clipped_opener,
     clock_ranges,
     gcs_components,
+    infused_at_rate,
+    log_entry_time,
     measure_name,
     measure_value,
     signed_value,
@@ -54,7 +56,7 @@ _HEADS = frozenset(
     spoon tongs tourniquet diet respiration respirations breathing breaths angina diverticulum diverticula tear
     tears gangrene hernia aneurysm abscess fistula esophagus dementia chorea ataxia point belt belts sump bag
     bags reservoir introducer mattress restraint restraints boots sling traction pulse pulses wave waves spot
-    spots crunch rub gait class classes""".split()
+    spots crunch rub gait class classes resp""".split()
 )
 # Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
 # eponym only in a clinical text ("<Name> Van Lines" is a company).
@@ -192,6 +194,8 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
     if len(first) == 1 and first.isupper() and second is not None and clinical_head(second, plain):
         return True  # "<Name> J collar", "<Name> T tube": a letter for the device's shape before its head
+    if (named := _SECOND_NAME_HEAD.match(text, end)) is not None and named.group(1).lower() in _DISEASE_HEADS:
+        return True  # "<Name> <Name>'s disease": a disease named after one person, the span the given name
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (
         first.lower() in ("and", "or")
@@ -201,6 +205,10 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     )
 
 
+# A second capitalised name in the possessive, then the head noun of a disease or a sign ("<Given> <Surname>'s
+# disease"); the heads a person's own belongings never take.
+_SECOND_NAME_HEAD = re.compile(r"[ \t]+\p{Lu}\p{L}+['’][sS][ \t]+(\p{L}+)")
+_DISEASE_HEADS = frozenset("disease syndrome palsy sign phenomenon triad angina dementia".split())
 # Three capitalised names joined by hyphens (a syndrome named after three people); a place's particles ("-de-",
 # "-sur-") are too short or listed.
 _TRIPLE_EPONYM = re.compile(r"\p{Lu}\p{L}{2,}(?:-(?!(?i:des|les|sur|del|von|van|der|den)-)\p{Lu}\p{L}{2,}){2,}")
@@ -609,6 +617,38 @@ def clinical_shorthand(text: str, start: int, end: int) -> bool:
     return len(sides) < len(words) and all(w in sides or w.lower() in NURSING_ACRONYMS for w in words)
 
 
+def counted_shorthand(text: str, start: int, end: int) -> bool:
+    """Every word is a nursing acronym, a side or a single letter of one ("A&O"), and one is a count or a
+    frequency ("MAE x4", "O x3", "NGT q4h"): shorthand, whatever the text around."""
+    from deid.text.lexicon import NURSING_ACRONYMS
+
+    words = re.findall(r"[\p{L}\d][\p{L}\d/&-]*", text[start:end])
+    counts = [w for w in words if _COUNT_OR_FREQUENCY.fullmatch(w.lower())]
+    return bool(counts) and len(counts) < len(words) and all(
+        w in counts or w.lower() in NURSING_ACRONYMS or (len(w) == 1 and w.isupper()) for w in words
+    )
+
+
+# "per" before a clinical service names whose order it was ("per ID", "per GI"): a state's code is never
+# written after it.
+_PER_BEFORE = re.compile(r"(?i:\bper)[ \t]+$")
+# A hospital's consulting services by their initials, beside the nursing acronyms (infectious disease,
+# electrophysiology, interventional radiology, social work, case management, respiratory therapy, team).
+_SERVICES = frozenset("id ep ir sw cm rt team".split())
+
+
+def service_after_per(text: str, start: int, end: int) -> bool:
+    """One nursing acronym after "per" (in the span or right before it)."""
+    from deid.text.lexicon import NURSING_ACRONYMS
+
+    words = re.findall(r"[\p{L}\d][\p{L}\d/&-]*", text[start:end])
+    if words and words[0].lower() == "per":
+        words = words[1:]
+    elif _PER_BEFORE.search(text, max(0, start - 6), start) is None:
+        return False
+    return len(words) == 1 and (words[0].lower() in NURSING_ACRONYMS or words[0].lower() in _SERVICES)
+
+
 def _jargon_word(word: str) -> bool:
     """In the clinical vocabulary as it is written (no misspelling, no clipped form), no English word and no
     name of the name lexicons: a product, an instrument, a term."""
@@ -711,6 +751,10 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             return clinical_reason(text, head.end(), end, label, source)  # "Gtts: <Drug>": judge what follows
         if sign_with_polarity(text, start, end):
             return "sign"
+        if infused_at_rate(text, start, end):
+            return "infusion"
+        if counted_shorthand(text, start, end) or service_after_per(text, start, end):
+            return "shorthand"
         if unit_of_care(text, start, end):
             return "unit of care"
         if material_after_handling(text, start, end):
@@ -747,6 +791,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label in _NUMERIC and (why := measured(text, start, end, label)):
         return why
+    elif label == "DATE" and log_entry_time(text, start, end):
+        return "clock"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
     elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):

@@ -165,3 +165,36 @@ def unit_of_care(text: str, start: int, end: int) -> bool:
     words = re.findall(r"[\p{L}-]+", text[start:end])
     acronyms = [w for w in words if _UNIT_OF_CARE.fullmatch(w) and (w.isupper() or w.islower())]
     return bool(acronyms) and all(w in acronyms or w.lower() in ("the", "unit", "team") for w in words)
+
+
+# A clock time opening a line of a nursing log: "<time> - <Section>: ..." (a year opens no section's entry).
+_LOG_ENTRY_AFTER = re.compile(r"[ \t]*-[ \t]*\p{L}[\p{L}/&]*[ \t]*:")
+_ENTRY_OPENS = re.compile(r"(?:\A|[.;\n]|\p{L}+:)[ \t]*\Z")
+
+
+def log_entry_time(text: str, start: int, end: int) -> bool:
+    """Four digits, a valid time of day, opening a line or sentence, then a dash and a section's header."""
+    return (
+        re.fullmatch(_CLOCK, text[start:end].strip()) is not None
+        and _ENTRY_OPENS.search(text[max(0, start - 20) : start]) is not None
+        and _LOG_ENTRY_AFTER.match(text, end) is not None
+    )
+
+
+# An infusion's rate after what is infused: "@", a number and a unit of a dose ("<drip> @ .5mcg/kg/min",
+# "@ 40 mcg/min", "@ 5u/hr"); no person or organisation is given at a rate.
+_RATE = re.compile(
+    r"[ \t]*@[ \t]*(?:\d+(?:\.\d+)?|\.\d+)[ \t]*(?i:mcg|mg|u|units?|cc|ml|meq|g|gm|ng)(?![\p{L}])(?:/[\p{L}]+)+"
+)
+
+
+def infused_at_rate(text: str, start: int, end: int) -> bool:
+    """Words that a rate follows, or that run on over one and end inside it ("dobut @ .5mcg/kg/min")."""
+    span = text[start:end]
+    at = span.find("@")
+    if re.search(r"\p{L}", span[: at if at >= 0 else len(span)]) is None:
+        return False
+    if at < 0:
+        return _RATE.match(text, end) is not None
+    m = _RATE.match(text, start + at)
+    return m is not None and m.end() >= end
