@@ -514,6 +514,8 @@ class ClinicalSentences:
         }  # fmt: skip
 
 
-def clinical_sentences(n: int, part: str = "tuning", seed: int = 0, grammar: str = "frames") -> list[tuple[str, str]]:
+def clinical_sentences(
+    n: int, part: str = "tuning", seed: int = 0, grammar: str = "frames"
+) -> list[tuple[str, str]]:
     """n (class, sentence) pairs of one part and grammar, the same for the same part, seed and grammar."""
     return ClinicalSentences(part, seed, grammar).take(n)

@@ -3,6 +3,7 @@ family is one way of writing one kind of fact, and the tuning and check parts ta
 the check part writes forms the tuning part never writes."""
 
 # family name -> (class, frames). Fields in braces are filled by ClinicalSentences._fill.
+# fmt: off
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "repletion": ("lab", (
         "K {k} repleted w/ {meq} KCL",
@@ -291,6 +292,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "{rhythm2} at {clock}, resolved",
     )),
 }
+# fmt: on
 
 # Wards and units of a hospital by kind (every hospital has one; no hospital is named by them).
 WARDS = ("MICU", "SICU", "CCU", "CSRU", "TSICU", "NSICU", "CVICU", "PACU", "NICU", "ICU", "ED", "EW", "OR",

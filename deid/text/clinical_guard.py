@@ -19,15 +19,14 @@ from deid.text.clinical_values import (
     clipped_opener,
     clock_ranges,
     gcs_components,
-    infused_at_rate,
     log_entry_time,
     measure_name,
     measure_value,
     signed_value,
-    unit_of_care,
 )
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
+from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
@@ -237,32 +236,6 @@ def procedure_after_status_post(text: str, start: int, end: int) -> bool:
     )
 
 
-# A finding's polarity: a sign of the examination is found or not ("neg <Name>'s", "<Name> <Name> positive",
-# "<Name>'s on exam"); no person is positive, negative or elicited.
-_POLARITY = r"(?i:neg|negative|pos|positive)"
-_POLARITY_OPENS = re.compile(rf"{_POLARITY}[ \t]+(?=\p{{L}})")
-_POLARITY_BEFORE = re.compile(rf"\b{_POLARITY}[ \t]+$")
-_POLARITY_AFTER = re.compile(rf"(?:['’][sS])?[ \t]+(?:{_POLARITY}|(?i:on[ \t]+exam|elicited))\b")
-_CLAUSE_ENDS = re.compile(r"(?:['’][sS])?[ \t]*(?:[.,;]|$)", re.MULTILINE)
-
-
-def sign_with_polarity(text: str, start: int, end: int) -> bool:
-    """One or two capitalised words (maybe possessive) found or not found on examination: "neg" or
-    "positive" right before them and the clause ending after them, or "positive", "negative", "on exam" or
-    "elicited" right after them."""
-    if (opens := _POLARITY_OPENS.match(text, start, end)) is not None:
-        start = opens.end()
-        before = True
-    else:
-        before = _POLARITY_BEFORE.search(text, max(0, start - 10), start) is not None
-    words = [w.removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text, start, end)]
-    if not 1 <= len(words) <= 2 or not all(w[:1].isupper() for w in words):
-        return False
-    if before and _CLAUSE_ENDS.match(text, end) is not None:
-        return True
-    return _POLARITY_AFTER.match(text, end) is not None
-
-
 # A surgical verb of handling takes its material or instrument after "with" or "using": what a field
 # was prepped or a wound closed with is a product ("prepped with <Brand>", "closed using <Brand>", "grasped
 # with the <Name>"); a person helps ("with the assistance of"), is never the means.
@@ -301,10 +274,6 @@ def drug_span(text: str, start: int, end: int) -> bool:
     return len(words) == 1 and _DOSE_AFTER.match(text, end) is not None and not _common_name(words[0])
 
 
-# A count or a frequency: "x1", "x3", "q4h", "q12".
-_COUNT_OR_FREQUENCY = re.compile(r"[xq]\d+[a-z]*")
-
-
 def drug_phrase(text: str, start: int, end: int) -> bool:
     """The span opens with a drug of the dictionary (no common name) and runs on over shorthand and English
     words only ("<Drug> x1 for agitation", "<Drug> per ID", "<Drug> d/c'd"): what is done with a drug."""
@@ -319,7 +288,7 @@ def drug_phrase(text: str, start: int, end: int) -> bool:
     return all(
         w in NURSING_ACRONYMS
         or shorthand_token(w)
-        or _COUNT_OR_FREQUENCY.fullmatch(w)
+        or COUNT_OR_FREQUENCY.fullmatch(w)
         or (known_word(w) and not name_lexicon(w))
         or len(w) == 1
         for w in rest
@@ -617,38 +586,6 @@ def clinical_shorthand(text: str, start: int, end: int) -> bool:
     return len(sides) < len(words) and all(w in sides or w.lower() in NURSING_ACRONYMS for w in words)
 
 
-def counted_shorthand(text: str, start: int, end: int) -> bool:
-    """Every word is a nursing acronym, a side or a single letter of one ("A&O"), and one is a count or a
-    frequency ("MAE x4", "O x3", "NGT q4h"): shorthand, whatever the text around."""
-    from deid.text.lexicon import NURSING_ACRONYMS
-
-    words = re.findall(r"[\p{L}\d][\p{L}\d/&-]*", text[start:end])
-    counts = [w for w in words if _COUNT_OR_FREQUENCY.fullmatch(w.lower())]
-    return bool(counts) and len(counts) < len(words) and all(
-        w in counts or w.lower() in NURSING_ACRONYMS or (len(w) == 1 and w.isupper()) for w in words
-    )
-
-
-# "per" before a clinical service names whose order it was ("per ID", "per GI"): a state's code is never
-# written after it.
-_PER_BEFORE = re.compile(r"(?i:\bper)[ \t]+$")
-# A hospital's consulting services by their initials, beside the nursing acronyms (infectious disease,
-# electrophysiology, interventional radiology, social work, case management, respiratory therapy, team).
-_SERVICES = frozenset("id ep ir sw cm rt team".split())
-
-
-def service_after_per(text: str, start: int, end: int) -> bool:
-    """One nursing acronym after "per" (in the span or right before it)."""
-    from deid.text.lexicon import NURSING_ACRONYMS
-
-    words = re.findall(r"[\p{L}\d][\p{L}\d/&-]*", text[start:end])
-    if words and words[0].lower() == "per":
-        words = words[1:]
-    elif _PER_BEFORE.search(text, max(0, start - 6), start) is None:
-        return False
-    return len(words) == 1 and (words[0].lower() in NURSING_ACRONYMS or words[0].lower() in _SERVICES)
-
-
 def _jargon_word(word: str) -> bool:
     """In the clinical vocabulary as it is written (no misspelling, no clipped form), no English word and no
     name of the name lexicons: a product, an instrument, a term."""
@@ -749,14 +686,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             text, start, start + len(head.group(1))
         ):
             return clinical_reason(text, head.end(), end, label, source)  # "Gtts: <Drug>": judge what follows
-        if sign_with_polarity(text, start, end):
-            return "sign"
-        if infused_at_rate(text, start, end):
-            return "infusion"
-        if counted_shorthand(text, start, end) or service_after_per(text, start, end):
-            return "shorthand"
-        if unit_of_care(text, start, end):
-            return "unit of care"
+        if why := nursing_reason(text, start, end):
+            return why
         if material_after_handling(text, start, end):
             return "material"
         if not _cued(text, start):

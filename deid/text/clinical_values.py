@@ -129,9 +129,10 @@ _PLUS_BEFORE = re.compile(r"\+[ \t]*$")
 
 def signed_value(text: str, start: int, end: int) -> bool:
     """A bare number with a plus sign right before it: a net balance or a change, never a year."""
-    return _NUMBER.fullmatch(text[start:end].strip()) is not None and _PLUS_BEFORE.search(
-        text[max(0, start - 3) : start]
-    ) is not None
+    return (
+        _NUMBER.fullmatch(text[start:end].strip()) is not None
+        and _PLUS_BEFORE.search(text[max(0, start - 3) : start]) is not None
+    )
 
 
 # A clock time of four digits (hours 00-23, minutes 00-59), and two of them joined by a hyphen: a stretch of a
