@@ -1,0 +1,106 @@
+"""ICU nursing shorthand keeps its meaning: the generator's second grammar (frame families split between its
+tuning and check parts) and the guards for what it writes (a sign with its polarity, a drip at its rate,
+counted shorthand, a service after "per", a unit of care, stretches of clock times, a net balance, a log
+entry's clock time, a header before a drug), beside PHI of the same shape that must still be found."""
+
+import pytest
+import regex as re
+
+from deid import find_phi
+
+sentences = pytest.importorskip("synthetic.clinical_sentences")
+try:
+    sentences.drug_lexicon()
+except LookupError:
+    pytest.skip("no drug dictionary installed", allow_module_level=True)
+
+
+def test_icu_grammar_is_seeded_and_its_parts_share_no_frame():
+    a = sentences.clinical_sentences(60, "tuning", 5, "icu")
+    assert a == sentences.clinical_sentences(60, "tuning", 5, "icu")
+    assert a != sentences.clinical_sentences(60, "tuning", 5)  # the first grammar's stream is its own
+    tuning, check = sentences.icu_families("tuning"), sentences.icu_families("check")
+    assert set(tuning) == set(check) == set(sentences.CLASSES)
+    for cls in sentences.CLASSES:
+        assert tuning[cls] and check[cls] and not set(tuning[cls]) & set(check[cls]), cls
+    with pytest.raises(ValueError, match="grammar"):
+        sentences.ClinicalSentences("tuning", 0, "prose")
+
+
+# Year-shaped clock times after "since" stay years (nothing in the grammar tells "since 2000" apart), and
+# an eponymous scale's bare name before its value stays a name ("<Surname> 3" is how a named ward is written).
+_KEPT = re.compile(r"(?:19\d\d|20[0-4]\d)")
+
+
+def test_a_seeded_tuning_slice_of_icu_shorthand_is_not_marked(analyzer):
+    marked = []
+    for cls, text in sentences.clinical_sentences(150, "tuning", 26, "icu"):
+        for s in find_phi(text):
+            span = text[s.start : s.end]
+            if s.label == "DATE" and _KEPT.fullmatch(span) and re.search(r"(?i:since)[ \t]*$", text[: s.start]):
+                continue
+            if cls == "score" and re.match(r"[ \t]+(?:\d|(?i:and))", text[s.end :]):
+                continue
+            marked.append((cls, text, s.label, span))
+    assert marked == [], marked[:5]
+
+
+# Constructed ICU lines, one or more per guard; none holds PHI.
+CLEAN = [
+    "NEG CHVOSTEK'S, NEG TROUSSEAU'S",  # a sign and its polarity
+    "Cheyne Stokes positive overnight",
+    "Osborn waves on EKG, Roth spots on fundoscopy",  # head nouns: waves, spots
+    "Hamman's crunch heard, Corrigan's pulse noted",
+    "Norwood class 2",
+    "DOBUT @ .5MCG/KG/MIN",  # a drip at its rate
+    "levo @ 8 mcg/min, neo weaned",
+    "A&O x3, MAE x4",  # counted shorthand
+    "abx changed per ID",  # a service after per
+    "transferred to TSICU from CVICU, seen by NSICU resident",  # units of care
+    "events: sleeping 0430-1315, 0930-0100 uneventful",  # stretches of clock times
+    "lytes due @ 0515, next hct @ 1700 1830",
+    "I/O 2821/1829 (+2017)",  # a net balance
+    "2015 - RESP: SX X1",  # a log entry's clock time
+    "FS 97, 115 AND 345",  # numbers joined by and
+    "MAE 4/5 x4",  # a strength grade
+    "hx Lou Gehrig's disease",  # a given name before <Surname>'s disease
+    "GCS 6 (E3 VT M5)",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_icu_shorthand_is_not_marked(analyzer, text):
+    assert find_phi(text) == [], text
+
+
+def test_a_header_before_a_drug_is_judged_by_the_drug(analyzer):
+    from deid.text.clinical_guard import clinical_reason
+
+    drug = next(d for d in sentences.drug_lexicon() if d.startswith("nedo"))
+    text = f"Gtts: {drug.title()} given"
+    assert clinical_reason(text, 0, len(text) - len(" given"), "ORGANIZATION", "spacy") == "drug"
+    text = "Attending: Rosalind Okafor"
+    assert clinical_reason(text, 0, len(text), "NAME", "spacy") is None
+
+
+# PHI of the shapes above, that must still be found with its label.
+PHI_SAME_SHAPE = [
+    ("COVID positive Dana Whitfield admitted from home.", "Dana Whitfield", "NAME"),
+    ("Neg CXR per Dr. Alvarez, spoke with wife Rosa.", "Alvarez", "NAME"),
+    ("Seen by Dr. Lowe @ 1400, levo @ 8 mcg/min.", "Lowe", "NAME"),
+    ("Visited by Kim Lopez x2 today, A&O x3.", "Kim Lopez", "NAME"),
+    ("Transferred to MICU from Mercy General Hospital.", "Mercy General Hospital", "FACILITY"),
+    ("Moved to Boise per ID clinic.", "Boise", "LOCATION"),
+    ("CABG 1998 - done at Mercy, I/O +450.", "1998", "DATE"),
+    ("Lives at 12 Oak Road, FS 97, 115 and 345.", "12 Oak Road", "ADDRESS"),
+    ("MAE x4. Seen on 5/5 by PT.", "5/5", "DATE"),
+    ("Spoke with Rosa Delgado's daughter, hx Lou Gehrig's disease.", "Rosa Delgado", "NAME"),
+    ("Call 617-555-0199 re 0700-1900 visit.", "617-555-0199", "PHONE"),
+]
+
+
+@pytest.mark.parametrize(("text", "phi", "label"), PHI_SAME_SHAPE, ids=[c[1] for c in PHI_SAME_SHAPE])
+def test_phi_of_the_same_shape_is_still_found(analyzer, text, phi, label):
+    start = text.index(phi)
+    hits = [s for s in find_phi(text) if s.start <= start and s.end >= start + len(phi)]
+    assert hits and hits[0].label == label, f"{phi!r} in {text!r}: {find_phi(text)}"
