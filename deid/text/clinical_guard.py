@@ -271,7 +271,22 @@ def drug_span(text: str, start: int, end: int) -> bool:
         return True  # "Septra DS", "Toprol XL": a drug and its formulation
     if _MEASURE_AFTER.match(text, end) is not None and any(w in drugs for w in words):
         return True
+    if len(words) == 1 and _in_parentheses_with_drug(text, start, end, drugs):
+        return True  # "<Brand> (<generic>)", "<generic> (<Brand>)": a drug's other name
     return len(words) == 1 and _DOSE_AFTER.match(text, end) is not None and not _common_name(words[0])
+
+
+# A drug's other name in parentheses after it, or the span in parentheses after a drug.
+_PARENTHESISED_AFTER = re.compile(r"[ \t]*\([ \t]*(\p{L}[\p{L}-]*)[ \t]*\)")
+_DRUG_OPENS_BEFORE = re.compile(r"(\p{L}[\p{L}-]*)[ \t]*\([ \t]*$")
+
+
+def _in_parentheses_with_drug(text: str, start: int, end: int, drugs: frozenset[str]) -> bool:
+    after = _PARENTHESISED_AFTER.match(text, end)
+    if after is not None and after.group(1).lower() in drugs:
+        return True
+    before = _DRUG_OPENS_BEFORE.search(text, max(0, start - 30), start)
+    return before is not None and before.group(1).lower() in drugs and re.match(r"[ \t]*\)", text[end:]) is not None
 
 
 def drug_phrase(text: str, start: int, end: int) -> bool:
