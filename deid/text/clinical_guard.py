@@ -19,6 +19,7 @@ from deid.text.clinical_values import (
     clipped_opener,
     clock_ranges,
     gcs_components,
+    intake_output,
     log_entry_time,
     measure_name,
     measure_value,
@@ -286,7 +287,8 @@ def _in_parentheses_with_drug(text: str, start: int, end: int, drugs: frozenset[
     if after is not None and after.group(1).lower() in drugs:
         return True
     before = _DRUG_OPENS_BEFORE.search(text, max(0, start - 30), start)
-    return before is not None and before.group(1).lower() in drugs and re.match(r"[ \t]*\)", text[end:]) is not None
+    closes = re.match(r"[ \t]*\)", text[end:]) is not None
+    return before is not None and before.group(1).lower() in drugs and closes
 
 
 def drug_phrase(text: str, start: int, end: int) -> bool:
@@ -775,6 +777,8 @@ def measured(text: str, start: int, end: int, label: str) -> str | None:
         return "score"
     if label == "DATE" and signed_value(text, start, end):
         return "change"
+    if intake_output(text, start, end):
+        return "amount"
     return None
 
 

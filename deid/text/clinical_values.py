@@ -199,3 +199,18 @@ def infused_at_rate(text: str, start: int, end: int) -> bool:
         return _RATE.match(text, end) is not None
     m = _RATE.match(text, start + at)
     return m is not None and m.end() >= end
+
+
+# Intake and output written as a pair: "in <n> / out <n>" (a shift's fluid totals).
+_IN_BEFORE = re.compile(r"(?i:\bin)[ \t]*$")
+_OUT_AFTER = re.compile(r"[ \t]*/[ \t]*(?i:out)[ \t]*\d")
+_IN_PAIR_BEFORE = re.compile(r"(?i:\bin)[ \t]*\d+[ \t]*/[ \t]*(?i:out)[ \t]*$")
+
+
+def intake_output(text: str, start: int, end: int) -> bool:
+    """A bare number of an intake/output pair ("in 1290 / out 2012"): a volume, never a year."""
+    if _NUMBER.fullmatch(text[start:end].strip()) is None:
+        return False
+    if _IN_BEFORE.search(text, max(0, start - 4), start) is not None and _OUT_AFTER.match(text, end):
+        return True
+    return _IN_PAIR_BEFORE.search(text, max(0, start - 25), start) is not None

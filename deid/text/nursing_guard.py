@@ -1,10 +1,10 @@
 """ICU nursing shorthand read as a name, a place or an organisation: a sign found or not on examination
 ("neg <Name>'s"), a drip and its rate ("<drip> @ .5mcg/kg/min"), acronyms with a count ("MAE x4"), a service
-after "per" ("per ID"), a unit of care ("TSICU")."""
+after "per" ("per ID"), a unit of care ("TSICU"), a device in its state ("<Brand> in place")."""
 
 import regex as re
 
-from deid.text.clinical_values import infused_at_rate, unit_of_care
+from deid.text.clinical_values import infused_at_rate, measure_word, unit_of_care
 
 _WORDS = re.compile(r"\p{L}[\p{L}'’-]*")
 # A count or a frequency: "x1", "x3", "q4h", "q12".
@@ -21,7 +21,30 @@ def nursing_reason(text: str, start: int, end: int) -> str | None:
         return "shorthand"
     if unit_of_care(text, start, end):
         return "unit of care"
+    if device_in_state(text, start, end):
+        return "device"
     return None
+
+
+# The state of a line, a tube or a drain after its maker's or inventor's name: in place, intact, patent,
+# clamped, to suction or gravity, discontinued at the clause's end; no person is patent or to suction ("in
+# place of" is a preposition: "<Name> in place of <Name>").
+_DEVICE_STATE_AFTER = re.compile(
+    r"[ \t]+(?i:in[ \t]+place(?![ \t]+of)|intact|patent|clamped|draining"
+    r"|to[ \t]+(?:lws|lis|lcws|sx|suction|gravity|cd|bsd|water[ \t]*seal)"
+    r"|d/?c'?d(?=[ \t]*(?:[.,;]|$)))\b",
+    re.MULTILINE,
+)
+
+
+def device_in_state(text: str, start: int, end: int) -> bool:
+    """One or two capitalised words right before a device's state ("<Brand> in place", "<Name> to LWS")."""
+    words = _WORDS.findall(text, start, end)
+    return (
+        1 <= len(words) <= 2
+        and all(w[:1].isupper() for w in words)
+        and _DEVICE_STATE_AFTER.match(text, end) is not None
+    )
 
 
 # A finding's polarity: a sign of the examination is found or not ("neg <Name>'s", "<Name> <Name> positive",
@@ -60,7 +83,10 @@ def counted_shorthand(text: str, start: int, end: int) -> bool:
     return (
         bool(counts)
         and len(counts) < len(words)
-        and all(w in counts or w.lower() in NURSING_ACRONYMS or (len(w) == 1 and w.isupper()) for w in words)
+        and all(
+            w in counts or w.lower() in NURSING_ACRONYMS or measure_word(w) or (len(w) == 1 and w.isupper())
+            for w in words
+        )
     )
 
 
