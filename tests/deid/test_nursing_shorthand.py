@@ -65,6 +65,13 @@ CLEAN = [
     "MAE 4/5 x4",  # a strength grade
     "hx Lou Gehrig's disease",  # a given name before <Surname>'s disease
     "GCS 6 (E3 VT M5)",
+    # written after the ICU check part was scored (it showed these forms): a device in its state, a measure
+    # with its frequency, an intake/output pair
+    "Pleurevac in place, Hickman intact",
+    "QUINTON TO LWS",
+    "Broviac d/c'd",
+    "LYTES Q6H",
+    "total in 1150 / out 1985",
 ]
 
 
@@ -96,6 +103,8 @@ PHI_SAME_SHAPE = [
     ("MAE x4. Seen on 5/5 by PT.", "5/5", "DATE"),
     ("Spoke with Rosa Delgado's daughter, hx Lou Gehrig's disease.", "Rosa Delgado", "NAME"),
     ("Call 617-555-0199 re 0700-1900 visit.", "617-555-0199", "PHONE"),
+    ("Rosa Delgado in place of her son at the bedside.", "Rosa Delgado", "NAME"),
+    ("Married in 1986 / divorced in 1994.", "1986", "DATE"),
 ]
 
 
