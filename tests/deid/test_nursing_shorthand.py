@@ -1,7 +1,8 @@
 """ICU nursing shorthand keeps its meaning: the generator's second grammar (frame families split between its
 tuning and check parts) and the guards for what it writes (a sign with its polarity, a drip at its rate,
 counted shorthand, a service after "per", a unit of care, stretches of clock times, a net balance, a log
-entry's clock time, a header before a drug), beside PHI of the same shape that must still be found."""
+entry's clock time, a header before a drug). PHI of the same shapes, that must still be found, is in
+test_clinical_meaning.py (PHI_BESIDE)."""
 
 import pytest
 import regex as re
@@ -88,28 +89,3 @@ def test_a_header_before_a_drug_is_judged_by_the_drug(analyzer):
     assert clinical_reason(text, 0, len(text) - len(" given"), "ORGANIZATION", "spacy") == "drug"
     text = "Attending: Rosalind Okafor"
     assert clinical_reason(text, 0, len(text), "NAME", "spacy") is None
-
-
-# PHI of the shapes above, that must still be found with its label.
-PHI_SAME_SHAPE = [
-    ("COVID positive Dana Whitfield admitted from home.", "Dana Whitfield", "NAME"),
-    ("Neg CXR per Dr. Alvarez, spoke with wife Rosa.", "Alvarez", "NAME"),
-    ("Seen by Dr. Lowe @ 1400, levo @ 8 mcg/min.", "Lowe", "NAME"),
-    ("Visited by Kim Lopez x2 today, A&O x3.", "Kim Lopez", "NAME"),
-    ("Transferred to MICU from Mercy General Hospital.", "Mercy General Hospital", "FACILITY"),
-    ("Moved to Boise per ID clinic.", "Boise", "LOCATION"),
-    ("CABG 1998 - done at Mercy, I/O +450.", "1998", "DATE"),
-    ("Lives at 12 Oak Road, FS 97, 115 and 345.", "12 Oak Road", "ADDRESS"),
-    ("MAE x4. Seen on 5/5 by PT.", "5/5", "DATE"),
-    ("Spoke with Rosa Delgado's daughter, hx Lou Gehrig's disease.", "Rosa Delgado", "NAME"),
-    ("Call 617-555-0199 re 0700-1900 visit.", "617-555-0199", "PHONE"),
-    ("Rosa Delgado in place of her son at the bedside.", "Rosa Delgado", "NAME"),
-    ("Married in 1986 / divorced in 1994.", "1986", "DATE"),
-]
-
-
-@pytest.mark.parametrize(("text", "phi", "label"), PHI_SAME_SHAPE, ids=[c[1] for c in PHI_SAME_SHAPE])
-def test_phi_of_the_same_shape_is_still_found(analyzer, text, phi, label):
-    start = text.index(phi)
-    hits = [s for s in find_phi(text) if s.start <= start and s.end >= start + len(phi)]
-    assert hits and hits[0].label == label, f"{phi!r} in {text!r}: {find_phi(text)}"
