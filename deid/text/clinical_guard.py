@@ -691,6 +691,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             text[start:end].strip()
         ):
             return "number"  # a list of numbers ("teeth 11, 12, 13", "110 and 145") read as a place
+        if re.search(r"\p{L}", text[start:end]) is None:
+            return "number"  # no letter: no name or place ("<Name> @ 1400", the clock time read as a name)
         if gcs_components(text, start, end):
             return "score"  # "E3 VT M5" read as an organisation's initials
         if placeholder(text, start, end):

@@ -183,9 +183,11 @@ def log_entry_time(text: str, start: int, end: int) -> bool:
 
 
 # An infusion's rate after what is infused: "@", a number and a unit of a dose ("<drip> @ .5mcg/kg/min",
-# "@ 40 mcg/min", "@ 5u/hr"); no person or organisation is given at a rate.
+# "@ 40 mcg/min", "@ 5u/hr"), or a volume per hour with its unit left out (a tube feed "@ 40/hr"); no
+# person or organisation is given at a rate.
 _RATE = re.compile(
-    r"[ \t]*@[ \t]*(?:\d+(?:\.\d+)?|\.\d+)[ \t]*(?i:mcg|mg|u|units?|cc|ml|meq|g|gm|ng)(?![\p{L}])(?:/[\p{L}]+)+"
+    r"[ \t]*@[ \t]*(?:\d+(?:\.\d+)?|\.\d+)[ \t]*"
+    r"(?:(?i:mcg|mg|u|units?|cc|ml|meq|g|gm|ng)(?![\p{L}])(?:/[\p{L}]+)+|/(?i:hr|h|min)\b)"
 )
 
 

@@ -23,7 +23,28 @@ def nursing_reason(text: str, start: int, end: int) -> str | None:
         return "unit of care"
     if device_in_state(text, start, end):
         return "device"
+    if after_units(text, start, end):
+        return "drug"
     return None
+
+
+# A count of units or milliequivalents right before a word ("10U <insulin>", "20 meq <salt>"): what is given,
+# a drug; nothing may stand between, so "2 units by <Name>" keeps its name.
+_UNITS_BEFORE = re.compile(r"\b\d+(?:\.\d+)?[ \t]*(?i:u|units?|meq)[ \t]+$")
+
+
+_UNIT_OPENS = re.compile(r"(?i:u|units?|meq)[ \t]+")
+
+
+def after_units(text: str, start: int, end: int) -> bool:
+    """One or two words right after a count of units ("10U <Brand> PM"); the span may hold the unit itself."""
+    glued = _UNIT_OPENS.match(text, start, end) if text[start - 1 : start].isdigit() else None
+    if glued is not None:
+        start = glued.end()  # "14|U <Brand> AM": the unit read with the word after it
+    return (
+        1 <= len(_WORDS.findall(text, start, end)) <= 2
+        and _UNITS_BEFORE.search(text, max(0, start - 12), start) is not None
+    )
 
 
 # The state of a line, a tube or a drain after its maker's or inventor's name: in place, intact, patent,

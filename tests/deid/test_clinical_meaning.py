@@ -94,6 +94,8 @@ PHI_BESIDE = [
     ("Call 617-555-0199 re 0700-1900 visit.", "617-555-0199", "PHONE"),
     ("Rosa Delgado in place of her son at the bedside.", "Rosa Delgado", "NAME"),
     ("Married in 1986 / divorced in 1994.", "1986", "DATE"),
+    ("Given 2 units by Okafor, seen by Dr. Lowe @ 1400.", "Okafor", "NAME"),
+    ("Called Rosa @ 4/12, TF @ 45/hr.", "4/12", "DATE"),
 ]
 
 
