@@ -2,11 +2,12 @@
 many have anything marked by `deid.find_phi`, by class (drug, dose, vital, lab, score, time, abbreviation,
 eponym, equipment), and what was marked (label, text, the recognizer that made it).
 
-    .venv/bin/python bench/deid_clinical_meaning.py [--part check] [--n 3000] [--seed 0] [--examples 5]
-        [--replace] [--json out.json] [--dump marked.jsonl]
+    .venv/bin/python bench/deid_clinical_meaning.py [--part check] [--grammar icu] [--n 3000] [--seed 0]
+        [--examples 5] [--replace] [--json out.json] [--dump marked.jsonl]
 
 The generator's `tuning` part is for writing rules; its `check` part uses drug and eponym entries the tuning
-part never writes and is scored only. Any mark counts: every sentence is free of PHI by construction. With
+part never writes and is scored only; with `--grammar icu` (ICU nursing shorthand) its frames come from
+families the tuning part never writes as well. Any mark counts: every sentence is free of PHI by construction. With
 --replace, `changed` counts the sentences that `deid.deidentify` returns different (a clinical fact
 rewritten by a surrogate).
 """
@@ -28,6 +29,7 @@ _SECRET = b"clinical-meaning-bench-secret-32"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("tuning", "check"), default="check")
+    ap.add_argument("--grammar", choices=("frames", "icu"), default="frames")
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--examples", type=int, default=0, help="print up to N marked sentences per class")
@@ -39,7 +41,7 @@ def main() -> None:
     from deid import deidentify, find_phi
     from synthetic.clinical_sentences import CLASSES, clinical_sentences
 
-    pairs = clinical_sentences(args.n, args.part, args.seed)
+    pairs = clinical_sentences(args.n, args.part, args.seed, args.grammar)
     find_phi("warm up: BP 120/80.")  # the analyzer is built once, outside the timing
     t0 = time.process_time()
     total, marked, changed = Counter(), Counter(), Counter()
@@ -72,7 +74,7 @@ def main() -> None:
         for c in CLASSES
     }  # fmt: skip
     n_marked = sum(marked.values())
-    print(f"part {args.part}, seed {args.seed}: {args.n} sentences, {n_marked} marked "
+    print(f"grammar {args.grammar}, part {args.part}, seed {args.seed}: {args.n} sentences, {n_marked} marked "
           f"({n_marked / args.n:.2%}); {cpu:.1f} CPU s")  # fmt: skip
     print(f"{'class':<14}{'sentences':>10}{'marked':>8}{'rate':>8}{'changed':>8}  labels")
     for c, row in rows.items():
@@ -86,6 +88,7 @@ def main() -> None:
             json.dumps(
                 {
                     "part": args.part,
+                    "grammar": args.grammar,
                     "seed": args.seed,
                     "n": args.n,
                     "marked": n_marked,

@@ -7,6 +7,11 @@ Each sentence has a class (`CLASSES`). The drug and eponym lexicons are split in
 entry: the `check` part writes only entries the `tuning` part never uses, so a fix tuned on one part is
 scored on words it never saw.
 
+A second grammar (`grammar="icu"`, synthetic/icu_frames.py) writes ICU nursing shorthand (`K 3.2 repleted w/
+40 KCL`, `UO 30-50cc/hr`, `PSV 10/5 FIO2 40%`), mostly in capitals or lower case; its frames come in families
+and each class's families are split between the parts, so the check part writes forms the tuning part never
+writes as well as words it never writes.
+
 >>> s = ClinicalSentences(part="tuning", seed=7)
 >>> [cls for cls, _ in s.take(3)] == [cls for cls, _ in ClinicalSentences(part="tuning", seed=7).take(3)]
 True
@@ -21,8 +26,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from synthetic import icu_frames
+
 CLASSES = ("drug", "dose", "vital", "lab", "score", "time", "abbreviation", "eponym", "equipment")
 PARTS = ("tuning", "check")
+GRAMMARS = ("frames", "icu")
 
 # Routes, frequencies and units as clinicians write them (a drug's dose is "<amount> <unit> <route> <freq>").
 _ROUTES = (
@@ -285,6 +293,7 @@ _FRAMES = {
     "equipment": _EQUIPMENT_FRAMES,
 }  # fmt: skip
 _STYLES = ("title", "lower", "caps")
+_ICU_STYLES = ("caps", "caps", "caps", "lower", "lower", "title")
 # Section headers of a nursing note, by the class of what follows them.
 _HEADERS = {
     "drug": ("Meds:", "Gtts:", "Drips:", "Pain:"), "dose": ("IVF:", "I&O:", "Heme:", "Renal:", "FEN:"),
@@ -299,6 +308,21 @@ def in_check_part(entry: str) -> bool:
     """Whether a lexicon entry belongs to the check part: a third of entries by a hash of the entry (stable
     across runs and Python versions)."""
     return int(hashlib.sha256(entry.lower().encode()).hexdigest(), 16) % 3 == 0
+
+
+def icu_families(part: str) -> dict[str, tuple[str, ...]]:
+    """The ICU grammar's frames of one part, by class: of each class's families, ordered by a hash of their
+    names, the first third (one at least) is the check part's, the rest the tuning part's."""
+    by_class: dict[str, list[str]] = {}
+    for name, (cls, _) in icu_frames.FAMILIES.items():
+        by_class.setdefault(cls, []).append(name)
+    out = {}
+    for cls, names in by_class.items():
+        ranked = sorted(names, key=lambda n: hashlib.sha256(f"family:{n}".encode()).hexdigest())
+        cut = max(1, len(ranked) // 3)
+        mine = ranked[:cut] if part == "check" else ranked[cut:]
+        out[cls] = tuple(f for n in mine for f in icu_frames.FAMILIES[n][1])
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -330,15 +354,21 @@ def _fmt(x: float) -> str:
 class ClinicalSentences:
     """A seeded stream of (class, sentence) pairs of one part (`tuning` or `check`)."""
 
-    def __init__(self, part: str = "tuning", seed: int = 0) -> None:
+    def __init__(self, part: str = "tuning", seed: int = 0, grammar: str = "frames") -> None:
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
+        if grammar not in GRAMMARS:
+            raise ValueError(f"unknown grammar {grammar!r}; expected one of {GRAMMARS}")
         want = part == "check"
-        self.rng = random.Random(f"{part}:{seed}")
+        self.grammar = grammar
+        self.frames = _FRAMES if grammar == "frames" else icu_families(part)
+        self.rng = random.Random(f"{part}:{seed}" if grammar == "frames" else f"{grammar}:{part}:{seed}")
         self.drugs = [d for d in drug_lexicon() if in_check_part(d) == want]
         keep = lambda seq: [e for e in seq if in_check_part(e) == want] or list(seq)  # noqa: E731
         self.signs, self.diseases = keep(_EPONYM_SIGNS), keep(_EPONYM_DISEASES)
         self.devices, self.procedures = keep(_DEVICES), keep(_PROCEDURES)
+        self.scales, self.eponyms_short = keep(icu_frames.SCALES), keep(icu_frames.EPONYMS_SHORT)
+        self.devices_short = keep(icu_frames.DEVICES_SHORT)
 
     def take(self, n: int) -> list[tuple[str, str]]:
         """The next n sentences, the classes in turn."""
@@ -352,11 +382,14 @@ class ClinicalSentences:
         return cls, self.sentence(cls)
 
     def sentence(self, cls: str) -> str:
-        """One sentence of class `cls`, in one of the three case styles."""
-        text = self._fill(self._pick(_FRAMES[cls]))
+        """One sentence of class `cls`, in one of the three case styles (the ICU grammar: capitals half of the
+        time, lower case a third, as written the rest; a line may hold two facts of its class)."""
+        text = self._fill(self._pick(self.frames[cls]))
+        if self.grammar == "icu" and self.rng.random() < 0.3:
+            text = f"{text}{self._pick(('. ', ', ', '; ', ' '))}{self._fill(self._pick(self.frames[cls]))}"
         if self.rng.random() < 0.3:
             text = f"{self._pick(_HEADERS[cls])} {text}"
-        style = self.rng.choice(_STYLES)
+        style = self.rng.choice(_STYLES if self.grammar == "frames" else _ICU_STYLES)
         if style == "lower":
             return text.lower()
         if style == "caps":
@@ -457,9 +490,32 @@ class ClinicalSentences:
             "pace": p((60, 70, 80, 90)), "pace2": p((40, 50, 60)), "trach": p(("#6", "#7", "#8", "Shiley 6")),
             "o2_trach": p(("trach mask", "TC", "trach collar")),
         }  # fmt: skip
+        if self.grammar == "icu":  # drawn only here: the first grammar's stream stays as it was written
+            values |= self._icu_values()
         return frame.format(**values)
 
+    def _icu_values(self) -> dict:
+        r, p = self.rng, self._pick
+        return {
+            "pt": f"{r.uniform(11, 25):.1f}", "be": p(("0", "-2", "-4", "-6", "+2", "+4")),
+            "vent_mode": p(icu_frames.VENT_MODES), "lac2": f"{r.uniform(2, 12):.1f}",
+            "hct3": f"{r.uniform(20, 40):.1f}", "sbp2": r.randint(85, 185), "dbp2": r.randint(40, 100),
+            "pad2": r.randint(31, 40), "svo2": r.randint(45, 85), "uo": r.randint(10, 300),
+            "uo_lo": r.randrange(10, 60, 5), "uo_hi": r.randrange(60, 200, 10), "uo_lo2": r.randrange(60, 80, 5),
+            "lasix": p((10, 20, 40, 80, 100)), "liters": f"{r.uniform(0.1, 6.5):.1f}", "sign": p(("+", "-")),
+            "net": r.randint(50, 3500), "pressor": p(icu_frames.PRESSORS), "dec": p((1, 2, 3, 4, 5, 6, 8)),
+            "x": p((0.5, 1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 60)), "scale": p(self.scales),
+            "pip": r.randint(18, 30), "pip2": r.randint(31, 45), "plat": r.randint(15, 35),
+            "ward": p(icu_frames.WARDS), "ward2": p(icu_frames.WARDS), "eponym2": p(self.eponyms_short),
+            "device2": p(self.devices_short), "rhythm2": p(icu_frames.RHYTHMS_NAMED),
+            "ca": f"{r.uniform(7.0, 10.5):.1f}", "bs2": r.randint(110, 400), "mmt2": r.randint(0, 5),
+            "pupil2": r.randint(2, 5), "o2b": p(icu_frames.O2_MORE), "sign2": p(("+", "-")),
+            "liters2": f"{r.uniform(0.1, 9.5):.1f}", "ag": r.randint(8, 24),
+        }  # fmt: skip
 
-def clinical_sentences(n: int, part: str = "tuning", seed: int = 0) -> list[tuple[str, str]]:
-    """n (class, sentence) pairs of one part, the same for the same part and seed."""
-    return ClinicalSentences(part, seed).take(n)
+
+def clinical_sentences(
+    n: int, part: str = "tuning", seed: int = 0, grammar: str = "frames"
+) -> list[tuple[str, str]]:
+    """n (class, sentence) pairs of one part and grammar, the same for the same part, seed and grammar."""
+    return ClinicalSentences(part, seed, grammar).take(n)

@@ -17,12 +17,17 @@ from deid.text.clinical_numbers import (
 from deid.text.clinical_values import (
     amount_with_unit,
     clipped_opener,
+    clock_ranges,
     gcs_components,
+    intake_output,
+    log_entry_time,
     measure_name,
     measure_value,
+    signed_value,
 )
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
+from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
@@ -50,7 +55,8 @@ _HEADS = frozenset(
     fossa foramen sinus lobe lobes collar stand roll wand punch punches scalpel cautery electrocautery sheath
     spoon tongs tourniquet diet respiration respirations breathing breaths angina diverticulum diverticula tear
     tears gangrene hernia aneurysm abscess fistula esophagus dementia chorea ataxia point belt belts sump bag
-    bags reservoir introducer mattress restraint restraints boots sling traction""".split()
+    bags reservoir introducer mattress restraint restraints boots sling traction pulse pulses wave waves spot
+    spots crunch rub gait class classes resp""".split()
 )
 # Heads that are ordinary English nouns as well ("line", "table", "exam", "survey"): read as heads of an
 # eponym only in a clinical text ("<Name> Van Lines" is a company).
@@ -188,6 +194,8 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
     if len(first) == 1 and first.isupper() and second is not None and clinical_head(second, plain):
         return True  # "<Name> J collar", "<Name> T tube": a letter for the device's shape before its head
+    if (named := _SECOND_NAME_HEAD.match(text, end)) is not None and named.group(1).lower() in _DISEASE_HEADS:
+        return True  # "<Name> <Name>'s disease": a disease named after one person, the span the given name
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (
         first.lower() in ("and", "or")
@@ -197,6 +205,10 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     )
 
 
+# A second capitalised name in the possessive, then the head noun of a disease or a sign ("<Given> <Surname>'s
+# disease"); the heads a person's own belongings never take.
+_SECOND_NAME_HEAD = re.compile(r"[ \t]+\p{Lu}\p{L}+['’][sS][ \t]+(\p{L}+)")
+_DISEASE_HEADS = frozenset("disease syndrome palsy sign phenomenon triad angina dementia".split())
 # Three capitalised names joined by hyphens (a syndrome named after three people); a place's particles ("-de-",
 # "-sur-") are too short or listed.
 _TRIPLE_EPONYM = re.compile(r"\p{Lu}\p{L}{2,}(?:-(?!(?i:des|les|sur|del|von|van|der|den)-)\p{Lu}\p{L}{2,}){2,}")
@@ -260,7 +272,44 @@ def drug_span(text: str, start: int, end: int) -> bool:
         return True  # "Septra DS", "Toprol XL": a drug and its formulation
     if _MEASURE_AFTER.match(text, end) is not None and any(w in drugs for w in words):
         return True
+    if len(words) == 1 and _in_parentheses_with_drug(text, start, end, drugs):
+        return True  # "<Brand> (<generic>)", "<generic> (<Brand>)": a drug's other name
     return len(words) == 1 and _DOSE_AFTER.match(text, end) is not None and not _common_name(words[0])
+
+
+# A drug's other name in parentheses after it, or the span in parentheses after a drug.
+_PARENTHESISED_AFTER = re.compile(r"[ \t]*\([ \t]*(\p{L}[\p{L}-]*)[ \t]*\)")
+_DRUG_OPENS_BEFORE = re.compile(r"(\p{L}[\p{L}-]*)[ \t]*\([ \t]*$")
+
+
+def _in_parentheses_with_drug(text: str, start: int, end: int, drugs: frozenset[str]) -> bool:
+    after = _PARENTHESISED_AFTER.match(text, end)
+    if after is not None and after.group(1).lower() in drugs:
+        return True
+    before = _DRUG_OPENS_BEFORE.search(text, max(0, start - 30), start)
+    closes = re.match(r"[ \t]*\)", text[end:]) is not None
+    return before is not None and before.group(1).lower() in drugs and closes
+
+
+def drug_phrase(text: str, start: int, end: int) -> bool:
+    """The span opens with a drug of the dictionary (no common name) and runs on over shorthand and English
+    words only ("<Drug> x1 for agitation", "<Drug> per ID", "<Drug> d/c'd"): what is done with a drug."""
+    from deid.text.lexicon import NURSING_ACRONYMS
+    from deid.text.vocabulary import name_lexicon, shorthand_token
+    from deid.text.words import known_word
+
+    words = re.findall(r"[\p{L}\d][\p{L}\d/'’-]*", text[start:end])
+    if len(words) < 2 or words[0].lower() not in drug_names() or _common_name(words[0].lower()):
+        return False
+    rest = [w.lower() for w in words[1:]]
+    return all(
+        w in NURSING_ACRONYMS
+        or shorthand_token(w)
+        or COUNT_OR_FREQUENCY.fullmatch(w)
+        or (known_word(w) and not name_lexicon(w))
+        or len(w) == 1
+        for w in rest
+    )  # a name after the drug ("<Drug> <Surname>") keeps the span
 
 
 def _form_suffix(low: str, text: str, start: int, end: int) -> bool:
@@ -550,7 +599,8 @@ def clinical_shorthand(text: str, start: int, end: int) -> bool:
         return True  # "PR q4-6h", "NGT x2"
     if any(w.upper() in _REGION_CODES for w in words):
         return False  # "NS", "ND", "PE": a state's or a province's code as often as an abbreviation
-    return all(w.lower() in NURSING_ACRONYMS for w in words)
+    sides = [w for w in words if w in ("L", "R")]  # a side after a line's or a tube's acronym ("CVL L")
+    return len(sides) < len(words) and all(w in sides or w.lower() in NURSING_ACRONYMS for w in words)
 
 
 def _jargon_word(word: str) -> bool:
@@ -637,14 +687,26 @@ def clinical_text(text: str) -> bool:
 def clinical_reason(text: str, start: int, end: int, label: str, source: str = "") -> str | None:
     """Why the hit [start, end) labelled `label` is clinical language and no PHI, or None."""
     if label in _WORDY:
-        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()):
-            return "number"  # a list of small numbers ("teeth 11, 12, 13") read as a place
+        if re.fullmatch(r"\d{1,3}(?:,\s*\d{1,3}){2,}", text[start:end].strip()) or _NUMBERS_ONLY.fullmatch(
+            text[start:end].strip()
+        ):
+            return "number"  # a list of numbers ("teeth 11, 12, 13", "110 and 145") read as a place
+        if re.search(r"\p{L}", text[start:end]) is None:
+            return "number"  # no letter: no name or place ("<Name> @ 1400", the clock time read as a name)
+        if gcs_components(text, start, end):
+            return "score"  # "E3 VT M5" read as an organisation's initials
         if placeholder(text, start, end):
             return "placeholder"
         if eponym_before_head(text, start, end):
             return "eponym"
         if procedure_after_status_post(text, start, end):
             return "procedure"
+        if (head := _HEADER_OPENS.match(text, start, end)) is not None and section_header(
+            text, start, start + len(head.group(1))
+        ):
+            return clinical_reason(text, head.end(), end, label, source)  # "Gtts: <Drug>": judge what follows
+        if why := nursing_reason(text, start, end):
+            return why
         if material_after_handling(text, start, end):
             return "material"
         if not _cued(text, start):
@@ -652,7 +714,7 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                 return "measure"
             if clipped_opener(text, start, end):
                 return "clipped word"
-            if drug_span(text, start, end):
+            if drug_span(text, start, end) or drug_phrase(text, start, end):
                 return "drug"
             if product_after_size(text, start):
                 return "product"
@@ -679,10 +741,14 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label in _NUMERIC and (why := measured(text, start, end, label)):
         return why
+    elif label == "DATE" and log_entry_time(text, start, end):
+        return "clock"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"
     elif label == "DATE" and (why := not_a_date(text, start, end)) and (why != "weekday" or clinical_text(text)):
         return why  # a weekday outside a clinical note stays: general PII counts any time expression
+    elif label in ("PHONE", "ID") and clock_ranges(text, start, end):
+        return "clock range"
     elif label in ("PHONE", "ID", "ADDRESS") and (why := not_an_address_or_id(text, start, end, label)):
         return why
     elif label == "ZIP" and code_not_zip(text, start, end):
@@ -691,6 +757,11 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
         return "ratio"
     return None
 
+
+# Numbers joined by commas, "and" or "or" and nothing else: no place's or person's name.
+_NUMBERS_ONLY = re.compile(r"\d[\d.]*(?:[ \t]*(?:,|(?i:and|or|&))[ \t]*\d[\d.]*)+")
+# A section header opening a span: its word, the colon and the space after it.
+_HEADER_OPENS = re.compile(r"(\p{L}[\p{L}&/]*)[ \t]*:[ \t]+(?=\S)")
 
 # Labels whose surrogate is a number of a shape: what a measured value is mistaken for.
 _NUMERIC = frozenset({"DATE", "ZIP", "ID", "PHONE", "ADDRESS"})
@@ -706,6 +777,10 @@ def measured(text: str, start: int, end: int, label: str) -> str | None:
         return "value"
     if label == "ZIP" and gcs_components(text, start, end):
         return "score"
+    if label == "DATE" and signed_value(text, start, end):
+        return "change"
+    if intake_output(text, start, end):
+        return "amount"
     return None
 
 

@@ -73,7 +73,7 @@ _EXAM = frozenset(
     supraspinatus infraspinatus rhomboids pectoralis pecs reflex reflexes dtr dtrs jerk jerks patella patellae
     patellar patellars achilles achilles' pulse pulses radial radials femoral femorals popliteal popliteals
     pedal pedals dorsalis pedis tibial brachial brachials carotid carotids proximal proximally distal distally
-    symmetric symmetrical symmetrically throughout globally grossly""".split()
+    symmetric symmetrical symmetrically throughout globally grossly mae""".split()
 )
 # Limbs and sides: a grade's place in an examination, but also where a line or a drain was placed on a
 # date ("PICC 2/3 L arm"): they make a grade of a strength's x/5, or beside an examination word in the clause.

@@ -120,3 +120,99 @@ def _place(low: str) -> bool:
     from deid.text.lexicon import COUNTRIES, STATE_NAMES
 
     return low in COUNTRIES or low in STATE_NAMES or is_city(low)
+
+
+# A sign written right before a number makes it a change or a balance ("I/O 2821/1829 (+2017)", "LOS +1923"):
+# no year is written with a plus sign.
+_PLUS_BEFORE = re.compile(r"\+[ \t]*$")
+
+
+def signed_value(text: str, start: int, end: int) -> bool:
+    """A bare number with a plus sign right before it: a net balance or a change, never a year."""
+    return (
+        _NUMBER.fullmatch(text[start:end].strip()) is not None
+        and _PLUS_BEFORE.search(text[max(0, start - 3) : start]) is not None
+    )
+
+
+# A clock time of four digits (hours 00-23, minutes 00-59), and two of them joined by a hyphen: a stretch of a
+# shift ("0700-1900").
+_CLOCK = r"(?:[01]\d|2[0-3])[0-5]\d"
+_CLOCK_RANGE = re.compile(rf"{_CLOCK}[ \t]*-[ \t]*{_CLOCK}")
+
+
+def clock_ranges(text: str, start: int, end: int) -> bool:
+    """Every piece of the span is a clock time of four digits (each a valid time of day) or a stretch of two,
+    read as an ID or a phone ("0430-1315 0930-0100", "@ 1700 1830"): a stretch among them, or "at"/"@"
+    before the first."""
+    pieces = re.split(r"[ \t,;]+", text[start:end].strip())
+    if not pieces or not all(_CLOCK_RANGE.fullmatch(p) or re.fullmatch(_CLOCK, p) for p in pieces):
+        return False
+    return any("-" in p for p in pieces) or _CLOCK_CUE.search(text, max(0, start - 6), start) is not None
+
+
+_CLOCK_CUE = re.compile(r"(?:@|(?i:\bat))[ \t]*$")
+
+
+# The acronym of a hospital's unit by its kind of care: an intensive care unit with its speciality's letters
+# before it ("MICU", "TSICU", "CVICU", "NICU"), a coronary care unit ("CCU"), a recovery unit after cardiac,
+# vascular or thoracic surgery ("CSRU"). Every hospital has one; no hospital is named by it.
+_UNIT_OF_CARE = re.compile(r"(?i:(?:[a-z]{1,3}-?)?icu|[a-z]{0,2}ccu|c[stv]-?ru)")
+
+
+def unit_of_care(text: str, start: int, end: int) -> bool:
+    """Every word of the span is a unit-of-care acronym (or "the"/"unit" beside one), written in capitals or
+    in the case of its line."""
+    words = re.findall(r"[\p{L}-]+", text[start:end])
+    acronyms = [w for w in words if _UNIT_OF_CARE.fullmatch(w) and (w.isupper() or w.islower())]
+    return bool(acronyms) and all(w in acronyms or w.lower() in ("the", "unit", "team") for w in words)
+
+
+# A clock time opening a line of a nursing log: "<time> - <Section>: ..." (a year opens no section's entry).
+_LOG_ENTRY_AFTER = re.compile(r"[ \t]*-[ \t]*\p{L}[\p{L}/&]*[ \t]*:")
+_ENTRY_OPENS = re.compile(r"(?:\A|[.;\n]|\p{L}+:)[ \t]*\Z")
+
+
+def log_entry_time(text: str, start: int, end: int) -> bool:
+    """Four digits, a valid time of day, opening a line or sentence, then a dash and a section's header."""
+    return (
+        re.fullmatch(_CLOCK, text[start:end].strip()) is not None
+        and _ENTRY_OPENS.search(text[max(0, start - 20) : start]) is not None
+        and _LOG_ENTRY_AFTER.match(text, end) is not None
+    )
+
+
+# An infusion's rate after what is infused: "@", a number and a unit of a dose ("<drip> @ .5mcg/kg/min",
+# "@ 40 mcg/min", "@ 5u/hr"), or a volume per hour with its unit left out (a tube feed "@ 40/hr"); no
+# person or organisation is given at a rate.
+_RATE = re.compile(
+    r"[ \t]*@[ \t]*(?:\d+(?:\.\d+)?|\.\d+)[ \t]*"
+    r"(?:(?i:mcg|mg|u|units?|cc|ml|meq|g|gm|ng)(?![\p{L}])(?:/[\p{L}]+)+|/(?i:hr|h|min)\b)"
+)
+
+
+def infused_at_rate(text: str, start: int, end: int) -> bool:
+    """Words that a rate follows, or that run on over one and end inside it ("dobut @ .5mcg/kg/min")."""
+    span = text[start:end]
+    at = span.find("@")
+    if re.search(r"\p{L}", span[: at if at >= 0 else len(span)]) is None:
+        return False
+    if at < 0:
+        return _RATE.match(text, end) is not None
+    m = _RATE.match(text, start + at)
+    return m is not None and m.end() >= end
+
+
+# Intake and output written as a pair: "in <n> / out <n>" (a shift's fluid totals).
+_IN_BEFORE = re.compile(r"(?i:\bin)[ \t]*$")
+_OUT_AFTER = re.compile(r"[ \t]*/[ \t]*(?i:out)[ \t]*\d")
+_IN_PAIR_BEFORE = re.compile(r"(?i:\bin)[ \t]*\d+[ \t]*/[ \t]*(?i:out)[ \t]*$")
+
+
+def intake_output(text: str, start: int, end: int) -> bool:
+    """A bare number of an intake/output pair ("in 1290 / out 2012"): a volume, never a year."""
+    if _NUMBER.fullmatch(text[start:end].strip()) is None:
+        return False
+    if _IN_BEFORE.search(text, max(0, start - 4), start) is not None and _OUT_AFTER.match(text, end):
+        return True
+    return _IN_PAIR_BEFORE.search(text, max(0, start - 25), start) is not None

@@ -80,6 +80,22 @@ PHI_BESIDE = [
     ("Call daughter at 617-555-0142 re INR 2.5.", "617-555-0142", "PHONE"),
     ("MRN 40982713, GCS 15 (E4V5M6).", "40982713", "ID"),
     ("HR 80-90s SR; transferred from Mercy General Hospital on 2/3.", "Mercy General Hospital", "FACILITY"),
+    # beside ICU shorthand of the same shapes (tests/deid/test_nursing_shorthand.py)
+    ("COVID positive Dana Whitfield admitted from home.", "Dana Whitfield", "NAME"),
+    ("Neg CXR per Dr. Alvarez, spoke with wife Rosa.", "Alvarez", "NAME"),
+    ("Seen by Dr. Lowe @ 1400, levo @ 8 mcg/min.", "Lowe", "NAME"),
+    ("Visited by Kim Lopez x2 today, A&O x3.", "Kim Lopez", "NAME"),
+    ("Transferred to MICU from Mercy General Hospital.", "Mercy General Hospital", "FACILITY"),
+    ("Moved to Boise per ID clinic.", "Boise", "LOCATION"),
+    ("CABG 1998 - done at Mercy, I/O +450.", "1998", "DATE"),
+    ("Lives at 12 Oak Road, FS 97, 115 and 345.", "12 Oak Road", "ADDRESS"),
+    ("MAE x4. Seen on 5/5 by PT.", "5/5", "DATE"),
+    ("Spoke with Rosa Delgado's daughter, hx Lou Gehrig's disease.", "Rosa Delgado", "NAME"),
+    ("Call 617-555-0199 re 0700-1900 visit.", "617-555-0199", "PHONE"),
+    ("Rosa Delgado in place of her son at the bedside.", "Rosa Delgado", "NAME"),
+    ("Married in 1986 / divorced in 1994.", "1986", "DATE"),
+    ("Given 2 units by Okafor, seen by Dr. Lowe @ 1400.", "Okafor", "NAME"),
+    ("Called Rosa @ 4/12, TF @ 45/hr.", "4/12", "DATE"),
 ]
 
 
