@@ -90,9 +90,10 @@ def ledger_summary(layout: Layout) -> pl.DataFrame:
     )
 
 
-def quarantine_summary(layout: Layout) -> pl.DataFrame:
-    """Per (asset, reason code, reason): counts, files and the first positions. Record contents stay put."""
-    files = files_under(layout.root / "quarantine", "**/*.parquet")
+def quarantine_summary(layout: Layout, asset: str | None = None, pattern: str = "**/*.parquet") -> pl.DataFrame:
+    """Per (asset, reason code, reason): counts, files and the first positions. Record contents stay put.
+    `asset` (and `pattern` below its folder, e.g. one shard's `3.parquet`): only that asset's quarantine."""
+    files = files_under(layout.quarantine(asset) if asset else layout.root / "quarantine", pattern)
     cols = ["asset", "source_file", "position", "reason_code", "reason"]
     if not files:
         return pl.DataFrame()

@@ -19,7 +19,7 @@ from quality import review
 from quality.plots import plots
 from quality.records import site_dir
 from quality.report import load_report, review_targets
-from quality.site import render, write_page
+from quality.site import after_review, render
 from quality.templating import anchor
 from schemas.layout import Layout
 
@@ -60,7 +60,7 @@ def create_app(root: Path) -> Starlette:
         if (site / "index.html").exists():  # keep the offline hand-off in step with the log
             if "plots" not in images:
                 images["plots"] = plots(layout)
-            write_page(load_report(root), site, images["plots"])
+            after_review(root, images["plots"])
         done = quote(f"{review.PAST[action]} {entry['target']} ({entry['who']})")
         return RedirectResponse(f"/?done={done}#{anchor(entry['target'])}", status_code=303)
 

@@ -193,6 +193,7 @@ def _materialize_steps(
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     stopped: Exception | None = None
+    outcome, instance = None, None
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("materialize", total=sum(len(s.partition_keys) for s in steps))
 
@@ -222,6 +223,8 @@ def _materialize_steps(
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
             store_root.push(settings.root)  # what the steps before the stop published stays published
+    if instance is not None and _site_left_behind(steps, outcome):
+        _rebuild_site(settings, instance, stopped)
     if stopped is not None:
         console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
         failed = getattr(stopped, "failed", [])
@@ -234,6 +237,30 @@ def _materialize_steps(
     console.print(f"Materialized {len(outcome.materialized)} steps under {where}; {len(ran)} checks ran.")
     print_check_rows(settings.root, ran, only_failed=False)
     return True
+
+
+def _site_left_behind(steps: list, outcome) -> bool:
+    """Checks stored results in this run and the site was not rebuilt after them: the selection left the
+    quality_site asset out, or a stop came before it (`outcome` None). The page would show the old results."""
+    from pipelines.site_refresh import SITE_ASSET
+
+    if outcome is None:
+        return True
+    planned = any(k.to_user_string() == SITE_ASSET for s in steps for k in s.keys)
+    return bool(outcome.checks) and not planned
+
+
+def _rebuild_site(settings: "Settings", instance, stopped: Exception | None) -> None:
+    """The stewards' page from the check store as this run left it (pipelines.site_refresh), one line saying so."""
+    from pipelines.commands import store_root
+    from pipelines.site_refresh import rebuild_site
+    from schemas.working_copy import shown
+
+    why = "a stopped run" if stopped is not None else "a run without quality_site"
+    report = rebuild_site(settings.root, instance, f"longitude materialize ({why})")
+    store_root.push(settings.root)
+    page = shown(settings.root, settings.root / "quality" / "site" / "index.html")
+    console.print(f"Stewards' site rebuilt from the stored results: {page} ({report.timings['rebuild']:.1f}s)")
 
 
 def print_check_rows(

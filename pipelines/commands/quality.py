@@ -84,9 +84,12 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
             entry = record(path / "quality", target, action, note, who, **review_targets(load_report(path)))
         except ReviewError as err:
             raise click.ClickException(str(err)) from None
+        from quality.site import after_review
+
+        page = after_review(path)  # the static page shows every review, as `quality serve` does at once
+        where = f"on {shown(path, page)}" if page else f"after `longitude quality --root {shown(path, path)}`"
         console.print(
-            f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it "
-            f"after `longitude quality --root {shown(path, path)}` (or at once in `longitude quality serve`)"
+            f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it {where}"
         )
 
     return _command
