@@ -7,39 +7,54 @@ they were built."""
 import time
 from pathlib import Path
 
+import dagster as dg
+
 SITE_ASSET = "quality_site"
-
-
-def site_metadata(report) -> dict:
-    """What a `quality_site` materialization says about the page it wrote (the asset's and a rebuild's)."""
-    import dagster as dg
-
-    from pipelines.defs.quarantine_metadata import quarantine_markdown
-
-    return {
-        "check_results": len(report.rows),
-        "blocking_failures": len(report.blocking),
-        "open_warnings": len(report.warnings),
-        "checks": len(report.checks),
-        "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
-        "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
-        **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
-    }
 
 
 def rebuild_site(root: Path, instance, by: str):
     """Rebuild quality/site/index.html (and results/latest.json) from the stores, and record it in `instance`
     as a runless materialization of quality_site, `rebuilt_by` saying which run; returns the report."""
-    import dagster as dg
-
+    from pipelines.defs.quality.assets import site_metadata
     from quality.report import run_quality
 
     started = time.perf_counter()
     report = run_quality(Path(root), gx=False, recheck=False, phi_audit=False)
     report.timings["rebuild"] = time.perf_counter() - started
-    metadata = {**site_metadata(report), "rebuilt_by": by}
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata))
+    instance.report_runless_asset_event(_site_materialization({**site_metadata(report), "rebuilt_by": by}))
     return report
+
+
+def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) -> Path | None:
+    """After a review (command line or `quality serve`): the static page rewritten, and, for an accept, reject
+    or revoke of a check, that check's results re-reported in the root's instance with the review attached, so
+    the Dagster UI agrees with the CLI summary and the site (an accepted warning passes in all three).
+    Returns the page, or None where no page was built yet."""
+    from pipelines.check_events import record_reviewed
+    from pipelines.defs.quality.assets import site_metadata
+    from pipelines.instance import root_instance
+    from quality.report import after_review as rewrite_page
+    from schemas.layout import Layout
+
+    layout = Layout(Path(root).resolve())
+    report = rewrite_page(layout.root, images or None)
+    if entry["action"] == "comment" and report is None:
+        return None
+    instance = root_instance(layout)
+    try:
+        by = f"review by {entry['who']}"
+        if entry["action"] != "comment":
+            record_reviewed(layout.root, entry["target"], by, instance)
+        if report is not None:
+            metadata = {**site_metadata(report), "rebuilt_by": by}
+            instance.report_runless_asset_event(_site_materialization(metadata))
+    finally:
+        instance.dispose()
+    return layout.quality / "site" / "index.html" if report is not None else None
+
+
+def _site_materialization(metadata: dict) -> dg.AssetMaterialization:
+    return dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata)
 
 
 def run_needs_rebuild(instance, run_id: str) -> bool:

@@ -141,6 +141,23 @@ def load_report(root: Path) -> Report:
     )
 
 
+def after_review(root: Path, images: dict[str, str] | None = None):
+    """The static page and the review exports rewritten from the stores after a review (in `quality serve` and
+    on the command line alike), when a page exists; returns the report it shows, else None. `images`: plots
+    already drawn (they change only on materialization)."""
+    from quality.plots import plots
+    from quality.records import site_dir
+    from quality.site import write_page
+
+    layout = Layout(Path(root).resolve())
+    site = site_dir(layout.quality)
+    if not (site / "index.html").exists():
+        return None
+    report = load_report(layout.root)
+    write_page(report, site, plots(layout) if images is None else images)
+    return report
+
+
 def known_targets(root: Path) -> set[str]:
     """Review targets of a root (for validating a review before it is written)."""
     return load_report(root).targets()

@@ -147,19 +147,6 @@ def write_site(report, site: Path) -> Path:
     return write_page(report, site, images)
 
 
-def after_review(root: Path, images: dict[str, str] | None = None) -> Path | None:
-    """The static page and the review exports rewritten from the stores after a review (in `quality serve` and
-    on the command line alike), when a page exists; `images`: plots already drawn (they change only on
-    materialization)."""
-    from quality.report import load_report
-
-    layout = Layout(Path(root).resolve())
-    site = site_dir(layout.quality)
-    if not (site / "index.html").exists():
-        return None
-    return write_page(load_report(layout.root), site, plots(layout) if images is None else images)
-
-
 def write_page(report, site: Path, images: dict[str, str]) -> Path:
     """The static page and the review exports (what `quality serve` refreshes after each review)."""
     site = Path(site)

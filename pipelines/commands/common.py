@@ -302,20 +302,25 @@ def print_check_rows(
 
 def print_quarantine(root: Path, limit: int) -> None:
     """Quarantined records by asset and reason code, as the site's quarantine section counts them, each with
-    the review target a steward names (`quarantine:<asset>/<code>`)."""
+    the review target a steward names (`quarantine:<asset>/<code>`) and its review state, as the site shows it."""
     from rich.markup import escape
 
+    from quality import review
     from quality.report import quarantine_by_code, quarantine_summary
     from schemas.layout import Layout
 
     by_code = quarantine_by_code(quarantine_summary(Layout(root)))
     if by_code.is_empty():
         return
+    reviews = review.state(Path(root) / "quality")
     console.print(f"{int(by_code['records'].sum())} records quarantined, by reason:")
     for row in by_code.head(limit).iter_rows(named=True):
+        target = f"quarantine:{row['asset']}/{row['reason_code']}"
+        current = reviews.get(target)
+        state = f"{review.PAST[current['action']]} by {current['who']}" if current else "to review"
         console.print(
-            f"  [yellow]quarantine[/] quarantine:{row['asset']}/{row['reason_code']}: {row['records']} records, "
-            f"e.g. {escape(row['reason'])}"
+            f"  [yellow]quarantine[/] {target}: {row['records']} records, e.g. {escape(row['reason'])} "
+            f"({escape(state)})"
         )
     if by_code.height > limit:
         console.print(f"  ... and {by_code.height - limit} more reasons on the site")

@@ -84,9 +84,9 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
             entry = record(path / "quality", target, action, note, who, **review_targets(load_report(path)))
         except ReviewError as err:
             raise click.ClickException(str(err)) from None
-        from quality.site import after_review
+        from pipelines.site_refresh import after_review
 
-        page = after_review(path)  # the static page shows every review, as `quality serve` does at once
+        page = after_review(path, entry)  # the page and the Dagster UI show it, as `quality serve` does at once
         where = f"on {shown(path, page)}" if page else f"after `longitude quality --root {shown(path, path)}`"
         console.print(
             f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it {where}"
@@ -182,4 +182,6 @@ def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
     finally:
         probe.close()
     console.print(f"Stewards' site for {shown(path, path)} at http://{host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")
+    from pipelines.site_refresh import after_review
+
+    uvicorn.run(create_app(path, on_review=after_review), host=host, port=port, log_level="warning")
