@@ -17,8 +17,6 @@ from schemas.layout import Layout, partition_label
 from tests.conftest import TEST_SECRET, write_bundle, write_ndjson
 from tests.fhir_fixtures import encounter, lab, patient
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 _RULE = "meds_data.plausibility/value_below_physiological_high"
 _CLI = [sys.executable, "-c", "from pipelines.cli import main; main()"]
 
@@ -67,6 +65,8 @@ def _latest_evaluation(instance: dg.DagsterInstance, asset: str, check: str, par
     raise AssertionError(f"no evaluation of {check} for partition {partition}")
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_a_partial_materialize_shows_its_failure_in_the_cli_dagster_and_the_site(tmp_path: Path):
     root = tmp_path / "root"
     for i in range(4):
@@ -117,6 +117,8 @@ def test_a_partial_materialize_shows_its_failure_in_the_cli_dagster_and_the_site
     assert "quarantine:fhir_raw/MISSING_TIME" in page
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_runs_launched_as_the_ui_launches_them_rebuild_the_site_too(tmp_path: Path):
     root = tmp_path / "root"
     for i in range(2):
@@ -143,3 +145,18 @@ def test_runs_launched_as_the_ui_launches_them_rebuild_the_site_too(tmp_path: Pa
     assert str(escape(row.reason)) in page and "quarantine:fhir_raw/MALFORMED_JSON" in page
     assert _open_warnings(page) == 1
     assert _built_at(page) >= row.checked_at.replace(microsecond=0)
+
+
+def test_a_site_that_cannot_be_rebuilt_is_said_to_show_older_results(tmp_path: Path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from pipelines import site_refresh
+    from pipelines.commands.common import _rebuild_site
+
+    def broken(root, instance, by):
+        raise OSError(f"{root / 'quality' / 'site'}: no space left on device")
+
+    monkeypatch.setattr(site_refresh, "rebuild_site", broken)
+    _rebuild_site(SimpleNamespace(root=tmp_path), None, None)  # the steps' results stay stored: no raise
+    err = " ".join(capsys.readouterr().err.split())
+    assert "The stewards' site was NOT rebuilt (OSError:" in err and "shows older results" in err
