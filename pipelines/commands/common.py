@@ -223,12 +223,13 @@ def _materialize_steps(
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
             store_root.push(settings.root)  # what the steps before the stop published stays published
-    if instance is not None and _site_left_behind(steps, outcome):
-        _rebuild_site(settings, instance, stopped)
+    rebuild = instance is not None and _site_left_behind(steps, outcome)
     if stopped is not None:
         console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
         failed = getattr(stopped, "failed", [])
         print_check_rows(settings.root, {(a, c) for a, c in failed}, only_failed=True)
+        if rebuild:
+            _rebuild_site(settings, instance, stopped)
         return False
     for label, seconds in outcome.materialized:
         console.print(f"  {seconds:6.1f}s  {escape(label)}")
@@ -236,6 +237,8 @@ def _materialize_steps(
     where = settings.layout.store_url or settings.root
     console.print(f"Materialized {len(outcome.materialized)} steps under {where}; {len(ran)} checks ran.")
     print_check_rows(settings.root, ran, only_failed=False)
+    if rebuild:
+        _rebuild_site(settings, instance, None)
     return True
 
 

@@ -237,3 +237,35 @@ def test_a_review_reaches_the_dagster_ui_as_it_reaches_the_cli_and_the_site(root
     withdrawn, site = _latest(root, "meds_data", "meds_data_plausible", row.partition)
     assert not withdrawn.passed and site["open_warnings"].value == 1
     assert "1 open warning;" in (root.path / "quality" / "site" / "index.html").read_text()
+
+
+def test_a_chunk_check_and_a_recheck_store_each_rule_result_once(root: Root):
+    # A chunk's check validates the gathered set (every shard); `longitude quality` re-checks the same tables.
+    # Stored under the chunk key, the re-check's per-shard results came beside it: every rule counted twice.
+    from collections import Counter
+
+    from pipelines.defs.partitions import ingest_chunk_partitions
+
+    @dg.asset(name="fhir_raw", partitions_def=ingest_chunk_partitions)
+    def _chunked_fhir_stub() -> None:
+        """Stands in for the real asset, partitioned by ingest chunk as it is."""
+
+    check = _conformance_check(dg.AssetKey("fhir_raw"), ingest_chunk_partitions, "fhir")
+    chunk = ingest_chunk_partitions.get_partition_keys()[0]
+    assert _materialize(root, [_chunked_fhir_stub], [check], chunk)["fhir_raw_tables_conform"].passed
+
+    def results() -> Counter:
+        return Counter((r.rule, r.partition) for r in read(root.path) if r.check == "fhir_raw_tables_conform")
+
+    by_dagster = results()
+    assert by_dagster and max(by_dagster.values()) == 1
+    run_quality(root.path, gx=False, phi_audit=False)
+    assert results() == by_dagster  # the same rule results, each once
+
+    # a store an older run left per chunk: the re-check replaces it rather than add per-shard results beside it
+    from quality.check_store import write
+
+    stale = [r for r in read(root.path) if r.check == "fhir_raw_tables_conform"]
+    write(root.path, "fhir_raw_tables_conform", "fhir_raw", chunk, stale)
+    run_quality(root.path, gx=False, phi_audit=False)
+    assert results() == by_dagster
