@@ -42,6 +42,17 @@ def _bundle(root: Path, i: int, *extra: dict) -> None:
     write_bundle(root / "landing" / "fhir" / f"p{i}.json", resources)
 
 
+def _built(tmp_path: Path, patients: int, *args: str) -> Path:
+    """A root of `patients` small bundles after `longitude materialize ARGS`, with nothing implausible."""
+    root = tmp_path / "root"
+    for i in range(patients):
+        _bundle(root, i)
+    run = _longitude(root, "materialize", "--workers", "1", *args)
+    assert run.returncode == 0, run.stderr
+    assert _open_warnings(_page(root)) == 0
+    return root
+
+
 def _page(root: Path) -> str:
     return (root / "quality" / "site" / "index.html").read_text()
 
@@ -68,12 +79,7 @@ def _latest_evaluation(instance: dg.DagsterInstance, asset: str, check: str, par
 @pytest.mark.integration
 @pytest.mark.slow
 def test_a_partial_materialize_shows_its_failure_in_the_cli_dagster_and_the_site(tmp_path: Path):
-    root = tmp_path / "root"
-    for i in range(4):
-        _bundle(root, i)
-    full = _longitude(root, "materialize", "--shards", "2", "--workers", "1")
-    assert full.returncode == 0, full.stderr
-    assert _open_warnings(_page(root)) == 0  # nothing implausible yet
+    root = _built(tmp_path, 4, "--shards", "2")
 
     # a heart rate of 900/min (a warning), a lab without any time (quarantined) and a broken NDJSON line
     _bundle(root, 0, lab("hr0", "p0", "2019-01-01T10:06:00Z", code="8867-4", value=900.0, unit="/min"))
@@ -120,13 +126,8 @@ def test_a_partial_materialize_shows_its_failure_in_the_cli_dagster_and_the_site
 @pytest.mark.integration
 @pytest.mark.slow
 def test_runs_launched_as_the_ui_launches_them_rebuild_the_site_too(tmp_path: Path):
-    root = tmp_path / "root"
-    for i in range(2):
-        _bundle(root, i)
-    built = _longitude(root, "materialize", "--shards", "1", "--workers", "1", "--select", "fhir_raw",
-                       "--select", "meds_data")  # fmt: skip
-    assert built.returncode == 0, built.stderr
-    assert _open_warnings(_page(root)) == 0 and "MALFORMED_JSON" not in _page(root)
+    root = _built(tmp_path, 2, "--shards", "1", "--select", "fhir_raw", "--select", "meds_data")
+    assert "MALFORMED_JSON" not in _page(root)
 
     _bundle(root, 0, lab("hr0", "p0", "2019-01-01T10:06:00Z", code="8867-4", value=900.0, unit="/min"))
     write_ndjson(root / "landing" / "fhir" / "extra.ndjson", ["{not json"])
