@@ -15,14 +15,21 @@ SITE_ASSET = "quality_site"
 def rebuild_site(root: Path, instance, by: str):
     """Rebuild quality/site/index.html (and results/latest.json) from the stores, and record it in `instance`
     as a runless materialization of quality_site, `rebuilt_by` saying which run; returns the report."""
-    from pipelines.defs.quality.assets import site_metadata
     from quality.report import run_quality
 
     started = time.perf_counter()
     report = run_quality(Path(root), gx=False, recheck=False, phi_audit=False)
     report.timings["rebuild"] = time.perf_counter() - started
-    instance.report_runless_asset_event(_site_materialization({**site_metadata(report), "rebuilt_by": by}))
+    record_site(instance, report, by)
     return report
+
+
+def record_site(instance, report, by: str) -> None:
+    """A page written outside a quality_site run, as a runless materialization of it (what the page counts)."""
+    from pipelines.defs.quality.assets import site_metadata
+
+    metadata = {**site_metadata(report), "rebuilt_by": by}
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata))
 
 
 def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) -> Path | None:
@@ -31,7 +38,6 @@ def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) 
     the Dagster UI agrees with the CLI summary and the site (an accepted warning passes in all three).
     Returns the page, or None where no page was built yet."""
     from pipelines.check_events import record_reviewed
-    from pipelines.defs.quality.assets import site_metadata
     from pipelines.instance import root_instance
     from quality.report import after_review as rewrite_page
     from schemas.layout import Layout
@@ -46,15 +52,10 @@ def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) 
         if entry["action"] != "comment":
             record_reviewed(layout.root, entry["target"], by, instance)
         if report is not None:
-            metadata = {**site_metadata(report), "rebuilt_by": by}
-            instance.report_runless_asset_event(_site_materialization(metadata))
+            record_site(instance, report, by)
     finally:
         instance.dispose()
     return layout.quality / "site" / "index.html" if report is not None else None
-
-
-def _site_materialization(metadata: dict) -> dg.AssetMaterialization:
-    return dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata)
 
 
 def run_needs_rebuild(instance, run_id: str) -> bool:

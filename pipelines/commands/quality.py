@@ -59,12 +59,26 @@ def command(ctx: click.Context, root: str | None, no_gx: bool, verbose: bool) ->
         report = run_quality(path, keyring=_keyring(path), gx=not no_gx, verbose=verbose)
         # the Dagster UI reads its own event log: what this re-check stored goes there too
         record_rechecked(path, [r for r in report.rows if r.run == "cli" and r.checked_at >= started])
+        _record_site(path, report)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     from schemas.working_copy import shown
 
     console.print(f"Site: {shown(path, path / 'quality' / 'site' / 'index.html')}  ({timing})")
     print_check_rows(path, None, only_failed=False)
     sys.exit(0 if report.passed else 1)
+
+
+def _record_site(path: Path, report) -> None:
+    """The page this re-check wrote, as a quality_site materialization: the UI counts what the page counts."""
+    from pipelines.instance import root_instance
+    from pipelines.site_refresh import record_site
+    from schemas.layout import Layout
+
+    instance = root_instance(Layout(path))
+    try:
+        record_site(instance, report, "longitude quality")
+    finally:
+        instance.dispose()
 
 
 def _review_command(action: str, help_text: str, note_help: str) -> click.Command:

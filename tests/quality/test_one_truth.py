@@ -119,10 +119,15 @@ def test_a_cli_recheck_reaches_the_dagster_ui_as_it_reaches_the_site(root: Root)
         key = dg.AssetCheckKey(dg.AssetKey("meds_subject_splits"), "meds_subject_splits_tables_conform")
         [latest] = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
         evaluation = latest.event.dagster_event.event_specific_data
+        site = instance.get_latest_materialization_event(dg.AssetKey("quality_site")).asset_materialization
     finally:
         instance.dispose()
     assert not evaluation.passed and row.reason in evaluation.description
     assert evaluation.metadata["recorded_by"].value == "longitude quality"
+    # the page the re-check wrote, as the UI's quality_site materialization: it counts the same failure
+    assert (
+        site.metadata["rebuilt_by"].value == "longitude quality" and site.metadata["blocking_failures"].value == 1
+    )
 
 
 @dg.asset(name="features_without_tables")
