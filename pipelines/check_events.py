@@ -9,9 +9,22 @@ from quality.suite_checks import UNOWNED
 from schemas.layout import Layout
 
 
-def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
+def record_reviewed(root: Path, target: str, by: str, instance=None) -> int:
+    """After an accept, reject or revoke of `check:<rule>`: every check result holding that rule re-reported from
+    the store with the reviews as they are now (an accepted warning passes, as the CLI and the site count it)."""
+    from quality import review
+    from quality.check_store import read
+
+    rows = review.attach(read(Path(root)), review.state(Path(root) / "quality"))
+    reviewed = {(r.asset, r.check, r.partition) for r in rows if r.target == target}
+    groups = [r for r in rows if (r.asset, r.check, r.partition) in reviewed]
+    return record_rechecked(root, groups, by=by, instance=instance)
+
+
+def record_rechecked(root: Path, rows: Iterable[CheckRow], *, by: str = "longitude quality", instance=None) -> int:
     """One runless asset-check evaluation per (asset, check, partition) of `rows`, built as the asset checks
-    build theirs (pipelines.defs.checks_util.rows_result); returns how many were recorded."""
+    build theirs (pipelines.defs.checks_util.rows_result), `recorded_by` saying who; returns how many were
+    recorded. `instance`: an open one (else the root's, opened and closed here)."""
     import dagster as dg
     from dagster._core.events import DagsterEvent, DagsterEventType
     from dagster._core.instance.utils import RUNLESS_JOB_NAME
@@ -26,7 +39,8 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
             groups.setdefault((r.asset, r.check, r.partition), []).append(r)
     if not groups:
         return 0
-    instance = root_instance(Layout(Path(root)))
+    own = instance is None
+    instance = root_instance(Layout(Path(root))) if own else instance
     # One id per re-check: Dagster's runless id ("") is part of the executions table's unique key, so a second
     # re-check of the same check and partition would collide with the first.
     recheck_id = make_new_run_id()
@@ -38,7 +52,7 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
                 asset_key=dg.AssetKey.from_user_string(asset),
                 check_name=check,
                 passed=result.passed,
-                metadata={**result.metadata, "recorded_by": "longitude quality"},
+                metadata={**result.metadata, "recorded_by": by},
                 severity=result.severity,
                 description=result.description,
                 blocking=error,
@@ -48,5 +62,6 @@ def record_rechecked(root: Path, rows: Iterable[CheckRow]) -> int:
                                  event_specific_data=evaluation)  # fmt: skip
             instance.report_dagster_event(event, run_id=recheck_id)
     finally:
-        instance.dispose()
+        if own:
+            instance.dispose()
     return len(groups)

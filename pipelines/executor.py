@@ -99,6 +99,7 @@ class _AutoExecutor(dg.Executor):
                 else InProcessExecutor(retries=self._retries)
             )
             yield from chosen.execute(plan_context, execution_plan)
+            yield from _site_after_run(plan_context)  # still under the run lock
 
     def _choose(self, plan_context, execution_plan) -> bool:
         from dagster._core.definitions.reconstruct import ReconstructableJob
@@ -132,3 +133,26 @@ def longitude_executor(init_context) -> dg.Executor:
     """In-process for small partitions; a process per step when parallel steps are long enough to pay for it."""
     config = init_context.executor_config
     return _AutoExecutor(config["mode"], config["max_concurrent"])
+
+
+def _site_after_run(plan_context) -> Iterator:
+    """A UI run that stored check results without materializing quality_site: the stewards' page rebuilt from
+    the store (pipelines.site_refresh), as `longitude materialize` does, so it never shows the older results."""
+    from dagster._core.events import DagsterEvent, EngineEventData
+
+    from pipelines.run_start import run_root
+    from pipelines.site_refresh import rebuild_site, run_needs_rebuild
+
+    root = run_root(plan_context)
+    run_id = plan_context.dagster_run.run_id
+    if root is None or not run_needs_rebuild(plan_context.instance, run_id):
+        return
+    try:
+        report = rebuild_site(root, plan_context.instance, f"run {run_id[:8]}")
+        message = (
+            f"longitude: stewards' site rebuilt from the stored results ({len(report.blocking)} blocking "
+            f"failures, {len(report.warnings)} open warnings), {report.timings['rebuild']:.1f} s"
+        )
+    except Exception as err:  # the run's steps are done; say the page is behind rather than fail the run
+        message = f"longitude: the stewards' site was NOT rebuilt ({type(err).__name__}); it shows older results"
+    yield DagsterEvent.engine_event(plan_context, message, EngineEventData())

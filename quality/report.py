@@ -90,9 +90,10 @@ def ledger_summary(layout: Layout) -> pl.DataFrame:
     )
 
 
-def quarantine_summary(layout: Layout) -> pl.DataFrame:
-    """Per (asset, reason code, reason): counts, files and the first positions. Record contents stay put."""
-    files = files_under(layout.root / "quarantine", "**/*.parquet")
+def quarantine_summary(layout: Layout, asset: str | None = None, pattern: str = "**/*.parquet") -> pl.DataFrame:
+    """Per (asset, reason code, reason): counts, files and the first positions. Record contents stay put.
+    `asset` (and `pattern` below its folder, e.g. one shard's `3.parquet`): only that asset's quarantine."""
+    files = files_under(layout.quarantine(asset) if asset else layout.root / "quarantine", pattern)
     cols = ["asset", "source_file", "position", "reason_code", "reason"]
     if not files:
         return pl.DataFrame()
@@ -138,6 +139,23 @@ def load_report(root: Path) -> Report:
         unmapped=unmapped_summary(layout),
         checks=stored_checks(layout.root) | {(r.asset, r.check) for r in rows},
     )
+
+
+def after_review(root: Path, images: dict[str, str] | None = None):
+    """The static page and the review exports rewritten from the stores after a review (in `quality serve` and
+    on the command line alike), when a page exists; returns the report it shows, else None. `images`: plots
+    already drawn (they change only on materialization)."""
+    from quality.plots import plots
+    from quality.records import site_dir
+    from quality.site import write_page
+
+    layout = Layout(Path(root).resolve())
+    site = site_dir(layout.quality)
+    if not (site / "index.html").exists():
+        return None
+    report = load_report(layout.root)
+    write_page(report, site, plots(layout) if images is None else images)
+    return report
 
 
 def known_targets(root: Path) -> set[str]:

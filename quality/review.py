@@ -34,11 +34,21 @@ class ReviewError(ValueError):
 def validate_target(target: str, known: Collection[str] | None) -> None:
     """Refuse a target of the wrong form, or (given the known targets) one that is not under review."""
     if not _TARGET.match(target):
-        raise ReviewError(f"target must be check:<rule> or quarantine:<asset>/<REASON_CODE>, got {target!r}")
+        hint = _did_you_mean(target, known) if known else ""
+        raise ReviewError(f"target must be check:<rule> or quarantine:<asset>/<REASON_CODE>, got {target!r}{hint}")
     if known is not None and target not in known:
-        close = difflib.get_close_matches(target, list(known), n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(close)}?" if close else "; `longitude quality targets` lists them"
+        hint = _did_you_mean(target, known) or "; `longitude quality targets` lists them"
         raise ReviewError(f"{target} is not a check result or quarantine reason of this root{hint}")
+
+
+def _did_you_mean(target: str, known: Collection[str]) -> str:
+    """The closest known targets, also for a rule without its `check:` or a reason code in lower case."""
+    by_folded = {k.casefold(): k for k in known}
+    for guess in (target, f"check:{target}"):
+        if guess.casefold() in by_folded:
+            return f"; did you mean {by_folded[guess.casefold()]}?"
+    close = difflib.get_close_matches(target.casefold(), list(by_folded), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(by_folded[c] for c in close)}?" if close else ""
 
 
 def record(

@@ -6,6 +6,7 @@ PHI audit summary, ledger, quarantine, review log) plus review forms; POST /revi
 review log exports are served beside it. Meant for 127.0.0.1: a POST from a page of another origin is refused.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -18,16 +19,17 @@ from starlette.staticfiles import StaticFiles
 from quality import review
 from quality.plots import plots
 from quality.records import site_dir
-from quality.report import load_report, review_targets
-from quality.site import render, write_page
+from quality.report import after_review, load_report, review_targets
+from quality.site import render
 from quality.templating import anchor
 from schemas.layout import Layout
 
 MAX_FORM_BYTES = 64 * 1024
 
 
-def create_app(root: Path) -> Starlette:
-    """The app for one root."""
+def create_app(root: Path, on_review: Callable[[Path, dict, dict[str, str]], object] | None = None) -> Starlette:
+    """The app for one root. `on_review(root, entry, plots)` runs after each recorded review (the CLI's records
+    it in the root's Dagster instance too); by default the static page is rewritten (quality.site.after_review)."""
     root = Path(root).resolve()
     layout = Layout(root)
     site = site_dir(layout.quality)
@@ -57,10 +59,12 @@ def create_app(root: Path) -> Starlette:
                                   **review_targets(load_report(root)))  # fmt: skip
         except review.ReviewError as err:
             return page(f"Not recorded: {err}", 400)
-        if (site / "index.html").exists():  # keep the offline hand-off in step with the log
-            if "plots" not in images:
-                images["plots"] = plots(layout)
-            write_page(load_report(root), site, images["plots"])
+        if (site / "index.html").exists() and "plots" not in images:  # the offline hand-off is rewritten below
+            images["plots"] = plots(layout)
+        if on_review is not None:
+            on_review(root, entry, images.get("plots", {}))
+        else:
+            after_review(root, images.get("plots"))
         done = quote(f"{review.PAST[action]} {entry['target']} ({entry['who']})")
         return RedirectResponse(f"/?done={done}#{anchor(entry['target'])}", status_code=303)
 

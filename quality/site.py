@@ -2,11 +2,13 @@
 (quality/site/index.html plus the review log as CSV and JSON) and the page `longitude quality serve` shows."""
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from quality import review
 from quality.plots import plots
+from quality.records import site_dir
 from quality.templating import environment
 from quality.timeline import drawn_subjects, subjects_in_examples
 from quality.timeline_chart import write_site_timelines
@@ -95,10 +97,17 @@ def quarantine_rows(report) -> list[dict[str, Any]]:
     return out
 
 
+def _docs_built(site: Path) -> datetime | None:
+    """When Great Expectations last wrote the Data Docs (`longitude quality` and the quality_site asset only)."""
+    index = Path(site) / "gx" / "index.html"
+    return datetime.fromtimestamp(index.stat().st_mtime, UTC) if index.exists() else None
+
+
 def render(
     report, images: dict[str, str], has_docs: bool, *, served: bool = False, flash: str | None = None
 ) -> str:
-    """The page as HTML; `served` adds the review forms (they POST to `longitude quality serve`)."""
+    """The page as HTML; `served` adds the review forms (they POST to `longitude quality serve`). The page says
+    when it was built and from results stored up to when, so a copy read later is not taken for the current."""
     sections = [("checks", "Checks"), ("phi", "PHI audit"), ("ledger", "Ledger per source"),
                 ("unmapped", "Unmapped and unrecognized"), ("quarantine", "Quarantine by reason"),
                 ("plots", "Plots"), ("review", "Review log")]  # fmt: skip
@@ -122,6 +131,9 @@ def render(
             actions=review.ACTIONS,
             sections=sections,
             timelines={str(s) for s in drawn_subjects(Layout(report.root))},  # example rows link to these pages
+            built_at=datetime.now(UTC),
+            newest_result=max((r.checked_at for r in report.rows if r.checked_at), default=None),
+            docs_built=_docs_built(site_dir(Layout(report.root).quality)) if has_docs else None,
         )
     )
 

@@ -8,7 +8,7 @@ from quality.check_store import CheckRow, from_outcome, write
 from quality.records import audit_summary_path
 from quality.validate import Job, plan, validate
 from schemas.checks import UNPARTITIONED, checks_dir
-from schemas.layout import Layout
+from schemas.layout import Layout, is_chunk_key
 
 PLAUSIBLE_CHECK = "meds_data_plausible"
 PHI_AUDIT_CHECK = "phi_audit_finds_no_phi"
@@ -114,6 +114,6 @@ def _partitioned(root: Path, asset: str, check: str, jobs: list[Job]) -> bool:
     """Whether the asset's checks run per partition: as the stored Dagster results say, else when every table
     of the asset is per shard (the CLI cannot see the code location's partitions without loading it)."""
     stored = {p.stem for p in (checks_dir(Layout(root)) / asset / check).glob("*.parquet")}
-    if stored:
-        return UNPARTITIONED not in stored
+    if stored:  # a chunk's check validated the whole gathered set (a store of older runs keeps it per chunk)
+        return UNPARTITIONED not in stored and not any(is_chunk_key(s) for s in stored)
     return all(j.partition is not None for j in jobs)

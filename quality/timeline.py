@@ -50,11 +50,30 @@ def code_family(code: pl.Expr) -> pl.Expr:
     return code.str.split(SEPARATOR).list.first()
 
 
+def _hint(layout: Layout, subject_id: int) -> str:
+    """The closest subject ids (a digit mistyped or dropped), else a few that exist: ids are keyed pseudonyms
+    (schemas.meds), which the de-identified tables and the site show, never a source id."""
+    import difflib
+
+    path = layout.meds_subject_splits
+    if not path.exists():
+        return ""
+    ids = [str(s) for s in pl.read_parquet(path, columns=["subject_id"])["subject_id"].sort().to_list()]
+    close = difflib.get_close_matches(str(subject_id), ids, n=3, cutoff=0.8)
+    if close:
+        return f"; did you mean {' or '.join(close)}?"
+    return f"; e.g. {', '.join(ids[:3])} (of {len(ids)})" if ids else ""
+
+
 def load_timeline(layout: Layout, subject_id: int) -> Timeline:
     """Gather one subject from the de-identified tables; SubjectNotFoundError when MEDS has no such subject."""
     meds = _subject_rows(layout.meds / "data" / "*" / "*.parquet", subject_id)
     if meds is None or meds.height == 0:
-        raise SubjectNotFoundError(f"subject {subject_id} is not in {layout.meds / 'data'}")
+        hint = _hint(layout, subject_id)
+        raise SubjectNotFoundError(
+            f"subject {subject_id} is not in {layout.meds / 'data'} (ids are the pseudonymous ids in meds/, not "
+            f"source ids){hint}"
+        )
     timed = meds.filter(pl.col("time").is_not_null()).with_columns(family=code_family(pl.col("code")))
     births = timed.filter(pl.col("family") == BIRTH)["time"]
     events = timed.filter(~pl.col("family").is_in([ENCOUNTER_START, ENCOUNTER_END, BIRTH, *MARKER_FAMILIES]))

@@ -193,6 +193,7 @@ def _materialize_steps(
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     stopped: Exception | None = None
+    outcome, instance = None, None
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("materialize", total=sum(len(s.partition_keys) for s in steps))
 
@@ -222,10 +223,13 @@ def _materialize_steps(
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
             store_root.push(settings.root)  # what the steps before the stop published stays published
+    rebuild = instance is not None and _site_left_behind(steps, outcome)
     if stopped is not None:
         console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
         failed = getattr(stopped, "failed", [])
         print_check_rows(settings.root, {(a, c) for a, c in failed}, only_failed=True)
+        if rebuild:
+            _rebuild_site(settings, instance, stopped)
         return False
     for label, seconds in outcome.materialized:
         console.print(f"  {seconds:6.1f}s  {escape(label)}")
@@ -233,7 +237,41 @@ def _materialize_steps(
     where = settings.layout.store_url or settings.root
     console.print(f"Materialized {len(outcome.materialized)} steps under {where}; {len(ran)} checks ran.")
     print_check_rows(settings.root, ran, only_failed=False)
+    if rebuild:
+        _rebuild_site(settings, instance, None)
     return True
+
+
+def _site_left_behind(steps: list, outcome) -> bool:
+    """Checks stored results in this run and the site was not rebuilt after them: the selection left the
+    quality_site asset out, or a stop came before it (`outcome` None). The page would show the old results."""
+    from pipelines.site_refresh import SITE_ASSET
+
+    if outcome is None:
+        return True
+    planned = any(k.to_user_string() == SITE_ASSET for s in steps for k in s.keys)
+    return bool(outcome.checks) and not planned
+
+
+def _rebuild_site(settings: "Settings", instance, stopped: Exception | None) -> None:
+    """The stewards' page from the check store as this run left it (pipelines.site_refresh), one line saying so."""
+    from rich.markup import escape
+
+    from pipelines.commands import store_root
+    from pipelines.site_refresh import rebuild_site
+    from schemas.working_copy import shown
+
+    why = "a stopped run" if stopped is not None else "a run without quality_site"
+    page = shown(settings.root, settings.root / "quality" / "site" / "index.html")
+    try:
+        report = rebuild_site(settings.root, instance, f"longitude materialize ({why})")
+    except Exception as err:  # the steps are done and their results stored: say the page is behind, go on
+        first = (str(err).strip().splitlines() or [""])[0]
+        console.print(f"[yellow]The stewards' site was NOT rebuilt[/] ({type(err).__name__}: {escape(first)}): "
+                      f"{page} shows older results; `longitude quality` rebuilds it")  # fmt: skip
+        return
+    store_root.push(settings.root)
+    console.print(f"Stewards' site rebuilt from the stored results: {page} ({report.timings['rebuild']:.1f}s)")
 
 
 def print_check_rows(
@@ -275,20 +313,25 @@ def print_check_rows(
 
 def print_quarantine(root: Path, limit: int) -> None:
     """Quarantined records by asset and reason code, as the site's quarantine section counts them, each with
-    the review target a steward names (`quarantine:<asset>/<code>`)."""
+    the review target a steward names (`quarantine:<asset>/<code>`) and its review state, as the site shows it."""
     from rich.markup import escape
 
+    from quality import review
     from quality.report import quarantine_by_code, quarantine_summary
     from schemas.layout import Layout
 
     by_code = quarantine_by_code(quarantine_summary(Layout(root)))
     if by_code.is_empty():
         return
+    reviews = review.state(Path(root) / "quality")
     console.print(f"{int(by_code['records'].sum())} records quarantined, by reason:")
     for row in by_code.head(limit).iter_rows(named=True):
+        target = f"quarantine:{row['asset']}/{row['reason_code']}"
+        current = reviews.get(target)
+        state = f"{review.PAST[current['action']]} by {current['who']}" if current else "to review"
         console.print(
-            f"  [yellow]quarantine[/] quarantine:{row['asset']}/{row['reason_code']}: {row['records']} records, "
-            f"e.g. {escape(row['reason'])}"
+            f"  [yellow]quarantine[/] {target}: {row['records']} records, e.g. {escape(row['reason'])} "
+            f"({escape(state)})"
         )
     if by_code.height > limit:
         console.print(f"  ... and {by_code.height - limit} more reasons on the site")

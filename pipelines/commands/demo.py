@@ -49,6 +49,17 @@ def command(patients: int, seed: int, root: str | None, shards: int | None, verb
     sys.exit(0 if ok else 1)
 
 
+def _a_subject(root) -> str:
+    """One pseudonymous subject id of the built root, to try `longitude timeline` with (SUBJECT_ID if none)."""
+    import polars as pl
+
+    from schemas.layout import Layout
+
+    path = Layout(root).meds_subject_splits
+    ids = pl.read_parquet(path, columns=["subject_id"])["subject_id"].head(1) if path.exists() else []
+    return str(ids[0]) if len(ids) else "SUBJECT_ID"
+
+
 def _where_to_look(root) -> None:
     console.print(
         "\n[bold]Where to look next[/]\n"
@@ -57,7 +68,7 @@ def _where_to_look(root) -> None:
         f"  ledger            {root / 'quality' / 'ledger'}  (records in = out + quarantined, per file)\n"
         f"  quarantine (PHI)  {root / 'quarantine'}\n"
         f"  asset graph, runs longitude ui --root {root}  (Dagster UI; instance in {root / 'dagster'})\n"
-        f"  one patient       longitude timeline SUBJECT_ID --root {root}  (offline page + PNG)\n"
+        f"  one patient       longitude timeline {_a_subject(root)} --root {root}  (offline page + PNG)\n"
         f"  stewards' site    {root / 'quality' / 'site' / 'index.html'}  (longitude quality --root {root})\n"
         f"  notes, imaging    {root / 'notes'}, {root / 'imaging'}  (de-identified)\n"
         f"  features, labels  {root / 'features'}  (longitude features --root {root} --labels L --out O)\n"

@@ -59,12 +59,26 @@ def command(ctx: click.Context, root: str | None, no_gx: bool, verbose: bool) ->
         report = run_quality(path, keyring=_keyring(path), gx=not no_gx, verbose=verbose)
         # the Dagster UI reads its own event log: what this re-check stored goes there too
         record_rechecked(path, [r for r in report.rows if r.run == "cli" and r.checked_at >= started])
+        _record_site(path, report)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     from schemas.working_copy import shown
 
     console.print(f"Site: {shown(path, path / 'quality' / 'site' / 'index.html')}  ({timing})")
     print_check_rows(path, None, only_failed=False)
     sys.exit(0 if report.passed else 1)
+
+
+def _record_site(path: Path, report) -> None:
+    """The page this re-check wrote, as a quality_site materialization: the UI counts what the page counts."""
+    from pipelines.instance import root_instance
+    from pipelines.site_refresh import record_site
+    from schemas.layout import Layout
+
+    instance = root_instance(Layout(path))
+    try:
+        record_site(instance, report, "longitude quality")
+    finally:
+        instance.dispose()
 
 
 def _review_command(action: str, help_text: str, note_help: str) -> click.Command:
@@ -84,9 +98,12 @@ def _review_command(action: str, help_text: str, note_help: str) -> click.Comman
             entry = record(path / "quality", target, action, note, who, **review_targets(load_report(path)))
         except ReviewError as err:
             raise click.ClickException(str(err)) from None
+        from pipelines.site_refresh import after_review
+
+        page = after_review(path, entry)  # the page and the Dagster UI show it, as `quality serve` does at once
+        where = f"on {shown(path, page)}" if page else f"after `longitude quality --root {shown(path, path)}`"
         console.print(
-            f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it "
-            f"after `longitude quality --root {shown(path, path)}` (or at once in `longitude quality serve`)"
+            f"{PAST[action]} {entry['target']} ({entry['who']}, {entry['when']}); the site shows it {where}"
         )
 
     return _command
@@ -179,4 +196,6 @@ def serve(ctx: click.Context, root: str | None, host: str, port: int) -> None:
     finally:
         probe.close()
     console.print(f"Stewards' site for {shown(path, path)} at http://{host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")
+    from pipelines.site_refresh import after_review
+
+    uvicorn.run(create_app(path, on_review=after_review), host=host, port=port, log_level="warning")

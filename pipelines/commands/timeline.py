@@ -32,9 +32,7 @@ def command(subject_id: int, root: str | None, out_dir: Path | None) -> None:
     try:
         timeline = load_timeline(layout, subject_id)
     except SubjectNotFoundError as err:
-        raise click.ClickException(
-            f"{err}; subject ids are the pseudonymous ids in meds/ (not source ids)."
-        ) from None
+        raise click.ClickException(str(err)) from None
     files = write_timeline(timeline, out_dir or site_timelines_dir(layout))
     console.print(
         f"Subject {subject_id}: {timeline.events.height} events, {timeline.encounters.height} encounters, "

@@ -119,10 +119,15 @@ def test_a_cli_recheck_reaches_the_dagster_ui_as_it_reaches_the_site(root: Root)
         key = dg.AssetCheckKey(dg.AssetKey("meds_subject_splits"), "meds_subject_splits_tables_conform")
         [latest] = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
         evaluation = latest.event.dagster_event.event_specific_data
+        site = instance.get_latest_materialization_event(dg.AssetKey("quality_site")).asset_materialization
     finally:
         instance.dispose()
     assert not evaluation.passed and row.reason in evaluation.description
     assert evaluation.metadata["recorded_by"].value == "longitude quality"
+    # the page the re-check wrote, as the UI's quality_site materialization: it counts the same failure
+    assert (
+        site.metadata["rebuilt_by"].value == "longitude quality" and site.metadata["blocking_failures"].value == 1
+    )
 
 
 @dg.asset(name="features_without_tables")
@@ -156,6 +161,14 @@ def test_checks_that_validate_nothing_and_quarantine_reasons_count_alike_in_the_
     target = "quarantine:fhir_raw/UNPARSEABLE_DATE"
     assert "2 records quarantined" in err and f"{target}: 2 records" in err and target in page
     assert "Zyxwanda" not in err and "MRN-88301" not in err
+    # its review state, as the site's badge shows it
+    assert "(to review)" in err
+    from quality.review import record
+
+    record(root.path / "quality", target, "accept", "dates fixed upstream", "ana")
+    print_check_rows(root.path, None, only_failed=False)
+    after = capsys.readouterr().err.replace("\n", " ")
+    assert f"{target}: 2 records" in after and "(accepted by ana)" in after
 
 
 def test_the_site_names_its_own_check_as_the_pipeline_defines_it():
@@ -182,3 +195,82 @@ def test_dagster_shows_the_quarantine_by_review_target_as_the_site_does(root: Ro
     assert "Zyxwanda" not in table and "b1.json" not in table
     page = (root.path / "quality" / "site" / "index.html").read_text()
     assert "quarantine:fhir_raw/UNPARSEABLE_DATE" in page
+
+
+def _latest(root: Root, asset: str, check: str, partition: str | None):
+    from pipelines.instance import root_instance
+
+    instance = root_instance(root.layout)
+    try:
+        key = dg.AssetCheckKey(dg.AssetKey(asset), check)
+        records = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+        site = instance.get_latest_materialization_event(dg.AssetKey("quality_site"))
+    finally:
+        instance.dispose()
+    [latest, *_] = [r.event.dagster_event.event_specific_data for r in records
+                    if r.event.dagster_event.event_specific_data.partition == partition]  # fmt: skip
+    return latest, site.asset_materialization.metadata if site else None
+
+
+def test_a_review_reaches_the_dagster_ui_as_it_reaches_the_cli_and_the_site(root: Root):
+    # An accepted warning passes in the CLI summary and on the site at once; the Dagster UI must not keep
+    # showing it failed until the next materialization (nor an acceptance withdrawn as passing).
+    df = root.data("train", 0)
+    root.write_data("train", 0, df.with_columns(
+        numeric_value=pl.when(pl.col("code") == "LOINC//8867-4").then(pl.lit(900.0)).otherwise("numeric_value")))  # fmt: skip
+    assert _cli("quality", "--root", str(root.path), "--no-gx").returncode == 0
+    rule = "meds_data.plausibility/value_below_physiological_high"
+    [row] = [r for r in read(root.path) if r.rule == rule and not r.passed]
+    before, _ = _latest(root, "meds_data", "meds_data_plausible", row.partition)
+    assert not before.passed
+
+    accept = _cli("quality", "accept", f"check:{rule}", "--note", "checked with the ward", "--who", "ana",
+                  "--root", str(root.path))  # fmt: skip
+    assert accept.returncode == 0, accept.stderr
+    after, site = _latest(root, "meds_data", "meds_data_plausible", row.partition)
+    assert after.passed and after.metadata["accepted"].value == 1
+    assert after.metadata["recorded_by"].value == "review by ana"
+    assert site["open_warnings"].value == 0 and site["rebuilt_by"].value == "review by ana"
+    page = (root.path / "quality" / "site" / "index.html").read_text()
+    assert "0 open warnings" in page and "checked with the ward" in page and "accepted</b> by ana" in page
+    assert "0 open warnings" in _cli("quality", "--root", str(root.path), "--no-gx").stderr
+
+    revoke = _cli(
+        "quality", "revoke", f"check:{rule}", "--note", "value confirmed wrong", "--root", str(root.path)
+    )
+    assert revoke.returncode == 0, revoke.stderr
+    withdrawn, site = _latest(root, "meds_data", "meds_data_plausible", row.partition)
+    assert not withdrawn.passed and site["open_warnings"].value == 1
+    assert "1 open warning;" in (root.path / "quality" / "site" / "index.html").read_text()
+
+
+def test_a_chunk_check_and_a_recheck_store_each_rule_result_once(root: Root):
+    # A chunk's check validates the gathered set (every shard); `longitude quality` re-checks the same tables.
+    # Stored under the chunk key, the re-check's per-shard results came beside it: every rule counted twice.
+    from collections import Counter
+
+    from pipelines.defs.partitions import ingest_chunk_partitions
+
+    @dg.asset(name="fhir_raw", partitions_def=ingest_chunk_partitions)
+    def _chunked_fhir_stub() -> None:
+        """Stands in for the real asset, partitioned by ingest chunk as it is."""
+
+    check = _conformance_check(dg.AssetKey("fhir_raw"), ingest_chunk_partitions, "fhir")
+    chunk = ingest_chunk_partitions.get_partition_keys()[0]
+    assert _materialize(root, [_chunked_fhir_stub], [check], chunk)["fhir_raw_tables_conform"].passed
+
+    def results() -> Counter:
+        return Counter((r.rule, r.partition) for r in read(root.path) if r.check == "fhir_raw_tables_conform")
+
+    by_dagster = results()
+    assert by_dagster and max(by_dagster.values()) == 1
+    run_quality(root.path, gx=False, phi_audit=False)
+    assert results() == by_dagster  # the same rule results, each once
+
+    # a store an older run left per chunk: the re-check replaces it rather than add per-shard results beside it
+    from quality.check_store import write
+
+    stale = [r for r in read(root.path) if r.check == "fhir_raw_tables_conform"]
+    write(root.path, "fhir_raw_tables_conform", "fhir_raw", chunk, stale)
+    run_quality(root.path, gx=False, phi_audit=False)
+    assert results() == by_dagster

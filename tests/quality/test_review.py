@@ -1,5 +1,6 @@
 """Stewards accept warnings and quarantine reasons with a note; the log is append-only and versioned."""
 
+import re
 from datetime import UTC, datetime
 
 import polars as pl
@@ -72,6 +73,13 @@ def test_a_mistyped_target_is_refused_with_the_closest_known_ones(root: Root):
     known = {f"check:{HR}", "quarantine:fhir_raw/UNPARSEABLE_DATE"}
     with pytest.raises(review.ReviewError, match="did you mean quarantine:fhir_raw/UNPARSEABLE_DATE"):
         review.record(root.layout.quality, "quarantine:fhir_raw/UNPARSABLE_DATE", "accept", "x", known=known)
+    # the wrong form, with an obvious intent: a rule without `check:`, a reason code in lower case
+    for typed, meant in (
+        (HR, f"check:{HR}"),
+        ("quarantine:fhir_raw/unparseable_date", "quarantine:fhir_raw/UNPARSEABLE_DATE"),
+    ):
+        with pytest.raises(review.ReviewError, match=f"got {typed!r}; did you mean {re.escape(meant)}\\?$"):
+            review.record(root.layout.quality, typed, "comment", "x", known=known)
     assert review.history(root.layout.quality) == []
 
 

@@ -79,6 +79,19 @@ def test_an_unknown_subject_is_refused(root: Path):
         load_timeline(Layout(root), 99)
 
 
+def test_a_mistyped_subject_is_answered_with_the_closest_ids_or_a_few_that_exist(root: Path):
+    from schemas.meds import SUBJECT_SPLITS_SCHEMA
+
+    layout = Layout(root)
+    splits = pa.Table.from_pylist([{"subject_id": s, "split": "train"} for s in (SUBJECT, OTHER)],
+                                  schema=SUBJECT_SPLITS_SCHEMA)  # fmt: skip
+    write_parquet(splits, layout.meds_subject_splits, SUBJECT_SPLITS_SCHEMA)
+    with pytest.raises(SubjectNotFoundError, match=f"did you mean {SUBJECT}\\?$"):
+        load_timeline(layout, int(str(SUBJECT) + "0"))  # a digit too many
+    with pytest.raises(SubjectNotFoundError, match=f"not source ids\\); e.g. {SUBJECT}, {OTHER} \\(of 2\\)$"):
+        load_timeline(layout, 99)
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGITUDE_")}
     cmd = [sys.executable, "-c", "from pipelines.cli import main; main()", "timeline", *args]
@@ -173,3 +186,15 @@ def test_the_served_site_serves_the_timeline_pages(drawn: Path):
     page = client.get(f"/timelines/{SUBJECT}.html")
     assert page.status_code == 200 and "vegaEmbed" in page.text
     assert client.get("/timelines/12345.html").status_code == 404
+
+
+def test_the_demo_names_a_subject_to_draw(root: Path, capsys):
+    from pipelines.commands.demo import _where_to_look
+    from schemas.meds import SUBJECT_SPLITS_SCHEMA
+
+    _where_to_look(root)  # before any split is written: the placeholder
+    assert "longitude timeline SUBJECT_ID" in capsys.readouterr().err
+    splits = pa.Table.from_pylist([{"subject_id": SUBJECT, "split": "train"}], schema=SUBJECT_SPLITS_SCHEMA)
+    write_parquet(splits, Layout(root).meds_subject_splits, SUBJECT_SPLITS_SCHEMA)
+    _where_to_look(root)
+    assert f"longitude timeline {SUBJECT} --root" in capsys.readouterr().err.replace("\n", " ")

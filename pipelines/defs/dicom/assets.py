@@ -11,6 +11,7 @@ from pipelines.defs.partitions import (
     ingest_chunk_partitions,
     shard_partitions,
 )
+from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
 from pipelines.value_free_errors import value_free_errors
 from schemas.imaging import INSTANCES_ASSET
@@ -34,7 +35,10 @@ def dicom_instances(context: dg.AssetExecutionContext, longitude: LongitudeResou
                                   n_chunks=n_chunks)  # fmt: skip
     seconds = time.perf_counter() - started
     context.log.info(f"{INSTANCES_ASSET} chunk {chunk}/{n_chunks}: {summary['files']} files in {seconds:.1f} s")
-    return dg.MaterializeResult(metadata={**summary, "files_per_s": round(summary["files"] / max(seconds, 1e-9))})
+    by_reason = quarantine_metadata(longitude.root, INSTANCES_ASSET) if summary["gathered"] != "pending" else {}
+    return dg.MaterializeResult(
+        metadata={**summary, "files_per_s": round(summary["files"] / max(seconds, 1e-9)), **by_reason}
+    )
 
 
 # Shard steps read what every chunk of the index gathered (and every chunk of FHIR, for its study UIDs).

@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipelines.defs.fhir.ingest import ASSET, ingest_fhir
 from pipelines.defs.partitions import chunk_of_key, ingest_chunk_partitions
+from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
 
 
@@ -35,6 +36,7 @@ def fhir_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) ->
         n_chunks=n_chunks,
     )
     seconds = time.perf_counter() - started
+    by_reason = quarantine_metadata(settings.root, ASSET) if summary.gathered is not None else {}
     return dg.MaterializeResult(
         metadata={
             "chunk": chunk,
@@ -51,5 +53,6 @@ def fhir_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) ->
             "resources_per_s": round(summary.resources / max(seconds, 1e-9)),
             "strict_validation": settings.strict,
             "per_type": dg.MetadataValue.json(summary.per_type),
+            **by_reason,
         }
     )

@@ -8,6 +8,7 @@ from pipelines.defs.meds.catalog import write_catalog
 from pipelines.defs.meds.metadata import write_codes, write_dataset_metadata, write_subject_splits
 from pipelines.defs.meds.sources import RAW_SOURCE_ASSETS
 from pipelines.defs.partitions import shard_partitions
+from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
 
 
@@ -36,6 +37,7 @@ def meds_data(context: dg.AssetExecutionContext, longitude: LongitudeResource) -
             # Flags, not silence: events the cap moved, and subjects whose timeline it moved almost whole.
             "age_cap_moved_events": summary.age_cap_moved_events,
             "age_cap_whole_timelines": summary.age_cap_whole_timelines,
+            **quarantine_metadata(settings.root, ASSET, shard),
         }
     )
 

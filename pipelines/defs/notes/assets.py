@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.defs.notes import deidentify, files
 from pipelines.defs.partitions import after_every_chunk, shard_partitions
+from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
 from pipelines.value_free_errors import value_free_errors
 
@@ -14,7 +15,7 @@ def notes_files_raw(longitude: LongitudeResource) -> dg.MaterializeResult:
     s = longitude.settings()
     with value_free_errors(files.ASSET):
         counts = files.ingest_note_files(s.layout, s.keyring, s.n_shards)
-    return dg.MaterializeResult(metadata=counts)
+    return dg.MaterializeResult(metadata={**counts, **quarantine_metadata(s.root, files.ASSET)})
 
 
 @dg.asset(
@@ -31,4 +32,5 @@ def notes_deidentified(context: dg.AssetExecutionContext, longitude: LongitudeRe
         s.layout, s.keyring, int(context.partition_key), s.split_fractions, n_process=longitude.worker_count()
     )
     context.log.info(f"notes shard {context.partition_key}: {counts['notes']} notes de-identified")
-    return dg.MaterializeResult(metadata=counts)
+    by_reason = quarantine_metadata(s.root, deidentify.ASSET, context.partition_key)
+    return dg.MaterializeResult(metadata={**counts, **by_reason})

@@ -51,27 +51,19 @@ def quality_site(config: QualitySiteConfig, longitude: LongitudeResource) -> dg.
 
     root = Path(longitude.root).resolve()
     report = run_quality(root, gx=config.great_expectations, recheck=False, phi_audit=False)
-    return dg.MaterializeResult(
-        metadata={
-            "check_results": len(report.rows),
-            "blocking_failures": len(report.blocking),
-            "open_warnings": len(report.warnings),
-            "checks": len(report.checks),
-            "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
-            "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
-            **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
-        }
-    )
+    return dg.MaterializeResult(metadata=site_metadata(report))
 
 
-def quarantine_markdown(quarantine) -> str:
-    """Quarantined records per review target, as the site and the CLI summary count them (counts only: no
-    record, file name or value)."""
-    from quality.report import quarantine_by_code
+def site_metadata(report) -> dict:
+    """What a `quality_site` materialization says about the page it wrote (the asset's and a rebuild's)."""
+    from pipelines.defs.quarantine_metadata import quarantine_markdown
 
-    if quarantine.is_empty():
-        return "No record quarantined."
-    lines = ["| review target | records |", "| --- | --- |"]
-    for row in quarantine_by_code(quarantine).iter_rows(named=True):
-        lines.append(f"| quarantine:{row['asset']}/{row['reason_code']} | {row['records']} |")
-    return "\n".join(lines)
+    return {
+        "check_results": len(report.rows),
+        "blocking_failures": len(report.blocking),
+        "open_warnings": len(report.warnings),
+        "checks": len(report.checks),
+        "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
+        "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
+        **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
+    }

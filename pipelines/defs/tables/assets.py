@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
 from pipelines.defs.tables.engine import ASSET
 from pipelines.defs.tables.ingest import ingest_tables
@@ -50,5 +51,6 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
             "unmapped_files": sum(s.unmapped_files for s in summaries),
             "unrecognized_events": sum(s.unrecognized_events for s in summaries),
             "per_source": dg.MetadataValue.json(per_source),
+            **quarantine_metadata(settings.root, ASSET),
         }
     )
