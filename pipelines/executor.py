@@ -141,11 +141,11 @@ def _site_after_run(plan_context) -> Iterator:
     from dagster._core.events import DagsterEvent, EngineEventData
 
     from pipelines.run_start import run_root
-    from pipelines.site_refresh import rebuild_site, run_needs_rebuild
+    from pipelines.site_refresh import rebuild_site, run_needs_rebuild, site_built
 
     root = run_root(plan_context)
     run_id = plan_context.dagster_run.run_id
-    if root is None or not run_needs_rebuild(plan_context.instance, run_id):
+    if root is None or not site_built(root) or not run_needs_rebuild(plan_context.instance, run_id):
         return
     try:
         report = rebuild_site(root, plan_context.instance, f"run {run_id[:8]}")

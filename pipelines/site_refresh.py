@@ -12,6 +12,15 @@ import dagster as dg
 SITE_ASSET = "quality_site"
 
 
+def site_built(root: Path) -> bool:
+    """A stewards' page exists under the root: only then can a run leave it behind (a fresh root has none to go
+    stale, and a run there, such as the FHIR benchmark's, should not pay seconds for a page nobody asked for)."""
+    from quality.records import site_dir
+    from schemas.layout import Layout
+
+    return (site_dir(Layout(Path(root).resolve()).quality) / "index.html").exists()
+
+
 def rebuild_site(root: Path, instance, by: str):
     """Rebuild quality/site/index.html (and results/latest.json) from the stores, and record it in `instance`
     as a runless materialization of quality_site, `rebuilt_by` saying which run; returns the report."""

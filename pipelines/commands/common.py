@@ -223,7 +223,9 @@ def _materialize_steps(
         except (materialize.BlockingCheckError, materialize.StepFailedError) as err:
             stopped = err
             store_root.push(settings.root)  # what the steps before the stop published stays published
-    rebuild = instance is not None and _site_left_behind(steps, outcome)
+    from pipelines.site_refresh import site_built
+
+    rebuild = instance is not None and _site_left_behind(steps, outcome) and site_built(settings.root)
     if stopped is not None:
         console.print(f"[red]Stopped:[/] {escape(str(stopped))}")
         failed = getattr(stopped, "failed", [])

@@ -126,7 +126,7 @@ def test_a_partial_materialize_shows_its_failure_in_the_cli_dagster_and_the_site
 @pytest.mark.integration
 @pytest.mark.slow
 def test_runs_launched_as_the_ui_launches_them_rebuild_the_site_too(tmp_path: Path):
-    root = _built(tmp_path, 2, "--shards", "1", "--select", "fhir_raw", "--select", "meds_data")
+    root = _built(tmp_path, 2, "--shards", "1")
     assert "MALFORMED_JSON" not in _page(root)
 
     _bundle(root, 0, lab("hr0", "p0", "2019-01-01T10:06:00Z", code="8867-4", value=900.0, unit="/min"))
@@ -161,3 +161,14 @@ def test_a_site_that_cannot_be_rebuilt_is_said_to_show_older_results(tmp_path: P
     _rebuild_site(SimpleNamespace(root=tmp_path), None, None)  # the steps' results stay stored: no raise
     err = " ".join(capsys.readouterr().err.split())
     assert "The stewards' site was NOT rebuilt (OSError:" in err and "shows older results" in err
+
+
+@pytest.mark.slow
+def test_a_partial_run_on_a_root_without_a_page_builds_none(tmp_path: Path):
+    """Nothing to go stale: the run pays nothing for a page nobody asked for (the FHIR benchmark's run)."""
+    root = tmp_path / "root"
+    _bundle(root, 0)
+    run = _longitude(root, "materialize", "--workers", "1", "--select", "fhir_raw", "--select", "meds_data")
+    assert run.returncode == 0, run.stderr
+    assert "Stewards' site rebuilt" not in run.stderr
+    assert not (root / "quality" / "site" / "index.html").exists()
