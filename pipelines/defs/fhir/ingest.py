@@ -23,6 +23,7 @@ from deid.pseudonym import Keyring
 from pipelines.defs import chunks as ch
 from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
+from pipelines.defs.fhir.bundle_refs import renamed_entries, resolve
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
@@ -230,6 +231,7 @@ class _UnitProcessor:
             self._reject(rel, pos0, "Bundle", q.INVALID_RESOURCE, f"{where0}Bundle.entry is not a list", None)
             return
         medications = dict(medications)
+        renamed = renamed_entries(entries)
         for e in entries:
             r = e.get("resource") if isinstance(e, dict) else None
             if isinstance(r, dict) and r.get("resourceType") == "Medication":
@@ -252,6 +254,7 @@ class _UnitProcessor:
                 self.result.ledger[rel, "Bundle", "out"] += 1
                 self._entries(r, rel, (pos, where), medications, depth + 1)
             else:
+                r = resolve(r, e.get("fullUrl"), renamed) if isinstance(r, dict) else r
                 self._resource(r, rel, pos, medications, where if outer is not None else "")
 
     def _ndjson(self, path: Path, rel: str, span: tuple[int, int | None] | None) -> None:
@@ -449,7 +452,7 @@ def _load_medications(files: list[Path]) -> dict[str, dict]:
         try:
             for _, line in reader.iter_ndjson_lines(path):
                 try:
-                    r = orjson.loads(line)
+                    r = reader.loads(line)
                 except orjson.JSONDecodeError:
                     continue  # quarantined when the file itself is processed
                 if isinstance(r, dict) and isinstance(r.get("id"), str):

@@ -8,10 +8,11 @@ from schemas.values import PLAUSIBLE_END, RAW_FIRST, finite_float32, plausible_t
 _YEAR = re.compile(r"[0-9]{4}")
 _YEAR_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
-# A dateTime with a time SHALL carry a zone (FHIR R4 datatypes); seconds may hold up to 9 decimals.
+# A dateTime with a time SHALL carry a zone (FHIR R4 datatypes); seconds may hold any number of decimals (R4's
+# regex is `(\.[0-9]+)?`; Python keeps the first six).
 _DATETIME = re.compile(
     r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
-    r"(\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+    r"(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
 )
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
