@@ -3,9 +3,9 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 from isal import igzip  # ISA-L gunzip: ~3x faster than zlib's on these files
 
+from pipelines.json_bytes import loads as loads
 from pipelines.landing import LandingScan, scan_landing
 
 BUNDLE_SUFFIXES = (".json", ".json.gz")
@@ -96,29 +96,3 @@ def _span_lines(path: Path, start: int, end: int | None) -> Iterator[tuple[int, 
                 yield lineno, line
             lineno += 1
             pos += len(line)
-
-
-# JSON texts from Windows tools start with a byte-order mark, which RFC 8259 lets a parser ignore and orjson
-# refuses: without this a whole Bundle (or an NDJSON file's first line) would be quarantined as malformed.
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-32LE's mark starts with UTF-16LE's
-
-
-def loads(data: bytes) -> object:
-    """One JSON text (a Bundle file, an NDJSON line); a leading byte-order mark is dropped, and a whole file
-    written as UTF-16 or UTF-32 with its mark is decoded first.
-
-    >>> loads(b'\\xef\\xbb\\xbf{"resourceType": "Patient"}')
-    {'resourceType': 'Patient'}
-    >>> loads('{"id": "x"}'.encode("utf-16"))
-    {'id': 'x'}
-    """
-    if data.startswith(_UTF8_BOM):
-        data = data[3:]
-    elif data.startswith(_UTF16_32_BOMS):
-        encoding = "utf-32" if data.startswith(b"\xff\xfe\x00\x00") else "utf-16"
-        try:
-            data = data.decode(encoding).encode()
-        except UnicodeDecodeError:
-            raise orjson.JSONDecodeError("not valid UTF-16/32", "", 0) from None  # the bytes stay out of it
-    return orjson.loads(data)
