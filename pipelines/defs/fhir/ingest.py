@@ -38,7 +38,7 @@ from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.publish import Stage, stage
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
 
 ASSET = "fhir_raw"
 SOURCE = "fhir"
@@ -85,6 +85,14 @@ class IngestSummary:
     gathered: bool | None = None  # raw/fhir published from every chunk (False: already was; None: set incomplete)
 
 
+def _append_row(buffers: dict[int, list[list]], schema: pa.Schema, shard: int, row: tuple) -> None:
+    cols = buffers.get(shard)
+    if cols is None:
+        cols = buffers[shard] = [[] for _ in schema.names]
+    for col, value in zip(cols, row, strict=True):
+        col.append(value)
+
+
 class _Buffers:
     """Column lists per shard, flushed to `part-<chunk>-<unit>-<seq>.parquet` files."""
 
@@ -93,6 +101,7 @@ class _Buffers:
         self.events: dict[int, list[list]] = {}
         self.patients: dict[int, list[list]] = {}
         self.notes: dict[int, list[list]] = {}
+        self.resource_ids: dict[int, list[list]] = {}  # Type/id of records with events: duplicates found later
         self.study_uids: list[dict] = []  # ImagingStudy study UIDs, for the DICOM link (unsharded, small)
         self.quarantine: list[list] = [[] for _ in QUARANTINE_SCHEMA.names]
         self.n_buffered = 0
@@ -120,14 +129,13 @@ class _Buffers:
         self.n_buffered += len(events)
 
     def add_patient(self, shard: int, row: tuple) -> None:
-        self.patients.setdefault(shard, [[] for _ in RAW_PATIENTS_SCHEMA.names])
-        for col, value in zip(self.patients[shard], row, strict=True):
-            col.append(value)
+        _append_row(self.patients, RAW_PATIENTS_SCHEMA, shard, row)
+
+    def add_resource_id(self, shard: int, row: tuple) -> None:
+        _append_row(self.resource_ids, RAW_RESOURCE_IDS_SCHEMA, shard, row)
 
     def add_note(self, shard: int, row: tuple) -> None:
-        self.notes.setdefault(shard, [[] for _ in RAW_NOTES_SCHEMA.names])
-        for col, value in zip(self.notes[shard], row, strict=True):
-            col.append(value)
+        _append_row(self.notes, RAW_NOTES_SCHEMA, shard, row)
 
     def add_quarantine(self, row: tuple) -> None:
         for col, value in zip(self.quarantine, row, strict=True):
@@ -138,6 +146,7 @@ class _Buffers:
             ("events", RAW_EVENTS_SCHEMA, self.events),
             ("patients", RAW_PATIENTS_SCHEMA, self.patients),
             ("notes", RAW_NOTES_SCHEMA, self.notes),
+            ("resource_ids", RAW_RESOURCE_IDS_SCHEMA, self.resource_ids),
         ):
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
@@ -324,6 +333,8 @@ class _UnitProcessor:
         if events:
             self.buffers.add_events(shard, pid, events, rtype, rel, pos, self.result.descriptions)
             led[rel, rtype, "events"] += len(events)
+            if rtype != "Patient" and isinstance(r.get("id"), str):
+                self.buffers.add_resource_id(shard, (rtype, r["id"], rel, pos))
         if rtype == "ImagingStudy":
             self._study_uids(r, pid, rel)
         if rtype == "Patient":
