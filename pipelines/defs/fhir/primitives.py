@@ -148,16 +148,23 @@ def first_coding(concept: object, path: str) -> tuple[str | None, str, str | Non
     raise InvalidRecordError("MISSING_CODE", f"{path} has no coding with a code")
 
 
-def quantity(q: object, path: str) -> tuple[float, str | None]:
-    """(value, unit) of a Quantity; the UCUM code wins over the display unit."""
+def quantity(q: object, path: str) -> tuple[float | None, str | None]:
+    """(value, unit) of a Quantity; the UCUM code wins over the display unit. R4 makes the value optional (a
+    result reported only as a unit, or with its value left out): the record keeps its event with no number."""
     if not isinstance(q, dict):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path} is not a Quantity")
     value = q.get("value")
+    if value is None:
+        return None, _unit(q, path)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.value is not a decimal")
     if not finite_float32(float(value)):
         raise InvalidRecordError("NON_FINITE_VALUE", f"{path}.value is not finite as a 32-bit float")
+    return float(value), _unit(q, path)
+
+
+def _unit(q: dict, path: str) -> str | None:
     unit = q.get("code") if q.get("system") == "http://unitsofmeasure.org" and q.get("code") else q.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.unit is not a string")
-    return float(value), unit
+    return unit

@@ -72,3 +72,20 @@ def test_a_datetime_with_more_than_nine_decimals_is_a_valid_time(tmp_path: Path)
     assert quarantine.is_empty(), quarantine.drop("record").to_dicts()
     [t] = events.filter(pl.col("code") == "LOINC//2345-7")["time"].to_list()
     assert str(t) == "2020-06-01 04:30:00.123456"
+
+
+def test_a_period_known_by_its_end_and_a_quantity_without_a_value_keep_their_events(tmp_path: Path):
+    """R4 makes Period.start and Quantity.value optional: such records are dated by the end and keep their code
+    (and unit) with no number, instead of being quarantined."""
+    (tmp_path / "landing" / "fhir").mkdir(parents=True)
+    ended = {k: v for k, v in lab("o1", "p1", "x", ref="Patient/").items() if k != "effectiveDateTime"}
+    ended["effectivePeriod"] = {"end": "2020-06-01T10:00:00+02:00"}
+    unvalued = {**lab("o2", "p1", "2020-06-02T10:00:00Z", ref="Patient/"),
+                "valueQuantity": {"comparator": "<", "unit": "mg/dL"}}  # fmt: skip
+    lines = [patient("p1"), ended, unvalued]
+    (tmp_path / "landing" / "fhir" / "a.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    events, quarantine = _ingest(tmp_path)
+    assert quarantine.is_empty(), quarantine.drop("record").to_dicts()
+    labs = events.filter(pl.col("code") == "LOINC//2345-7").sort("time")
+    assert [str(t) for t in labs["time"]] == ["2020-06-01 08:00:00", "2020-06-02 10:00:00"]
+    assert labs["numeric_value"].to_list() == [98.0, None] and labs["unit"].to_list() == ["mg/dL", "mg/dL"]
