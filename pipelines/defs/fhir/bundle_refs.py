@@ -4,6 +4,7 @@ from pipelines.defs.fhir.primitives import InvalidRecordError, reference_id
 
 # The reference fields the extractors read a patient (or an encounter) from.
 _REFERENCE_FIELDS = ("subject", "patient", "encounter")
+_TAILED = ("urn:uuid:", "http")
 
 
 def renamed_entries(entries: list) -> dict[str, tuple[str, str]]:
@@ -22,11 +23,13 @@ def renamed_entries(entries: list) -> dict[str, tuple[str, str]]:
         url = e.get("fullUrl") if isinstance(r, dict) else None
         if not isinstance(url, str) or not isinstance(r.get("resourceType"), str):
             continue
+        rid = r.get("id")
+        if isinstance(rid, str) and url.endswith(rid) and url[-len(rid) - 1] in ":/" and url.startswith(_TAILED):
+            continue  # urn:uuid:<id> or .../Type/<id>: the common case, decided without parsing the URL
         try:
             tail = reference_id({"reference": url}, "Bundle.entry.fullUrl")
         except InvalidRecordError:
             continue
-        rid = r.get("id")
         if rid != tail:
             out[url] = (r["resourceType"], rid if isinstance(rid, str) else tail)
     return out

@@ -131,8 +131,16 @@ class _Buffers:
     def add_patient(self, shard: int, row: tuple) -> None:
         _append_row(self.patients, RAW_PATIENTS_SCHEMA, shard, row)
 
-    def add_resource_id(self, shard: int, row: tuple) -> None:
-        _append_row(self.resource_ids, RAW_RESOURCE_IDS_SCHEMA, shard, row)
+    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int) -> None:
+        """One row per record with events (most records): unrolled like add_events."""
+        cols = self.resource_ids.get(shard)
+        if cols is None:
+            cols = self.resource_ids[shard] = [[] for _ in RAW_RESOURCE_IDS_SCHEMA.names]
+        rtypes, rids, rels, positions = cols
+        rtypes.append(rtype)
+        rids.append(rid)
+        rels.append(rel)
+        positions.append(pos)
 
     def add_note(self, shard: int, row: tuple) -> None:
         _append_row(self.notes, RAW_NOTES_SCHEMA, shard, row)
@@ -333,8 +341,9 @@ class _UnitProcessor:
         if events:
             self.buffers.add_events(shard, pid, events, rtype, rel, pos, self.result.descriptions)
             led[rel, rtype, "events"] += len(events)
-            if rtype != "Patient" and isinstance(r.get("id"), str):
-                self.buffers.add_resource_id(shard, (rtype, r["id"], rel, pos))
+            rid = r.get("id")
+            if rtype != "Patient" and isinstance(rid, str):
+                self.buffers.add_resource_id(shard, rtype, rid, rel, pos)
         if rtype == "ImagingStudy":
             self._study_uids(r, pid, rel)
         if rtype == "Patient":
