@@ -23,7 +23,7 @@ _ENCODINGS = {
 }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(value=_json, encoding=st.sampled_from(sorted(_ENCODINGS)))
 def test_any_json_reads_the_same_in_any_marked_encoding(value, encoding):
     text = json.dumps(value, ensure_ascii=False)
