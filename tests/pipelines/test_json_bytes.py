@@ -30,7 +30,9 @@ def test_any_json_reads_the_same_in_any_marked_encoding(value, encoding):
     assert loads(_ENCODINGS[encoding](text)) == value
 
 
-@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\xff\xfe\x00", b'\xef\xbb\xbf{"a": ', b"\xff\xfe\x00\xd8"])
+@pytest.mark.parametrize(
+    "data", [b"", b"\xef\xbb\xbf", b"\xff\xfe\x00", b'\xef\xbb\xbf{"a": ', b"\xff\xfe\x00\xd8"]
+)
 def test_no_json_raises_the_decode_error(data):
     with pytest.raises(orjson.JSONDecodeError):
         loads(data)
