@@ -15,6 +15,8 @@ def decode_bytes(raw: bytes, declared: str | None = None) -> tuple[str, str]:
         return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace"), "utf-16"
+    if wide := utf16_without_bom(raw):
+        return raw.decode(wide, errors="replace"), wide
     for encoding in (declared, "utf-8"):
         if not encoding:
             continue
@@ -35,6 +37,28 @@ def decode_bytes(raw: bytes, declared: str | None = None) -> tuple[str, str]:
     return raw.decode("cp1252", errors="replace"), "cp1252"
 
 
+def utf16_without_bom(raw: bytes) -> str | None:
+    """`utf-16-le` or `utf-16-be` for text written two bytes a character with no byte-order mark (a SQL Server
+    or Excel "Unicode" export, a note saved as "Unicode"): NUL bytes, which no text holds, fill one byte of most
+    of its first characters. Read as UTF-8 such a file is valid and every character holds a NUL: no CSV column
+    would be found, and a note would look binary.
+
+    >>> utf16_without_bom("id,name\\n".encode("utf-16-le")), utf16_without_bom(b"id,name\\n1,x\\x00\\n")
+    ('utf-16-le', None)
+    """
+    head = raw[:4096]
+    half = len(head) // 2
+    if half < 2:
+        return None
+    even, odd = head[0 : 2 * half : 2].count(0), head[1 : 2 * half : 2].count(0)
+    # ASCII-heavy text: nearly every high byte is NUL; 3 in 4 leaves room for non-Latin characters.
+    if odd >= 0.75 * half and even <= half // 20:
+        return "utf-16-le"
+    if even >= 0.75 * half and odd <= half // 20:
+        return "utf-16-be"
+    return None
+
+
 # File signatures of formats that are no text (PDF, ZIP/DOCX, PNG, JPEG, GIF, gzip, OLE/DOC).
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
 _CONTROL = frozenset(range(32)) - {9, 10, 12, 13} | {127}
@@ -53,6 +77,8 @@ def looks_binary(raw: bytes) -> bool:
         return False
     if raw.startswith(_BINARY_MAGIC):
         return True
+    if utf16_without_bom(raw):
+        return False
     head = raw[:8192]
     if b"\x00" in head:
         return True

@@ -156,7 +156,7 @@ def meds_plausibility_suite(now: datetime | None = None) -> Suite:
             f"{s}/numeric_value_finite",
             "between",
             "warn",
-            "numeric values are finite numbers",
+            "numeric values are finite and within ±1e30",
             column="numeric_value",
             args={"min_value": -1e30, "max_value": 1e30},
         ),

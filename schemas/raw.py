@@ -42,6 +42,18 @@ RAW_PATIENTS_SCHEMA = pa.schema(
 """One row per source patient record. The identifier columns never leave the PHI zones; they feed the PHI
 audit and the per-subject deny list of the text de-identifier."""
 
+RAW_RESOURCE_IDS_SCHEMA = pa.schema(
+    [
+        pa.field("resource_type", pa.string(), nullable=False),
+        pa.field("resource_id", pa.string(), nullable=False),  # the resource's own id (a source id: PHI)
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+    ]
+)
+"""raw/fhir/resource_ids/shard=<k>/: one row per accepted FHIR record with an id that made events (Patients
+aside: their duplicates have rules of their own), in its patient's shard. `Type/id` names one resource, so a
+second record of it (a re-delivered file, an overlapping bulk export) is a duplicate the meds build drops."""
+
 RAW_CODES_SCHEMA = pa.schema(
     [
         pa.field("code", pa.string(), nullable=False),

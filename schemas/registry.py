@@ -75,7 +75,7 @@ def _registry() -> tuple[TableSpec, ...]:
     from schemas.ledger import LEDGER_SCHEMA
     from schemas.meds import CODES_SCHEMA, DATA_SCHEMA, SPLITS, SUBJECT_SPLITS_SCHEMA
     from schemas.quarantine import QUARANTINE_SCHEMA
-    from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+    from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
 
     return (
         TableSpec("meds_data", DATA_SCHEMA, "meds/data/*/*.parquet", "meds_data", _stem, extra_columns=True),
@@ -101,6 +101,13 @@ def _registry() -> tuple[TableSpec, ...]:
         TableSpec("raw_events", RAW_EVENTS_SCHEMA, "raw/*/events/**/*.parquet", _raw_asset, _hive_shard),
         TableSpec("raw_patients", RAW_PATIENTS_SCHEMA, "raw/*/patients/**/*.parquet", _raw_asset, _hive_shard),
         TableSpec("raw_codes", RAW_CODES_SCHEMA, "raw/*/codes/**/*.parquet", _raw_asset),
+        TableSpec(
+            "raw_resource_ids",
+            RAW_RESOURCE_IDS_SCHEMA,
+            "raw/fhir/resource_ids/**/*.parquet",
+            "fhir_raw",
+            _hive_shard,
+        ),
         TableSpec(
             "raw_dicom_instances",
             imaging.RAW_DICOM_INSTANCES_SCHEMA,

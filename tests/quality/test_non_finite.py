@@ -21,3 +21,12 @@ def test_quality_survives_and_flags_infinite_values(tmp_path: Path):
     assert (root.path / "quality" / "site" / "index.html").exists()
     finite = [r for r in report.rows if r.rule.endswith("numeric_value_finite")]
     assert finite and not all(r.passed for r in finite)
+
+
+def test_the_finite_value_rule_says_the_bound_it_checks():
+    """A finite float32 such as 3e38 breaks the rule too: its text must say so, not call the value infinite."""
+    from quality.expectations import meds_plausibility_suite
+
+    [rule] = [e for e in meds_plausibility_suite().expectations if e.name.endswith("numeric_value_finite")]
+    bound = rule.args["max_value"]
+    assert rule.args["min_value"] == -bound and f"{bound:.0e}".replace("+", "") in rule.doc

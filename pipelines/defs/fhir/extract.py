@@ -40,15 +40,17 @@ def _subject(resource: dict, rtype: str, field: str = "subject") -> str:
 
 
 def _first_time(resource: dict, rtype: str, fields: tuple[str, ...]) -> datetime:
-    """The first present of several time fields; `xPeriod` fields give their start."""
+    """The first present of several time fields; `xPeriod` fields give their start, or their end where the
+    start is absent (both are optional in R4: a period known only by its end still dates the record)."""
     for field in fields:
         value = resource.get(field)
         if value is None:
             continue
         if field.endswith("Period"):
-            if not isinstance(value, dict) or value.get("start") is None:
+            edge = "start" if isinstance(value, dict) and value.get("start") is not None else "end"
+            if not isinstance(value, dict) or value.get(edge) is None:
                 continue
-            return parse_datetime(value["start"], f"{rtype}.{field}.start")
+            return parse_datetime(value[edge], f"{rtype}.{field}.{edge}")
         return parse_datetime(value, f"{rtype}.{field}")
     raise InvalidRecordError("MISSING_TIME", f"{rtype} has none of {', '.join(fields)}")
 

@@ -23,6 +23,7 @@ from deid.pseudonym import Keyring
 from pipelines.defs import chunks as ch
 from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
+from pipelines.defs.fhir.bundle_refs import renamed_entries, resolve
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
@@ -37,7 +38,7 @@ from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.publish import Stage, stage
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
 
 ASSET = "fhir_raw"
 SOURCE = "fhir"
@@ -84,6 +85,14 @@ class IngestSummary:
     gathered: bool | None = None  # raw/fhir published from every chunk (False: already was; None: set incomplete)
 
 
+def _append_row(buffers: dict[int, list[list]], schema: pa.Schema, shard: int, row: tuple) -> None:
+    cols = buffers.get(shard)
+    if cols is None:
+        cols = buffers[shard] = [[] for _ in schema.names]
+    for col, value in zip(cols, row, strict=True):
+        col.append(value)
+
+
 class _Buffers:
     """Column lists per shard, flushed to `part-<chunk>-<unit>-<seq>.parquet` files."""
 
@@ -92,6 +101,7 @@ class _Buffers:
         self.events: dict[int, list[list]] = {}
         self.patients: dict[int, list[list]] = {}
         self.notes: dict[int, list[list]] = {}
+        self.resource_ids: dict[int, list[list]] = {}  # Type/id of records with events: duplicates found later
         self.study_uids: list[dict] = []  # ImagingStudy study UIDs, for the DICOM link (unsharded, small)
         self.quarantine: list[list] = [[] for _ in QUARANTINE_SCHEMA.names]
         self.n_buffered = 0
@@ -119,14 +129,21 @@ class _Buffers:
         self.n_buffered += len(events)
 
     def add_patient(self, shard: int, row: tuple) -> None:
-        self.patients.setdefault(shard, [[] for _ in RAW_PATIENTS_SCHEMA.names])
-        for col, value in zip(self.patients[shard], row, strict=True):
-            col.append(value)
+        _append_row(self.patients, RAW_PATIENTS_SCHEMA, shard, row)
+
+    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int) -> None:
+        """One row per record with events (most records): unrolled like add_events."""
+        cols = self.resource_ids.get(shard)
+        if cols is None:
+            cols = self.resource_ids[shard] = [[] for _ in RAW_RESOURCE_IDS_SCHEMA.names]
+        rtypes, rids, rels, positions = cols
+        rtypes.append(rtype)
+        rids.append(rid)
+        rels.append(rel)
+        positions.append(pos)
 
     def add_note(self, shard: int, row: tuple) -> None:
-        self.notes.setdefault(shard, [[] for _ in RAW_NOTES_SCHEMA.names])
-        for col, value in zip(self.notes[shard], row, strict=True):
-            col.append(value)
+        _append_row(self.notes, RAW_NOTES_SCHEMA, shard, row)
 
     def add_quarantine(self, row: tuple) -> None:
         for col, value in zip(self.quarantine, row, strict=True):
@@ -137,6 +154,7 @@ class _Buffers:
             ("events", RAW_EVENTS_SCHEMA, self.events),
             ("patients", RAW_PATIENTS_SCHEMA, self.patients),
             ("notes", RAW_NOTES_SCHEMA, self.notes),
+            ("resource_ids", RAW_RESOURCE_IDS_SCHEMA, self.resource_ids),
         ):
             for shard, cols in sorted(buffers.items()):
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
@@ -230,6 +248,7 @@ class _UnitProcessor:
             self._reject(rel, pos0, "Bundle", q.INVALID_RESOURCE, f"{where0}Bundle.entry is not a list", None)
             return
         medications = dict(medications)
+        renamed = renamed_entries(entries)
         for e in entries:
             r = e.get("resource") if isinstance(e, dict) else None
             if isinstance(r, dict) and r.get("resourceType") == "Medication":
@@ -252,6 +271,7 @@ class _UnitProcessor:
                 self.result.ledger[rel, "Bundle", "out"] += 1
                 self._entries(r, rel, (pos, where), medications, depth + 1)
             else:
+                r = resolve(r, e.get("fullUrl"), renamed) if isinstance(r, dict) else r
                 self._resource(r, rel, pos, medications, where if outer is not None else "")
 
     def _ndjson(self, path: Path, rel: str, span: tuple[int, int | None] | None) -> None:
@@ -321,6 +341,9 @@ class _UnitProcessor:
         if events:
             self.buffers.add_events(shard, pid, events, rtype, rel, pos, self.result.descriptions)
             led[rel, rtype, "events"] += len(events)
+            rid = r.get("id")
+            if rtype != "Patient" and isinstance(rid, str):
+                self.buffers.add_resource_id(shard, rtype, rid, rel, pos)
         if rtype == "ImagingStudy":
             self._study_uids(r, pid, rel)
         if rtype == "Patient":
@@ -449,7 +472,7 @@ def _load_medications(files: list[Path]) -> dict[str, dict]:
         try:
             for _, line in reader.iter_ndjson_lines(path):
                 try:
-                    r = orjson.loads(line)
+                    r = reader.loads(line)
                 except orjson.JSONDecodeError:
                     continue  # quarantined when the file itself is processed
                 if isinstance(r, dict) and isinstance(r.get("id"), str):

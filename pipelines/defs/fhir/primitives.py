@@ -8,10 +8,11 @@ from schemas.values import PLAUSIBLE_END, RAW_FIRST, finite_float32, plausible_t
 _YEAR = re.compile(r"[0-9]{4}")
 _YEAR_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
-# A dateTime with a time SHALL carry a zone (FHIR R4 datatypes); seconds may hold up to 9 decimals.
+# A dateTime with a time SHALL carry a zone (FHIR R4 datatypes); seconds may hold any number of decimals (R4's
+# regex is `(\.[0-9]+)?`; Python keeps the first six).
 _DATETIME = re.compile(
     r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
-    r"(\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+    r"(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
 )
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
@@ -147,16 +148,23 @@ def first_coding(concept: object, path: str) -> tuple[str | None, str, str | Non
     raise InvalidRecordError("MISSING_CODE", f"{path} has no coding with a code")
 
 
-def quantity(q: object, path: str) -> tuple[float, str | None]:
-    """(value, unit) of a Quantity; the UCUM code wins over the display unit."""
+def quantity(q: object, path: str) -> tuple[float | None, str | None]:
+    """(value, unit) of a Quantity; the UCUM code wins over the display unit. R4 makes the value optional (a
+    result reported only as a unit, or with its value left out): the record keeps its event with no number."""
     if not isinstance(q, dict):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path} is not a Quantity")
     value = q.get("value")
+    if value is None:
+        return None, _unit(q, path)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.value is not a decimal")
     if not finite_float32(float(value)):
         raise InvalidRecordError("NON_FINITE_VALUE", f"{path}.value is not finite as a 32-bit float")
+    return float(value), _unit(q, path)
+
+
+def _unit(q: dict, path: str) -> str | None:
     unit = q.get("code") if q.get("system") == "http://unitsofmeasure.org" and q.get("code") else q.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise InvalidRecordError("INVALID_RESOURCE", f"{path}.unit is not a string")
-    return float(value), unit
+    return unit

@@ -7,7 +7,7 @@ import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
-from pipelines.defs.meds import extra_columns
+from pipelines.defs.meds import duplicates, extra_columns
 from pipelines.defs.meds.derived import with_derived_events
 from pipelines.defs.meds.subjects import subject_map
 from pipelines.ledger import ledger_from_records, write_ledger
@@ -17,7 +17,7 @@ from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
 from schemas.publish import files_under, partition_stage, pending_files
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA
+from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
 from schemas.values import FLOAT32_MAX, PLAUSIBLE_END, RAW_FIRST
 
 ASSET = "meds_data"
@@ -87,7 +87,8 @@ def compute_shard(
     known = events.join(patients.select("source_patient"), on="source_patient", how="semi")
     orphans = events.join(patients.select("source_patient"), on="source_patient", how="anti")
     # The values policy (schemas.values) for every source at once, and one patient record per subject.
-    known, rejected = _reject_values(known, _second_patient_records(all_patients))
+    copies = duplicates.later_copies(_scan(layout, "resource_ids", shard, RAW_RESOURCE_IDS_SCHEMA))
+    known, rejected = _reject_values(known, _second_patient_records(all_patients), copies)
     orphans = pl.concat([orphans.with_columns(_reason(q.MISSING_PATIENT, _ORPHAN)), rejected], how="diagonal")
     extra = extra_columns.declared_extra_columns(layout)  # MEDS allows columns after the six; declared only
     if extra:
@@ -203,12 +204,17 @@ def _second_patient_records(patients: pl.DataFrame) -> pl.DataFrame:
     return later.select(*keys, pl.any_horizontal(differs).alias("conflict")).unique(keys, maintain_order=True)
 
 
-def _reject_values(known: pl.DataFrame, second: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(kept, rejected with reason_code/reason): implausible times, non-finite values, and the demographic
-    events of a second patient record for the same subject (conflicting or repeated)."""
+def _reject_values(
+    known: pl.DataFrame, second: pl.DataFrame, copies: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, rejected with reason_code/reason): implausible times, non-finite values, the demographic events
+    of a second patient record for the same subject (conflicting or repeated), and the events of a later copy
+    of a FHIR resource (pipelines.defs.meds.duplicates)."""
     num = pl.col("numeric_value")
     demographic = pl.col("code").str.contains(_DEMOGRAPHIC)
     tagged = known.join(second, on=["source_patient", "source_file", "position"], how="left")
+    copies = copies.with_columns(pl.lit(True).alias("copy"))
+    tagged = tagged.join(copies, on=duplicates.KEYS, how="left", maintain_order="left")
     rules = [
         (~_plausible(pl.col("time")), q.IMPLAUSIBLE_DATE,
          "time is outside the plausible range (schemas.values); not clamped"),
@@ -219,6 +225,8 @@ def _reject_values(known: pl.DataFrame, second: pl.DataFrame) -> tuple[pl.DataFr
          "position is kept"),
         (demographic & pl.col("conflict").is_not_null(), q.DUPLICATE_PATIENT,
          "a second patient record for this subject repeats the first; its demographic events are not doubled"),
+        (pl.col("copy").fill_null(False), q.DUPLICATE_RESOURCE,
+         "a second record of this resource type and id; the first by file and position is kept"),
     ]  # fmt: skip
     code, reason = pl.lit(None, pl.String), pl.lit(None, pl.String)
     for cond, c, r in reversed(rules):  # the first rule that matches names the reason

@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
+from pipelines import json_bytes
 from pipelines.defs.fhir.primitives import InvalidRecordError, parse_datetime
 from pipelines.landing import scan_landing
 from pipelines.ledger import write_ledger
@@ -47,7 +48,7 @@ def _meta(path: Path) -> dict:
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
         try:
-            meta = orjson.loads(sidecar.read_bytes())
+            meta = json_bytes.loads(sidecar.read_bytes())
         except orjson.JSONDecodeError:
             raise InvalidRecordError(q.INVALID_SIDECAR, "sidecar is not valid JSON") from None
         if not isinstance(meta, dict):

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.defs.tables.mapping import TableSpec
+from pipelines.text_decoding import utf16_without_bom
 from schemas import quarantine as q
 
 ROW = "__position"
@@ -96,6 +97,8 @@ def decode_table_bytes(raw: bytes) -> tuple[str, str]:
         return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace"), "utf-16"
+    if wide := utf16_without_bom(raw):
+        return raw.decode(wide, errors="replace"), wide
     for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
         try:
             return raw.decode(encoding), encoding
@@ -115,7 +118,8 @@ def _parse_bytes(raw: bytes, sep: str) -> tuple[pl.DataFrame, list[tuple[int, st
     encoding = "utf-8"
     if raw.startswith(b"\xef\xbb\xbf"):
         raw, encoding = raw[3:], "utf-8-sig"
-    parsed = None if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else parse_bytes(raw, sep, parse_csv_part)
+    wide = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(raw) is not None
+    parsed = None if wide else parse_bytes(raw, sep, parse_csv_part)
     if parsed is None:
         text, encoding = decode_table_bytes(raw if encoding == "utf-8" else b"\xef\xbb\xbf" + raw)
         parsed = parse_bytes(text.encode("utf-8"), sep, parse_csv_part) if encoding != "utf-8" else None
