@@ -1,5 +1,6 @@
 """De-identify one shard of every source's raw notes into notes/<split>/<shard>.parquet."""
 
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -40,6 +41,29 @@ def real_people_values(layout: Layout) -> frozenset[str]:
     return frozenset(words.unique().to_list()) | frozenset(phones.unique().to_list()) | frozenset(places.to_list())
 
 
+def root_names(layout: Layout):
+    """Every patient's names in the root (all sources and shards) as one matcher: what the PHI audit would
+    flag as a name (quality.phi_audit.name_phrases), less lone name parts that are ordinary or clinical words."""
+    files = files_under(layout.raw, Layout.raw_shard_pattern("patients", "*"))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _root_names(stamp)
+
+
+@lru_cache(maxsize=1)
+def _root_names(stamp: tuple[tuple[str, int, int], ...]):
+    """One matcher per set of patients files: the shards of a run (one process) share it."""
+    from deid.text.root_names import RootNames
+    from deid.text.words import known_word
+    from quality.phi_audit import MIN_NAME, name_phrases
+
+    files = [Path(f) for f, _, _ in stamp]
+    if not files:
+        return RootNames(())
+    names = pl.read_parquet(files, columns=["names"], hive_partitioning=False)["names"].drop_nulls().unique()
+    phrases = {p for parts in names.to_list() for p in name_phrases(parts) if len(p.strip()) >= MIN_NAME}
+    return RootNames(phrases, is_common=known_word)
+
+
 def notes_path(layout: Layout, split: str, shard: int) -> Path:
     return layout.notes / split / f"{shard}.parquet"
 
@@ -73,6 +97,7 @@ def deidentify_shard(
         secret=keyring.secret,
         n_process=n_process,
         avoid_names=real_people_values(layout),
+        root_names=root_names(layout),
     )
     subjects = subject_map(sorted(set(keys)), keyring, fractions)
     shifted = notes.with_columns(pl.Series("text", texts, pl.String)).join(
