@@ -1,12 +1,11 @@
 """De-identify one shard of every source's raw notes into notes/<split>/<shard>.parquet."""
 
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from deid.pseudonym import Keyring
-from pipelines.defs.known_phi import known_phi
+from pipelines.defs.known_phi import known_phi, root_names
 from pipelines.defs.meds.subjects import subject_map
 from pipelines.ledger import ledger_from_records, write_ledger
 from schemas import quarantine as q
@@ -39,29 +38,6 @@ def real_people_values(layout: Layout) -> frozenset[str]:
     phones = phones.filter(phones.str.len_chars() >= 7).str.slice(-7)
     places = people["addresses"].explode().drop_nulls().str.to_lowercase()  # street lines, cities, ZIPs
     return frozenset(words.unique().to_list()) | frozenset(phones.unique().to_list()) | frozenset(places.to_list())
-
-
-def root_names(layout: Layout):
-    """Every patient's names in the root (all sources and shards) as one matcher: what the PHI audit would
-    flag as a name (quality.phi_audit.name_phrases), less lone name parts that are ordinary or clinical words."""
-    files = files_under(layout.raw, Layout.raw_shard_pattern("patients", "*"))
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    return _root_names(stamp)
-
-
-@lru_cache(maxsize=1)
-def _root_names(stamp: tuple[tuple[str, int, int], ...]):
-    """One matcher per set of patients files: the shards of a run (one process) share it."""
-    from deid.text.root_names import RootNames
-    from deid.text.words import known_word
-    from quality.phi_audit import MIN_NAME, name_phrases
-
-    files = [Path(f) for f, _, _ in stamp]
-    if not files:
-        return RootNames(())
-    names = pl.read_parquet(files, columns=["names"], hive_partitioning=False)["names"].drop_nulls().unique()
-    phrases = {p for parts in names.to_list() for p in name_phrases(parts) if len(p.strip()) >= MIN_NAME}
-    return RootNames(phrases, is_common=known_word)
 
 
 def notes_path(layout: Layout, split: str, shard: int) -> Path:
