@@ -23,7 +23,8 @@ from deid.text.lexicon import (
     SURROGATE_STREETS,
     WORLD_GIVEN_NAMES,
 )
-from deid.text.spans import PhiSpan
+from deid.text.root_names import RootNames
+from deid.text.spans import PhiSpan, resolve
 
 POLICIES = ("shifted", "safe-harbor", "limited-data-set")
 MODES = ("surrogate", "tag")
@@ -291,10 +292,12 @@ def deidentify_batch(
     mode: str = "surrogate",
     n_process: int = 1,
     avoid_names: frozenset[str] = frozenset(),
+    root_names: RootNames | None = None,
 ) -> list[str]:
     """`deidentify` over many notes, NER batched (and fanned out over `n_process` processes).
 
-    `avoid_names`: lower-case names of real people that surrogates must not use (all known subjects' names)."""
+    `avoid_names`: lower-case names of real people that surrogates must not use (all known subjects' names).
+    `root_names`: every patient's names in the root; a note naming another patient has them replaced too."""
     from deid.text.engine import find_phi_batch
 
     _check(policy, mode, secret)
@@ -305,6 +308,8 @@ def deidentify_batch(
     out = []
     knowns = list(knowns) if knowns is not None else [None] * len(texts)
     for text, key, spans, known in zip(texts, subject_keys, all_spans, knowns, strict=True):
+        if root_names is not None and (others := root_names.spans(text)):
+            spans = resolve([*spans, *others])
         replacer = None
         if mode == "surrogate" and keyring is not None:
             known = as_known(known)

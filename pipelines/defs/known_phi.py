@@ -1,7 +1,14 @@
-"""A subject's identifiers from its raw patients row, as the text de-identifier's deny list (notes and free-text
-extra columns both use it)."""
+"""A subject's identifiers from its raw patients row, and every patient's names of the root, as the text
+de-identifier's deny lists (notes and free-text extra columns both use them)."""
 
 import re
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from schemas.layout import Layout
+from schemas.publish import files_under
 
 
 def known_phi(patient: dict):
@@ -26,6 +33,29 @@ def known_phi(patient: dict):
         zips=zips,
         dates=dates,
     )
+
+
+def root_names(layout: Layout):
+    """Every patient's names in the root (all sources and shards) as one matcher: what the PHI audit would
+    flag as a name (quality.phi_audit.name_phrases), less lone name parts that are ordinary or clinical words."""
+    files = files_under(layout.raw, Layout.raw_shard_pattern("patients", "*"))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _root_names(stamp)
+
+
+@lru_cache(maxsize=1)
+def _root_names(stamp: tuple[tuple[str, int, int], ...]):
+    """One matcher per set of patients files: the shards of a run (one process) share it."""
+    from deid.text.root_names import RootNames
+    from deid.text.words import known_word
+    from quality.phi_audit import MIN_NAME, name_phrases
+
+    files = [Path(f) for f, _, _ in stamp]
+    if not files:
+        return RootNames(())
+    names = pl.read_parquet(files, columns=["names"], hive_partitioning=False)["names"].drop_nulls().unique()
+    phrases = {p for parts in names.to_list() for p in name_phrases(parts) if len(p.strip()) >= MIN_NAME}
+    return RootNames(phrases, is_common=known_word)
 
 
 _POSTAL_CODE = re.compile(r"\d{5}(?:-\d{4})?|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{4}")

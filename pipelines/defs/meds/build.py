@@ -7,6 +7,7 @@ import polars as pl
 import pyarrow as pa
 
 from deid.pseudonym import Keyring
+from pipelines.defs import known_phi
 from pipelines.defs.meds import duplicates, extra_columns
 from pipelines.defs.meds.derived import with_derived_events
 from pipelines.defs.meds.subjects import subject_map
@@ -100,7 +101,8 @@ def compute_shard(
         pl.col("time") + pl.duration(days=pl.col("shift_days"))
     )
     if extra:
-        data = extra_columns.deidentify(data, extra, keyring, all_patients)
+        names = known_phi.root_names(layout) if any(s.deid == "text" for s in extra) else None
+        data = extra_columns.deidentify(data, extra, keyring, all_patients, names)
     # Coded values and birth years as codes of their own, for MEDS tools that never read text_value.
     data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())

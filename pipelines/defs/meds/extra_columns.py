@@ -71,10 +71,11 @@ def attach(layout: Layout, shard: int, events: pl.DataFrame, specs: list[ExtraCo
 
 
 def deidentify(
-    data: pl.DataFrame, specs: list[ExtraColumnSpec], keyring: Keyring, patients: pl.DataFrame
+    data: pl.DataFrame, specs: list[ExtraColumnSpec], keyring: Keyring, patients: pl.DataFrame, root_names=None
 ) -> pl.DataFrame:
     """Each extra column under its declared name, de-identified. Needs the build's columns: source_patient,
-    shift_days, and the age cap's `capped` and `floor` (a shifted date-time is held to the cap like `time`)."""
+    shift_days, and the age cap's `capped` and `floor` (a shifted date-time is held to the cap like `time`).
+    `root_names` (pipelines.defs.known_phi.root_names): free text also loses every other patient's names."""
     out = []
     for s in specs:
         col = pl.col(f"{_PREFIX}{s.name}")
@@ -86,14 +87,17 @@ def deidentify(
             tokens = {v: keyring.token(f"extra/{s.name}", v) for v in values}
             value = col.replace_strict(tokens, default=None, return_dtype=pl.String)
         elif s.deid == "text":
-            value = pl.Series(_deid_text(data, f"{_PREFIX}{s.name}", keyring, patients), dtype=pl.String)
+            texts = _deid_text(data, f"{_PREFIX}{s.name}", keyring, patients, root_names)
+            value = pl.Series(texts, dtype=pl.String)
         else:  # keep
             value = col
         out.append(value.alias(s.name))  # an expression, or (text) a Series aligned with data's rows
     return data.with_columns(out).drop(f"{_PREFIX}{s.name}" for s in specs)
 
 
-def _deid_text(data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.DataFrame) -> list[str | None]:
+def _deid_text(
+    data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.DataFrame, root_names
+) -> list[str | None]:
     """Free text through the notes' de-identifier, each value with its subject's known identifiers."""
     from deid.text.surrogates import deidentify_batch
     from pipelines.defs.known_phi import known_phi
@@ -106,7 +110,7 @@ def _deid_text(data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.Data
     first = patients.sort("source_file", "position").unique("source_patient", keep="first", maintain_order=True)
     known = {p["source_patient"]: known_phi(p) for p in first.to_dicts()}
     done = deidentify_batch([texts[i] for i in todo], [keys[i] for i in todo], [known.get(keys[i]) for i in todo],
-                            policy="shifted", secret=keyring.secret)  # fmt: skip
+                            policy="shifted", secret=keyring.secret, root_names=root_names)  # fmt: skip
     for i, t in zip(todo, done, strict=True):
         texts[i] = t
     return texts

@@ -202,3 +202,21 @@ def test_extra_column_declarations_are_validated(tmp_path: Path, decl: str, word
     path.write_text(text)
     with pytest.raises(MappingError, match=words):
         load_mapping(path)
+
+
+def test_free_text_loses_another_patients_name_where_the_model_misses_it(tmp_path: Path):
+    # Constructed names: P1's comment copies P2 in a spot the model misses; P3's surname is a clinical word.
+    patients = "pid,sex,birth,given,family\nP1,F,1960-03-01,Harriet,Quixley\nP2,M,1975-07-15,Ottoline,Brakspear\n"
+    patients += "P3,F,1990-01-20,Hazel,Pulse\n"
+    labs = "pid,taken,item,value,comment\nP1,2020-01-05 08:00,GLU,5.5,cc: ottoline brakspear. Pulse 72.\n"
+    mapping = MAPPING.replace("sex_map: sex}", "sex_map: sex, names: [given, family]}")
+    mapping = mapping.replace("{hadm_id: hadm, room: room, severity: score, note: comment, discharge: discharged, "
+                              "phone: ward_phone}", "{note: comment}")  # fmt: skip
+    mapping = mapping.split("extra_columns:")[0] + "extra_columns:\n  note: {type: string, deid: text}\n"
+    layout = _root(tmp_path, mapping)
+    (layout.landing / "tables" / "ward" / "patients.csv").write_text(patients)
+    (layout.landing / "tables" / "ward" / "labs.csv").write_text(labs)
+    ingest_tables(layout, KEYS, SHARDS)
+    [note] = _meds(layout)["note"].drop_nulls().to_list()
+    assert "brakspear" not in note.lower() and "ottoline" not in note.lower()
+    assert note.startswith("cc: ") and note.endswith(". Pulse 72.")
