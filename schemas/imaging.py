@@ -157,6 +157,9 @@ CORRUPT_DICOM = "CORRUPT_DICOM"
 TRUNCATED_DICOM = "TRUNCATED_DICOM"
 MISSING_DICOM_UID = "MISSING_DICOM_UID"
 DUPLICATE_SOP_INSTANCE = "DUPLICATE_SOP_INSTANCE"
+# A Study or Series Instance UID an earlier file gave to another patient (or a series to another study): a UID
+# names one study or series of one patient, so the later file cannot be placed (imaging/ keys on the UIDs).
+CONFLICTING_DICOM_UID = "CONFLICTING_DICOM_UID"
 
 # Ledger record types.
 RECORD_INSTANCE = "instance"

@@ -115,3 +115,28 @@ def test_reading_only_the_needed_attributes_gives_the_same_rows_as_the_full_head
             full.raw,
             full.imaging,
         ), path.name
+
+
+def test_a_study_or_series_uid_another_patient_holds_is_quarantined_not_doubled(tmp_path):
+    """A UID names one study (one series) of one patient: a later file giving it to another patient, or a series
+    to another study, cannot be placed in imaging/ (keyed on the UIDs); it is quarantined, the run goes on."""
+    from schemas.imaging import CONFLICTING_DICOM_UID
+
+    study, series = "1.2.826.0.1.3680043.9.7.50", "1.2.826.0.1.3680043.9.7.50.1"
+    files = [
+        ("a.dcm", make_instance(patient_id="A1", study_uid=study, series_uid=series, sop_uid=series + ".1")),
+        ("b.dcm", make_instance(patient_id="A1", study_uid=study, series_uid=series, sop_uid=series + ".2")),
+        ("c.dcm", make_instance(patient_id="B2", study_uid=study, series_uid=series + "9", sop_uid=series + ".3")),
+        ("d.dcm", make_instance(patient_id="A1", study_uid=study + "9", series_uid=series, sop_uid=series + ".4")),
+    ]
+    for name, ds in files:
+        write_instance(tmp_path / "dicom" / name, ds)
+    result = index_files(walk(tmp_path / "dicom"), tmp_path, SECRET, 2, workers=1)
+    by_name = {f.source_file.rsplit("/", 1)[-1]: f for f in result.files}
+    assert [by_name[n].kind for n in ("a.dcm", "b.dcm")] == ["instance", "instance"]
+    for name, field in (("c.dcm", "StudyInstanceUID"), ("d.dcm", "SeriesInstanceUID")):
+        assert by_name[name].reason_code == CONFLICTING_DICOM_UID and by_name[name].reason.startswith(field)
+        assert "A1" not in by_name[name].reason and "B2" not in by_name[name].reason  # never a value
+    instances = pl.concat([transforms.imaging_instances(result, k) for k in range(2)])
+    series_rows = transforms.series_table(instances)
+    assert series_rows.height == series_rows["series_uid"].n_unique() == 1

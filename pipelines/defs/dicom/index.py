@@ -22,7 +22,7 @@ from deid.dicom.profile import deny_source_tags, quiet_pydicom
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.reader import read_header
 from pipelines.landing import LandingScan, scan_landing
-from schemas.imaging import CORRUPT_DICOM, DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
+from schemas.imaging import CONFLICTING_DICOM_UID, CORRUPT_DICOM, DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID
 from schemas.quarantine import MISSING_PATIENT
 
 CHUNK = 64  # files per task: ~50-100 ms of work, so IPC overhead stays under 1%
@@ -131,19 +131,37 @@ def _index_chunk(args: tuple) -> list[FileResult]:
 
 
 def reject_duplicates(results: list[FileResult]) -> list[FileResult]:
-    """Reject every instance file whose SOP Instance UID an earlier one in `results` (sorted by path) holds."""
+    """Reject every instance file whose SOP Instance UID an earlier one in `results` (sorted by path) holds, or
+    whose Study or Series Instance UID an earlier one gave to another patient (a series: to another study)."""
     seen: set[str] = set()
+    study_owner: dict[str, str] = {}  # study UID -> source patient of its first file
+    series_owner: dict[str, tuple[str, str]] = {}  # series UID -> (source patient, study UID) of its first file
     for r in results:
         if r.kind != "instance":
             continue
-        sop = r.raw["sop_uid"]
-        if sop in seen:
-            r.kind, r.reason_code = "rejected", DUPLICATE_SOP_INSTANCE
-            r.reason = "SOP Instance UID already indexed from an earlier file (by path order)"
-            r.raw = r.imaging = r.patient = r.shard = None
+        raw = r.raw
+        patient, study, series = raw["source_patient"], raw["study_uid"], raw["series_uid"]
+        if raw["sop_uid"] in seen:
+            _reject(r, DUPLICATE_SOP_INSTANCE, "SOP Instance UID already indexed from an earlier file")
+        elif study_owner.get(study, patient) != patient:
+            _reject(r, CONFLICTING_DICOM_UID, "StudyInstanceUID: an earlier file gave it to another patient")
+        elif series_owner.get(series, (patient, study)) != (patient, study):
+            _reject(
+                r,
+                CONFLICTING_DICOM_UID,
+                "SeriesInstanceUID: an earlier file gave it to another patient or study",
+            )
         else:
-            seen.add(sop)
+            seen.add(raw["sop_uid"])
+            study_owner.setdefault(study, patient)
+            series_owner.setdefault(series, (patient, study))
     return results
+
+
+def _reject(r: FileResult, code: str, reason: str) -> None:
+    """`r` rejected (earlier = by path order, the order `results` is in: the first file wins)."""
+    r.kind, r.reason_code, r.reason = "rejected", code, reason
+    r.raw = r.imaging = r.patient = r.shard = None
 
 
 def index_file(

@@ -8,6 +8,7 @@ from deid.dicom import remap_uid
 from deid.pseudonym import Keyring
 from pipelines.defs.dicom.index import IndexResult
 from schemas.imaging import (
+    CONFLICTING_DICOM_UID,
     DUPLICATE_SOP_INSTANCE,
     IMAGING_FHIR_LINKS_SCHEMA,
     IMAGING_INSTANCES_SCHEMA,
@@ -177,7 +178,8 @@ def ledger_table(result: IndexResult, events: pl.DataFrame) -> pl.DataFrame:
     """One ledger row per file: in 1 = out + quarantined; n_events counts the events attributed to it."""
     per_file = dict(events.group_by("source_file").len().iter_rows()) if events.height else {}
     kinds = {"instance": RECORD_INSTANCE, "dicomdir": RECORD_DICOMDIR}
-    parsed = {DUPLICATE_SOP_INSTANCE, MISSING_DICOM_UID, MISSING_PATIENT}  # read fine, rejected on content
+    # read fine, rejected on content
+    parsed = {DUPLICATE_SOP_INSTANCE, CONFLICTING_DICOM_UID, MISSING_DICOM_UID, MISSING_PATIENT}
     rows = [
         {
             "asset": INSTANCES_ASSET,
