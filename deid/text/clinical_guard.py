@@ -28,6 +28,7 @@ from deid.text.clinical_values import (
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
 from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
+from deid.text.possessive_names import DISEASE_HEADS, persons_possessive
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.
 _ALWAYS = frozenset({"known"})
@@ -153,7 +154,7 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
     Stature Plate"), and no title or relative stands before it."""
     from deid.text.patterns import FACILITY_WORDS
 
-    if _cued(text, start):
+    if _cued(text, start) or persons_possessive(text, start, end):
         return False
     plain = clinical_text(text)  # ordinary nouns and test titles count as heads in a clinical text only
     of = _HEAD_OF_BEFORE.search(text, max(0, start - 30), start) if plain else None
@@ -194,7 +195,7 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
         return True  # "Prolene soft mesh", "Bovie cautery tip"
     if len(first) == 1 and first.isupper() and second is not None and clinical_head(second, plain):
         return True  # "<Name> J collar", "<Name> T tube": a letter for the device's shape before its head
-    if (named := _SECOND_NAME_HEAD.match(text, end)) is not None and named.group(1).lower() in _DISEASE_HEADS:
+    if (named := _SECOND_NAME_HEAD.match(text, end)) is not None and named.group(1).lower() in DISEASE_HEADS:
         return True  # "<Name> <Name>'s disease": a disease named after one person, the span the given name
     # "Weber and Rinne tests": a second capitalised name before the head noun, after and/or
     return (
@@ -208,7 +209,6 @@ def eponym_before_head(text: str, start: int, end: int) -> bool:
 # A second capitalised name in the possessive, then the head noun of a disease or a sign ("<Given> <Surname>'s
 # disease"); the heads a person's own belongings never take.
 _SECOND_NAME_HEAD = re.compile(r"[ \t]+\p{Lu}\p{L}+['’][sS][ \t]+(\p{L}+)")
-_DISEASE_HEADS = frozenset("disease syndrome palsy sign phenomenon triad angina dementia".split())
 # Three capitalised names joined by hyphens (a syndrome named after three people); a place's particles ("-de-",
 # "-sur-") are too short or listed.
 _TRIPLE_EPONYM = re.compile(r"\p{Lu}\p{L}{2,}(?:-(?!(?i:des|les|sur|del|von|van|der|den)-)\p{Lu}\p{L}{2,}){2,}")

@@ -134,7 +134,11 @@ _NEXT_WORD = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)")
 def is_eponym(text: str, start: int, end: int) -> bool:
     """A name used for a disease, sign or score: "Crohn's disease", "Wells score", "Hodgkin lymphoma"."""
     m = _NEXT_WORD.match(text, end)
-    return m is not None and m.group(1).lower() in EPONYM_NEXT
+    if m is None or m.group(1).lower() not in EPONYM_NEXT:
+        return False
+    from deid.text.possessive_names import persons_possessive
+
+    return not persons_possessive(text, start, end)  # "<Given> <Surname>'s test results": a person's
 
 
 def _lexicon_first_name(m: re.Match[str]) -> bool:

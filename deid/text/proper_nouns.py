@@ -22,6 +22,7 @@ from deid.text.lexicon import (
     SURNAMES,
     WORLD_GIVEN_NAMES,
 )
+from deid.text.possessive_names import persons_possessive
 
 # A word: letters (any script) with inner apostrophes, hyphens and combining marks; an initial keeps its dot.
 _TOKEN = re.compile(r"\p{L}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*\.?")
@@ -320,7 +321,9 @@ def _run(text: str, run: list[Token]) -> tuple[int, int, str, float] | None:
     start, end = run[0].start, run[-1].end
     if text[end - 1] == "." and run[-1].kind != "initial":
         end -= 1  # a sentence's full stop
-    if _MEASURE_AFTER.match(text, end) or _EPONYM_NEXT.match(text, end):
+    if _MEASURE_AFTER.match(text, end) or (
+        _EPONYM_NEXT.match(text, end) and not persons_possessive(text, start, end)
+    ):
         return None
     if len(run) == 1:
         t = run[0]
