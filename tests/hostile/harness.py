@@ -185,11 +185,14 @@ def _broken_symlink(landing: Path, root: Path) -> None:
 
 
 def _dicom_files(landing: Path, root: Path) -> None:
-    """Two good CT headers, a truncated one, and a text file in the DICOM tree."""
+    """Two good CT headers (two patients, each its own study and series), a truncated one, and a text file in
+    the DICOM tree."""
     from tests.dicom.conftest import make_instance
 
     for i in (1, 2):
-        ds = make_instance(patient_id=f"MRN-{i}", sop_uid=f"1.2.826.0.1.3680043.9.7.1.2.{i}", instance_number=i)
+        study = f"1.2.826.0.1.3680043.9.7.{i}"
+        ds = make_instance(patient_id=f"MRN-{i}", study_uid=study, series_uid=f"{study}.2",
+                           sop_uid=f"1.2.826.0.1.3680043.9.7.1.2.{i}", instance_number=i)  # fmt: skip
         ds.save_as(landing / f"ct{i}.dcm", enforce_file_format=True)
     bad = make_instance(patient_id="MRN-3", sop_uid="1.2.826.0.1.3680043.9.7.1.2.3")
     bad.save_as(landing / "ct3.dcm", enforce_file_format=True)
