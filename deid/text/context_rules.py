@@ -18,6 +18,7 @@ from deid.text.lexicon import (
     STATE_NAMES,
 )
 from deid.text.patterns import WHOLE_NAMES, Rule
+from deid.text.possessive_names import lexicon_given_name
 from deid.text.screens import literals
 from deid.text.shorthand_rules import SHORTHAND_RULES, listed_name, person_word, place_word
 from deid.text.vocabulary import (
@@ -303,17 +304,6 @@ def _credential_name(m: re.Match[str]) -> bool:
     return low in _FIRST or (not english_word(low) and _name_word(low, strict=True))
 
 
-def _lexicon_given_name(word: str) -> bool:
-    """A given name by Philter's list that is no English or clinical word, nor one cut short or misspelt
-    ("bair" of Bair Hugger is both a given name and the device)."""
-    low = word.lower()
-    if len(low) < 4 or low not in philter_lists().get("firstnames", ()):
-        return False
-    from deid.text.words import english_word
-
-    return not english_word(low) and not clinical_word(low)
-
-
 _NEXT_WORD = re.compile(r"[ \t]*(\p{L}[\p{L}'’-]*)")
 
 
@@ -331,7 +321,7 @@ def _lower_case_name(m: re.Match[str]) -> bool:
     """A lexicon given name that no eponym is, before a function word, a name or nothing: before a clinical
     or content word it names a device, a sign or a drug more often (an eponymous device or sign in lower case)."""
     low = m.group().lower()
-    if not _lexicon_given_name(low) or low in EPONYMS:
+    if not lexicon_given_name(low) or low in EPONYMS:
         return False
     if cased_prose(m.string, m.start()):
         return False  # where sentences start with capitals, a name has one too ("fascia lata", "linea alba")
@@ -578,7 +568,7 @@ CONTEXT_RULES: tuple[Rule, ...] = (
         _c(rf"\b(?i:{_TALK_VERBS})[ \t]+(?:(?i:with|to|by)[ \t]+)?(?P<name>\p{{L}}[\p{{L}}'’-]+)"),
         group="name",
         score=0.6,
-        validate=lambda m: _lexicon_given_name(m.group("name")),
+        validate=lambda m: lexicon_given_name(m.group("name")),
         screen=literals(_TALK_VERBS),
     ),
     Rule(

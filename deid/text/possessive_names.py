@@ -38,12 +38,11 @@ def persons_possessive(text: str, start: int, end: int) -> bool:
 def given_name(word: str) -> bool:
     """A given name of the name lists that is not ambiguous, common or clinical ("Mark", "Grant" are listed as
     ambiguous); Philter's given names that are no English or clinical word count too."""
-    from deid.text.context_rules import _lexicon_given_name
     from deid.text.lexicon import AMBIGUOUS_NAMES, COMMON_WORDS
     from deid.text.vocabulary import clinical_word
 
     low = word.lower()
-    if _lexicon_given_name(low):
+    if lexicon_given_name(low):
         return True
     return (
         len(low) >= 3
@@ -51,6 +50,18 @@ def given_name(word: str) -> bool:
         and low not in AMBIGUOUS_NAMES | COMMON_WORDS
         and not clinical_word(low)
     )
+
+
+def lexicon_given_name(word: str) -> bool:
+    """A given name by Philter's list that is no English or clinical word, nor one cut short or misspelt
+    ("bair" of Bair Hugger is both a given name and the device)."""
+    from deid.text.vocabulary import clinical_word, philter_lists
+    from deid.text.words import english_word
+
+    low = word.lower()
+    if len(low) < 4 or low not in philter_lists().get("firstnames", ()):
+        return False
+    return not english_word(low) and not clinical_word(low)
 
 
 @lru_cache(maxsize=1)
