@@ -25,6 +25,7 @@ from deid.text.clinical_values import (
     measure_value,
     signed_value,
 )
+from deid.text.clock_times import clock_not_year
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
 from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
@@ -741,7 +742,7 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                     return "department"
     elif label in _NUMERIC and (why := measured(text, start, end, label)):
         return why
-    elif label == "DATE" and log_entry_time(text, start, end):
+    elif label == "DATE" and (log_entry_time(text, start, end) or clock_not_year(text, start, end)):
         return "clock"
     elif label == "DATE" and fraction_not_date(text, start, end):
         return "fraction"

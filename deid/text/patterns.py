@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import regex as re
 
+from deid.text.clock_times import clock_not_year
 from deid.text.gazetteer import is_city
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
@@ -442,7 +443,9 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(rf"(?<![\d$#.,/:-])(?:19[0-9]\d|20[0-4]\d)(?![\d%]|\.\d|,\d|\s*(?:-|to)?\s*{_UNITS}|-\d)"),
         score=0.5,
-        validate=lambda m: not _clock_time(m) and _LETTER_AFTER.match(m.string, m.end()) is None,
+        validate=lambda m: not _clock_time(m)
+        and _LETTER_AFTER.match(m.string, m.end()) is None
+        and not clock_not_year(m.string, m.start(), m.end()),
     ),
     Rule("year_apostrophe", "DATE", _c(r"(?<=\bin\s)'\d\d\b|(?<=\bsince\s)'\d\d\b"), score=0.6),
     # ---- ages over 89 --------------------------------------------------------------------------------
