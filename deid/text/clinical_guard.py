@@ -28,6 +28,7 @@ from deid.text.clinical_values import (
 from deid.text.clock_times import clock_not_year
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
+from deid.text.operative_words import eponym_stage, family_word, instrument_in_use
 from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
 from deid.text.possessive_names import DISEASE_HEADS, persons_possessive
 
@@ -721,6 +722,12 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
                 return "product"
             if section_header(text, start, end):
                 return "header"
+            if family_word(text, start, end):
+                return "family word"
+            if source in _STATISTICAL and instrument_in_use(text, start, end):
+                return "instrument"
+            if source in _STATISTICAL and eponym_stage(text, start, end):
+                return "stage"
             if source in _STATISTICAL and clinical_text(text):
                 if lower_case_in_cased_prose(text, start, end):
                     return "lower case"

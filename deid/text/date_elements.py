@@ -1,4 +1,4 @@
-"""Date-shaped words that are no date element: a weekday alone, an ordinal before its noun, a duration."""
+"""Date-shaped words that are no date element: a weekday alone, an ordinal before its noun, a duration, an amount."""
 
 import regex as re
 
@@ -37,13 +37,26 @@ _DOSE_AFTER = re.compile(
 )
 _DAY_NUMBER = re.compile(rf"(?i:(?:{MONTH})\.?[ \t\n]+)?\d{{1,2}}")
 
+# A year-shaped number that is an amount: after the name of a count, a total or a volume with at most "of",
+# "was", "is" or a header's colon between ("platelet count of <n>", "IV fluids: <n>", "EBL <n>"), or before
+# a unit of energy ("<n> calories a day"); no date is a count of something.
+_AMOUNT_BEFORE = re.compile(
+    r"(?i:\b(?:count|level|total|volume|intake|output|fluids?|crystalloids?|colloids?|ebl|blood[ \t]+loss|"
+    r"calories|kcals?)[ \t]*(?:of|was|is|were|are|:|=|-)?[ \t]*)$"
+)
+_ENERGY_AFTER = re.compile(r"[ \t]*(?i:calories|kcals?|cals?)\b")
+# A year in a citation of the literature ("<Author> et al. (<year>)", "et al., <year>"): the year a paper
+# was published, no date of an individual.
+_CITATION_BEFORE = re.compile(r"(?i:\bet[ \t]+al)\.?,?[ \t]*\(?[ \t]*$")
+
 # A decade: "the 1960s", "late 1950's", "1940 ′s" (coarser than the year HIPAA leaves).
 _DECADE_AFTER = re.compile(r"[ \t]?['’′]?s\b")
 
 
 def not_a_date(text: str, start: int, end: int) -> str | None:
     """Why the DATE hit [start, end) is no element of a date: "weekday", "ordinal" (of a noun after it),
-    "duration" (a number before a unit), "dose" (a day before a dose), "decade"; or None."""
+    "duration" (a number before a unit), "dose" (a day before a dose), "decade", "amount" (a count or a
+    volume), "citation" (a paper's year); or None."""
     span = text[start:end].strip()
     if _WEEKDAY.fullmatch(span):
         return "weekday"
@@ -55,6 +68,11 @@ def not_a_date(text: str, start: int, end: int) -> str | None:
         return "duration"
     if re.fullmatch(r"(?:1[89]|20)\d0", span) and _DECADE_AFTER.match(text, end):
         return "decade"
+    if re.fullmatch(r"\d{4}", span):
+        if _AMOUNT_BEFORE.search(text, max(0, start - 30), start) or _ENERGY_AFTER.match(text, end):
+            return "amount"
+        if _CITATION_BEFORE.search(text, max(0, start - 12), start):
+            return "citation"
     return None
 
 
