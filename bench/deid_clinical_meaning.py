@@ -2,12 +2,13 @@
 many have anything marked by `deid.find_phi`, by class (drug, dose, vital, lab, score, time, abbreviation,
 eponym, equipment), and what was marked (label, text, the recognizer that made it).
 
-    .venv/bin/python bench/deid_clinical_meaning.py [--part check] [--grammar icu] [--n 3000] [--seed 0]
+    .venv/bin/python bench/deid_clinical_meaning.py [--part check] [--grammar icu|reports] [--n 3000] [--seed 0]
         [--examples 5] [--replace] [--json out.json] [--dump marked.jsonl]
 
 The generator's `tuning` part is for writing rules; its `check` part uses drug and eponym entries the tuning
 part never writes and is scored only; with `--grammar icu` (ICU nursing shorthand) its frames come from
-families the tuning part never writes as well. Any mark counts: every sentence is free of PHI by construction. With
+families the tuning part never writes as well; so with `--grammar reports` (discharge medication lists,
+radiology measurements, lab panels with reference ranges; its classes add `measurement`). Any mark counts: every sentence is free of PHI by construction. With
 --replace, `changed` counts the sentences that `deid.deidentify` returns different (a clinical fact
 rewritten by a surrogate).
 """
@@ -29,7 +30,7 @@ _SECRET = b"clinical-meaning-bench-secret-32"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("tuning", "check"), default="check")
-    ap.add_argument("--grammar", choices=("frames", "icu"), default="frames")
+    ap.add_argument("--grammar", choices=("frames", "icu", "reports"), default="frames")
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--examples", type=int, default=0, help="print up to N marked sentences per class")
@@ -39,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from deid import deidentify, find_phi
-    from synthetic.clinical_sentences import CLASSES, clinical_sentences
+    from synthetic.clinical_sentences import clinical_sentences, grammar_classes
 
     pairs = clinical_sentences(args.n, args.part, args.seed, args.grammar)
     find_phi("warm up: BP 120/80.")  # the analyzer is built once, outside the timing
@@ -71,7 +72,7 @@ def main() -> None:
         c: {"sentences": total[c], "marked": marked[c], "rate": marked[c] / total[c] if total[c] else 0.0,
             "changed": changed[c] if args.replace else None,
             "labels": dict(labels[c])}
-        for c in CLASSES
+        for c in grammar_classes(args.grammar)
     }  # fmt: skip
     n_marked = sum(marked.values())
     print(f"grammar {args.grammar}, part {args.part}, seed {args.seed}: {args.n} sentences, {n_marked} marked "
@@ -80,7 +81,7 @@ def main() -> None:
     for c, row in rows.items():
         counts = f"{row['sentences']:>10}{row['marked']:>8}{row['rate']:>8.2%}{row['changed'] or 0:>8}"
         print(f"{c:<14}{counts}  {row['labels']}")
-    for c in CLASSES:
+    for c in grammar_classes(args.grammar):
         for sentence, found in examples.get(c, []):
             print(f"  [{c}] {sentence!r} -> {found}")
     if args.json:

@@ -26,11 +26,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from synthetic import icu_frames
+from synthetic import icu_frames, report_frames
 
 CLASSES = ("drug", "dose", "vital", "lab", "score", "time", "abbreviation", "eponym", "equipment")
+REPORT_CLASSES = ("drug", "dose", "vital", "lab", "measurement", "score")
 PARTS = ("tuning", "check")
-GRAMMARS = ("frames", "icu")
+GRAMMARS = ("frames", "icu", "reports")
 
 # Routes, frequencies and units as clinicians write them (a drug's dose is "<amount> <unit> <route> <freq>").
 _ROUTES = (
@@ -304,24 +305,40 @@ _HEADERS = {
 }  # fmt: skip
 
 
+# Section headers of discharge summaries and reports, by the class of what follows them.
+_REPORT_HEADERS = {
+    "drug": ("Discharge Medications:", "Medications on Admission:", "Home meds:"),
+    "dose": ("Discharge Medications:", "Instructions:"), "vital": ("Physical Exam:", "Discharge Exam:"),
+    "lab": ("Pertinent Results:", "Labs:", "Discharge Labs:"), "measurement": ("IMPRESSION:", "FINDINGS:"),
+    "score": ("Assessment:", "Pathology:"),
+}  # fmt: skip
+
+
 def in_check_part(entry: str) -> bool:
     """Whether a lexicon entry belongs to the check part: a third of entries by a hash of the entry (stable
     across runs and Python versions)."""
     return int(hashlib.sha256(entry.lower().encode()).hexdigest(), 16) % 3 == 0
 
 
-def icu_families(part: str) -> dict[str, tuple[str, ...]]:
-    """The ICU grammar's frames of one part, by class: of each class's families, ordered by a hash of their
-    names, the first third (one at least) is the check part's, the rest the tuning part's."""
+def grammar_classes(grammar: str) -> tuple[str, ...]:
+    """The classes of sentences a grammar writes."""
+    return REPORT_CLASSES if grammar == "reports" else CLASSES
+
+
+def icu_families(part: str, families: dict | None = None) -> dict[str, tuple[str, ...]]:
+    """The ICU grammar's frames of one part (or another grammar's `families`), by class: of each class's
+    families, ordered by a hash of their names, the first third (one at least) is the check part's, the rest
+    the tuning part's."""
+    families = icu_frames.FAMILIES if families is None else families
     by_class: dict[str, list[str]] = {}
-    for name, (cls, _) in icu_frames.FAMILIES.items():
+    for name, (cls, _) in families.items():
         by_class.setdefault(cls, []).append(name)
     out = {}
     for cls, names in by_class.items():
         ranked = sorted(names, key=lambda n: hashlib.sha256(f"family:{n}".encode()).hexdigest())
         cut = max(1, len(ranked) // 3)
         mine = ranked[:cut] if part == "check" else ranked[cut:]
-        out[cls] = tuple(f for n in mine for f in icu_frames.FAMILIES[n][1])
+        out[cls] = tuple(f for n in mine for f in families[n][1])
     return out
 
 
@@ -361,7 +378,11 @@ class ClinicalSentences:
             raise ValueError(f"unknown grammar {grammar!r}; expected one of {GRAMMARS}")
         want = part == "check"
         self.grammar = grammar
-        self.frames = _FRAMES if grammar == "frames" else icu_families(part)
+        self.classes = grammar_classes(grammar)
+        self.frames = (
+            _FRAMES if grammar == "frames"
+            else icu_families(part, report_frames.FAMILIES if grammar == "reports" else None)
+        )  # fmt: skip
         self.rng = random.Random(f"{part}:{seed}" if grammar == "frames" else f"{grammar}:{part}:{seed}")
         self.drugs = [d for d in drug_lexicon() if in_check_part(d) == want]
         keep = lambda seq: [e for e in seq if in_check_part(e) == want] or list(seq)  # noqa: E731
@@ -378,12 +399,14 @@ class ClinicalSentences:
         return self
 
     def __next__(self) -> tuple[str, str]:
-        cls = self.rng.choice(CLASSES)
+        cls = self.rng.choice(self.classes)
         return cls, self.sentence(cls)
 
     def sentence(self, cls: str) -> str:
         """One sentence of class `cls`, in one of the three case styles (the ICU grammar: capitals half of the
         time, lower case a third, as written the rest; a line may hold two facts of its class)."""
+        if self.grammar == "reports":
+            return self._report_sentence(cls)
         text = self._fill(self._pick(self.frames[cls]))
         if self.grammar == "icu" and self.rng.random() < 0.3:
             text = f"{text}{self._pick(('. ', ', ', '; ', ' '))}{self._fill(self._pick(self.frames[cls]))}"
@@ -395,6 +418,15 @@ class ClinicalSentences:
         if style == "caps":
             return text.upper()
         return text
+
+    def _report_sentence(self, cls: str) -> str:
+        """A line of a discharge summary, a radiology report or a lab report: as written most of the time,
+        in capitals a fifth, in lower case a tenth; a fifth after its section's header."""
+        text = self._pick(self.frames[cls]).format(**report_frames.report_values(self.rng, self.drugs))
+        if self.rng.random() < 0.2:
+            text = f"{self._pick(_REPORT_HEADERS[cls])} {text}"
+        roll = self.rng.random()
+        return text.upper() if roll < 0.2 else text.lower() if roll < 0.3 else text
 
     # -- pieces --------------------------------------------------------------------------------------------
     def _pick(self, seq):
