@@ -15,6 +15,7 @@ from deid.text.clinical_numbers import (
     size_not_address,
 )
 from deid.text.clinical_values import (
+    hyphen_panel,
     amount_with_unit,
     clipped_opener,
     clock_ranges,
@@ -697,6 +698,8 @@ def clinical_reason(text: str, start: int, end: int, label: str, source: str = "
             return "number"  # no letter: no name or place ("<Name> @ 1400", the clock time read as a name)
         if gcs_components(text, start, end):
             return "score"  # "E3 VT M5" read as an organisation's initials
+        if hyphen_panel(text, start, end):
+            return "panel"
         if placeholder(text, start, end):
             return "placeholder"
         if eponym_before_head(text, start, end):

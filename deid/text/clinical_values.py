@@ -34,7 +34,9 @@ _MEASURE_BEFORE = re.compile(
 # A unit right after a number: the number is an amount of something ("1874 cc", "25000 units", "2,000 mL").
 _UNIT_AFTER = re.compile(
     r"[ \t]*(?i:cc|ml|l|mg|mcg|µg|ug|g|gm|gms|grams?|kg|meq|mmol|units?|u|iu|mmhg|bpm|mm|cm|kcal|cal|"
-    r"tabs?|tablets?|caps?|puffs?|drops?|gtts?|liters?|litres?|mls)(?![\p{L}\d])(?:/[\p{L}]+)*"
+    r"tabs?|tablets?|caps?|puffs?|drops?|gtts?|liters?|litres?|mls|"
+    # a lab's or a scanner's units: "<n> ng/mL", "<n> pg/mL", "<n> mGy-cm", "<n> umol/L", "<n> cells/uL"
+    r"ng|pg|nmol|umol|pmol|miu|uiu|mgy|gy|msv|cells|cfu|mosm|fl)(?![\p{L}\d])(?:[/-][\p{L}\d]+)*"
 )
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
 # The components of a Glasgow coma score written together: eyes 1-4, verbal 1-5, motor 1-6 ("E3V4M6"),
@@ -108,6 +110,20 @@ def clipped_opener(text: str, start: int, end: int) -> bool:
 
 _OPENS = re.compile(r"(?:\A|[.;:!?\n])[ \t]*\Z")
 _LOWER_AFTER = re.compile(r"[ \t]+\p{Ll}")
+
+
+# A panel written as "<Name>-<value>" pairs ("Glucose-<n> UreaN-<n> Creat-<n>", "Ca-<n> Phos-<n> Mg-<n>"): the
+# layout of a results table; three pairs in a row at least (a ward is written "<Name>-<n>" alone).
+_PANEL_PAIR = r"\p{L}[\p{L}\d]*(?:[ \t]\p{L}+)?-\d+(?:\.\d+)?"
+_HYPHEN_PANEL = re.compile(rf"(?<![\p{{L}}\d-]){_PANEL_PAIR}(?:[ \t]*,?[ \t]+{_PANEL_PAIR}){{2,}}(?![\p{{L}}\d-])")
+
+
+def hyphen_panel(text: str, start: int, end: int) -> bool:
+    """The span lies inside a run of three or more "<Name>-<value>" pairs of a results panel."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    line_end = hi if hi >= 0 else len(text)
+    return any(m.start() <= start and end <= m.end() for m in _HYPHEN_PANEL.finditer(text, lo, line_end))
 
 
 def gcs_components(text: str, start: int, end: int) -> bool:
