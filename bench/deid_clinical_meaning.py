@@ -8,7 +8,8 @@ eponym, equipment), and what was marked (label, text, the recognizer that made i
 The generator's `tuning` part is for writing rules; its `check` part uses drug and eponym entries the tuning
 part never writes and is scored only; with `--grammar icu` (ICU nursing shorthand) its frames come from
 families the tuning part never writes as well; so with `--grammar reports` (discharge medication lists,
-radiology measurements, lab panels with reference ranges; its classes add `measurement`). Any mark counts: every sentence is free of PHI by construction. With
+radiology measurements, lab panels with reference ranges; its classes add `measurement`).
+Any mark counts: every sentence is free of PHI by construction. With
 --replace, `changed` counts the sentences that `deid.deidentify` returns different (a clinical fact
 rewritten by a surrogate).
 """

@@ -13,7 +13,8 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "{i}. {Drug} {strength} mcg Tablet Sig: One (1) Tablet PO DAILY (Daily).",
     )),
     "disp_refills": ("drug", (
-        "{Drug} {strength} mg Tablet Sig: One (1) Tablet PO {sig_freq}. Disp:*{disp} Tablet(s)* Refills:*{refills}*",
+        "{Drug} {strength} mg Tablet Sig: One (1) Tablet PO {sig_freq}. "
+        "Disp:*{disp} Tablet(s)* Refills:*{refills}*",
         "Disp:*{disp} Capsule(s)* Refills:*{refills}* {Drug} {strength} mg capsule",
         "{Drug} {strength} mg tab, #{disp}, {refills} refills, take 1 tab by mouth {freq_words}.",
     )),
@@ -119,7 +120,9 @@ def report_values(rng, drugs) -> dict:
     r, p = rng, rng.choice
     title = lambda w: w[:1].upper() + w[1:]  # noqa: E731
     freq, words = p(SIG_FREQS)
-    strength = p((1, 2.5, 5, 10, 12.5, 20, 25, 40, 50, 81, 100, 125, 200, 250, 300, 325, 400, 500, 600, 750, 800, 1000))
+    strength = p(
+        (1, 2.5, 5, 10, 12.5, 20, 25, 40, 50, 81, 100, 125, 200, 250, 300, 325, 400, 500, 600, 750, 800, 1000)
+    )
     fmt = lambda x: str(int(x)) if float(x).is_integer() else str(x)  # noqa: E731
     return {
         "i": r.randint(1, 18), "Drug": title(p(drugs)), "drug": p(drugs), "drug2": p(drugs),
@@ -145,11 +148,13 @@ def report_values(rng, drugs) -> dict:
         "rdw": f"{r.uniform(11, 20):.1f}", "glu": r.randint(60, 400), "bun": r.randint(5, 110),
         "cl": r.randint(90, 115), "hco3": r.randint(14, 34), "ag": r.randint(6, 24),
         "alt": r.randint(8, 900), "ast": r.randint(8, 900), "alp": r.randint(30, 600),
-        "tbili": f"{r.uniform(0.2, 12):.1f}", "ca": f"{r.uniform(7, 11):.1f}", "phos": f"{r.uniform(1.5, 6.5):.1f}",
+        "tbili": f"{r.uniform(0.2, 12):.1f}", "ca": f"{r.uniform(7, 11):.1f}",
+        "phos": f"{r.uniform(1.5, 6.5):.1f}",
         "mg": f"{r.uniform(1.2, 3.0):.1f}", "a1c": f"{r.uniform(5, 13):.1f}", "ldl": r.randint(40, 220),
         "hdl": r.randint(20, 90), "tg": r.randint(50, 900), "bnp": r.randint(10, 4500),
         "inr": f"{r.uniform(0.9, 4.5):.1f}", "pt": f"{r.uniform(10, 40):.1f}", "ferritin": r.randint(5, 2000),
-        "iron": r.randint(10, 200), "tibc": r.randint(200, 500), "sg": r.randint(5, 30), "uph": p((5, 5.5, 6, 6.5, 7)),
+        "iron": r.randint(10, 200), "tibc": r.randint(200, 500), "sg": r.randint(5, 30),
+        "uph": p((5, 5.5, 6, 6.5, 7)),
         "prot": p(("neg", "trace", "30", "100")), "le": p(("neg", "small", "mod", "large")),
         "uwbc": r.randint(0, 180), "urbc": r.randint(0, 50), "cfu": p((10, 50, 100)), "csfw": r.randint(0, 2000),
         "csfr": r.randint(0, 5000), "csfp": r.randint(15, 300), "csfg": r.randint(10, 90),

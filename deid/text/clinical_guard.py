@@ -15,11 +15,11 @@ from deid.text.clinical_numbers import (
     size_not_address,
 )
 from deid.text.clinical_values import (
-    hyphen_panel,
     amount_with_unit,
     clipped_opener,
     clock_ranges,
     gcs_components,
+    hyphen_panel,
     intake_output,
     log_entry_time,
     measure_name,
@@ -29,8 +29,8 @@ from deid.text.clinical_values import (
 from deid.text.clock_times import clock_not_year
 from deid.text.date_elements import not_a_date
 from deid.text.lexicon import STATE_CODES
-from deid.text.operative_words import eponym_stage, family_word, instrument_in_use
 from deid.text.nursing_guard import COUNT_OR_FREQUENCY, nursing_reason
+from deid.text.operative_words import eponym_stage, family_word, instrument_in_use
 from deid.text.possessive_names import DISEASE_HEADS, persons_possessive
 
 # Hits that stand whatever their text looks like: the subject's own record says they are PHI.

@@ -16,11 +16,13 @@ _EITHER_BEFORE = re.compile(
 _CLOCK_CUE = re.compile(
     rf"(?:\b(?i:at|by|until|@)[ \t]*{_CLOCK}\b|@[ \t]*{_CLOCK}\b|\b{_CLOCK}[ \t]*(?i:hrs?|h|hours)\b"
     r"|\b\d{1,2}:\d\d\b|\b\d{1,2}[ \t]*(?i:am|pm|a\.m\.|p\.m\.)(?![\p{L}])"
-    r"|\b(?i:q[ \t]*\d{0,2}[ \t]*(?:h|hr|hrs|hours?)|q(?:am|pm|hs|shift)|overnight|this[ \t]+(?:shift|am|pm|morning|"
-    r"afternoon|evening)|tonight|today|noc|per[ \t]+hour|an[ \t]+hour|/[ \t]*hr?)(?![\p{L}])"
+    r"|\b(?i:q[ \t]*\d{0,2}[ \t]*(?:h|hr|hrs|hours?)|q(?:am|pm|hs|shift)|overnight|"
+    r"this[ \t]+(?:shift|am|pm|morning|afternoon|evening)|tonight|today|noc|per[ \t]+hour|an[ \t]+hour|"
+    r"/[ \t]*hr?)(?![\p{L}])"
     r"|\b(?i:nurs(?:ing|e)[ \t]+note|shift)\b"
     # a volume put out, a shift's total: "500 mL out via foley since <time>"
-    r"|\d[ \t]*(?i:cc|ml)\b.*\b(?i:out|output|drained|voided)\b|\b(?i:out|output|drained|voided)\b.*\d[ \t]*(?i:cc|ml)\b)"
+    r"|\d[ \t]*(?i:cc|ml)\b.*\b(?i:out|output|drained|voided)\b"
+    r"|\b(?i:out|output|drained|voided)\b.*\d[ \t]*(?i:cc|ml)\b)"
 )
 # What makes a clause speak of years: a month's name, a date with a year, ages and spans of years, a history.
 _YEAR_CUE = re.compile(

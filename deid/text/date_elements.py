@@ -1,4 +1,4 @@
-"""Date-shaped words that are no date element: a weekday alone, an ordinal before its noun, a duration, an amount."""
+"""Date-shaped words that are no date element: a weekday, an ordinal before its noun, a duration, an amount."""
 
 import regex as re
 

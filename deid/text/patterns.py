@@ -443,9 +443,11 @@ RULES: tuple[Rule, ...] = (
         "DATE",
         _c(rf"(?<![\d$#.,/:-])(?:19[0-9]\d|20[0-4]\d)(?![\d%]|\.\d|,\d|\s*(?:-|to)?\s*{_UNITS}|-\d)"),
         score=0.5,
-        validate=lambda m: not _clock_time(m)
-        and _LETTER_AFTER.match(m.string, m.end()) is None
-        and not clock_not_year(m.string, m.start(), m.end()),
+        validate=lambda m: (
+            not _clock_time(m)
+            and _LETTER_AFTER.match(m.string, m.end()) is None
+            and not clock_not_year(m.string, m.start(), m.end())
+        ),
     ),
     Rule("year_apostrophe", "DATE", _c(r"(?<=\bin\s)'\d\d\b|(?<=\bsince\s)'\d\d\b"), score=0.6),
     # ---- ages over 89 --------------------------------------------------------------------------------
