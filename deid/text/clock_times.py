@@ -68,6 +68,21 @@ def _in_clock_list(text: str, start: int, end: int) -> bool:
     return False
 
 
+# Words before a number that take a time of day as often as a year ("until 2005", "by 2010", "around 1930").
+_WORD_BEFORE = re.compile(r"(?i:\b(?:until|till|til|by|around|about|approx|approximately))[ \t]*$")
+
+
+def year_after_time_word(text: str, start: int, end: int) -> bool:
+    """A year-shaped number after "until", "by" or "around" whose clause speaks of years and has no clock cue
+    ("smoked until 2005, quit 20 yrs ago"): a year, though the word before it usually takes a time."""
+    value = text[start:end].strip()
+    if not _year_shaped(value) or _WORD_BEFORE.search(text, max(0, start - 16), start) is None:
+        return False
+    lo, hi = _clause(text, start, end)
+    clause = text[lo:start] + " " * (end - start) + text[end:hi]
+    return _YEAR_CUE.search(clause) is not None and _CLOCK_CUE.search(clause) is None
+
+
 def clock_not_year(text: str, start: int, end: int) -> bool:
     """The span is four digits, a valid time of day, that its clause makes a time and not a year: after a
     preposition taking either with a clock cue in the clause and no year cue; in a list of times; after a

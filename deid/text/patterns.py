@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import regex as re
 
-from deid.text.clock_times import clock_not_year
+from deid.text.clock_times import clock_not_year, year_after_time_word
 from deid.text.gazetteer import is_city
 from deid.text.lexicon import (
     AMBIGUOUS_NAMES,
@@ -186,6 +186,8 @@ def _clock_time(m: re.Match[str]) -> bool:
     if not (int(value[:2]) <= 23 and int(value[2:]) <= 59):
         return False
     text = m.string
+    if year_after_time_word(text, m.start(), m.end()):
+        return False  # "smoked until 2005, 20 yrs ago": the clause speaks of years
     if _TIME_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None:
         return True
     pair = _TIME_PAIR_BEFORE.search(text, max(0, m.start() - 12), m.start())

@@ -34,6 +34,8 @@ YEARS = [
     ("CABG 2008, SBP 120s overnight.", "2008"),
     ("On coumadin since 2010, INR q am.", "2010"),
     ("Lives in town since 2011 with her daughter, visits at 1400.", "2011"),
+    ("Worked as a welder until 2010 when he retired.", "2010"),
+    ("Married in 1980, lived in Ohio until 2001.", "2001"),
 ]
 
 
