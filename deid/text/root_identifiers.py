@@ -35,7 +35,8 @@ _STREET_WORDS = {
     "tpke": ("turnpike",), "rte": ("route",), "aly": ("alley",), "ctr": ("center", "centre"),
     "cres": ("crescent",), "plz": ("plaza",), "rdg": ("ridge",), "grv": ("grove",), "gdns": ("gardens",),
     "hl": ("hill",), "apt": ("apartment",), "ste": ("suite",), "fl": ("floor",), "n": ("north",),
-    "s": ("south",), "e": ("east",), "w": ("west",), "ne": ("northeast",), "nw": ("northwest",), "se": ("southeast",), "sw": ("southwest",),
+    "s": ("south",), "e": ("east",), "w": ("west",), "ne": ("northeast",), "nw": ("northwest",),
+    "se": ("southeast",), "sw": ("southwest",),
 }  # fmt: skip
 _CANON = {w: short for short, words in _STREET_WORDS.items() for w in (short, *words)}
 # A unit after the street ("Apt 4", "Unit 2B", "#5") is matched when written, never required.
