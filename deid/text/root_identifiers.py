@@ -4,7 +4,6 @@ a note that holds another patient's MRN, phone or address has it replaced, writt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from deid.text.spans import PhiSpan
 
@@ -45,11 +44,7 @@ _UNIT_VALUE = re.compile(r"\d+[a-z]?|[a-z]")
 _HOUSE_NUMBER = re.compile(r"\d+[a-z]?")
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    start: int
-    end: int
-    text: str
+_Tok = tuple[int, int, str]  # a token's start, end and lower-case text
 
 
 def id_key(value: str) -> str | None:
@@ -129,6 +124,8 @@ class RootIdentifiers:
         for line in streets:
             if (key := street_key(line)) is not None:
                 self._streets[key[0]].add(key)
+        # what a known value's first token may be: any other token is passed over with one set lookup
+        self._starts = self._id_prefixes | self._phone_prefixes | set(self._streets)
         self.size = len(self._ids) + len(self._phones) + len(self._emails) + sum(map(len, self._streets.values()))
 
     def spans(self, text: str) -> list[PhiSpan]:
@@ -138,16 +135,10 @@ class RootIdentifiers:
         low = text.lower()
         if len(low) != len(text):  # a few characters lower-case to two ("İ"): keep offsets aligned
             low = "".join(ch.lower()[0] for ch in text)
-        toks = [_Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(low)]
         out: list[PhiSpan] = []
-        i = 0
-        while i < len(toks):
-            span = self._phone(low, toks, i) or self._id(low, toks, i) or self._street(toks, i)
-            if span is None:
-                i += 1
-                continue
-            out.append(span[0])
-            i = span[1]
+        starts = self._starts
+        if not starts.isdisjoint(_TOKEN.findall(low)):  # a known value's first token is there at all
+            out = self._walk(low, [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(low)])
         if self._emails and "@" in low:
             out += [
                 PhiSpan(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(low) if m.group() in self._emails
@@ -155,59 +146,67 @@ class RootIdentifiers:
             out.sort(key=lambda s: s.start)
         return out
 
-    def _phone(self, low: str, toks: list[_Token], i: int) -> tuple[PhiSpan, int] | None:
-        def follows(j: int) -> bool:
-            return toks[j].text.isdigit() and toks[j - 1].text.isdigit() and _joined(low, toks, j, _PHONE_GAP)
+    def _walk(self, low: str, toks: list[_Tok]) -> list[PhiSpan]:
+        out: list[PhiSpan] = []
+        starts, after = self._starts, 0
+        for i in [i for i, t in enumerate(toks) if t[2] in starts]:
+            if i < after:
+                continue  # inside the value found last
+            span = self._phone(low, toks, i) or self._id(low, toks, i) or self._street(toks, i)
+            if span is not None:
+                out.append(span[0])
+                after = span[1]
+        return out
 
-        if not toks[i].text.isdigit() or (i and follows(i)):
+    def _phone(self, low: str, toks: list[_Tok], i: int) -> tuple[PhiSpan, int] | None:
+        def follows(j: int) -> bool:
+            return toks[j][2].isdigit() and toks[j - 1][2].isdigit() and _joined(low, toks, j, _PHONE_GAP)
+
+        if not toks[i][2].isdigit() or (i and follows(i)):
             return None  # a phone starts a run of digits
         best = _longest(toks, i, self._phones, self._phone_prefixes, follows)
         if best is None or (best + 1 < len(toks) and follows(best + 1)):
             return None  # a part of a longer run of digits is not this phone
-        start = toks[i].start
+        start = toks[i][0]
         if start and low[start - 1] in "(+":
             start -= 1  # "(617) ..." and "+1 ...": the bracket or plus goes with the number
-        return PhiSpan(start, toks[best].end, "PHONE"), best + 1
+        return PhiSpan(start, toks[best][1], "PHONE"), best + 1
 
-    def _id(self, low: str, toks: list[_Token], i: int) -> tuple[PhiSpan, int] | None:
+    def _id(self, low: str, toks: list[_Tok], i: int) -> tuple[PhiSpan, int] | None:
         def follows(j: int) -> bool:
-            return toks[j].start - toks[j - 1].end == 1 and _ID_GAP.match(low, toks[j - 1].end) is not None
+            return toks[j][0] - toks[j - 1][1] == 1 and _ID_GAP.match(low, toks[j - 1][1]) is not None
 
-        start = toks[i].start
-        if not self._ids or (i and toks[i - 1].end == start - 1 and _ID_JOINER.match(low, start - 1)):
+        start = toks[i][0]
+        if not self._ids or (i and toks[i - 1][1] == start - 1 and _ID_JOINER.match(low, start - 1)):
             return None  # the middle of a longer identifier ("123-45-6789-0")
         best = _longest(toks, i, self._ids, self._id_prefixes, follows)
-        if best is None or _ID_JOINER.match(low, toks[best].end):
+        if best is None or _ID_JOINER.match(low, toks[best][1]):
             return None
-        return PhiSpan(start, toks[best].end, "ID"), best + 1
+        return PhiSpan(start, toks[best][1], "ID"), best + 1
 
-    def _street(self, toks: list[_Token], i: int) -> tuple[PhiSpan, int] | None:
-        keys = self._streets.get(toks[i].text)
+    def _street(self, toks: list[_Tok], i: int) -> tuple[PhiSpan, int] | None:
+        keys = self._streets.get(toks[i][2])
         if not keys:
             return None
-        words = [_CANON.get(t.text, t.text) for t in toks[i : i + max(map(len, keys)) + 2]]
+        words = [_CANON.get(t[2], t[2]) for t in toks[i : i + max(map(len, keys)) + 2]]
         best = max((len(k) for k in keys if tuple(words[: len(k)]) == k), default=0)
         if not best:
             return None
         end = i + best
         unit = toks[end : end + 2]
-        if (
-            len(unit) == 2
-            and _CANON.get(unit[0].text, unit[0].text) in _UNIT
-            and _UNIT_VALUE.fullmatch(unit[1].text)
-        ):
+        if len(unit) == 2 and _CANON.get(unit[0][2], unit[0][2]) in _UNIT and _UNIT_VALUE.fullmatch(unit[1][2]):
             end += 2  # "..., Apt 4" as written after the street
-        return PhiSpan(toks[i].start, toks[end - 1].end, "ADDRESS"), end
+        return PhiSpan(toks[i][0], toks[end - 1][1], "ADDRESS"), end
 
 
-def _longest(toks: list[_Token], i: int, keys: set[str], prefixes: set[str], follows) -> int | None:
+def _longest(toks: list[_Tok], i: int, keys: set[str], prefixes: set[str], follows) -> int | None:
     """The last token of the longest key that tokens i, i+1, ... spell (each joined to the one before as
     `follows` says), or None; the walk stops at the first string that begins no key."""
     key, best = "", None
     for j in range(i, len(toks)):
         if j > i and not follows(j):
             break
-        key += toks[j].text
+        key += toks[j][2]
         if key not in prefixes:
             break
         if key in keys:
@@ -215,6 +214,6 @@ def _longest(toks: list[_Token], i: int, keys: set[str], prefixes: set[str], fol
     return best
 
 
-def _joined(low: str, toks: list[_Token], j: int, gap: re.Pattern[str]) -> bool:
+def _joined(low: str, toks: list[_Tok], j: int, gap: re.Pattern[str]) -> bool:
     """Whether token j follows token j-1 across nothing but `gap`."""
-    return gap.fullmatch(low, toks[j - 1].end, toks[j].start) is not None
+    return gap.fullmatch(low, toks[j - 1][1], toks[j][0]) is not None
