@@ -220,3 +220,23 @@ def test_free_text_loses_another_patients_name_where_the_model_misses_it(tmp_pat
     [note] = _meds(layout)["note"].drop_nulls().to_list()
     assert "brakspear" not in note.lower() and "ottoline" not in note.lower()
     assert note.startswith("cc: ") and note.endswith(". Pulse 72.")
+
+
+def test_free_text_loses_another_patients_mrn_and_street_where_the_model_misses_it(tmp_path: Path):
+    # Constructed values: P1's comment copies P2's MRN and street line in spots the model misses.
+    patients = "pid,sex,birth,mrn,phone,street\nP1,F,1960-03-01,40127733,617-555-0101,9 Elm Street\n"
+    patients += "P2,M,1975-07-15,58310946,617-555-0188,52 Foundry Road\n"
+    labs = "pid,taken,item,value,comment\nP1,2020-01-05 08:00,GLU,5.5,ref 58310946; DROPPED OFF AT 52 FOUNDRY RD. Pulse 72.\n"
+    mapping = MAPPING.replace(
+        "sex_map: sex}", "sex_map: sex, identifiers: [mrn], telecoms: [phone], addresses: [street]}"
+    )
+    mapping = mapping.replace("{hadm_id: hadm, room: room, severity: score, note: comment, discharge: discharged, "
+                              "phone: ward_phone}", "{note: comment}")  # fmt: skip
+    mapping = mapping.split("extra_columns:")[0] + "extra_columns:\n  note: {type: string, deid: text}\n"
+    layout = _root(tmp_path, mapping)
+    (layout.landing / "tables" / "ward" / "patients.csv").write_text(patients)
+    (layout.landing / "tables" / "ward" / "labs.csv").write_text(labs)
+    ingest_tables(layout, KEYS, SHARDS)
+    [note] = _meds(layout)["note"].drop_nulls().to_list()
+    assert "58310946" not in note and "foundry" not in note.lower()
+    assert note.startswith("ref ") and "; DROPPED OFF AT " in note and note.endswith(". Pulse 72.")
