@@ -235,6 +235,25 @@ def _hospital_before_er(m: re.Match[str]) -> bool:
     return low not in COMMON_WORDS and low not in _UNIT_WORDS and low not in _KIND_INITIALS
 
 
+# Where a patient is moved to inside a hospital; a move's origin before one of these is a unit, a procedure's
+# room or another hospital, and the first two are closed classes.
+_DESTINATION_UNIT = (
+    r"icu|micu|sicu|ccu|csru|cvicu|cticu|tsicu|nicu|picu|neuro[ \t]*icu|pacu|floor|ward|step[ -]?down|sdu|imcu|"
+    r"tele|telemetry"
+)
+_PROCEDURE_ROOMS = frozenset(
+    "ct mri mr us xr cxr ep endo hd cvvh crrt lab cath ir gi or ed er ew pt ot ob ld lnd pacu ccl dsa bed rm "
+    "br".split()
+)
+
+
+def _hospital_before_transfer(m: re.Match[str]) -> bool:
+    """The initials a patient is moved from into a care unit ("from FR to PACU") name a hospital unless they
+    are a stop word, a care unit, a place's kind or a procedure's room (closed lists: "from CT to MICU")."""
+    low = m.group("place").lower()
+    return _hospital_before_er(m) and low not in _PROCEDURE_ROOMS
+
+
 def _saint(m: re.Match[str]) -> bool:
     """A saint's given name after a move; one that a clinical list also holds ("Jude") when written as a
     place's possessive ("at St. Jude's"), never an herb's ("St. John's wort")."""
@@ -270,6 +289,27 @@ def _unknown_place(m: re.Match[str]) -> bool:
         person_word(w) or place_word(w) or is_city(w.lower()) or (titled and w.istitle() and _plain_place(w))
         for w in words
     )
+
+
+# Where someone may come from that is a kind of place, not one ("driving in from work", "flew in from abroad").
+_GENERIC_PLACE = frozenset(
+    """home house work job office school college class church temple mosque synagogue store shop mall market
+    airport station vacation holiday trip abroad overseas downtown uptown upstate downstate upstairs downstairs
+    outside inside there here away afar far out town city country state camp daycare dinner lunch breakfast
+    party wedding funeral visit north south east west coast""".split()
+)
+
+
+def _travelled_from(m: re.Match[str]) -> bool:
+    """After a journey ("driving in from", "flew in from", "originally from") a place's words may be English
+    ones ("ALPINE"), but no stop, clinical or shorthand word and no kind of place ("from work"); after
+    "came"/"coming" a place must be no English word (they come from units and rooms as often)."""
+    if _unknown_place(m):
+        return True
+    if m.group("journey") is None and m.group("origin") is None:
+        return False
+    words = [w.lower() for w in m.group("place").split()]
+    return all(_plain_place(w) and w not in _GENERIC_PLACE and len(w) >= 3 for w in words)
 
 
 def _plain_place(word: str) -> bool:
@@ -413,6 +453,19 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         validate=_hospital_before_er,
     ),
     Rule(
+        "initials_before_transfer",  # TRANSFERRED FROM FR TO PACU: a move's origin, into a care unit, is a place
+        "FACILITY",
+        _c(
+            r"(?<=\b(?i:transferred|transfered|transfer|txd|tx'd|moved|sent|came|brought|admitted|arrived)[ \t]+)"
+            r"(?i:from)[ \t]+(?P<place>[A-Z]{2,4}|[a-z]{2,4})"
+            rf"(?=[ \t]+(?i:to)[ \t]+(?:(?i:the)[ \t]+)?(?i:{_DESTINATION_UNIT})\b)"
+        ),
+        group="place",
+        score=0.6,
+        validate=_hospital_before_transfer,
+        screen=("from",),
+    ),
+    Rule(
         "initials_stay",  # pt was at BMC x 4 days, in sjh for 2 wks: a hospital's initials and a length of stay
         "FACILITY",
         _c(
@@ -447,13 +500,14 @@ SHORTHAND_RULES: tuple[Rule, ...] = (
         "town_after_travel",  # family driving in from PEPPERELL, originally from ojai: where someone comes from
         "LOCATION",
         _c(
-            r"\b(?:(?i:(?:driving|drove|flying|flew|coming|came|travell?ing|traveled|travelled|visiting)"
-            r"[ \t]+(?:(?:in|up|down|over|back)[ \t]+)?from|originally[ \t]+from|native[ \t]+of))[ \t]+"
+            r"\b(?:(?i:(?:(?P<journey>driving|drove|flying|flew|travell?ing|traveled|travelled|visiting)|coming|"
+            r"came)[ \t]+(?:(?:in|up|down|over|back)[ \t]+)?from|"
+            r"(?P<origin>originally[ \t]+from|native[ \t]+of)))[ \t]+"
             rf"(?P<place>{_NAME_WORD}(?:[ \t]+(?!{_AFTER_PLACE}){_NAME_WORD})?)(?=[ \t]*(?:,|\.|$|{_AFTER_PLACE}))"
         ),
         group="place",
         score=0.55,
-        validate=_unknown_place,
+        validate=_travelled_from,
     ),
     Rule(
         "town_before_state",  # from Marfa, TX; lives in dalhart, tx, retired: a town before its state's code

@@ -23,7 +23,7 @@ from deid.text.lexicon import (
     SURROGATE_STREETS,
     WORLD_GIVEN_NAMES,
 )
-from deid.text.root_names import RootNames
+from deid.text.root_phi import RootPhi
 from deid.text.spans import PhiSpan, resolve
 
 POLICIES = ("shifted", "safe-harbor", "limited-data-set")
@@ -160,7 +160,8 @@ class Surrogates:
             out = f"{digits} {street} {kind}"
             if out.lower() not in self.avoid:
                 break
-        return out
+        letters = [ch for ch in original if ch.isalpha()]
+        return out.upper() if len(letters) > 1 and all(ch.isupper() for ch in letters) else out  # ALL-CAPS notes
 
     def _location(self, original: str) -> str:
         if original.lower() in COUNTRIES:
@@ -292,12 +293,13 @@ def deidentify_batch(
     mode: str = "surrogate",
     n_process: int = 1,
     avoid_names: frozenset[str] = frozenset(),
-    root_names: RootNames | None = None,
+    root_phi: RootPhi | None = None,
 ) -> list[str]:
     """`deidentify` over many notes, NER batched (and fanned out over `n_process` processes).
 
     `avoid_names`: lower-case names of real people that surrogates must not use (all known subjects' names).
-    `root_names`: every patient's names in the root; a note naming another patient has them replaced too."""
+    `root_phi`: every patient of the root (pipelines.defs.known_phi.root_phi); a note naming or numbering another
+    patient (names, identifiers, phones, e-mails, street lines) has them replaced too."""
     from deid.text.engine import find_phi_batch
 
     _check(policy, mode, secret)
@@ -308,7 +310,7 @@ def deidentify_batch(
     out = []
     knowns = list(knowns) if knowns is not None else [None] * len(texts)
     for text, key, spans, known in zip(texts, subject_keys, all_spans, knowns, strict=True):
-        if root_names is not None and (others := root_names.spans(text)):
+        if root_phi is not None and (others := root_phi.spans(text)):
             spans = resolve([*spans, *others])
         replacer = None
         if mode == "surrogate" and keyring is not None:

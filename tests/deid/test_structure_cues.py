@@ -38,6 +38,12 @@ from tests.deid.phi_marks import covered, marked
         # a relative's given name after a comma, when it is written as one or listed as one
         ("Son, Ed, at bedside.", "Ed"),
         ("WIFE, MARGUERITE, CALLED FOR UPDATE.", "MARGUERITE"),
+        # initials a patient is moved from into a care unit, whatever else they abbreviate
+        ("TRANSFERRED FROM KB TO MICU FOR HYPOTENSION.", "KB"),
+        ("transferred from dm to the ccu.", "dm"),
+        # an English word as a town after a journey's cue, in any case
+        ("DAUGHTER FLYING IN FROM ORCHARD TOMORROW.", "ORCHARD"),
+        ("originally from meadow, retired.", "meadow"),
     ],
 )
 def test_phi_read_from_its_structure_iscovered(analyzer, text, phi):
@@ -69,6 +75,13 @@ def test_phi_read_from_its_structure_iscovered(analyzer, text, phi):
         ("pt to have x-ray today.", "x-ray"),
         ("started on st john's wort at home.", "john's"),
         ("enjoys time with mother, reading, baking.", "reading"),
+        ("TRANSFERRED FROM CT TO MICU.", "CT"),
+        ("sent from IR to the ICU.", "IR"),
+        ("transferred from BR to chair.", "BR"),
+        ("TRANSFERRED FROM OSH TO CCU.", "OSH"),
+        ("wife driving in from work tonight.", "work"),
+        ("SON FLYING IN FROM ABROAD TOMORROW.", "ABROAD"),
+        ("dtr coming from church, aware.", "church"),
     ],
 )
 def test_clinical_text_of_the_same_shape_survives(analyzer, text, clinical):

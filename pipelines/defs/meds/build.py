@@ -101,8 +101,8 @@ def compute_shard(
         pl.col("time") + pl.duration(days=pl.col("shift_days"))
     )
     if extra:
-        names = known_phi.root_names(layout) if any(s.deid == "text" for s in extra) else None
-        data = extra_columns.deidentify(data, extra, keyring, all_patients, names)
+        root = known_phi.root_phi(layout) if any(s.deid == "text" for s in extra) else None
+        data = extra_columns.deidentify(data, extra, keyring, all_patients, root)
     # Coded values and birth years as codes of their own, for MEDS tools that never read text_value.
     data = with_derived_events(data).sort(SORT_COLUMNS, nulls_last=False, maintain_order=True)
     age_capped = int(data.filter(pl.col("capped")).select(pl.col("subject_id").n_unique()).item())

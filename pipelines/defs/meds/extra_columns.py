@@ -71,11 +71,12 @@ def attach(layout: Layout, shard: int, events: pl.DataFrame, specs: list[ExtraCo
 
 
 def deidentify(
-    data: pl.DataFrame, specs: list[ExtraColumnSpec], keyring: Keyring, patients: pl.DataFrame, root_names=None
+    data: pl.DataFrame, specs: list[ExtraColumnSpec], keyring: Keyring, patients: pl.DataFrame, root_phi=None
 ) -> pl.DataFrame:
     """Each extra column under its declared name, de-identified. Needs the build's columns: source_patient,
     shift_days, and the age cap's `capped` and `floor` (a shifted date-time is held to the cap like `time`).
-    `root_names` (pipelines.defs.known_phi.root_names): free text also loses every other patient's names."""
+    `root_phi` (pipelines.defs.known_phi.root_phi): free text also loses every other patient's names,
+    identifiers, phones, e-mails and street lines."""
     out = []
     for s in specs:
         col = pl.col(f"{_PREFIX}{s.name}")
@@ -87,7 +88,7 @@ def deidentify(
             tokens = {v: keyring.token(f"extra/{s.name}", v) for v in values}
             value = col.replace_strict(tokens, default=None, return_dtype=pl.String)
         elif s.deid == "text":
-            texts = _deid_text(data, f"{_PREFIX}{s.name}", keyring, patients, root_names)
+            texts = _deid_text(data, f"{_PREFIX}{s.name}", keyring, patients, root_phi)
             value = pl.Series(texts, dtype=pl.String)
         else:  # keep
             value = col
@@ -96,7 +97,7 @@ def deidentify(
 
 
 def _deid_text(
-    data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.DataFrame, root_names
+    data: pl.DataFrame, col: str, keyring: Keyring, patients: pl.DataFrame, root_phi
 ) -> list[str | None]:
     """Free text through the notes' de-identifier, each value with its subject's known identifiers."""
     from deid.text.surrogates import deidentify_batch
@@ -110,7 +111,7 @@ def _deid_text(
     first = patients.sort("source_file", "position").unique("source_patient", keep="first", maintain_order=True)
     known = {p["source_patient"]: known_phi(p) for p in first.to_dicts()}
     done = deidentify_batch([texts[i] for i in todo], [keys[i] for i in todo], [known.get(keys[i]) for i in todo],
-                            policy="shifted", secret=keyring.secret, root_names=root_names)  # fmt: skip
+                            policy="shifted", secret=keyring.secret, root_phi=root_phi)  # fmt: skip
     for i, t in zip(todo, done, strict=True):
         texts[i] = t
     return texts

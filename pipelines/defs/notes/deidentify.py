@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 
 from deid.pseudonym import Keyring
-from pipelines.defs.known_phi import known_phi, root_names
+from pipelines.defs.known_phi import known_phi, root_phi
 from pipelines.defs.meds.subjects import subject_map
 from pipelines.ledger import ledger_from_records, write_ledger
 from schemas import quarantine as q
@@ -73,7 +73,7 @@ def deidentify_shard(
         secret=keyring.secret,
         n_process=n_process,
         avoid_names=real_people_values(layout),
-        root_names=root_names(layout),
+        root_phi=root_phi(layout),
     )
     subjects = subject_map(sorted(set(keys)), keyring, fractions)
     shifted = notes.with_columns(pl.Series("text", texts, pl.String)).join(

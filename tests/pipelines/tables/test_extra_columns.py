@@ -204,12 +204,9 @@ def test_extra_column_declarations_are_validated(tmp_path: Path, decl: str, word
         load_mapping(path)
 
 
-def test_free_text_loses_another_patients_name_where_the_model_misses_it(tmp_path: Path):
-    # Constructed names: P1's comment copies P2 in a spot the model misses; P3's surname is a clinical word.
-    patients = "pid,sex,birth,given,family\nP1,F,1960-03-01,Harriet,Quixley\nP2,M,1975-07-15,Ottoline,Brakspear\n"
-    patients += "P3,F,1990-01-20,Hazel,Pulse\n"
-    labs = "pid,taken,item,value,comment\nP1,2020-01-05 08:00,GLU,5.5,cc: ottoline brakspear. Pulse 72.\n"
-    mapping = MAPPING.replace("sex_map: sex}", "sex_map: sex, names: [given, family]}")
+def _free_text_note(tmp_path: Path, patients: str, labs: str, subjects: str) -> str:
+    """The one `note` (a free-text extra column, `deid: text`) of a ward table after the build."""
+    mapping = MAPPING.replace("sex_map: sex}", f"sex_map: sex, {subjects}}}")
     mapping = mapping.replace("{hadm_id: hadm, room: room, severity: score, note: comment, discharge: discharged, "
                               "phone: ward_phone}", "{note: comment}")  # fmt: skip
     mapping = mapping.split("extra_columns:")[0] + "extra_columns:\n  note: {type: string, deid: text}\n"
@@ -218,5 +215,24 @@ def test_free_text_loses_another_patients_name_where_the_model_misses_it(tmp_pat
     (layout.landing / "tables" / "ward" / "labs.csv").write_text(labs)
     ingest_tables(layout, KEYS, SHARDS)
     [note] = _meds(layout)["note"].drop_nulls().to_list()
+    return note
+
+
+def test_free_text_loses_another_patients_name_where_the_model_misses_it(tmp_path: Path):
+    # Constructed names: P1's comment copies P2 in a spot the model misses; P3's surname is a clinical word.
+    patients = "pid,sex,birth,given,family\nP1,F,1960-03-01,Harriet,Quixley\nP2,M,1975-07-15,Ottoline,Brakspear\n"
+    patients += "P3,F,1990-01-20,Hazel,Pulse\n"
+    labs = "pid,taken,item,value,comment\nP1,2020-01-05 08:00,GLU,5.5,cc: ottoline brakspear. Pulse 72.\n"
+    note = _free_text_note(tmp_path, patients, labs, "names: [given, family]")
     assert "brakspear" not in note.lower() and "ottoline" not in note.lower()
     assert note.startswith("cc: ") and note.endswith(". Pulse 72.")
+
+
+def test_free_text_loses_another_patients_mrn_and_street_where_the_model_misses_it(tmp_path: Path):
+    # Constructed values: P1's comment copies P2's MRN and street line in spots the model misses.
+    patients = "pid,sex,birth,mrn,phone,street\nP1,F,1960-03-01,40127733,617-555-0101,9 Elm Street\n"
+    patients += "P2,M,1975-07-15,58310946,617-555-0188,52 Foundry Road\n"
+    labs = "pid,taken,item,value,comment\nP1,2020-01-05 08:00,GLU,5.5,ref 58310946; DROPPED OFF AT 52 FOUNDRY RD. Pulse 72.\n"
+    note = _free_text_note(tmp_path, patients, labs, "identifiers: [mrn], telecoms: [phone], addresses: [street]")
+    assert "58310946" not in note and "foundry" not in note.lower()
+    assert note.startswith("ref ") and "; DROPPED OFF AT " in note and note.endswith(". Pulse 72.")
