@@ -43,7 +43,7 @@ def split_ranges(files: list[Path], range_bytes: int) -> dict[Path, list[tuple[i
     out = {}
     for path in files:
         size = path.stat().st_size if reader.splittable(path) and path.is_file() else 0
-        if size > range_bytes:
+        if size > range_bytes and not reader.is_wide(path):
             out[path] = reader.byte_ranges(size, range_bytes)
     return out
 
