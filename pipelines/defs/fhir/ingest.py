@@ -24,6 +24,7 @@ from pipelines.defs import chunks as ch
 from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.bundle_refs import renamed_entries, resolve
+from pipelines.defs.fhir.conflicts import conflicting_records
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
@@ -38,7 +39,13 @@ from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.publish import Stage, stage
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
+from schemas.raw import (
+    RAW_CODES_SCHEMA,
+    RAW_EVENTS_SCHEMA,
+    RAW_PATIENTS_SCHEMA,
+    RAW_RESOURCE_CONFLICTS_SCHEMA,
+    RAW_RESOURCE_IDS_SCHEMA,
+)
 
 ASSET = "fhir_raw"
 SOURCE = "fhir"
@@ -131,16 +138,17 @@ class _Buffers:
     def add_patient(self, shard: int, row: tuple) -> None:
         _append_row(self.patients, RAW_PATIENTS_SCHEMA, shard, row)
 
-    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int) -> None:
+    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int, pid: str) -> None:
         """One row per record with events (most records): unrolled like add_events."""
         cols = self.resource_ids.get(shard)
         if cols is None:
             cols = self.resource_ids[shard] = [[] for _ in RAW_RESOURCE_IDS_SCHEMA.names]
-        rtypes, rids, rels, positions = cols
+        rtypes, rids, rels, positions, pids = cols
         rtypes.append(rtype)
         rids.append(rid)
         rels.append(rel)
         positions.append(pos)
+        pids.append(pid)
 
     def add_note(self, shard: int, row: tuple) -> None:
         _append_row(self.notes, RAW_NOTES_SCHEMA, shard, row)
@@ -343,7 +351,7 @@ class _UnitProcessor:
             led[rel, rtype, "events"] += len(events)
             rid = r.get("id")
             if rtype != "Patient" and isinstance(rid, str):
-                self.buffers.add_resource_id(shard, rtype, rid, rel, pos)
+                self.buffers.add_resource_id(shard, rtype, rid, rel, pos, pid)
         if rtype == "ImagingStudy":
             self._study_uids(r, pid, rel)
         if rtype == "Patient":
@@ -631,11 +639,21 @@ def whole_summary(layout: Layout) -> IngestSummary:
 
 
 def _write_summed(
-    raw: Stage, quarantine: Stage, ledger: Counter, descriptions: Counter, *, skipped: list
+    raw: Stage, quarantine: Stage, ledger: Counter, descriptions: Counter, finals: list[Path], *, skipped: list
 ) -> pa.Table:
-    """What the gather stages from every chunk's counts: the code texts, the landing paths not read; the ledger."""
+    """What the gather stages from every chunk's counts: the code texts, the landing paths not read, the
+    records of one resource delivered for two patients (pipelines.defs.fhir.conflicts); the ledger."""
+    import pyarrow.parquet as pq
+
     report_skipped(skipped, ledger, quarantine.dir)
     write_codes(raw.dir, descriptions)
+    ids = []
+    for shard, path in fch.chunk_files(finals, "resource_ids"):
+        with pq.ParquetFile(path) as f:  # not pq.read_table: its first call imports pyarrow.dataset
+            ids.append((shard, f.read()))
+    for shard, table in sorted(conflicting_records(ids).items()):
+        path = Layout.source_shard_part(raw.dir, "resource_conflicts", shard, "conflicts")
+        write_parquet(table, path, RAW_RESOURCE_CONFLICTS_SCHEMA, durable=False)
     return ledger_table(ledger)
 
 

@@ -74,3 +74,66 @@ def test_a_utf16_line_that_does_not_decode_is_quarantined_alone(tmp_path: Path):
         {"source_file": "landing/fhir/Patient.ndjson", "position": p, "reason_code": "MALFORMED_JSON"}
         for p in (2, 4)
     ]
+
+
+def _meds(root: Path, shards: int = 2) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(MEDS rows, meds_data quarantine, meds_data ledger) after a FHIR ingest and a build of every shard."""
+    from pipelines.defs.meds.build import build_shard
+    from schemas.publish import dataset_files
+
+    layout = Layout(root)
+    ingest_fhir(layout, KEYS, shards, workers=1)
+    for shard in range(shards):
+        build_shard(layout, KEYS, shard, (1.0, 0.0, 0.0))
+    data = pl.read_parquet(dataset_files(layout.meds, "data/**/*.parquet"))
+    qfiles = dataset_files(layout.quarantine("meds_data"), "**/*.parquet")
+    quarantine = pl.read_parquet(qfiles) if qfiles else pl.DataFrame()
+    ledger = pl.read_parquet(dataset_files(layout.quality / "ledger" / "meds_data", "*.parquet"))
+    return data, quarantine, ledger
+
+
+def _same_and_other_shard(n_shards: int = 2) -> tuple[str, str, str]:
+    """Three patient ids: the first two in one shard, the third in another."""
+    ids = [f"p{i}" for i in range(50)]
+    first = ids[0]
+    same = next(p for p in ids[1:] if KEYS.shard(p, n_shards) == KEYS.shard(first, n_shards))
+    other = next(p for p in ids[1:] if KEYS.shard(p, n_shards) != KEYS.shard(first, n_shards))
+    return first, same, other
+
+
+def test_one_resource_delivered_for_two_patients_keeps_no_copy_in_any_shard(tmp_path: Path):
+    """`Observation/x` for patient A in one file and for patient B in another: a resource with two subjects.
+    Whether B shares A's shard or not, every copy is quarantined with its file and position, naming the field
+    (subject) and no value; a plain re-delivery (same subject) still keeps its first copy."""
+    a, same, other = _same_and_other_shard()
+    fhir = tmp_path / "landing" / "fhir"
+    fhir.mkdir(parents=True)
+    (fhir / "Patient.ndjson").write_text(_lines([patient(p) for p in (a, same, other)]))
+    t = "2020-01-02T10:00:00Z"
+    (fhir / "Observation.a.ndjson").write_text(_lines([
+        lab("o-cross", a, t, code="1111-1", ref="Patient/"),  # A, and B in another shard below
+        lab("o-near", a, t, code="2222-2", ref="Patient/"),  # A, and B in A's shard below
+        lab("o-resent", a, t, code="3333-3", ref="Patient/"),  # A twice: a plain copy
+        lab("o-alone", a, t, code="4444-4", ref="Patient/"),
+    ]))  # fmt: skip
+    (fhir / "Observation.b.ndjson").write_text(_lines([
+        lab("o-cross", other, t, code="1111-1", ref="Patient/"),
+        lab("o-near", same, t, code="2222-2", ref="Patient/"),
+        lab("o-resent", a, t, code="3333-3", ref="Patient/"),
+    ]))  # fmt: skip
+    data, quarantine, ledger = _meds(tmp_path)
+    per_code = dict(data.group_by("code").len().iter_rows())
+    assert "LOINC//1111-1" not in per_code and "LOINC//2222-2" not in per_code
+    assert per_code["LOINC//3333-3"] == 1 and per_code["LOINC//4444-4"] == 1
+    rows = quarantine.sort("source_file", "position").select("source_file", "position", "reason_code").to_dicts()
+    assert rows == [
+        {"source_file": "landing/fhir/Observation.a.ndjson", "position": 1, "reason_code": "CONFLICTING_RESOURCE"},
+        {"source_file": "landing/fhir/Observation.a.ndjson", "position": 2, "reason_code": "CONFLICTING_RESOURCE"},
+        {"source_file": "landing/fhir/Observation.b.ndjson", "position": 1, "reason_code": "CONFLICTING_RESOURCE"},
+        {"source_file": "landing/fhir/Observation.b.ndjson", "position": 2, "reason_code": "CONFLICTING_RESOURCE"},
+        {"source_file": "landing/fhir/Observation.b.ndjson", "position": 3, "reason_code": "DUPLICATE_RESOURCE"},
+    ]  # fmt: skip
+    for reason in quarantine.filter(pl.col("reason_code") == "CONFLICTING_RESOURCE")["reason"]:
+        assert "subject" in reason and not any(v in reason for v in ("o-cross", "o-near", a, same, other))
+    assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
+    assert int(ledger["n_quarantined"].sum()) == 5
