@@ -44,5 +44,7 @@ NON_FINITE_VALUE = "NON_FINITE_VALUE"
 CONFLICTING_PATIENT = "CONFLICTING_PATIENT"
 DUPLICATE_RESOURCE = "DUPLICATE_RESOURCE"  # a second FHIR record of one Type/id: the first is kept
 CONFLICTING_RESOURCE = "CONFLICTING_RESOURCE"  # one FHIR Type/id for two patients: no copy is kept
+UNRESOLVED_SUBJECT = "UNRESOLVED_SUBJECT"  # a subject by identifier or contained Patient that no Patient carries
+AMBIGUOUS_SUBJECT = "AMBIGUOUS_SUBJECT"  # a subject by identifier that several delivered Patients carry
 BINARY_NOTE = "BINARY_NOTE"
 INVALID_SIDECAR = "INVALID_SIDECAR"

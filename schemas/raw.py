@@ -66,6 +66,30 @@ RAW_RESOURCE_CONFLICTS_SCHEMA = pa.schema(
 two or more different patients, found across every shard when raw/fhir is gathered; the meds build quarantines
 their events (CONFLICTING_RESOURCE), in the shard each record was read into."""
 
+PENDING_SUBJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+        pa.field("where", pa.string(), nullable=False),  # the path to a nested Bundle's entry, or ""
+        pa.field("resource_type", pa.string(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),  # subject | patient
+        pa.field("how", pa.string(), nullable=False),  # identifier | contained
+        pa.field("keys", pa.list_(pa.string()), nullable=False),  # keyed digests of the identifiers
+        pa.field("record", pa.large_string(), nullable=False),  # the resource as JSON (PHI)
+        pa.field("medications", pa.large_string(), nullable=True),  # the Medication it refers to, as JSON
+    ]
+)
+"""chunks/fhir_raw/<chunk>/pending_subjects/: records whose patient is named by identifier or by a contained
+Patient, set aside by the parser and resolved when raw/fhir is gathered (pipelines.defs.fhir.subjects)."""
+
+PATIENT_KEYS_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),  # keyed digest of an identifier's system and value
+        pa.field("source_patient", pa.string(), nullable=False),
+    ]
+)
+"""chunks/fhir_raw/<chunk>/patient_keys/: each delivered Patient's identifiers, as digests, for the gather."""
+
 RAW_CODES_SCHEMA = pa.schema(
     [
         pa.field("code", pa.string(), nullable=False),

@@ -16,8 +16,8 @@ LEDGER_PART = "ledger.parquet"  # the chunk's ledger rows (delivered paths: this
 CODES_PART = "codes.parquet"  # the chunk's code texts with counts, summed by the gather
 QUARANTINE_PART = "quarantine"
 # A chunk's tables that the gather reads across every chunk rather than links (pipelines.defs.fhir.subjects).
-PENDING_PART = "pending_subjects.parquet"  # records whose subject is named by identifier or a contained Patient
-PATIENT_KEYS_PART = "patient_keys.parquet"  # keyed digests of each delivered Patient's identifiers
+PENDING_PART = "pending_subjects"  # records whose subject is named by identifier or a contained Patient
+PATIENT_KEYS_PART = "patient_keys"  # keyed digests of each delivered Patient's identifiers
 CHUNK_ONLY_PARTS = (PENDING_PART, PATIENT_KEYS_PART)  # the chunk's quarantined records, linked into quarantine/<asset>/
 # An uncompressed NDJSON file larger than this is read in line-aligned byte ranges of this size, spread over the
 # chunks (a bulk export has one file per resource type); each range is a work unit of its own. 32 MiB is about
@@ -76,6 +76,11 @@ def chunk_files(finals: list[Path], table: str) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
+def chunk_parts(finals: list[Path], folder: str) -> list[Path]:
+    """Every file of one of the chunks' own folders (CHUNK_ONLY_PARTS), chunk by chunk, in a fixed order."""
+    return [path for final in finals for path in sorted(dataset_files(final, f"{folder}/*.parquet"))]
+
+
 def description_counts(table: pa.Table | None) -> Counter:
     counts: Counter = Counter()
     for row in table.to_pylist() if table is not None else ():
@@ -101,7 +106,7 @@ def gather(layout, keyring, asset: str, source: str, plans: list[ch.ChunkPlan], 
             for final in finals:
                 for path in dataset_files(final):
                     rel = path.relative_to(final).as_posix()
-                    if rel in (ch.CHUNK_META, LEDGER_PART, CODES_PART) or rel in CHUNK_ONLY_PARTS:
+                    if rel in (ch.CHUNK_META, LEDGER_PART, CODES_PART) or rel.split("/")[0] in CHUNK_ONLY_PARTS:
                         continue
                     if rel.startswith(f"{QUARANTINE_PART}/"):
                         quarantine.link(path, rel.removeprefix(f"{QUARANTINE_PART}/"))

@@ -8,14 +8,13 @@ import pyarrow.compute as pc
 
 from schemas.raw import RAW_RESOURCE_CONFLICTS_SCHEMA
 
-_ID = ["resource_type", "resource_id"]
 KEYS = RAW_RESOURCE_CONFLICTS_SCHEMA.names  # source_file, position, resource_type: a record's events
 
 
 def conflicting_records(ids: list[tuple[int, pa.Table]]) -> dict[int, pa.Table]:
     """shard -> the records (file, position, type) of every `Type/id` read for two or more different patients,
-    from each shard's raw/fhir/resource_ids tables. Cost: one hash of `Type/id` over every record; the
-    subjects are compared only for the few ids seen twice.
+    from each shard's raw/fhir/resource_ids tables. Cost: one hash of the id over every record; types and
+    subjects are compared only for the few ids read twice.
 
     A record key holding several resources (the entries of a Bundle nested in one NDJSON line share its
     position) is left out, as for later copies (pipelines.defs.meds.duplicates): quarantining its events
@@ -27,25 +26,37 @@ def conflicting_records(ids: list[tuple[int, pa.Table]]) -> dict[int, pa.Table]:
     >>> {shard: table["position"].to_pylist() for shard, table in out.items()}
     {0: [1], 1: [2]}
     """
-    tables = [t.select([*_ID, "source_file", "position", "source_patient"]).append_column(
-        "shard", pa.array([shard] * t.num_rows, pa.int32())) for shard, t in ids if t.num_rows]  # fmt: skip
-    if not tables:
+    ids = [(shard, t) for shard, t in ids if t.num_rows]
+    if not ids:
         return {}
-    whole = pa.concat_tables(tables)
-    key = pc.binary_join_element_wise(whole["resource_type"], whole["resource_id"], "/")
-    counts = pc.value_counts(key)
-    seen_twice = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if not len(seen_twice):
-        return {}
-    table = whole.filter(pc.is_in(key, seen_twice))
-    subjects = table.group_by(_ID).aggregate([("source_patient", "count_distinct")])
-    two = subjects.filter(pc.greater(subjects["source_patient_count_distinct"], 1))
-    if not two.num_rows:
-        return {}
-    rows = table.join(two.select(_ID), _ID, join_type="inner").to_pylist()
-    files = pa.array(sorted({r["source_file"] for r in rows}))
-    keys = whole.select(KEYS).filter(pc.is_in(whole["source_file"], files)).to_pylist()
-    per_key = Counter((k["source_file"], k["position"], k["resource_type"]) for k in keys)
+    # Ids read twice, whatever their type (exported ids are mostly unique across types: the type is compared
+    # below, for these few). A Python set beats a pyarrow hash kernel here: the kernel's first call in a
+    # process costs ten times its work (0.3 s on the shared Synthea set).
+    seen: set[str] = set()
+    total = 0
+    for _, t in ids:
+        seen.update(t["resource_id"].to_pylist())
+        total += t.num_rows
+    if len(seen) == total:
+        return {}  # the common case: no id read twice
+    seen, twice = set(), set()
+    for _, t in ids:
+        for rid in t["resource_id"].to_pylist():
+            (twice if rid in seen else seen).add(rid)
+    seen_twice = pa.array(sorted(twice), pa.string())
+    rows = []  # the records of ids read twice: few, so plain Python from here
+    for shard, t in ids:
+        for r in t.filter(pc.is_in(t["resource_id"], seen_twice)).to_pylist():
+            rows.append({**r, "shard": shard})
+    subjects: dict[tuple, set] = {}
+    for r in rows:
+        subjects.setdefault((r["resource_type"], r["resource_id"]), set()).add(r["source_patient"])
+    rows = [r for r in rows if len(subjects[r["resource_type"], r["resource_id"]]) > 1]
+    files = pa.array(sorted({r["source_file"] for r in rows}), pa.string())
+    per_key: Counter = Counter()
+    for _, t in ids:  # a record key holding another resource of any id
+        for k in t.select(KEYS).filter(pc.is_in(t["source_file"], files)).to_pylist():
+            per_key[k["source_file"], k["position"], k["resource_type"]] += 1
     out: dict[int, list[dict]] = {}
     for r in sorted(rows, key=lambda r: (r["shard"], r["source_file"], r["position"], r["resource_type"])):
         if per_key[r["source_file"], r["position"], r["resource_type"]] == 1:

@@ -137,3 +137,91 @@ def test_one_resource_delivered_for_two_patients_keeps_no_copy_in_any_shard(tmp_
         assert "subject" in reason and not any(v in reason for v in ("o-cross", "o-near", a, same, other))
     assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
     assert int(ledger["n_quarantined"].sum()) == 5
+
+
+SYS = "urn:oid:1.2.3"  # the fixtures' MRN system (tests.fhir_fixtures.patient)
+
+
+def _by_identifier(value: str, system: str | None = SYS) -> dict:
+    return {"identifier": {**({"system": system} if system else {}), "value": value}}
+
+
+def _subject_cases(fhir: Path) -> None:
+    """Patients p1 and p2 (MRN-p1, MRN-p2), and a third and fourth that share one identifier; records that
+    name their patient by identifier or by a contained Patient, resolvable or not."""
+    twin = {"system": "urn:oid:9.9", "value": "SHARED-1"}
+    people = [patient("p1"), patient("p2"), patient("p3", identifier=[twin]), patient("p4", identifier=[twin])]
+    t = "2020-01-02T10:00:00Z"
+
+    def obs(oid: str, subject: dict, **extra) -> dict:
+        return {**lab(oid, "x", t, code="1111-1"), "subject": subject, **extra}
+
+    contained_mrn = {"resourceType": "Patient", "id": "cp", "identifier": [{"system": SYS, "value": "MRN-p2"}]}
+    lines = [
+        obs("o1", _by_identifier("MRN-p1")),  # resolves to p1
+        obs("o2", {"reference": "#cp"}, contained=[contained_mrn]),  # resolves to p2 through its identifier
+        obs("o3", _by_identifier("MRN-nobody")),  # UNRESOLVED_SUBJECT
+        obs("o4", _by_identifier("SHARED-1", "urn:oid:9.9")),  # AMBIGUOUS_SUBJECT
+        obs("o5", {"reference": "#anon"}, contained=[{"resourceType": "Patient", "id": "anon"}]),  # no identifier
+        obs("o6", _by_identifier("MRN-p1", None)),  # a value without its system matches no system+value
+        obs("o7", {"reference": "#gone"}),  # nothing contained
+        {**obs("o8", _by_identifier("MRN-p2")), "effectiveDateTime": "not a date"},  # resolves, then fails
+    ]
+    imm = {"resourceType": "Immunization", "id": "i1", "status": "completed", "occurrenceDateTime": t,
+           "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]},
+           "patient": _by_identifier("MRN-p2")}  # fmt: skip
+    # The Patients come in a file read after the records, and in a Bundle: resolution waits for every file.
+    (fhir / "a.ndjson").write_text(_lines([*lines, imm]))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": p} for p in people]}
+    (fhir / "z.json").write_text(json.dumps(bundle))
+
+
+def test_subjects_by_identifier_or_contained_patient_resolve_across_files_or_say_why_not(tmp_path: Path):
+    fhir = tmp_path / "landing" / "fhir"
+    fhir.mkdir(parents=True)
+    _subject_cases(fhir)
+    events, quarantine = _ingest(tmp_path)
+    obs = events.filter(pl.col("resource_type").is_in(["Observation", "Immunization"])).sort("position")
+    assert obs.select("position", "source_patient").rows() == [(1, "p1"), (2, "p2"), (9, "p2")]
+    rows = quarantine.sort("position").select("position", "reason_code", "reason").rows()
+    assert [(p, c) for p, c, _ in rows] == [
+        (3, "UNRESOLVED_SUBJECT"), (4, "AMBIGUOUS_SUBJECT"), (5, "UNRESOLVED_SUBJECT"), (6, "UNRESOLVED_SUBJECT"),
+        (7, "UNRESOLVED_SUBJECT"), (8, "UNPARSEABLE_DATE")]  # fmt: skip
+    reasons = dict((p, r) for p, _, r in rows)
+    assert reasons[3] == "Observation.subject.identifier matches no delivered Patient"
+    assert reasons[4].startswith("Observation.subject.identifier matches 2 delivered Patients")
+    assert "no identifier" in reasons[5] and "contained" in reasons[7]
+    for _, _, reason in rows:  # identifiers are PHI: never in a reason
+        assert not any(v in reason for v in ("MRN", "SHARED", "urn:oid", "cp", "anon", "gone"))
+    layout = Layout(tmp_path)
+    ledger = pl.read_parquet(layout.ledger("fhir_raw"))
+    assert (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
+    per_type = dict(ledger.group_by("record_type").agg(pl.col("n_in").sum()).iter_rows())
+    assert per_type == {"Observation": 8, "Immunization": 1, "Patient": 4}  # every record counted once
+
+
+def test_subject_resolution_is_the_same_whatever_the_chunks_workers_or_rerun(tmp_path: Path):
+    """Chunks parse apart (one may hold the records, another the Patients): the gather resolves, in the same
+    order every time, so one chunk or three, one worker or two, first run or rerun, give the same files."""
+    import hashlib
+
+    def digest(root: Path) -> dict[str, str]:
+        raw = Layout(root).raw / "fhir"
+        out = {}
+        for table in ("events", "resource_ids", "resource_conflicts"):
+            for path in sorted(raw.glob(f"{table}/*/*.parquet")):
+                rows = sorted(map(str, pl.read_parquet(path, hive_partitioning=False).rows()))
+                out.setdefault(f"{table}/{path.parent.name}", []).extend(rows)
+        q = sorted(Layout(root).quarantine("fhir_raw").glob("*.parquet"))
+        out["quarantine"] = sorted(map(str, pl.read_parquet(q).drop("record").rows()))
+        return {k: hashlib.sha256(str(sorted(v)).encode()).hexdigest() for k, v in out.items()}
+
+    results = []
+    for i, (chunks, workers) in enumerate([(1, 1), (3, 2), (3, 2)]):
+        root = tmp_path / f"r{i if i < 2 else 1}"  # the third run reruns the second root
+        fhir = root / "landing" / "fhir"
+        fhir.mkdir(parents=True, exist_ok=True)
+        _subject_cases(fhir)
+        ingest_fhir(Layout(root), KEYS, 2, workers=workers, n_chunks=chunks)
+        results.append(digest(root))
+    assert results[0] == results[1] == results[2]
