@@ -2,13 +2,28 @@
 gathered: a resource with two subjects cannot be trusted, so the meds build quarantines every copy."""
 
 from collections import Counter
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from schemas.raw import RAW_RESOURCE_CONFLICTS_SCHEMA
 
 KEYS = RAW_RESOURCE_CONFLICTS_SCHEMA.names  # source_file, position, resource_type: a record's events
+
+
+def any_id_twice(paths: list[Path]) -> bool:
+    """Whether any resource id appears twice in these raw/fhir/resource_ids files: their id column alone is
+    read, so a delivery with no id repeated (the common case) pays one set of strings."""
+    seen: set[str] = set()
+    total = 0
+    for path in paths:
+        with pq.ParquetFile(path) as f:  # not pq.read_table: its first call imports pyarrow.dataset
+            ids = f.read(columns=["resource_id"]).column(0).to_pylist()
+        seen.update(ids)
+        total += len(ids)
+    return len(seen) < total
 
 
 def conflicting_records(ids: list[tuple[int, pa.Table]]) -> dict[int, pa.Table]:

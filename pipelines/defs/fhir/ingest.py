@@ -24,7 +24,7 @@ from pipelines.defs import chunks as ch
 from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.bundle_refs import renamed_entries, resolve
-from pipelines.defs.fhir.conflicts import conflicting_records
+from pipelines.defs.fhir.conflicts import any_id_twice, conflicting_records
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
@@ -695,10 +695,12 @@ def _write_summed(raw: Stage, quarantine: Stage, ledger: Counter, descriptions: 
     descriptions.update(resolved.result.descriptions)
     report_skipped(skipped, ledger, quarantine.dir)
     write_codes(raw.dir, descriptions)
+    paths = [*fch.chunk_files(finals, "resource_ids"), *resolved.buffers.written_ids]
     ids = []
-    for shard, path in [*fch.chunk_files(finals, "resource_ids"), *resolved.buffers.written_ids]:
-        with pq.ParquetFile(path) as f:  # not pq.read_table: its first call imports pyarrow.dataset
-            ids.append((shard, f.read()))
+    if any_id_twice([path for _, path in paths]):
+        for shard, path in paths:
+            with pq.ParquetFile(path) as f:  # not pq.read_table: its first call imports pyarrow.dataset
+                ids.append((shard, f.read()))
     for shard, table in sorted(conflicting_records(ids).items()):
         path = Layout.source_shard_part(raw.dir, "resource_conflicts", shard, "conflicts")
         write_parquet(table, path, RAW_RESOURCE_CONFLICTS_SCHEMA, durable=False)
