@@ -13,7 +13,7 @@ from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir.ingest import ingest_fhir
 from schemas.layout import Layout
 from tests.conftest import TEST_SECRET
-from tests.fhir_fixtures import lab, patient
+from tests.fhir_fixtures import condition, lab, patient
 
 KEYS = Keyring(TEST_SECRET)
 
@@ -121,10 +121,12 @@ def test_one_resource_delivered_for_two_patients_keeps_no_copy_in_any_shard(tmp_
         lab("o-near", same, t, code="2222-2", ref="Patient/"),
         lab("o-resent", a, t, code="3333-3", ref="Patient/"),
     ]))  # fmt: skip
+    # The same id in another type is another resource: no conflict.
+    (fhir / "Condition.ndjson").write_text(_lines([condition("o-alone", other, "2019-05-01", ref="Patient/")]))
     data, quarantine, ledger = _meds(tmp_path)
     per_code = dict(data.group_by("code").len().iter_rows())
     assert "LOINC//1111-1" not in per_code and "LOINC//2222-2" not in per_code
-    assert per_code["LOINC//3333-3"] == 1 and per_code["LOINC//4444-4"] == 1
+    assert per_code["LOINC//3333-3"] == 1 and per_code["LOINC//4444-4"] == 1 and per_code["SNOMED//44054006"] == 1
     rows = quarantine.sort("source_file", "position").select("source_file", "position", "reason_code").to_dicts()
     assert rows == [
         {"source_file": "landing/fhir/Observation.a.ndjson", "position": 1, "reason_code": "CONFLICTING_RESOURCE"},
