@@ -296,8 +296,12 @@ def _round5(fh: Path) -> None:
         by("s2", {"reference": "#c"}, contained=[{"resourceType": "Patient", "id": "c", "identifier": [mrn]}]),
         by("s3", {"identifier": {"system": "urn:oid:1.2.3", "value": "MRN-p17"}}),  # p17 is in the Bundle
         by("s4", {"identifier": {"system": "urn:oid:1.2.3", "value": f"{M}-nobody"}}),  # UNRESOLVED_SUBJECT
-        by("s5", {"reference": "#anon"}, contained=[{"resourceType": "Patient", "id": "anon",
-                                                     "name": [{"family": M}]}]),  # fmt: skip  no identifier
+        # A contained Patient with no identifier (the marker in its name): UNRESOLVED_SUBJECT.
+        by(
+            "s5",
+            {"reference": "#anon"},
+            contained=[{"resourceType": "Patient", "id": "anon", "name": [{"family": M}]}],
+        ),
     ]
     (fh / "BySubject.ndjson").write_text("".join(json.dumps(o) + "\n" for o in refs))
     # One Observation id for p1 and for p2 (a mis-keyed export): every copy CONFLICTING_RESOURCE; a plain copy
@@ -356,8 +360,8 @@ def check(root: Path) -> None:
         print(meds.filter(pl.col("code").str.starts_with("LOINC")).group_by("code").len())
     found = dict(meds.group_by("code").len().iter_rows())
     for code, want in ROUND5.items():
-        print("round 5", code, "MEDS events", found.get(code, 0), "planted", want, "OK" if found.get(code, 0) == want
-              else "MISMATCH")  # fmt: skip
+        got = found.get(code, 0)
+        print("round 5", code, "MEDS events", got, "planted", want, "OK" if got == want else "MISMATCH")
     tok = sorted(root.glob("tokens/**/*.parquet"))
     print("token files", len(tok))
     print("features", len(list(root.glob("features/**/*.parquet"))))

@@ -14,11 +14,11 @@ from schemas.publish import Stage, dataset_files, publishing
 
 LEDGER_PART = "ledger.parquet"  # the chunk's ledger rows (delivered paths: this is a PHI zone)
 CODES_PART = "codes.parquet"  # the chunk's code texts with counts, summed by the gather
-QUARANTINE_PART = "quarantine"
+QUARANTINE_PART = "quarantine"  # the chunk's quarantined records, linked into quarantine/<asset>/
 # A chunk's tables that the gather reads across every chunk rather than links (pipelines.defs.fhir.subjects).
 PENDING_PART = "pending_subjects"  # records whose subject is named by identifier or a contained Patient
 PATIENT_KEYS_PART = "patient_keys"  # keyed digests of each delivered Patient's identifiers
-CHUNK_ONLY_PARTS = (PENDING_PART, PATIENT_KEYS_PART)  # the chunk's quarantined records, linked into quarantine/<asset>/
+CHUNK_ONLY_PARTS = (PENDING_PART, PATIENT_KEYS_PART)
 # An uncompressed NDJSON file larger than this is read in line-aligned byte ranges of this size, spread over the
 # chunks (a bulk export has one file per resource type); each range is a work unit of its own. 32 MiB is about
 # a bundle unit's JSON (UNIT_BYTES of gzip, ~10x): seconds of parsing, which amortize the range's flush and the
@@ -106,7 +106,8 @@ def gather(layout, keyring, asset: str, source: str, plans: list[ch.ChunkPlan], 
             for final in finals:
                 for path in dataset_files(final):
                     rel = path.relative_to(final).as_posix()
-                    if rel in (ch.CHUNK_META, LEDGER_PART, CODES_PART) or rel.split("/")[0] in CHUNK_ONLY_PARTS:
+                    own = rel in (ch.CHUNK_META, LEDGER_PART, CODES_PART) or rel.split("/")[0] in CHUNK_ONLY_PARTS
+                    if own:
                         continue
                     if rel.startswith(f"{QUARANTINE_PART}/"):
                         quarantine.link(path, rel.removeprefix(f"{QUARANTINE_PART}/"))

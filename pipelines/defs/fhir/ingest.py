@@ -28,8 +28,8 @@ from pipelines.defs.fhir.conflicts import any_id_twice, conflicting_records
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
-from pipelines.defs.fhir.subjects import deferred_subject, patient_keys, resolution
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
+from pipelines.defs.fhir.subjects import deferred_subject, patient_keys, resolution
 from pipelines.landing import LandingScan
 from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
@@ -347,14 +347,15 @@ class _UnitProcessor:
                 check_events(extracted[1], rtype)
             notes = self._notes(r, rtype, extracted[0], extracted[1], rel, pos) if extracted else []
         except InvalidRecordError as err:
-            try:
+            failure = err
+            try:  # a patient named by identifier or contained Patient is resolved at the gather
                 deferred = deferred_subject(self.keyring, r, rtype)
             except InvalidRecordError as subject_err:
-                err, deferred = subject_err, None
+                failure, deferred = subject_err, None
             if deferred is not None:
                 self._defer(r, rtype, rel, pos, where, deferred, medications)
                 return
-            self._reject(rel, pos, rtype, err.reason_code, where + err.reason, _dump(r))
+            self._reject(rel, pos, rtype, failure.reason_code, where + failure.reason, _dump(r))
             return
         except _RECORD_ERRORS as err:
             reason = f"{where}unexpected structure in {rtype} ({type(err).__name__})"

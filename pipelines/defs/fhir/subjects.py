@@ -10,6 +10,7 @@ Identifiers are PHI: the index holds keyed digests of them (deid.pseudonym.Keyri
 from deid.pseudonym import Keyring
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from schemas.quarantine import AMBIGUOUS_SUBJECT, UNRESOLVED_SUBJECT
+
 _PURPOSE = "patient-identifier"
 # The reference field that names a resource's patient, where it is not `subject`.
 _PATIENT_FIELD = {"Immunization": "patient", "AllergyIntolerance": "patient"}
