@@ -227,3 +227,28 @@ def test_subject_resolution_is_the_same_whatever_the_chunks_workers_or_rerun(tmp
         ingest_fhir(Layout(root), KEYS, 2, workers=workers, n_chunks=chunks)
         results.append(digest(root))
     assert results[0] == results[1] == results[2]
+
+
+def test_a_set_aside_medication_request_keeps_its_bundles_medication_and_nothing_set_aside_reaches_raw(
+    tmp_path: Path,
+):
+    """A MedicationRequest named by identifier, whose Medication is an entry of its own Bundle: resolved at the
+    gather, where that Bundle is no longer at hand, it still finds its code. The records set aside and the
+    identifier digests stay in the chunk (a PHI zone) and are never linked into raw/fhir."""
+    fhir = tmp_path / "landing" / "fhir"
+    fhir.mkdir(parents=True)
+    med = {"resourceType": "Medication", "id": "m1",
+           "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975"}]}}
+    request = {"resourceType": "MedicationRequest", "id": "mr1", "status": "active", "intent": "order",
+               "subject": _by_identifier("MRN-p1"), "authoredOn": "2020-01-02T10:00:00Z",
+               "medicationReference": {"reference": "urn:uuid:m1"}}  # fmt: skip
+    entries = [{"fullUrl": "urn:uuid:m1", "resource": med}, {"fullUrl": "urn:uuid:mr1", "resource": request}]
+    (fhir / "b.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+    (fhir / "Patient.ndjson").write_text(_lines([patient("p1")]))
+    events, quarantine = _ingest(tmp_path)
+    assert quarantine.is_empty(), quarantine.drop("record").to_dicts()
+    rx = events.filter(pl.col("resource_type") == "MedicationRequest")
+    assert rx.select("source_patient", "code", "position").rows() == [("p1", "RXNORM//860975", 2)]
+    raw = Layout(tmp_path).raw / "fhir"
+    assert not (raw / fch.PENDING_PART).exists() and not (raw / fch.PATIENT_KEYS_PART).exists()
+    assert list((Layout(tmp_path).chunks).rglob(f"{fch.PENDING_PART}/*.parquet"))
