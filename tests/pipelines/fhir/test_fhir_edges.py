@@ -237,8 +237,11 @@ def test_a_set_aside_medication_request_keeps_its_bundles_medication_and_nothing
     identifier digests stay in the chunk (a PHI zone) and are never linked into raw/fhir."""
     fhir = tmp_path / "landing" / "fhir"
     fhir.mkdir(parents=True)
-    med = {"resourceType": "Medication", "id": "m1",
-           "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975"}]}}
+    med = {
+        "resourceType": "Medication",
+        "id": "m1",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975"}]},
+    }
     request = {"resourceType": "MedicationRequest", "id": "mr1", "status": "active", "intent": "order",
                "subject": _by_identifier("MRN-p1"), "authoredOn": "2020-01-02T10:00:00Z",
                "medicationReference": {"reference": "urn:uuid:m1"}}  # fmt: skip
