@@ -272,6 +272,45 @@ events:
         del o2["valueQuantity"]
         ext.append(o2)
     (fh / "Extreme.ndjson").write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in ext))
+    _round5(fh)
+
+
+# Round 5 (session 27, bench/results/fhiredge-27.md): LOINC codes of the records planted, with the number of
+# MEDS events each must give (a code absent from MEDS: 0).
+ROUND5 = {"LOINC//5555-1": 8, "LOINC//5555-2": 3, "LOINC//5555-3": 0, "LOINC//5555-4": 1}
+
+
+def _round5(fh: Path) -> None:
+    """UTF-16 (with a mark) and UTF-32 (without) NDJSON; subjects by identifier and by contained Patient,
+    resolvable or not (the marker in an identifier no Patient carries); one Observation for two patients."""
+    wide = [lab(f"w{i}", f"p{i}", "2020-10-01T08:00:00Z", code="5555-1", ref="Patient/") for i in range(8)]
+    (fh / "Wide16.ndjson").write_bytes("".join(json.dumps(o) + "\r\n" for o in wide[:4]).encode("utf-16"))
+    (fh / "Wide32.ndjson").write_bytes("".join(json.dumps(o) + "\n" for o in wide[4:]).encode("utf-32-le"))
+
+    def by(oid: str, subject: dict, **extra) -> dict:
+        return {**lab(oid, "x", "2020-10-02T08:00:00Z", code="5555-2"), "subject": subject, **extra}
+
+    mrn = {"system": "urn:oid:1.2.3", "value": "MRN-p3"}  # tests.fhir_fixtures.patient's identifier
+    refs = [
+        by("s1", {"identifier": mrn}),  # resolves to p3
+        by("s2", {"reference": "#c"}, contained=[{"resourceType": "Patient", "id": "c", "identifier": [mrn]}]),
+        by("s3", {"identifier": {"system": "urn:oid:1.2.3", "value": "MRN-p17"}}),  # p17 is in the Bundle
+        by("s4", {"identifier": {"system": "urn:oid:1.2.3", "value": f"{M}-nobody"}}),  # UNRESOLVED_SUBJECT
+        # A contained Patient with no identifier (the marker in its name): UNRESOLVED_SUBJECT.
+        by(
+            "s5",
+            {"reference": "#anon"},
+            contained=[{"resourceType": "Patient", "id": "anon", "name": [{"family": M}]}],
+        ),
+    ]
+    (fh / "BySubject.ndjson").write_text("".join(json.dumps(o) + "\n" for o in refs))
+    # One Observation id for p1 and for p2 (a mis-keyed export): every copy CONFLICTING_RESOURCE; a plain copy
+    # of another (same patient) keeps its first.
+    two = [lab("twice-a", "p1", "2020-10-03T08:00:00Z", code="5555-3", ref="Patient/"),
+           lab("once-b", "p5", "2020-10-03T08:00:00Z", code="5555-4", ref="Patient/")]  # fmt: skip
+    other = [{**two[0], "subject": {"reference": "Patient/p2"}}, two[1]]
+    (fh / "Twice.a.ndjson").write_text("".join(json.dumps(o) + "\n" for o in two))
+    (fh / "Twice.b.ndjson").write_text("".join(json.dumps(o) + "\n" for o in other))
 
 
 def check(root: Path) -> None:
@@ -319,6 +358,10 @@ def check(root: Path) -> None:
             .sort("fam")
         )
         print(meds.filter(pl.col("code").str.starts_with("LOINC")).group_by("code").len())
+    found = dict(meds.group_by("code").len().iter_rows())
+    for code, want in ROUND5.items():
+        got = found.get(code, 0)
+        print("round 5", code, "MEDS events", got, "planted", want, "OK" if got == want else "MISMATCH")
     tok = sorted(root.glob("tokens/**/*.parquet"))
     print("token files", len(tok))
     print("features", len(list(root.glob("features/**/*.parquet"))))

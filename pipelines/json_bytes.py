@@ -2,6 +2,8 @@
 
 import orjson
 
+from pipelines.text_decoding import wide_encoding
+
 # JSON texts from Windows tools start with a byte-order mark, which RFC 8259 lets a parser ignore and orjson
 # refuses: without this a whole Bundle, an NDJSON file's first line or a note's sidecar would be quarantined.
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -10,12 +12,12 @@ _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-32LE's mark starts with UTF-1
 
 def loads(data: bytes) -> object:
     """One JSON text (a FHIR Bundle file, an NDJSON line, a note's sidecar); a leading byte-order mark is
-    dropped, and a whole file written as UTF-16 or UTF-32 with its mark is decoded first.
+    dropped, and a whole file written as UTF-16 or UTF-32, with or without its mark, is decoded first.
 
     >>> loads(b'\\xef\\xbb\\xbf{"resourceType": "Patient"}')
     {'resourceType': 'Patient'}
-    >>> loads('{"id": "x"}'.encode("utf-16"))
-    {'id': 'x'}
+    >>> loads('{"id": "x"}'.encode("utf-16")), loads('{"id": "x"}'.encode("utf-16-le"))
+    ({'id': 'x'}, {'id': 'x'})
     """
     if data.startswith(_UTF8_BOM):
         data = data[3:]
@@ -25,4 +27,16 @@ def loads(data: bytes) -> object:
             data = data.decode(encoding).encode()
         except UnicodeDecodeError:
             raise orjson.JSONDecodeError("not valid UTF-16/32", "", 0) from None  # the bytes stay out of it
-    return orjson.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # A whole file written as UTF-16/32 without a mark (NULs in its first bytes): looked for only once
+        # orjson has refused the bytes, so valid UTF-8 pays nothing.
+        wide = wide_encoding(data[:4096])
+        if wide is None:
+            raise
+        try:
+            text = data.decode(wide)
+        except UnicodeDecodeError:
+            raise orjson.JSONDecodeError("not valid UTF-16/32", "", 0) from None
+        return orjson.loads(text.encode())

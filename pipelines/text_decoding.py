@@ -59,6 +59,31 @@ def utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+def wide_encoding(head: bytes) -> str | None:
+    """The encoding of text written two or four bytes a character, from its first bytes: `utf-32`/`utf-16`
+    with a byte-order mark (the decoder drops it), `utf-32-le`/`-be` or `utf-16-le`/`-be` without one; None for
+    UTF-8 (with or without its mark) and the single-byte code pages.
+
+    >>> [wide_encoding(t.encode(e)) for t, e in (("{}", "utf-16"), ("{}\\n", "utf-32-be"), ("{}", "utf-8"))]
+    ['utf-16', 'utf-32-be', None]
+    """
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # UTF-32LE's mark starts with UTF-16LE's
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" not in head[:64]:  # UTF-8 and code-page text hold no NUL: the common case, decided here
+        return None
+    quads = len(head) // 4
+    if quads >= 1:
+        # ASCII-heavy UTF-32: three NULs in every four bytes, the character byte first (LE) or last (BE).
+        lanes = [head[i : 4 * quads : 4].count(0) for i in range(4)]
+        if lanes[1] == lanes[2] == lanes[3] == quads and lanes[0] <= quads // 20:
+            return "utf-32-le"
+        if lanes[0] == lanes[1] == lanes[2] == quads and lanes[3] <= quads // 20:
+            return "utf-32-be"
+    return utf16_without_bom(head)
+
+
 # File signatures of formats that are no text (PDF, ZIP/DOCX, PNG, JPEG, GIF, gzip, OLE/DOC).
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
 _CONTROL = frozenset(range(32)) - {9, 10, 12, 13} | {127}

@@ -48,11 +48,47 @@ RAW_RESOURCE_IDS_SCHEMA = pa.schema(
         pa.field("resource_id", pa.string(), nullable=False),  # the resource's own id (a source id: PHI)
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("position", pa.int64(), nullable=False),
+        pa.field("source_patient", pa.string(), nullable=False),  # the subject it was read for (PHI)
     ]
 )
 """raw/fhir/resource_ids/shard=<k>/: one row per accepted FHIR record with an id that made events (Patients
 aside: their duplicates have rules of their own), in its patient's shard. `Type/id` names one resource, so a
 second record of it (a re-delivered file, an overlapping bulk export) is a duplicate the meds build drops."""
+
+RAW_RESOURCE_CONFLICTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+        pa.field("resource_type", pa.string(), nullable=False),
+    ]
+)
+"""raw/fhir/resource_conflicts/shard=<k>/: the records (file, position, type) of a `Type/id` delivered for
+two or more different patients, found across every shard when raw/fhir is gathered; the meds build quarantines
+their events (CONFLICTING_RESOURCE), in the shard each record was read into."""
+
+PENDING_SUBJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+        pa.field("where", pa.string(), nullable=False),  # the path to a nested Bundle's entry, or ""
+        pa.field("resource_type", pa.string(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),  # subject | patient
+        pa.field("how", pa.string(), nullable=False),  # identifier | contained
+        pa.field("keys", pa.list_(pa.string()), nullable=False),  # keyed digests of the identifiers
+        pa.field("record", pa.large_string(), nullable=False),  # the resource as JSON (PHI)
+        pa.field("medications", pa.large_string(), nullable=True),  # the Medication it refers to, as JSON
+    ]
+)
+"""chunks/fhir_raw/<chunk>/pending_subjects/: records whose patient is named by identifier or by a contained
+Patient, set aside by the parser and resolved when raw/fhir is gathered (pipelines.defs.fhir.subjects)."""
+
+PATIENT_KEYS_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),  # keyed digest of an identifier's system and value
+        pa.field("source_patient", pa.string(), nullable=False),
+    ]
+)
+"""chunks/fhir_raw/<chunk>/patient_keys/: each delivered Patient's identifiers, as digests, for the gather."""
 
 RAW_CODES_SCHEMA = pa.schema(
     [

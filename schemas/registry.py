@@ -75,7 +75,13 @@ def _registry() -> tuple[TableSpec, ...]:
     from schemas.ledger import LEDGER_SCHEMA
     from schemas.meds import CODES_SCHEMA, DATA_SCHEMA, SPLITS, SUBJECT_SPLITS_SCHEMA
     from schemas.quarantine import QUARANTINE_SCHEMA
-    from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
+    from schemas.raw import (
+        RAW_CODES_SCHEMA,
+        RAW_EVENTS_SCHEMA,
+        RAW_PATIENTS_SCHEMA,
+        RAW_RESOURCE_CONFLICTS_SCHEMA,
+        RAW_RESOURCE_IDS_SCHEMA,
+    )
 
     return (
         TableSpec("meds_data", DATA_SCHEMA, "meds/data/*/*.parquet", "meds_data", _stem, extra_columns=True),
@@ -105,6 +111,13 @@ def _registry() -> tuple[TableSpec, ...]:
             "raw_resource_ids",
             RAW_RESOURCE_IDS_SCHEMA,
             "raw/fhir/resource_ids/**/*.parquet",
+            "fhir_raw",
+            _hive_shard,
+        ),
+        TableSpec(
+            "raw_resource_conflicts",
+            RAW_RESOURCE_CONFLICTS_SCHEMA,
+            "raw/fhir/resource_conflicts/**/*.parquet",
             "fhir_raw",
             _hive_shard,
         ),

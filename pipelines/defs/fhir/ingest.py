@@ -24,10 +24,12 @@ from pipelines.defs import chunks as ch
 from pipelines.defs.fhir import chunks as fch
 from pipelines.defs.fhir import reader
 from pipelines.defs.fhir.bundle_refs import renamed_entries, resolve
+from pipelines.defs.fhir.conflicts import any_id_twice, conflicting_records
 from pipelines.defs.fhir.extract import EXTRACTORS, MEDICATION_EXTRACTORS, check_events, patient_identity
 from pipelines.defs.fhir.notes import diagnostic_report_notes, document_reference_notes
 from pipelines.defs.fhir.primitives import InvalidRecordError
 from pipelines.defs.fhir.resource_types import R4_RESOURCE_TYPES
+from pipelines.defs.fhir.subjects import deferred_subject, patient_keys, resolution
 from pipelines.landing import LandingScan
 from pipelines.value_free_errors import value_free_errors
 from schemas import quarantine as q
@@ -38,7 +40,15 @@ from schemas.ledger import LANDING_FILE, LEDGER_SCHEMA, UNKNOWN_TYPE, UNPARSED
 from schemas.notes import RAW_NOTES_SCHEMA
 from schemas.publish import Stage, stage
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_CODES_SCHEMA, RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
+from schemas.raw import (
+    PATIENT_KEYS_SCHEMA,
+    PENDING_SUBJECTS_SCHEMA,
+    RAW_CODES_SCHEMA,
+    RAW_EVENTS_SCHEMA,
+    RAW_PATIENTS_SCHEMA,
+    RAW_RESOURCE_CONFLICTS_SCHEMA,
+    RAW_RESOURCE_IDS_SCHEMA,
+)
 
 ASSET = "fhir_raw"
 SOURCE = "fhir"
@@ -103,6 +113,9 @@ class _Buffers:
         self.notes: dict[int, list[list]] = {}
         self.resource_ids: dict[int, list[list]] = {}  # Type/id of records with events: duplicates found later
         self.study_uids: list[dict] = []  # ImagingStudy study UIDs, for the DICOM link (unsharded, small)
+        self.pending: list[dict] = []  # records whose subject waits for the gather (pipelines.defs.fhir.subjects)
+        self.patient_keys: list[list] = [[], []]  # (identifier digest, patient id) of each Patient read
+        self.written_ids: list[tuple[int, Path]] = []  # (shard, file) of the resource_ids parts written
         self.quarantine: list[list] = [[] for _ in QUARANTINE_SCHEMA.names]
         self.n_buffered = 0
         self.seq = 0
@@ -131,16 +144,17 @@ class _Buffers:
     def add_patient(self, shard: int, row: tuple) -> None:
         _append_row(self.patients, RAW_PATIENTS_SCHEMA, shard, row)
 
-    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int) -> None:
+    def add_resource_id(self, shard: int, rtype: str, rid: str, rel: str, pos: int, pid: str) -> None:
         """One row per record with events (most records): unrolled like add_events."""
         cols = self.resource_ids.get(shard)
         if cols is None:
             cols = self.resource_ids[shard] = [[] for _ in RAW_RESOURCE_IDS_SCHEMA.names]
-        rtypes, rids, rels, positions = cols
+        rtypes, rids, rels, positions, pids = cols
         rtypes.append(rtype)
         rids.append(rid)
         rels.append(rel)
         positions.append(pos)
+        pids.append(pid)
 
     def add_note(self, shard: int, row: tuple) -> None:
         _append_row(self.notes, RAW_NOTES_SCHEMA, shard, row)
@@ -160,7 +174,17 @@ class _Buffers:
                 arrays = [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)]
                 path = Layout.source_shard_part(self.out, table, shard, f"{self.unit}-{self.seq:03d}")
                 write_parquet(pa.Table.from_arrays(arrays, schema=schema), path, schema, durable=False)
+                if table == "resource_ids":
+                    self.written_ids.append((shard, path))
             buffers.clear()
+        if self.pending:
+            table = pa.Table.from_pylist(self.pending, schema=PENDING_SUBJECTS_SCHEMA)
+            self._write_own(fch.PENDING_PART, table, PENDING_SUBJECTS_SCHEMA)
+        if self.patient_keys[0]:
+            arrays = [pa.array(c, pa.string()) for c in self.patient_keys]
+            self._write_own(fch.PATIENT_KEYS_PART, pa.Table.from_arrays(arrays, schema=PATIENT_KEYS_SCHEMA),
+                            PATIENT_KEYS_SCHEMA)  # fmt: skip
+        self.pending, self.patient_keys = [], [[], []]
         if self.study_uids:
             table = pa.Table.from_pylist(self.study_uids, schema=FHIR_IMAGING_STUDY_UIDS_SCHEMA)
             path = self.out / "imaging_study_uids" / f"part-{self.unit}-{self.seq:03d}.parquet"
@@ -168,6 +192,10 @@ class _Buffers:
             self.study_uids = []
         self.n_buffered = 0
         self.seq += 1
+
+    def _write_own(self, folder: str, table: pa.Table, schema: pa.Schema) -> None:
+        """A table the chunk keeps for the gather (pipelines.defs.fhir.chunks.CHUNK_ONLY_PARTS)."""
+        write_parquet(table, self.out / folder / f"part-{self.unit}-{self.seq:03d}.parquet", schema, durable=False)
 
     def flush_quarantine(self, quarantine_dir: Path) -> None:
         if self.quarantine[0]:
@@ -319,7 +347,15 @@ class _UnitProcessor:
                 check_events(extracted[1], rtype)
             notes = self._notes(r, rtype, extracted[0], extracted[1], rel, pos) if extracted else []
         except InvalidRecordError as err:
-            self._reject(rel, pos, rtype, err.reason_code, where + err.reason, _dump(r))
+            failure = err
+            try:  # a patient named by identifier or contained Patient is resolved at the gather
+                deferred = deferred_subject(self.keyring, r, rtype)
+            except InvalidRecordError as subject_err:
+                failure, deferred = subject_err, None
+            if deferred is not None:
+                self._defer(r, rtype, rel, pos, where, deferred, medications)
+                return
+            self._reject(rel, pos, rtype, failure.reason_code, where + failure.reason, _dump(r))
             return
         except _RECORD_ERRORS as err:
             reason = f"{where}unexpected structure in {rtype} ({type(err).__name__})"
@@ -343,7 +379,7 @@ class _UnitProcessor:
             led[rel, rtype, "events"] += len(events)
             rid = r.get("id")
             if rtype != "Patient" and isinstance(rid, str):
-                self.buffers.add_resource_id(shard, rtype, rid, rel, pos)
+                self.buffers.add_resource_id(shard, rtype, rid, rel, pos, pid)
         if rtype == "ImagingStudy":
             self._study_uids(r, pid, rel)
         if rtype == "Patient":
@@ -351,6 +387,22 @@ class _UnitProcessor:
             death = next((e[0] for e in events if e[1] == "MEDS_DEATH"), None)
             gender = r.get("gender")
             self.buffers.add_patient(shard, (pid, birth, death, gender, *patient_identity(r), rel, pos))
+            keys, pids = self.buffers.patient_keys
+            for key in patient_keys(self.keyring, r):
+                keys.append(key)
+                pids.append(pid)
+
+    def _defer(self, r: dict, rtype: str, rel: str, pos: int, where: str, deferred: tuple, meds: dict) -> None:
+        """Set a record whose patient is named by identifier or contained Patient aside for the gather, with the
+        Medication it refers to (a Bundle's own Medications are not known there). Counted in the ledger there."""
+        field, how, keys = deferred
+        ref = r.get("medicationReference")
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        med = meds.get(target) if isinstance(target, str) and not target.startswith("#") else None
+        self.buffers.pending.append({
+            "source_file": rel, "position": pos, "where": where, "resource_type": rtype, "field": field,
+            "how": how, "keys": keys, "record": _dump(r), "medications": _dump({target: med}) if med else None,
+        })  # fmt: skip
 
     def _study_uids(self, r: dict, pid: str, rel: str) -> None:
         idents = r.get("identifier")
@@ -563,6 +615,8 @@ class ParseJob:
     units: list[Unit]
     stage: Stage | None
     args: tuple
+    n_shards: int = 1
+    strict: bool = False
 
 
 def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, chunk: int = 0,
@@ -575,12 +629,12 @@ def begin_parse(layout: Layout, keyring: Keyring, n_shards: int, strict: bool, c
     plan = plans[chunk]
     final = layout.ingest_chunk(ASSET, chunk)
     if ch.is_current(final, plan):
-        return ParseJob(layout, keyring, scan, plans, chunk, [], None, ())
+        return ParseJob(layout, keyring, scan, plans, chunk, [], None, (), n_shards, strict)
     units = plan_units(layout.root, plan.files, chunk, plan.ranges)
     st = stage(final, sync=True)  # parts are written without their own fsync
     out, qdir = st.dir, st.dir / fch.QUARANTINE_PART
     args = (str(layout.root), str(out), str(qdir), keyring.secret, n_shards, strict, _load_medications(med_files))
-    return ParseJob(layout, keyring, scan, plans, chunk, units, st, args)
+    return ParseJob(layout, keyring, scan, plans, chunk, units, st, args, n_shards, strict)
 
 
 def parser_pool(job: ParseJob, workers: int) -> ProcessPoolExecutor:
@@ -608,7 +662,7 @@ def finish_parse(job: ParseJob, results: list) -> IngestSummary:
         job.stage.publish()
     meta = ch.chunk_meta(final) or {}
     gathered = fch.gather(job.layout, job.keyring, ASSET, SOURCE, job.plans, job.scan.skipped,
-                         partial(_write_summed, skipped=job.scan.skipped))  # fmt: skip
+                         partial(_write_summed, skipped=job.scan.skipped, job=job))  # fmt: skip
     summary = _summary(plan.n_files, ch.chunk_table(final, fch.LEDGER_PART), int(meta.get("bytes_read", 0)))
     return replace(summary, reused=job.stage is None, gathered=None if gathered is None else gathered.published)
 
@@ -630,13 +684,66 @@ def whole_summary(layout: Layout) -> IngestSummary:
     return _summary(files, ledger, sum(int(m.get("bytes_read", 0)) for m in chunks))
 
 
-def _write_summed(
-    raw: Stage, quarantine: Stage, ledger: Counter, descriptions: Counter, *, skipped: list
-) -> pa.Table:
-    """What the gather stages from every chunk's counts: the code texts, the landing paths not read; the ledger."""
+def _write_summed(raw: Stage, quarantine: Stage, ledger: Counter, descriptions: Counter, finals: list[Path], *,
+                  skipped: list, job: ParseJob) -> pa.Table:  # fmt: skip
+    """What the gather stages from every chunk: the records whose subject resolves only across the chunks (by
+    identifier or contained Patient), the code texts, the landing paths not read, the records of one resource
+    delivered for two patients (pipelines.defs.fhir.conflicts); the ledger."""
+    import pyarrow.parquet as pq
+
+    resolved = _resolve_subjects(job, finals, raw.dir, quarantine.dir)
+    ledger.update(resolved.result.ledger)
+    descriptions.update(resolved.result.descriptions)
     report_skipped(skipped, ledger, quarantine.dir)
     write_codes(raw.dir, descriptions)
+    paths = [*fch.chunk_files(finals, "resource_ids"), *resolved.buffers.written_ids]
+    ids = []
+    if any_id_twice([path for _, path in paths]):
+        for shard, path in paths:
+            with pq.ParquetFile(path) as f:  # not pq.read_table: its first call imports pyarrow.dataset
+                ids.append((shard, f.read()))
+    for shard, table in sorted(conflicting_records(ids).items()):
+        path = Layout.source_shard_part(raw.dir, "resource_conflicts", shard, "conflicts")
+        write_parquet(table, path, RAW_RESOURCE_CONFLICTS_SCHEMA, durable=False)
     return ledger_table(ledger)
+
+
+def _resolve_subjects(job: ParseJob, finals: list[Path], out: Path, qdir: Path) -> "_UnitProcessor":
+    """Read the records every chunk set aside (pipelines.defs.fhir.subjects) against the identifiers of every
+    Patient delivered: one match, the record is read for that patient into raw/fhir like any other; none or
+    several, it is quarantined saying which. Records in (file, position) order, so the output is the same
+    whatever the chunk or worker count. Returns the processor that wrote them (its ledger, code texts, files)."""
+    import pyarrow.parquet as pq
+
+    def rows(folder: str) -> list[dict]:
+        out_rows: list[dict] = []
+        for path in fch.chunk_parts(finals, folder):
+            with pq.ParquetFile(path) as f:
+                out_rows.extend(f.read().to_pylist())
+        return out_rows
+
+    unit = Unit(0, (), len(job.plans))  # a part id no chunk uses
+    processor = _UnitProcessor(unit, job.layout.root, out, qdir, job.keyring, job.n_shards, job.strict, {})
+    pending = rows(fch.PENDING_PART)
+    if pending:
+        index: dict[str, set[str]] = {}
+        for row in rows(fch.PATIENT_KEYS_PART):
+            index.setdefault(row["key"], set()).add(row["source_patient"])
+        pending.sort(key=lambda p: (p["source_file"], p["position"], p["where"]))
+        for p in pending:
+            pids = set().union(*(index.get(k, ()) for k in p["keys"]))
+            rtype, path = p["resource_type"], f"{p['resource_type']}.{p['field']}"
+            pid, code, reason = resolution(path, p["how"], pids)
+            r = orjson.loads(p["record"])
+            if pid is None:
+                processor._reject(p["source_file"], p["position"], rtype, code, p["where"] + reason, p["record"])
+                continue
+            meds = orjson.loads(p["medications"]) if p["medications"] else {}
+            r[p["field"]] = {"reference": f"Patient/{pid}"}
+            processor._resource(r, p["source_file"], p["position"], meds, p["where"])
+    processor.buffers.flush()
+    processor.buffers.flush_quarantine(qdir)
+    return processor
 
 
 def report_skipped(skipped: list, ledger: Counter, qdir: Path) -> None:

@@ -1,5 +1,7 @@
 """Finding and reading FHIR files: bundles (.json, .json.gz) and bulk NDJSON (.ndjson, .ndjson.gz)."""
 
+import codecs
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +9,7 @@ from isal import igzip  # ISA-L gunzip: ~3x faster than zlib's on these files
 
 from pipelines.json_bytes import loads as loads
 from pipelines.landing import LandingScan, scan_landing
+from pipelines.text_decoding import wide_encoding
 
 BUNDLE_SUFFIXES = (".json", ".json.gz")
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
@@ -49,14 +52,48 @@ def iter_ndjson_lines(path: Path, span: tuple[int, int | None] | None = None) ->
         return
     opener = igzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as f:
+        wide = wide_encoding(f.read(_HEAD))
+        f.seek(0)
+        if wide:
+            yield from _wide_lines(f, wide)
+            return
         for lineno, line in enumerate(f, 1):
             if line.strip():
                 yield lineno, line
 
 
+_HEAD = 4096  # bytes read to tell a UTF-16/32 file from UTF-8 (pipelines.text_decoding.wide_encoding)
+
+
+# Undecodable bytes of a wide file become one lone surrogate, which no UTF-8 holds ("surrogateescape" refuses
+# the NUL bytes a UTF-16 error holds).
+_UNDECODED = "longitude-undecoded"
+codecs.register_error(_UNDECODED, lambda err: ("\udcff", err.end))
+
+
+def _wide_lines(f, encoding: str) -> Iterator[tuple[int, bytes]]:
+    """The lines of a UTF-16 or UTF-32 file (a Windows "Unicode" export), as UTF-8 bytes: split as bytes, its
+    newlines would cut characters in half. Bytes that do not decode (a lone surrogate, a cut last character)
+    make their line invalid UTF-8, which the JSON parser refuses: that line alone is quarantined."""
+    text = io.TextIOWrapper(f, encoding=encoding, errors=_UNDECODED, newline="\n")  # LF ends a line
+    for lineno, line in enumerate(text, 1):
+        if line.strip():
+            try:
+                yield lineno, line.encode()
+            except UnicodeEncodeError:
+                yield lineno, line.encode("utf-8", "surrogatepass")
+
+
 def splittable(path: Path) -> bool:
-    """Whether a FHIR file can be read in byte ranges: NDJSON, uncompressed (a gzip stream has no seek points)."""
+    """Whether a FHIR file can be read in byte ranges: NDJSON, uncompressed (a gzip stream has no seek points).
+    A UTF-16/32 one cannot either (`is_wide`): a range boundary would cut a character."""
     return kind_of(path) == "ndjson" and not path.name.lower().endswith(".gz")
+
+
+def is_wide(path: Path) -> bool:
+    """Whether an uncompressed file is written in UTF-16 or UTF-32 (it is then read whole, never in ranges)."""
+    with open(path, "rb") as f:
+        return wide_encoding(f.read(_HEAD)) is not None
 
 
 def byte_ranges(size: int, range_bytes: int) -> list[tuple[int, int | None]]:

@@ -18,7 +18,12 @@ from schemas.layout import Layout
 from schemas.meds import BIRTH_CODE, DATA_SCHEMA, SPLITS
 from schemas.publish import files_under, partition_stage, pending_files
 from schemas.quarantine import QUARANTINE_SCHEMA
-from schemas.raw import RAW_EVENTS_SCHEMA, RAW_PATIENTS_SCHEMA, RAW_RESOURCE_IDS_SCHEMA
+from schemas.raw import (
+    RAW_EVENTS_SCHEMA,
+    RAW_PATIENTS_SCHEMA,
+    RAW_RESOURCE_CONFLICTS_SCHEMA,
+    RAW_RESOURCE_IDS_SCHEMA,
+)
 from schemas.values import FLOAT32_MAX, PLAUSIBLE_END, RAW_FIRST
 
 ASSET = "meds_data"
@@ -89,7 +94,8 @@ def compute_shard(
     orphans = events.join(patients.select("source_patient"), on="source_patient", how="anti")
     # The values policy (schemas.values) for every source at once, and one patient record per subject.
     copies = duplicates.later_copies(_scan(layout, "resource_ids", shard, RAW_RESOURCE_IDS_SCHEMA))
-    known, rejected = _reject_values(known, _second_patient_records(all_patients), copies)
+    conflicts = _scan(layout, "resource_conflicts", shard, RAW_RESOURCE_CONFLICTS_SCHEMA)
+    known, rejected = _reject_values(known, _second_patient_records(all_patients), copies, conflicts)
     orphans = pl.concat([orphans.with_columns(_reason(q.MISSING_PATIENT, _ORPHAN)), rejected], how="diagonal")
     extra = extra_columns.declared_extra_columns(layout)  # MEDS allows columns after the six; declared only
     if extra:
@@ -207,16 +213,22 @@ def _second_patient_records(patients: pl.DataFrame) -> pl.DataFrame:
 
 
 def _reject_values(
-    known: pl.DataFrame, second: pl.DataFrame, copies: pl.DataFrame
+    known: pl.DataFrame, second: pl.DataFrame, copies: pl.DataFrame, conflicts: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(kept, rejected with reason_code/reason): implausible times, non-finite values, the demographic events
-    of a second patient record for the same subject (conflicting or repeated), and the events of a later copy
-    of a FHIR resource (pipelines.defs.meds.duplicates)."""
+    of a second patient record for the same subject (conflicting or repeated), the events of every copy of a
+    FHIR resource delivered for two patients (pipelines.defs.fhir.conflicts) and of a later copy of one
+    (pipelines.defs.meds.duplicates)."""
     num = pl.col("numeric_value")
     demographic = pl.col("code").str.contains(_DEMOGRAPHIC)
     tagged = known.join(second, on=["source_patient", "source_file", "position"], how="left")
     copies = copies.with_columns(pl.lit(True).alias("copy"))
     tagged = tagged.join(copies, on=duplicates.KEYS, how="left", maintain_order="left")
+    if conflicts.height:
+        conflicts = conflicts.select(duplicates.KEYS).unique().with_columns(pl.lit(True).alias("two_subjects"))
+        tagged = tagged.join(conflicts, on=duplicates.KEYS, how="left", maintain_order="left")
+    else:
+        tagged = tagged.with_columns(pl.lit(None, pl.Boolean).alias("two_subjects"))
     rules = [
         (~_plausible(pl.col("time")), q.IMPLAUSIBLE_DATE,
          "time is outside the plausible range (schemas.values); not clamped"),
@@ -227,6 +239,9 @@ def _reject_values(
          "position is kept"),
         (demographic & pl.col("conflict").is_not_null(), q.DUPLICATE_PATIENT,
          "a second patient record for this subject repeats the first; its demographic events are not doubled"),
+        (pl.col("two_subjects").fill_null(False), q.CONFLICTING_RESOURCE,
+         "this resource type and id is delivered in other records for a different patient (subject or patient "
+         "reference); a resource with two subjects cannot be trusted, so no copy is kept"),
         (pl.col("copy").fill_null(False), q.DUPLICATE_RESOURCE,
          "a second record of this resource type and id; the first by file and position is kept"),
     ]  # fmt: skip
