@@ -11,7 +11,7 @@ import csv
 import gzip
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -44,6 +44,9 @@ class TableRead:
     frame: pl.DataFrame
     rejects: pl.DataFrame  # REJECT_SCHEMA
     encoding: str | None  # None for Parquet, or when the file could not be read
+    # A header name given to more than one column -> their 1-based positions (the later ones are read as
+    # `<name>_duplicated_<k>`, as polars names them); the caller decides whether that makes the file ambiguous.
+    repeated: dict[str, list[int]] = field(default_factory=dict)
 
 
 def table_files(source_dir: Path, spec: TableSpec) -> list[Path]:
@@ -65,6 +68,7 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
         reason = "symlink resolves outside the root; not followed"
         empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
         return TableRead(empty, _rejects([(rel, 0, q.SYMLINK_OUTSIDE_ROOT, reason, None)]), None)
+    raw, sep = b"", spec.separator
     try:
         if name.endswith(".parquet"):
             df = pl.read_parquet(path).select(pl.all().cast(pl.String))
@@ -81,10 +85,31 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
         reason = f"file could not be read ({type(err).__name__})"
         empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
         return TableRead(empty, _rejects([(rel, 0, q.UNREADABLE_FILE, reason, None)]), None)
+    if encoding is not None and df.columns == [ROW]:  # no header (0 bytes, blank); header-only is no error
+        reason = f"file is empty ({len(raw)} bytes, no header line): nothing to read; a failed export?"
+        empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
+        return TableRead(empty, _rejects([(rel, 0, q.EMPTY_FILE, reason, None)]), encoding)
+    renamed = any("_duplicated_" in c for c in df.columns)  # how both parsers name a repeated header name
+    repeated = _repeated(raw, encoding, sep) if encoding is not None and renamed else {}
     if spec.columns:
         df = df.rename({k: v for k, v in spec.columns.items() if k in df.columns})
     df = df.with_columns(pl.lit(rel).alias(FILE), pl.all().exclude(ROW, FILE).replace("", None))
-    return TableRead(df, rejects, encoding)
+    return TableRead(df, rejects, encoding, repeated)
+
+
+def _repeated(raw: bytes, encoding: str, sep: str) -> dict[str, list[int]]:
+    """Header names given to several columns, from the header itself (a column really named `x_duplicated_0`
+    is not a repeat); only called when the reader renamed a column that way.
+
+    >>> _repeated(b"id,v,t,v\n1,2,3,4\n", "utf-8", ",")
+    {'v': [2, 4]}
+    """
+    text = raw[:_MAX_RECORD_TEXT].decode(encoding, errors="replace")  # a header is one line, well within this
+    header, _ = _header(_lines(text), sep)
+    positions: dict[str, list[int]] = {}
+    for i, col in enumerate(header, 1):
+        positions.setdefault(col, []).append(i)
+    return {col: at for col, at in positions.items() if len(at) > 1}
 
 
 def decode_table_bytes(raw: bytes) -> tuple[str, str]:
