@@ -212,3 +212,18 @@ def test_check_names_empty_files_ambiguous_headers_and_repeats(tmp_path: Path):
     assert [p for p in report.problems if "labs_c.csv" in p and "AMBIGUOUS_COLUMN" in p]
     assert [w for w in report.warnings if "labs_b.csv" in w and "EMPTY_FILE" in w]
     assert [w for w in report.warnings if "labs_a.csv" in w and "columns 5, 6 are all named 'note'" in w]
+
+
+def test_null_values_empty_list_turns_markers_off(tmp_path: Path):
+    tables = "  labs: {file: labs.csv, null_values: []}\n"
+    layout, summary = _ingest(tmp_path, {"labs.csv": "pid,item,at,value\np1,GLU,2020-01-01,NA\n"}, tables)
+    assert _quarantine(layout).select("position", "reason_code").rows() == [(2, "INVALID_VALUE")]
+    assert summary.null_markers == 0
+
+
+def test_a_rule_may_read_the_later_of_two_same_named_columns_by_its_read_name(tmp_path: Path):
+    rule = "  - {table: labs, subject: pid, code: 'LAB//{item}', time: at, numeric_value: value_duplicated_0}\n"
+    body = "pid,item,at,value,value\np1,GLU,2020-01-01,1,2\n"
+    layout, summary = _ingest(tmp_path, {"labs.csv": body}, LABS, rule)
+    assert _events(layout)["numeric_value"].to_list() == [2.0]
+    assert len(summary.repeated_columns) == 1 and _quarantine(layout).height == 0
