@@ -26,7 +26,7 @@ from pipelines.defs.tables.exprs import (
 from pipelines.defs.tables.extras import typed_extras
 from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
 from pipelines.defs.tables.read import FILE, ROW, TableRead, column_gaps, read_table_checked, table_files
-from pipelines.defs.tables.references import references
+from pipelines.defs.tables.references import column_or_literal, references
 from pipelines.defs.tables.vocabulary import code_metadata
 from schemas import quarantine as q
 from schemas.meds import BIRTH_CODE, DEATH_CODE
@@ -152,8 +152,8 @@ class _Run:
         so a warning names the column only when the header also holds a column the mapping reads."""
         if self._referenced is None:
             self._referenced = {}
-            for r in references(self.m):
-                self._referenced.setdefault(r.table, set()).add(r.column)
+            for table, col in [(r.table, r.column) for r in references(self.m)] + [*column_or_literal(self.m)]:
+                self._referenced.setdefault(table, set()).add(col)
         refs = self._referenced.get(name, set())
         renames = self.m.tables[name].columns
         used = {col: at for col, at in read.repeated.items() if renames.get(col, col) in refs}

@@ -227,3 +227,11 @@ def test_a_rule_may_read_the_later_of_two_same_named_columns_by_its_read_name(tm
     layout, summary = _ingest(tmp_path, {"labs.csv": body}, LABS, rule)
     assert _events(layout)["numeric_value"].to_list() == [2.0]
     assert len(summary.repeated_columns) == 1 and _quarantine(layout).height == 0
+
+
+def test_a_repeated_name_read_as_a_plain_text_value_is_ambiguous_too(tmp_path: Path):
+    rule = "  - {table: labs, subject: pid, code: 'LAB//{item}', time: at, text_value: note}\n"
+    body = "pid,item,at,note,note\np1,GLU,2020-01-01,MARKER-1,MARKER-2\n"
+    layout, summary = _ingest(tmp_path, {"labs.csv": body}, LABS, rule)
+    assert _quarantine(layout).select("position", "reason_code").rows() == [(0, "AMBIGUOUS_COLUMN")]
+    assert summary.repeated_columns == []
