@@ -475,8 +475,13 @@ def _event_part(
         ((code.is_null() & fallback.is_not_null()) if fallback is not None else pl.lit(False)).alias(UNRECOGNIZED),
         number.alias("__num"),
         number_bad.alias("__num_bad"),
-        null_marker.alias("__num_null"),
     )
+    # markers are looked for among the values that are no number only, and only when there are some
+    if df.select(pl.col("__num_bad").any()).item():
+        df = df.with_columns((pl.col("__num_bad") & null_marker).alias("__num_null"))
+        df = df.with_columns(pl.col("__num_bad") & ~pl.col("__num_null"))
+    else:
+        df = df.with_columns(pl.lit(False).alias("__num_null"))
     checks = [
         (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, f"{name}: subject column is empty"),
         (pl.col("source_patient").is_null(), q.MISSING_PATIENT, f"{name}: subject key not in the subjects table"),
