@@ -101,7 +101,7 @@ def _repeated(raw: bytes, encoding: str, sep: str) -> dict[str, list[int]]:
     """Header names given to several columns, from the header itself (a column really named `x_duplicated_0`
     is not a repeat); only called when the reader renamed a column that way.
 
-    >>> _repeated(b"id,v,t,v\n1,2,3,4\n", "utf-8", ",")
+    >>> _repeated(b"id,v,t,v\\n1,2,3,4\\n", "utf-8", ",")
     {'v': [2, 4]}
     """
     text = raw[:_MAX_RECORD_TEXT].decode(encoding, errors="replace")  # a header is one line, well within this
