@@ -477,11 +477,10 @@ def _event_part(
         number_bad.alias("__num_bad"),
     )
     # markers are looked for among the values that are no number only, and only when there are some
-    if df.select(pl.col("__num_bad").any()).item():
+    markers = df.select(pl.col("__num_bad").any()).item()
+    if markers:
         df = df.with_columns((pl.col("__num_bad") & null_marker).alias("__num_null"))
         df = df.with_columns(pl.col("__num_bad") & ~pl.col("__num_null"))
-    else:
-        df = df.with_columns(pl.lit(False).alias("__num_null"))
     checks = [
         (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, f"{name}: subject column is empty"),
         (pl.col("source_patient").is_null(), q.MISSING_PATIENT, f"{name}: subject key not in the subjects table"),
@@ -501,7 +500,7 @@ def _event_part(
         bad = bad | cond
     good = df.filter(~bad & (pl.col("__time_present") | (part.time is None)))
     run.stats[_rule(loc)] = {"name": name, "table": spec.table, "rows": rows_in, "selected": df.height}
-    if n_null := int(good["__num_null"].sum()):
+    if markers and (n_null := int(good["__num_null"].sum())):
         run.stats[_rule(loc)]["null_markers"] = n_null  # events kept with no number (counted, not silent)
     good, meds_extra, unconverted = typed_extras(good, extra, run.m.meds_extra(), _tz(run, spec.table), types)
     if unconverted:
