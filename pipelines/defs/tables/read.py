@@ -2,7 +2,8 @@
 
 Row isolation: a CSV row that does not parse (too many or too few fields, an unbalanced quote) is rejected
 on its own, with its line number, and the rows after it are still read; a file that cannot be read at all
-(undecodable gzip, corrupt Parquet) is one rejected record at position 0. The encoding of each CSV file is
+(undecodable gzip, corrupt Parquet) or has no header (0 bytes, blank: EMPTY_FILE) is one rejected record at
+position 0; a header-only file is read as a table of no rows. The encoding of each CSV file is
 detected (UTF-8, else cp1252, else latin-1, which decodes any byte) and recorded. Reasons name the file, the
 line and the field count, never a value; a parser's own message (which can quote the row) is never kept.
 """

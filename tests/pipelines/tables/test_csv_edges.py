@@ -198,8 +198,13 @@ def test_a_file_without_a_header_repeating_a_value_is_reported_without_the_value
     assert q["reason_code"].to_list() == ["MISSING_COLUMN"] and not q["reason"].str.contains("Smith").any()
 
 
-def test_check_names_empty_files_ambiguous_headers_and_repeats(tmp_path: Path):
+@pytest.mark.parametrize("head_only", [False, True])
+def test_check_names_empty_files_ambiguous_headers_and_repeats(tmp_path: Path, monkeypatch, head_only: bool):
+    from pipelines.defs.tables import landing
     from pipelines.defs.tables.check import check_source
+
+    if head_only:  # a big file is checked on its head only: the header is still judged
+        monkeypatch.setattr(landing, "SAMPLE_BYTES", 0)
 
     good = "pid,item,at,value,note,note\np1,GLU,2020-01-01,5.1,a,b\n"
     files = {
