@@ -16,6 +16,7 @@ from tests.dicom.conftest import make_instance
 from tests.fhir_fixtures import encounter, lab, patient
 
 M = "Qzxvorblat"  # the PHI marker
+NULL_MARKERS = ("NA", "NULL", "\\N", "N/A", "#N/A")  # default null_values: events kept with no number
 
 
 def build(root: Path) -> None:
@@ -186,6 +187,13 @@ events:
     numeric_value: val
 """
     (t / "mapping.yaml").write_text(mp)
+    # --- session 27: null markers in a numeric column; a header repeating a name a rule reads (AMBIGUOUS_COLUMN)
+    (t / "vitals_f.csv").write_text(
+        "pid;kind;at;val;comment\n"
+        + "".join(f"t{i};GLUC;2020-09-0{1 + i % 9} 08:00:00;{v};\n" for i, v in enumerate(NULL_MARKERS))
+        + "t1;GLUC;2020-09-01 09:00:00;12..5;\nt2;GLUC;2020-09-01 09:00:00;high;\n"
+    )
+    (t / "vitals_g.csv").write_text(f"pid;kind;at;val;comment;comment\nt1;BP;2020-10-01 08:00:00;120;{M};{M}\n")
     # notes: sidecar with a BOM, partial time, a dated note with odd unicode
     (n / "n4.txt").write_text("Follow up in 2 weeks.\n")
     (n / "n4.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"subject": "p4", "time": "2020-03"}).encode())
@@ -364,6 +372,31 @@ def check(root: Path) -> None:
         print("round 5", code, "MEDS events", got, "planted", want, "OK" if got == want else "MISMATCH")
     tok = sorted(root.glob("tokens/**/*.parquet"))
     print("token files", len(tok))
+    _check_csv_edges(root)
+
+
+def _check_csv_edges(root: Path) -> None:
+    """Session 27: every landed table file has a ledger row; empty and ambiguous files quarantined whole; null
+    markers keep their events; garbage values stay INVALID_VALUE."""
+    labels = pl.read_parquet(root / "raw" / "_file_labels" / "tables_raw.parquet")
+    ledger = pl.read_parquet(root / "quality" / "ledger" / "tables_raw.parquet").join(
+        labels, left_on="source_file", right_on="label"
+    )
+    landed = {str(p.relative_to(root)) for p in (root / "landing" / "tables" / "odd").glob("*.csv")}
+    missing = sorted(landed - set(ledger["source_file_right"]))
+    print("tables files without a ledger row:", missing)
+    q = pl.read_parquet(root / "quarantine" / "tables_raw" / "odd.parquet")
+    whole = q.filter(pl.col("position") == 0).select(
+        pl.col("source_file").str.split("/").list.last(), "reason_code"
+    )
+    print("whole-file quarantine:", sorted(whole.rows()))
+    bad = q.filter(pl.col("source_file").str.ends_with("vitals_f.csv")).select("position", "reason_code").rows()
+    print("vitals_f quarantine (want 2 INVALID_VALUE):", bad)
+    raw = pl.read_parquet(sorted(root.glob("raw/tables/odd/events/*/*.parquet")), hive_partitioning=False)
+    kept = raw.filter(pl.col("code") == "VITAL//GLUC")
+    print(f"null-marker events kept: {kept['numeric_value'].null_count()} of {len(NULL_MARKERS)}")
+    assert not missing and kept.height == len(NULL_MARKERS) and len(bad) == 2
+    assert {("vitals_c.csv", "EMPTY_FILE"), ("vitals_g.csv", "AMBIGUOUS_COLUMN")} <= set(whole.rows())
     print("features", len(list(root.glob("features/**/*.parquet"))))
 
 

@@ -39,6 +39,8 @@ DUPLICATE_PATH = "DUPLICATE_PATH"  # a second route (symlink) to a file already 
 # Row and value policy (see docs/inputs.md and schemas/values.py).
 MALFORMED_ROW = "MALFORMED_ROW"  # a CSV row that does not parse (ragged, unbalanced quote)
 MISSING_COLUMN = "MISSING_COLUMN"  # a file lacks a column that the other files of its table have
+EMPTY_FILE = "EMPTY_FILE"  # a file with no header and no records (0 bytes, blank): most likely a failed export
+AMBIGUOUS_COLUMN = "AMBIGUOUS_COLUMN"  # a CSV header repeats a column name that a mapping rule reads
 IMPLAUSIBLE_DATE = "IMPLAUSIBLE_DATE"
 NON_FINITE_VALUE = "NON_FINITE_VALUE"
 CONFLICTING_PATIENT = "CONFLICTING_PATIENT"

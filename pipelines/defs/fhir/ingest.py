@@ -57,6 +57,7 @@ FLUSH_EVENTS = 400_000
 # Bundle files per unit, by compressed size: big enough to amortize a flush, small enough to balance 2+ workers.
 UNIT_BYTES = 3 << 20
 _MAX_QUARANTINE_RECORD = 1 << 20  # keep at most 1 MB of an unparseable file's text for review
+_EMPTY = "file holds no records (0 bytes or only blank lines): nothing to read; a failed export?"
 # Bundles inside Bundles are read; deeper than this is a structure no exporter writes (and a recursion bomb).
 MAX_BUNDLE_DEPTH = 8
 # What a parser or extractor may raise on hostile structure; caught per record (never per file or run).
@@ -255,6 +256,9 @@ class _UnitProcessor:
             self._reject(rel, 0, None, q.UNREADABLE_FILE, reason, None)
             return
         self.result.bytes_read += len(data)
+        if not data.removeprefix(b"\xef\xbb\xbf").strip():
+            self._reject(rel, 0, None, q.EMPTY_FILE, _EMPTY, None)
+            return
         try:
             obj = reader.loads(data)
         except orjson.JSONDecodeError:
@@ -303,8 +307,10 @@ class _UnitProcessor:
                 self._resource(r, rel, pos, medications, where if outer is not None else "")
 
     def _ndjson(self, path: Path, rel: str, span: tuple[int, int | None] | None) -> None:
+        records = 0
         try:
             for lineno, line in reader.iter_ndjson_lines(path, span):
+                records += 1
                 self.result.bytes_read += len(line)
                 try:
                     r = reader.loads(line)
@@ -323,6 +329,9 @@ class _UnitProcessor:
         except (OSError, EOFError, ValueError) as err:
             # A truncated gzip surfaces mid-stream: what was read stands, the rest is one quarantined record.
             self._reject(rel, 0, None, q.UNREADABLE_FILE, f"file could not be read ({type(err).__name__})", None)
+            return
+        if not records and span is None:  # a byte range of a big file may hold no line start; a file must
+            self._reject(rel, 0, None, q.EMPTY_FILE, _EMPTY, None)
 
     def _resource(self, r: object, rel: str, pos: int, medications: dict[str, dict], where: str = "") -> None:
         if not isinstance(r, dict):

@@ -28,6 +28,8 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
             "unrecognized_events": s.unrecognized_events,
             "encodings": s.encodings,  # files per detected encoding (a cp1252 extract is read, and said so)
             "extra_unconverted": s.extra_unconverted,  # extra values not of their declared type (null in MEDS)
+            "null_markers": s.null_markers,  # events kept with no number (NA, NULL, ... in numeric_value)
+            "repeated_columns": s.repeated_columns,  # headers repeating a name no rule reads (file labels)
         }
         for s in summaries
     }
@@ -37,6 +39,8 @@ def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) 
                 f"tables_raw: {s.source}: {s.unmapped_files} landing files no rule reads, "
                 f"{s.unrecognized_events} events with a fallback code (quality/unmapped/{ASSET}.parquet)"
             )
+        for line in s.repeated_columns:
+            context.log.warning(f"tables_raw: {s.source}: {line}; no rule reads the name, so nothing is ambiguous")
         if s.extra_unconverted:
             context.log.warning(
                 f"tables_raw: {s.source}: extra column values not of their declared type (null in MEDS): "

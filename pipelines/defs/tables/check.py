@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines.defs.tables.engine import MappedSource, MappingColumnError, describe_error, map_source
 from pipelines.defs.tables.mapping import Mapping, MappingError
-from pipelines.defs.tables.read import table_files
+from pipelines.defs.tables.read import FILE, ROW, table_files
 
 # A reason on more than this share of a rule's sampled rows is a mapping mistake, not a few bad rows.
 _MOSTLY = 0.5
@@ -103,7 +103,22 @@ def check_source(mapping: Mapping, source_dir: Path, sample: int = 1000, n_examp
     report.unmapped = [(str(p.relative_to(source_dir)), _rows(p)) for p in mapped.unmapped]
     for rel, n in report.unmapped:
         report.warnings.append(f"{rel}: no rule reads this landing file ({n} rows); map it or list it in `ignore`")
+    _whole_files(report, mapped)
     return report
+
+
+def _whole_files(report: CheckReport, mapped: MappedSource) -> None:
+    """Files the reader set aside whole (empty, unreadable, an ambiguous header), and repeated header names no
+    rule reads; an ambiguous header is a problem: the run would quarantine every row of the file."""
+    whole = mapped.rejects.filter((pl.col("rule") == "read") & (pl.col(ROW) == 0))
+    for rel, table, code, reason in whole.select(FILE, "table", "reason_code", "reason").rows():
+        line = f"{rel}: table {table!r}: {code}: {reason}"
+        (report.problems if code == "AMBIGUOUS_COLUMN" else report.warnings).append(line)
+    for table, rel, col, at, named in mapped.repeated:
+        what = f"are all named {col!r}" if named else "have one name"
+        report.warnings.append(
+            f"{rel}: table {table!r}: columns {', '.join(map(str, at))} {what}; no rule reads it"
+        )
 
 
 def _unread_references(report: CheckReport, mapped: MappedSource) -> None:

@@ -25,7 +25,8 @@ from pipelines.defs.tables.exprs import (
 )
 from pipelines.defs.tables.extras import typed_extras
 from pipelines.defs.tables.mapping import EventSpec, Mapping, MappingError, NoteSpec
-from pipelines.defs.tables.read import FILE, ROW, column_gaps, read_table_checked, table_files
+from pipelines.defs.tables.read import FILE, ROW, TableRead, column_gaps, read_table_checked, table_files
+from pipelines.defs.tables.references import column_or_literal, references
 from pipelines.defs.tables.vocabulary import code_metadata
 from schemas import quarantine as q
 from schemas.meds import BIRTH_CODE, DEATH_CODE
@@ -57,6 +58,9 @@ class MappedSource:
     extra_columns: list[str] = field(default_factory=list)
     stats: dict[str, dict] = field(default_factory=dict)  # per rule: rows seen and selected (for the check)
     headers: dict[str, list[str]] = field(default_factory=dict)  # per table: its columns as read (before compute)
+    files: dict[str, list[str]] = field(default_factory=dict)  # per table: every file read (header-only ones too)
+    # (table, file, header name, its column positions, name it?) for a repeated name no rule reads: a warning
+    repeated: list[tuple[str, str, str, list[int], bool]] = field(default_factory=list)
 
 
 class _Run:
@@ -78,6 +82,9 @@ class _Run:
         self.unread: dict[str, pl.DataFrame] = {}  # rows the reader rejected (they count in the ledger)
         self.encodings: dict[str, str] = {}
         self.headers: dict[str, list[str]] = {}
+        self.files: dict[str, list[str]] = {}
+        self.repeated: list[tuple[str, str, str, list[int], bool]] = []
+        self._referenced: dict[str, set[str]] | None = None
 
     def table(self, name: str, full: bool = False) -> pl.DataFrame:
         """A table as the rules see it; `full` (subjects, dictionaries) is never a sample, even in a check."""
@@ -126,13 +133,40 @@ class _Run:
             read = landing.read_head(path, self.m.tables[name], self.root, self.sample)
         else:
             read = read_table_checked(path, self.m.tables[name], self.root)
+        rel = str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+        if rel not in self.files.setdefault(name, []):  # a sampled check may read a table twice
+            self.files[name].append(rel)
         if read.encoding:
-            self.encodings[str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)] = (
-                read.encoding
-            )
+            self.encodings[rel] = read.encoding
+        if read.repeated and (ambiguous := self._ambiguous(name, rel, read)) is not None:
+            self._reject_unread(name, ambiguous)
+            return pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
         self._reject_unread(name, read.rejects)
         df = read.frame
         return df.head(self.sample) if self.sample and not full else df
+
+    def _ambiguous(self, name: str, rel: str, read: TableRead) -> pl.DataFrame | None:
+        """A header that gives one name to several columns: when a rule reads that name, which column it means
+        is a guess, so the whole file is quarantined (one position-0 record) and its rows are not read;
+        otherwise the repeat is kept as a warning. A file without a header has values where the names would be,
+        so a warning names the column only when the header also holds a column the mapping reads."""
+        if self._referenced is None:
+            self._referenced = {}
+            for table, col in [(r.table, r.column) for r in references(self.m)] + [*column_or_literal(self.m)]:
+                self._referenced.setdefault(table, set()).add(col)
+        refs = self._referenced.get(name, set())
+        renames = self.m.tables[name].columns
+        used = {col: at for col, at in read.repeated.items() if renames.get(col, col) in refs}
+        if not used:
+            is_header = any(c in refs for c in read.frame.columns)
+            self.repeated += [(name, rel, col, at, is_header) for col, at in read.repeated.items()]
+            return None
+        what = "; ".join(f"{col!r} at columns {', '.join(map(str, at))}" for col, at in used.items())
+        reason = f"header repeats a name a rule reads ({what}): which column is meant is ambiguous; file not read"
+        return pl.DataFrame(
+            [(rel, 0, q.AMBIGUOUS_COLUMN, reason, None)],
+            schema={FILE: pl.String, ROW: pl.Int64, "reason_code": pl.String, "reason": pl.String,
+                    "record": pl.String}, orient="row")  # fmt: skip
 
     def _reject_unread(self, name: str, rejects: pl.DataFrame) -> None:
         """Rows (or whole files, position 0) the reader could not parse: quarantined under the table."""
@@ -311,9 +345,9 @@ def _subjects(run: _Run) -> pl.DataFrame:
 def _prepare(run: _Run, i: int, spec: EventSpec, keys: pl.DataFrame) -> pl.DataFrame | None:
     """The rule's rows: joins, unpivot, computed columns and `where`, with each row's source_patient."""
     df = run.table(spec.table)
+    run.used.add(spec.table)  # absent too: its files' quarantined records (unreadable, empty) are ledger rows
     if spec.table in run.absent:
         return None
-    run.used.add(spec.table)
     for j, jn in enumerate(spec.joins):
         right = run.table(jn.table, full=True).drop(ROW, FILE)
         ok = run.require(
@@ -428,9 +462,13 @@ def _event_part(
     code = template(part.code, run.m.maps)
     fallback = template(part.code_fallback, run.m.maps) if part.code_fallback else None
     if part.numeric_value is not None:
-        number, number_bad = value_number(part.numeric_value, types)
+        read_from = value_columns(part.numeric_value, types)
+        if spec.unpivot and spec.unpivot.value in read_from:  # the unpivoted columns' markers
+            read_from = [c for c in read_from if c != spec.unpivot.value] + spec.unpivot.columns
+        nulls = run.m.tables[spec.table].null_markers(read_from)
+        number, number_bad, null_marker = value_number(part.numeric_value, types, nulls)
     else:
-        number, number_bad = pl.lit(None, pl.Float64), pl.lit(False)
+        number, number_bad, null_marker = pl.lit(None, pl.Float64), pl.lit(False), pl.lit(False)
     text = lambda v, lit: value_text(v, types, run.m.maps, lit) if v is not None else pl.lit(None, pl.String)  # noqa: E731
     df = df.with_columns(
         (pl.coalesce(code, fallback) if fallback is not None else code).alias("__code"),
@@ -438,6 +476,11 @@ def _event_part(
         number.alias("__num"),
         number_bad.alias("__num_bad"),
     )
+    # markers are looked for among the values that are no number only, and only when there are some
+    markers = df.select(pl.col("__num_bad").any()).item()
+    if markers:
+        df = df.with_columns((pl.col("__num_bad") & null_marker).alias("__num_null"))
+        df = df.with_columns(pl.col("__num_bad") & ~pl.col("__num_null"))
     checks = [
         (pl.col(spec.subject).is_null(), q.MISSING_SUBJECT_REFERENCE, f"{name}: subject column is empty"),
         (pl.col("source_patient").is_null(), q.MISSING_PATIENT, f"{name}: subject key not in the subjects table"),
@@ -447,7 +490,7 @@ def _event_part(
             f"{name}: time does not parse",
         ),
         (pl.col("__code").is_null(), "MISSING_CODE", f"{name}: a column of the code template is empty"),
-        (pl.col("__num_bad"), "INVALID_VALUE", f"{name}: numeric_value is not a number"),
+        (pl.col("__num_bad"), "INVALID_VALUE", f"{name}: numeric_value is not a number nor a null_values marker"),
     ]
     if part.time is not None and not spec.optional_time:
         checks.insert(2, (~pl.col("__time_present"), "MISSING_TIME", f"{name}: time is empty"))
@@ -457,6 +500,8 @@ def _event_part(
         bad = bad | cond
     good = df.filter(~bad & (pl.col("__time_present") | (part.time is None)))
     run.stats[_rule(loc)] = {"name": name, "table": spec.table, "rows": rows_in, "selected": df.height}
+    if markers and (n_null := int(good["__num_null"].sum())):
+        run.stats[_rule(loc)]["null_markers"] = n_null  # events kept with no number (counted, not silent)
     good, meds_extra, unconverted = typed_extras(good, extra, run.m.meds_extra(), _tz(run, spec.table), types)
     if unconverted:
         run.stats[_rule(loc)]["extra_unconverted"] = unconverted
@@ -482,9 +527,9 @@ def _event_part(
 def _note_spec(run: _Run, i: int, keyring, spec: NoteSpec, keys: pl.DataFrame) -> None:
     """Notes in a table: raw note rows (text as delivered, PHI zone) and one NOTE event each."""
     df = run.table(spec.table)
+    run.used.add(spec.table)
     if spec.table in run.absent:
         return
-    run.used.add(spec.table)
     if spec.where:
         try:
             df = df.filter(pl.sql_expr(spec.where).fill_null(False))
@@ -627,4 +672,6 @@ def map_source(
         extra_columns=extra,
         stats=run.stats,
         headers=run.headers,
+        files=run.files,
+        repeated=run.repeated,
     )

@@ -28,7 +28,9 @@ def read_head(path: Path, spec, root: Path, rows: int) -> TableRead:
         part.write_bytes(head)
         read = read_table_checked(part, spec, Path(tmp))
     label = pl.lit(rel).alias(FILE)
-    return TableRead(read.frame.with_columns(label), read.rejects.with_columns(label), read.encoding)
+    return TableRead(
+        read.frame.with_columns(label), read.rejects.with_columns(label), read.encoding, read.repeated
+    )
 
 
 def unmapped_files(mapping: Mapping, source_dir: Path, used_tables: set[str]) -> list[Path]:

@@ -56,6 +56,40 @@ Computed = Annotated[
 ]
 
 
+# Text that means "no value" in a numeric value column, as common exports write it: R (NA), SQL dumps (NULL),
+# MySQL/PostgreSQL COPY (\N), spreadsheets (#N/A), hand entry (N/A). None of these is a number, so in a
+# numeric_value column each can only mean a missing value; they are never applied to codes, subjects or times.
+# NaN is not among them: it parses as a float and stays NON_FINITE_VALUE (schemas/values.py) unless listed.
+DEFAULT_NULL_VALUES = ("NA", "na", "N/A", "n/a", "NULL", "null", "\\N", "#N/A", "<NA>")
+
+
+def _null_values(v: object) -> object:
+    """A list of strings, or column -> list of strings; anything else is refused with what to write."""
+    if v is None:
+        return v
+    hint = 'give a list of strings (null_values: [NA, "NULL"]) or column -> list ({valuenum: [NA]})'
+    if isinstance(v, str):
+        raise ValueError(f"null_values is one string; {hint}")
+    lists = v.items() if isinstance(v, dict) else [(None, v)] if isinstance(v, list) else None
+    if lists is None:
+        raise ValueError(f"null_values must be a list or a mapping; {hint}")
+    for column, markers in lists:
+        where = f"null_values.{column}" if column is not None else "null_values"
+        if not isinstance(markers, list):
+            raise ValueError(f"{where} must be a list of strings; {hint}")
+        for i, m in enumerate(markers):
+            if m is None:
+                raise ValueError(f"{where}[{i}]: YAML reads an unquoted null, NULL or ~ as no value; quote it "
+                                 "(\"NULL\")")  # fmt: skip
+            if not isinstance(m, str):
+                kind = {bool: "a yes/no", int: "a number", float: "a number"}.get(type(m), type(m).__name__)
+                raise ValueError(f"{where}[{i}]: YAML reads it as {kind}, not text; quote the marker as the file "
+                                 "writes it (\"-999\", \"NO\")")  # fmt: skip
+            if not m.strip():
+                raise ValueError(f"{where}[{i}] is empty; an empty cell is already no value")
+    return v
+
+
 class TableSpec(_Strict):
     """A table: a file name or glob under the source folder (.csv, .csv.gz, .tsv, .parquet)."""
 
@@ -65,9 +99,20 @@ class TableSpec(_Strict):
     compute: Computed  # columns computed from each row, in order (a later one may use an earlier one)
     timezone: str | None = None  # zone of this table's naive times; default: the mapping's default_timezone
     optional: bool = False  # no file is no error (a table some extracts leave out); rules then see no rows
+    # Text read as "no value" in numeric_value columns (the event is kept, its number null): a list for every
+    # such column of the table, or column -> list (columns not named keep the default); None: the default.
+    null_values: list[str] | dict[str, list[str]] | None = None
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _zone(v)))
     _exprs = field_validator("compute")(classmethod(lambda cls, v: _expressions(v)))
+    _nulls = field_validator("null_values", mode="before")(classmethod(lambda cls, v: _null_values(v)))
+
+    def null_markers(self, columns: list[str]) -> frozenset[str]:
+        """The markers for a numeric value read from `columns` (several: an expression's, an unpivot's)."""
+        if self.null_values is None or isinstance(self.null_values, dict):
+            per = self.null_values or {}
+            return frozenset(m for c in columns or [""] for m in per.get(c, DEFAULT_NULL_VALUES))
+        return frozenset(self.null_values)
 
 
 class Join(_Strict):

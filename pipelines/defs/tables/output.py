@@ -13,6 +13,7 @@ from pipelines.defs.tables.engine import ASSET, UNRECOGNIZED, MappedSource
 from pipelines.defs.tables.extras import MEDS_PREFIX, POLARS_TYPES, write_declarations, write_meds_extra
 from pipelines.defs.tables.mapping import ExtraColumn, Mapping
 from pipelines.defs.tables.read import FILE, ROW
+from pipelines.ledger import file_label
 from schemas.io import staging_dir, swap_dir, write_parquet
 from schemas.layout import Layout
 from schemas.ledger import UNMAPPED_FILE
@@ -40,6 +41,10 @@ class SourceSummary:
     unrecognized_events: int = 0
     encodings: dict[str, int] = field(default_factory=dict)  # text encoding -> CSV files decoded with it
     extra_unconverted: dict[str, int] = field(default_factory=dict)  # extra column -> values not of its type
+    null_markers: int = 0  # events kept with no number: their numeric value was a `null_values` marker
+    # A header name repeated in a file no rule reads it from (read as <name>_duplicated_<k>): one line each,
+    # the file as its ledger label; the name only when the file has a real header (see engine._ambiguous)
+    repeated_columns: list[str] = field(default_factory=list)
 
 
 def write_source(
@@ -126,8 +131,23 @@ def write_source(
         int(unrecognized["n"].sum()),
         dict(Counter(mapped.encodings.values())),
         dict(sum((Counter(st.get("extra_unconverted", {})) for st in mapped.stats.values()), Counter())),
+        sum(st.get("null_markers", 0) for st in mapped.stats.values()),
+        [_repeat_line(t, file_label(rel, keyring), col, at, named) for t, rel, col, at, named in mapped.repeated],
     )
     return summary, ledger, unrecognized
+
+
+def _repeat_line(table: str, label: str, col: str, at: list[int], named: bool) -> str:
+    """One warning line: a file's header repeats a name no rule reads (no value: a name, or positions only).
+
+    >>> _repeat_line("labs", "landing/tables/x.csv", "note", [3, 5], True).split(": ")[1]
+    "columns 3, 5 are all named 'note' (read as 'note', 'note_duplicated_0')"
+    """
+    where = ", ".join(map(str, at))
+    if not named:
+        return f"table {table}, file {label}: columns {where} have one name (the file has no header a rule reads)"
+    names = ", ".join(repr(col if k == 0 else f"{col}_duplicated_{k - 1}") for k in range(len(at)))
+    return f"table {table}, file {label}: columns {where} are all named {col!r} (read as {names})"
 
 
 def _write_shards(
@@ -208,6 +228,12 @@ def _ledger(mapped: MappedSource, events: pl.DataFrame, layout: Layout) -> pl.Da
             rows.group_by(FILE).len("n_in").join(rejected.group_by(FILE).len("n_quarantined"), on=FILE, how="left")
         )
         per_file = per_file.join(made_per_file, on=FILE, how="left").fill_null(0)
+        # a file read with no rows (header only: an empty extract) is still a ledger row, of 0 records
+        listed = pl.DataFrame({FILE: mapped.files.get(name, [])}, schema={FILE: pl.String})
+        empty = listed.join(per_file, on=FILE, how="anti").with_columns(
+            pl.lit(0, pl.UInt32).alias(c) for c in ("n_in", "n_quarantined", "n_events")
+        )
+        per_file = pl.concat([per_file, empty.select(per_file.columns)], how="vertical_relaxed")
         frames.append(per_file.with_columns(pl.lit(name).alias("record_type")))
     for path in mapped.unmapped:
         rel = str(path.relative_to(layout.root)) if path.is_relative_to(layout.root) else str(path)

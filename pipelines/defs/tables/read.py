@@ -2,7 +2,8 @@
 
 Row isolation: a CSV row that does not parse (too many or too few fields, an unbalanced quote) is rejected
 on its own, with its line number, and the rows after it are still read; a file that cannot be read at all
-(undecodable gzip, corrupt Parquet) is one rejected record at position 0. The encoding of each CSV file is
+(undecodable gzip, corrupt Parquet) or has no header (0 bytes, blank: EMPTY_FILE) is one rejected record at
+position 0; a header-only file is read as a table of no rows. The encoding of each CSV file is
 detected (UTF-8, else cp1252, else latin-1, which decodes any byte) and recorded. Reasons name the file, the
 line and the field count, never a value; a parser's own message (which can quote the row) is never kept.
 """
@@ -11,7 +12,7 @@ import csv
 import gzip
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -44,6 +45,9 @@ class TableRead:
     frame: pl.DataFrame
     rejects: pl.DataFrame  # REJECT_SCHEMA
     encoding: str | None  # None for Parquet, or when the file could not be read
+    # A header name given to more than one column -> their 1-based positions (the later ones are read as
+    # `<name>_duplicated_<k>`, as polars names them); the caller decides whether that makes the file ambiguous.
+    repeated: dict[str, list[int]] = field(default_factory=dict)
 
 
 def table_files(source_dir: Path, spec: TableSpec) -> list[Path]:
@@ -65,6 +69,7 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
         reason = "symlink resolves outside the root; not followed"
         empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
         return TableRead(empty, _rejects([(rel, 0, q.SYMLINK_OUTSIDE_ROOT, reason, None)]), None)
+    raw, sep = b"", spec.separator
     try:
         if name.endswith(".parquet"):
             df = pl.read_parquet(path).select(pl.all().cast(pl.String))
@@ -81,10 +86,31 @@ def read_table_checked(path: Path, spec: TableSpec, root: Path) -> TableRead:
         reason = f"file could not be read ({type(err).__name__})"
         empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
         return TableRead(empty, _rejects([(rel, 0, q.UNREADABLE_FILE, reason, None)]), None)
+    if encoding is not None and df.columns == [ROW]:  # no header (0 bytes, blank); header-only is no error
+        reason = f"file is empty ({len(raw)} bytes, no header line): nothing to read; a failed export?"
+        empty = pl.DataFrame(schema={ROW: pl.Int64, FILE: pl.String})
+        return TableRead(empty, _rejects([(rel, 0, q.EMPTY_FILE, reason, None)]), encoding)
+    renamed = any("_duplicated_" in c for c in df.columns)  # how both parsers name a repeated header name
+    repeated = _repeated(raw, encoding, sep) if encoding is not None and renamed else {}
     if spec.columns:
         df = df.rename({k: v for k, v in spec.columns.items() if k in df.columns})
     df = df.with_columns(pl.lit(rel).alias(FILE), pl.all().exclude(ROW, FILE).replace("", None))
-    return TableRead(df, rejects, encoding)
+    return TableRead(df, rejects, encoding, repeated)
+
+
+def _repeated(raw: bytes, encoding: str, sep: str) -> dict[str, list[int]]:
+    """Header names given to several columns, from the header itself (a column really named `x_duplicated_0`
+    is not a repeat); only called when the reader renamed a column that way.
+
+    >>> _repeated(b"id,v,t,v\\n1,2,3,4\\n", "utf-8", ",")
+    {'v': [2, 4]}
+    """
+    text = raw[:_MAX_RECORD_TEXT].decode(encoding, errors="replace")  # a header is one line, well within this
+    header, _ = _header(_lines(text), sep)
+    positions: dict[str, list[int]] = {}
+    for i, col in enumerate(header, 1):
+        positions.setdefault(col, []).append(i)
+    return {col: at for col, at in positions.items() if len(at) > 1}
 
 
 def decode_table_bytes(raw: bytes) -> tuple[str, str]:

@@ -154,6 +154,19 @@ def references(m: Mapping) -> list[Reference]:
     return list(dict.fromkeys(out))
 
 
+def column_or_literal(m: Mapping) -> set[tuple[str, str]]:
+    """(table, name) of each plain `text_value`, `description` or note `type_display`: a literal text, or the
+    column of that name where the table has one (so not in `references`, which lists what must exist)."""
+    out = set()
+    for e in m.events:
+        for part in e.parts():
+            for value in (part.text_value, part.description):
+                if isinstance(value, str) and not placeholders(value):
+                    out.add((e.table, value))
+    out |= {(n.table, n.type_display) for n in m.notes if n.type_display and not placeholders(n.type_display)}
+    return out
+
+
 def missing(m: Mapping, headers: dict[str, list[str]]) -> list[Reference]:
     """References to a column that the table's files (read, with their headers as delivered) do not have."""
     return [r for r in references(m) if r.table in headers and r.column not in headers[r.table]]

@@ -192,3 +192,20 @@ def test_single_resource_files_are_read_as_one_record(tmp_path: Path):
     path.write_text(json.dumps(patient("x")))
     _, summary = _ingest(tmp_path)
     assert summary.per_type["Patient"]["out"] == 1
+
+
+def test_empty_files_are_quarantined_as_empty_and_the_rest_is_read(tmp_path: Path):
+    fhir = tmp_path / "landing" / "fhir"
+    write_ndjson(fhir / "Patient.ndjson", [patient("ok1")])
+    (fhir / "Observation.ndjson").write_bytes(b"")  # a bulk export that wrote nothing
+    (fhir / "Condition.ndjson").write_bytes(b"\n\r\n  \n")  # blank lines only
+    (fhir / "bundle.json").write_bytes(b"")
+    (fhir / "bom.json").write_bytes(b"\xef\xbb\xbf\n")
+    layout, summary = _ingest(tmp_path)
+    q = _quarantine(layout)
+    got = sorted((r["source_file"].rsplit("/", 1)[-1], r["position"], r["reason_code"]) for r in q.to_dicts())
+    assert got == [(name, 0, "EMPTY_FILE") for name in ("Condition.ndjson", "Observation.ndjson", "bom.json",
+                                                         "bundle.json")]  # fmt: skip
+    assert summary.per_type["Patient"]["out"] == 1
+    ledger = _ledger(layout)
+    assert ledger.height == 5 and (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
