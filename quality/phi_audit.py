@@ -75,6 +75,7 @@ PATTERNS = {
 _RESERVED_EMAIL = re.compile(r"@(?:[a-z0-9-]+\.)*example\.(?:com|org|net)\b", re.IGNORECASE)
 _EMAIL = re.compile(PATTERNS["email_pattern"])
 _TOKEN = re.compile(r"[a-z0-9]+")
+_NAME_SEPARATORS = re.compile(r"[\s,;]+")  # between the words of a name written whole ("Family, Given")
 
 
 def tokens(text: str) -> list[str]:
@@ -194,8 +195,15 @@ def name_phrases(names: Iterable[str | None]) -> list[str]:
 
     >>> name_phrases(["Mr.", "Avril", "Brown"])
     ['Avril', 'Avril Brown', 'Brown Avril']
+
+    A table's name column often holds a whole name in one value; its words are parts like any other, so a
+    lone surname from "Brown, Avril" is searched as it would be from a FHIR HumanName:
+
+    >>> name_phrases(["Brown, Avril"])
+    ['Avril', 'Brown Avril', 'Avril Brown']
     """
-    parts = [t for t in names if t and t.lower().strip(".") not in _NOT_NAMES]
+    words = (w for value in names if value for w in _NAME_SEPARATORS.split(value))
+    parts = list(dict.fromkeys(w for w in words if w and w.lower().strip(".") not in _NOT_NAMES))
     singles = [t for t in parts if not _is_word(t)]
     return [*singles, *(f"{a} {b}" for a in parts for b in parts if a != b)]
 

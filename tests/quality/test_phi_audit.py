@@ -145,3 +145,16 @@ def test_a_timeline_page_is_scanned_for_its_data_not_for_the_chart_library_inlin
     assert _hits(root) == set()
     write_text(timeline_html({"mark": "point", "title": "seen by Orvetta"}, sid), pages / f"{sid}.html")
     assert {(p, kind) for p, _, _, kind in _hits(root)} == {(f"quality/site/timelines/{sid}.html", "name")}
+
+
+def test_a_name_written_whole_in_a_table_is_searched_word_by_word(root: Root):
+    # A tables source maps one `name` column ("Family, Given" in one value); a lone surname of it in MEDS text
+    # is a leak as it would be from a FHIR HumanName's parts.
+    people = pa.table({
+        "source_patient": ["t-1"], "birth_time": [None], "death_time": [None], "sex": [None],
+        "names": [["Vorblatzky, Quennet"]], "identifiers": [[]], "telecoms": [[]], "addresses": [[]],
+        "source_file": ["landing/tables/odd/people.csv"], "position": [2],
+    })  # fmt: skip
+    write_parquet(people, root.layout.raw_shard("odd", "patients", 0) / "part-0.parquet", RAW_PATIENTS_SCHEMA)
+    row = _describe(root, "LOINC//2345-7", "comment: called vorblatzky")
+    assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "name")}
