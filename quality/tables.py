@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from quality import reuse
 from schemas.publish import locate_under, matches
 from schemas.registry import BY_NAME, REGISTRY, TableSpec, any_shard, known_schemas
 
@@ -78,8 +79,13 @@ class Inventory:
 
 
 def inventory(root: Path) -> Inventory:
-    """Find and classify every Parquet file under the root."""
+    """Find and classify every Parquet file under the root (once per root inside `quality.reuse.sharing`: the
+    checks of one asset share it)."""
     root = Path(root)
+    return reuse.once(("inventory", root), lambda: _inventory(root))
+
+
+def _inventory(root: Path) -> Inventory:
     claimed: dict[Path, TableFile] = {}
     # Through manifests (no staging, no old version); a MEDS set mid-build as staged, so a shard's checks
     # check the shard that will be published (schemas.publish.pending_files).

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from quality import engine
+from quality import engine, reuse
 from quality.engine import Outcome, View
 from quality.expectations import (
     Suite,
@@ -97,8 +97,12 @@ def _ledger_view(files: list[TableFile]) -> Callable[[], View]:
 
 
 def _timeline_view(paths: list[Path]) -> Callable[[], View]:
-    # every MEDS column, null where a file lacks it (the schema suite reports the missing column)
-    return lambda: View(engine.meds_timeline(engine.read_table(paths, DATA_SCHEMA.names).frame))
+    # every MEDS column, null where a file lacks it (the schema suite reports the missing column); a shard's
+    # conformance and plausibility checks both use it: read once when they run together (quality.reuse)
+    def load() -> View:
+        return View(engine.meds_timeline(engine.read_table(paths, DATA_SCHEMA.names).frame))
+
+    return lambda: reuse.once(("timeline", tuple(paths)), load)
 
 
 def validate(

@@ -5,6 +5,8 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 from dagster._core.definitions.decorators.op_decorator import DecoratedOpFunction
 
+from quality import reuse
+
 # Each op a run executes costs Dagster a step (context, STEP_START/STEP_SUCCESS events in the instance) and, on
 # an engine with a process or pod per step, a Python start and the code location's import: an asset's checks
 # share one. Every check still reports its own evaluation, stores its own rows (pipelines.defs.checks_util)
@@ -78,11 +80,13 @@ def _merged(group: list[dg.AssetChecksDefinition]) -> dg.AssetChecksDefinition:
     def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         selected = context.selected_asset_check_keys
         failures: list[tuple[str, Exception]] = []
+        shared: dict = {}  # the root's inventory and the views the checks read, taken once (quality.reuse)
         for spec in specs:
             if spec.key not in selected:
                 continue
             try:
-                result = _call(fns[spec.key], _OneCheck(context, spec), context)
+                with reuse.sharing(shared):  # never across a yield: Dagster runs its own code between them
+                    result = _call(fns[spec.key], _OneCheck(context, spec), context)
             except Exception as err:  # the other checks still run and report; the op then fails with this error
                 failures.append((spec.name, err))
                 continue

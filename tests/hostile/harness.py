@@ -59,8 +59,8 @@ def run_fhir(root: Path) -> Outcome:
 
 
 def run_tables(root: Path) -> Outcome:
-    from pipelines.defs.tables.engine import ASSET
     from pipelines.defs.tables.ingest import ingest_tables
+    from pipelines.defs.tables.names import ASSET
 
     layout = Layout(root)
     summary = ingest_tables(layout, KEYRING, N_SHARDS)

@@ -106,6 +106,33 @@ def test_a_shards_checks_in_one_op_report_what_each_reports_alone(root: Root):
     assert not any(passed for passed, *_ in together.values())
 
 
+def test_a_shards_checks_in_one_op_list_the_root_once_and_read_the_shard_once(root: Root, monkeypatch):
+    import quality.engine
+    import quality.tables
+
+    calls: dict[str, int] = {}
+
+    def counted(module, name: str) -> None:
+        fn = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return fn(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    ledger = pl.DataFrame({"asset": ["meds_data"], "source_file": ["raw/fhir/events/shard=1"], "record_type": ["event"],
+                           "n_in": [12], "n_out": [12], "n_quarantined": [0], "n_events": [12]})  # fmt: skip
+    write_parquet(ledger.to_arrow(), root.layout.ledger("meds_data", "1"), LEDGER_SCHEMA)
+    counted(quality.tables, "_inventory")
+    counted(quality.engine, "meds_timeline")
+    grouped = _evaluations(root.path, [_meds_stub], _of(code_location.defs.asset_checks, "meds_data"), "1")
+    assert set(_seen(grouped)) == MEDS_CHECKS and calls == {"_inventory": 1, "meds_timeline": 1}
+    calls.clear()  # run apart, the conformance and plausibility checks each list the root and read the shard
+    alone = _evaluations(root.path, [_meds_stub], _of(_separate(), "meds_data"), "1")
+    assert calls == {"_inventory": 2, "meds_timeline": 2} and _seen(alone) == _seen(grouped)
+
+
 def test_a_failed_blocking_check_in_a_group_blocks_what_is_downstream(root: Root):
     checks = _of(code_location.defs.asset_checks, "meds_subject_splits")
     assert [len(list(c.check_keys)) for c in checks] == [2]

@@ -4,13 +4,14 @@ import dagster as dg
 
 from pipelines.defs.quarantine_metadata import quarantine_metadata
 from pipelines.defs.resources import LongitudeResource
-from pipelines.defs.tables.engine import ASSET
-from pipelines.defs.tables.ingest import ingest_tables
+from pipelines.defs.tables.names import ASSET
 
 
 @dg.asset(name=ASSET, group_name="tables", kinds={"polars", "parquet", "yaml"})
 def tables_raw(context: dg.AssetExecutionContext, longitude: LongitudeResource) -> dg.MaterializeResult:
     """Every mapped table row as raw events per shard (PHI zone), or quarantined with a reason."""
+    from pipelines.defs.tables.ingest import ingest_tables  # the engine (pydantic mappings) only when it runs
+
     settings = longitude.settings()
     summaries = ingest_tables(
         settings.layout,

@@ -5,7 +5,7 @@ import polars as pl
 
 from pipelines.defs.checks_util import store_rule
 from pipelines.defs.resources import LongitudeResource
-from pipelines.defs.tables.engine import ASSET
+from pipelines.defs.tables.names import ASSET
 from quality.integrity import RuleResult, ledger_balances
 
 

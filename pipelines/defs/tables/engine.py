@@ -33,7 +33,6 @@ from schemas.meds import BIRTH_CODE, DEATH_CODE
 from schemas.notes import NOTE_CODE_PREFIX
 from schemas.raw import RAW_PATIENTS_SCHEMA
 
-ASSET = "tables_raw"
 UNRECOGNIZED = "__unrecognized"  # event column: the code came from code_fallback (no rule recognized it)
 
 

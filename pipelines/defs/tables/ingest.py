@@ -6,8 +6,9 @@ from pathlib import Path
 import polars as pl
 
 from deid.pseudonym import Keyring
-from pipelines.defs.tables.engine import ASSET, map_source
+from pipelines.defs.tables.engine import map_source
 from pipelines.defs.tables.mapping import Mapping, resolve_mapping
+from pipelines.defs.tables.names import ASSET
 from pipelines.defs.tables.output import SourceSummary, count_rows, write_source
 from pipelines.ledger import file_label, write_ledger
 from pipelines.value_free_errors import value_free_errors

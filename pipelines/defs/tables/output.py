@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 
 from deid.pseudonym import Keyring
-from pipelines.defs.tables.engine import ASSET, UNRECOGNIZED, MappedSource
+from pipelines.defs.tables.engine import UNRECOGNIZED, MappedSource
 from pipelines.defs.tables.extras import MEDS_PREFIX, POLARS_TYPES, write_declarations, write_meds_extra
 from pipelines.defs.tables.mapping import ExtraColumn, Mapping
+from pipelines.defs.tables.names import ASSET
 from pipelines.defs.tables.read import FILE, ROW
 from pipelines.ledger import file_label
 from schemas.io import staging_dir, swap_dir, write_parquet
