@@ -46,6 +46,10 @@ RECIPE: dict = {
     ],
     # The generator's notes with their PHI truth (`longitude generate`), made afresh by the train command.
     "generator": {"patients": 40, "seed": 14, "repeat": 1},
+    # A recipe may also name {"nursing": {"notes": N, "seed": S}}: N notes of the nursing generator
+    # (synthetic.nursing) with their PHI truth, pinned as source `nursing`. Tried in session 27 (300 notes,
+    # seed 27): no change on the PhysioNet tuning part, two general-PII facilities fewer, not adopted
+    # (bench/results/deidtagger-27.md).
     # What each source of training texts makes (data_digest of its texts and gold spans, repeats included;
     # keyed like the card's `by_source`). `longitude deid train` checks them before it trains and stops on
     # a difference, so a change to a corpus, its reader, the negative-line filter or the generator's notes
@@ -255,6 +259,7 @@ def sources(docs: Sequence[TrainingDoc]) -> dict[str, dict]:
 _DRIFT_CAUSE = {
     "generator": "the generator's notes changed (synthetic/, or deid.text.corpora.read_generator)",
     "negative": "the MTSamples lines or the negative-line filter (negative_lines) changed",
+    "nursing": "the nursing generator's notes changed (synthetic/nursing.py)",
 }
 
 

@@ -169,13 +169,13 @@ _DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 def train_command(data_root: Path, out_dir: Path | None) -> None:
     """Rebuild the learned PHI tagger from its pinned recipe (deid.text.tagger_train.RECIPE): the tuning
     part of the PhysioNet development notes, the general PII sentences' tuning part, PHI-free MTSamples
-    lines, and the generator's notes with their PHI truth; writes `<name>.crfsuite` and its JSON card."""
+    lines, and the generator's and the nursing generator's notes with their PHI truth; writes
+    `<name>.crfsuite` and its JSON card."""
     from deid.text.tagger import MODEL_DIR
     from deid.text.tagger_train import (
         RECIPE,
         drifted,
         hints_digest,
-        load_corpora,
         missing_data,
         train,
         with_rule_hints,
@@ -189,11 +189,8 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
             "training needs the recipe's corpora; not found: " + ", ".join(missing)
             + f". Point --data at the shared data folder (default {_DATA_ROOT}). The shipped model still loads."
         )  # fmt: skip
-    with console.status("reading the recipe's corpora ..."):
-        docs = load_corpora(data_root)
-    gen = RECIPE["generator"]
-    with console.status(f"generating {gen['patients']} patients' notes ..."):
-        docs += recipe_generator_notes(gen)
+    with console.status("reading the recipe's corpora and generating its notes ..."):
+        docs = recipe_training_docs(data_root)
     drift = drifted(docs)
     if drift:
         raise click.ClickException(
@@ -231,6 +228,19 @@ def train_command(data_root: Path, out_dir: Path | None) -> None:
     console.print(f"card: {model.with_suffix('.json')}")
 
 
+def recipe_training_docs(data_root: Path, recipe: dict | None = None, *, exclude_subjects=()) -> list:
+    """Every training document of the recipe, in its order: the corpora by part (less `exclude_subjects`),
+    the generator's notes, and the nursing generator's notes where the recipe names them."""
+    from deid.text.tagger_train import RECIPE, load_corpora
+
+    recipe = recipe or RECIPE
+    docs = load_corpora(data_root, recipe, exclude_subjects=exclude_subjects)
+    docs += recipe_generator_notes(recipe["generator"])
+    if "nursing" in recipe:
+        docs += recipe_nursing_notes(recipe["nursing"])
+    return docs
+
+
 def recipe_generator_notes(gen: dict) -> list:
     """The recipe's generator part: the notes of `gen["patients"]` patients of seed `gen["seed"]` with
     their PHI truth, as training documents (`gen["repeat"]` times)."""
@@ -245,3 +255,16 @@ def recipe_generator_notes(gen: dict) -> list:
         generate_landing(landing, gen["patients"], gen["seed"], workers=1)
         notes = [labelled(d, "generator") for d in read_corpus(landing, "generator")]
     return notes * gen.get("repeat", 1)
+
+
+def recipe_nursing_notes(spec: dict) -> list:
+    """The recipe's nursing part: `spec["notes"]` ICU nursing notes of the nursing generator's seed
+    `spec["seed"]` (synthetic.nursing: ALL CAPS and lower-case shorthand, dates without a year, wards,
+    relatives, clinicians by title, phones in many formats) with their PHI truth, as training documents."""
+    from deid.text.corpora import AnnotatedDoc, GoldSpan
+    from deid.text.tagger_train import labelled
+    from synthetic.nursing import nursing_notes
+
+    notes = nursing_notes(spec["seed"], spec["notes"])
+    return [labelled(AnnotatedDoc(f"nursing-{i}", text, tuple(GoldSpan(s["start"], s["end"], s["label"]) for s in spans)),
+                     "nursing") for i, (text, spans) in enumerate(notes)]  # fmt: skip

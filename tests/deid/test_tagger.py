@@ -224,10 +224,10 @@ def test_cli_train_says_what_it_needs(tmp_path):
 
 def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monkeypatch):
     """The whole `deid train` path on a small recipe: corpora by part, negative lines, generator notes,
-    rule hints, the stacked and the plain model with their cards."""
+    nursing generator notes, rule hints, the stacked and the plain model with their cards."""
     import deid.text.tagger_train as tt
     from pipelines.cli import cli
-    from pipelines.commands.deid import recipe_generator_notes
+    from pipelines.commands.deid import recipe_training_docs
 
     data = tmp_path / "data"
     _physionet_tree(data / "pn")
@@ -236,8 +236,9 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
     recipe = {**tt.RECIPE, "corpora": [
         {"name": "pn", "format": "physionet", "path": "pn", "part": "tuning", "repeat": 1},
         {"name": "neg", "format": "negative-lines", "path": "neg", "part": "all", "lines": 2},
-    ], "generator": {"patients": 1, "seed": 3, "repeat": 1}, "crf": {**tt.RECIPE["crf"], "max_iterations": 5}}  # fmt: skip
-    made = tt.load_corpora(data, recipe) + recipe_generator_notes(recipe["generator"])
+    ], "generator": {"patients": 1, "seed": 3, "repeat": 1}, "nursing": {"notes": 2, "seed": 3},
+        "crf": {**tt.RECIPE["crf"], "max_iterations": 5}}  # fmt: skip
+    made = recipe_training_docs(data, recipe)
     pins = {k: v["sha256_16"] for k, v in tt.sources(made).items()}
     out = tmp_path / "models"
     # data other than the recipe pins: it says which source moved and trains nothing
@@ -254,6 +255,7 @@ def test_cli_train_rebuilds_both_models_from_the_recipe(analyzer, tmp_path, monk
         assert card["model_sha256"] == hashlib.sha256((out / f"{name}.crfsuite").read_bytes()).hexdigest()
         assert card["training"]["by_source"]["pn"] == 2  # patient 5's two notes: the tuning part only
         assert card["training"]["by_source"]["negative"] == 2 and card["training"]["by_source"]["generator"] > 0
+        assert card["training"]["by_source"]["nursing"] == 2
         assert {k: v["sha256_16"] for k, v in card["training"]["sources"].items()} == pins
     assert json.loads((out / f"{recipe['name']}.json").read_text())["veto"] == recipe["veto"]
 

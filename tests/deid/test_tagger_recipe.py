@@ -20,7 +20,6 @@ from deid.text.tagger_train import (
     bio,
     data_digest,
     drifted,
-    load_corpora,
     sources,
 )
 
@@ -35,9 +34,10 @@ def test_the_shipped_cards_carry_the_code_recipe_and_its_pins():
         pinned = {k: v["sha256_16"] for k, v in card["training"]["sources"].items()}
         assert pinned == RECIPE["data_sha256_16"], name
         assert {k: v["sequences"] for k, v in card["training"]["sources"].items()} == card["training"]["by_source"]
-    # the recipe pins every source it draws on: corpora (negative lines as `negative`) and the generator
+    # the recipe pins every source it draws on: corpora (negative lines as `negative`), the generator and,
+    # where the recipe names it, the nursing generator
     names = {"negative" if c["format"] == "negative-lines" else c["name"] for c in RECIPE["corpora"]}
-    assert set(RECIPE["data_sha256_16"]) == names | {"generator"}
+    assert set(RECIPE["data_sha256_16"]) == names | {"generator"} | ({"nursing"} & set(RECIPE))
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,9 @@ def test_the_generator_part_makes_the_pinned_notes(generator_notes):
 @pytest.mark.skipif(not (DATA / "phi-annotated").exists(), reason="needs the shared data folder (../shared/data)")
 def test_the_recipe_makes_the_shipped_training_data():
     from deid.text.tagger_features import tokenize
-    from pipelines.commands.deid import recipe_generator_notes
+    from pipelines.commands.deid import recipe_training_docs
 
-    docs = load_corpora(DATA) + recipe_generator_notes(RECIPE["generator"])
+    docs = recipe_training_docs(DATA)
     assert drifted(docs) == []
     training = CARDS[MODEL_NAME]["training"]
     assert data_digest(docs) == training["data_sha256_16"] == CARDS[PLAIN_MODEL_NAME]["training"]["data_sha256_16"]
