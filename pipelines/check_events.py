@@ -9,13 +9,15 @@ from quality.suite_checks import UNOWNED
 from schemas.layout import Layout
 
 
-def record_reviewed(root: Path, target: str, by: str, instance=None) -> int:
+def record_reviewed(root: Path, target: str, by: str, instance=None, rows: list[CheckRow] | None = None) -> int:
     """After an accept, reject or revoke of `check:<rule>`: every check result holding that rule re-reported from
-    the store with the reviews as they are now (an accepted warning passes, as the CLI and the site count it)."""
+    the store with the reviews as they are now (an accepted warning passes, as the CLI and the site count it).
+    `rows`: the store's rows with the reviews attached, when already read after the review (a report's)."""
     from quality import review
     from quality.check_store import read
 
-    rows = review.attach(read(Path(root)), review.state(Path(root) / "quality"))
+    if rows is None:
+        rows = review.attach(read(Path(root)), review.state(Path(root) / "quality"))
     reviewed = {(r.asset, r.check, r.partition) for r in rows if r.target == target}
     groups = [r for r in rows if (r.asset, r.check, r.partition) in reviewed]
     return record_rechecked(root, groups, by=by, instance=instance)
