@@ -13,28 +13,21 @@ from schemas.layout import Layout
 
 CHUNKED, CHUNK_CHECK = "fhir_raw", "fhir_raw_tables_conform"
 SHARDED, SHARD_CHECK = "meds_data", "meds_data_plausible"
-chunks = dg.StaticPartitionsDefinition(["c0", "c1"])
-shards = dg.StaticPartitionsDefinition(["0", "1"])
 
 
-@dg.asset(name=CHUNKED, partitions_def=chunks)
-def _chunked() -> None:
-    pass
+def _asset_and_check(asset: str, check: str, keys: list[str]) -> list:
+    """An asset and its check, both partitioned by `keys`, as the code location defines a stage's."""
+    partitions = dg.StaticPartitionsDefinition(keys)
 
+    @dg.asset(name=asset, partitions_def=partitions)
+    def _asset() -> None:
+        pass
 
-@dg.asset_check(asset=CHUNKED, name=CHUNK_CHECK, partitions_def=chunks)
-def _chunk_check() -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=True)
+    @dg.asset_check(asset=asset, name=check, partitions_def=partitions)
+    def _check() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
 
-
-@dg.asset(name=SHARDED, partitions_def=shards)
-def _sharded() -> None:
-    pass
-
-
-@dg.asset_check(asset=SHARDED, name=SHARD_CHECK, partitions_def=shards)
-def _shard_check() -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=True)
+    return [_asset, _check]
 
 
 def _row(asset: str, check: str, partition: str | None, rule: str, passed: bool = True) -> CheckRow:
@@ -62,9 +55,11 @@ def _root_with_runs(tmp_path: Path):
     root.mkdir()
     instance = root_instance(Layout(root))
     for key in ("c0", "c1"):
-        assert dg.materialize([_chunked, _chunk_check], partition_key=key, instance=instance).success
+        assert dg.materialize(_asset_and_check(CHUNKED, CHUNK_CHECK, ["c0", "c1"]), partition_key=key,
+                              instance=instance).success  # fmt: skip
     for key in ("0", "1"):
-        assert dg.materialize([_sharded, _shard_check], partition_key=key, instance=instance).success
+        assert dg.materialize(_asset_and_check(SHARDED, SHARD_CHECK, ["0", "1"]), partition_key=key,
+                              instance=instance).success  # fmt: skip
     return root, instance
 
 
