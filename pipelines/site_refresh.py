@@ -33,25 +33,10 @@ def rebuild_site(root: Path, instance, by: str):
     return report
 
 
-def site_metadata(report) -> dict:
-    """What a `quality_site` materialization says about the page it wrote (the asset's and a rebuild's). Here,
-    not beside the asset: importing the asset module imports every stage's assets (~1.2 s CPU), which a
-    review's rebuild does not need."""
-    from pipelines.defs.quarantine_metadata import quarantine_markdown
-
-    return {
-        "check_results": len(report.rows),
-        "blocking_failures": len(report.blocking),
-        "open_warnings": len(report.warnings),
-        "checks": len(report.checks),
-        "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
-        "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
-        **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
-    }
-
-
 def record_site(instance, report, by: str) -> None:
     """A page written outside a quality_site run, as a runless materialization of it (what the page counts)."""
+    from pipelines.defs.quality.site_metadata import site_metadata
+
     metadata = {**site_metadata(report), "rebuilt_by": by}
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata))
 

@@ -47,7 +47,7 @@ def quality_site(config: QualitySiteConfig, longitude: LongitudeResource) -> dg.
     """quality/site/index.html: every stored check result with its reviews, ledger, quarantine by reason, PHI
     audit, plots, review log, and Great Expectations Data Docs under quality/site/gx/, all rendering offline.
     Reads the check store and the PHI audit's summary: no check runs twice in a materialization."""
-    from pipelines.site_refresh import site_metadata
+    from pipelines.defs.quality.site_metadata import site_metadata
     from quality.report import run_quality
 
     root = Path(longitude.root).resolve()
