@@ -2,9 +2,11 @@
 
 A rebuild after a review or a partial run redraws nothing whose inputs are unchanged, and always redraws what
 changed (a stale picture is never shown). A picture's key is a digest of
-* the identity of every file it is drawn from: resolved path (a published version's files live under a version
-  id that is never reused), inode, size, modification and change time (a rewrite, even one that keeps the size
-  and sets the modification time back, is a new inode or a new change time);
+* the identity of every file it is drawn from: its path in the root, device, inode, size and modification time.
+  Every writer replaces a file by a rename (schemas.atomic, schemas.publish), so new content is a new inode; a
+  file a new version of its dataset keeps is hard-linked into it (same inode), so publishing `meds_codes`
+  does not redraw pictures of the unchanged `meds/data`. The change time is left out for that reason (a link
+  changes it), and the resolved path because the version directory changes with each publish;
 * the renderer's code: the source of the modules and templates that draw it, and the drawing libraries' releases;
 * what is drawn: the subject, for a timeline.
 Kept in quality/site_cache/ (quality.records.site_cache_dir), written through schemas.atomic:
@@ -41,10 +43,9 @@ TIMELINE_PACKAGES = ("altair", "vl-convert-python", "polars")
 
 
 def file_identity(path: Path) -> list:
-    """[resolved path, inode, size, mtime_ns, ctime_ns]: what says a file is the one a picture was drawn from."""
-    real = os.path.realpath(path)
-    st = os.stat(real)
-    return [real, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    """[path, device, inode, size, mtime_ns]: what says a file is the one a picture was drawn from."""
+    st = os.stat(path)  # through the dataset's pointer: the file of the version published now
+    return [str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
 @cache  # the code of a running process does not change under it

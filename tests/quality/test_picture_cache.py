@@ -137,6 +137,27 @@ def test_a_rewritten_source_file_changes_the_key_even_with_its_old_size_and_time
     assert shard.stat().st_size == st.st_size and picture_cache.plots_key(root.layout) != key
 
 
+def test_a_file_a_new_version_of_its_dataset_keeps_keeps_its_identity(tmp_path: Path):
+    from schemas.io import write_text
+    from schemas.publish import dataset_files, publishing
+
+    final = tmp_path / "meds"
+    with publishing(final) as stage:
+        write_text("events", stage.dir / "data" / "train" / "0.parquet")
+        write_text("codes", stage.dir / "metadata" / "codes.parquet")
+
+    def identities() -> list:
+        return [picture_cache.file_identity(p) for p in dataset_files(final, "data/*/*.parquet")]
+
+    drawn_from = identities()
+    with publishing(final, keep_except=["metadata/*"]) as stage:  # as meds_codes publishes: data/ kept, linked
+        write_text("codes, new", stage.dir / "metadata" / "codes.parquet")
+    assert identities() == drawn_from
+    with publishing(final, keep_except=["data/*/*"]) as stage:  # the same bytes written anew: a new file
+        write_text("events", stage.dir / "data" / "train" / "0.parquet")
+    assert identities() != drawn_from
+
+
 def test_the_vega_bundle_is_kept_in_the_site_cache(root: Root):
     from quality.timeline_chart import vega_bundle
 
