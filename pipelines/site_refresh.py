@@ -35,13 +35,13 @@ def rebuild_site(root: Path, instance, by: str):
 
 def record_site(instance, report, by: str) -> None:
     """A page written outside a quality_site run, as a runless materialization of it (what the page counts)."""
-    from pipelines.defs.quality.assets import site_metadata
+    from pipelines.defs.quality.site_metadata import site_metadata
 
     metadata = {**site_metadata(report), "rebuilt_by": by}
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SITE_ASSET, metadata=metadata))
 
 
-def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) -> Path | None:
+def after_review(root: Path, entry: dict) -> Path | None:
     """After a review (command line or `quality serve`): the static page rewritten, and, for an accept, reject
     or revoke of a check, that check's results re-reported in the root's instance with the review attached, so
     the Dagster UI agrees with the CLI summary and the site (an accepted warning passes in all three).
@@ -52,14 +52,15 @@ def after_review(root: Path, entry: dict, images: dict[str, str] | None = None) 
     from schemas.layout import Layout
 
     layout = Layout(Path(root).resolve())
-    report = rewrite_page(layout.root, images or None)
+    report = rewrite_page(layout.root)
     if entry["action"] == "comment" and report is None:
         return None
     instance = root_instance(layout)
     try:
         by = f"review by {entry['who']}"
         if entry["action"] != "comment":
-            record_reviewed(layout.root, entry["target"], by, instance)
+            # the page's report was read after the review was logged: its rows carry it
+            record_reviewed(layout.root, entry["target"], by, instance, report.rows if report else None)
         if report is not None:
             record_site(instance, report, by)
     finally:

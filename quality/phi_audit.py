@@ -60,7 +60,12 @@ TEXT_SUFFIXES = {
     ".log",
 }
 # Third-party static files the site ships; they hold no data.
-SKIP_DIRS = ("quality/site/vendor", "quality/site/gx/vendor", "quality/site/gx/static")
+SKIP_DIRS = (
+    "quality/site/vendor",
+    "quality/site/gx/vendor",
+    "quality/site/gx/static",
+    "quality/site_cache/vendor",
+)
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*|\s[A-Za-z_:][A-Za-z0-9_:.-]*(?==)")
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")  # embedded images: not text
 # Residual patterns. The text de-identifier's surrogates use forms reserved never to be real, and these patterns
@@ -332,14 +337,14 @@ def _own_birth_dates(path: Path, text_cols: list[str], birth_ids: pl.DataFrame) 
 _JSON_NUMBER = re.compile(r"([:\[,]\s*)-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?=\s*[,}\]])")
 
 
-def _scan_text(path: Path, known: KnownIdentifiers) -> tuple[list, int]:
+def _scan_text(path: Path, known: KnownIdentifiers, quality_dir: Path | None = None) -> tuple[list, int]:
     text = _DATA_URI.sub("data:", path.read_text(encoding="utf-8", errors="replace"))
     if path.suffix in (".html", ".htm") and "vegaEmbed" in text:
         # a timeline page carries Vega's own code inline (0.9 MB of third-party text, as quality/site/vendor/ is
         # skipped): its words are no one's name; the page's data, in a script of its own, is still scanned
         from quality.timeline_chart import vega_bundle
 
-        text = text.replace(vega_bundle(), " ")
+        text = text.replace(vega_bundle(quality_dir), " ")
     if path.suffix in (".html", ".htm", ".svg", ".xml"):
         text = _MARKUP.sub(" ", text)  # tag and attribute names are markup (`<html lang=`), not content
     if path.suffix in (".json", ".jsonl", ".ndjson"):
@@ -409,7 +414,7 @@ def audit(root: Path, keyring=None) -> AuditResult:
         elif path.suffix == ".duckdb":
             hits, n = _scan_catalog(path), 0
         else:
-            hits, n = _scan_text(path, known)
+            hits, n = _scan_text(path, known, layout.quality)
         cells += n
         rows += [(rel, table, row, fld, kind) for row, fld, kind in hits]
     findings = pl.DataFrame(rows, schema=["path", "table", "row", "field", "kind"], orient="row").cast(

@@ -22,6 +22,11 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def plot_sources(layout: Layout) -> list[Path]:
+    """Every file the plots are drawn from: what their cache key covers (quality.picture_cache)."""
+    return [*dataset_files(layout.meds, "data/*/*.parquet"), *_trajectory_files(layout)]
+
+
 def plots(layout: Layout) -> dict[str, str]:
     """Title -> PNG data URI. Empty when the root has no MEDS data yet."""
     import matplotlib
@@ -47,9 +52,10 @@ def plots(layout: Layout) -> dict[str, str]:
     fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
     axes[0].hist(per_subject["codes"].to_list(), bins=40, color="#55a868")
     axes[0].set(xlabel="distinct codes", ylabel="subjects", title="Codes per subject")
-    lengths = _trajectory_lengths(layout) or per_subject["events"].to_list()
+    trajectories = _trajectory_lengths(layout)
+    lengths = trajectories or per_subject["events"].to_list()
     axes[1].hist(lengths, bins=40, color="#c44e52")
-    what = "tokens per trajectory" if _trajectory_lengths(layout) else "events per subject"
+    what = "tokens per trajectory" if trajectories else "events per subject"
     axes[1].set(xlabel=what, ylabel="subjects", title="Trajectory length")
     out["Codes per subject and trajectory length"] = _png(fig)
 
@@ -84,6 +90,10 @@ def plots(layout: Layout) -> dict[str, str]:
     return out
 
 
+def _trajectory_files(layout: Layout) -> list[Path]:
+    return dataset_files(Path(layout.tokens), "trajectories/*/*.parquet")
+
+
 def _trajectory_lengths(layout: Layout) -> list[int]:
-    files = dataset_files(Path(layout.tokens), "trajectories/*/*.parquet")
+    files = _trajectory_files(layout)
     return pl.read_parquet(files, columns=["length"])["length"].to_list() if files else []

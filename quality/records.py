@@ -8,6 +8,8 @@ Paths (relative to the root):
     quality/review/log.jsonl             the stewards' review log: append-only, one JSON object a line
     quality/site/index.html              the stewards' site (GX Data Docs under quality/site/gx/; the review log
                                          as reviews.csv and reviews.json beside it)
+    quality/site_cache/                  what the site's pictures were drawn from (quality.picture_cache): the
+                                         plots with their key, each timeline page's key, the Vega bundle
 
 Invariants:
 1. Nothing here holds a value from a PHI zone: findings name the file, row, column and kind of identifier,
@@ -49,3 +51,8 @@ def review_log_path(quality_dir: Path) -> Path:
 
 def site_dir(quality_dir: Path) -> Path:
     return Path(quality_dir) / "site"
+
+
+def site_cache_dir(quality_dir: Path) -> Path:
+    """Beside the site, not in it: the offline hand-off copies quality/site/ and nothing of this."""
+    return Path(quality_dir) / "site_cache"

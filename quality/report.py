@@ -144,8 +144,8 @@ def load_report(root: Path) -> Report:
 def after_review(root: Path, images: dict[str, str] | None = None):
     """The static page and the review exports rewritten from the stores after a review (in `quality serve` and
     on the command line alike), when a page exists; returns the report it shows, else None. `images`: plots
-    already drawn (they change only on materialization)."""
-    from quality.plots import plots
+    already drawn for the data as it is now, else the cached ones (quality.picture_cache)."""
+    from quality.picture_cache import cached_plots
     from quality.records import site_dir
     from quality.site import write_page
 
@@ -154,7 +154,7 @@ def after_review(root: Path, images: dict[str, str] | None = None):
     if not (site / "index.html").exists():
         return None
     report = load_report(layout.root)
-    write_page(report, site, plots(layout) if images is None else images)
+    write_page(report, site, cached_plots(layout) if images is None else images)
     return report
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from quality import review
-from quality.plots import plots
+from quality.picture_cache import cached_plots
 from quality.records import site_dir
 from quality.report import after_review, load_report, review_targets
 from quality.site import render
@@ -27,20 +27,19 @@ from schemas.layout import Layout
 MAX_FORM_BYTES = 64 * 1024
 
 
-def create_app(root: Path, on_review: Callable[[Path, dict, dict[str, str]], object] | None = None) -> Starlette:
-    """The app for one root. `on_review(root, entry, plots)` runs after each recorded review (the CLI's records
-    it in the root's Dagster instance too); by default the static page is rewritten (quality.site.after_review)."""
+def create_app(root: Path, on_review: Callable[[Path, dict], object] | None = None) -> Starlette:
+    """The app for one root. `on_review(root, entry)` runs after each recorded review (the CLI's records it in
+    the root's Dagster instance too); by default the static page is rewritten (quality.report.after_review)."""
     root = Path(root).resolve()
     layout = Layout(root)
     site = site_dir(layout.quality)
-    images: dict[str, dict[str, str]] = {}  # plots are drawn once per server: they change only on materialization
 
     def page(flash: str | None = None, status_code: int = 200) -> HTMLResponse:
-        if "plots" not in images:
-            images["plots"] = plots(layout)
+        # plots as drawn from the data as it is now: redrawn after a materialization, else read from the cache
+        images = cached_plots(layout)
         report = load_report(root)
         has_docs = (site / "gx" / "index.html").exists()
-        return HTMLResponse(render(report, images["plots"], has_docs, served=True, flash=flash), status_code)
+        return HTMLResponse(render(report, images, has_docs, served=True, flash=flash), status_code)
 
     async def index(request: Request) -> Response:
         return page(request.query_params.get("done"))
@@ -59,12 +58,10 @@ def create_app(root: Path, on_review: Callable[[Path, dict, dict[str, str]], obj
                                   **review_targets(load_report(root)))  # fmt: skip
         except review.ReviewError as err:
             return page(f"Not recorded: {err}", 400)
-        if (site / "index.html").exists() and "plots" not in images:  # the offline hand-off is rewritten below
-            images["plots"] = plots(layout)
         if on_review is not None:
-            on_review(root, entry, images.get("plots", {}))
+            on_review(root, entry)
         else:
-            after_review(root, images.get("plots"))
+            after_review(root)
         done = quote(f"{review.PAST[action]} {entry['target']} ({entry['who']})")
         return RedirectResponse(f"/?done={done}#{anchor(entry['target'])}", status_code=303)
 

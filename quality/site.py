@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from quality import review
-from quality.plots import plots
+from quality.picture_cache import cached_plots, current_timelines, draw_timelines
 from quality.records import site_dir
 from quality.templating import environment
-from quality.timeline import drawn_subjects, subjects_in_examples
-from quality.timeline_chart import write_site_timelines
+from quality.timeline import subjects_in_examples
 from schemas.io import write_text
 from schemas.layout import Layout
 
@@ -20,7 +19,7 @@ MAX_EXAMPLES = 3
 # The check of this page itself (pipelines.defs.quality.checks.quality_site_is_offline): it reads the written page,
 # so a page built by the quality_site asset cannot count it; the page says so instead of a lower total.
 SITE_CHECK = ("quality_site", "quality_site_is_offline")
-MAX_TIMELINES = 12  # subject pages drawn per site build (~1 s each once Vega is loaded)
+MAX_TIMELINES = 12  # subject pages per site build (~0.5 s CPU each drawn; a page drawn from the same data is kept)
 
 
 def _status(passed: bool, severity: str, current: dict | None) -> str:
@@ -130,7 +129,8 @@ def render(
             flash=flash,
             actions=review.ACTIONS,
             sections=sections,
-            timelines={str(s) for s in drawn_subjects(Layout(report.root))},  # example rows link to these pages
+            # example rows link to these pages: drawn from the data as it is now (quality.picture_cache)
+            timelines={str(s) for s in current_timelines(Layout(report.root))},
             built_at=datetime.now(UTC),
             newest_result=max((r.checked_at for r in report.rows if r.checked_at), default=None),
             docs_built=_docs_built(site_dir(Layout(report.root).quality)) if has_docs else None,
@@ -139,11 +139,12 @@ def render(
 
 
 def write_site(report, site: Path) -> Path:
-    """quality/site/index.html, reviews.csv and reviews.json: the offline hand-off."""
+    """quality/site/index.html, reviews.csv and reviews.json: the offline hand-off. Plots and timelines are drawn
+    only where what they show changed since they were last drawn (quality.picture_cache)."""
     site = Path(site)
-    images = plots(Layout(report.root))
+    images = cached_plots(Layout(report.root))
     failing = [ex for g in check_groups(report) if not g["passed"] for ex in g["examples"]]
-    write_site_timelines(Layout(report.root), subjects_in_examples(failing, MAX_TIMELINES))
+    draw_timelines(Layout(report.root), subjects_in_examples(failing, MAX_TIMELINES))
     return write_page(report, site, images)
 
 

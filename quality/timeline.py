@@ -67,7 +67,7 @@ def _hint(layout: Layout, subject_id: int) -> str:
 
 def load_timeline(layout: Layout, subject_id: int) -> Timeline:
     """Gather one subject from the de-identified tables; SubjectNotFoundError when MEDS has no such subject."""
-    meds = _subject_rows(layout.meds / "data" / "*" / "*.parquet", subject_id)
+    meds = _subject_rows(source_patterns(layout)["meds"], subject_id)
     if meds is None or meds.height == 0:
         hint = _hint(layout, subject_id)
         raise SubjectNotFoundError(
@@ -131,15 +131,33 @@ def pair_encounters(events: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(hours=((pl.col("end") - pl.col("start")).dt.total_seconds() / 3600).round(2))
 
 
+def source_patterns(layout: Layout) -> dict[str, Path]:
+    """The files a timeline is read from, by zone: what a drawn page's cache key covers (quality.picture_cache)."""
+    return {
+        "meds": layout.meds / "data" / "*" / "*.parquet",
+        "notes": layout.notes / "*" / "*.parquet",
+        "imaging": layout.imaging / "studies" / "*.parquet",
+    }
+
+
+def source_files(layout: Layout) -> list[Path]:
+    """Every file `load_timeline` may read, of any subject (a subject's shard is known only once read)."""
+    return [f for pattern in source_patterns(layout).values() for f in _matching(pattern)]
+
+
+def _matching(pattern: Path) -> list[Path]:
+    return sorted(pattern.parent.parent.glob(f"{pattern.parent.name}/{pattern.name}"))
+
+
 def _subject_rows(pattern: Path, subject_id: int) -> pl.DataFrame | None:
-    if not list(pattern.parent.parent.glob(f"{pattern.parent.name}/{pattern.name}")):
+    if not _matching(pattern):
         return None
     # one subject lives in one shard; the filter is pushed down to Parquet statistics
     return pl.scan_parquet(str(pattern)).filter(pl.col("subject_id") == subject_id).collect()
 
 
 def _notes(layout: Layout, subject_id: int, timed: pl.DataFrame) -> pl.DataFrame:
-    rows = _subject_rows(layout.notes / "*" / "*.parquet", subject_id)
+    rows = _subject_rows(source_patterns(layout)["notes"], subject_id)
     if rows is not None and rows.height:
         label = pl.coalesce(pl.col("type_display"), pl.col("note_type"))
         return rows.select("time", lane=pl.lit(NOTES_LANE), label=label).sort("time")
@@ -148,7 +166,7 @@ def _notes(layout: Layout, subject_id: int, timed: pl.DataFrame) -> pl.DataFrame
 
 
 def _images(layout: Layout, subject_id: int, timed: pl.DataFrame) -> pl.DataFrame:
-    rows = _subject_rows(layout.imaging / "studies" / "*.parquet", subject_id)
+    rows = _subject_rows(source_patterns(layout)["imaging"], subject_id)
     if rows is not None and rows.height:
         parts = [pl.col(c).fill_null("") for c in ("modality", "body_part", "study_description")]
         label = pl.concat_str(parts, separator=" ").str.strip_chars() + pl.format(" ({} series)", "n_series")
@@ -187,9 +205,3 @@ def subjects_in_examples(examples: list, limit: int) -> list[int]:
         if subject.lstrip("-").isdigit() and int(subject) not in found:
             found.append(int(subject))
     return found[:limit]
-
-
-def drawn_subjects(layout: Layout) -> set[int]:
-    """Subjects whose page is in the site's timelines folder (what example rows may link to)."""
-    folder = site_timelines_dir(layout)
-    return {int(p.stem) for p in folder.glob("*.html") if p.stem.isdigit()} if folder.is_dir() else set()

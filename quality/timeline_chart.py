@@ -106,15 +106,30 @@ def _marker_lanes(timeline: Timeline) -> int:
     return int(timeline.notes.height > 0) + int(timeline.images.height > 0)
 
 
+VEGA_PACKAGE = "vl-convert-python"  # its release fixes the Vega, Vega-Lite and vega-embed versions it bundles
+
+
 @cache
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (~0.9 MB) that sets them on `window`; built once."""
+def vega_bundle(quality_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed as one script (~0.9 MB) that sets them on `window`; built once per process,
+    and kept in `quality_dir`'s site cache by the bundling release, so a later process reads it (building it
+    costs ~2 s CPU)."""
+    if quality_dir is not None:
+        from importlib.metadata import version
+
+        from quality.records import site_cache_dir
+        from schemas.atomic import write_text
+
+        path = site_cache_dir(quality_dir) / "vendor" / f"vega-bundle-{version(VEGA_PACKAGE)}.js"
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+        return write_text(vega_bundle(), path).read_text(encoding="utf-8")
     import vl_convert as vlc
 
     return vlc.javascript_bundle()
 
 
-def timeline_html(spec: dict, subject_id: int) -> str:
+def timeline_html(spec: dict, subject_id: int, quality_dir: Path | None = None) -> str:
     """The page: the bundle inline and the spec as JSON, from quality/templates/timeline.html (Jinja2)."""
     from markupsafe import Markup
 
@@ -125,38 +140,22 @@ def timeline_html(spec: dict, subject_id: int) -> str:
     return (
         environment()
         .get_template("timeline.html")
-        .render(subject_id=subject_id, bundle=Markup(vega_bundle()), spec=spec)
+        .render(subject_id=subject_id, bundle=Markup(vega_bundle(quality_dir)), spec=spec)
     )
 
 
-def write_timeline(timeline: Timeline, out_dir: Path) -> TimelineFiles:
-    """`<subject_id>.html` (works offline: Vega, Vega-Lite and vega-embed inline) and `<subject_id>.png`."""
+def write_timeline(timeline: Timeline, out_dir: Path, quality_dir: Path | None = None) -> TimelineFiles:
+    """`<subject_id>.html` (works offline: Vega, Vega-Lite and vega-embed inline) and `<subject_id>.png`;
+    `quality_dir`: a root's quality/, whose site cache keeps the Vega bundle between processes."""
     import vl_convert as vlc
 
     spec = timeline_spec(timeline)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = TimelineFiles(out_dir / f"{timeline.subject_id}.html", out_dir / f"{timeline.subject_id}.png")
-    html = timeline_html(spec, timeline.subject_id)
+    html = timeline_html(spec, timeline.subject_id, quality_dir)
     png = vlc.vegalite_to_png(spec, scale=2, allowed_base_urls=[])  # no URL may be fetched while rendering
     from schemas.atomic import write_bytes
 
     for path, body in ((files.html, html.encode()), (files.png, png)):
         write_bytes(body, path)  # atomic: a page being served is never half written
     return files
-
-
-def write_site_timelines(layout, subject_ids: list[int]) -> list[int]:
-    """Pages for the subjects that check examples name, in the site's timelines folder; returns those drawn.
-
-    A subject id that is not in MEDS (an example from a table upstream of it) is skipped, not an error.
-    """
-    from quality.timeline import SubjectNotFoundError, load_timeline, site_timelines_dir
-
-    drawn = []
-    for subject_id in subject_ids:
-        try:
-            write_timeline(load_timeline(layout, subject_id), site_timelines_dir(layout))
-        except SubjectNotFoundError:
-            continue
-        drawn.append(subject_id)
-    return drawn

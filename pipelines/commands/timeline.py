@@ -23,17 +23,21 @@ def command(subject_id: int, root: str | None, out_dir: Path | None) -> None:
         raise click.ClickException(
             f"{shown(where, where)} is not a Longitude root (no {ROOT_SETTINGS_FILE}); check --root."
         )
-    from quality.timeline import SubjectNotFoundError, load_timeline, site_timelines_dir
+    from quality.picture_cache import draw_timeline
+    from quality.timeline import SubjectNotFoundError, load_timeline
     from quality.timeline_chart import write_timeline
     from schemas.layout import Layout
 
     layout = Layout(where)
     started = time.perf_counter()
     try:
-        timeline = load_timeline(layout, subject_id)
+        if out_dir is None:  # the site's folder: recorded, so the site links the page while the data is unchanged
+            timeline, files = draw_timeline(layout, subject_id)
+        else:
+            timeline = load_timeline(layout, subject_id)
+            files = write_timeline(timeline, out_dir, layout.quality)
     except SubjectNotFoundError as err:
         raise click.ClickException(str(err)) from None
-    files = write_timeline(timeline, out_dir or site_timelines_dir(layout))
     console.print(
         f"Subject {subject_id}: {timeline.events.height} events, {timeline.encounters.height} encounters, "
         f"{timeline.notes.height} notes, {timeline.images.height} imaging studies "

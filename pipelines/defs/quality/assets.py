@@ -47,23 +47,9 @@ def quality_site(config: QualitySiteConfig, longitude: LongitudeResource) -> dg.
     """quality/site/index.html: every stored check result with its reviews, ledger, quarantine by reason, PHI
     audit, plots, review log, and Great Expectations Data Docs under quality/site/gx/, all rendering offline.
     Reads the check store and the PHI audit's summary: no check runs twice in a materialization."""
+    from pipelines.defs.quality.site_metadata import site_metadata
     from quality.report import run_quality
 
     root = Path(longitude.root).resolve()
     report = run_quality(root, gx=config.great_expectations, recheck=False, phi_audit=False)
     return dg.MaterializeResult(metadata=site_metadata(report))
-
-
-def site_metadata(report) -> dict:
-    """What a `quality_site` materialization says about the page it wrote (the asset's and a rebuild's)."""
-    from pipelines.defs.quarantine_metadata import quarantine_markdown
-
-    return {
-        "check_results": len(report.rows),
-        "blocking_failures": len(report.blocking),
-        "open_warnings": len(report.warnings),
-        "checks": len(report.checks),
-        "quarantined_by_reason": dg.MetadataValue.md(quarantine_markdown(report.quarantine)),
-        "site": dg.MetadataValue.path(str(report.root / "quality" / "site" / "index.html")),
-        **{f"seconds/{k}": round(v, 2) for k, v in report.timings.items()},
-    }
