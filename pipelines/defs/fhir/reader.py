@@ -57,11 +57,17 @@ def iter_ndjson_lines(path: Path, span: tuple[int, int | None] | None = None) ->
         if wide:
             yield from _wide_lines(f, wide)
             return
-        for lineno, line in enumerate(f, 1):
+        lines = enumerate(f, 1)
+        for lineno, line in lines:  # the first line apart: a byte-order mark alone is no record
+            if line.removeprefix(_BOM).strip():
+                yield lineno, line
+            break
+        for lineno, line in lines:
             if line.strip():
                 yield lineno, line
 
 
+_BOM = b"\xef\xbb\xbf"
 _HEAD = 4096  # bytes read to tell a UTF-16/32 file from UTF-8 (pipelines.text_decoding.wide_encoding)
 
 

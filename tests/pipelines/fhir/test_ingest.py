@@ -201,11 +201,12 @@ def test_empty_files_are_quarantined_as_empty_and_the_rest_is_read(tmp_path: Pat
     (fhir / "Condition.ndjson").write_bytes(b"\n\r\n  \n")  # blank lines only
     (fhir / "bundle.json").write_bytes(b"")
     (fhir / "bom.json").write_bytes(b"\xef\xbb\xbf\n")
+    (fhir / "Encounter.ndjson").write_bytes(b"\xef\xbb\xbf\r\n\n")  # a byte-order mark and nothing else
     layout, summary = _ingest(tmp_path)
     q = _quarantine(layout)
     got = sorted((r["source_file"].rsplit("/", 1)[-1], r["position"], r["reason_code"]) for r in q.to_dicts())
-    assert got == [(name, 0, "EMPTY_FILE") for name in ("Condition.ndjson", "Observation.ndjson", "bom.json",
-                                                         "bundle.json")]  # fmt: skip
+    assert got == [(name, 0, "EMPTY_FILE") for name in ("Condition.ndjson", "Encounter.ndjson", "Observation.ndjson",
+                                                         "bom.json", "bundle.json")]  # fmt: skip
     assert summary.per_type["Patient"]["out"] == 1
     ledger = _ledger(layout)
-    assert ledger.height == 5 and (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
+    assert ledger.height == 6 and (ledger["n_in"] == ledger["n_out"] + ledger["n_quarantined"]).all()
