@@ -149,6 +149,9 @@ class KnownIdentifiers:
     # Birth dates apart: in a table keyed by subject_id (and with the secret) a date is only a leak in its own
     # subject's rows; across subjects, some other subject's shifted dates always coincide with it.
     births: PhraseIndex = field(default_factory=lambda: PhraseIndex())
+    # Towns named by an ordinary word ("Reading", "Ware"), written as a place: capitalised before a state's
+    # code (a case-sensitive regex; None when the root has no such town).
+    word_towns: str | None = None
 
 
 def known_identifiers(layout: Layout) -> KnownIdentifiers:
@@ -184,13 +187,70 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
             "phone",
             MIN_IDENTIFIER,
         )
-    add(patients["addresses"].explode().drop_nulls().unique().to_list(), "address", MIN_NAME)
+    towns = address_phrases(patients["addresses"].drop_nulls().to_list())
+    add(towns.phrases, "address", MIN_NAME)
     births = patients.select("source_patient", "birth_time").drop_nulls()
     birth_index = PhraseIndex()
     for birth in births["birth_time"].unique().to_list():
         for form in date_forms(birth):
             birth_index.add(form, "birth_date")
-    return KnownIdentifiers(index, births, patients["source_patient"].n_unique(), birth_index)
+    return KnownIdentifiers(
+        index, births, patients["source_patient"].n_unique(), birth_index, word_towns_pattern(towns.word_towns)
+    )
+
+
+@dataclass(slots=True)
+class AddressPhrases:
+    phrases: list[str]  # searched as words, any case
+    word_towns: set[str]  # one-word parts that are ordinary words: searched as a place only (word_towns_pattern)
+
+
+def address_phrases(addresses: Iterable[list[str | None]]) -> AddressPhrases:
+    """What the audit searches for the subjects' address parts (each subject's list: its lines, town and postal
+    code, address by address). A town that is an ordinary word would flag the word wherever it is written ("BP
+    reading", "ware"), so, as a lone name part is, it is searched only where it is written as a place: with the
+    postal code after it, or capitalised before a state's code (word_towns_pattern).
+
+    >>> a = address_phrases([["12 Plimsoll Crescent", "Reading", "01867", "4 Oak St", "Qorvale", "02110"]])
+    >>> a.phrases, sorted(a.word_towns)
+    (['12 Plimsoll Crescent', 'Reading 01867', '01867', '4 Oak St', 'Qorvale', '02110'], ['Reading'])
+    """
+    phrases: list[str] = []
+    word_towns: set[str] = set()
+    for parts in addresses:
+        parts = [p for p in parts if p]
+        for i, part in enumerate(parts):
+            toks = tokens(part)
+            if len(toks) == 1 and not toks[0].isdigit() and _is_word(part):
+                word_towns.add(part.strip())
+                following = parts[i + 1] if i + 1 < len(parts) else ""
+                if following and any(c.isdigit() for c in following):
+                    phrases.append(f"{part.strip()} {following}")
+            else:
+                phrases.append(part)
+    return AddressPhrases(list(dict.fromkeys(phrases)), word_towns)
+
+
+def word_towns_pattern(towns: Iterable[str]) -> str | None:
+    """A case-sensitive regex for ordinary-word towns written as places: "Reading, MA", "WARE MA 01082".
+
+    >>> import re
+    >>> p = re.compile(word_towns_pattern(["Reading"]))
+    >>> [bool(p.search(t)) for t in ("moved from Reading, MA", "READING MA 01867", "BP reading 140/90", "Reading IS")]
+    [True, True, False, False]
+    """
+    forms = sorted({f for t in towns if t.isalpha() for f in (t.capitalize(), t.upper())})
+    if not forms:
+        return None
+    states = "|".join(US_STATE_CODES)
+    return rf"\b(?:{'|'.join(forms)}),?[ \t]+(?:{states})\b"
+
+
+# USPS codes of the states, DC and the territories.
+US_STATE_CODES = tuple(
+    """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH
+    OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP""".split()
+)
 
 
 def name_phrases(names: Iterable[str | None]) -> list[str]:
@@ -283,6 +343,9 @@ def _scan_column(series: pl.Series, known: KnownIdentifiers, births: bool = True
             kinds = kinds | known.births.kinds_in(value)
         if kinds:
             hits[value] = kinds
+    if known.word_towns:
+        for value in distinct.filter(distinct.str.contains(known.word_towns)).to_list():
+            hits.setdefault(value, set()).add("address")
     for kind, pattern in PATTERNS.items():
         for value in distinct.filter(distinct.str.contains(pattern)).to_list():
             if kind == "email_pattern" and all(_RESERVED_EMAIL.search(e) for e in _EMAIL.findall(value)):

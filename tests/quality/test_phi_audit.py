@@ -158,3 +158,18 @@ def test_a_name_written_whole_in_a_table_is_searched_word_by_word(root: Root):
     write_parquet(people, root.layout.raw_shard("odd", "patients", 0) / "part-0.parquet", RAW_PATIENTS_SCHEMA)
     row = _describe(root, "LOINC//2345-7", "comment: called vorblatzky")
     assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "name")}
+
+
+def test_a_town_named_by_an_ordinary_word_is_found_only_where_it_is_written_as_a_place(root: Root):
+    people = pa.table({
+        "source_patient": ["t-2"], "birth_time": [None], "death_time": [None], "sex": [None],
+        "names": [["Quennet", "Vorblatzky"]], "identifiers": [[]], "telecoms": [[]],
+        "addresses": [["9 Harlow Lane", "Reading", "01867"]],
+        "source_file": ["landing/tables/odd/people.csv"], "position": [2],
+    })  # fmt: skip
+    write_parquet(people, root.layout.raw_shard("odd", "patients", 0) / "part-0.parquet", RAW_PATIENTS_SCHEMA)
+    _describe(root, "LOINC//2345-7", "BP reading repeated, reading glasses")  # the word, not the town
+    assert _hits(root) == set()
+    for text in ("moved here from Reading, MA", "FROM READING MA 01867", "lives in Reading 01867"):
+        row = _describe(root, "LOINC//2345-7", text)
+        assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "address")}, text
