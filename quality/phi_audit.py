@@ -221,7 +221,7 @@ def address_phrases(addresses: Iterable[list[str | None]]) -> AddressPhrases:
         parts = [p for p in parts if p]
         for i, part in enumerate(parts):
             toks = tokens(part)
-            if len(toks) == 1 and not toks[0].isdigit() and _is_word(part):
+            if len(toks) == 1 and not toks[0].isdigit() and _is_common_noun(part):
                 word_towns.add(part.strip())
                 following = parts[i + 1] if i + 1 < len(parts) else ""
                 if following and any(c.isdigit() for c in following):
@@ -277,6 +277,22 @@ def _is_word(t: str) -> bool:
     # Not the data's own code descriptions: a leaked name would then hide itself.
     t, english = t.lower(), english_words()
     return t in AMBIGUOUS_NAMES or t in english or (t.endswith("s") and (t[:-1] in english or t[:-2] in english))
+
+
+def _is_common_noun(t: str) -> bool:
+    # Written in lower case in the dictionary ("reading", "ware"), not only as a proper noun ("Lowell"): a
+    # town's name that is only a proper noun is still searched alone.
+    return t.strip().lower() in lower_case_words()
+
+
+@cache
+def lower_case_words() -> frozenset[str]:
+    """The words Webster's 2nd writes in lower case (not only capitalised); empty when not installed."""
+    try:
+        from english_words import get_english_words_set
+    except ImportError:
+        return frozenset()
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
 
 
 @cache
