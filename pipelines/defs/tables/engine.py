@@ -253,6 +253,18 @@ def _tz(run: _Run, table: str) -> str:
     return run.m.tables[table].timezone or run.m.default_timezone
 
 
+def _source_patient(table: str, key: str, id_col: str) -> pl.Expr:
+    """The id a subject's pseudonym is made from. An `id` column apart from the key may be optional in the
+    source's model (OMOP's person_source_value): a subject without one is still a subject, named by its key in
+    a namespace of its own (`person.person_id=17`), so it can never take another subject's id."""
+    source_id = pl.col(id_col).cast(pl.String)
+    if id_col == key:
+        return source_id
+    fallback = pl.concat_str([pl.lit(f"{table}.{key}="), pl.col(key).cast(pl.String)])
+    empty = source_id.is_null() | (source_id.str.strip_chars() == "")
+    return pl.when(empty & pl.col(key).is_not_null()).then(fallback).otherwise(source_id)
+
+
 def _subjects(run: _Run) -> pl.DataFrame:
     """key -> source_patient, plus birth/death/sex events and identity for the PHI audit."""
     s = run.m.subjects
@@ -277,7 +289,7 @@ def _subjects(run: _Run) -> pl.DataFrame:
             df = df.with_columns(pl.lit(None, pl.String).alias(c) for c in cols if c not in df.columns)
     types = column_types(df.schema)
     source_cols = list(df.columns)
-    exprs = {"key": pl.col(s.key).cast(pl.String), "source_patient": pl.col(id_col).cast(pl.String)}
+    exprs = {"key": pl.col(s.key).cast(pl.String), "source_patient": _source_patient(s.table, s.key, id_col)}
     for name, spec in (("birth_time", s.birth), ("death_time", s.death)):
         if spec is not None:
             df = with_time(df, spec, _tz(run, s.table), types, prefix=name)

@@ -240,3 +240,23 @@ def test_a_repeated_name_read_as_a_plain_text_value_is_ambiguous_too(tmp_path: P
     layout, summary = _ingest(tmp_path, {"labs.csv": body}, LABS, rule)
     assert _quarantine(layout).select("position", "reason_code").rows() == [(0, "AMBIGUOUS_COLUMN")]
     assert summary.repeated_columns == []
+
+
+def test_a_subject_without_its_optional_source_id_is_named_by_its_key(tmp_path: Path):
+    # OMOP's person_source_value may be empty: the person and their events stay, under an id of their own
+    src = tmp_path / "landing" / "tables" / "clinic"
+    src.mkdir(parents=True)
+    (src / "mapping.yaml").write_text(
+        "source: clinic\ntables:\n  people: {file: people.csv}\n  labs: {file: labs.csv}\n"
+        "subjects: {table: people, key: id, id: source_value, birth: born}\nevents:\n" + RULE
+    )
+    (src / "people.csv").write_text("id,source_value,born\n1,,1970-01-01\n2,1,1980-05-05\n3,  ,1990-01-01\n")
+    (src / "labs.csv").write_text("pid,item,at,value\n1,GLU,2020-01-01 08:00,5.5\n2,GLU,2020-01-01 08:00,6.1\n"
+                                  "3,GLU,2020-01-01 08:00,4.9\n")  # fmt: skip
+    layout = Layout(tmp_path)
+    ingest_tables(layout, KEYS, 2)
+    assert not (layout.quarantine("tables_raw") / "clinic.parquet").exists() or _quarantine(layout).height == 0
+    events = _events(layout)
+    # three people, three subjects: person 1's key never becomes person 2's source value "1"
+    assert events.height == 3 and events["source_patient"].n_unique() == 3
+    assert sorted(events["source_patient"]) == ["1", "people.id=1", "people.id=3"]
