@@ -30,6 +30,7 @@ from schemas.publish import files_under
 
 MIN_NAME = 3  # name tokens shorter than this ("Al", "Jo") are not searched: too many false hits
 MIN_IDENTIFIER = 4
+MIN_NUMERIC_KEY = 6  # digits a source key made only of digits needs to be searched
 # Honorifics and suffixes in FHIR HumanName parts: not identifying.
 _NOT_NAMES = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "rn", "the"}
 # Names that are also ordinary words are searched only as part of a full name ("Will Smith", "Smith Will"):
@@ -175,7 +176,14 @@ def known_identifiers(layout: Layout) -> KnownIdentifiers:
     for names in patients["names"].drop_nulls().unique().to_list():
         add(name_phrases(names), "name", MIN_NAME)
     add(patients["identifiers"].explode().drop_nulls().unique().to_list(), "identifier", MIN_IDENTIFIER)
-    add(patients["source_patient"].unique().to_list(), "identifier", MIN_IDENTIFIER)
+    # A source's own key of a few digits (OMOP's person_id 1..N) is a row number: every count, code and value
+    # of that size would match it. Delivered identifiers (MRNs) are searched from MIN_IDENTIFIER whatever they are.
+    keys = patients["source_patient"].unique().to_list()
+    add(
+        [k for k in keys if k and not (k.strip().isdigit() and len(k.strip()) < MIN_NUMERIC_KEY)],
+        "identifier",
+        MIN_IDENTIFIER,
+    )
     for tel in patients["telecoms"].explode().drop_nulls().unique().to_list():
         digits = re.sub(r"\D", "", tel)
         if "@" in tel or len(digits) < 7:
@@ -236,7 +244,8 @@ def word_towns_pattern(towns: Iterable[str]) -> str | None:
 
     >>> import re
     >>> p = re.compile(word_towns_pattern(["Reading"]))
-    >>> [bool(p.search(t)) for t in ("moved from Reading, MA", "READING MA 01867", "BP reading 140/90", "Reading IS")]
+    >>> texts = ("moved from Reading, MA", "READING MA 01867", "BP reading 140/90", "Reading IS")
+    >>> [bool(p.search(t)) for t in texts]
     [True, True, False, False]
     """
     forms = sorted({f for t in towns if t.isalpha() for f in (t.capitalize(), t.upper())})

@@ -266,5 +266,8 @@ def recipe_nursing_notes(spec: dict) -> list:
     from synthetic.nursing import nursing_notes
 
     notes = nursing_notes(spec["seed"], spec["notes"])
-    return [labelled(AnnotatedDoc(f"nursing-{i}", text, tuple(GoldSpan(s["start"], s["end"], s["label"]) for s in spans)),
-                     "nursing") for i, (text, spans) in enumerate(notes)]  # fmt: skip
+    docs = [
+        AnnotatedDoc(f"nursing-{i}", text, tuple(GoldSpan(s["start"], s["end"], s["label"]) for s in spans))
+        for i, (text, spans) in enumerate(notes)
+    ]
+    return [labelled(doc, "nursing") for doc in docs]

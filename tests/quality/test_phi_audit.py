@@ -173,3 +173,18 @@ def test_a_town_named_by_an_ordinary_word_is_found_only_where_it_is_written_as_a
     for text in ("moved here from Reading, MA", "FROM READING MA 01867", "lives in Reading 01867"):
         row = _describe(root, "LOINC//2345-7", text)
         assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "address")}, text
+
+
+def test_a_source_key_of_a_few_digits_is_not_searched_but_a_delivered_identifier_is(root: Root):
+    # OMOP-style person_id 5640 is a row number (every count or code of that size would match); an MRN is not
+    people = pa.table({
+        "source_patient": ["5640", "73310558"], "birth_time": [None, None], "death_time": [None, None],
+        "sex": [None, None], "names": [[], []], "identifiers": [["4471"], []], "telecoms": [[], []],
+        "addresses": [[], []], "source_file": ["landing/tables/odd/person.csv"] * 2, "position": [2, 3],
+    })  # fmt: skip
+    write_parquet(people, root.layout.raw_shard("odd", "patients", 0) / "part-0.parquet", RAW_PATIENTS_SCHEMA)
+    _describe(root, "LOINC//2345-7", "RXNORM//5640, 5640 rows")
+    assert _hits(root) == set()
+    for text in ("key 73310558", "MRN 4471"):
+        row = _describe(root, "LOINC//2345-7", text)
+        assert _hits(root) == {("meds/metadata/codes.parquet", "description", row, "identifier")}, text
